@@ -1,0 +1,31 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { loadVerifySettings } from '../shared/config';
+import { parseCompletionEvent } from '../shared/completionEvent';
+import { logger, metrics } from '../shared/observability';
+import { OUTCOME_METRIC } from '../shared/outcomeEvent';
+import { createVerifyDependencies } from '../shared/verifyDependencies';
+import { assertNotMismatch, verifyJob } from '../shared/verifyJob';
+
+const settings = loadVerifySettings();
+const deps = createVerifyDependencies(settings);
+
+export const handler = middy<unknown, void, Error, Context>()
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .handler(async (event) => {
+    const { jobName } = parseCompletionEvent(event);
+    logger.appendKeys({ jobName });
+    const result = await verifyJob(deps, jobName, 'completion-event');
+    if (result.status === 'already-reported') {
+      logger.info('verdict already reported', { outcome: result.outcome });
+    } else {
+      const { outcome, problems, failureReason, mediaUri, transcriptUri } = result.detail;
+      logger[outcome === 'verified' ? 'info' : 'error']('verdict published', { outcome, problems, failureReason, mediaUri, transcriptUri });
+      metrics.addMetric(OUTCOME_METRIC[outcome], MetricUnit.Count, 1);
+    }
+    assertNotMismatch(result);
+  });

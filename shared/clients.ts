@@ -1,0 +1,38 @@
+/**
+ * AWS clients, each built once per container on first use. Functions import only the getters
+ * they call, so the bundler leaves the other SDK clients out of their bundles. Endpoints come
+ * from the SDK's own AWS_ENDPOINT_URL(_<SERVICE>) variables, which is how the local mode
+ * points the same code at its emulators.
+ */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { TranscribeClient } from '@aws-sdk/client-transcribe';
+import { loadClientSettings } from './config';
+
+let transcribe: TranscribeClient | undefined;
+let s3: S3Client | undefined;
+let kms: KMSClient | undefined;
+let sqs: SQSClient | undefined;
+let eventBridge: EventBridgeClient | undefined;
+
+export function transcribeClient(): TranscribeClient {
+  return (transcribe ??= new TranscribeClient({}));
+}
+
+export function s3Client(): S3Client {
+  return (s3 ??= new S3Client({ forcePathStyle: loadClientSettings().s3ForcePathStyle }));
+}
+
+export function kmsClient(): KMSClient {
+  return (kms ??= new KMSClient({}));
+}
+
+export function sqsClient(): SQSClient {
+  return (sqs ??= new SQSClient({}));
+}
+
+export function eventBridgeClient(): EventBridgeClient {
+  return (eventBridge ??= new EventBridgeClient({}));
+}

@@ -1,0 +1,135 @@
+/**
+ * The one place that reads the environment and the per-prefix config. Each function loads its
+ * settings once at module scope, so a missing variable or a bad config fails the cold start
+ * with a message instead of failing every record later.
+ */
+import { readFileSync } from 'node:fs';
+import bundledConfig from '../pipeline.config.json' with { type: 'json' };
+import { EnvironmentError } from './errors';
+import { jobNamePrefixProblem } from './jobName';
+import { buildRuleIndex, type RuleIndex } from './ruleMatcher';
+import { validatePipelineConfig, type PipelineConfig, type Rule } from './rules';
+
+export type Env = Record<string, string | undefined>;
+
+export interface PipelineSettings {
+  region: string;
+  jobNamePrefix: string;
+  inputBucket: string;
+  transcriptBucket: string;
+  config: PipelineConfig;
+  ruleIndex: RuleIndex<Rule>;
+}
+
+export interface StartSettings extends PipelineSettings {
+  startQueueUrl: string;
+  startDeadLetterQueueUrl: string;
+  maxReceiveCount: number;
+  dataAccessRoleArn?: string;
+}
+
+export interface VerifySettings extends PipelineSettings {
+  jobArnPrefix: string;
+  outcomeBusName: string;
+  outcomeSource: string;
+  missingTranscriptRetries: number;
+  missingTranscriptRetryDelayMs: number;
+}
+
+export interface SweepSettings extends VerifySettings {
+  lookbackSeconds: number;
+  graceSeconds: number;
+}
+
+export interface ClientSettings {
+  s3ForcePathStyle: boolean;
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new EnvironmentError(
+      `environment variable ${name} is not set; serverless.yml sets it on deploy, and the local mode sets it for you`,
+    );
+  }
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new EnvironmentError(`environment variable ${name} is ${JSON.stringify(raw)}; it must be an integer >= ${min}`);
+  }
+  return value;
+}
+
+/** The bundled config, or the file named by PIPELINE_CONFIG_PATH (local mode and tests). */
+export function readRawConfig(env: Env): { raw: unknown; source: string } {
+  const path = env.PIPELINE_CONFIG_PATH;
+  if (!path) return { raw: bundledConfig, source: 'pipeline.config.json' };
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new EnvironmentError(`PIPELINE_CONFIG_PATH ${path} cannot be read: ${(error as Error).message}`);
+  }
+  try {
+    return { raw: JSON.parse(text), source: path };
+  } catch (error) {
+    throw new EnvironmentError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export function loadPipelineSettings(env: Env = process.env): PipelineSettings {
+  const region = required(env, 'AWS_REGION');
+  const jobNamePrefix = required(env, 'JOB_NAME_PREFIX');
+  const prefixProblem = jobNamePrefixProblem(jobNamePrefix);
+  if (prefixProblem) throw new EnvironmentError(`JOB_NAME_PREFIX ${JSON.stringify(jobNamePrefix)} ${prefixProblem}`);
+  const inputBucket = required(env, 'INPUT_BUCKET');
+  const transcriptBucket = required(env, 'TRANSCRIPT_BUCKET');
+  const { raw, source } = readRawConfig(env);
+  const config = validatePipelineConfig(raw, { region, inputBucket, transcriptBucket, source });
+  return { region, jobNamePrefix, inputBucket, transcriptBucket, config, ruleIndex: buildRuleIndex(config.rules) };
+}
+
+export function loadStartSettings(env: Env = process.env): StartSettings {
+  const pipeline = loadPipelineSettings(env);
+  const dataAccessRoleArn = env.DATA_ACCESS_ROLE_ARN || undefined;
+  if (pipeline.config.deferredExecution && !dataAccessRoleArn) {
+    throw new EnvironmentError(
+      'the config sets deferredExecution, which needs DATA_ACCESS_ROLE_ARN (serverless.yml creates the role when the config asks for it)',
+    );
+  }
+  return {
+    ...pipeline,
+    startQueueUrl: required(env, 'START_QUEUE_URL'),
+    startDeadLetterQueueUrl: required(env, 'START_DLQ_URL'),
+    maxReceiveCount: integer(env, 'MAX_RECEIVE_COUNT', 50, 1),
+    ...(pipeline.config.deferredExecution && dataAccessRoleArn && { dataAccessRoleArn }),
+  };
+}
+
+export function loadVerifySettings(env: Env = process.env): VerifySettings {
+  return {
+    ...loadPipelineSettings(env),
+    jobArnPrefix: required(env, 'TRANSCRIBE_JOB_ARN_PREFIX'),
+    outcomeBusName: required(env, 'OUTCOME_BUS_NAME'),
+    outcomeSource: required(env, 'OUTCOME_EVENT_SOURCE'),
+    missingTranscriptRetries: integer(env, 'MISSING_TRANSCRIPT_RETRIES', 3, 0),
+    missingTranscriptRetryDelayMs: integer(env, 'MISSING_TRANSCRIPT_RETRY_DELAY_MS', 2_000, 0),
+  };
+}
+
+export function loadSweepSettings(env: Env = process.env): SweepSettings {
+  return {
+    ...loadVerifySettings(env),
+    lookbackSeconds: integer(env, 'SWEEP_LOOKBACK_SECONDS', 6 * 3600, 1),
+    graceSeconds: integer(env, 'SWEEP_GRACE_SECONDS', 600, 0),
+  };
+}
+
+export function loadClientSettings(env: Env = process.env): ClientSettings {
+  return { s3ForcePathStyle: env.S3_FORCE_PATH_STYLE === 'true' };
+}

@@ -1,0 +1,9 @@
+/**
+ * The logger and metrics shared by every function, created once. Service name, log level and
+ * metrics namespace come from the POWERTOOLS_* variables that serverless.yml sets.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+
+export const logger = new Logger();
+export const metrics = new Metrics();

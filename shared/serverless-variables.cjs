@@ -1,0 +1,48 @@
+// Bridges serverless.yml to shared/stack.ts: `${file(./shared/serverless-variables.cjs):NAME}`.
+// The config is validated here too, so `serverless package` fails on a bad config.
+const { require: requireTs } = require('tsx/cjs/api');
+
+const stack = requireTs('./stack.ts', __filename);
+const { validatePipelineConfig } = requireTs('./rules.ts', __filename);
+const { readRawConfig } = requireTs('./config.ts', __filename);
+const { jobNamePrefixProblem } = requireTs('./jobName.ts', __filename);
+
+let derived;
+
+async function derive({ resolveVariable }) {
+  const service = await resolveVariable('self:service');
+  const stage = await resolveVariable('sls:stage');
+  const region = await resolveVariable('self:provider.region');
+  const jobNamePrefix = await resolveVariable('self:custom.jobNamePrefix');
+  const existingInputBucket = (await resolveVariable('self:custom.existingInputBucket')) || undefined;
+  const existingTranscriptBucket = (await resolveVariable('self:custom.existingTranscriptBucket')) || undefined;
+  const problem = jobNamePrefixProblem(jobNamePrefix);
+  if (problem) throw new Error(`custom.jobNamePrefix ${JSON.stringify(jobNamePrefix)} ${problem}`);
+  const { raw, source } = readRawConfig(process.env);
+  const config = validatePipelineConfig(raw, {
+    region,
+    source,
+    ...(existingInputBucket && { inputBucket: existingInputBucket }),
+    ...(existingTranscriptBucket && { transcriptBucket: existingTranscriptBucket }),
+  });
+  const ctx = { service, stage, region, jobNamePrefix, config, existingInputBucket, existingTranscriptBucket };
+  return {
+    inputBucket: stack.inputBucketRef(ctx),
+    transcriptBucket: stack.transcriptBucketRef(ctx),
+    completionPattern: stack.completionEventPattern(jobNamePrefix),
+    resources: stack.derivedResources(ctx),
+    outputs: stack.derivedOutputs(ctx),
+    dataAccessRoleArn: config.deferredExecution ? { 'Fn::GetAtt': ['DataAccessRole', 'Arn'] } : '',
+    queue: stack.QUEUE_SETTINGS,
+  };
+}
+
+// Serverless calls this once per reference and in several phases; an early phase may not have
+// params yet, so only a successful derivation is kept.
+module.exports = async (helpers) => {
+  derived ??= derive(helpers).catch((error) => {
+    derived = undefined;
+    throw error;
+  });
+  return derived;
+};
