@@ -294,6 +294,29 @@ function tlsOnlyPolicy(bucketLogicalId: string) {
   };
 }
 
+/** Lets an AWS service in this account send to one of the stack's queues. */
+function sendMessagePolicy(queue: string, sid: string, service: string, condition: Record<string, unknown>) {
+  return {
+    Type: 'AWS::SQS::QueuePolicy',
+    Properties: {
+      Queues: [{ Ref: queue }],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: sid,
+            Effect: 'Allow',
+            Principal: { Service: service },
+            Action: 'sqs:SendMessage',
+            Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+            Condition: { ...condition, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+    },
+  };
+}
+
 /** S3 ObjectCreated notifications to the start queue, one per non-overlapping prefix. */
 export function queueNotifications(rules: readonly Pick<Rule, 'prefix'>[], queueArn: Cfn) {
   return notificationPrefixes(rules).map((prefix) => ({
@@ -313,47 +336,10 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
   if (ctx.config.deferredExecution) {
     resources.DataAccessRole = role('transcribe.amazonaws.com', dataAccessRoleStatements(ctx), 'transcribe-data-access');
   }
-  resources.StartQueuePolicy = {
-    Type: 'AWS::SQS::QueuePolicy',
-    Properties: {
-      Queues: [{ Ref: 'StartQueue' }],
-      PolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'InputBucketNotifications',
-            Effect: 'Allow',
-            Principal: { Service: 's3.amazonaws.com' },
-            Action: 'sqs:SendMessage',
-            Resource: { 'Fn::GetAtt': ['StartQueue', 'Arn'] },
-            Condition: {
-              ArnEquals: { 'aws:SourceArn': bucketArn(inputBucketRef(ctx)) },
-              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-            },
-          },
-        ],
-      },
-    },
-  };
-  resources.VerifyDeadLetterQueuePolicy = {
-    Type: 'AWS::SQS::QueuePolicy',
-    Properties: {
-      Queues: [{ Ref: 'VerifyDeadLetterQueue' }],
-      PolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'UndeliverableCompletionEvents',
-            Effect: 'Allow',
-            Principal: { Service: 'events.amazonaws.com' },
-            Action: 'sqs:SendMessage',
-            Resource: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] },
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-          },
-        ],
-      },
-    },
-  };
+  resources.StartQueuePolicy = sendMessagePolicy('StartQueue', 'InputBucketNotifications', 's3.amazonaws.com', {
+    ArnEquals: { 'aws:SourceArn': bucketArn(inputBucketRef(ctx)) },
+  });
+  resources.VerifyDeadLetterQueuePolicy = sendMessagePolicy('VerifyDeadLetterQueue', 'UndeliverableCompletionEvents', 'events.amazonaws.com', {});
   if (!ctx.existingInputBucket) {
     resources[INPUT_BUCKET] = bucket(
       {

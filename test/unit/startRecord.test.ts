@@ -16,7 +16,7 @@ const awsError = (name: string, status = 400) => Object.assign(new Error(`${name
 function setup(overrides: Partial<StartRecordDependencies> = {}) {
   const deps: StartRecordDependencies = {
     settings: { jobNamePrefix: 'tkp.t.', transcriptBucket: 'out', ruleIndex: buildRuleIndex(config.rules) },
-    resolveKey: createKeyResolver(async () => ({ Arn: ARN, AWSAccountId: '123456789012', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' })),
+    resolveKey: createKeyResolver(async () => ({ KeyId: 'k', Arn: ARN, AWSAccountId: '123456789012', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' })),
     startTranscriptionJob: vi.fn(async () => undefined),
     mediaUriOfJob: vi.fn(async () => undefined),
     maxReceiveCount: 5,
@@ -124,7 +124,7 @@ describe('processStartRecord', () => {
   });
 
   it('dead-letters an unusable key', async () => {
-    const deps = setup({ resolveKey: createKeyResolver(async () => ({ Arn: ARN, AWSAccountId: '1', KeyState: 'Disabled' })) });
+    const deps = setup({ resolveKey: createKeyResolver(async () => ({ KeyId: 'k', Arn: ARN, AWSAccountId: '1', KeyState: 'Disabled' })) });
     await processStartRecord(deps, record(s3Put('calls/a.wav')));
     expect(vi.mocked(deps.sendToDeadLetterQueue).mock.calls[0]?.[0]).toMatchObject({ errorName: 'KeyNotUsableError' });
     expect(deps.startTranscriptionJob).not.toHaveBeenCalled();

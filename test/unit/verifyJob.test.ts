@@ -1,6 +1,6 @@
 import type { TranscriptionJob } from '@aws-sdk/client-transcribe';
 import { describe, expect, it, vi } from 'vitest';
-import { EncryptionMismatchError, ForeignJobError, JobNotFinishedError, JobNotFoundError, TranscriptAccessDeniedError, TranscriptUriError } from '../../shared/errors';
+import { EncryptionMismatchError, ForeignJobError, JobNotFinishedError, JobNotFoundError, TranscriptAccessDeniedError, TranscriptUriError, TransientAwsError } from '../../shared/errors';
 import { TAG } from '../../shared/jobTags';
 import { assertNotMismatch, headObjectError, verifyJob, type VerifyDependencies } from '../../shared/verifyJob';
 import { keyArn } from '../support/fixtures';
@@ -168,6 +168,6 @@ describe('headObjectError', () => {
   });
 
   it('marks 503 as transient', () => {
-    expect((headObjectError(location, err('SlowDown', 503)) as { retryable: boolean }).retryable).toBe(true);
+    expect(headObjectError(location, err('SlowDown', 503))).toBeInstanceOf(TransientAwsError);
   });
 });
