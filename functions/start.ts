@@ -7,22 +7,26 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/cli
 import { GetTranscriptionJobCommand, StartTranscriptionJobCommand } from '@aws-sdk/client-transcribe';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { awsErrorName } from '../shared/awsErrors';
 import { kmsClient, sqsClient, transcribeClient } from '../shared/clients';
 import { loadStartSettings } from '../shared/config';
 import { describeError } from '../shared/errors';
 import { createKeyResolver } from '../shared/keyResolution';
 import { logger, metrics } from '../shared/observability';
+import { createStartPacer } from '../shared/startPacer';
 import { processStartRecord, type StartRecordDependencies } from '../shared/startRecord';
 
 const settings = loadStartSettings();
 const processor = new BatchProcessor(EventType.SQS);
+const pace = createStartPacer(settings.startRatePerSecond, { now: Date.now, sleep: (ms) => sleep(ms) });
 
 const deps: StartRecordDependencies = {
   settings,
   maxReceiveCount: settings.maxReceiveCount,
   resolveKey: createKeyResolver(async (keyId) => (await kmsClient().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata),
   startTranscriptionJob: async (input) => {
+    await pace();
     await transcribeClient().send(new StartTranscriptionJobCommand(input));
   },
   mediaUriOfJob: async (jobName) => {
@@ -59,7 +63,10 @@ const deps: StartRecordDependencies = {
     else logger.info(outcome.outcome === 'started' ? 'job started' : 'job already started', fields);
     metrics.addMetric(outcome.outcome === 'skipped' ? 'ObjectsSkipped' : outcome.outcome === 'started' ? 'JobsStarted' : 'DuplicateDeliveries', MetricUnit.Count, 1);
   },
-  onTestEvent: () => logger.info('s3 test event ignored'),
+  onTestEvent: () => {
+    logger.info('s3 test event ignored');
+    metrics.addMetric('TestEventsIgnored', MetricUnit.Count, 1);
+  },
   onDeadLetter: (letter) => {
     logger.error('record sent to dead-letter queue', { reason: letter.reason, errorName: letter.errorName, messageId: letter.sourceMessageId });
     metrics.addMetric('RecordsDeadLettered', MetricUnit.Count, 1);
@@ -71,7 +78,7 @@ const deps: StartRecordDependencies = {
 };
 
 export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
-  .use(injectLambdaContext(logger))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
   .handler(async (event, context) =>
     processPartialResponse(event, (record: SQSEvent['Records'][number]) => processStartRecord(deps, record), processor, { context }),

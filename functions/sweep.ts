@@ -17,7 +17,7 @@ const settings = loadSweepSettings();
 const verifyDeps = createVerifyDependencies(settings);
 
 export const handler = middy<unknown, void, Error, Context>()
-  .use(injectLambdaContext(logger))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
   .handler(async () => {
     const report = await sweep({

@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { loadVerifySettings } from '../shared/config';
 import { parseCompletionEvent } from '../shared/completionEvent';
+import { describeError } from '../shared/errors';
 import { logger, metrics } from '../shared/observability';
 import { OUTCOME_METRIC } from '../shared/outcomeEvent';
 import { createVerifyDependencies } from '../shared/verifyDependencies';
@@ -14,18 +15,24 @@ const settings = loadVerifySettings();
 const deps = createVerifyDependencies(settings);
 
 export const handler = middy<unknown, void, Error, Context>()
-  .use(injectLambdaContext(logger))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
   .handler(async (event) => {
-    const { jobName } = parseCompletionEvent(event);
-    logger.appendKeys({ jobName });
-    const result = await verifyJob(deps, jobName, 'completion-event');
-    if (result.status === 'already-reported') {
-      logger.info('verdict already reported', { outcome: result.outcome });
-    } else {
-      const { outcome, problems, failureReason, mediaUri, transcriptUri } = result.detail;
-      logger[outcome === 'verified' ? 'info' : 'error']('verdict published', { outcome, problems, failureReason, mediaUri, transcriptUri });
-      metrics.addMetric(OUTCOME_METRIC[outcome], MetricUnit.Count, 1);
+    try {
+      const { jobName } = parseCompletionEvent(event);
+      logger.appendKeys({ jobName });
+      const result = await verifyJob(deps, jobName, 'completion-event');
+      if (result.status === 'already-reported') {
+        logger.info('verdict already reported', { outcome: result.outcome });
+      } else {
+        const { outcome, problems, failureReason, mediaUri, transcriptUri } = result.detail;
+        logger[outcome === 'verified' ? 'info' : 'error']('verdict published', { outcome, problems, failureReason, mediaUri, transcriptUri });
+        metrics.addMetric(OUTCOME_METRIC[outcome], MetricUnit.Count, 1);
+      }
+      assertNotMismatch(result);
+    } catch (error) {
+      logger.error('verification failed', { error: describeError(error) });
+      metrics.addMetric('VerificationErrors', MetricUnit.Count, 1);
+      throw error;
     }
-    assertNotMismatch(result);
   });

@@ -25,6 +25,8 @@ export interface StartSettings extends PipelineSettings {
   startQueueUrl: string;
   startDeadLetterQueueUrl: string;
   maxReceiveCount: number;
+  /** StartTranscriptionJob calls per second for one container; 0 turns pacing off. */
+  startRatePerSecond: number;
   dataAccessRoleArn?: string;
 }
 
@@ -61,6 +63,16 @@ function integer(env: Env, name: string, fallback: number, min: number): number 
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min) {
     throw new EnvironmentError(`environment variable ${name} is ${JSON.stringify(raw)}; it must be an integer >= ${min}`);
+  }
+  return value;
+}
+
+function number(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new EnvironmentError(`environment variable ${name} is ${JSON.stringify(raw)}; it must be a number >= 0`);
   }
   return value;
 }
@@ -107,6 +119,7 @@ export function loadStartSettings(env: Env = process.env): StartSettings {
     startQueueUrl: required(env, 'START_QUEUE_URL'),
     startDeadLetterQueueUrl: required(env, 'START_DLQ_URL'),
     maxReceiveCount: integer(env, 'MAX_RECEIVE_COUNT', 50, 1),
+    startRatePerSecond: number(env, 'START_RATE_PER_SECOND', 5),
     ...(pipeline.config.deferredExecution && dataAccessRoleArn && { dataAccessRoleArn }),
   };
 }

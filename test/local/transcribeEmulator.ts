@@ -1,0 +1,603 @@
+import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DescribeKeyCommand, type KMSClient, type KeyMetadata } from '@aws-sdk/client-kms';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { LanguageCode, MediaFormat, StartTranscriptionJobRequest$ } from '@aws-sdk/client-transcribe';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  DATA_ACCESS_ROLE_ARN_PATTERN,
+  ENCRYPTION_CONTEXT_MAX_PAIRS,
+  ENCRYPTION_CONTEXT_STRING_MAX_LENGTH,
+  JOB_NAME_MAX_LENGTH,
+  JOB_NAME_PATTERN,
+  KMS_KEY_ID_PATTERN,
+  MEDIA_MIN_DURATION_SECONDS,
+  MEDIA_URI_MAX_LENGTH,
+  MEDIA_URI_PATTERN,
+  NON_BLANK,
+  OUTPUT_BUCKET_PATTERN,
+  OUTPUT_KEY_MAX_LENGTH,
+  OUTPUT_KEY_PATTERN,
+  TAG_KEY_MAX_LENGTH,
+  TAG_MAX_COUNT,
+  TAG_VALUE_MAX_LENGTH,
+  WRITE_ACCESS_PROBE_NAME,
+} from '../../shared/transcribeModel';
+import { formatMatches, probeMedia, PROBE_BYTES } from './mediaProbe';
+
+/**
+ * A small Amazon Transcribe batch service for one machine. It speaks the service's JSON wire
+ * protocol, so the SDK reaches it through AWS_ENDPOINT_URL_TRANSCRIBE, and it does what the
+ * pipeline relies on: validation, names, quotas, job states, encrypted output in S3 (moto) and
+ * the completion event on EventBridge (moto). It does not recognise speech.
+ */
+export interface EmulatorOptions {
+  region: string;
+  account: string;
+  /** Reads media and writes transcripts, as Transcribe does with the caller's permissions. */
+  s3: S3Client;
+  /** Resolves output keys; goes through the gateway so another account's ARN reaches it. */
+  kms: KMSClient;
+  events: EventBridgeClient;
+  /** Service seconds per real second: 10 runs a 30 s job in 3 s and allows 10x the TPS. */
+  timeScale?: number;
+  quotas?: Partial<Quotas>;
+  timing?: Partial<Timing>;
+  faults?: EmulatorFaults;
+}
+
+export interface Quotas {
+  maxConcurrentJobs: number;
+  startTps: number;
+  getTps: number;
+  maxDeferredJobs: number;
+}
+
+export interface Timing {
+  /** Service seconds a job stays QUEUED before it runs. */
+  queuedSeconds: number;
+  /** Service seconds of processing, plus a share of the audio's length. */
+  processingSeconds: number;
+  processingPerAudioSecond: number;
+}
+
+export type TamperMode = 'wrong-key' | 'no-kms';
+
+export interface EmulatorFaults {
+  /** Jobs whose media URI contains `match` get the wrong key or no KMS key, once each. */
+  tamper?: { match: string; mode: TamperMode; wrongKeyArn?: string };
+  startError?: (jobName: string) => 'LimitExceededException' | 'InternalFailureException' | undefined;
+  loseCompletionEvent?: (jobName: string) => boolean;
+  duplicateCompletionEvent?: (jobName: string) => boolean;
+}
+
+export const DEFAULT_QUOTAS: Quotas = { maxConcurrentJobs: 250, startTps: 25, getTps: 30, maxDeferredJobs: 10_000 };
+export const DEFAULT_TIMING: Timing = { queuedSeconds: 1, processingSeconds: 10, processingPerAudioSecond: 0.25 };
+
+type JobStatus = 'QUEUED' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+
+interface Job {
+  name: string;
+  request: Record<string, any>;
+  status: JobStatus;
+  deferred: boolean;
+  creationTime: number;
+  startTime?: number;
+  completionTime?: number;
+  failureReason?: string;
+  tags: Map<string, string>;
+  transcriptUri?: string;
+  identifiedLanguage?: string;
+}
+
+export class ServiceError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export interface EmulatorStats {
+  started: number;
+  rejected: Record<string, number>;
+  completed: number;
+  failed: number;
+  eventsEmitted: number;
+  eventsLost: number;
+  peakConcurrency: number;
+  startTimes: number[];
+}
+
+export interface TranscribeEmulator {
+  endpoint: string;
+  stats: EmulatorStats;
+  jobs(): { name: string; status: JobStatus; mediaUri: string; failureReason?: string }[];
+  /** Waits until no job is QUEUED or IN_PROGRESS. */
+  idle(): Promise<void>;
+  setFaults(faults: EmulatorFaults): void;
+  close(): Promise<void>;
+}
+
+/** A token bucket refilled in service time: `rate` per service second, bursting to `rate`. */
+function tokenBucket(rate: number, timeScale: number) {
+  let tokens = rate;
+  let last = Date.now();
+  return () => {
+    const now = Date.now();
+    tokens = Math.min(rate, tokens + ((now - last) / 1000) * timeScale * rate);
+    last = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
+
+const MEMBERS = StartTranscriptionJobRequest$[4] as string[];
+const REQUIRED = MEMBERS.slice(0, StartTranscriptionJobRequest$[6] as number);
+const MEDIA_FORMATS = new Set<string>(Object.values(MediaFormat));
+const LANGUAGES = new Set<string>(Object.values(LanguageCode));
+
+function constraint(value: string, field: string, rule: string): ServiceError {
+  return new ServiceError('BadRequestException', `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: ${rule}`);
+}
+
+/**
+ * Checks a StartTranscriptionJob request the way the service does. Member names, required
+ * members and enums come from the model the SDK ships; patterns and limits from the published
+ * model (shared/transcribeModel.ts, checked against botocore by the unit tests).
+ */
+export function validateStartRequest(input: Record<string, any>): void {
+  for (const member of Object.keys(input)) {
+    if (!MEMBERS.includes(member)) throw new ServiceError('BadRequestException', `Unknown parameter ${member} in the request.`);
+  }
+  for (const member of REQUIRED) {
+    if (input[member] === undefined) throw new ServiceError('BadRequestException', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+  }
+  const name = String(input.TranscriptionJobName);
+  if (name.length < 1 || name.length > JOB_NAME_MAX_LENGTH) throw constraint(name, 'transcriptionJobName', `Member must have length less than or equal to ${JOB_NAME_MAX_LENGTH}`);
+  if (!JOB_NAME_PATTERN.test(name)) throw constraint(name, 'transcriptionJobName', 'Member must satisfy regular expression pattern: ^[0-9a-zA-Z._-]+');
+  const uri = input.Media?.MediaFileUri;
+  if (typeof uri !== 'string') throw new ServiceError('BadRequestException', 'The Media parameter must include a MediaFileUri.');
+  if (uri.length > MEDIA_URI_MAX_LENGTH || !MEDIA_URI_PATTERN.test(uri)) throw constraint(uri, 'media.mediaFileUri', 'Member must satisfy regular expression pattern: (s3://|http(s*)://).+');
+  if (input.MediaFormat !== undefined && !MEDIA_FORMATS.has(input.MediaFormat)) {
+    throw constraint(String(input.MediaFormat), 'mediaFormat', `Member must satisfy enum value set: [${[...MEDIA_FORMATS].join(', ')}]`);
+  }
+  const languageOptions = [input.LanguageCode !== undefined, input.IdentifyLanguage === true, input.IdentifyMultipleLanguages === true].filter(Boolean).length;
+  if (languageOptions !== 1) {
+    throw new ServiceError(
+      'BadRequestException',
+      'You must include exactly one of these parameters: LanguageCode, IdentifyLanguage, or IdentifyMultipleLanguages. Check your request and try again.',
+    );
+  }
+  if (input.LanguageCode !== undefined && !LANGUAGES.has(input.LanguageCode)) throw constraint(String(input.LanguageCode), 'languageCode', 'Member must satisfy enum value set');
+  for (const option of input.LanguageOptions ?? []) {
+    if (!LANGUAGES.has(option)) throw constraint(String(option), 'languageOptions', 'Member must satisfy enum value set');
+  }
+  if (input.LanguageOptions !== undefined && input.LanguageCode !== undefined) {
+    throw new ServiceError('BadRequestException', 'LanguageOptions can only be used with IdentifyLanguage or IdentifyMultipleLanguages.');
+  }
+  if (input.OutputBucketName !== undefined && !OUTPUT_BUCKET_PATTERN.test(input.OutputBucketName)) {
+    throw constraint(input.OutputBucketName, 'outputBucketName', 'Member must satisfy regular expression pattern: [a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9]');
+  }
+  if (input.OutputKey !== undefined) {
+    if (input.OutputBucketName === undefined) throw new ServiceError('BadRequestException', 'You must specify an OutputBucketName when you specify an OutputKey.');
+    if (input.OutputKey.length > OUTPUT_KEY_MAX_LENGTH || !OUTPUT_KEY_PATTERN.test(input.OutputKey)) {
+      throw constraint(input.OutputKey, 'outputKey', "Member must satisfy regular expression pattern: [a-zA-Z0-9-_.!*'()/]{1,1024}$");
+    }
+  }
+  if (input.OutputEncryptionKMSKeyId !== undefined) {
+    if (!KMS_KEY_ID_PATTERN.test(input.OutputEncryptionKMSKeyId)) {
+      throw constraint(input.OutputEncryptionKMSKeyId, 'outputEncryptionKMSKeyId', 'Member must satisfy regular expression pattern: ^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$');
+    }
+    if (input.OutputBucketName === undefined) {
+      throw new ServiceError('BadRequestException', 'You must specify an OutputBucketName when you specify an OutputEncryptionKMSKeyId.');
+    }
+  }
+  if (input.KMSEncryptionContext !== undefined) {
+    if (input.OutputEncryptionKMSKeyId === undefined) {
+      throw new ServiceError('BadRequestException', 'You can only specify a KMSEncryptionContext when you also specify an OutputEncryptionKMSKeyId.');
+    }
+    const pairs = Object.entries(input.KMSEncryptionContext as Record<string, unknown>);
+    if (pairs.length < 1 || pairs.length > ENCRYPTION_CONTEXT_MAX_PAIRS) {
+      throw constraint(`${pairs.length} pairs`, 'kMSEncryptionContext', `Member must have length between 1 and ${ENCRYPTION_CONTEXT_MAX_PAIRS}`);
+    }
+    for (const [key, value] of pairs) {
+      for (const part of [key, value]) {
+        if (typeof part !== 'string' || !NON_BLANK.test(part) || part.length > ENCRYPTION_CONTEXT_STRING_MAX_LENGTH) {
+          throw constraint(String(part), 'kMSEncryptionContext', 'Member must satisfy regular expression pattern: .*\\S.*');
+        }
+      }
+    }
+  }
+  const tags = (input.Tags ?? []) as { Key?: string; Value?: string }[];
+  if (tags.length > TAG_MAX_COUNT) throw constraint(`${tags.length} tags`, 'tags', `Member must have length less than or equal to ${TAG_MAX_COUNT}`);
+  for (const tag of tags) {
+    if (!tag.Key || tag.Key.length > TAG_KEY_MAX_LENGTH) throw constraint(String(tag.Key), 'tags.member.key', `Member must have length between 1 and ${TAG_KEY_MAX_LENGTH}`);
+    if (tag.Value === undefined || tag.Value.length > TAG_VALUE_MAX_LENGTH) {
+      throw constraint(String(tag.Value), 'tags.member.value', `Member must have length less than or equal to ${TAG_VALUE_MAX_LENGTH}`);
+    }
+  }
+  const execution = input.JobExecutionSettings;
+  if (execution?.AllowDeferredExecution && !execution.DataAccessRoleArn) {
+    throw new ServiceError('BadRequestException', 'You must specify a DataAccessRoleArn when AllowDeferredExecution is true.');
+  }
+  if (execution?.DataAccessRoleArn !== undefined && !DATA_ACCESS_ROLE_ARN_PATTERN.test(execution.DataAccessRoleArn)) {
+    throw constraint(execution.DataAccessRoleArn, 'jobExecutionSettings.dataAccessRoleArn', 'Member must satisfy regular expression pattern');
+  }
+  const rate = input.MediaSampleRateHertz;
+  if (rate !== undefined && (rate < 8000 || rate > 48000)) throw constraint(String(rate), 'mediaSampleRateHertz', 'Member must have value between 8000 and 48000');
+}
+
+/** Where the transcript lands: `x/y.json` is the file, `x/y` and `x/y/` are folders. */
+export function transcriptKeyFor(jobName: string, outputKey: string | undefined): string {
+  if (!outputKey) return `${jobName}.json`;
+  if (outputKey.endsWith('/')) return `${outputKey}${jobName}.json`;
+  if (outputKey.endsWith('.json')) return outputKey;
+  return `${outputKey}/${jobName}.json`;
+}
+
+function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  return match ? { bucket: match[1] as string, key: match[2] as string } : undefined;
+}
+
+const epoch = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+
+export async function startTranscribeEmulator(options: EmulatorOptions): Promise<TranscribeEmulator> {
+  const timeScale = options.timeScale ?? 1;
+  const quotas = { ...DEFAULT_QUOTAS, ...options.quotas };
+  const timing = { ...DEFAULT_TIMING, ...options.timing };
+  let faults: EmulatorFaults = options.faults ?? {};
+  const tampered = new Set<string>();
+  const jobs = new Map<string, Job>();
+  const deferredQueue: Job[] = [];
+  const probedLocations = new Set<string>();
+  const timers = new Set<NodeJS.Timeout>();
+  const idleWaiters: (() => void)[] = [];
+  const allowStart = tokenBucket(quotas.startTps, timeScale);
+  const allowGet = tokenBucket(quotas.getTps, timeScale);
+  const stats: EmulatorStats = { started: 0, rejected: {}, completed: 0, failed: 0, eventsEmitted: 0, eventsLost: 0, peakConcurrency: 0, startTimes: [] };
+  let activeJobs = 0;
+  let unfinishedJobs = 0;
+
+  const later = (serviceSeconds: number, fn: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, (serviceSeconds * 1000) / timeScale);
+    timers.add(timer);
+  };
+  const notifyIdle = () => {
+    if (unfinishedJobs > 0) return;
+    for (const resolve of idleWaiters.splice(0)) resolve();
+  };
+  const reject = (code: string) => {
+    stats.rejected[code] = (stats.rejected[code] ?? 0) + 1;
+  };
+
+  function startJob(input: Record<string, any>): Job {
+    validateStartRequest(input);
+    const name = input.TranscriptionJobName as string;
+    const injected = faults.startError?.(name);
+    if (injected === 'InternalFailureException') {
+      reject(injected);
+      throw new ServiceError('InternalFailureException', 'We encountered an internal error when processing the request. Try your request again.', 500);
+    }
+    if (injected === 'LimitExceededException' || !allowStart()) {
+      reject('LimitExceededException');
+      throw new ServiceError('LimitExceededException', 'You have sent too many requests or your input file is too long. Wait before you resend your request, or use a smaller file and resend the request.');
+    }
+    if (jobs.has(name)) {
+      reject('ConflictException');
+      throw new ServiceError('ConflictException', 'The requested job name already exists. Use a different job name.');
+    }
+    const deferrable = input.JobExecutionSettings?.AllowDeferredExecution === true;
+    const full = activeJobs >= quotas.maxConcurrentJobs;
+    if (full && !deferrable) {
+      reject('LimitExceededException');
+      throw new ServiceError('LimitExceededException', 'You have exceeded the maximum number of concurrent transcription jobs. Wait for a job to finish and try again.');
+    }
+    if (full && deferredQueue.length >= quotas.maxDeferredJobs) {
+      reject('LimitExceededException');
+      throw new ServiceError('LimitExceededException', 'The queue of deferred jobs is full.');
+    }
+    const job: Job = {
+      name,
+      request: input,
+      status: 'QUEUED',
+      deferred: full,
+      creationTime: Date.now(),
+      tags: new Map(((input.Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value])),
+    };
+    jobs.set(name, job);
+    unfinishedJobs++;
+    stats.started++;
+    stats.startTimes.push(job.creationTime);
+    if (job.deferred) deferredQueue.push(job);
+    else schedule(job);
+    return job;
+  }
+
+  /** A job holds one of the concurrent-job slots from acceptance until it finishes. */
+  function schedule(job: Job) {
+    job.deferred = false;
+    activeJobs++;
+    stats.peakConcurrency = Math.max(stats.peakConcurrency, activeJobs);
+    later(timing.queuedSeconds, () => {
+      job.status = 'IN_PROGRESS';
+      job.startTime = Date.now();
+      void run(job).finally(() => {
+        activeJobs--;
+        unfinishedJobs--;
+        const next = deferredQueue.shift();
+        if (next) schedule(next);
+        notifyIdle();
+      });
+    });
+  }
+
+  async function run(job: Job) {
+    const outcome = await processJob(job).catch((error: unknown) => ({ failure: `Internal emulator error: ${String(error)}` }));
+    job.completionTime = Date.now();
+    if ('failure' in outcome) {
+      job.status = 'FAILED';
+      job.failureReason = outcome.failure;
+      stats.failed++;
+    } else {
+      job.status = 'COMPLETED';
+      job.transcriptUri = outcome.transcriptUri;
+      stats.completed++;
+    }
+    await emit(job);
+  }
+
+  async function processJob(job: Job): Promise<{ transcriptUri: string } | { failure: string }> {
+    const input = job.request;
+    const media = parseS3Uri(input.Media.MediaFileUri);
+    if (!media) return { failure: 'The S3 URI that you provided is not valid. Check the URI and try your request again.' };
+    let head: Buffer;
+    let size: number;
+    try {
+      const object = await options.s3.send(new GetObjectCommand({ Bucket: media.bucket, Key: media.key, Range: `bytes=0-${PROBE_BYTES - 1}` }));
+      head = Buffer.from(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+      size = Number(/\/(\d+)$/.exec(object.ContentRange ?? '')?.[1] ?? object.ContentLength ?? head.length);
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      if (name === 'InvalidRange') return { failure: 'The media file is empty. Upload a media file that contains audio and try your request again.' };
+      return { failure: "The S3 URI that you provided can't be accessed. Make sure that you have read permission and try your request again." };
+    }
+    if (size === 0) return { failure: 'The media file is empty. Upload a media file that contains audio and try your request again.' };
+    const probe = probeMedia(head, size);
+    const declared = input.MediaFormat as string | undefined;
+    if (probe.format === 'unknown' || (declared !== undefined && !formatMatches(declared, probe.format))) {
+      return { failure: "The media format that you specified doesn't match the detected media format. Check the media format and try your request again." };
+    }
+    if (probe.durationSeconds !== undefined && probe.durationSeconds < MEDIA_MIN_DURATION_SECONDS) {
+      return { failure: 'The audio is too short. Your media file must be at least 500 milliseconds long. Use a longer media file and try again.' };
+    }
+    await new Promise((resolve) => later(timing.processingSeconds + (probe.durationSeconds ?? 0) * timing.processingPerAudioSecond, () => resolve(undefined)));
+
+    let keyArn: string | undefined;
+    if (input.OutputEncryptionKMSKeyId !== undefined) {
+      let metadata: KeyMetadata | undefined;
+      try {
+        metadata = (await options.kms.send(new DescribeKeyCommand({ KeyId: input.OutputEncryptionKMSKeyId }))).KeyMetadata;
+      } catch {
+        return { failure: `The KMS key you specified (${input.OutputEncryptionKMSKeyId}) doesn't exist or Amazon Transcribe doesn't have permission to use it. Check the key and its key policy and try your request again.` };
+      }
+      if (metadata?.KeyState !== 'Enabled') {
+        return { failure: `The KMS key you specified (${metadata?.Arn ?? input.OutputEncryptionKMSKeyId}) is ${metadata?.KeyState ?? 'not usable'}. Enable the key or specify a different key and try your request again.` };
+      }
+      if ((metadata.KeySpec ?? 'SYMMETRIC_DEFAULT') !== 'SYMMETRIC_DEFAULT' || (metadata.KeyUsage ?? 'ENCRYPT_DECRYPT') !== 'ENCRYPT_DECRYPT') {
+        return { failure: `The KMS key you specified (${metadata.Arn}) isn't a symmetric encryption key. Specify a symmetric encryption key and try your request again.` };
+      }
+      keyArn = metadata.Arn;
+    }
+
+    const bucket = input.OutputBucketName as string;
+    const key = transcriptKeyFor(job.name, input.OutputKey);
+    const folder = key.includes('/') ? key.slice(0, key.lastIndexOf('/') + 1) : '';
+    const encryption = (tamper?: TamperMode) => {
+      if (tamper === 'no-kms' || (!keyArn && tamper !== 'wrong-key')) return { ServerSideEncryption: 'AES256' as const };
+      const arn = tamper === 'wrong-key' ? (faults.tamper?.wrongKeyArn ?? `arn:aws:kms:${options.region}:${options.account}:key/00000000-0000-4000-8000-00000000bad0`) : keyArn;
+      return {
+        ServerSideEncryption: 'aws:kms' as const,
+        SSEKMSKeyId: arn,
+        ...(input.KMSEncryptionContext && !tamper && { SSEKMSEncryptionContext: Buffer.from(JSON.stringify(input.KMSEncryptionContext)).toString('base64') }),
+      };
+    };
+    try {
+      if (!probedLocations.has(`${bucket}/${folder}`)) {
+        await options.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${folder}${WRITE_ACCESS_PROBE_NAME}`, Body: Buffer.alloc(0), ...encryption() }));
+        probedLocations.add(`${bucket}/${folder}`);
+      }
+      const tamper = faults.tamper && !tampered.has(job.name) && input.Media.MediaFileUri.includes(faults.tamper.match) ? faults.tamper.mode : undefined;
+      if (tamper) tampered.add(job.name);
+      if (input.IdentifyLanguage) job.identifiedLanguage = (input.LanguageOptions?.[0] as string | undefined) ?? 'en-US';
+      await options.s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: transcriptDocument(job, options.account, probe), ContentType: 'application/json', ...encryption(tamper) }),
+      );
+    } catch (error) {
+      return { failure: `Amazon Transcribe can't write to s3://${bucket}/${key}: ${(error as Error).name}. Check the bucket policy and the key policy and try your request again.` };
+    }
+    return { transcriptUri: `https://s3.${options.region}.amazonaws.com/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}` };
+  }
+
+  async function emit(job: Job) {
+    if (faults.loseCompletionEvent?.(job.name)) {
+      stats.eventsLost++;
+      return;
+    }
+    const detail = {
+      TranscriptionJobName: job.name,
+      TranscriptionJobStatus: job.status,
+      ...(job.failureReason && { FailureReason: job.failureReason }),
+    };
+    const copies = faults.duplicateCompletionEvent?.(job.name) ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      await options.events.send(
+        new PutEventsCommand({ Entries: [{ Source: 'aws.transcribe', DetailType: 'Transcribe Job State Change', Detail: JSON.stringify(detail), Resources: [] }] }),
+      );
+      stats.eventsEmitted++;
+    }
+  }
+
+  function describe(job: Job) {
+    const input = job.request;
+    return {
+      TranscriptionJobName: job.name,
+      TranscriptionJobStatus: job.status,
+      ...(input.LanguageCode && { LanguageCode: input.LanguageCode }),
+      ...(job.identifiedLanguage && { LanguageCode: job.identifiedLanguage, IdentifiedLanguageScore: 0 }),
+      ...(input.MediaFormat && { MediaFormat: input.MediaFormat }),
+      Media: { MediaFileUri: input.Media.MediaFileUri },
+      ...(job.transcriptUri && { Transcript: { TranscriptFileUri: job.transcriptUri } }),
+      CreationTime: epoch(job.creationTime),
+      ...(job.startTime && { StartTime: epoch(job.startTime) }),
+      ...(job.completionTime && { CompletionTime: epoch(job.completionTime) }),
+      ...(job.failureReason && { FailureReason: job.failureReason }),
+      ...(input.IdentifyLanguage && { IdentifyLanguage: true }),
+      ...(input.LanguageOptions && { LanguageOptions: input.LanguageOptions }),
+      ...(input.JobExecutionSettings && { JobExecutionSettings: input.JobExecutionSettings }),
+      Settings: { ChannelIdentification: false, ShowAlternatives: false },
+      ...(job.tags.size > 0 && { Tags: [...job.tags].map(([Key, Value]) => ({ Key, Value })) }),
+    };
+  }
+
+  function findJob(name: unknown): Job {
+    const job = typeof name === 'string' ? jobs.get(name) : undefined;
+    if (!job) throw new ServiceError('BadRequestException', "The requested job couldn't be found. Check the job name and try your request again.");
+    return job;
+  }
+
+  function jobFromArn(arn: unknown): Job {
+    const match = typeof arn === 'string' ? /^arn:aws[a-z-]*:transcribe:([a-z0-9-]+):(\d{12}):transcription-job\/(.+)$/.exec(arn) : null;
+    if (!match || match[1] !== options.region || match[2] !== options.account) {
+      throw new ServiceError('BadRequestException', `The ARN ${String(arn)} is not a transcription job in ${options.region} for account ${options.account}.`);
+    }
+    return findJob(match[3]);
+  }
+
+  const operations: Record<string, (input: Record<string, any>) => unknown> = {
+    StartTranscriptionJob: (input) => ({ TranscriptionJob: describe(startJob(input)) }),
+    GetTranscriptionJob: (input) => {
+      if (!allowGet()) {
+        reject('LimitExceededException');
+        throw new ServiceError('LimitExceededException', 'You have sent too many requests. Wait before you resend your request.');
+      }
+      const job = findJob(input.TranscriptionJobName);
+      return { TranscriptionJob: describe(job) };
+    },
+    ListTranscriptionJobs: (input) => {
+      const contains = typeof input.JobNameContains === 'string' ? input.JobNameContains.toLowerCase() : undefined;
+      const max = Math.min(100, Math.max(1, Number(input.MaxResults ?? 100)));
+      const matching = [...jobs.values()]
+        .filter((j) => (!input.Status || j.status === input.Status) && (!contains || j.name.toLowerCase().includes(contains)))
+        .sort((a, b) => b.creationTime - a.creationTime || a.name.localeCompare(b.name));
+      const start = input.NextToken ? Number(Buffer.from(String(input.NextToken), 'base64').toString()) : 0;
+      const page = matching.slice(start, start + max);
+      return {
+        ...(input.Status && { Status: input.Status }),
+        TranscriptionJobSummaries: page.map((j) => ({
+          TranscriptionJobName: j.name,
+          TranscriptionJobStatus: j.status,
+          CreationTime: epoch(j.creationTime),
+          ...(j.startTime && { StartTime: epoch(j.startTime) }),
+          ...(j.completionTime && { CompletionTime: epoch(j.completionTime) }),
+          ...(j.request.LanguageCode && { LanguageCode: j.request.LanguageCode }),
+          ...(j.failureReason && { FailureReason: j.failureReason }),
+          OutputLocationType: 'CUSTOMER_BUCKET',
+        })),
+        ...(start + max < matching.length && { NextToken: Buffer.from(String(start + max)).toString('base64') }),
+      };
+    },
+    DeleteTranscriptionJob: (input) => {
+      const job = findJob(input.TranscriptionJobName);
+      jobs.delete(job.name);
+      return {};
+    },
+    TagResource: (input) => {
+      const job = jobFromArn(input.ResourceArn);
+      for (const tag of (input.Tags ?? []) as { Key: string; Value: string }[]) job.tags.set(tag.Key, tag.Value);
+      if (job.tags.size > TAG_MAX_COUNT) throw new ServiceError('BadRequestException', `A resource can have at most ${TAG_MAX_COUNT} tags.`);
+      return {};
+    },
+    UntagResource: (input) => {
+      const job = jobFromArn(input.ResourceArn);
+      for (const key of (input.TagKeys ?? []) as string[]) job.tags.delete(key);
+      return {};
+    },
+    ListTagsForResource: (input) => {
+      const job = jobFromArn(input.ResourceArn);
+      return { ResourceArn: input.ResourceArn, Tags: [...job.tags].map(([Key, Value]) => ({ Key, Value })) };
+    },
+  };
+
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const operation = target.startsWith('Transcribe.') ? operations[target.slice('Transcribe.'.length)] : undefined;
+      const reply = (status: number, body: unknown, errorType?: string) => {
+        const text = JSON.stringify(body);
+        res.writeHead(status, {
+          'content-type': 'application/x-amz-json-1.1',
+          'content-length': Buffer.byteLength(text),
+          'x-amzn-requestid': crypto.randomUUID(),
+          ...(errorType && { 'x-amzn-errortype': errorType }),
+        });
+        res.end(text);
+      };
+      try {
+        if (!operation) throw new ServiceError('UnknownOperationException', `The local Transcribe emulator does not implement ${target || 'this request'}.`);
+        reply(200, operation(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')));
+      } catch (error) {
+        const serviceError = error instanceof ServiceError ? error : new ServiceError('SerializationException', String(error));
+        reply(serviceError.status, { __type: serviceError.code, Message: serviceError.message }, serviceError.code);
+      }
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stats,
+    jobs: () => [...jobs.values()].map((j) => ({ name: j.name, status: j.status, mediaUri: j.request.Media.MediaFileUri, ...(j.failureReason && { failureReason: j.failureReason }) })),
+    idle: () =>
+      new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        notifyIdle();
+      }),
+    setFaults: (next) => {
+      faults = next;
+    },
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function transcriptDocument(job: Job, account: string, probe: ReturnType<typeof probeMedia>): string {
+  const duration = probe.durationSeconds === undefined ? 'a duration the emulator cannot read from this format' : `${probe.durationSeconds.toFixed(2)} s`;
+  const text =
+    `[transcribe-kms-pipeline local emulator] No speech recognition ran. This transcript stands in for job ${job.name}: ` +
+    `${probe.format} media of ${duration}.`;
+  return JSON.stringify({
+    jobName: job.name,
+    accountId: account,
+    status: 'COMPLETED',
+    results: {
+      ...(job.identifiedLanguage && { language_code: job.identifiedLanguage }),
+      transcripts: [{ transcript: text }],
+      items: [],
+    },
+  });
+}
