@@ -12,6 +12,7 @@ import { startGateway, type FaultRule, type Gateway } from './gateway';
 import { invoke, lambdaContext, runAsyncSource, runSqsSource, type Handler, type RuntimeCounters } from './lambdaRuntime';
 import { captureLambdaLogs, type LogRecord } from './logCapture';
 import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from './moto';
+import { parseTamper } from './samples';
 import { LOCAL_CREDENTIALS, localNames, provision, type ProvisionedStack } from './provision';
 import { startTranscribeEmulator, type EmulatorFaults, type Quotas, type Timing, type TranscribeEmulator } from './transcribeEmulator';
 
@@ -41,6 +42,12 @@ export interface DeadLetter {
   reason: string;
   body: string;
   attributes: Record<string, string>;
+}
+
+/** TRANSCRIBE_EMULATOR_TAMPER=MATCH[:wrong-key|no-kms] switches tampering on without a flag. */
+function tamperFromEnvironment(): EmulatorFaults {
+  const value = process.env.TRANSCRIBE_EMULATOR_TAMPER;
+  return value ? { tamper: parseTamper(value) } : {};
 }
 
 const DEFAULT_CONFIG = new URL('../../pipeline.config.json', import.meta.url).pathname;
@@ -105,7 +112,7 @@ export class LocalPipeline {
         timeScale,
         ...(options.quotas && { quotas: options.quotas }),
         ...(options.timing && { timing: options.timing }),
-        faults: options.faults ?? {},
+        faults: options.faults ?? tamperFromEnvironment(),
       });
       const pipeline = new LocalPipeline(moto, gateway, emulator, stack, config, configPath, s3, sqs, timeScale);
       await pipeline.run(options);

@@ -63,7 +63,7 @@ export interface Timing {
 export type TamperMode = 'wrong-key' | 'no-kms';
 
 export interface EmulatorFaults {
-  /** Jobs whose media URI contains `match` get the wrong key or no KMS key, once each. */
+  /** The first job whose media URI contains `match` gets the wrong key or no KMS key. */
   tamper?: { match: string; mode: TamperMode; wrongKeyArn?: string };
   startError?: (jobName: string) => 'LimitExceededException' | 'InternalFailureException' | undefined;
   loseCompletionEvent?: (jobName: string) => boolean;
@@ -250,7 +250,7 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
   const quotas = { ...DEFAULT_QUOTAS, ...options.quotas };
   const timing = { ...DEFAULT_TIMING, ...options.timing };
   let faults: EmulatorFaults = options.faults ?? {};
-  const tampered = new Set<string>();
+  let tamperedJob: string | undefined;
   const jobs = new Map<string, Job>();
   const deferredQueue: Job[] = [];
   const probedLocations = new Set<string>();
@@ -413,8 +413,9 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
         await options.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${folder}${WRITE_ACCESS_PROBE_NAME}`, Body: Buffer.alloc(0), ...encryption() }));
         probedLocations.add(`${bucket}/${folder}`);
       }
-      const tamper = faults.tamper && !tampered.has(job.name) && input.Media.MediaFileUri.includes(faults.tamper.match) ? faults.tamper.mode : undefined;
-      if (tamper) tampered.add(job.name);
+      const tamper =
+        faults.tamper && (tamperedJob ?? job.name) === job.name && input.Media.MediaFileUri.includes(faults.tamper.match) ? faults.tamper.mode : undefined;
+      if (tamper) tamperedJob = job.name;
       if (input.IdentifyLanguage) job.identifiedLanguage = (input.LanguageOptions?.[0] as string | undefined) ?? 'en-US';
       await options.s3.send(
         new PutObjectCommand({ Bucket: bucket, Key: key, Body: transcriptDocument(job, options.account, probe), ContentType: 'application/json', ...encryption(tamper) }),
@@ -576,6 +577,7 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
       }),
     setFaults: (next) => {
       faults = next;
+      tamperedJob = undefined;
     },
     close: async () => {
       for (const timer of timers) clearTimeout(timer);

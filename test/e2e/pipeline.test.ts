@@ -1,0 +1,194 @@
+import { DescribeKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeWav } from '../local/mediaProbe';
+import { MOTO_DEFAULT_ACCOUNT } from '../local/moto';
+import { LocalPipeline, type OutcomeEvent } from '../local/pipeline';
+import { kmsClientFor } from '../local/provision';
+import { motoAvailable } from '../support/moto';
+
+const CONFIG = new URL('./e2e.config.json', import.meta.url).pathname;
+const OTHER_ACCOUNT = '222233334444';
+const audio = makeWav(1.5);
+
+describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline end to end', () => {
+  let pipeline: LocalPipeline;
+
+  beforeAll(async () => {
+    pipeline = await LocalPipeline.start({ configPath: CONFIG, timeScale: 50 });
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  const outcomesFor = (key: string): OutcomeEvent[] => pipeline.outcomes.filter((o) => o.detail.source?.key === key);
+  const keyArnOf = (reference: string) => pipeline.stack.keys.get(reference)?.arn as string;
+
+  async function transcriptOf(outcome: OutcomeEvent) {
+    const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(outcome.detail.transcriptUri) as RegExpExecArray;
+    const head = await pipeline.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const body = JSON.parse(await (await pipeline.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString());
+    return { head, body, bucket: bucket as string, key: key as string };
+  }
+
+  async function uploadAndSettle(key: string, body: Buffer | string = audio) {
+    await pipeline.upload(key, body);
+    await pipeline.settle({ timeoutMs: 60_000 });
+  }
+
+  async function expectVerifiedUnder(key: string, keyArn: string) {
+    await uploadAndSettle(key);
+    const outcomes = outcomesFor(key);
+    expect(outcomes.map((o) => o.detailType)).toEqual(['Transcript Encryption Verified']);
+    const [outcome] = outcomes as [OutcomeEvent];
+    expect(outcome.detail).toMatchObject({
+      outcome: 'verified',
+      mediaUri: `s3://${pipeline.stack.names.inputBucket}/${key}`,
+      expected: { serverSideEncryption: 'aws:kms', kmsKeyArn: keyArn },
+      actual: [{ serverSideEncryption: 'aws:kms', kmsKeyArn: keyArn }],
+      problems: [],
+    });
+    const { head, body } = await transcriptOf(outcome);
+    expect(head.ServerSideEncryption).toBe('aws:kms');
+    expect(head.SSEKMSKeyId).toBe(keyArn);
+    expect(body.results.transcripts[0].transcript).toContain('local emulator');
+    return outcome;
+  }
+
+  it('encrypts under a key named by key ID, with its encryption context', async () => {
+    const arn = keyArnOf('1234abcd-12ab-34cd-56ef-1234567890ab');
+    expect(arn).toBe(`arn:aws:kms:us-east-1:${MOTO_DEFAULT_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`);
+    const outcome = await expectVerifiedUnder('calls/key-id.wav', arn);
+    expect(outcome.detail.rulePrefix).toBe('calls/');
+    expect(outcome.detail.jobName).toMatch(/^tkp\.local\.key-id-[0-9a-f]{40}$/);
+  });
+
+  it('encrypts under a key named by alias, reporting the key ARN S3 reports', async () => {
+    const arn = keyArnOf('alias/legal-transcripts');
+    expect(arn).toMatch(/:key\/[0-9a-f-]{36}$/);
+    const outcome = await expectVerifiedUnder('legal/alias.wav', arn);
+    expect(outcome.detail.transcriptUri).toContain('/transcripts/legal/tkp.local.alias-');
+  });
+
+  it('encrypts under a key named by key ARN', async () => {
+    await expectVerifiedUnder('hr/key-arn.wav', keyArnOf('arn:aws:kms:us-east-1:123456789012:key/0987dcba-09fe-87dc-65ba-ab0987654321'));
+  });
+
+  it('encrypts under a key named by alias ARN', async () => {
+    await expectVerifiedUnder('partners/alias-arn.wav', keyArnOf('arn:aws:kms:us-east-1:123456789012:alias/partner-intake'));
+  });
+
+  it('encrypts under another account’s key named by alias ARN, with the longest prefix winning', async () => {
+    const arn = keyArnOf('arn:aws:kms:us-east-1:222233334444:alias/acme-transcripts');
+    expect(arn).toContain(`:${OTHER_ACCOUNT}:key/`);
+    const outcome = await expectVerifiedUnder('partners/acme/cross-account.wav', arn);
+    expect(outcome.detail.rulePrefix).toBe('partners/acme/');
+  });
+
+  it('uses SSE-S3 where the rule names no key', async () => {
+    const key = 'public/sse-s3.wav';
+    await uploadAndSettle(key);
+    const [outcome] = outcomesFor(key) as [OutcomeEvent];
+    expect(outcome.detailType).toBe('Transcript Encryption Verified');
+    expect(outcome.detail.expected).toEqual({ serverSideEncryption: 'AES256' });
+    const { head, body } = await transcriptOf(outcome);
+    expect(head.ServerSideEncryption).toBe('AES256');
+    expect(head.SSEKMSKeyId).toBeUndefined();
+    expect(body.results.language_code).toBe('en-US');
+  });
+
+  it('handles a key with spaces, +, %, = and non-ASCII characters', async () => {
+    const key = 'calls/Q3 review + notes 100% =final/Überprüfung café.wav';
+    const outcome = await expectVerifiedUnder(key, keyArnOf('1234abcd-12ab-34cd-56ef-1234567890ab'));
+    expect(outcome.detail.source.key).toBe(key);
+    expect(outcome.detail.jobName).toMatch(/^tkp\.local\.Uberprufung_cafe-[0-9a-f]{40}$/);
+  });
+
+  it('starts one job for a duplicated S3 notification', async () => {
+    const key = 'calls/duplicate.wav';
+    await uploadAndSettle(key);
+    const started = pipeline.logs.find((l) => l.message === 'job started' && l.key === key);
+    expect(started).toBeDefined();
+    const event = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: pipeline.stack.names.inputBucket }, object: { key: 'calls/duplicate.wav', size: audio.length, eTag: await eTagOf(key) } } }] };
+    await pipeline.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.stack.startQueueUrl, MessageBody: JSON.stringify(event) }));
+    await pipeline.settle({ timeoutMs: 60_000 });
+    expect(pipeline.emulator.jobs().filter((j) => j.mediaUri.endsWith(`/${key}`))).toHaveLength(1);
+    expect(outcomesFor(key)).toHaveLength(1);
+    expect(pipeline.logs.some((l) => l.message === 'job already started' && l.key === key && l.jobName === started?.jobName)).toBe(true);
+  });
+
+  it('skips an unsupported file with its reason and starts no job', async () => {
+    const key = 'public/notes.txt';
+    await uploadAndSettle(key, 'meeting notes');
+    expect(pipeline.logs.find((l) => l.message === 'object skipped' && l.key === key)?.reason).toBe(
+      'unsupported extension .txt; Transcribe takes amr, flac, m4a, mp3, mp4, ogg, wav, webm',
+    );
+    expect(pipeline.emulator.jobs().some((j) => j.mediaUri.endsWith(key))).toBe(false);
+    expect(outcomesFor(key)).toEqual([]);
+  });
+
+  it('reports a job whose key was disabled after it started as a failed transcription', async () => {
+    const arn = keyArnOf('alias/paused-key');
+    await expectVerifiedUnder('paused/before.wav', arn);
+    await disableKey('alias/paused-key');
+    const key = 'paused/after.wav';
+    await uploadAndSettle(key);
+    const outcomes = outcomesFor(key);
+    expect(outcomes.map((o) => o.detailType)).toEqual(['Transcription Failed']);
+    expect(outcomes[0]?.detail).toMatchObject({ outcome: 'failed', jobStatus: 'FAILED', transcriptUri: null, expected: { kmsKeyArn: arn } });
+    expect(outcomes[0]?.detail.failureReason).toContain(`The KMS key you specified (${arn}) is Disabled`);
+    const job = pipeline.emulator.jobs().find((j) => j.mediaUri.endsWith(key));
+    expect(job?.status).toBe('FAILED');
+  });
+
+  it('dead-letters an upload whose key is disabled before it is ever used, naming rule and key', async () => {
+    await disableKey('alias/retired-key');
+    await uploadAndSettle('retired/a.wav');
+    const letter = pipeline.deadLetters.find((d) => d.queue === 'start' && d.body.includes('retired%2Fa.wav'));
+    expect(letter?.attributes.errorName).toBe('KeyNotUsableError');
+    expect(letter?.reason).toMatch(/^KeyNotUsableError: rules\[7\] \(prefix "retired\/"\): kmsKey alias\/retired-key \(arn:aws:kms:[^)]+\) is Disabled \(enable it\)$/);
+    expect(pipeline.emulator.jobs().some((j) => j.mediaUri.endsWith('retired/a.wav'))).toBe(false);
+  });
+
+  it('catches a transcript written under the wrong key: mismatch event, then a failed invocation in the DLQ', async () => {
+    pipeline.emulator.setFaults({ tamper: { match: 'hr/tampered', mode: 'wrong-key', wrongKeyArn: pipeline.stack.tamperKeyArn } });
+    const key = 'hr/tampered.wav';
+    const expected = keyArnOf('arn:aws:kms:us-east-1:123456789012:key/0987dcba-09fe-87dc-65ba-ab0987654321');
+    await uploadAndSettle(key);
+    pipeline.emulator.setFaults({});
+    const outcomes = outcomesFor(key);
+    expect(outcomes.map((o) => o.detailType)).toEqual(['Transcript Encryption Mismatch']);
+    const [outcome] = outcomes as [OutcomeEvent];
+    expect(outcome.detail.expected.kmsKeyArn).toBe(expected);
+    expect(outcome.detail.actual[0].kmsKeyArn).toBe(pipeline.stack.tamperKeyArn);
+    expect(outcome.detail.problems[0]).toContain(`is encrypted under ${pipeline.stack.tamperKeyArn}, expected ${expected}`);
+    const { head } = await transcriptOf(outcome);
+    expect(head.SSEKMSKeyId).toBe(pipeline.stack.tamperKeyArn);
+    const letter = pipeline.deadLetters.find((d) => d.queue === 'verify' && d.body.includes(outcome.detail.jobName));
+    expect(letter?.reason).toMatch(/^EncryptionMismatchError: transcript encryption of job tkp\.local\.tampered-/);
+  });
+
+  it('catches a transcript written without KMS where a key was asked for', async () => {
+    pipeline.emulator.setFaults({ tamper: { match: 'legal/plain', mode: 'no-kms' } });
+    const key = 'legal/plain.wav';
+    await uploadAndSettle(key);
+    pipeline.emulator.setFaults({});
+    const [outcome] = outcomesFor(key) as [OutcomeEvent];
+    expect(outcome.detailType).toBe('Transcript Encryption Mismatch');
+    expect(outcome.detail.actual[0]).toMatchObject({ serverSideEncryption: 'AES256' });
+    expect((await transcriptOf(outcome)).head.ServerSideEncryption).toBe('AES256');
+  });
+
+  async function disableKey(alias: string) {
+    const kms = kmsClientFor(pipeline.moto.endpoint, 'us-east-1', MOTO_DEFAULT_ACCOUNT);
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: alias }));
+    await kms.send(new DisableKeyCommand({ KeyId: KeyMetadata?.KeyId }));
+  }
+
+  async function eTagOf(key: string): Promise<string> {
+    const head = await pipeline.s3.send(new HeadObjectCommand({ Bucket: pipeline.stack.names.inputBucket, Key: key }));
+    return (head.ETag ?? '').replace(/"/g, '');
+  }
+});
