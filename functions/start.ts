@@ -81,5 +81,10 @@ export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
   .handler(async (event, context) =>
-    processPartialResponse(event, (record: SQSEvent['Records'][number]) => processStartRecord(deps, record), processor, { context }),
+    // A batch that fails whole (a full quota) is still a partial response: only those messages
+    // come back, after the delay each was given, without counting as a function error.
+    processPartialResponse(event, (record: SQSEvent['Records'][number]) => processStartRecord(deps, record), processor, {
+      context,
+      throwOnFullBatchFailure: false,
+    }),
   );

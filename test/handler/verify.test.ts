@@ -1,0 +1,153 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetTranscriptionJobCommand, TagResourceCommand, TranscribeClient, type TranscriptionJob } from '@aws-sdk/client-transcribe';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { lambdaContext, loadEvent } from '../support/fixtures';
+import { loadHandler } from '../support/handlerEnv';
+
+const transcribe = mockClient(TranscribeClient);
+const s3 = mockClient(S3Client);
+const events = mockClient(EventBridgeClient);
+
+const JOB = 'tkp.test.support-call-0142-5d3c9b2e7f1a4c6d8e0b2a4f6c8e0d2b4a6c8e0f';
+const ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const TRANSCRIPT_KEY = `transcripts/${JOB}.json`;
+
+function completed(overrides: Partial<TranscriptionJob> = {}): TranscriptionJob {
+  return {
+    TranscriptionJobName: JOB,
+    TranscriptionJobStatus: 'COMPLETED',
+    Media: { MediaFileUri: 's3://tkp-dev-input-123456789012-us-east-1/calls/2026/support-call-0142.wav' },
+    Transcript: { TranscriptFileUri: `https://s3.us-east-1.amazonaws.com/tkp-test-transcripts/${TRANSCRIPT_KEY}` },
+    Tags: [
+      { Key: 'tkp:expected-sse', Value: 'aws:kms' },
+      { Key: 'tkp:expected-kms-key-arn', Value: ARN },
+      { Key: 'tkp:rule-prefix', Value: 'calls/' },
+      { Key: 'tkp:source-bucket', Value: 'tkp-dev-input-123456789012-us-east-1' },
+      { Key: 'tkp:source-key', Value: 'calls/2026/support-call-0142.wav' },
+      { Key: 'tkp:source-version', Value: 'version:3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY' },
+    ],
+    ...overrides,
+  };
+}
+
+function completionEvent(status = 'COMPLETED', name = JOB) {
+  const event = loadEvent(status === 'FAILED' ? 'transcribe-failed.json' : 'transcribe-completed.json');
+  event.detail.TranscriptionJobName = name;
+  return event;
+}
+
+async function verify() {
+  return (await loadHandler(() => import('../../functions/verify'))).handler;
+}
+
+const awsError = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+
+describe('verify handler', () => {
+  beforeEach(() => {
+    transcribe.reset();
+    s3.reset();
+    events.reset();
+    transcribe.on(GetTranscriptionJobCommand).resolves({ TranscriptionJob: completed() });
+    transcribe.on(TagResourceCommand).resolves({});
+    s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: ARN, BucketKeyEnabled: false });
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    vi.useRealTimers();
+  });
+
+  it('heads the transcript, publishes Verified and records the verdict on the job', async () => {
+    await (await verify())(completionEvent(), lambdaContext);
+    expect(transcribe.commandCalls(GetTranscriptionJobCommand)[0]?.args[0].input).toEqual({ TranscriptionJobName: JOB });
+    expect(s3.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'tkp-test-transcripts', Key: TRANSCRIPT_KEY });
+    const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry).toMatchObject({ EventBusName: 'tkp-test-outcomes', Source: 'transcribe-kms-pipeline', DetailType: 'Transcript Encryption Verified', Resources: [] });
+    expect(JSON.parse(entry?.Detail as string)).toMatchObject({
+      schemaVersion: '1',
+      outcome: 'verified',
+      verdictId: `${JOB}:verified`,
+      jobName: JOB,
+      mediaUri: 's3://tkp-dev-input-123456789012-us-east-1/calls/2026/support-call-0142.wav',
+      transcriptUri: `s3://tkp-test-transcripts/${TRANSCRIPT_KEY}`,
+      rulePrefix: 'calls/',
+      source: { bucket: 'tkp-dev-input-123456789012-us-east-1', key: 'calls/2026/support-call-0142.wav', version: 'version:3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY' },
+      expected: { serverSideEncryption: 'aws:kms', kmsKeyArn: ARN },
+      actual: [{ uri: `s3://tkp-test-transcripts/${TRANSCRIPT_KEY}`, serverSideEncryption: 'aws:kms', kmsKeyArn: ARN, bucketKeyEnabled: false }],
+      problems: [],
+      failureReason: null,
+      checkedBy: 'completion-event',
+    });
+    const tag = transcribe.commandCalls(TagResourceCommand)[0]?.args[0].input;
+    expect(tag?.ResourceArn).toBe(`arn:aws:transcribe:us-east-1:123456789012:transcription-job/${JOB}`);
+    expect(tag?.Tags?.[0]).toEqual({ Key: 'tkp:verdict', Value: 'verified' });
+  });
+
+  it('publishes a mismatch for the wrong key and then fails the invocation', async () => {
+    const wrong = 'arn:aws:kms:us-east-1:123456789012:key/99999999-9999-4999-8999-999999999999';
+    s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: wrong });
+    await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow(/^transcript encryption of job .* does not match its rule: .* is encrypted under arn:aws:kms:us-east-1:123456789012:key\/9999/);
+    expect(events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.DetailType).toBe('Transcript Encryption Mismatch');
+    expect(transcribe.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags?.[0]).toEqual({ Key: 'tkp:verdict', Value: 'mismatch' });
+  });
+
+  it('publishes Transcription Failed with the FailureReason', async () => {
+    transcribe.on(GetTranscriptionJobCommand).resolves({ TranscriptionJob: completed({ TranscriptionJobStatus: 'FAILED', FailureReason: 'media format mismatch', Transcript: undefined }) });
+    await (await verify())(completionEvent('FAILED'), lambdaContext);
+    const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry?.DetailType).toBe('Transcription Failed');
+    expect(JSON.parse(entry?.Detail as string)).toMatchObject({ outcome: 'failed', failureReason: 'media format mismatch', transcriptUri: null });
+    expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
+  });
+
+  it('publishes nothing for a job whose verdict is already recorded', async () => {
+    transcribe.on(GetTranscriptionJobCommand).resolves({ TranscriptionJob: completed({ Tags: [...(completed().Tags ?? []), { Key: 'tkp:verdict', Value: 'verified' }] }) });
+    await (await verify())(completionEvent(), lambdaContext);
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+    expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
+  });
+
+  it('rejects an event for another service’s job without calling AWS', async () => {
+    await expect((await verify())(completionEvent('COMPLETED', 'their-job-1'), lambdaContext)).rejects.toThrow(
+      "job their-job-1 does not start with this stack's prefix tkp.test.",
+    );
+    expect(transcribe.commandCalls(GetTranscriptionJobCommand)).toHaveLength(0);
+  });
+
+  it('rejects a COMPLETED event whose job no longer exists', async () => {
+    transcribe.on(GetTranscriptionJobCommand).rejects(awsError('BadRequestException', 400));
+    await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow(/no longer exists .* re-upload the media/);
+  });
+
+  it('rejects a transcript URI in an unexpected form', async () => {
+    transcribe.on(GetTranscriptionJobCommand).resolves({ TranscriptionJob: completed({ Transcript: { TranscriptFileUri: 'https://example.com/t.json' } }) });
+    await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow('is not a path-style S3 URL');
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+
+  it('names the permission to grant when HEAD is refused', async () => {
+    s3.on(HeadObjectCommand).rejects(awsError('Forbidden', 403));
+    await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow(/HeadObject on s3:\/\/tkp-test-transcripts\/.* was denied; grant the verifier's role s3:GetObject/);
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+
+  it('retries a missing transcript, then reports it as a mismatch', async () => {
+    s3.on(HeadObjectCommand).rejects(awsError('NotFound', 404));
+    await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow(/does not exist/);
+    expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(2);
+    expect(JSON.parse(events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail as string).problems).toEqual([
+      `s3://tkp-test-transcripts/${TRANSCRIPT_KEY} does not exist`,
+    ]);
+  });
+
+  it('rejects a malformed event, naming the field', async () => {
+    const event = completionEvent();
+    delete event.detail.TranscriptionJobName;
+    await expect((await verify())(event, lambdaContext)).rejects.toThrow(/detail\.TranscriptionJobName is required/);
+  });
+
+  it('fails when EventBridge does not take the outcome, before recording a verdict', async () => {
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
+    await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow('PutEvents to tkp-test-outcomes failed');
+    expect(transcribe.commandCalls(TagResourceCommand)).toHaveLength(0);
+  });
+});
