@@ -31,11 +31,12 @@ export interface StartSettings extends PipelineSettings {
 }
 
 export interface VerifySettings extends PipelineSettings {
-  jobArnPrefix: string;
   outcomeBusName: string;
   outcomeSource: string;
   missingTranscriptRetries: number;
   missingTranscriptRetryDelayMs: number;
+  /** How long a verdict claim protects an invocation that is publishing it. */
+  verdictLeaseSeconds: number;
 }
 
 export interface SweepSettings extends VerifySettings {
@@ -127,11 +128,11 @@ export function loadStartSettings(env: Env = process.env): StartSettings {
 export function loadVerifySettings(env: Env = process.env): VerifySettings {
   return {
     ...loadPipelineSettings(env),
-    jobArnPrefix: required(env, 'TRANSCRIBE_JOB_ARN_PREFIX'),
     outcomeBusName: required(env, 'OUTCOME_BUS_NAME'),
     outcomeSource: required(env, 'OUTCOME_EVENT_SOURCE'),
     missingTranscriptRetries: integer(env, 'MISSING_TRANSCRIPT_RETRIES', 3, 0),
     missingTranscriptRetryDelayMs: integer(env, 'MISSING_TRANSCRIPT_RETRY_DELAY_MS', 2_000, 0),
+    verdictLeaseSeconds: number(env, 'VERDICT_LEASE_SECONDS', 120),
   };
 }
 

@@ -100,6 +100,11 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** Another invocation holds the job's verdict claim; checking again later settles it. */
+export class VerdictInProgressError extends PipelineError {
+  readonly retryable = true;
+}
+
 /** Fails the sweep invocation after every job was tried, listing each job that did not pass. */
 export class SweepIncompleteError extends PipelineError {
   readonly retryable = true;

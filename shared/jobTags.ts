@@ -12,8 +12,6 @@ export const TAG = {
   sourceBucket: 'tkp:source-bucket',
   sourceKey: 'tkp:source-key',
   sourceVersion: 'tkp:source-version',
-  verdict: 'tkp:verdict',
-  verdictAt: 'tkp:verdict-at',
 } as const;
 
 export type Tags = Record<string, string>;

@@ -3,6 +3,7 @@ import { ConfigError } from './errors';
 import { issueMessage } from './schemaIssues';
 import { isArnForm, parseKeyReference, type KeyReference } from './keyReference';
 import { encodeTagValue } from './jobTags';
+import { VERDICT_PREFIX } from './verdictLedger';
 import {
   ENCRYPTION_CONTEXT_MAX_PAIRS,
   ENCRYPTION_CONTEXT_STRING_MAX_LENGTH,
@@ -264,6 +265,15 @@ function checkOutput(output: OutputLocation, where: string): string[] {
 function checkLoops(rules: Rule[], context: ValidationContext): string[] {
   if (!context.inputBucket) return [];
   const problems: string[] = [];
+  if (context.transcriptBucket === context.inputBucket) {
+    const ledger = rules.find((input) => VERDICT_PREFIX.startsWith(input.prefix) || input.prefix.startsWith(VERDICT_PREFIX));
+    if (ledger) {
+      problems.push(
+        `${describeRule(ledger)}: the verdict ledger s3://${context.inputBucket}/${VERDICT_PREFIX} lies under this input prefix; ` +
+          'use a transcript bucket other than the input bucket, or narrow the prefix',
+      );
+    }
+  }
   for (const rule of rules) {
     const bucket = rule.output.bucket ?? context.transcriptBucket;
     if (bucket !== context.inputBucket) continue;

@@ -6,6 +6,7 @@
 import { JOB_STATE_CHANGE, TRANSCRIBE_SOURCE } from './completionEvent';
 import { isArnForm, type KeyReference } from './keyReference';
 import type { PipelineConfig, Rule } from './rules';
+import { VERDICT_PREFIX } from './verdictLedger';
 
 type Cfn = string | Record<string, unknown>;
 type Statement = { Effect: 'Allow'; Action: string[]; Resource: Cfn | Cfn[]; Condition?: Record<string, unknown> };
@@ -179,14 +180,15 @@ function transcriptWriteStatement(ctx: StackContext): Statement {
 
 function transcriptReadStatements(ctx: StackContext): Statement[] {
   const locations = outputLocations(ctx.config, transcriptBucketRef(ctx));
-  const buckets = [...new Map(locations.map((l) => [JSON.stringify(l.bucket), l.bucket])).values()];
+  const buckets = [...new Map([...locations.map((l) => l.bucket), transcriptBucketRef(ctx)].map((b) => [JSON.stringify(b), b])).values()];
   return [
     { Effect: 'Allow', Action: ['s3:GetObject'], Resource: locations.map(({ bucket, prefix }) => bucketArn(bucket, `/${prefix}*`)) },
     {
+      // Without ListBucket, S3 answers 403 instead of 404 for a missing object.
       Effect: 'Allow',
       Action: ['s3:ListBucket'],
       Resource: buckets.map((bucket) => bucketArn(bucket)),
-      Condition: { StringLike: { 's3:prefix': [...new Set(locations.map((l) => `${l.prefix}*`))] } },
+      Condition: { StringLike: { 's3:prefix': [...new Set([...locations.map((l) => `${l.prefix}*`), `${VERDICT_PREFIX}*`])] } },
     },
   ];
 }
@@ -212,11 +214,17 @@ export function startRoleStatements(ctx: StackContext): Statement[] {
   ];
 }
 
+/** The verdict ledger lives in the stack's transcript bucket; see shared/verdictLedger.ts. */
+function verdictLedgerStatement(ctx: StackContext): Statement {
+  return { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: bucketArn(transcriptBucketRef(ctx), `/${VERDICT_PREFIX}*`) };
+}
+
 function verifierStatements(ctx: StackContext, fn: string): Statement[] {
   return [
     logStatement(ctx, fn),
-    { Effect: 'Allow', Action: ['transcribe:GetTranscriptionJob', 'transcribe:TagResource'], Resource: jobArn(ctx) },
+    { Effect: 'Allow', Action: ['transcribe:GetTranscriptionJob'], Resource: jobArn(ctx) },
     ...transcriptReadStatements(ctx),
+    verdictLedgerStatement(ctx),
     { Effect: 'Allow', Action: ['events:PutEvents'], Resource: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] } },
     { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } },
   ];

@@ -1,19 +1,20 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { GetTranscriptionJobCommand, TagResourceCommand } from '@aws-sdk/client-transcribe';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetTranscriptionJobCommand } from '@aws-sdk/client-transcribe';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { awsErrorName } from './awsErrors';
+import { awsErrorName, httpStatusOf } from './awsErrors';
 import { eventBridgeClient, s3Client, transcribeClient } from './clients';
 import type { VerifySettings } from './config';
 import { TransientAwsError } from './errors';
-import { recordToTags, TAG } from './jobTags';
 import { outcomeEntry } from './outcomeEvent';
+import { parseVerdictRecord, verdictKey } from './verdictLedger';
 import { headObjectError, type VerifyDependencies } from './verifyJob';
 
 /** The AWS calls behind verifyJob, shared by the completion handler and the sweeper. */
 export function createVerifyDependencies(settings: VerifySettings): VerifyDependencies {
   return {
     jobNamePrefix: settings.jobNamePrefix,
+    verdictLeaseSeconds: settings.verdictLeaseSeconds,
     missingTranscriptRetries: settings.missingTranscriptRetries,
     missingTranscriptRetryDelayMs: settings.missingTranscriptRetryDelayMs,
     sleep: async (ms) => {
@@ -56,13 +57,33 @@ export function createVerifyDependencies(settings: VerifySettings): VerifyDepend
         );
       }
     },
-    recordVerdict: async (jobName, outcome) => {
-      await transcribeClient().send(
-        new TagResourceCommand({
-          ResourceArn: `${settings.jobArnPrefix}${jobName}`,
-          Tags: recordToTags({ [TAG.verdict]: outcome, [TAG.verdictAt]: new Date().toISOString() }),
-        }),
-      );
+    readVerdict: async (jobName) => {
+      try {
+        const object = await s3Client().send(new GetObjectCommand({ Bucket: settings.transcriptBucket, Key: verdictKey(jobName) }));
+        const record = parseVerdictRecord(await object.Body?.transformToString('utf8') ?? '');
+        return record && object.ETag ? { record, etag: object.ETag } : undefined;
+      } catch (error) {
+        if (awsErrorName(error) === 'NoSuchKey' || httpStatusOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+    writeVerdict: async (jobName, record, condition) => {
+      try {
+        const written = await s3Client().send(
+          new PutObjectCommand({
+            Bucket: settings.transcriptBucket,
+            Key: verdictKey(jobName),
+            Body: JSON.stringify(record),
+            ContentType: 'application/json',
+            ...('ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: '*' }),
+          }),
+        );
+        return written.ETag;
+      } catch (error) {
+        // 412: the condition failed; 409: a concurrent conditional write to the same key won.
+        if (httpStatusOf(error) === 412 || httpStatusOf(error) === 409) return undefined;
+        throw error;
+      }
     },
   };
 }

@@ -14,8 +14,10 @@ import {
   TranscriptAccessDeniedError,
   TranscriptUriError,
   TransientAwsError,
+  VerdictInProgressError,
 } from './errors';
 import { decodeTagValue, TAG, tagsToRecord } from './jobTags';
+import { decideOnExistingClaim, type StoredVerdict, type VerdictRecord } from './verdictLedger';
 import { isServiceJobName } from './jobName';
 import { OUTCOME_SCHEMA_VERSION, type Outcome, type OutcomeDetail } from './outcomeEvent';
 import { parseOutputUri, s3Uri, type S3Location } from './transcriptUri';
@@ -30,7 +32,13 @@ export interface VerifyDependencies {
   getJob(jobName: string): Promise<TranscriptionJob | undefined>;
   headObject(location: S3Location): Promise<HeadResult>;
   publish(detail: OutcomeDetail): Promise<void>;
-  recordVerdict(jobName: string, outcome: Outcome): Promise<void>;
+  readVerdict(jobName: string): Promise<StoredVerdict | undefined>;
+  /**
+   * Writes the job's verdict record only if it does not exist yet (`ifNoneMatch`) or is still
+   * the version read (`ifMatch`). Returns the new ETag, or undefined when the condition failed.
+   */
+  writeVerdict(jobName: string, record: VerdictRecord, condition: { ifNoneMatch: true } | { ifMatch: string }): Promise<string | undefined>;
+  verdictLeaseSeconds: number;
   missingTranscriptRetries: number;
   missingTranscriptRetryDelayMs: number;
   sleep(ms: number): Promise<void>;
@@ -39,13 +47,12 @@ export interface VerifyDependencies {
 
 export type VerifyResult = { status: 'reported'; detail: OutcomeDetail } | { status: 'already-reported'; jobName: string; outcome: Outcome };
 
-const OUTCOMES: readonly string[] = ['verified', 'mismatch', 'failed'];
-
 /**
  * Judges one finished job and publishes the verdict, once. The expectation comes from the
  * job's tags (GetTranscriptionJob does not return the key it was given), the facts from
- * HeadObject on every output object. The verdict is recorded on the job after it is published,
- * so a redelivered event, or the sweeper, finds it and publishes nothing.
+ * HeadObject on every output object. Before publishing, the verdict is claimed in the verdict
+ * ledger with a conditional write, so of two deliveries of the same completion event, or an
+ * event and the sweeper, exactly one publishes.
  */
 export async function verifyJob(deps: VerifyDependencies, jobName: string, checkedBy: OutcomeDetail['checkedBy']): Promise<VerifyResult> {
   if (!isServiceJobName(deps.jobNamePrefix, jobName)) {
@@ -53,6 +60,8 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
       `job ${jobName} does not start with this stack's prefix ${deps.jobNamePrefix}; the EventBridge rule should not have delivered it`,
     );
   }
+  const existing = await deps.readVerdict(jobName);
+  if (existing?.record.state === 'published') return { status: 'already-reported', jobName, outcome: existing.record.detail.outcome };
   const job = await deps.getJob(jobName);
   if (!job) {
     throw new JobNotFoundError(
@@ -63,10 +72,6 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
   const expected = expectedEncryptionFromTags(tags);
   if (!expected) {
     throw new ForeignJobError(`job ${jobName} has no ${TAG.expectedSse} tag, so this stack did not start it; it is not judged`);
-  }
-  const recorded = tags[TAG.verdict];
-  if (recorded !== undefined && OUTCOMES.includes(recorded)) {
-    return { status: 'already-reported', jobName, outcome: recorded as Outcome };
   }
 
   const status = job.TranscriptionJobStatus;
@@ -117,9 +122,31 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
       checkedAt: deps.now().toISOString(),
     };
   }
+  const claimedAt = deps.now().toISOString();
+  const etag = await claim(deps, jobName, { state: 'claimed', claimedAt, detail }, existing);
+  if (typeof etag !== 'string') return etag;
   await deps.publish(detail);
-  await deps.recordVerdict(jobName, detail.outcome);
+  await deps.writeVerdict(jobName, { state: 'published', claimedAt, publishedAt: deps.now().toISOString(), detail }, { ifMatch: etag });
   return { status: 'reported', detail };
+}
+
+/** Takes the job's verdict claim, or says who has it. */
+async function claim(deps: VerifyDependencies, jobName: string, record: VerdictRecord, existing: StoredVerdict | undefined): Promise<string | VerifyResult> {
+  let current = existing;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (!current) {
+      const etag = await deps.writeVerdict(jobName, record, { ifNoneMatch: true });
+      if (etag) return etag;
+    } else {
+      const decision = decideOnExistingClaim(current.record, deps.now(), deps.verdictLeaseSeconds);
+      if (decision.action === 'already-published') return { status: 'already-reported', jobName, outcome: current.record.detail.outcome };
+      if (decision.action === 'wait') break;
+      const etag = await deps.writeVerdict(jobName, record, { ifMatch: current.etag });
+      if (etag) return etag;
+    }
+    current = await deps.readVerdict(jobName);
+  }
+  throw new VerdictInProgressError(`another invocation is publishing the verdict of job ${jobName} right now; this one will check again`);
 }
 
 /** Makes a mismatch fail the invocation, after its event is out, so it reaches alarms and the DLQ. */

@@ -1,6 +1,6 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetTranscriptionJobCommand, ListTranscriptionJobsCommand, TagResourceCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetTranscriptionJobCommand, ListTranscriptionJobsCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../support/fixtures';
@@ -9,6 +9,8 @@ import { loadHandler } from '../support/handlerEnv';
 const transcribe = mockClient(TranscribeClient);
 const s3 = mockClient(S3Client);
 const events = mockClient(EventBridgeClient);
+/** A GetObject body as the SDK hands it over. */
+const body = (text: string) => ({ transformToString: async () => text }) as never;
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
 describe('sweep handler', () => {
@@ -17,7 +19,8 @@ describe('sweep handler', () => {
     s3.reset();
     events.reset();
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
-    transcribe.on(TagResourceCommand).resolves({});
+    s3.on(GetObjectCommand).rejects(Object.assign(new Error('none'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
+    s3.on(PutObjectCommand).resolves({ ETag: '"v1"' });
   });
 
   it('lists this stack’s finished jobs and verifies only those without a verdict', async () => {
@@ -41,9 +44,8 @@ describe('sweep handler', () => {
         Tags: tags,
       },
     });
-    transcribe.on(GetTranscriptionJobCommand, { TranscriptionJobName: 'tkp.test.done' }).resolves({
-      TranscriptionJob: { TranscriptionJobName: 'tkp.test.done', TranscriptionJobStatus: 'COMPLETED', Tags: [...tags, { Key: 'tkp:verdict', Value: 'verified' }] },
-    });
+    const published = JSON.stringify({ state: 'published', claimedAt: '2026-11-28T09:00:00Z', detail: { outcome: 'verified' } });
+    s3.on(GetObjectCommand, { Key: 'verdicts/tkp.test.done.json' }).resolves({ ETag: '"v0"', Body: body(published) });
     s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'AES256' });
 
     const { handler } = await loadHandler(() => import('../../functions/sweep'));
@@ -53,10 +55,10 @@ describe('sweep handler', () => {
       { Status: 'COMPLETED', JobNameContains: 'tkp.test.', MaxResults: 100 },
       { Status: 'FAILED', JobNameContains: 'tkp.test.', MaxResults: 100 },
     ]);
-    expect(transcribe.commandCalls(GetTranscriptionJobCommand).map((c) => c.args[0].input.TranscriptionJobName).sort()).toEqual(['tkp.test.done', 'tkp.test.lost']);
-    const published = events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries?.[0]?.Detail as string));
-    expect(published).toHaveLength(1);
-    expect(published[0]).toMatchObject({ jobName: 'tkp.test.lost', outcome: 'verified', checkedBy: 'sweeper' });
+    expect(transcribe.commandCalls(GetTranscriptionJobCommand).map((c) => c.args[0].input.TranscriptionJobName)).toEqual(['tkp.test.lost']);
+    const outcomes = events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries?.[0]?.Detail as string));
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ jobName: 'tkp.test.lost', outcome: 'verified', checkedBy: 'sweeper' });
   });
 
   it('fails the run, listing each job it could not verify, after trying them all', async () => {

@@ -1,6 +1,6 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetTranscriptionJobCommand, TagResourceCommand, TranscribeClient, type TranscriptionJob } from '@aws-sdk/client-transcribe';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetTranscriptionJobCommand, TranscribeClient, type TranscriptionJob } from '@aws-sdk/client-transcribe';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext, loadEvent } from '../support/fixtures';
@@ -42,6 +42,8 @@ async function verify() {
   return (await loadHandler(() => import('../../functions/verify'))).handler;
 }
 
+/** A GetObject body as the SDK hands it over. */
+const body = (text: string) => ({ transformToString: async () => text }) as never;
 const awsError = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
 
 describe('verify handler', () => {
@@ -50,13 +52,14 @@ describe('verify handler', () => {
     s3.reset();
     events.reset();
     transcribe.on(GetTranscriptionJobCommand).resolves({ TranscriptionJob: completed() });
-    transcribe.on(TagResourceCommand).resolves({});
+    s3.on(GetObjectCommand).rejects(awsError('NoSuchKey', 404));
+    s3.on(PutObjectCommand).resolves({ ETag: '"v1"' });
     s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: ARN, BucketKeyEnabled: false });
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
     vi.useRealTimers();
   });
 
-  it('heads the transcript, publishes Verified and records the verdict on the job', async () => {
+  it('heads the transcript, claims the verdict, publishes Verified and confirms it in the ledger', async () => {
     await (await verify())(completionEvent(), lambdaContext);
     expect(transcribe.commandCalls(GetTranscriptionJobCommand)[0]?.args[0].input).toEqual({ TranscriptionJobName: JOB });
     expect(s3.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'tkp-test-transcripts', Key: TRANSCRIPT_KEY });
@@ -77,9 +80,11 @@ describe('verify handler', () => {
       failureReason: null,
       checkedBy: 'completion-event',
     });
-    const tag = transcribe.commandCalls(TagResourceCommand)[0]?.args[0].input;
-    expect(tag?.ResourceArn).toBe(`arn:aws:transcribe:us-east-1:123456789012:transcription-job/${JOB}`);
-    expect(tag?.Tags?.[0]).toEqual({ Key: 'tkp:verdict', Value: 'verified' });
+    const writes = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(writes.map((w) => [w.Bucket, w.Key, w.IfNoneMatch, w.IfMatch, JSON.parse(w.Body as string).state])).toEqual([
+      ['tkp-test-transcripts', `verdicts/${JOB}.json`, '*', undefined, 'claimed'],
+      ['tkp-test-transcripts', `verdicts/${JOB}.json`, undefined, '"v1"', 'published'],
+    ]);
   });
 
   it('publishes a mismatch for the wrong key and then fails the invocation', async () => {
@@ -87,7 +92,7 @@ describe('verify handler', () => {
     s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: wrong });
     await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow(/^transcript encryption of job .* does not match its rule: .* is encrypted under arn:aws:kms:us-east-1:123456789012:key\/9999/);
     expect(events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.DetailType).toBe('Transcript Encryption Mismatch');
-    expect(transcribe.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags?.[0]).toEqual({ Key: 'tkp:verdict', Value: 'mismatch' });
+    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[1]?.args[0].input.Body as string).detail.outcome).toBe('mismatch');
   });
 
   it('publishes Transcription Failed with the FailureReason', async () => {
@@ -99,11 +104,21 @@ describe('verify handler', () => {
     expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
   });
 
-  it('publishes nothing for a job whose verdict is already recorded', async () => {
-    transcribe.on(GetTranscriptionJobCommand).resolves({ TranscriptionJob: completed({ Tags: [...(completed().Tags ?? []), { Key: 'tkp:verdict', Value: 'verified' }] }) });
+  it('publishes nothing for a job whose verdict is already in the ledger', async () => {
+    const published = JSON.stringify({ state: 'published', claimedAt: '2026-11-28T09:00:00Z', detail: { outcome: 'verified', jobName: JOB } });
+    s3.on(GetObjectCommand).resolves({ ETag: '"v9"', Body: body(published) });
     await (await verify())(completionEvent(), lambdaContext);
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+    expect(transcribe.commandCalls(GetTranscriptionJobCommand)).toHaveLength(0);
     expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
+  });
+
+  it('publishes nothing when another invocation claimed the verdict first', async () => {
+    s3.on(PutObjectCommand).rejects(awsError('PreconditionFailed', 412));
+    const claimed = JSON.stringify({ state: 'claimed', claimedAt: new Date().toISOString(), detail: { outcome: 'verified' } });
+    s3.on(GetObjectCommand).rejectsOnce(awsError('NoSuchKey', 404)).resolves({ ETag: '"v2"', Body: body(claimed) });
+    await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow('another invocation is publishing the verdict');
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
   it('rejects an event for another service’s job without calling AWS', async () => {
@@ -148,6 +163,6 @@ describe('verify handler', () => {
   it('fails when EventBridge does not take the outcome, before recording a verdict', async () => {
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
     await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow('PutEvents to tkp-test-outcomes failed');
-    expect(transcribe.commandCalls(TagResourceCommand)).toHaveLength(0);
+    expect(s3.commandCalls(PutObjectCommand).map((c) => JSON.parse(c.args[0].input.Body as string).state)).toEqual(['claimed']);
   });
 });

@@ -147,9 +147,9 @@ export class LocalPipeline {
       MAX_RECEIVE_COUNT: String(QUEUE_SETTINGS.maxReceiveCount),
       // One module instance serves every local "container", so it is paced at the whole quota.
       START_RATE_PER_SECOND: String((options.quotas?.startTps ?? 25) * this.timeScale * 0.96),
-      TRANSCRIBE_JOB_ARN_PREFIX: `arn:aws:transcribe:${names.region}:${MOTO_DEFAULT_ACCOUNT}:transcription-job/`,
       OUTCOME_BUS_NAME: names.outcomeBus,
       OUTCOME_EVENT_SOURCE: names.outcomeSource,
+      VERDICT_LEASE_SECONDS: String(120 / this.timeScale),
       MISSING_TRANSCRIPT_RETRIES: '2',
       MISSING_TRANSCRIPT_RETRY_DELAY_MS: String(Math.max(10, Math.round(2000 / this.timeScale))),
       SWEEP_LOOKBACK_SECONDS: '86400',

@@ -1,6 +1,6 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand, type KMSClient, type KeyMetadata } from '@aws-sdk/client-kms';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LanguageCode, MediaFormat, StartTranscriptionJobRequest$ } from '@aws-sdk/client-transcribe';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
@@ -67,6 +67,8 @@ export interface EmulatorFaults {
   tamper?: { match: string; mode: TamperMode; wrongKeyArn?: string };
   startError?: (jobName: string) => 'LimitExceededException' | 'InternalFailureException' | undefined;
   loseCompletionEvent?: (jobName: string) => boolean;
+  /** Deletes the transcript right after writing it, before the completion event. */
+  deleteTranscript?: (jobName: string, mediaUri: string) => boolean;
   duplicateCompletionEvent?: (jobName: string) => boolean;
 }
 
@@ -420,6 +422,7 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
       await options.s3.send(
         new PutObjectCommand({ Bucket: bucket, Key: key, Body: transcriptDocument(job, options.account, probe), ContentType: 'application/json', ...encryption(tamper) }),
       );
+      if (faults.deleteTranscript?.(job.name, input.Media.MediaFileUri)) await options.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     } catch (error) {
       return { failure: `Amazon Transcribe can't write to s3://${bucket}/${key}: ${(error as Error).name}. Check the bucket policy and the key policy and try your request again.` };
     }

@@ -12,7 +12,6 @@ export const HANDLER_ENV = {
   START_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/start-dlq',
   START_RATE_PER_SECOND: '0',
   MAX_RECEIVE_COUNT: '5',
-  TRANSCRIBE_JOB_ARN_PREFIX: 'arn:aws:transcribe:us-east-1:123456789012:transcription-job/',
   OUTCOME_BUS_NAME: 'tkp-test-outcomes',
   OUTCOME_EVENT_SOURCE: 'transcribe-kms-pipeline',
   MISSING_TRANSCRIPT_RETRIES: '1',

@@ -112,8 +112,11 @@ describe('the CloudFormation that serverless package writes', () => {
 
   it('lets the verifier read transcripts and publish, but never encrypt or start jobs', () => {
     const actions = actionsOf(template, 'VerifyRole');
-    expect(actions).toEqual(expect.arrayContaining(['transcribe:GetTranscriptionJob', 'transcribe:TagResource', 's3:GetObject', 's3:ListBucket', 'events:PutEvents']));
-    expect(actions.some((a) => a.startsWith('kms:') || a === 'transcribe:StartTranscriptionJob' || a === 's3:PutObject')).toBe(false);
+    expect(actions).toEqual(expect.arrayContaining(['transcribe:GetTranscriptionJob', 's3:GetObject', 's3:ListBucket', 'events:PutEvents']));
+    expect(actions.some((a) => a.startsWith('kms:') || a === 'transcribe:StartTranscriptionJob')).toBe(false);
+    const writes = statements(template, 'VerifyRole').filter((s) => s.Action.includes('s3:PutObject'));
+    expect(writes).toHaveLength(1);
+    expect(writes[0].Resource['Fn::Join'][1][2]).toBe('/verdicts/*');
     expect(statements(template, 'VerifyRole').find((s) => s.Action.includes('events:PutEvents')).Resource).toEqual({ 'Fn::GetAtt': ['OutcomeBus', 'Arn'] });
   });
 

@@ -13,7 +13,6 @@ const base: Env = {
   TRANSCRIPT_BUCKET: 'out',
   START_QUEUE_URL: 'https://sqs/q',
   START_DLQ_URL: 'https://sqs/dlq',
-  TRANSCRIBE_JOB_ARN_PREFIX: 'arn:aws:transcribe:us-east-1:123456789012:transcription-job/',
   OUTCOME_BUS_NAME: 'bus',
   OUTCOME_EVENT_SOURCE: 'transcribe-kms-pipeline',
 };

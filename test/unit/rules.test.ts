@@ -104,7 +104,10 @@ describe('validatePipelineConfig', () => {
 
   it('rejects the default output prefix when the transcript bucket is the input bucket and a rule covers everything', () => {
     const problems = problemsOf(config({ prefix: '' }), { region: 'us-east-1', inputBucket: 'same', transcriptBucket: 'same' });
-    expect(problems[0]).toContain('output s3://same/transcripts/ overlaps input prefix ""');
+    expect(problems).toEqual([
+      'rules[0] (prefix ""): the verdict ledger s3://same/verdicts/ lies under this input prefix; use a transcript bucket other than the input bucket, or narrow the prefix',
+      expect.stringContaining('rules[0] (prefix ""): output s3://same/transcripts/ overlaps input prefix ""'),
+    ]);
   });
 
   it('allows output in the input bucket outside every rule prefix', () => {

@@ -1,6 +1,17 @@
 import type { TranscriptionJob } from '@aws-sdk/client-transcribe';
 import { describe, expect, it, vi } from 'vitest';
-import { EncryptionMismatchError, ForeignJobError, JobNotFinishedError, JobNotFoundError, TranscriptAccessDeniedError, TranscriptUriError, TransientAwsError } from '../../shared/errors';
+import {
+  EncryptionMismatchError,
+  ForeignJobError,
+  JobNotFinishedError,
+  JobNotFoundError,
+  TranscriptAccessDeniedError,
+  TranscriptUriError,
+  TransientAwsError,
+  VerdictInProgressError,
+} from '../../shared/errors';
+import type { OutcomeDetail } from '../../shared/outcomeEvent';
+import type { StoredVerdict, VerdictRecord } from '../../shared/verdictLedger';
 import { TAG } from '../../shared/jobTags';
 import { assertNotMismatch, headObjectError, verifyJob, type VerifyDependencies } from '../../shared/verifyJob';
 import { keyArn } from '../support/fixtures';
@@ -28,13 +39,36 @@ function job(overrides: Partial<TranscriptionJob> = {}, tags: Record<string, str
   };
 }
 
-function setup(found: TranscriptionJob | undefined, head: VerifyDependencies['headObject'] = async () => ({ found: true, serverSideEncryption: 'aws:kms', kmsKeyArn: ARN })) {
-  const deps: VerifyDependencies = {
+/** An in-memory verdict ledger with S3's conditional-write rules. */
+function ledger(initial?: VerdictRecord) {
+  const store = new Map<string, StoredVerdict>();
+  let version = 0;
+  if (initial) store.set(NAME, { record: initial, etag: `"e${version++}"` });
+  return {
+    store,
+    readVerdict: vi.fn(async (jobName: string) => store.get(jobName)),
+    writeVerdict: vi.fn(async (jobName: string, record: VerdictRecord, condition: { ifNoneMatch: true } | { ifMatch: string }) => {
+      const current = store.get(jobName);
+      if ('ifNoneMatch' in condition ? current !== undefined : current?.etag !== condition.ifMatch) return undefined;
+      const etag = `"e${version++}"`;
+      store.set(jobName, { record, etag });
+      return etag;
+    }),
+  };
+}
+
+function setup(
+  found: TranscriptionJob | undefined,
+  head: VerifyDependencies['headObject'] = async () => ({ found: true, serverSideEncryption: 'aws:kms', kmsKeyArn: ARN }),
+  initial?: VerdictRecord,
+) {
+  const deps: VerifyDependencies & { store: Map<string, StoredVerdict> } = {
     jobNamePrefix: 'tkp.t.',
     getJob: vi.fn(async () => found),
     headObject: vi.fn(head),
     publish: vi.fn(async () => undefined),
-    recordVerdict: vi.fn(async () => undefined),
+    ...ledger(initial),
+    verdictLeaseSeconds: 60,
     missingTranscriptRetries: 2,
     missingTranscriptRetryDelayMs: 10,
     sleep: vi.fn(async () => undefined),
@@ -65,8 +99,14 @@ describe('verifyJob', () => {
       checkedBy: 'completion-event',
       checkedAt: '2026-11-28T10:00:00.000Z',
     });
-    expect(deps.recordVerdict).toHaveBeenCalledWith(NAME, 'verified');
-    expect(vi.mocked(deps.publish).mock.invocationCallOrder[0]).toBeLessThan(vi.mocked(deps.recordVerdict).mock.invocationCallOrder[0] as number);
+    const writes = vi.mocked(deps.writeVerdict).mock;
+    expect(writes.calls.map(([, record, condition]) => [record.state, condition])).toEqual([
+      ['claimed', { ifNoneMatch: true }],
+      ['published', { ifMatch: '"e0"' }],
+    ]);
+    expect(writes.invocationCallOrder[0]).toBeLessThan(vi.mocked(deps.publish).mock.invocationCallOrder[0] as number);
+    expect(vi.mocked(deps.publish).mock.invocationCallOrder[0]).toBeLessThan(writes.invocationCallOrder[1] as number);
+    expect(deps.store.get(NAME)?.record).toMatchObject({ state: 'published', detail: { outcome: 'verified' } });
     expect(() => assertNotMismatch(result)).not.toThrow();
   });
 
@@ -86,7 +126,7 @@ describe('verifyJob', () => {
     const deps = setup(job(), async () => ({ found: true, serverSideEncryption: 'aws:kms', kmsKeyArn: other }));
     const result = await verifyJob(deps, NAME, 'completion-event');
     expect(deps.publish).toHaveBeenCalledWith(expect.objectContaining({ outcome: 'mismatch', problems: [expect.stringContaining(`encrypted under ${other}, expected ${ARN}`)] }));
-    expect(deps.recordVerdict).toHaveBeenCalledWith(NAME, 'mismatch');
+    expect(deps.store.get(NAME)?.record.detail.outcome).toBe('mismatch');
     expect(() => assertNotMismatch(result)).toThrow(EncryptionMismatchError);
   });
 
@@ -98,15 +138,44 @@ describe('verifyJob', () => {
   });
 
   it('does not report a job twice', async () => {
-    const deps = setup(job({}, { [TAG.verdict]: 'verified' }));
-    await expect(verifyJob(deps, NAME, 'completion-event')).resolves.toEqual({ status: 'already-reported', jobName: NAME, outcome: 'verified' });
+    const deps = setup(job());
+    await verifyJob(deps, NAME, 'completion-event');
+    await expect(verifyJob(deps, NAME, 'sweeper')).resolves.toEqual({ status: 'already-reported', jobName: NAME, outcome: 'verified' });
+    expect(deps.publish).toHaveBeenCalledTimes(1);
+    expect(deps.getJob).toHaveBeenCalledTimes(1);
+  });
+
+  it('publishes once when the same completion event is delivered twice at the same moment', async () => {
+    const deps = setup(job());
+    const results = await Promise.allSettled([verifyJob(deps, NAME, 'completion-event'), verifyJob(deps, NAME, 'completion-event')]);
+    expect(deps.publish).toHaveBeenCalledTimes(1);
+    const statuses = results.map((r) => (r.status === 'fulfilled' ? r.value.status : (r.reason as Error).name)).sort();
+    expect(statuses).toEqual(expect.arrayContaining(['reported']));
+    expect(statuses.filter((s) => s === 'reported')).toHaveLength(1);
+  });
+
+  it('waits for a fresh claim held by another invocation, asking to be retried', async () => {
+    const held: VerdictRecord = { state: 'claimed', claimedAt: '2026-11-28T09:59:30.000Z', detail: { outcome: 'verified' } as OutcomeDetail };
+    const deps = setup(job(), undefined, held);
+    await expect(verifyJob(deps, NAME, 'completion-event')).rejects.toBeInstanceOf(VerdictInProgressError);
     expect(deps.publish).not.toHaveBeenCalled();
   });
 
+  it('takes over a claim older than the lease, left by an invocation that died before publishing', async () => {
+    const stale: VerdictRecord = { state: 'claimed', claimedAt: '2026-11-28T09:50:00.000Z', detail: { outcome: 'verified' } as OutcomeDetail };
+    const deps = setup(job(), undefined, stale);
+    await verifyJob(deps, NAME, 'sweeper');
+    expect(deps.publish).toHaveBeenCalledTimes(1);
+    expect(vi.mocked(deps.writeVerdict).mock.calls[0]?.[2]).toEqual({ ifMatch: '"e0"' });
+    expect(deps.store.get(NAME)?.record.state).toBe('published');
+  });
+
   it('keeps failing a recorded mismatch without publishing it again', async () => {
-    const deps = setup(job({}, { [TAG.verdict]: 'mismatch' }));
+    const published: VerdictRecord = { state: 'published', claimedAt: '2026-11-28T09:00:00.000Z', detail: { outcome: 'mismatch' } as OutcomeDetail };
+    const deps = setup(job(), undefined, published);
     const result = await verifyJob(deps, NAME, 'completion-event');
     expect(deps.publish).not.toHaveBeenCalled();
+    expect(deps.getJob).not.toHaveBeenCalled();
     expect(() => assertNotMismatch(result)).toThrow(`already published with verdictId ${NAME}:mismatch`);
   });
 
