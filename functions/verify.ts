@@ -24,6 +24,7 @@ export const handler = middy<unknown, void, Error, Context>()
       const result = await verifyJob(deps, jobName, 'completion-event');
       if (result.status === 'already-reported') {
         logger.info('verdict already reported', { outcome: result.outcome });
+        metrics.addMetric('RepeatedCompletionEvents', MetricUnit.Count, 1);
       } else {
         const { outcome, problems, failureReason, mediaUri, transcriptUri } = result.detail;
         logger[outcome === 'verified' ? 'info' : 'error']('verdict published', { outcome, problems, failureReason, mediaUri, transcriptUri });

@@ -60,7 +60,10 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
       `job ${jobName} does not start with this stack's prefix ${deps.jobNamePrefix}; the EventBridge rule should not have delivered it`,
     );
   }
-  const existing = await deps.readVerdict(jobName);
+  // The sweeper mostly meets jobs that already have a verdict, so it reads the ledger first; a
+  // completion event mostly meets a new job, so it goes straight to the claim, which also
+  // catches a duplicate.
+  const existing = checkedBy === 'sweeper' ? await deps.readVerdict(jobName) : undefined;
   if (existing?.record.state === 'published') return { status: 'already-reported', jobName, outcome: existing.record.detail.outcome };
   const job = await deps.getJob(jobName);
   if (!job) {

@@ -107,10 +107,10 @@ describe('verify handler', () => {
   it('publishes nothing for a job whose verdict is already in the ledger', async () => {
     const published = JSON.stringify({ state: 'published', claimedAt: '2026-11-28T09:00:00Z', detail: { outcome: 'verified', jobName: JOB } });
     s3.on(GetObjectCommand).resolves({ ETag: '"v9"', Body: body(published) });
+    s3.on(PutObjectCommand).rejects(awsError('PreconditionFailed', 412));
     await (await verify())(completionEvent(), lambdaContext);
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.IfNoneMatch).toBe('*');
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
-    expect(transcribe.commandCalls(GetTranscriptionJobCommand)).toHaveLength(0);
-    expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
   });
 
   it('publishes nothing when another invocation claimed the verdict first', async () => {

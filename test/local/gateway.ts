@@ -11,6 +11,7 @@ import { MOTO_DEFAULT_ACCOUNT } from './moto';
  * - Declared key IDs: moto picks random key IDs, but the config names keys like
  *   `1234abcd-...`. The gateway maps each declared ID to the moto key made for it, both ways.
  * - Faults: tests and the chaos run can answer chosen requests with an error.
+ * - Events: PutEvents calls are shown to the local mode, which routes them (see eventBus.ts).
  * - Clock: with a time scale above 1, SQS visibility delays are shortened by the same factor.
  */
 export interface DeclaredKey {
@@ -49,7 +50,11 @@ export function kmsTargetAccount(body: string): string {
   return MOTO_DEFAULT_ACCOUNT;
 }
 
-export async function startGateway(motoEndpoint: string, options: { timeScale?: number } = {}): Promise<Gateway> {
+export interface PutEventsObserver {
+  (entries: { EventBusName?: string; Source?: string; DetailType?: string; Detail?: string; Resources?: string[] }[], eventIds: (string | undefined)[]): void;
+}
+
+export async function startGateway(motoEndpoint: string, options: { timeScale?: number; onPutEvents?: PutEventsObserver } = {}): Promise<Gateway> {
   const upstream = new URL(motoEndpoint);
   const keys: DeclaredKey[] = [];
   const faults = new Set<FaultRule>();
@@ -95,6 +100,11 @@ export async function startGateway(motoEndpoint: string, options: { timeScale?: 
             let rewritten = responseBody.toString('utf8');
             for (const key of mapped) rewritten = rewritten.split(key.motoId).join(key.declaredId);
             responseBody = Buffer.from(rewritten, 'utf8');
+          }
+          if (target === 'AWSEvents.PutEvents' && upstreamRes.statusCode === 200 && options.onPutEvents) {
+            const { Entries = [] } = JSON.parse(request.body) as { Entries?: Parameters<PutEventsObserver>[0] };
+            const result = JSON.parse(responseBody.toString('utf8')) as { Entries?: { EventId?: string }[] };
+            options.onPutEvents(Entries, (result.Entries ?? []).map((e) => e.EventId));
           }
           const responseHeaders = { ...upstreamRes.headers };
           if (req.method !== 'HEAD') responseHeaders['content-length'] = String(responseBody.length);

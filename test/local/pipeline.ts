@@ -1,13 +1,15 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { InvokeStore } from '@aws/lambda-invoke-store';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validatePipelineConfig, type PipelineConfig } from '../../shared/rules';
-import { QUEUE_SETTINGS } from '../../shared/stack';
+import { completionEventPattern, outcomeEventPattern, QUEUE_SETTINGS } from '../../shared/stack';
+import { envelope, matchesPattern } from './eventBus';
 import { startGateway, type FaultRule, type Gateway } from './gateway';
 import { invoke, lambdaContext, runAsyncSource, runSqsSource, type Handler, type RuntimeCounters } from './lambdaRuntime';
 import { captureLambdaLogs, type LogRecord } from './logCapture';
@@ -58,7 +60,6 @@ const DEFAULT_CONFIG = new URL('../../pipeline.config.json', import.meta.url).pa
  * them. One per process, because the handlers read their settings from the environment once.
  */
 export class LocalPipeline {
-  readonly outcomes: OutcomeEvent[] = [];
   readonly deadLetters: DeadLetter[] = [];
   readonly logs: LogRecord[] = [];
   readonly counters: RuntimeCounters = { startInvocations: 0, verifyInvocations: 0, verifyFailures: 0, asyncDeadLetters: 0 };
@@ -80,6 +81,8 @@ export class LocalPipeline {
     readonly s3: S3Client,
     readonly sqs: SQSClient,
     readonly timeScale: number,
+    /** Every event published on the outcome bus that the stack's outcome pattern matches. */
+    readonly outcomes: OutcomeEvent[],
   ) {}
 
   static async start(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
@@ -101,20 +104,34 @@ export class LocalPipeline {
       const s3 = new S3Client({ ...direct, forcePathStyle: true });
       const sqs = new SQSClient(direct);
       const events = new EventBridgeClient(direct);
-      const gateway = await startGateway(moto.endpoint, { timeScale });
+      const outcomes: OutcomeEvent[] = [];
+      const outcomeRule = outcomeEventPattern(names.outcomeSource);
+      const gateway = await startGateway(moto.endpoint, {
+        timeScale,
+        onPutEvents: (entries, ids) =>
+          entries.forEach((entry, i) => {
+            if (entry.EventBusName !== names.outcomeBus) return;
+            const event = envelope(entry, ids[i] ?? randomUUID(), MOTO_DEFAULT_ACCOUNT, names.region);
+            if (matchesPattern(outcomeRule, event)) outcomes.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
+          }),
+      });
       const stack = await provision({ s3, sqs, events, motoEndpoint: moto.endpoint }, config, names, gateway.declareKey, { timeScale });
+      const completionRule = completionEventPattern(names.jobNamePrefix);
       const emulator = await startTranscribeEmulator({
         region: names.region,
         account: MOTO_DEFAULT_ACCOUNT,
         s3,
         kms: new KMSClient({ region: names.region, endpoint: gateway.endpoint, credentials }),
         events,
+        deliver: async (event) => {
+          if (matchesPattern(completionRule, event)) await sqs.send(new SendMessageCommand({ QueueUrl: stack.completionQueueUrl, MessageBody: JSON.stringify(event) }));
+        },
         timeScale,
         ...(options.quotas && { quotas: options.quotas }),
         ...(options.timing && { timing: options.timing }),
         faults: options.faults ?? tamperFromEnvironment(),
       });
-      const pipeline = new LocalPipeline(moto, gateway, emulator, stack, config, configPath, s3, sqs, timeScale);
+      const pipeline = new LocalPipeline(moto, gateway, emulator, stack, config, configPath, s3, sqs, timeScale, outcomes);
       await pipeline.run(options);
       return pipeline;
     } catch (error) {
@@ -208,10 +225,6 @@ export class LocalPipeline {
         isRunning,
         this.inFlight,
       ),
-      this.collect(this.stack.outcomeQueueUrl, (message) => {
-        const event = JSON.parse(message.Body ?? '{}') as { 'detail-type': string; detail: Record<string, any> };
-        this.outcomes.push({ detailType: event['detail-type'], detail: event.detail });
-      }),
       this.collect(this.stack.startDeadLetterQueueUrl, (message) => {
         const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']));
         this.deadLetters.push({ queue: 'start', reason: attributes.reason ?? '(moved by the redrive policy, no reason recorded)', body: message.Body ?? '', attributes });
@@ -277,7 +290,7 @@ export class LocalPipeline {
     for (;;) {
       options.onProgress?.();
       const depths = await Promise.all(
-        [this.stack.startQueueUrl, this.stack.completionQueueUrl, this.stack.outcomeQueueUrl, this.stack.startDeadLetterQueueUrl, this.stack.verifyDeadLetterQueueUrl].map((url) =>
+        [this.stack.startQueueUrl, this.stack.completionQueueUrl, this.stack.startDeadLetterQueueUrl, this.stack.verifyDeadLetterQueueUrl].map((url) =>
           this.queueDepth(url),
         ),
       );

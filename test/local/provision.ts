@@ -1,4 +1,4 @@
-import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateBucketCommand,
@@ -10,7 +10,7 @@ import {
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { KeyReference } from '../../shared/keyReference';
 import type { PipelineConfig } from '../../shared/rules';
-import { completionEventPattern, notificationPrefixes, outcomeEventPattern, QUEUE_SETTINGS } from '../../shared/stack';
+import { notificationPrefixes, QUEUE_SETTINGS } from '../../shared/stack';
 import type { DeclaredKey } from './gateway';
 import { MOTO_DEFAULT_ACCOUNT } from './moto';
 
@@ -28,10 +28,8 @@ export interface ProvisionedStack {
   startQueueUrl: string;
   startDeadLetterQueueUrl: string;
   verifyDeadLetterQueueUrl: string;
-  /** Stands in for the verify function as the completion rule's target. */
+  /** Lambda's internal queue for asynchronous invocations of the verify function. */
   completionQueueUrl: string;
-  /** Receives every outcome event published on the bus, so the local mode can read them. */
-  outcomeQueueUrl: string;
   notificationPrefixes: string[];
   /** Key ARN per configured key reference, as moto (through the gateway) knows it. */
   keys: Map<string, { account: string; arn: string }>;
@@ -67,25 +65,6 @@ export function kmsClientFor(endpoint: string, region: string, account: string):
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/**
- * moto's default delivery to an SQS target drops the envelope's `account`; this transformer
- * rebuilds the envelope exactly as EventBridge delivers it.
- */
-const EVENTBRIDGE_ENVELOPE = {
-  InputPathsMap: {
-    id: '$.id',
-    'detail-type': '$.detail-type',
-    source: '$.source',
-    account: '$.account',
-    time: '$.time',
-    region: '$.region',
-    resources: '$.resources',
-    detail: '$.detail',
-  },
-  InputTemplate:
-    '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", "account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, "detail": <detail>}',
-};
-
 const queueArn = (region: string, name: string) => `arn:aws:sqs:${region}:${MOTO_DEFAULT_ACCOUNT}:${name}`;
 
 /**
@@ -113,7 +92,6 @@ export async function provision(
   });
   const verifyDeadLetterQueueUrl = await createQueue('tkp-verify-dlq');
   const completionQueueUrl = await createQueue('tkp-completion-events', { VisibilityTimeout: '120' });
-  const outcomeQueueUrl = await createQueue('tkp-outcome-events');
 
   const buckets = new Set([names.inputBucket, names.transcriptBucket, ...config.rules.flatMap((r) => (r.output.bucket ? [r.output.bucket] : []))]);
   for (const bucket of buckets) {
@@ -134,13 +112,8 @@ export async function provision(
   }));
   await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: names.inputBucket, NotificationConfiguration: { QueueConfigurations: queueConfigurations } }));
 
+  // The rules themselves (completion -> verify, outcomes -> observers) are matched in eventBus.ts.
   await events.send(new CreateEventBusCommand({ Name: names.outcomeBus }));
-  await events.send(new PutRuleCommand({ Name: 'tkp-outcomes-to-queue', EventBusName: names.outcomeBus, EventPattern: JSON.stringify(outcomeEventPattern(names.outcomeSource)) }));
-  await events.send(
-    new PutTargetsCommand({ Rule: 'tkp-outcomes-to-queue', EventBusName: names.outcomeBus, Targets: [{ Id: 'outcomes', Arn: queueArn(names.region, 'tkp-outcome-events'), InputTransformer: EVENTBRIDGE_ENVELOPE }] }),
-  );
-  await events.send(new PutRuleCommand({ Name: 'tkp-completion', EventPattern: JSON.stringify(completionEventPattern(names.jobNamePrefix)) }));
-  await events.send(new PutTargetsCommand({ Rule: 'tkp-completion', Targets: [{ Id: 'verify', Arn: queueArn(names.region, 'tkp-completion-events'), InputTransformer: EVENTBRIDGE_ENVELOPE }] }));
 
   const keys = new Map<string, { account: string; arn: string }>();
   const references = [...new Map(config.rules.flatMap((r) => (r.kmsKey ? [[r.kmsKey.value, r.kmsKey] as const] : []))).values()];
@@ -155,7 +128,6 @@ export async function provision(
     startDeadLetterQueueUrl,
     verifyDeadLetterQueueUrl,
     completionQueueUrl,
-    outcomeQueueUrl,
     notificationPrefixes: notificationPrefixes(config.rules),
     keys,
     tamperKeyArn: tamper.KeyMetadata?.Arn as string,

@@ -22,6 +22,7 @@ import {
   TAG_VALUE_MAX_LENGTH,
   WRITE_ACCESS_PROBE_NAME,
 } from '../../shared/transcribeModel';
+import { envelope, type EventEnvelope } from './eventBus';
 import { formatMatches, probeMedia, PROBE_BYTES } from './mediaProbe';
 
 /**
@@ -38,6 +39,8 @@ export interface EmulatorOptions {
   /** Resolves output keys; goes through the gateway so another account's ARN reaches it. */
   kms: KMSClient;
   events: EventBridgeClient;
+  /** Hands each completion event, as EventBridge delivers it, to the local rules. */
+  deliver?: (event: EventEnvelope) => Promise<void>;
   /** Service seconds per real second: 10 runs a 30 s job in 3 s and allows 10x the TPS. */
   timeScale?: number;
   quotas?: Partial<Quotas>;
@@ -440,10 +443,11 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
       ...(job.failureReason && { FailureReason: job.failureReason }),
     };
     const copies = faults.duplicateCompletionEvent?.(job.name) ? 2 : 1;
+    const entry = { Source: 'aws.transcribe', DetailType: 'Transcribe Job State Change', Detail: JSON.stringify(detail), Resources: [] };
+    const result = await options.events.send(new PutEventsCommand({ Entries: [entry] }));
+    const event = envelope(entry, result.Entries?.[0]?.EventId ?? crypto.randomUUID(), options.account, options.region);
     for (let i = 0; i < copies; i++) {
-      await options.events.send(
-        new PutEventsCommand({ Entries: [{ Source: 'aws.transcribe', DetailType: 'Transcribe Job State Change', Detail: JSON.stringify(detail), Resources: [] }] }),
-      );
+      await options.deliver?.(event);
       stats.eventsEmitted++;
     }
   }
