@@ -17,8 +17,14 @@ let kms: KMSClient | undefined;
 let sqs: SQSClient | undefined;
 let eventBridge: EventBridgeClient | undefined;
 
+/**
+ * Transcribe answers both a full rate quota and a full concurrent-job quota with
+ * LimitExceededException. Adaptive retry adds client-side rate limiting once throttled, and five
+ * attempts ride out a burst of GetTranscriptionJob calls near its 30 TPS quota; what still fails
+ * goes back to the queue (start) or to Lambda's retry (verify).
+ */
 export function transcribeClient(): TranscribeClient {
-  return (transcribe ??= new TranscribeClient({}));
+  return (transcribe ??= new TranscribeClient({ retryMode: 'adaptive', maxAttempts: 5 }));
 }
 
 export function s3Client(): S3Client {

@@ -247,10 +247,16 @@ export function dataAccessRoleStatements(ctx: StackContext): Statement[] {
   return [mediaReadStatement(ctx), transcriptWriteStatement(ctx), ...kmsStatements(ctx.config, [...KMS_ACTIONS, 'kms:Decrypt'])];
 }
 
-function role(service: string, statements: Statement[], name: string) {
+/** Role names are fixed, so another account's key policy can name them before they exist. */
+export function roleName(ctx: Pick<StackContext, 'service' | 'stage' | 'region'>, name: string): string {
+  return `${ctx.service}-${ctx.stage}-${ctx.region}-${name}`.slice(0, 64);
+}
+
+function role(ctx: StackContext, service: string, statements: Statement[], name: string) {
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
+      RoleName: roleName(ctx, name),
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: [service] }, Action: ['sts:AssumeRole'] }],
@@ -337,12 +343,12 @@ export function queueNotifications(rules: readonly Pick<Rule, 'prefix'>[], queue
 /** The CloudFormation resources that depend on the config. */
 export function derivedResources(ctx: StackContext): Record<string, unknown> {
   const resources: Record<string, unknown> = {
-    StartRole: role('lambda.amazonaws.com', startRoleStatements(ctx), 'start'),
-    VerifyRole: role('lambda.amazonaws.com', verifyRoleStatements(ctx), 'verify'),
-    SweepRole: role('lambda.amazonaws.com', sweepRoleStatements(ctx), 'sweep'),
+    StartRole: role(ctx, 'lambda.amazonaws.com', startRoleStatements(ctx), 'start'),
+    VerifyRole: role(ctx, 'lambda.amazonaws.com', verifyRoleStatements(ctx), 'verify'),
+    SweepRole: role(ctx, 'lambda.amazonaws.com', sweepRoleStatements(ctx), 'sweep'),
   };
   if (ctx.config.deferredExecution) {
-    resources.DataAccessRole = role('transcribe.amazonaws.com', dataAccessRoleStatements(ctx), 'transcribe-data-access');
+    resources.DataAccessRole = role(ctx, 'transcribe.amazonaws.com', dataAccessRoleStatements(ctx), 'transcribe-data');
   }
   resources.StartQueuePolicy = sendMessagePolicy('StartQueue', 'InputBucketNotifications', 's3.amazonaws.com', {
     ArnEquals: { 'aws:SourceArn': bucketArn(inputBucketRef(ctx)) },

@@ -120,7 +120,9 @@ if (!values['skip-burst']) {
   const objects = Number(values['burst-objects']);
   const timeScale = Number(values['time-scale']);
   console.log(`Burst: ${objects} uploads, quotas 25 TPS / 250 concurrent jobs, clock x${timeScale} (this takes a few minutes)...`);
-  const pipeline = await LocalPipeline.start({ timeScale, timing: { queuedSeconds: 1, processingSeconds: 4, processingPerAudioSecond: 0.25 } });
+  // The uploads land first and the start function is let loose on the backlog: on two cores,
+  // moto cannot take 10,000 PUTs and the whole pipeline's traffic at the same time.
+  const pipeline = await LocalPipeline.start({ timeScale, startPaused: true, timing: { queuedSeconds: 1, processingSeconds: 4, processingPerAudioSecond: 0.25 } });
   try {
     const prefixes = pipeline.config.rules.map((rule) => rule.prefix);
     const uploadKeys = Array.from({ length: objects }, (_, i) => `${prefixes[i % prefixes.length]}burst/${String(i).padStart(5, '0')}.wav`);
@@ -140,6 +142,8 @@ if (!values['skip-burst']) {
       }),
     );
     const uploadedAt = Date.now();
+    console.log(`  ${objects} uploaded in ${((uploadedAt - began) / 1000).toFixed(1)} s; starting the backlog`);
+    pipeline.resumeStart();
     await pipeline.settle({
       timeoutMs: 60 * 60_000,
       onProgress: () => {
@@ -166,7 +170,7 @@ if (!values['skip-burst']) {
       overallStartsPerServiceSecond: Number(overall.toFixed(2)),
       quotaFraction: Number((sustained / 25).toFixed(3)),
       peakConcurrentJobs: pipeline.emulator.stats.peakConcurrency,
-      limitExceededAnswers: pipeline.emulator.stats.rejected.LimitExceededException ?? 0,
+      limitExceededAnswers: pipeline.emulator.stats.rejected,
       drainSecondsReal: Number(((drainedAt - began) / 1000).toFixed(1)),
       drainSecondsService: Number((((drainedAt - began) / 1000) * timeScale).toFixed(1)),
       duplicates: accounting.duplicateJobs + accounting.duplicateVerdicts,
@@ -176,7 +180,7 @@ if (!values['skip-burst']) {
     results.burst = burst;
     record('burst: sustained start rate', `${burst.sustainedStartsPerServiceSecond} /s = ${(burst.quotaFraction * 100).toFixed(1)}% of 25 TPS`, `>= ${TARGETS.quotaFraction * 100}%`, burst.quotaFraction >= TARGETS.quotaFraction);
     record('burst: peak concurrent jobs', `${burst.peakConcurrentJobs} of 250`, '', undefined);
-    record('burst: LimitExceededException answers', String(burst.limitExceededAnswers), '', undefined);
+    record('burst: quota answers', JSON.stringify(burst.limitExceededAnswers), '', undefined);
     record('burst: time to drain', `${burst.drainSecondsService} s service time (${burst.drainSecondsReal} s real)`, '', undefined);
     record('burst: duplicates', String(burst.duplicates), '0', burst.duplicates === 0);
     record('burst: losses', String(burst.losses), '0', burst.losses === 0);

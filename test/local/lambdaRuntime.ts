@@ -92,9 +92,14 @@ export interface SqsSourceOptions {
  * and after each invocation deletes exactly the messages the handler did not report as failed.
  * A thrown invocation deletes nothing, so the whole batch comes back.
  */
-export function runSqsSource(options: SqsSourceOptions, counters: RuntimeCounters, running: () => boolean, inFlight: { count: number }): Promise<void>[] {
+export function runSqsSource(
+  options: SqsSourceOptions,
+  counters: RuntimeCounters,
+  running: () => Promise<boolean>,
+  inFlight: { count: number },
+): Promise<void>[] {
   const poll = async () => {
-    while (running()) {
+    while (await running()) {
       let messages: Message[] = [];
       try {
         const received = await options.sqs.send(
@@ -107,7 +112,7 @@ export function runSqsSource(options: SqsSourceOptions, counters: RuntimeCounter
         );
         messages = received.Messages ?? [];
       } catch (error) {
-        if (running()) options.onError(error);
+        options.onError(error);
         await sleep(200);
         continue;
       }

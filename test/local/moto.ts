@@ -4,6 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export const MOTO_DEFAULT_ACCOUNT = '123456789012';
 
+/** moto's own server module, with the queue-count patch described in the file. */
+const MOTO_SERVER = new URL('./moto_server.py', import.meta.url).pathname;
+
 export class MotoUnavailableError extends Error {
   constructor(detail: string) {
     super(`moto is not available (${detail}); install it with: pip install 'moto[server]==5.2.1'`);
@@ -46,7 +49,7 @@ export async function startMoto(options: { quiet?: boolean } = {}): Promise<Moto
   const installed = motoInstalled();
   if (!installed.ok) throw new MotoUnavailableError(installed.detail);
   const port = await freePort();
-  const child: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  const child: ChildProcess = spawn('python3', [MOTO_SERVER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', options.quiet === false ? 'inherit' : 'pipe'],
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
   });

@@ -31,6 +31,8 @@ export interface LocalPipelineOptions {
   startConcurrency?: number;
   /** Seconds a finished job must wait before the sweeper may take it. */
   sweepGraceSeconds?: number;
+  /** Hold the start function's event source until resumeStart(), so a burst can land first. */
+  startPaused?: boolean;
   onLog?: (record: LogRecord) => void;
 }
 
@@ -66,6 +68,7 @@ export class LocalPipeline {
   readonly runtimeErrors: unknown[] = [];
 
   private running = true;
+  private startPaused = false;
   private readonly inFlight = { count: 0 };
   private loops: Promise<void>[] = [];
   private restoreConsole: () => void = () => undefined;
@@ -175,6 +178,7 @@ export class LocalPipeline {
   }
 
   private async run(options: LocalPipelineOptions) {
+    this.startPaused = options.startPaused ?? false;
     Object.assign(process.env, this.environment(options));
     this.restoreConsole = captureLambdaLogs((record) => {
       this.logs.push(record);
@@ -189,6 +193,10 @@ export class LocalPipeline {
     const { names } = this.stack;
     const onError = (error: unknown) => this.runtimeErrors.push(error);
     const isRunning = () => this.running;
+    const startWanted = async () => {
+      while (this.startPaused && this.running) await sleep(100);
+      return this.running;
+    };
     this.loops = [
       ...runSqsSource(
         {
@@ -204,7 +212,7 @@ export class LocalPipeline {
           onError,
         },
         this.counters,
-        isRunning,
+        startWanted,
         this.inFlight,
       ),
       ...runAsyncSource(
@@ -252,6 +260,11 @@ export class LocalPipeline {
         await sleep(200);
       }
     }
+  }
+
+  /** Lets the start function's event source poll again after `startPaused`. */
+  resumeStart(): void {
+    this.startPaused = false;
   }
 
   /** Puts an object into the input bucket, as an uploader would; S3 notifies the start queue. */

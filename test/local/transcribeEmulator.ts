@@ -278,8 +278,9 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
     if (unfinishedJobs > 0) return;
     for (const resolve of idleWaiters.splice(0)) resolve();
   };
-  const reject = (code: string) => {
-    stats.rejected[code] = (stats.rejected[code] ?? 0) + 1;
+  const reject = (code: string, operation = 'StartTranscriptionJob') => {
+    const key = `${operation}:${code}`;
+    stats.rejected[key] = (stats.rejected[key] ?? 0) + 1;
   };
 
   function startJob(input: Record<string, any>): Job {
@@ -492,7 +493,7 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
     StartTranscriptionJob: (input) => ({ TranscriptionJob: describe(startJob(input)) }),
     GetTranscriptionJob: (input) => {
       if (!allowGet()) {
-        reject('LimitExceededException');
+        reject('LimitExceededException', 'GetTranscriptionJob');
         throw new ServiceError('LimitExceededException', 'You have sent too many requests. Wait before you resend your request.');
       }
       const job = findJob(input.TranscriptionJobName);

@@ -156,3 +156,20 @@ describe('serverless package with other inputs', () => {
     expect(failure).toContain('rules[0] (prefix "x/"): kmsKey is in region eu-west-1 but the stack deploys to us-east-1');
   }, 120_000);
 });
+
+describe('serverless package with deferred execution', () => {
+  it('creates the data access role Transcribe assumes, lets the start function pass it, and tells the function', async () => {
+    const config = JSON.parse(readFileSync(repoPath('pipeline.config.json'), 'utf8'));
+    const path = join(mkdtempSync(join(tmpdir(), 'tkp-deferred-')), 'deferred.json');
+    writeFileSync(path, JSON.stringify({ ...config, deferredExecution: true }));
+    const { template } = await slsPackage([], { PIPELINE_CONFIG_PATH: path });
+    const role = template.Resources.DataAccessRole?.Properties;
+    expect(role.RoleName).toBe('transcribe-kms-pipeline-dev-us-east-1-transcribe-data');
+    expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: ['transcribe.amazonaws.com'] });
+    const actions = role.Policies[0].PolicyDocument.Statement.flatMap((s: any) => s.Action);
+    expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt']));
+    expect(statements(template, 'StartRole').find((s) => s.Action.includes('iam:PassRole')).Resource).toEqual({ 'Fn::GetAtt': ['DataAccessRole', 'Arn'] });
+    const start = ofType(template, 'AWS::Lambda::Function').find(([name]) => name === 'StartLambdaFunction')?.[1];
+    expect(start?.Properties.Environment.Variables.DATA_ACCESS_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['DataAccessRole', 'Arn'] });
+  }, 120_000);
+});
