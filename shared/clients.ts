@@ -19,12 +19,14 @@ let eventBridge: EventBridgeClient | undefined;
 
 /**
  * Transcribe answers both a full rate quota and a full concurrent-job quota with
- * LimitExceededException. Adaptive retry adds client-side rate limiting once throttled, and five
- * attempts ride out a burst of GetTranscriptionJob calls near its 30 TPS quota; what still fails
- * goes back to the queue (start) or to Lambda's retry (verify).
+ * LimitExceededException, which the SDK retries as throttling. Five attempts (standard mode,
+ * exponential backoff with jitter) ride out a burst of GetTranscriptionJob calls near its 30 TPS
+ * quota; what still fails goes back to the queue (start) or to Lambda's retry (verify). Adaptive
+ * mode was tried and dropped: its client-side limiter starves the start path when throttling
+ * answers are sporadic rather than a steady ceiling.
  */
 export function transcribeClient(): TranscribeClient {
-  return (transcribe ??= new TranscribeClient({ retryMode: 'adaptive', maxAttempts: 5 }));
+  return (transcribe ??= new TranscribeClient({ maxAttempts: 5 }));
 }
 
 export function s3Client(): S3Client {

@@ -127,6 +127,7 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
     );
     expect(pipeline.emulator.jobs().some((j) => j.mediaUri.endsWith(key))).toBe(false);
     expect(outcomesFor(key)).toEqual([]);
+    expect(pipeline.deadLetters.some((d) => d.body.includes('notes.txt'))).toBe(false);
   });
 
   it('reports a job whose key was disabled after it started as a failed transcription', async () => {
@@ -141,6 +142,10 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
     expect(outcomes[0]?.detail.failureReason).toContain(`The KMS key you specified (${arn}) is Disabled`);
     const job = pipeline.emulator.jobs().find((j) => j.mediaUri.endsWith(key));
     expect(job?.status).toBe('FAILED');
+    const head = await pipeline.s3
+      .send(new HeadObjectCommand({ Bucket: pipeline.stack.names.transcriptBucket, Key: `transcripts/${job?.name}.json` }))
+      .catch((error: Error) => error.name);
+    expect(head).toBe('NotFound');
   });
 
   it('dead-letters an upload whose key is disabled before it is ever used, naming rule and key', async () => {

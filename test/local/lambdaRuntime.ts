@@ -197,8 +197,13 @@ export function runAsyncSource(options: AsyncSourceOptions, counters: RuntimeCou
       }
     }
   };
+  // Lambda runs each accepted event on its own; a retry waiting for its turn blocks nothing else.
   const poll = async () => {
     while (running()) {
+      if (inFlight.count >= options.concurrency * 10) {
+        await sleep(20);
+        continue;
+      }
       let messages: Message[] = [];
       try {
         messages = (await options.sqs.send(new ReceiveMessageCommand({ QueueUrl: options.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))).Messages ?? [];
@@ -213,17 +218,13 @@ export function runAsyncSource(options: AsyncSourceOptions, counters: RuntimeCou
       await options.sqs
         .send(new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })) }))
         .catch(options.onError);
-      await Promise.all(
-        messages.map(async (message) => {
-          try {
-            await invokeWithRetries(JSON.parse(message.Body ?? 'null'));
-          } catch (error) {
-            options.onError(error);
-          } finally {
+      for (const message of messages) {
+        void invokeWithRetries(JSON.parse(message.Body ?? 'null'))
+          .catch(options.onError)
+          .finally(() => {
             inFlight.count--;
-          }
-        }),
-      );
+          });
+      }
     }
   };
   return Array.from({ length: options.concurrency }, poll);

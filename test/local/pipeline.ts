@@ -226,7 +226,7 @@ export class LocalPipeline {
           handler: verify as unknown as Handler<unknown, unknown>,
           maximumRetryAttempts: QUEUE_SETTINGS.verifyRetryAttempts,
           retryDelaysMs: [60_000, 120_000].map((ms) => ms / this.timeScale),
-          concurrency: 8,
+          concurrency: 4,
           onError,
         },
         this.counters,
