@@ -9,6 +9,26 @@ const { jobNamePrefixProblem } = requireTs('./jobName.ts', __filename);
 
 let derived;
 
+/**
+ * `serverless invoke local` cannot resolve Fn::Sub or Fn::GetAtt (and resolves Ref only against
+ * a deployed stack). When invoking locally, each stack-specific variable is taken from the
+ * shell instead, e.g. `START_QUEUE_URL=... serverless invoke local -f start -p events/...`,
+ * falling back to the deployed stack's value through Ref where that works.
+ */
+function invokingLocally() {
+  const args = process.argv.slice(2);
+  return args[0] === 'invoke' && args[1] === 'local';
+}
+
+function localEnvironment(deployed) {
+  return Object.fromEntries(
+    Object.entries(deployed).map(([name, value]) => {
+      if (process.env[name] !== undefined) return [name, process.env[name]];
+      return [name, typeof value === 'object' && value !== null && !('Ref' in value) ? '' : value];
+    }),
+  );
+}
+
 async function derive({ resolveVariable }) {
   const service = await resolveVariable('self:service');
   const stage = await resolveVariable('sls:stage');
@@ -27,13 +47,11 @@ async function derive({ resolveVariable }) {
   });
   const ctx = { service, stage, region, jobNamePrefix, config, existingInputBucket, existingTranscriptBucket };
   return {
-    inputBucket: stack.inputBucketRef(ctx),
-    transcriptBucket: stack.transcriptBucketRef(ctx),
+    env: invokingLocally() ? localEnvironment(stack.functionEnvironment(ctx)) : stack.functionEnvironment(ctx),
     completionPattern: stack.completionEventPattern(jobNamePrefix),
     resources: stack.derivedResources(ctx),
     outputs: stack.derivedOutputs(ctx),
-    dataAccessRoleArn: config.deferredExecution ? { 'Fn::GetAtt': ['DataAccessRole', 'Arn'] } : '',
-    queue: stack.QUEUE_SETTINGS,
+    queue: { ...stack.QUEUE_SETTINGS, startRatePerSecond: stack.startRatePerSecond() },
   };
 }
 

@@ -16,6 +16,8 @@ export const QUEUE_SETTINGS = {
   batchSize: 10,
   maximumBatchingWindowSeconds: 1,
   maximumConcurrency: 5,
+  /** Transcribe's default StartTranscriptionJob quota; raise it with yours. */
+  startQuotaTps: 25,
   startTimeoutSeconds: 60,
   /** Six times the function timeout, as AWS recommends for SQS event sources. */
   visibilityTimeoutSeconds: 360,
@@ -24,6 +26,11 @@ export const QUEUE_SETTINGS = {
   retentionSeconds: 14 * 24 * 3600,
   verifyRetryAttempts: 2,
 } as const;
+
+/** Per-container StartTranscriptionJob pace: the account's rate quota shared by the containers. */
+export function startRatePerSecond(quotaTps = QUEUE_SETTINGS.startQuotaTps): number {
+  return quotaTps / QUEUE_SETTINGS.maximumConcurrency;
+}
 
 /**
  * The fewest S3 notification prefixes that cover every rule. S3 rejects two notifications for
@@ -371,6 +378,21 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
     resources.TranscriptBucketPolicy = tlsOnlyPolicy(TRANSCRIPT_BUCKET);
   }
   return resources;
+}
+
+/**
+ * The functions' stack-specific environment. Refs rather than Fn::Sub wherever CloudFormation
+ * allows, because `serverless invoke local` can resolve a Ref against the deployed stack.
+ */
+export function functionEnvironment(ctx: StackContext): Record<string, Cfn> {
+  return {
+    INPUT_BUCKET: ctx.existingInputBucket ?? { Ref: INPUT_BUCKET },
+    TRANSCRIPT_BUCKET: ctx.existingTranscriptBucket ?? { Ref: TRANSCRIPT_BUCKET },
+    START_QUEUE_URL: { Ref: 'StartQueue' },
+    START_DLQ_URL: { Ref: 'StartDeadLetterQueue' },
+    OUTCOME_BUS_NAME: { Ref: 'OutcomeBus' },
+    DATA_ACCESS_ROLE_ARN: ctx.config.deferredExecution ? { 'Fn::GetAtt': ['DataAccessRole', 'Arn'] } : '',
+  };
 }
 
 /** Stack outputs; for an existing input bucket, the notification configuration to apply to it. */

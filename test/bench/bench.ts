@@ -45,14 +45,14 @@ console.log('Packaging with serverless package...');
 const packageDir = mkdtempSync(join(tmpdir(), 'tkp-bench-'));
 execFileSync(join(root, 'node_modules/.bin/serverless'), ['package', '--package', packageDir], {
   cwd: root,
-  env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench' },
+  env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', ESBUILD_WORK_FOLDER: '.esbuild-bench' },
   stdio: 'ignore',
 });
 const bundles: Record<string, { zippedKb: number; file: string }> = {};
 for (const fn of FUNCTIONS) {
   const zip = join(packageDir, `${fn}.zip`);
-  const file = join(packageDir, `${fn}.mjs`);
-  writeFileSync(file, execFileSync('unzip', ['-p', zip, `functions/${fn}.mjs`]));
+  const file = join(packageDir, `${fn}.cjs`);
+  writeFileSync(file, execFileSync('unzip', ['-p', zip, `functions/${fn}.cjs`]));
   bundles[fn] = { zippedKb: statSync(zip).size / 1024, file };
   record(`${fn} bundle, zipped`, `${bundles[fn].zippedKb.toFixed(1)} KB`, `<= ${TARGETS.zippedKb} KB`, bundles[fn].zippedKb <= TARGETS.zippedKb);
 }

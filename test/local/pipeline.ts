@@ -144,7 +144,7 @@ export class LocalPipeline {
   }
 
   /** The environment serverless.yml gives the functions, pointed at the local stand-ins. */
-  private environment(options: LocalPipelineOptions): Record<string, string> {
+  environment(options: LocalPipelineOptions = {}): Record<string, string> {
     const { names } = this.stack;
     return {
       AWS_REGION: names.region,

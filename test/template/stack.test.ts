@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,14 +9,24 @@ import { repoPath } from '../support/fixtures';
 const run = promisify(execFile);
 type Template = { Resources: Record<string, { Type: string; Properties: any; DependsOn?: unknown }>; Outputs: Record<string, any> };
 
+let packages = 0;
+
 /** `serverless package` exactly as a user runs it offline: dummy credentials, no network. */
 async function slsPackage(args: string[] = [], env: Record<string, string> = {}): Promise<{ dir: string; template: Template }> {
   const dir = mkdtempSync(join(tmpdir(), 'tkp-package-'));
   await run(repoPath('node_modules/.bin/serverless'), ['package', '--package', dir, ...args], {
     cwd: repoPath('.'),
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline', ...env },
+    env: {
+      ...process.env,
+      SLS_TELEMETRY_DISABLED: '1',
+      AWS_ACCESS_KEY_ID: 'offline',
+      AWS_SECRET_ACCESS_KEY: 'offline',
+      ESBUILD_WORK_FOLDER: `.esbuild-test-${process.pid}-${packages++}`,
+      ...env,
+    },
     timeout: 120_000,
   });
+  rmSync(repoPath(`.esbuild-test-${process.pid}-${packages - 1}`), { recursive: true, force: true });
   return { dir, template: JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) };
 }
 
