@@ -144,6 +144,12 @@ export function loadSweepSettings(env: Env = process.env): SweepSettings {
   };
 }
 
+/**
+ * S3 emulators (moto, LocalStack) need path-style addressing, so it is on whenever an endpoint
+ * override points the SDK away from AWS, unless S3_FORCE_PATH_STYLE says otherwise.
+ */
 export function loadClientSettings(env: Env = process.env): ClientSettings {
-  return { s3ForcePathStyle: env.S3_FORCE_PATH_STYLE === 'true' };
+  const explicit = env.S3_FORCE_PATH_STYLE;
+  if (explicit === 'true' || explicit === 'false') return { s3ForcePathStyle: explicit === 'true' };
+  return { s3ForcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL) };
 }

@@ -249,6 +249,13 @@ export function sweepRoleStatements(ctx: StackContext): Statement[] {
   ];
 }
 
+export function bucketNotificationsRoleStatements(ctx: StackContext): Statement[] {
+  return [
+    logStatement(ctx, 'bucketNotifications'),
+    { Effect: 'Allow', Action: ['s3:GetBucketNotification', 's3:PutBucketNotification'], Resource: bucketArn(inputBucketRef(ctx)) },
+  ];
+}
+
 /** The role Transcribe assumes for deferred jobs: it reads the media and writes under the keys. */
 export function dataAccessRoleStatements(ctx: StackContext): Statement[] {
   return [mediaReadStatement(ctx), transcriptWriteStatement(ctx), ...kmsStatements(ctx.config, [...KMS_ACTIONS, 'kms:Decrypt'])];
@@ -353,6 +360,7 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
     StartRole: role(ctx, 'lambda.amazonaws.com', startRoleStatements(ctx), 'start'),
     VerifyRole: role(ctx, 'lambda.amazonaws.com', verifyRoleStatements(ctx), 'verify'),
     SweepRole: role(ctx, 'lambda.amazonaws.com', sweepRoleStatements(ctx), 'sweep'),
+    BucketNotificationsRole: role(ctx, 'lambda.amazonaws.com', bucketNotificationsRoleStatements(ctx), 'notifications'),
   };
   if (ctx.config.deferredExecution) {
     resources.DataAccessRole = role(ctx, 'transcribe.amazonaws.com', dataAccessRoleStatements(ctx), 'transcribe-data');
@@ -372,6 +380,20 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
       'StartQueuePolicy',
     );
     resources.InputBucketPolicy = tlsOnlyPolicy(INPUT_BUCKET);
+  }
+  if (ctx.existingInputBucket) {
+    // CloudFormation cannot configure a bucket it did not create; functions/bucketNotifications.ts does.
+    resources.InputBucketNotifications = {
+      Type: 'Custom::InputBucketNotifications',
+      DependsOn: 'StartQueuePolicy',
+      Properties: {
+        ServiceToken: { 'Fn::GetAtt': ['BucketNotificationsLambdaFunction', 'Arn'] },
+        Bucket: ctx.existingInputBucket,
+        QueueArn: { 'Fn::GetAtt': ['StartQueue', 'Arn'] },
+        IdPrefix: `tkp-${ctx.stage}-`,
+        Prefixes: notificationPrefixes(ctx.config.rules),
+      },
+    };
   }
   if (!ctx.existingTranscriptBucket) {
     resources[TRANSCRIPT_BUCKET] = bucket({ BucketName: transcriptBucketRef(ctx) });
@@ -395,7 +417,7 @@ export function functionEnvironment(ctx: StackContext): Record<string, Cfn> {
   };
 }
 
-/** Stack outputs; for an existing input bucket, the notification configuration to apply to it. */
+/** Stack outputs: what an operator or a downstream system needs to find. */
 export function derivedOutputs(ctx: StackContext): Record<string, unknown> {
   return {
     InputBucketName: { Value: inputBucketRef(ctx) },
@@ -403,22 +425,5 @@ export function derivedOutputs(ctx: StackContext): Record<string, unknown> {
     OutcomeBusName: { Value: { Ref: 'OutcomeBus' } },
     StartDeadLetterQueueUrl: { Value: { Ref: 'StartDeadLetterQueue' } },
     VerifyDeadLetterQueueUrl: { Value: { Ref: 'VerifyDeadLetterQueue' } },
-    ...(ctx.existingInputBucket && {
-      InputBucketNotificationConfiguration: {
-        Description: 'Apply with: aws s3api put-bucket-notification-configuration --bucket <input bucket> --notification-configuration <this value>',
-        Value: {
-          'Fn::Sub': [
-            JSON.stringify({
-              QueueConfigurations: notificationPrefixes(ctx.config.rules).map((prefix) => ({
-                QueueArn: '${QueueArn}',
-                Events: ['s3:ObjectCreated:*'],
-                ...(prefix !== '' && { Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: prefix }] } } }),
-              })),
-            }),
-            { QueueArn: { 'Fn::GetAtt': ['StartQueue', 'Arn'] } },
-          ],
-        },
-      },
-    }),
   };
 }

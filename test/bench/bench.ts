@@ -13,6 +13,7 @@ import { buildRuleIndex, matchRule } from '../../shared/ruleMatcher';
 import { account } from '../local/accounting';
 import { makeWav } from '../local/mediaProbe';
 import { LocalPipeline } from '../local/pipeline';
+import { HANDLER_ENV } from '../support/functionEnvironment';
 import { seededRandom } from './random';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -25,7 +26,7 @@ const { values } = parseArgs({
   },
 });
 const root = resolve(new URL('../..', import.meta.url).pathname);
-const FUNCTIONS = ['start', 'verify', 'sweep'] as const;
+const FUNCTIONS = ['start', 'verify', 'sweep', 'bucketNotifications'] as const;
 const TARGETS = { zippedKb: 150, loadMs: 40, cpuMsPerRecord: 0.2, lookupsPerSecond: 1_000_000, quotaFraction: 0.95 };
 
 const median = (xs: number[]) => {
@@ -61,19 +62,7 @@ results.bundlesZippedKb = Object.fromEntries(FUNCTIONS.map((fn) => [fn, Number(b
 // 2. Cold start: module load of each bundle over a bare node start, median of several runs. The
 // bundles are CommonJS, which Lambda's runtime loads with require(), so that is what is timed.
 const runs = Number(values.runs);
-const handlerEnv = {
-  ...process.env,
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'bench',
-  AWS_SECRET_ACCESS_KEY: 'bench',
-  JOB_NAME_PREFIX: 'tkp.bench.',
-  INPUT_BUCKET: 'tkp-bench-input',
-  TRANSCRIPT_BUCKET: 'tkp-bench-transcripts',
-  START_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/start',
-  START_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
-  OUTCOME_BUS_NAME: 'bus',
-  OUTCOME_EVENT_SOURCE: 'transcribe-kms-pipeline',
-};
+const handlerEnv = { ...process.env, ...HANDLER_ENV };
 const wallMs = (args: string[]) => {
   const begin = process.hrtime.bigint();
   const child = spawnSync(process.execPath, args, { env: handlerEnv, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -14,20 +14,10 @@ import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { writeFileSync } from 'node:fs';
 import { lambdaContext, loadEvent } from '../support/fixtures';
+import { HANDLER_ENV } from '../support/functionEnvironment';
 
 const [output] = process.argv.slice(2);
-Object.assign(process.env, {
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'bench',
-  AWS_SECRET_ACCESS_KEY: 'bench',
-  JOB_NAME_PREFIX: 'tkp.bench.',
-  INPUT_BUCKET: 'tkp-bench-input',
-  TRANSCRIPT_BUCKET: 'tkp-bench-transcripts',
-  START_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/start',
-  START_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
-  START_RATE_PER_SECOND: '0',
-  OUTCOME_BUS_NAME: 'bus',
-  OUTCOME_EVENT_SOURCE: 'transcribe-kms-pipeline',
+Object.assign(process.env, HANDLER_ENV, {
   POWERTOOLS_SERVICE_NAME: 'transcribe-kms-pipeline',
   POWERTOOLS_METRICS_NAMESPACE: 'TranscribeKmsPipeline',
   POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -81,8 +71,8 @@ transcribe.on(GetTranscriptionJobCommand).callsFake(({ TranscriptionJobName }: {
   TranscriptionJob: {
     TranscriptionJobName,
     TranscriptionJobStatus: 'COMPLETED',
-    Media: { MediaFileUri: 's3://tkp-bench-input/calls/x.wav' },
-    Transcript: { TranscriptFileUri: `https://s3.us-east-1.amazonaws.com/tkp-bench-transcripts/transcripts/${TranscriptionJobName}.json` },
+    Media: { MediaFileUri: 's3://tkp-dev-input-123456789012-us-east-1/calls/x.wav' },
+    Transcript: { TranscriptFileUri: `https://s3.us-east-1.amazonaws.com/tkp-test-transcripts/transcripts/${TranscriptionJobName}.json` },
     Tags: [
       { Key: 'tkp:expected-sse', Value: 'aws:kms' },
       { Key: 'tkp:expected-kms-key-arn', Value: keyArn },
@@ -90,7 +80,7 @@ transcribe.on(GetTranscriptionJobCommand).callsFake(({ TranscriptionJobName }: {
   },
 }));
 const verifyMicros = await cpuMicrosPerItem(5_000, 1, () => {
-  completion.detail.TranscriptionJobName = `tkp.bench.call-${job++}`;
+  completion.detail.TranscriptionJobName = `tkp.test.call-${job++}`;
   return verify(completion, lambdaContext);
 });
 writeFileSync(output as string, JSON.stringify({ startCpuMsPerRecord: startMicros / 1000, verifyCpuMsPerEvent: verifyMicros / 1000, records: RECORDS }));

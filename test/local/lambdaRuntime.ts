@@ -166,41 +166,52 @@ export interface AsyncSourceOptions {
  * error type and message as the reason.
  */
 export function runAsyncSource(options: AsyncSourceOptions, counters: RuntimeCounters, running: () => boolean, inFlight: { count: number }): Promise<void>[] {
+  // Only running invocations count against the concurrency cap; a retry waiting for its turn
+  // holds nothing, as in Lambda.
+  let executing = 0;
+  const attempt = async (event: unknown): Promise<{ ok: true } | { ok: false; error: unknown }> => {
+    executing++;
+    try {
+      await invoke(options.handler, event, lambdaContext(options.functionName, options.region, options.account));
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, error };
+    } finally {
+      executing--;
+    }
+  };
   const invokeWithRetries = async (event: unknown) => {
-    for (let attempt = 0; ; attempt++) {
+    for (let tries = 0; ; tries++) {
       counters.verifyInvocations++;
-      try {
-        await invoke(options.handler, event, lambdaContext(options.functionName, options.region, options.account));
+      const result = await attempt(event);
+      if (result.ok) return;
+      counters.verifyFailures++;
+      if (tries >= options.maximumRetryAttempts) {
+        counters.asyncDeadLetters++;
+        const failure = result.error instanceof Error ? result.error : new Error(String(result.error));
+        const record = {
+          version: '1.0',
+          timestamp: new Date().toISOString(),
+          requestContext: {
+            requestId: randomUUID(),
+            functionArn: `arn:aws:lambda:${options.region}:${options.account}:function:${options.functionName}:$LATEST`,
+            condition: 'RetriesExhausted',
+            approximateInvokeCount: tries + 1,
+          },
+          requestPayload: event,
+          responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+          responsePayload: { errorType: failure.name, errorMessage: failure.message },
+        };
+        await options.sqs.send(new SendMessageCommand({ QueueUrl: options.deadLetterQueueUrl, MessageBody: JSON.stringify(record) }));
         return;
-      } catch (error) {
-        counters.verifyFailures++;
-        if (attempt >= options.maximumRetryAttempts) {
-          counters.asyncDeadLetters++;
-          const failure = error instanceof Error ? error : new Error(String(error));
-          const record = {
-            version: '1.0',
-            timestamp: new Date().toISOString(),
-            requestContext: {
-              requestId: randomUUID(),
-              functionArn: `arn:aws:lambda:${options.region}:${options.account}:function:${options.functionName}:$LATEST`,
-              condition: 'RetriesExhausted',
-              approximateInvokeCount: attempt + 1,
-            },
-            requestPayload: event,
-            responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-            responsePayload: { errorType: failure.name, errorMessage: failure.message },
-          };
-          await options.sqs.send(new SendMessageCommand({ QueueUrl: options.deadLetterQueueUrl, MessageBody: JSON.stringify(record) }));
-          return;
-        }
-        await sleep(options.retryDelaysMs[attempt] ?? options.retryDelaysMs.at(-1) ?? 0);
       }
+      await sleep(options.retryDelaysMs[tries] ?? options.retryDelaysMs.at(-1) ?? 0);
     }
   };
   // Lambda runs each accepted event on its own; a retry waiting for its turn blocks nothing else.
   const poll = async () => {
     while (running()) {
-      if (inFlight.count >= options.concurrency * 10) {
+      if (executing >= options.concurrency * 25) {
         await sleep(20);
         continue;
       }

@@ -43,17 +43,18 @@ describe('the CloudFormation that serverless package writes', () => {
   }, 120_000);
 
   it('bundles each function into its own zip', () => {
-    expect(readdirSync(dir).filter((f) => f.endsWith('.zip')).sort()).toEqual(['start.zip', 'sweep.zip', 'verify.zip']);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.zip')).sort()).toEqual(['bucketNotifications.zip', 'start.zip', 'sweep.zip', 'verify.zip']);
   });
 
   it('runs every function on nodejs22.x with its own role', () => {
     const functions = ofType(template, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(4);
     for (const [, fn] of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
-      expect(fn.Properties.Role['Fn::GetAtt'][0]).toMatch(/^(Start|Verify|Sweep)Role$/);
+      expect(fn.Properties.Role['Fn::GetAtt'][0]).toMatch(/^(Start|Verify|Sweep|BucketNotifications)Role$/);
     }
-    expect(ofType(template, 'AWS::IAM::Role').map(([name]) => name).sort()).toEqual(['StartRole', 'SweepRole', 'VerifyRole']);
+    expect(ofType(template, 'AWS::IAM::Role').map(([name]) => name).sort()).toEqual(['BucketNotificationsRole', 'StartRole', 'SweepRole', 'VerifyRole']);
+    expect(template.Resources.InputBucketNotifications).toBeUndefined();
   });
 
   it('sends ObjectCreated notifications to the queue with the smallest set of non-overlapping prefix filters', () => {
@@ -147,13 +148,28 @@ describe('the CloudFormation that serverless package writes', () => {
 });
 
 describe('serverless package with other inputs', () => {
-  it('uses existing buckets given as parameters and outputs the notification to apply', async () => {
+  it('uses existing buckets given as parameters and sets the input bucket’s notifications through a custom resource', async () => {
     const { template } = await slsPackage(['--param=inputBucket=acme-recordings', '--param=transcriptBucket=acme-transcripts']);
     expect(template.Resources.InputBucket).toBeUndefined();
     expect(template.Resources.TranscriptBucket).toBeUndefined();
     const read = statements(template, 'StartRole').find((s) => s.Action.includes('s3:GetObject'));
     expect(read.Resource[0]).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::acme-recordings/calls/*' });
-    expect(JSON.stringify(template.Outputs.InputBucketNotificationConfiguration.Value)).toContain('\\"Value\\":\\"partners/\\"');
+    expect(template.Resources.InputBucketNotifications).toEqual({
+      Type: 'Custom::InputBucketNotifications',
+      DependsOn: ['StartQueuePolicy'],
+      Properties: {
+        ServiceToken: { 'Fn::GetAtt': ['BucketNotificationsLambdaFunction', 'Arn'] },
+        Bucket: 'acme-recordings',
+        QueueArn: { 'Fn::GetAtt': ['StartQueue', 'Arn'] },
+        IdPrefix: 'tkp-dev-',
+        Prefixes: ['calls/', 'hr/', 'legal/', 'partners/', 'public/'],
+      },
+    });
+    expect(statements(template, 'BucketNotificationsRole').find((s) => s.Action.includes('s3:PutBucketNotification')).Resource).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:s3:::acme-recordings',
+    });
+    const start = ofType(template, 'AWS::Lambda::Function').find(([name]) => name === 'StartLambdaFunction')?.[1];
+    expect(start?.Properties.Environment.Variables.INPUT_BUCKET).toBe('acme-recordings');
   }, 120_000);
 
   it('refuses a bad config with a message naming the rule and the field', async () => {
