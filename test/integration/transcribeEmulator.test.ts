@@ -62,6 +62,10 @@ describe.runIf(motoAvailable('Transcribe emulator tests'))('the local Transcribe
     await s3.send(new PutObjectCommand({ Bucket: MEDIA, Key: 'short.wav', Body: makeWav(0.2) }));
     await s3.send(new PutObjectCommand({ Bucket: MEDIA, Key: 'empty.wav', Body: Buffer.alloc(0) }));
     await s3.send(new PutObjectCommand({ Bucket: MEDIA, Key: 'text.mp3', Body: 'this is not audio at all' }));
+    const long = makeWav(0.01);
+    long.writeUInt32LE(1, 28); // one byte a second: 20,160 bytes of samples claim 5.6 hours
+    long.writeUInt32LE(20_160, 40);
+    await s3.send(new PutObjectCommand({ Bucket: MEDIA, Key: 'long.wav', Body: Buffer.concat([long, Buffer.alloc(20_000)]) }));
     const own = kmsClientFor(moto.endpoint, REGION, MOTO_DEFAULT_ACCOUNT);
     const key = await own.send(new CreateKeyCommand({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }));
     keyArn = key.KeyMetadata?.Arn as string;
@@ -217,6 +221,7 @@ describe.runIf(motoAvailable('Transcribe emulator tests'))('the local Transcribe
       ['empty media', () => ({ Media: { MediaFileUri: `s3://${MEDIA}/empty.wav` } }), /media file is empty/],
       ['media that is not the declared format', () => ({ Media: { MediaFileUri: `s3://${MEDIA}/text.mp3` }, MediaFormat: 'mp3' as const }), /doesn't match the detected media format/],
       ['media shorter than 500 ms', () => ({ Media: { MediaFileUri: `s3://${MEDIA}/short.wav` } }), /at least 500 milliseconds/],
+      ['media longer than 4 hours', () => ({ Media: { MediaFileUri: `s3://${MEDIA}/long.wav` } }), /shorter than 4 hours/],
     ])('fails the job for %s, with a FailureReason, and emits FAILED', async (_label, overrides, reason) => {
       const input = request(overrides());
       await start(input);

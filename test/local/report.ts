@@ -1,9 +1,8 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseS3Notification } from '../../shared/s3Notification';
-import { matchRule } from '../../shared/ruleMatcher';
-import { buildRuleIndex } from '../../shared/ruleMatcher';
+import { buildRuleIndex, matchRule } from '../../shared/ruleMatcher';
 import type { PipelineConfig } from '../../shared/rules';
-import type { DeadLetter, LocalPipeline, OutcomeEvent } from './pipeline';
+import type { DeadLetter, LocalPipeline } from './pipeline';
 import type { LogRecord } from './logCapture';
 
 export type Verdict = 'verified' | 'mismatch' | 'failed' | 'skipped' | 'dead-lettered' | 'unaccounted';
@@ -122,12 +121,6 @@ export function describeProgress(record: LogRecord): string | undefined {
     default:
       return undefined;
   }
-}
-
-export function outcomeCounts(outcomes: readonly OutcomeEvent[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const o of outcomes) counts[o.detailType] = (counts[o.detailType] ?? 0) + 1;
-  return counts;
 }
 
 export function configSummary(config: PipelineConfig): string[] {

@@ -10,6 +10,7 @@ import {
   JOB_NAME_MAX_LENGTH,
   JOB_NAME_PATTERN,
   KMS_KEY_ID_PATTERN,
+  MEDIA_MAX_DURATION_SECONDS,
   MEDIA_MIN_DURATION_SECONDS,
   MEDIA_URI_MAX_LENGTH,
   MEDIA_URI_PATTERN,
@@ -382,6 +383,9 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
     }
     if (probe.durationSeconds !== undefined && probe.durationSeconds < MEDIA_MIN_DURATION_SECONDS) {
       return { failure: 'The audio is too short. Your media file must be at least 500 milliseconds long. Use a longer media file and try again.' };
+    }
+    if (probe.durationSeconds !== undefined && probe.durationSeconds > MEDIA_MAX_DURATION_SECONDS) {
+      return { failure: 'The audio is too long. Your media file must be shorter than 4 hours. Split the media file and try again.' };
     }
     await new Promise((resolve) => later(timing.processingSeconds + (probe.durationSeconds ?? 0) * timing.processingPerAudioSecond, () => resolve(undefined)));
 
