@@ -1,4 +1,5 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { listenOnLoopback } from './loopback';
 import { MOTO_DEFAULT_ACCOUNT } from './moto';
 
 /**
@@ -121,12 +122,9 @@ export async function startGateway(motoEndpoint: string, options: { timeScale?: 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => sendFault(res, { status: 500, code: 'GatewayError', message: String(error), json: true }, false));
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const endpoint = await listenOnLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     declareKey: (key) => {
       keys.push(key);
     },

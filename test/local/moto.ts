@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './loopback';
 
 export const MOTO_DEFAULT_ACCOUNT = '123456789012';
 
@@ -27,18 +27,6 @@ export function motoInstalled(): { ok: true } | { ok: false; detail: string } {
   if (probe.error) return { ok: false, detail: `python3 not found: ${probe.error.message}` };
   if (probe.status !== 0) return { ok: false, detail: probe.stderr.trim().split('\n').pop() ?? 'import failed' };
   return { ok: true };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /**

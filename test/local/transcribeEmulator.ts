@@ -4,6 +4,7 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { MEDIA_MAX_DURATION_SECONDS, MEDIA_MIN_DURATION_SECONDS, TAG_MAX_COUNT, WRITE_ACCESS_PROBE_NAME } from '../../shared/transcribeModel';
 import { envelope, type EventEnvelope } from './eventBus';
+import { listenOnLoopback } from './loopback';
 import { formatMatches, probeMedia, PROBE_BYTES } from './mediaProbe';
 import { ServiceError, validateStartRequest } from './transcribeValidation';
 
@@ -449,13 +450,10 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
       }
     });
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const endpoint = await listenOnLoopback(server);
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     stats,
     jobs: () => [...jobs.values()].map((j) => ({ name: j.name, status: j.status, mediaUri: j.request.Media.MediaFileUri, ...(j.failureReason && { failureReason: j.failureReason }) })),
     idle: () =>
