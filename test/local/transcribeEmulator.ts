@@ -145,7 +145,9 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
   let activeJobs = 0;
   let unfinishedJobs = 0;
 
+  let closed = false;
   const later = (serviceSeconds: number, fn: () => void) => {
+    if (closed) return;
     const timer = setTimeout(() => {
       timers.delete(timer);
       fn();
@@ -315,6 +317,7 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
   }
 
   async function emit(job: Job) {
+    if (closed) return;
     if (faults.loseCompletionEvent?.(job.name)) {
       stats.eventsLost++;
       return;
@@ -328,7 +331,7 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
     const entry = { Source: 'aws.transcribe', DetailType: 'Transcribe Job State Change', Detail: JSON.stringify(detail), Resources: [] };
     const result = await options.events.send(new PutEventsCommand({ Entries: [entry] }));
     const event = envelope(entry, result.Entries?.[0]?.EventId ?? crypto.randomUUID(), options.account, options.region);
-    for (let i = 0; i < copies; i++) {
+    for (let i = 0; i < copies && !closed; i++) {
       await options.deliver?.(event);
       stats.eventsEmitted++;
     }
@@ -466,6 +469,7 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
       tamperedJob = undefined;
     },
     close: async () => {
+      closed = true;
       for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
