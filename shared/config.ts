@@ -58,25 +58,20 @@ function required(env: Env, name: string): string {
   return value;
 }
 
-function integer(env: Env, name: string, fallback: number, min: number): number {
+function numeric(env: Env, name: string, fallback: number, rule: { min: number; integer: boolean }): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    throw new EnvironmentError(`environment variable ${name} is ${JSON.stringify(raw)}; it must be an integer >= ${min}`);
+  if (!(rule.integer ? Number.isInteger(value) : Number.isFinite(value)) || value < rule.min) {
+    throw new EnvironmentError(
+      `environment variable ${name} is ${JSON.stringify(raw)}; it must be ${rule.integer ? 'an integer' : 'a number'} >= ${rule.min}`,
+    );
   }
   return value;
 }
 
-function number(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) {
-    throw new EnvironmentError(`environment variable ${name} is ${JSON.stringify(raw)}; it must be a number >= 0`);
-  }
-  return value;
-}
+const integer = (env: Env, name: string, fallback: number, min: number) => numeric(env, name, fallback, { min, integer: true });
+const number = (env: Env, name: string, fallback: number) => numeric(env, name, fallback, { min: 0, integer: false });
 
 /** The bundled config, or the file named by PIPELINE_CONFIG_PATH (local mode and tests). */
 export function readRawConfig(env: Env): { raw: unknown; source: string } {
