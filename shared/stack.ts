@@ -380,8 +380,7 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
       'StartQueuePolicy',
     );
     resources.InputBucketPolicy = tlsOnlyPolicy(INPUT_BUCKET);
-  }
-  if (ctx.existingInputBucket) {
+  } else {
     // CloudFormation cannot configure a bucket it did not create; functions/bucketNotifications.ts does.
     resources.InputBucketNotifications = {
       Type: 'Custom::InputBucketNotifications',

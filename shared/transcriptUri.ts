@@ -42,3 +42,9 @@ function decodePath(path: string, uri: string): string {
 export function s3Uri(location: S3Location): string {
   return `s3://${location.bucket}/${location.key}`;
 }
+
+/** The inverse of s3Uri; undefined for anything that is not `s3://bucket/key`. */
+export function parseS3Uri(uri: string): S3Location | undefined {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  return match ? { bucket: match[1] as string, key: match[2] as string } : undefined;
+}

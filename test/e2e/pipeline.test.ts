@@ -6,6 +6,7 @@ import { makeWav } from '../local/mediaProbe';
 import { MOTO_DEFAULT_ACCOUNT } from '../local/moto';
 import { LocalPipeline, type OutcomeEvent } from '../local/pipeline';
 import { kmsClientFor } from '../local/provision';
+import { parseS3Uri, type S3Location } from '../../shared/transcriptUri';
 import { motoAvailable } from '../support/moto';
 
 const CONFIG = new URL('./e2e.config.json', import.meta.url).pathname;
@@ -27,10 +28,10 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
   const keyArnOf = (reference: string) => pipeline.stack.keys.get(reference)?.arn as string;
 
   async function transcriptOf(outcome: OutcomeEvent) {
-    const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(outcome.detail.transcriptUri) as RegExpExecArray;
+    const { bucket, key } = parseS3Uri(outcome.detail.transcriptUri) as S3Location;
     const head = await pipeline.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     const body = JSON.parse(await (await pipeline.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString());
-    return { head, body, bucket: bucket as string, key: key as string };
+    return { head, body, bucket, key };
   }
 
   async function uploadAndSettle(key: string, body: Buffer | string = audio) {

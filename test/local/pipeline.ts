@@ -16,7 +16,7 @@ import { captureLambdaLogs, type LogRecord } from './logCapture';
 import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from './moto';
 import { parseTamper } from './samples';
 import { LOCAL_CREDENTIALS, localNames, provision, type ProvisionedStack } from './provision';
-import { startTranscribeEmulator, type EmulatorFaults, type Quotas, type Timing, type TranscribeEmulator } from './transcribeEmulator';
+import { DEFAULT_QUOTAS, startTranscribeEmulator, type EmulatorFaults, type Quotas, type Timing, type TranscribeEmulator } from './transcribeEmulator';
 
 export interface LocalPipelineOptions {
   /** Defaults to the repository's pipeline.config.json. */
@@ -166,7 +166,7 @@ export class LocalPipeline {
       START_DLQ_URL: this.stack.startDeadLetterQueueUrl,
       MAX_RECEIVE_COUNT: String(QUEUE_SETTINGS.maxReceiveCount),
       // One module instance serves every local "container", so it is paced at the whole quota.
-      START_RATE_PER_SECOND: String((options.quotas?.startTps ?? 25) * this.timeScale * 0.96),
+      START_RATE_PER_SECOND: String((options.quotas?.startTps ?? DEFAULT_QUOTAS.startTps) * this.timeScale * 0.96),
       OUTCOME_BUS_NAME: names.outcomeBus,
       OUTCOME_EVENT_SOURCE: names.outcomeSource,
       VERDICT_LEASE_SECONDS: String(120 / this.timeScale),

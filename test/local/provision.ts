@@ -8,6 +8,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mergeQueueNotifications } from '../../shared/bucketNotifications';
 import type { KeyReference } from '../../shared/keyReference';
 import type { PipelineConfig } from '../../shared/rules';
 import { notificationPrefixes, QUEUE_SETTINGS } from '../../shared/stack';
@@ -104,13 +105,8 @@ export async function provision(
     );
   }
   await s3.send(new PutBucketVersioningCommand({ Bucket: names.inputBucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  const queueConfigurations = notificationPrefixes(config.rules).map((prefix, i) => ({
-    Id: `tkp-${i}`,
-    QueueArn: queueArn(names.region, 'tkp-start'),
-    Events: ['s3:ObjectCreated:*' as const],
-    ...(prefix !== '' && { Filter: { Key: { FilterRules: [{ Name: 'prefix' as const, Value: prefix }] } } }),
-  }));
-  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: names.inputBucket, NotificationConfiguration: { QueueConfigurations: queueConfigurations } }));
+  const notifications = mergeQueueNotifications({}, { idPrefix: 'tkp-', queueArn: queueArn(names.region, 'tkp-start'), prefixes: notificationPrefixes(config.rules) });
+  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: names.inputBucket, NotificationConfiguration: notifications }));
 
   // The rules themselves (completion -> verify, outcomes -> observers) are matched in eventBus.ts.
   await events.send(new CreateEventBusCommand({ Name: names.outcomeBus }));

@@ -1,6 +1,7 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseS3Notification } from '../../shared/s3Notification';
 import { buildRuleIndex, matchRule } from '../../shared/ruleMatcher';
+import { parseS3Uri } from '../../shared/transcriptUri';
 import type { PipelineConfig } from '../../shared/rules';
 import type { DeadLetter, LocalPipeline } from './pipeline';
 import type { LogRecord } from './logCapture';
@@ -72,10 +73,10 @@ export function deadLetterKeys(letter: DeadLetter): string[] {
 }
 
 export async function describeEncryption(s3: S3Client, transcriptUri: string): Promise<string> {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(transcriptUri);
-  if (!match) return '?';
+  const location = parseS3Uri(transcriptUri);
+  if (!location) return '?';
   try {
-    const head = await s3.send(new HeadObjectCommand({ Bucket: match[1], Key: match[2] }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key }));
     if (!head.ServerSideEncryption) return 'none';
     return head.SSEKMSKeyId ? `${head.ServerSideEncryption} ${shortKeyArn(head.SSEKMSKeyId)}` : head.ServerSideEncryption;
   } catch (error) {

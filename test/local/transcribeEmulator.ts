@@ -4,6 +4,7 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { MEDIA_MAX_DURATION_SECONDS, MEDIA_MIN_DURATION_SECONDS, TAG_MAX_COUNT, WRITE_ACCESS_PROBE_NAME } from '../../shared/transcribeModel';
 import { envelope, type EventEnvelope } from './eventBus';
+import { parseS3Uri } from '../../shared/transcriptUri';
 import { listenOnLoopback } from './loopback';
 import { formatMatches, probeMedia, PROBE_BYTES } from './mediaProbe';
 import { ServiceError, validateStartRequest } from './transcribeValidation';
@@ -119,11 +120,6 @@ export function transcriptKeyFor(jobName: string, outputKey: string | undefined)
   if (outputKey.endsWith('/')) return `${outputKey}${jobName}.json`;
   if (outputKey.endsWith('.json')) return outputKey;
   return `${outputKey}/${jobName}.json`;
-}
-
-function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  return match ? { bucket: match[1] as string, key: match[2] as string } : undefined;
 }
 
 const epoch = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
