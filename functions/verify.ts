@@ -3,16 +3,16 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { loadVerifySettings } from '../shared/config';
-import { parseCompletionEvent } from '../shared/completionEvent';
-import { describeError } from '../shared/errors';
-import { logger, metrics } from '../shared/observability';
-import { OUTCOME_METRIC } from '../shared/outcomeEvent';
-import { createVerifyDependencies } from '../shared/verifyDependencies';
-import { assertNotMismatch, verifyJob } from '../shared/verifyJob';
+import { loadVerifySettings } from '../shared/config/settings';
+import { parseCompletionEvent } from '../shared/verify/completionEvent';
+import { describeError } from '../shared/aws/errors';
+import { logger, metrics } from '../shared/aws/observability';
+import { OUTCOME_METRIC } from '../shared/verify/outcomeEvent';
+import { createVerifyAdapters } from '../shared/verify/verifyAdapters';
+import { assertNotMismatch, verifyJob } from '../shared/verify/verifyJob';
 
 const settings = loadVerifySettings();
-const deps = createVerifyDependencies(settings);
+const deps = createVerifyAdapters(settings);
 
 export const handler = middy<unknown, void, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -9,10 +9,10 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildRuleIndex, matchRule } from '../../shared/ruleMatcher';
-import { account } from '../local/accounting';
-import { makeWav } from '../local/mediaProbe';
-import { LocalPipeline } from '../local/pipeline';
+import { buildRuleIndex, matchRule } from '../../shared/config/ruleIndex';
+import { account } from '../local/runtime/accounting';
+import { makeWav } from '../local/emulator/mediaProbe';
+import { LocalPipeline } from '../local/runtime/localPipeline';
 import { HANDLER_ENV } from '../support/functionEnvironment';
 import { seededRandom } from './random';
 

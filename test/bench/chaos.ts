@@ -15,11 +15,11 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { account, accountingHolds, formatAccounting } from '../local/accounting';
-import { makeWav } from '../local/mediaProbe';
-import { MOTO_DEFAULT_ACCOUNT } from '../local/moto';
-import { LocalPipeline } from '../local/pipeline';
-import { kmsClientFor } from '../local/provision';
+import { account, accountingHolds, formatAccounting } from '../local/runtime/accounting';
+import { makeWav } from '../local/emulator/mediaProbe';
+import { MOTO_DEFAULT_ACCOUNT } from '../local/emulator/moto';
+import { LocalPipeline } from '../local/runtime/localPipeline';
+import { kmsClientFor } from '../local/runtime/provision';
 import { seededRandom } from './random';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

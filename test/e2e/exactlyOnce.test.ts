@@ -1,8 +1,8 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWav } from '../local/mediaProbe';
-import { LocalPipeline } from '../local/pipeline';
+import { makeWav } from '../local/emulator/mediaProbe';
+import { LocalPipeline } from '../local/runtime/localPipeline';
 import { motoAvailable } from '../support/moto';
 
 /**

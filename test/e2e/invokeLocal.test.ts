@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalPipeline } from '../local/pipeline';
+import { LocalPipeline } from '../local/runtime/localPipeline';
 import { loadEvent, repoPath } from '../support/fixtures';
 import { motoAvailable } from '../support/moto';
 
@@ -58,7 +58,7 @@ describe.runIf(motoAvailable('serverless invoke local tests'))('the sample event
   }, 120_000);
 
   it('verifies a completed job from a Transcribe COMPLETED event', async () => {
-    await pipeline.upload('public/invoke-local.wav', (await import('../local/mediaProbe')).makeWav(1));
+    await pipeline.upload('public/invoke-local.wav', (await import('../local/emulator/mediaProbe')).makeWav(1));
     await pipeline.settle();
     const job = pipeline.emulator.jobs().find((j) => j.mediaUri.endsWith('public/invoke-local.wav'));
     const event = loadEvent('transcribe-completed.json');

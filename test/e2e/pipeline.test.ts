@@ -2,11 +2,11 @@ import { DescribeKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWav } from '../local/mediaProbe';
-import { MOTO_DEFAULT_ACCOUNT } from '../local/moto';
-import { LocalPipeline, type OutcomeEvent } from '../local/pipeline';
-import { kmsClientFor } from '../local/provision';
-import { parseS3Uri, type S3Location } from '../../shared/transcriptUri';
+import { makeWav } from '../local/emulator/mediaProbe';
+import { MOTO_DEFAULT_ACCOUNT } from '../local/emulator/moto';
+import { LocalPipeline, type OutcomeEvent } from '../local/runtime/localPipeline';
+import { kmsClientFor } from '../local/runtime/provision';
+import { parseS3Uri, type S3Location } from '../../shared/aws/s3Location';
 import { motoAvailable } from '../support/moto';
 
 const CONFIG = new URL('./e2e.config.json', import.meta.url).pathname;

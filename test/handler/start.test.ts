@@ -4,7 +4,7 @@ import { GetTranscriptionJobCommand, StartTranscriptionJobCommand, TranscribeCli
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { jobNameFor } from '../../shared/jobName';
+import { jobNameFor } from '../../shared/aws/jobName';
 import { lambdaContext, loadEvent } from '../support/fixtures';
 import { HANDLER_ENV, loadHandler } from '../support/handlerEnv';
 

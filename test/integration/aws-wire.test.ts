@@ -9,17 +9,17 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VerifySettings } from '../../shared/config';
-import { verifyTranscriptEncryption } from '../../shared/encryptionVerdict';
-import { KeyNotUsableError } from '../../shared/errors';
-import { createKeyResolver } from '../../shared/keyResolution';
-import { validatePipelineConfig, type Rule } from '../../shared/rules';
-import { retryDelaySeconds } from '../../shared/startRecord';
-import { createVerifyDependencies } from '../../shared/verifyDependencies';
-import type { HeadResult } from '../../shared/verifyJob';
-import { startGateway, type Gateway } from '../local/gateway';
-import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from '../local/moto';
-import { kmsClientFor, LOCAL_CREDENTIALS } from '../local/provision';
+import type { VerifySettings } from '../../shared/config/settings';
+import { verifyTranscriptEncryption } from '../../shared/verify/encryptionVerdict';
+import { KeyNotUsableError } from '../../shared/aws/errors';
+import { createKeyResolver } from '../../shared/config/keyResolution';
+import { validatePipelineConfig, type Rule } from '../../shared/config/pipelineConfig';
+import { retryDelaySeconds } from '../../shared/start/startRecord';
+import { createVerifyAdapters } from '../../shared/verify/verifyAdapters';
+import type { HeadResult } from '../../shared/verify/verifyJob';
+import { startGateway, type Gateway } from '../local/emulator/gateway';
+import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from '../local/emulator/moto';
+import { kmsClientFor, LOCAL_CREDENTIALS } from '../local/runtime/provision';
 import { motoAvailable } from '../support/moto';
 
 const REGION = 'us-east-1';
@@ -114,7 +114,7 @@ describe.runIf(motoAvailable('integration tests against moto'))('the AWS wire pr
       process.env.S3_FORCE_PATH_STYLE = 'true';
       process.env.AWS_ACCESS_KEY_ID = 'local';
       process.env.AWS_SECRET_ACCESS_KEY = 'local';
-      const deps = createVerifyDependencies({ missingTranscriptRetries: 0, missingTranscriptRetryDelayMs: 0 } as VerifySettings);
+      const deps = createVerifyAdapters({ missingTranscriptRetries: 0, missingTranscriptRetryDelayMs: 0 } as VerifySettings);
       head = (key, b = bucket) => deps.headObject({ bucket: b, key });
     });
 

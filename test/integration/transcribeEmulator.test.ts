@@ -10,12 +10,12 @@ import {
   type StartTranscriptionJobCommandInput,
 } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { EventEnvelope } from '../local/eventBus';
-import { startGateway, type Gateway } from '../local/gateway';
-import { makeWav } from '../local/mediaProbe';
-import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from '../local/moto';
-import { kmsClientFor, LOCAL_CREDENTIALS } from '../local/provision';
-import { startTranscribeEmulator, transcriptKeyFor, type TranscribeEmulator } from '../local/transcribeEmulator';
+import type { EventEnvelope } from '../local/runtime/eventBus';
+import { startGateway, type Gateway } from '../local/emulator/gateway';
+import { makeWav } from '../local/emulator/mediaProbe';
+import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from '../local/emulator/moto';
+import { kmsClientFor, LOCAL_CREDENTIALS } from '../local/runtime/provision';
+import { startTranscribeEmulator, transcriptKeyFor, type TranscribeEmulator } from '../local/emulator/transcribeEmulator';
 import { motoAvailable } from '../support/moto';
 
 const REGION = 'us-east-1';

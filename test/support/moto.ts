@@ -1,4 +1,4 @@
-import { motoInstalled } from '../local/moto';
+import { motoInstalled } from '../local/emulator/moto';
 
 /**
  * Whether the tests that need moto can run. In CI (CI=true) a missing moto is an error, so a

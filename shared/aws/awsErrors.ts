@@ -1,0 +1,39 @@
+/**
+ * The project's reading of AWS SDK errors. Which codes mean throttling or a transient fault is
+ * the SDK's own classification (`@smithy/core/retry`), the same the SDK's retry strategy uses,
+ * so the pipeline and the SDK never disagree about what may succeed later.
+ */
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import type { SdkError } from '@smithy/types';
+
+/** The AWS error code (`name`) of an SDK error, or undefined for anything else. */
+export function awsErrorName(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const name = (error as { name?: unknown }).name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+export function httpStatusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+}
+
+function asSdkError(error: unknown): SdkError | undefined {
+  return typeof error === 'object' && error !== null ? (error as SdkError) : undefined;
+}
+
+/**
+ * Whether the same request may succeed later: throttling and quotas (LimitExceededException is
+ * Transcribe's answer to both a rate and a full concurrent-job quota, and the SDK counts it as
+ * throttling), 5xx answers and network faults. Everything else is a property of the request and
+ * will fail again.
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  const sdkError = asSdkError(error);
+  return sdkError !== undefined && (isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError));
+}
+
+/** Throttling or a full quota: the answer that asks for a longer wait than other faults. */
+export function isQuotaError(error: unknown): boolean {
+  const sdkError = asSdkError(error);
+  return sdkError !== undefined && isThrottlingError(sdkError);
+}

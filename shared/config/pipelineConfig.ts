@@ -1,0 +1,101 @@
+/**
+ * The per-prefix config as the pipeline uses it, and the one function that turns the raw file
+ * into it. Shape checks are in configSchema.ts, field checks in ruleChecks.ts.
+ */
+import { encodeTagValue } from '../aws/jobTags';
+import type { KeyReference } from '../aws/keyReference';
+import { ConfigError } from '../aws/errors';
+import { configSchema, describeIssue } from './configSchema';
+import { describeRule } from './describeRule';
+import { checkEncryptionContext, checkKey, checkLanguage, checkLoops, checkOutput, toLanguageSettings } from './ruleChecks';
+
+export type LanguageSettings =
+  | { languageCode: string }
+  | { identifyLanguage: true; languageOptions?: string[] };
+
+export interface OutputLocation {
+  /** Undefined means the stack's transcript bucket. */
+  bucket?: string;
+  prefix: string;
+}
+
+export interface Rule {
+  /** Position in the config file, used in every message about this rule. */
+  index: number;
+  prefix: string;
+  kmsKey?: KeyReference;
+  account?: string;
+  encryptionContext?: Record<string, string>;
+  language: LanguageSettings;
+  output: OutputLocation;
+}
+
+export interface PipelineConfig {
+  rules: Rule[];
+  deferredExecution: boolean;
+}
+
+export interface ValidationContext {
+  /** The deployment region: KMS keys for S3 SSE-KMS must live in the bucket's region. */
+  region: string;
+  /** Name of the input bucket when known (at cold start; at package time only if existing). */
+  inputBucket?: string;
+  /** Name of the stack's transcript bucket when known. */
+  transcriptBucket?: string;
+  /** Where the config came from, for messages. */
+  source?: string;
+}
+
+export const DEFAULT_OUTPUT_PREFIX = 'transcripts/';
+/** Longest OutputKey prefix that still leaves room for `<job name>.json`. */
+
+/**
+ * Parses and checks the per-prefix config, collecting every problem before failing so that one
+ * run shows the operator all of them. Runs at cold start, in `serverless package` and in tests,
+ * so a config that would misroute a key never reaches a deployed function.
+ */
+export function validatePipelineConfig(raw: unknown, context: ValidationContext): PipelineConfig {
+  const source = context.source ?? 'pipeline config';
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    throw new ConfigError(source, parsed.error.issues.map((issue) => describeIssue(issue, raw)));
+  }
+  const config = parsed.data;
+  const problems: string[] = [];
+  const defaultOutput = { bucket: config.transcripts?.bucket, prefix: config.transcripts?.prefix ?? DEFAULT_OUTPUT_PREFIX };
+  problems.push(...checkOutput(defaultOutput, 'transcripts'));
+  if (config.defaults) problems.push(...checkLanguage(config.defaults, 'defaults', false));
+
+  const seen = new Map<string, number>();
+  const rules: Rule[] = config.rules.map((rawRule, index) => {
+    const where = describeRule({ index, prefix: rawRule.prefix });
+    const earlier = seen.get(rawRule.prefix);
+    if (earlier !== undefined) {
+      problems.push(`${where}: prefix duplicates rules[${earlier}]; merge the two rules or change one prefix`);
+    } else {
+      seen.set(rawRule.prefix, index);
+    }
+    if (encodeTagValue(rawRule.prefix) === undefined) {
+      problems.push(`${where}: prefix is too long to record in a job tag (256 characters once encoded); shorten it`);
+    }
+    const kmsKey = checkKey(rawRule, where, context.region, problems);
+    problems.push(...checkEncryptionContext(rawRule, kmsKey, where));
+    const ownLanguage = rawRule.languageCode !== undefined || rawRule.identifyLanguage !== undefined || rawRule.languageOptions !== undefined;
+    const language = ownLanguage ? rawRule : (config.defaults ?? {});
+    problems.push(...checkLanguage(language, ownLanguage ? where : `${where} (from defaults)`, true));
+    const output = { bucket: rawRule.output?.bucket ?? defaultOutput.bucket, prefix: rawRule.output?.prefix ?? defaultOutput.prefix };
+    if (rawRule.output) problems.push(...checkOutput(output, `${where}: output`));
+    return {
+      index,
+      prefix: rawRule.prefix,
+      ...(kmsKey && { kmsKey }),
+      ...(rawRule.account && { account: rawRule.account }),
+      ...(rawRule.encryptionContext && { encryptionContext: rawRule.encryptionContext }),
+      language: toLanguageSettings(language),
+      output: { ...(output.bucket && { bucket: output.bucket }), prefix: output.prefix },
+    };
+  });
+  problems.push(...checkLoops(rules, context));
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return { rules, deferredExecution: config.deferredExecution ?? false };
+}

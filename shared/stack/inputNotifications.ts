@@ -1,0 +1,57 @@
+/**
+ * The input bucket's S3 notifications to the start queue: which prefixes, and how they are
+ * merged into an existing bucket's configuration by the custom resource.
+ */
+import type { NotificationConfiguration, QueueConfiguration } from '@aws-sdk/client-s3';
+import type { Rule } from '../config/pipelineConfig';
+import type { Cfn } from './stackNames';
+
+/**
+ * The fewest S3 notification prefixes that cover every rule. S3 rejects two notifications for
+ * the same event type whose prefixes overlap, and a prefix already covers everything under it;
+ * an empty prefix covers the whole bucket.
+ */
+export function notificationPrefixes(rules: readonly Pick<Rule, 'prefix'>[]): string[] {
+  const sorted = [...new Set(rules.map((rule) => rule.prefix))].sort();
+  const kept: string[] = [];
+  for (const prefix of sorted) {
+    if (!kept.some((shorter) => prefix.startsWith(shorter))) kept.push(prefix);
+  }
+  return kept;
+}
+
+/** S3 ObjectCreated notifications to the start queue, one per non-overlapping prefix. */
+export function queueNotifications(rules: readonly Pick<Rule, 'prefix'>[], queueArn: Cfn) {
+  return notificationPrefixes(rules).map((prefix) => ({
+    Event: 's3:ObjectCreated:*',
+    Queue: queueArn,
+    ...(prefix !== '' && { Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: prefix }] } } }),
+  }));
+}
+
+export interface OwnedNotifications {
+  /** Ids of the configurations this stack owns start with it; nothing else is touched. */
+  idPrefix: string;
+  queueArn: string;
+  /** Non-overlapping prefixes (see notificationPrefixes); empty removes this stack's entries. */
+  prefixes: readonly string[];
+}
+
+/**
+ * The notification configuration of an existing bucket with this stack's queue notifications
+ * put in place: the bucket's other notifications (topics, functions, other queues, EventBridge)
+ * are kept as they are, and this stack's earlier entries are replaced. S3 has one configuration
+ * per bucket, so writing only ours would silently delete someone else's.
+ */
+export function mergeQueueNotifications(current: NotificationConfiguration, owned: OwnedNotifications): NotificationConfiguration {
+  const others = (current.QueueConfigurations ?? []).filter((q) => !q.Id?.startsWith(owned.idPrefix));
+  const ours: QueueConfiguration[] = owned.prefixes.map((prefix, i) => ({
+    Id: `${owned.idPrefix}${i}`,
+    QueueArn: owned.queueArn,
+    Events: ['s3:ObjectCreated:*'],
+    ...(prefix !== '' && { Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: prefix }] } } }),
+  }));
+  const { QueueConfigurations: _replaced, ...rest } = current;
+  const queues = [...others, ...ours];
+  return { ...rest, ...(queues.length > 0 && { QueueConfigurations: queues }) };
+}

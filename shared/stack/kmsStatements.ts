@@ -1,0 +1,42 @@
+/**
+ * KMS permissions for exactly the configured keys, shared by every role that touches them.
+ */
+import { isArnForm, type KeyReference } from '../aws/keyReference';
+import type { PipelineConfig } from '../config/pipelineConfig';
+import { sub, type Cfn, type Statement } from './stackNames';
+
+function keyArnResource(ref: KeyReference): Cfn {
+  if (ref.form === 'key-arn') return ref.value;
+  if (ref.form === 'key-id') return sub(`arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/${ref.keyId}`);
+  const account = ref.form === 'alias-arn' ? ref.account : '${AWS::AccountId}';
+  return sub(`arn:\${AWS::Partition}:kms:\${AWS::Region}:${account}:key/*`);
+}
+
+/**
+ * KMS permissions for exactly the configured keys. An IAM Resource must be a key ARN, so keys
+ * named by ID or ARN are listed directly, and keys named by alias are matched on
+ * `kms:ResourceAliases`, per account, with the account's keys as the resource.
+ */
+export function kmsStatements(config: PipelineConfig, actions: string[]): Statement[] {
+  const keys = config.rules.flatMap((rule) => (rule.kmsKey ? [rule.kmsKey] : []));
+  const statements: Statement[] = [];
+  const direct = [...new Map(keys.filter((k) => k.form === 'key-id' || k.form === 'key-arn').map((k) => [k.value, keyArnResource(k)])).values()];
+  if (direct.length > 0) statements.push({ Effect: 'Allow', Action: actions, Resource: direct });
+  const aliasesByAccount = new Map<string, { resource: Cfn; aliases: Set<string> }>();
+  for (const key of keys) {
+    if (key.form !== 'alias' && key.form !== 'alias-arn') continue;
+    const account = isArnForm(key) ? key.account : 'self';
+    const entry = aliasesByAccount.get(account) ?? { resource: keyArnResource(key), aliases: new Set<string>() };
+    entry.aliases.add(key.aliasName);
+    aliasesByAccount.set(account, entry);
+  }
+  for (const { resource, aliases } of aliasesByAccount.values()) {
+    statements.push({
+      Effect: 'Allow',
+      Action: actions,
+      Resource: resource,
+      Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [...aliases].sort() } },
+    });
+  }
+  return statements;
+}

@@ -1,0 +1,68 @@
+// Bridges serverless.yml to the deploy-time modules beside this file: `${file(./shared/stack/serverlessVariables.cjs)}`.
+// The config is validated here too, so `serverless package` fails on a bad config.
+const { require: requireTs } = require('tsx/cjs/api');
+
+const { derivedOutputs, derivedResources, functionEnvironment } = requireTs('./stackResources.ts', __filename);
+const { completionEventPattern } = requireTs('./eventPatterns.ts', __filename);
+const { QUEUE_SETTINGS, startRatePerSecond } = requireTs('./queueSettings.ts', __filename);
+const { validatePipelineConfig } = requireTs('../config/pipelineConfig.ts', __filename);
+const { readRawConfig } = requireTs('../config/settings.ts', __filename);
+const { jobNamePrefixProblem } = requireTs('../aws/jobName.ts', __filename);
+
+let derived;
+
+/**
+ * `serverless invoke local` cannot resolve Fn::Sub or Fn::GetAtt (and resolves Ref only against
+ * a deployed stack). When invoking locally, each stack-specific variable is taken from the
+ * shell instead, e.g. `START_QUEUE_URL=... serverless invoke local -f start -p events/...`,
+ * falling back to the deployed stack's value through Ref where that works.
+ */
+function invokingLocally() {
+  const args = process.argv.slice(2);
+  return args[0] === 'invoke' && args[1] === 'local';
+}
+
+function localEnvironment(deployed) {
+  return Object.fromEntries(
+    Object.entries(deployed).map(([name, value]) => {
+      if (process.env[name] !== undefined) return [name, process.env[name]];
+      return [name, typeof value === 'object' && value !== null && !('Ref' in value) ? '' : value];
+    }),
+  );
+}
+
+async function derive({ resolveVariable }) {
+  const service = await resolveVariable('self:service');
+  const stage = await resolveVariable('sls:stage');
+  const region = await resolveVariable('self:provider.region');
+  const jobNamePrefix = await resolveVariable('self:custom.jobNamePrefix');
+  const existingInputBucket = (await resolveVariable('self:custom.existingInputBucket')) || undefined;
+  const existingTranscriptBucket = (await resolveVariable('self:custom.existingTranscriptBucket')) || undefined;
+  const problem = jobNamePrefixProblem(jobNamePrefix);
+  if (problem) throw new Error(`custom.jobNamePrefix ${JSON.stringify(jobNamePrefix)} ${problem}`);
+  const { raw, source } = readRawConfig(process.env);
+  const config = validatePipelineConfig(raw, {
+    region,
+    source,
+    ...(existingInputBucket && { inputBucket: existingInputBucket }),
+    ...(existingTranscriptBucket && { transcriptBucket: existingTranscriptBucket }),
+  });
+  const ctx = { service, stage, region, jobNamePrefix, config, existingInputBucket, existingTranscriptBucket };
+  return {
+    env: invokingLocally() ? localEnvironment(functionEnvironment(ctx)) : functionEnvironment(ctx),
+    completionPattern: completionEventPattern(jobNamePrefix),
+    resources: derivedResources(ctx),
+    outputs: derivedOutputs(ctx),
+    queue: { ...QUEUE_SETTINGS, startRatePerSecond: startRatePerSecond() },
+  };
+}
+
+// Serverless calls this once per reference and in several phases; an early phase may not have
+// params yet, so only a successful derivation is kept.
+module.exports = async (helpers) => {
+  derived ??= derive(helpers).catch((error) => {
+    derived = undefined;
+    throw error;
+  });
+  return derived;
+};

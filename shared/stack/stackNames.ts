@@ -1,0 +1,76 @@
+/**
+ * Names and references of the stack's own resources, shared by the IAM statements, the resources
+ * and the local mode. Deploy-time only: nothing here runs inside a Lambda function.
+ */
+import type { PipelineConfig } from '../config/pipelineConfig';
+
+export type Cfn = string | Record<string, unknown>;
+export type Statement = { Effect: 'Allow' | 'Deny'; Action: string[]; Resource: Cfn | Cfn[]; Condition?: Record<string, unknown>; Sid?: string; Principal?: unknown; NotPrincipal?: unknown };
+
+export const sub = (template: string): Cfn => ({ 'Fn::Sub': template });
+
+export interface StackContext {
+  service: string;
+  stage: string;
+  region: string;
+  jobNamePrefix: string;
+  config: PipelineConfig;
+  /** Existing bucket names passed as parameters; undefined means the stack creates the bucket. */
+  existingInputBucket?: string;
+  existingTranscriptBucket?: string;
+}
+
+export const INPUT_BUCKET = 'InputBucket';
+export const TRANSCRIPT_BUCKET = 'TranscriptBucket';
+const BUCKET_NAME_MAX_LENGTH = 63;
+
+/**
+ * Buckets the stack creates get predictable names, because the start queue's policy must name
+ * the input bucket's ARN before the bucket exists (S3 checks the queue policy when the
+ * notification is created, and a Ref to the bucket would be a circular dependency).
+ */
+export function createdBucketName(ctx: Pick<StackContext, 'stage' | 'region'>, role: 'input' | 'transcripts'): string {
+  const name = `tkp-${ctx.stage}-${role}-\${AWS::AccountId}-${ctx.region}`;
+  const length = name.length - '${AWS::AccountId}'.length + 12;
+  if (length > BUCKET_NAME_MAX_LENGTH || !/^[a-z0-9-]+$/.test(ctx.stage)) {
+    throw new Error(
+      `the ${role} bucket name for stage ${ctx.stage} would be invalid (${length} characters, lower-case letters, digits and - only); ` +
+        `use a shorter stage name or pass an existing bucket with --param="${role === 'input' ? 'inputBucket' : 'transcriptBucket'}=NAME"`,
+    );
+  }
+  return name;
+}
+
+export function inputBucketRef(ctx: StackContext): Cfn {
+  return ctx.existingInputBucket ?? sub(createdBucketName(ctx, 'input'));
+}
+
+export function transcriptBucketRef(ctx: StackContext): Cfn {
+  return ctx.existingTranscriptBucket ?? sub(createdBucketName(ctx, 'transcripts'));
+}
+
+
+export function bucketArn(bucket: Cfn, path = ''): Cfn {
+  return typeof bucket === 'string'
+    ? sub(`arn:\${AWS::Partition}:s3:::${bucket}${path}`)
+    : { 'Fn::Join': ['', [sub('arn:${AWS::Partition}:s3:::'), bucket, path]] };
+}
+
+export function jobArn(ctx: StackContext): Cfn {
+  return sub(`arn:\${AWS::Partition}:transcribe:\${AWS::Region}:\${AWS::AccountId}:transcription-job/${ctx.jobNamePrefix}*`);
+}
+
+/** Role names are fixed, so another account's key policy can name them before they exist. */
+export function roleName(ctx: Pick<StackContext, 'service' | 'stage' | 'region'>, name: string): string {
+  return `${ctx.service}-${ctx.stage}-${ctx.region}-${name}`.slice(0, 64);
+}
+
+/** Where the config writes transcripts: one entry per distinct bucket and prefix. */
+export function transcriptDestinations(config: PipelineConfig, transcriptBucket: Cfn): { bucket: Cfn; prefix: string }[] {
+  const seen = new Map<string, { bucket: Cfn; prefix: string }>();
+  for (const rule of config.rules) {
+    const bucket = rule.output.bucket ?? transcriptBucket;
+    seen.set(JSON.stringify([bucket, rule.output.prefix]), { bucket, prefix: rule.output.prefix });
+  }
+  return [...seen.values()];
+}

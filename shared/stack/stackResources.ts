@@ -1,0 +1,152 @@
+/**
+ * The CloudFormation resources, environment and outputs that depend on the config. serverless.yml
+ * reads them through serverlessVariables.cjs; the local mode provisions from the same functions.
+ */
+import {
+  bucketNotificationsRoleStatements,
+  dataAccessRoleStatements,
+  role,
+  startRoleStatements,
+  sweepRoleStatements,
+  verifyRoleStatements,
+} from './iamStatements';
+import { notificationPrefixes, queueNotifications } from './inputNotifications';
+import { bucketArn, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
+
+const BLOCK_PUBLIC = {
+  BlockPublicAcls: true,
+  BlockPublicPolicy: true,
+  IgnorePublicAcls: true,
+  RestrictPublicBuckets: true,
+};
+
+function bucket(extra: Record<string, unknown>, dependsOn?: string) {
+  return {
+    Type: 'AWS::S3::Bucket',
+    ...(dependsOn && { DependsOn: dependsOn }),
+    Properties: {
+      PublicAccessBlockConfiguration: BLOCK_PUBLIC,
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      ...extra,
+    },
+  };
+}
+
+function tlsOnlyPolicy(bucketLogicalId: string) {
+  return {
+    Type: 'AWS::S3::BucketPolicy',
+    Properties: {
+      Bucket: { Ref: bucketLogicalId },
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'DenyInsecureTransport',
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 's3:*',
+            Resource: [{ 'Fn::GetAtt': [bucketLogicalId, 'Arn'] }, { 'Fn::Sub': `\${${bucketLogicalId}.Arn}/*` }],
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** Lets an AWS service in this account send to one of the stack's queues. */
+function sendMessagePolicy(queue: string, sid: string, service: string, condition: Record<string, unknown>) {
+  return {
+    Type: 'AWS::SQS::QueuePolicy',
+    Properties: {
+      Queues: [{ Ref: queue }],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: sid,
+            Effect: 'Allow',
+            Principal: { Service: service },
+            Action: 'sqs:SendMessage',
+            Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+            Condition: { ...condition, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** The CloudFormation resources that depend on the config. */
+export function derivedResources(ctx: StackContext): Record<string, unknown> {
+  const resources: Record<string, unknown> = {
+    StartRole: role(ctx, 'lambda.amazonaws.com', startRoleStatements(ctx), 'start'),
+    VerifyRole: role(ctx, 'lambda.amazonaws.com', verifyRoleStatements(ctx), 'verify'),
+    SweepRole: role(ctx, 'lambda.amazonaws.com', sweepRoleStatements(ctx), 'sweep'),
+    BucketNotificationsRole: role(ctx, 'lambda.amazonaws.com', bucketNotificationsRoleStatements(ctx), 'notifications'),
+  };
+  if (ctx.config.deferredExecution) {
+    resources.DataAccessRole = role(ctx, 'transcribe.amazonaws.com', dataAccessRoleStatements(ctx), 'transcribe-data');
+  }
+  resources.StartQueuePolicy = sendMessagePolicy('StartQueue', 'InputBucketNotifications', 's3.amazonaws.com', {
+    ArnEquals: { 'aws:SourceArn': bucketArn(inputBucketRef(ctx)) },
+  });
+  resources.VerifyDeadLetterQueuePolicy = sendMessagePolicy('VerifyDeadLetterQueue', 'UndeliverableCompletionEvents', 'events.amazonaws.com', {});
+  if (!ctx.existingInputBucket) {
+    resources[INPUT_BUCKET] = bucket(
+      {
+        BucketName: inputBucketRef(ctx),
+        VersioningConfiguration: { Status: 'Enabled' },
+        LifecycleConfiguration: { Rules: [{ Id: 'expire-old-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 } }] },
+        NotificationConfiguration: { QueueConfigurations: queueNotifications(ctx.config.rules, { 'Fn::GetAtt': ['StartQueue', 'Arn'] }) },
+      },
+      'StartQueuePolicy',
+    );
+    resources.InputBucketPolicy = tlsOnlyPolicy(INPUT_BUCKET);
+  } else {
+    // CloudFormation cannot configure a bucket it did not create; functions/bucketNotifications.ts does.
+    resources.InputBucketNotifications = {
+      Type: 'Custom::InputBucketNotifications',
+      DependsOn: 'StartQueuePolicy',
+      Properties: {
+        ServiceToken: { 'Fn::GetAtt': ['BucketNotificationsLambdaFunction', 'Arn'] },
+        Bucket: ctx.existingInputBucket,
+        QueueArn: { 'Fn::GetAtt': ['StartQueue', 'Arn'] },
+        IdPrefix: `tkp-${ctx.stage}-`,
+        Prefixes: notificationPrefixes(ctx.config.rules),
+      },
+    };
+  }
+  if (!ctx.existingTranscriptBucket) {
+    resources[TRANSCRIPT_BUCKET] = bucket({ BucketName: transcriptBucketRef(ctx) });
+    resources.TranscriptBucketPolicy = tlsOnlyPolicy(TRANSCRIPT_BUCKET);
+  }
+  return resources;
+}
+
+/**
+ * The functions' stack-specific environment. Refs rather than Fn::Sub wherever CloudFormation
+ * allows, because `serverless invoke local` can resolve a Ref against the deployed stack.
+ */
+export function functionEnvironment(ctx: StackContext): Record<string, Cfn> {
+  return {
+    INPUT_BUCKET: ctx.existingInputBucket ?? { Ref: INPUT_BUCKET },
+    TRANSCRIPT_BUCKET: ctx.existingTranscriptBucket ?? { Ref: TRANSCRIPT_BUCKET },
+    START_QUEUE_URL: { Ref: 'StartQueue' },
+    START_DLQ_URL: { Ref: 'StartDeadLetterQueue' },
+    OUTCOME_BUS_NAME: { Ref: 'OutcomeBus' },
+    DATA_ACCESS_ROLE_ARN: ctx.config.deferredExecution ? { 'Fn::GetAtt': ['DataAccessRole', 'Arn'] } : '',
+  };
+}
+
+/** Stack outputs: what an operator or a downstream system needs to find. */
+export function derivedOutputs(ctx: StackContext): Record<string, unknown> {
+  return {
+    InputBucketName: { Value: inputBucketRef(ctx) },
+    TranscriptBucketName: { Value: transcriptBucketRef(ctx) },
+    OutcomeBusName: { Value: { Ref: 'OutcomeBus' } },
+    StartDeadLetterQueueUrl: { Value: { Ref: 'StartDeadLetterQueue' } },
+    VerifyDeadLetterQueueUrl: { Value: { Ref: 'VerifyDeadLetterQueue' } },
+  };
+}

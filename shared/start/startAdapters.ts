@@ -1,0 +1,84 @@
+/**
+ * The AWS calls behind processStartRecord, so that functions/start.ts only wires. Each
+ * StartTranscriptionJob attempt, a retry included, first waits for the pacer: the SDK's own
+ * retries would otherwise send extra calls against the account's rate quota that the pacer never
+ * saw. A quota answer is not retried here at all; it goes back to the queue with its delay.
+ */
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetTranscriptionJobCommand, StartTranscriptionJobCommand, type StartTranscriptionJobCommandInput } from '@aws-sdk/client-transcribe';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { awsErrorName, isQuotaError, isTransientAwsError } from '../aws/awsErrors';
+import { kmsClient, sqsClient, transcribeClient, transcribeStartClient } from '../aws/clients';
+import { createKeyResolver } from '../config/keyResolution';
+import type { StartSettings } from '../config/settings';
+import type { StartRecordDependencies } from './startRecord';
+import { createStartPacer } from './startPacer';
+
+/** Attempts of one StartTranscriptionJob for 5xx and network faults, each one paced. */
+export const START_ATTEMPTS = 3;
+
+type Hooks = Pick<StartRecordDependencies, 'onOutcome' | 'onTestEvent' | 'onDeadLetter' | 'onRetry'>;
+
+/**
+ * Calls StartTranscriptionJob through the pacer, retrying only faults that are not quota
+ * answers. Exported for tests, which give it a fake send.
+ */
+export function pacedStart(
+  pace: () => Promise<void>,
+  send: (input: StartTranscriptionJobCommandInput) => Promise<unknown>,
+  attempts = START_ATTEMPTS,
+) {
+  return async (input: StartTranscriptionJobCommandInput): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      await pace();
+      try {
+        await send(input);
+        return;
+      } catch (error) {
+        if (attempt >= attempts || isQuotaError(error) || !isTransientAwsError(error)) throw error;
+      }
+    }
+  };
+}
+
+export function createStartAdapters(settings: StartSettings, hooks: Hooks): StartRecordDependencies {
+  const pace = createStartPacer(settings.startRatePerSecond, { now: Date.now, sleep: (ms) => sleep(ms) });
+  return {
+    settings,
+    maxReceiveCount: settings.maxReceiveCount,
+    resolveKey: createKeyResolver(async (keyId) => (await kmsClient().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata, {
+      ttlMs: settings.keyCacheTtlSeconds * 1000,
+    }),
+    startTranscriptionJob: pacedStart(pace, (input) => transcribeStartClient().send(new StartTranscriptionJobCommand(input))),
+    mediaUriOfJob: async (jobName) => {
+      try {
+        const { TranscriptionJob } = await transcribeClient().send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }));
+        return TranscriptionJob?.Media?.MediaFileUri;
+      } catch (error) {
+        if (awsErrorName(error) === 'BadRequestException') return undefined;
+        throw error;
+      }
+    },
+    sendToDeadLetterQueue: async (letter) => {
+      await sqsClient().send(
+        new SendMessageCommand({
+          QueueUrl: settings.startDeadLetterQueueUrl,
+          MessageBody: letter.body,
+          MessageAttributes: {
+            reason: { DataType: 'String', StringValue: letter.reason },
+            errorName: { DataType: 'String', StringValue: letter.errorName },
+            sourceMessageId: { DataType: 'String', StringValue: letter.sourceMessageId },
+            receiveCount: { DataType: 'Number', StringValue: String(letter.receiveCount) },
+          },
+        }),
+      );
+    },
+    delayRedelivery: async (receiptHandle, seconds) => {
+      await sqsClient().send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: settings.startQueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+      );
+    },
+    ...hooks,
+  };
+}

@@ -1,0 +1,107 @@
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetTranscriptionJobCommand, ListTranscriptionJobsCommand } from '@aws-sdk/client-transcribe';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { awsErrorName, httpStatusOf } from '../aws/awsErrors';
+import { eventBridgeClient, s3Client, transcribeClient } from '../aws/clients';
+import type { SweepSettings, VerifySettings } from '../config/settings';
+import type { SweepDependencies } from './sweepFinishedJobs';
+import { TransientAwsError } from '../aws/errors';
+import { outcomeEntry } from './outcomeEvent';
+import { parseVerdictRecord, verdictKey } from './verdictLedger';
+import { headObjectError, type VerifyDependencies } from './verifyJob';
+
+/** The AWS calls behind verifyJob, shared by the completion handler and the sweeper. */
+export function createVerifyAdapters(settings: VerifySettings): VerifyDependencies {
+  return {
+    jobNamePrefix: settings.jobNamePrefix,
+    verdictLeaseSeconds: settings.verdictLeaseSeconds,
+    missingTranscriptRetries: settings.missingTranscriptRetries,
+    missingTranscriptRetryDelayMs: settings.missingTranscriptRetryDelayMs,
+    sleep: async (ms) => {
+      await sleep(ms);
+    },
+    now: () => new Date(),
+    getJob: async (jobName) => {
+      try {
+        const { TranscriptionJob } = await transcribeClient().send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }));
+        return TranscriptionJob;
+      } catch (error) {
+        if (awsErrorName(error) === 'BadRequestException' || awsErrorName(error) === 'NotFoundException') return undefined;
+        throw error;
+      }
+    },
+    headObject: async (location) => {
+      try {
+        const head = await s3Client().send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key }));
+        return {
+          found: true,
+          ...(head.ServerSideEncryption !== undefined && { serverSideEncryption: head.ServerSideEncryption }),
+          ...(head.SSEKMSKeyId !== undefined && { kmsKeyArn: head.SSEKMSKeyId }),
+          ...(head.BucketKeyEnabled !== undefined && { bucketKeyEnabled: head.BucketKeyEnabled }),
+        };
+      } catch (error) {
+        const meaning = headObjectError(location, error);
+        if (meaning === 'missing') return { found: false };
+        throw meaning;
+      }
+    },
+    publish: async (detail) => {
+      const result = await eventBridgeClient().send(
+        new PutEventsCommand({ Entries: [outcomeEntry(detail, settings.outcomeBusName, settings.outcomeSource)] }),
+      );
+      if (result.FailedEntryCount) {
+        const entry = result.Entries?.[0];
+        throw new TransientAwsError(
+          `PutEvents to ${settings.outcomeBusName} failed for job ${detail.jobName}: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`,
+          false,
+        );
+      }
+    },
+    readVerdict: async (jobName) => {
+      try {
+        const object = await s3Client().send(new GetObjectCommand({ Bucket: settings.transcriptBucket, Key: verdictKey(jobName) }));
+        const record = parseVerdictRecord(await object.Body?.transformToString('utf8') ?? '');
+        return record && object.ETag ? { record, etag: object.ETag } : undefined;
+      } catch (error) {
+        if (awsErrorName(error) === 'NoSuchKey' || httpStatusOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+    writeVerdict: async (jobName, record, condition) => {
+      try {
+        const written = await s3Client().send(
+          new PutObjectCommand({
+            Bucket: settings.transcriptBucket,
+            Key: verdictKey(jobName),
+            Body: JSON.stringify(record),
+            ContentType: 'application/json',
+            ...('ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: '*' }),
+          }),
+        );
+        return written.ETag;
+      } catch (error) {
+        // 412: the condition failed; 409: a concurrent conditional write to the same key won.
+        if (httpStatusOf(error) === 412 || httpStatusOf(error) === 409) return undefined;
+        throw error;
+      }
+    },
+  };
+}
+
+/** The sweeper's listing of this stack's finished jobs, one page at a time. */
+export function createSweepAdapters(settings: SweepSettings): Pick<SweepDependencies, 'jobNamePrefix' | 'lookbackSeconds' | 'graceSeconds' | 'concurrency' | 'listJobs' | 'now'> {
+  return {
+    jobNamePrefix: settings.jobNamePrefix,
+    lookbackSeconds: settings.lookbackSeconds,
+    graceSeconds: settings.graceSeconds,
+    concurrency: 4,
+    now: () => new Date(),
+    listJobs: async (status, nextToken) => {
+      const page = await transcribeClient().send(
+        new ListTranscriptionJobsCommand({ Status: status, JobNameContains: settings.jobNamePrefix, MaxResults: 100, NextToken: nextToken }),
+      );
+      return { jobs: page.TranscriptionJobSummaries ?? [], ...(page.NextToken && { nextToken: page.NextToken }) };
+    },
+  };
+}

@@ -1,0 +1,218 @@
+import type { TranscriptionJob } from '@aws-sdk/client-transcribe';
+import { awsErrorName, httpStatusOf, isTransientAwsError } from '../aws/awsErrors';
+import { expectedEncryptionFromTags } from '../config/expectedEncryption';
+import { verifyTranscriptEncryption, type ObservedObject } from './encryptionVerdict';
+import {
+  describeError,
+  EncryptionMismatchError,
+  ForeignJobError,
+  JobNotFinishedError,
+  JobNotFoundError,
+  TranscriptAccessDeniedError,
+  TranscriptUriError,
+  TransientAwsError,
+  VerdictInProgressError,
+} from '../aws/errors';
+import { decodeTagValue, TAG, tagsToRecord } from '../aws/jobTags';
+import { decideOnExistingClaim, type StoredVerdict, type VerdictRecord } from './verdictLedger';
+import { isServiceJobName } from '../aws/jobName';
+import { OUTCOME_SCHEMA_VERSION, type Outcome, type OutcomeDetail } from './outcomeEvent';
+import { parseOutputUri, s3Uri, type S3Location } from '../aws/s3Location';
+
+export type HeadResult =
+  | { found: true; serverSideEncryption?: string; kmsKeyArn?: string; bucketKeyEnabled?: boolean }
+  | { found: false };
+
+export interface VerifyDependencies {
+  jobNamePrefix: string;
+  /** The job, or undefined when Transcribe no longer has it. */
+  getJob(jobName: string): Promise<TranscriptionJob | undefined>;
+  headObject(location: S3Location): Promise<HeadResult>;
+  publish(detail: OutcomeDetail): Promise<void>;
+  readVerdict(jobName: string): Promise<StoredVerdict | undefined>;
+  /**
+   * Writes the job's verdict record only if it does not exist yet (`ifNoneMatch`) or is still
+   * the version read (`ifMatch`). Returns the new ETag, or undefined when the condition failed.
+   */
+  writeVerdict(jobName: string, record: VerdictRecord, condition: { ifNoneMatch: true } | { ifMatch: string }): Promise<string | undefined>;
+  verdictLeaseSeconds: number;
+  missingTranscriptRetries: number;
+  missingTranscriptRetryDelayMs: number;
+  sleep(ms: number): Promise<void>;
+  now(): Date;
+}
+
+export type VerifyResult = { status: 'reported'; detail: OutcomeDetail } | { status: 'already-reported'; jobName: string; outcome: Outcome };
+
+/**
+ * Judges one finished job and publishes the verdict, once. The expectation comes from the
+ * job's tags (GetTranscriptionJob does not return the key it was given), the facts from
+ * HeadObject on every output object. Before publishing, the verdict is claimed in the verdict
+ * ledger with a conditional write, so of two deliveries of the same completion event, or an
+ * event and the sweeper, exactly one publishes.
+ */
+export async function verifyJob(deps: VerifyDependencies, jobName: string, checkedBy: OutcomeDetail['checkedBy']): Promise<VerifyResult> {
+  if (!isServiceJobName(deps.jobNamePrefix, jobName)) {
+    throw new ForeignJobError(
+      `job ${jobName} does not start with this stack's prefix ${deps.jobNamePrefix}; the EventBridge rule should not have delivered it`,
+    );
+  }
+  // The sweeper mostly meets jobs that already have a verdict, so it reads the ledger first; a
+  // completion event mostly meets a new job, so it goes straight to the claim, which also
+  // catches a duplicate.
+  const existing = checkedBy === 'sweeper' ? await deps.readVerdict(jobName) : undefined;
+  if (existing?.record.state === 'published') return { status: 'already-reported', jobName, outcome: existing.record.detail.outcome };
+  const job = await deps.getJob(jobName);
+  if (!job) {
+    throw new JobNotFoundError(
+      `job ${jobName} no longer exists (deleted, or older than Transcribe's 90-day retention); re-upload the media to transcribe it again`,
+    );
+  }
+  const tags = tagsToRecord(job.Tags);
+  const expected = expectedEncryptionFromTags(tags);
+  if (!expected) {
+    throw new ForeignJobError(`job ${jobName} has no ${TAG.expectedSse} tag, so this stack did not start it; it is not judged`);
+  }
+
+  const status = job.TranscriptionJobStatus;
+  if (status !== 'COMPLETED' && status !== 'FAILED') {
+    throw new JobNotFinishedError(`job ${jobName} is ${status ?? 'in an unknown state'}, not finished; it will be checked again`);
+  }
+  const base = {
+    schemaVersion: OUTCOME_SCHEMA_VERSION,
+    verdictId: '',
+    jobName,
+    jobStatus: status,
+    mediaUri: job.Media?.MediaFileUri ?? null,
+    rulePrefix: decodeNullable(tags[TAG.rulePrefix]),
+    source: {
+      bucket: tags[TAG.sourceBucket] ?? null,
+      key: decodeNullable(tags[TAG.sourceKey]),
+      version: decodeNullable(tags[TAG.sourceVersion]),
+    },
+    expected,
+    checkedBy,
+  } as const;
+
+  let detail: OutcomeDetail;
+  if (status === 'FAILED') {
+    detail = {
+      ...base,
+      outcome: 'failed',
+      verdictId: `${jobName}:failed`,
+      transcriptUri: null,
+      actual: [],
+      problems: [],
+      failureReason: job.FailureReason ?? 'Transcribe gave no FailureReason',
+      checkedAt: deps.now().toISOString(),
+    };
+  } else {
+    const locations = jobOutputObjects(job);
+    const actual = await observeOutputs(deps, locations);
+    const verdict = verifyTranscriptEncryption(expected, actual);
+    const outcome = verdict.verdict === 'verified' ? 'verified' : 'mismatch';
+    detail = {
+      ...base,
+      outcome,
+      verdictId: `${jobName}:${outcome}`,
+      transcriptUri: locations[0] ? s3Uri(locations[0]) : null,
+      actual,
+      problems: verdict.verdict === 'mismatch' ? verdict.problems : [],
+      failureReason: null,
+      checkedAt: deps.now().toISOString(),
+    };
+  }
+  const claimedAt = deps.now().toISOString();
+  const etag = await claim(deps, jobName, { state: 'claimed', claimedAt, detail }, existing);
+  if (typeof etag !== 'string') return etag;
+  await deps.publish(detail);
+  await deps.writeVerdict(jobName, { state: 'published', claimedAt, publishedAt: deps.now().toISOString(), detail }, { ifMatch: etag });
+  return { status: 'reported', detail };
+}
+
+/** Takes the job's verdict claim, or says who has it. */
+async function claim(deps: VerifyDependencies, jobName: string, record: VerdictRecord, existing: StoredVerdict | undefined): Promise<string | VerifyResult> {
+  let current = existing;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (!current) {
+      const etag = await deps.writeVerdict(jobName, record, { ifNoneMatch: true });
+      if (etag) return etag;
+    } else {
+      const decision = decideOnExistingClaim(current.record, deps.now(), deps.verdictLeaseSeconds);
+      if (decision.action === 'already-published') return { status: 'already-reported', jobName, outcome: current.record.detail.outcome };
+      if (decision.action === 'wait') break;
+      const etag = await deps.writeVerdict(jobName, record, { ifMatch: current.etag });
+      if (etag) return etag;
+    }
+    current = await deps.readVerdict(jobName);
+  }
+  throw new VerdictInProgressError(`another invocation is publishing the verdict of job ${jobName} right now; this one will check again`);
+}
+
+/** Makes a mismatch fail the invocation, after its event is out, so it reaches alarms and the DLQ. */
+export function assertNotMismatch(result: VerifyResult): void {
+  const outcome = result.status === 'reported' ? result.detail.outcome : result.outcome;
+  if (outcome !== 'mismatch') return;
+  const jobName = result.status === 'reported' ? result.detail.jobName : result.jobName;
+  const problems =
+    result.status === 'reported'
+      ? `: ${result.detail.problems.join('; ')}`
+      : ` (already published with verdictId ${jobName}:mismatch)`;
+  throw new EncryptionMismatchError(`transcript encryption of job ${jobName} does not match its rule${problems}`);
+}
+
+/** The transcript first, then the redacted transcript and subtitle files where the job made any. */
+export function jobOutputObjects(job: TranscriptionJob): S3Location[] {
+  const transcript = job.Transcript?.TranscriptFileUri;
+  if (!transcript) {
+    throw new TranscriptUriError(`job ${job.TranscriptionJobName} is COMPLETED but reports no TranscriptFileUri`);
+  }
+  const uris = [transcript, job.Transcript?.RedactedTranscriptFileUri, ...(job.Subtitles?.SubtitleFileUris ?? [])];
+  return uris.filter((uri): uri is string => typeof uri === 'string' && uri !== '').map(parseOutputUri);
+}
+
+async function observeOutputs(deps: VerifyDependencies, locations: S3Location[]): Promise<ObservedObject[]> {
+  for (let attempt = 0; ; attempt++) {
+    const observed = await Promise.all(locations.map((location) => observe(deps, location)));
+    if (!observed.some((object) => object.missing) || attempt >= deps.missingTranscriptRetries) return observed;
+    await deps.sleep(deps.missingTranscriptRetryDelayMs * 2 ** attempt);
+  }
+}
+
+async function observe(deps: VerifyDependencies, location: S3Location): Promise<ObservedObject> {
+  const head = await deps.headObject(location);
+  const uri = s3Uri(location);
+  if (!head.found) return { uri, missing: true };
+  return {
+    uri,
+    ...(head.serverSideEncryption !== undefined && { serverSideEncryption: head.serverSideEncryption }),
+    ...(head.kmsKeyArn !== undefined && { kmsKeyArn: head.kmsKeyArn }),
+    ...(head.bucketKeyEnabled !== undefined && { bucketKeyEnabled: head.bucketKeyEnabled }),
+  };
+}
+
+/**
+ * What a failed HeadObject means. 404 is a missing object. 403 is a refused permission (S3 also
+ * answers 403 for a missing object when the caller lacks s3:ListBucket, which the stack grants
+ * so that the two stay distinguishable).
+ */
+export function headObjectError(location: S3Location, error: unknown): Error | 'missing' {
+  const name = awsErrorName(error);
+  const status = httpStatusOf(error);
+  if (name === 'NotFound' || name === 'NoSuchKey' || status === 404) return 'missing';
+  if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) {
+    return new TranscriptAccessDeniedError(
+      `HeadObject on ${s3Uri(location)} was denied; grant the verifier's role s3:GetObject on arn:aws:s3:::${location.bucket}/* ` +
+        `and s3:ListBucket on the bucket (a KMS key policy does not matter for HEAD)`,
+      { cause: error },
+    );
+  }
+  if (isTransientAwsError(error)) {
+    return new TransientAwsError(`HeadObject on ${s3Uri(location)} must be retried: ${describeError(error)}`, false, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function decodeNullable(value: string | undefined): string | null {
+  return value === undefined ? null : (decodeTagValue(value) ?? null);
+}

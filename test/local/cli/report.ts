@@ -1,0 +1,129 @@
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { parseS3Notification } from '../../../shared/start/s3Notification';
+import { buildRuleIndex, matchRule } from '../../../shared/config/ruleIndex';
+import { parseS3Uri } from '../../../shared/aws/s3Location';
+import type { PipelineConfig } from '../../../shared/config/pipelineConfig';
+import type { DeadLetter, LocalPipeline } from '../runtime/localPipeline';
+import type { LogRecord } from '../runtime/logCapture';
+
+export type Verdict = 'verified' | 'mismatch' | 'failed' | 'skipped' | 'dead-lettered' | 'unaccounted';
+
+export interface ObjectRow {
+  key: string;
+  rule: string;
+  keyAskedFor: string;
+  jobName: string;
+  jobStatus: string;
+  actualEncryption: string;
+  verdict: Verdict;
+  detail: string;
+  outcomeEvents: number;
+}
+
+/** Where one uploaded object ended: its verdict event, its skip line, its dead letter, or nowhere. */
+export async function objectRows(pipeline: LocalPipeline, keys: readonly string[]): Promise<ObjectRow[]> {
+  const index = buildRuleIndex(pipeline.config.rules);
+  const jobs = new Map(pipeline.emulator.jobs().map((j) => [j.name, j]));
+  const rows: ObjectRow[] = [];
+  for (const key of keys) {
+    const rule = matchRule(index, key);
+    const outcomes = pipeline.outcomes.filter((o) => o.detail.source?.key === key);
+    const outcome = outcomes[0];
+    const started = pipeline.logs.find((l) => (l.message === 'job started' || l.message === 'job already started') && l.key === key);
+    const skipped = pipeline.logs.find((l) => l.message === 'object skipped' && l.key === key);
+    const dead = pipeline.deadLetters.find((d) => deadLetterKeys(d).includes(key));
+    const jobName = String(outcome?.detail.jobName ?? started?.jobName ?? '');
+    const row: ObjectRow = {
+      key,
+      rule: rule ? rule.prefix || '(whole bucket)' : '(none)',
+      keyAskedFor: rule ? (rule.kmsKey?.value ?? 'SSE-S3') : '-',
+      jobName: jobName || '-',
+      jobStatus: jobs.get(jobName)?.status ?? '-',
+      actualEncryption: outcome?.detail.transcriptUri ? await describeEncryption(pipeline.s3, String(outcome.detail.transcriptUri)) : '-',
+      verdict: 'unaccounted',
+      detail: '',
+      outcomeEvents: outcomes.length,
+    };
+    if (outcome) {
+      row.verdict = outcome.detail.outcome as Verdict;
+      row.detail = outcome.detail.outcome === 'failed' ? String(outcome.detail.failureReason) : (outcome.detail.problems as string[]).join('; ');
+    } else if (skipped) {
+      row.verdict = 'skipped';
+      row.detail = String(skipped.reason);
+    } else if (dead) {
+      row.verdict = 'dead-lettered';
+      row.detail = dead.reason;
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** The object keys a dead letter is about, read from the S3 event or the failed invocation. */
+export function deadLetterKeys(letter: DeadLetter): string[] {
+  try {
+    if (letter.queue === 'start') {
+      const parsed = parseS3Notification(letter.body);
+      return parsed.kind === 'objects' ? parsed.objects.map((o) => o.key) : [];
+    }
+  } catch {
+    return [];
+  }
+  return [];
+}
+
+export async function describeEncryption(s3: S3Client, transcriptUri: string): Promise<string> {
+  const location = parseS3Uri(transcriptUri);
+  if (!location) return '?';
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key }));
+    if (!head.ServerSideEncryption) return 'none';
+    return head.SSEKMSKeyId ? `${head.ServerSideEncryption} ${shortKeyArn(head.SSEKMSKeyId)}` : head.ServerSideEncryption;
+  } catch (error) {
+    return (error as { name?: string }).name === 'NotFound' ? 'missing' : `HEAD failed (${(error as Error).name})`;
+  }
+}
+
+/** `arn:aws:kms:us-east-1:123456789012:key/1234abcd-...` as `key/1234abcd… @123456789012`. */
+export function shortKeyArn(arn: string): string {
+  const match = /:(\d{12}):key\/([0-9a-z-]+)$/.exec(arn);
+  return match ? `key/${(match[2] as string).slice(0, 8)}… @${match[1]}` : arn;
+}
+
+export function formatTable(rows: readonly ObjectRow[]): string {
+  const headers = ['object', 'rule', 'key asked for', 'job', 'status', 'transcript encryption', 'verdict'];
+  const cells = rows.map((r) => [
+    r.key,
+    r.rule,
+    r.keyAskedFor.length > 44 ? `${r.keyAskedFor.slice(0, 20)}…${r.keyAskedFor.slice(-23)}` : r.keyAskedFor,
+    r.jobName.length > 30 ? `${r.jobName.slice(0, 29)}…` : r.jobName,
+    r.jobStatus,
+    r.actualEncryption,
+    r.verdict,
+  ]);
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => [...(c[i] ?? '')].length)));
+  const line = (values: string[]) => values.map((v, i) => v + ' '.repeat((widths[i] ?? 0) - [...v].length)).join('  ').trimEnd();
+  const notes = rows.filter((r) => r.verdict !== 'verified' && r.detail).map((r) => `  ${r.key}: ${r.detail}`);
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line), ...(notes.length ? ['', ...notes] : [])].join('\n');
+}
+
+export function describeProgress(record: LogRecord): string | undefined {
+  switch (record.message) {
+    case 'job started':
+      return `  started   ${String(record.key)} -> ${String(record.jobName)}`;
+    case 'job already started':
+      return `  duplicate ${String(record.key)}: ${String(record.jobName)} already exists, no second job`;
+    case 'object skipped':
+      return `  skipped   ${String(record.key)}: ${String(record.reason)}`;
+    case 'record sent to dead-letter queue':
+      return `  DLQ       ${String(record.reason)}`;
+    case 'verdict published':
+      return `  verdict   ${String(record.jobName ?? '')}: ${String(record.outcome)}${record.outcome === 'failed' ? ` (${String(record.failureReason)})` : ''}`;
+    default:
+      return undefined;
+  }
+}
+
+export function configSummary(config: PipelineConfig): string[] {
+  return config.rules.map((r) => `  ${(r.prefix || '(whole bucket)').padEnd(16)} ${r.kmsKey ? `${r.kmsKey.form.padEnd(9)} ${r.kmsKey.value}` : 'SSE-S3'}`);
+}

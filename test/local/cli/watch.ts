@@ -1,0 +1,82 @@
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildRuleIndex, matchRule } from '../../../shared/config/ruleIndex';
+import type { LocalPipeline } from '../runtime/localPipeline';
+import { formatTable, objectRows, type ObjectRow } from './report';
+
+/**
+ * Treats a folder tree as the input bucket: `<dir>/calls/a.wav` is uploaded as `calls/a.wav`.
+ * A file is uploaded once its size and modification time have held still for one scan, so a
+ * file still being copied is not sent half-written; a file changed later is sent again (a new
+ * object version, so a new job). Runs until SIGINT or SIGTERM.
+ */
+export async function watchFolder(pipeline: LocalPipeline, dir: string, options: { logFile: string; scanMs?: number }): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  for (const rule of pipeline.config.rules) {
+    if (rule.prefix.endsWith('/')) mkdirSync(join(dir, ...rule.prefix.split('/').filter(Boolean)), { recursive: true });
+  }
+  console.log(`\nWatching ${dir}: drop audio into its folders (each folder is a key prefix). Ctrl-C stops and shuts moto down.`);
+  let stop = false;
+  const onSignal = () => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const index = buildRuleIndex(pipeline.config.rules);
+  const seen = new Map<string, string>();
+  const uploaded = new Map<string, string>();
+  const reported = new Set<string>();
+  const keys: string[] = [];
+  const finished: ObjectRow[] = [];
+  while (!stop) {
+    for (const file of listFiles(dir)) {
+      const key = relative(dir, file).split(sep).join('/');
+      let stamp: string;
+      try {
+        const stats = statSync(file);
+        stamp = `${stats.size}:${stats.mtimeMs}`;
+      } catch {
+        continue;
+      }
+      const previous = seen.get(key);
+      seen.set(key, stamp);
+      if (previous !== stamp || uploaded.get(key) === stamp) continue;
+      uploaded.set(key, stamp);
+      reported.delete(key);
+      if (!keys.includes(key)) keys.push(key);
+      try {
+        await pipeline.upload(key, readFileSync(file));
+        console.log(`  uploaded  ${key}`);
+        if (!matchRule(index, key)) {
+          console.log(`  ignored   ${key}: no rule's prefix covers this key, so S3 sends the pipeline no notification for it`);
+          reported.add(key);
+        }
+      } catch (error) {
+        console.log(`  could not upload ${key}: ${(error as Error).message}`);
+      }
+    }
+    const rows = await objectRows(pipeline, keys.filter((k) => !reported.has(k)));
+    for (const row of rows) {
+      if (row.verdict === 'unaccounted') continue;
+      reported.add(row.key);
+      finished.push(row);
+      console.log(`  result    ${row.key}: ${row.verdict}${row.detail ? ` (${row.detail})` : ''}${row.actualEncryption !== '-' ? `, transcript ${row.actualEncryption}` : ''}`);
+    }
+    await sleep(options.scanMs ?? 500);
+  }
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+  console.log(`\nStopping. ${finished.length} object(s) processed.${finished.length ? `\n\n${formatTable(finished)}` : ''}\nLambda logs: ${options.logFile}`);
+}
+
+function listFiles(dir: string): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...listFiles(path));
+    else if (entry.isFile()) files.push(path);
+  }
+  return files;
+}

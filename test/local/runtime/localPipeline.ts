@@ -1,0 +1,328 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { InvokeStore } from '@aws/lambda-invoke-store';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { validatePipelineConfig, type PipelineConfig } from '../../../shared/config/pipelineConfig';
+import { completionEventPattern, outcomeEventPattern } from '../../../shared/stack/eventPatterns';
+import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
+import { envelope, matchesPattern } from './eventBus';
+import { startGateway, type FaultRule, type Gateway } from '../emulator/gateway';
+import { invoke, lambdaContext, runAsyncSource, runSqsSource, type Handler, type RuntimeCounters } from './lambdaRuntime';
+import { captureLambdaLogs, type LogRecord } from './logCapture';
+import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from '../emulator/moto';
+import { parseTamper } from '../cli/samples';
+import { LOCAL_CREDENTIALS, localNames, provision, type ProvisionedStack } from './provision';
+import { DEFAULT_QUOTAS, startTranscribeEmulator, type EmulatorFaults, type Quotas, type Timing, type TranscribeEmulator } from '../emulator/transcribeEmulator';
+
+export interface LocalPipelineOptions {
+  /** Defaults to the repository's pipeline.config.json. */
+  configPath?: string;
+  stage?: string;
+  /** Service seconds per real second, for the emulator's jobs and quotas and the queues' delays. */
+  timeScale?: number;
+  quotas?: Partial<Quotas>;
+  timing?: Partial<Timing>;
+  faults?: EmulatorFaults;
+  /** Concurrent batches of the start function (Lambda's maximum concurrency). */
+  startConcurrency?: number;
+  /** Seconds a finished job must wait before the sweeper may take it. */
+  sweepGraceSeconds?: number;
+  /** Hold the start function's event source until resumeStart(), so a burst can land first. */
+  startPaused?: boolean;
+  onLog?: (record: LogRecord) => void;
+}
+
+export interface OutcomeEvent {
+  detailType: string;
+  detail: Record<string, any>;
+}
+
+export interface DeadLetter {
+  queue: 'start' | 'verify';
+  reason: string;
+  body: string;
+  attributes: Record<string, string>;
+}
+
+/** TRANSCRIBE_EMULATOR_TAMPER=MATCH[:wrong-key|no-kms] switches tampering on without a flag. */
+function tamperFromEnvironment(): EmulatorFaults {
+  const value = process.env.TRANSCRIBE_EMULATOR_TAMPER;
+  return value ? { tamper: parseTamper(value) } : {};
+}
+
+const DEFAULT_CONFIG = new URL('../../../pipeline.config.json', import.meta.url).pathname;
+
+/**
+ * The whole pipeline on one machine: moto for S3, SQS, KMS and EventBridge, the gateway for
+ * what moto lacks, the Transcribe emulator, and the real handlers driven as Lambda would drive
+ * them. One per process, because the handlers read their settings from the environment once.
+ */
+export class LocalPipeline {
+  readonly deadLetters: DeadLetter[] = [];
+  readonly logs: LogRecord[] = [];
+  readonly counters: RuntimeCounters = { startInvocations: 0, verifyInvocations: 0, verifyFailures: 0, asyncDeadLetters: 0 };
+  readonly runtimeErrors: unknown[] = [];
+
+  private running = true;
+  private startPaused = false;
+  private readonly inFlight = { count: 0 };
+  private loops: Promise<void>[] = [];
+  private restoreConsole: () => void = () => undefined;
+  private sweepHandler?: Handler<unknown, void>;
+
+  private constructor(
+    readonly moto: Moto,
+    readonly gateway: Gateway,
+    readonly emulator: TranscribeEmulator,
+    readonly stack: ProvisionedStack,
+    readonly config: PipelineConfig,
+    readonly configPath: string,
+    readonly s3: S3Client,
+    readonly sqs: SQSClient,
+    readonly timeScale: number,
+    /** Every event published on the outcome bus that the stack's outcome pattern matches. */
+    readonly outcomes: OutcomeEvent[],
+  ) {}
+
+  static async start(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+    // Before any SDK client exists: the invocation store is created once, on first use.
+    process.env.AWS_LAMBDA_MAX_CONCURRENCY = '64';
+    const timeScale = options.timeScale ?? 20;
+    const names = localNames(options.stage);
+    const configPath = options.configPath ?? DEFAULT_CONFIG;
+    const config = validatePipelineConfig(JSON.parse(readFileSync(configPath, 'utf8')), {
+      region: names.region,
+      inputBucket: names.inputBucket,
+      transcriptBucket: names.transcriptBucket,
+      source: configPath,
+    });
+    const moto = await startMoto();
+    try {
+      const credentials = LOCAL_CREDENTIALS;
+      const direct = { region: names.region, endpoint: moto.endpoint, credentials };
+      const s3 = new S3Client({ ...direct, forcePathStyle: true });
+      const sqs = new SQSClient(direct);
+      const events = new EventBridgeClient(direct);
+      const outcomes: OutcomeEvent[] = [];
+      const outcomeRule = outcomeEventPattern(names.outcomeSource);
+      const gateway = await startGateway(moto.endpoint, {
+        timeScale,
+        onPutEvents: (entries, ids) =>
+          entries.forEach((entry, i) => {
+            if (entry.EventBusName !== names.outcomeBus) return;
+            const event = envelope(entry, ids[i] ?? randomUUID(), MOTO_DEFAULT_ACCOUNT, names.region);
+            if (matchesPattern(outcomeRule, event)) outcomes.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
+          }),
+      });
+      const stack = await provision({ s3, sqs, events, motoEndpoint: moto.endpoint }, config, names, gateway.declareKey, { timeScale });
+      const completionRule = completionEventPattern(names.jobNamePrefix);
+      const emulator = await startTranscribeEmulator({
+        region: names.region,
+        account: MOTO_DEFAULT_ACCOUNT,
+        s3,
+        kms: new KMSClient({ region: names.region, endpoint: gateway.endpoint, credentials }),
+        events,
+        deliver: async (event) => {
+          if (matchesPattern(completionRule, event)) await sqs.send(new SendMessageCommand({ QueueUrl: stack.completionQueueUrl, MessageBody: JSON.stringify(event) }));
+        },
+        timeScale,
+        ...(options.quotas && { quotas: options.quotas }),
+        ...(options.timing && { timing: options.timing }),
+        faults: options.faults ?? tamperFromEnvironment(),
+      });
+      const pipeline = new LocalPipeline(moto, gateway, emulator, stack, config, configPath, s3, sqs, timeScale, outcomes);
+      await pipeline.run(options);
+      return pipeline;
+    } catch (error) {
+      await moto.stop();
+      throw error;
+    }
+  }
+
+  /** The environment serverless.yml gives the functions, pointed at the local stand-ins. */
+  environment(options: LocalPipelineOptions = {}): Record<string, string> {
+    const { names } = this.stack;
+    return {
+      AWS_REGION: names.region,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL: this.gateway.endpoint,
+      AWS_ENDPOINT_URL_TRANSCRIBE: this.emulator.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      POWERTOOLS_SERVICE_NAME: 'transcribe-kms-pipeline',
+      POWERTOOLS_METRICS_NAMESPACE: 'TranscribeKmsPipeline',
+      POWERTOOLS_DEV: 'true',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      PIPELINE_CONFIG_PATH: this.configPath,
+      JOB_NAME_PREFIX: names.jobNamePrefix,
+      INPUT_BUCKET: names.inputBucket,
+      TRANSCRIPT_BUCKET: names.transcriptBucket,
+      START_QUEUE_URL: this.stack.startQueueUrl,
+      START_DLQ_URL: this.stack.startDeadLetterQueueUrl,
+      MAX_RECEIVE_COUNT: String(QUEUE_SETTINGS.maxReceiveCount),
+      // One module instance serves every local "container", so it is paced at the whole quota.
+      START_RATE_PER_SECOND: String((options.quotas?.startTps ?? DEFAULT_QUOTAS.startTps) * this.timeScale * 0.96),
+      OUTCOME_BUS_NAME: names.outcomeBus,
+      OUTCOME_EVENT_SOURCE: names.outcomeSource,
+      VERDICT_LEASE_SECONDS: String(120 / this.timeScale),
+      MISSING_TRANSCRIPT_RETRIES: '2',
+      MISSING_TRANSCRIPT_RETRY_DELAY_MS: String(Math.max(10, Math.round(2000 / this.timeScale))),
+      SWEEP_LOOKBACK_SECONDS: '86400',
+      SWEEP_GRACE_SECONDS: String(options.sweepGraceSeconds ?? 0),
+    };
+  }
+
+  private async run(options: LocalPipelineOptions) {
+    this.startPaused = options.startPaused ?? false;
+    Object.assign(process.env, this.environment(options));
+    this.restoreConsole = captureLambdaLogs((record) => {
+      this.logs.push(record);
+      options.onLog?.(record);
+    });
+    // Module initialisation runs in an invocation context of its own, as on a multi-concurrency runtime.
+    const store = await InvokeStore.getInstanceAsync(true);
+    const [{ handler: start }, { handler: verify }, { handler: sweep }] = await store.run({}, () =>
+      Promise.all([import('../../../functions/start'), import('../../../functions/verify'), import('../../../functions/sweep')]),
+    );
+    this.sweepHandler = sweep as unknown as Handler<unknown, void>;
+    const { names } = this.stack;
+    const onError = (error: unknown) => this.runtimeErrors.push(error);
+    const isRunning = () => this.running;
+    const startWanted = async () => {
+      while (this.startPaused && this.running) await sleep(100);
+      return this.running;
+    };
+    this.loops = [
+      ...runSqsSource(
+        {
+          sqs: this.sqs,
+          queueUrl: this.stack.startQueueUrl,
+          queueArn: `arn:aws:sqs:${names.region}:${MOTO_DEFAULT_ACCOUNT}:tkp-start`,
+          region: names.region,
+          account: MOTO_DEFAULT_ACCOUNT,
+          functionName: 'transcribe-kms-pipeline-local-start',
+          batchSize: QUEUE_SETTINGS.batchSize,
+          concurrency: options.startConcurrency ?? QUEUE_SETTINGS.maximumConcurrency,
+          handler: start as unknown as Handler<SQSEvent, SQSBatchResponse | void>,
+          onError,
+        },
+        this.counters,
+        startWanted,
+        this.inFlight,
+      ),
+      ...runAsyncSource(
+        {
+          sqs: this.sqs,
+          queueUrl: this.stack.completionQueueUrl,
+          deadLetterQueueUrl: this.stack.verifyDeadLetterQueueUrl,
+          region: names.region,
+          account: MOTO_DEFAULT_ACCOUNT,
+          functionName: 'transcribe-kms-pipeline-local-verify',
+          handler: verify as unknown as Handler<unknown, unknown>,
+          maximumRetryAttempts: QUEUE_SETTINGS.verifyRetryAttempts,
+          retryDelaysMs: [60_000, 120_000].map((ms) => ms / this.timeScale),
+          concurrency: 4,
+          onError,
+        },
+        this.counters,
+        isRunning,
+        this.inFlight,
+      ),
+      this.collect(this.stack.startDeadLetterQueueUrl, (message) => {
+        const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']));
+        this.deadLetters.push({ queue: 'start', reason: attributes.reason ?? '(moved by the redrive policy, no reason recorded)', body: message.Body ?? '', attributes });
+      }),
+      this.collect(this.stack.verifyDeadLetterQueueUrl, (message) => {
+        const record = JSON.parse(message.Body ?? '{}') as { responsePayload?: { errorType?: string; errorMessage?: string } };
+        const reason = `${record.responsePayload?.errorType ?? 'Error'}: ${record.responsePayload?.errorMessage ?? '(no message)'}`;
+        this.deadLetters.push({ queue: 'verify', reason, body: message.Body ?? '', attributes: {} });
+      }),
+    ];
+  }
+
+  /** Drains a queue the local mode reads for the user: outcome events and dead letters. */
+  private async collect(queueUrl: string, onMessage: (message: Message) => void): Promise<void> {
+    while (this.running) {
+      try {
+        const { Messages = [] } = await this.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+        );
+        if (Messages.length === 0) continue;
+        for (const message of Messages) onMessage(message);
+        await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })) }));
+      } catch (error) {
+        if (this.running) this.runtimeErrors.push(error);
+        await sleep(200);
+      }
+    }
+  }
+
+  /** Lets the start function's event source poll again after `startPaused`. */
+  resumeStart(): void {
+    this.startPaused = false;
+  }
+
+  /** Puts an object into the input bucket, as an uploader would; S3 notifies the start queue. */
+  async upload(key: string, body: Buffer | string): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.stack.names.inputBucket, Key: key, Body: body }));
+  }
+
+  async head(bucket: string, key: string) {
+    return this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  addFault(rule: FaultRule): () => void {
+    return this.gateway.addFault(rule);
+  }
+
+  /** Runs the scheduled sweeper once, now. */
+  async sweep(): Promise<void> {
+    if (!this.sweepHandler) return;
+    await invoke(this.sweepHandler, { source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext('transcribe-kms-pipeline-local-sweep', this.stack.names.region, MOTO_DEFAULT_ACCOUNT));
+  }
+
+  private async queueDepth(queueUrl: string): Promise<number> {
+    const { Attributes = {} } = await this.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+    );
+    return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+  }
+
+  /**
+   * Waits until nothing is left to do: every queue empty, no invocation running, no job
+   * unfinished, and that state held for a moment (events travel through moto in between).
+   */
+  async settle(options: { timeoutMs?: number; onProgress?: () => void } = {}): Promise<void> {
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    let quietSince: number | undefined;
+    for (;;) {
+      options.onProgress?.();
+      const depths = await Promise.all(
+        [this.stack.startQueueUrl, this.stack.completionQueueUrl, this.stack.startDeadLetterQueueUrl, this.stack.verifyDeadLetterQueueUrl].map((url) =>
+          this.queueDepth(url),
+        ),
+      );
+      const busy = depths.some((d) => d > 0) || this.inFlight.count > 0 || this.emulator.jobs().some((j) => j.status === 'QUEUED' || j.status === 'IN_PROGRESS');
+      if (busy) quietSince = undefined;
+      else quietSince ??= Date.now();
+      if (quietSince !== undefined && Date.now() - quietSince > 1500) return;
+      if (Date.now() > deadline) throw new Error(`the local pipeline did not settle within ${options.timeoutMs ?? 120_000} ms (queue depths ${depths.join('/')}, ${this.inFlight.count} invocations running)`);
+      await sleep(250);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.allSettled(this.loops);
+    this.restoreConsole();
+    await this.emulator.close();
+    await this.gateway.close();
+    await this.moto.stop();
+  }
+}

@@ -1,0 +1,149 @@
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  CreateBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutBucketVersioningCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mergeQueueNotifications, notificationPrefixes } from '../../../shared/stack/inputNotifications';
+import type { KeyReference } from '../../../shared/aws/keyReference';
+import type { PipelineConfig } from '../../../shared/config/pipelineConfig';
+import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
+import type { DeclaredKey } from '../emulator/gateway';
+import { MOTO_DEFAULT_ACCOUNT } from '../emulator/moto';
+
+export interface LocalNames {
+  region: string;
+  jobNamePrefix: string;
+  inputBucket: string;
+  transcriptBucket: string;
+  outcomeBus: string;
+  outcomeSource: string;
+}
+
+export interface ProvisionedStack {
+  names: LocalNames;
+  startQueueUrl: string;
+  startDeadLetterQueueUrl: string;
+  verifyDeadLetterQueueUrl: string;
+  /** Lambda's internal queue for asynchronous invocations of the verify function. */
+  completionQueueUrl: string;
+  notificationPrefixes: string[];
+  /** Key ARN per configured key reference, as moto (through the gateway) knows it. */
+  keys: Map<string, { account: string; arn: string }>;
+  /** A key that no rule names, used to write a tampered transcript. */
+  tamperKeyArn: string;
+}
+
+export function localNames(stage = 'local'): LocalNames {
+  return {
+    region: 'us-east-1',
+    jobNamePrefix: `tkp.${stage}.`,
+    inputBucket: `tkp-${stage}-input`,
+    transcriptBucket: `tkp-${stage}-transcripts`,
+    outcomeBus: `transcribe-kms-pipeline-${stage}-outcomes`,
+    outcomeSource: 'transcribe-kms-pipeline',
+  };
+}
+
+/** A KMS client acting in one moto account, as a principal of that account would. */
+export function kmsClientFor(endpoint: string, region: string, account: string): KMSClient {
+  const client = new KMSClient({ region, endpoint, credentials: LOCAL_CREDENTIALS });
+  if (account !== MOTO_DEFAULT_ACCOUNT) {
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-moto-account-id'] = account;
+        return next(args);
+      },
+      { step: 'build', name: 'motoAccount' },
+    );
+  }
+  return client;
+}
+
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+const queueArn = (region: string, name: string) => `arn:aws:sqs:${region}:${MOTO_DEFAULT_ACCOUNT}:${name}`;
+
+/**
+ * Creates in moto what serverless.yml creates in AWS, from the same shared/stack.ts functions:
+ * buckets, queues with their redrive policy, the S3 notifications with the derived prefix
+ * filters, the outcome bus and the completion rule; plus a KMS key (and alias) for every key
+ * the config names, in the account the config says it lives in.
+ */
+export async function provision(
+  clients: { s3: S3Client; sqs: SQSClient; events: EventBridgeClient; motoEndpoint: string },
+  config: PipelineConfig,
+  names: LocalNames,
+  declareKey: (key: DeclaredKey) => void,
+  options: { timeScale?: number } = {},
+): Promise<ProvisionedStack> {
+  const { s3, sqs, events } = clients;
+  const createQueue = async (name: string, attributes: Record<string, string> = {}) => {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    return QueueUrl as string;
+  };
+  const startDeadLetterQueueUrl = await createQueue('tkp-start-dlq', { MessageRetentionPeriod: String(QUEUE_SETTINGS.retentionSeconds) });
+  const startQueueUrl = await createQueue('tkp-start', {
+    VisibilityTimeout: String(Math.max(1, Math.round(QUEUE_SETTINGS.visibilityTimeoutSeconds / (options.timeScale ?? 1)))),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn(names.region, 'tkp-start-dlq'), maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount }),
+  });
+  const verifyDeadLetterQueueUrl = await createQueue('tkp-verify-dlq');
+  const completionQueueUrl = await createQueue('tkp-completion-events', { VisibilityTimeout: '120' });
+
+  const buckets = new Set([names.inputBucket, names.transcriptBucket, ...config.rules.flatMap((r) => (r.output.bucket ? [r.output.bucket] : []))]);
+  for (const bucket of buckets) {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: bucket,
+        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      }),
+    );
+  }
+  await s3.send(new PutBucketVersioningCommand({ Bucket: names.inputBucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  const notifications = mergeQueueNotifications({}, { idPrefix: 'tkp-', queueArn: queueArn(names.region, 'tkp-start'), prefixes: notificationPrefixes(config.rules) });
+  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: names.inputBucket, NotificationConfiguration: notifications }));
+
+  // The rules themselves (completion -> verify, outcomes -> observers) are matched in eventBus.ts.
+  await events.send(new CreateEventBusCommand({ Name: names.outcomeBus }));
+
+  const keys = new Map<string, { account: string; arn: string }>();
+  const references = [...new Map(config.rules.flatMap((r) => (r.kmsKey ? [[r.kmsKey.value, r.kmsKey] as const] : []))).values()];
+  for (const ref of references) keys.set(ref.value, await createKeyFor(ref, clients.motoEndpoint, names.region, declareKey));
+  const tamper = await kmsClientFor(clients.motoEndpoint, names.region, MOTO_DEFAULT_ACCOUNT).send(
+    new CreateKeyCommand({ Description: 'transcribe-kms-pipeline local: the wrong key for --tamper', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }),
+  );
+
+  return {
+    names,
+    startQueueUrl,
+    startDeadLetterQueueUrl,
+    verifyDeadLetterQueueUrl,
+    completionQueueUrl,
+    notificationPrefixes: notificationPrefixes(config.rules),
+    keys,
+    tamperKeyArn: tamper.KeyMetadata?.Arn as string,
+  };
+}
+
+async function createKeyFor(
+  ref: KeyReference,
+  motoEndpoint: string,
+  region: string,
+  declareKey: (key: DeclaredKey) => void,
+): Promise<{ account: string; arn: string }> {
+  const account = ref.form === 'key-arn' || ref.form === 'alias-arn' ? ref.account : MOTO_DEFAULT_ACCOUNT;
+  const kms = kmsClientFor(motoEndpoint, region, account);
+  const created = await kms.send(new CreateKeyCommand({ Description: `transcribe-kms-pipeline local: ${ref.value}`, KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }));
+  const motoId = created.KeyMetadata?.KeyId as string;
+  if (ref.form === 'alias' || ref.form === 'alias-arn') {
+    await kms.send(new CreateAliasCommand({ AliasName: ref.aliasName, TargetKeyId: motoId }));
+    return { account, arn: created.KeyMetadata?.Arn as string };
+  }
+  declareKey({ account, declaredId: ref.keyId, motoId });
+  return { account, arn: `arn:aws:kms:${region}:${account}:key/${ref.keyId}` };
+}

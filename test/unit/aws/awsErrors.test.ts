@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { awsErrorName, httpStatusOf, isQuotaError, isTransientAwsError } from '../../../shared/aws/awsErrors';
+
+function sdkError(name: string, status?: number, extra: Record<string, unknown> = {}) {
+  return Object.assign(new Error(name), { name, ...(status !== undefined && { $metadata: { httpStatusCode: status } }), ...extra });
+}
+
+describe('AWS error classification (the SDK retry classifiers, same decisions as the hand-written sets they replaced)', () => {
+  it.each([
+    ['LimitExceededException', 400],
+    ['ThrottlingException', 400],
+    ['Throttling', 400],
+    ['TooManyRequestsException', 429],
+    ['RequestLimitExceeded', 503],
+    ['SlowDown', 503],
+  ])('counts %s as a quota answer and transient', (name, status) => {
+    expect(isQuotaError(sdkError(name, status))).toBe(true);
+    expect(isTransientAwsError(sdkError(name, status))).toBe(true);
+  });
+
+  it('counts any 429 as a quota answer', () => {
+    expect(isQuotaError(sdkError('Whatever', 429))).toBe(true);
+  });
+
+  it.each([500, 502, 503, 504, 507])('counts HTTP %i as transient but not as a quota answer', (status) => {
+    expect(isTransientAwsError(sdkError('InternalFailureException', status))).toBe(true);
+    expect(isQuotaError(sdkError('InternalFailureException', status))).toBe(false);
+  });
+
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'])('counts network code %s as transient', (code) => {
+    expect(isTransientAwsError(Object.assign(new Error('socket'), { code }))).toBe(true);
+  });
+
+  it.each(['TimeoutError', 'RequestTimeout'])('counts %s as transient', (name) => {
+    expect(isTransientAwsError(sdkError(name))).toBe(true);
+  });
+
+  it('counts an error the SDK marked $retryable as transient', () => {
+    expect(isTransientAwsError(sdkError('Odd', 400, { $retryable: {} }))).toBe(true);
+  });
+
+  it.each([
+    ['BadRequestException', 400],
+    ['ConflictException', 409],
+    ['AccessDeniedException', 403],
+    ['NotFoundException', 400],
+    ['KeyUnavailableException', 400],
+  ])('counts %s as permanent', (name, status) => {
+    expect(isTransientAwsError(sdkError(name, status))).toBe(false);
+    expect(isQuotaError(sdkError(name, status))).toBe(false);
+  });
+
+  it('reads name and status, and nothing from non-errors', () => {
+    expect(awsErrorName(sdkError('NoSuchKey', 404))).toBe('NoSuchKey');
+    expect(httpStatusOf(sdkError('NoSuchKey', 404))).toBe(404);
+    expect(awsErrorName('boom')).toBeUndefined();
+    expect(isTransientAwsError(undefined)).toBe(false);
+    expect(isQuotaError(null)).toBe(false);
+  });
+});

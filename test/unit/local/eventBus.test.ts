@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { completionEventPattern, outcomeEventPattern } from '../../../shared/stack/eventPatterns';
+import { envelope, matchesPattern } from '../../local/runtime/eventBus';
+import { loadEvent } from '../../support/fixtures';
+
+describe('local EventBridge rule matching', () => {
+  const rule = completionEventPattern('tkp.dev.');
+
+  it('matches this stage’s completion events with the rule serverless.yml deploys', () => {
+    const event = loadEvent('transcribe-completed.json');
+    event.detail.TranscriptionJobName = 'tkp.dev.call-1';
+    expect(matchesPattern(rule, event)).toBe(true);
+    expect(matchesPattern(rule, { ...event, detail: { ...event.detail, TranscriptionJobStatus: 'FAILED' } })).toBe(true);
+  });
+
+  it('does not match another stage, another service, or a job still running', () => {
+    const event = loadEvent('transcribe-completed.json');
+    expect(matchesPattern(rule, { ...event, detail: { ...event.detail, TranscriptionJobName: 'tkp.dev2.call-1' } })).toBe(false);
+    expect(matchesPattern(rule, { ...event, source: 'aws.s3' })).toBe(false);
+    expect(matchesPattern(rule, { ...event, detail: { TranscriptionJobName: 'tkp.dev.x', TranscriptionJobStatus: 'IN_PROGRESS' } })).toBe(false);
+  });
+
+  it('rejects pattern features it does not implement instead of matching them', () => {
+    expect(() => matchesPattern({ source: [{ 'anything-but': 'x' }] }, { source: 'y' })).toThrow(/unsupported/);
+  });
+
+  it('builds the envelope EventBridge delivers', () => {
+    const built = envelope({ Source: 'transcribe-kms-pipeline', DetailType: 'Transcription Failed', Detail: '{"a":1}' }, 'id-1', '123456789012', 'us-east-1', new Date('2026-11-28T10:00:00.123Z'));
+    expect(built).toEqual({ version: '0', id: 'id-1', 'detail-type': 'Transcription Failed', source: 'transcribe-kms-pipeline', account: '123456789012', time: '2026-11-28T10:00:00Z', region: 'us-east-1', resources: [], detail: { a: 1 } });
+    expect(matchesPattern(outcomeEventPattern('transcribe-kms-pipeline'), built)).toBe(true);
+  });
+});

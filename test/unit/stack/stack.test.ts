@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
+import { completionEventPattern } from '../../../shared/stack/eventPatterns';
+import { notificationPrefixes, queueNotifications } from '../../../shared/stack/inputNotifications';
+import { kmsStatements } from '../../../shared/stack/kmsStatements';
+import { createdBucketName } from '../../../shared/stack/stackNames';
+
+describe('notificationPrefixes', () => {
+  it('drops prefixes already covered by a shorter one', () => {
+    expect(notificationPrefixes([{ prefix: 'partners/acme/' }, { prefix: 'partners/' }, { prefix: 'calls/' }, { prefix: 'calls/eu/x/' }])).toEqual([
+      'calls/',
+      'partners/',
+    ]);
+  });
+
+  it('keeps prefixes that only share characters', () => {
+    expect(notificationPrefixes([{ prefix: 'a/' }, { prefix: 'ab/' }])).toEqual(['a/', 'ab/']);
+  });
+
+  it('collapses to one whole-bucket notification when a rule has an empty prefix', () => {
+    expect(notificationPrefixes([{ prefix: 'a/' }, { prefix: '' }, { prefix: 'b/' }])).toEqual(['']);
+    expect(queueNotifications([{ prefix: '' }], 'arn')).toEqual([{ Event: 's3:ObjectCreated:*', Queue: 'arn' }]);
+  });
+
+  it('never yields two overlapping prefixes', () => {
+    const prefixes = notificationPrefixes(['x/', 'x/y/', 'x/y/z/', 'xy/', 'w/', 'w'].map((prefix) => ({ prefix })));
+    for (const a of prefixes) for (const b of prefixes) if (a !== b) expect(b.startsWith(a)).toBe(false);
+    expect(prefixes).toEqual(['w', 'x/', 'xy/']);
+  });
+});
+
+describe('kmsStatements', () => {
+  const config = validatePipelineConfig(
+    {
+      defaults: { languageCode: 'en-US' },
+      rules: [
+        { prefix: 'a/', kmsKey: '1234abcd-12ab-34cd-56ef-1234567890ab' },
+        { prefix: 'b/', kmsKey: 'arn:aws:kms:us-east-1:222233334444:key/0987dcba-09fe-87dc-65ba-ab0987654321', account: '222233334444' },
+        { prefix: 'c/', kmsKey: 'alias/legal' },
+        { prefix: 'd/', kmsKey: 'arn:aws:kms:us-east-1:222233334444:alias/acme' },
+        { prefix: 'e/', kmsKey: 'alias/legal' },
+        { prefix: 'f/' },
+      ],
+    },
+    { region: 'us-east-1' },
+  );
+
+  it('names key ARNs as resources and matches aliases per account with kms:ResourceAliases', () => {
+    expect(kmsStatements(config, ['kms:Encrypt'])).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['kms:Encrypt'],
+        Resource: [
+          { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+          'arn:aws:kms:us-east-1:222233334444:key/0987dcba-09fe-87dc-65ba-ab0987654321',
+        ],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['kms:Encrypt'],
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*' },
+        Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/legal'] } },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['kms:Encrypt'],
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:222233334444:key/*' },
+        Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/acme'] } },
+      },
+    ]);
+  });
+
+  it('grants nothing when no rule has a key', () => {
+    expect(kmsStatements(validatePipelineConfig({ rules: [{ prefix: '', languageCode: 'en-US' }] }, { region: 'us-east-1' }), ['kms:Encrypt'])).toEqual([]);
+  });
+});
+
+describe('stack names and patterns', () => {
+  it('limits the completion rule to this stage’s job names', () => {
+    expect(completionEventPattern('tkp.dev.')).toEqual({
+      source: ['aws.transcribe'],
+      'detail-type': ['Transcribe Job State Change'],
+      detail: { TranscriptionJobName: [{ prefix: 'tkp.dev.' }], TranscriptionJobStatus: ['COMPLETED', 'FAILED'] },
+    });
+  });
+
+  it('refuses a stage whose bucket name would be too long', () => {
+    expect(createdBucketName({ stage: 'dev', region: 'us-east-1' }, 'input')).toBe('tkp-dev-input-${AWS::AccountId}-us-east-1');
+    expect(() => createdBucketName({ stage: 'a-very-long-stage-name-for-tests', region: 'ap-southeast-2' }, 'transcripts')).toThrow(
+      /use a shorter stage name or pass an existing bucket with --param="transcriptBucket=NAME"/,
+    );
+  });
+});

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { classifyObject, mediaFormatOf } from '../../../shared/start/mediaObject';
+
+describe('classifyObject', () => {
+  it.each([
+    ['calls/a.wav', 'wav'],
+    ['calls/A.MP3', 'mp3'],
+    ['x/y.m4a', 'm4a'],
+    ['x/y.tar.flac', 'flac'],
+    ['x/y.webm', 'webm'],
+    ['x/y.ogg', 'ogg'],
+    ['x/y.amr', 'amr'],
+    ['x/y.mp4', 'mp4'],
+  ])('transcribes %s as %s', (key, format) => {
+    expect(classifyObject({ key, size: 100 })).toEqual({ action: 'transcribe', mediaFormat: format });
+  });
+
+  it.each([
+    ['a folder marker', { key: 'calls/2026/', size: 0 }, 'folder marker'],
+    ['the write probe', { key: 'transcripts/.write_access_check_file.temp', size: 1 }, 'Transcribe write-access probe'],
+    ['a zero-byte object', { key: 'calls/a.wav', size: 0 }, 'zero-byte object'],
+    ['an object over 2 GB', { key: 'calls/a.wav', size: 2 * 1024 ** 3 + 1 }, 'object is 2147483649 bytes; Transcribe accepts at most 2 GB'],
+    ['an unsupported extension', { key: 'calls/notes.txt', size: 5 }, 'unsupported extension .txt; Transcribe takes amr, flac, m4a, mp3, mp4, ogg, wav, webm'],
+    ['a name without extension', { key: 'calls/README', size: 5 }, 'unsupported extension (none); Transcribe takes amr, flac, m4a, mp3, mp4, ogg, wav, webm'],
+  ])('skips %s with a reason', (_label, object, reason) => {
+    expect(classifyObject(object)).toEqual({ action: 'skip', reason });
+  });
+
+  it('accepts exactly 2 GB', () => {
+    expect(classifyObject({ key: 'a.wav', size: 2 * 1024 ** 3 }).action).toBe('transcribe');
+  });
+
+  it('does not take a dot file for an extension', () => {
+    expect(mediaFormatOf('.wav')).toBeUndefined();
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { EventShapeError } from '../../../shared/aws/errors';
+import { decodeS3Key, parseS3Notification } from '../../../shared/start/s3Notification';
+import { loadEvent } from '../../support/fixtures';
+
+describe('decodeS3Key', () => {
+  it('turns + into a space before percent-decoding, so %2B stays a plus', () => {
+    expect(decodeS3Key('a+b%2Bc')).toBe('a b+c');
+  });
+
+  it('decodes UTF-8, percent and equals signs', () => {
+    expect(decodeS3Key('%C3%9Cber+100%25+%3D')).toBe('Über 100% =');
+  });
+
+  it('rejects malformed percent-encoding', () => {
+    expect(() => decodeS3Key('bad%E0%A4%A')).toThrow(EventShapeError);
+  });
+});
+
+describe('parseS3Notification', () => {
+  it('reads the sample put event', () => {
+    const body = JSON.stringify(loadEvent('s3-put.json'));
+    expect(parseS3Notification(body)).toEqual({
+      kind: 'objects',
+      objects: [
+        {
+          bucket: 'tkp-dev-input-123456789012-us-east-1',
+          key: 'calls/2026/support-call-0142.wav',
+          size: 1843244,
+          eTag: 'b3f1c6e5a0d39f2a7c41e8d6f0a9b211',
+          versionId: '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY',
+        },
+      ],
+    });
+  });
+
+  it('decodes the key with spaces, +, %, = and non-ASCII characters', () => {
+    const parsed = parseS3Notification(JSON.stringify(loadEvent('s3-put-odd-key.json')));
+    expect(parsed.kind === 'objects' && parsed.objects[0]?.key).toBe('calls/Q3 review + notes 100% =final/Überprüfung café.wav');
+  });
+
+  it('strips quotes from an eTag', () => {
+    const event = loadEvent('s3-put.json');
+    event.Records[0].s3.object.eTag = '"abc"';
+    const parsed = parseS3Notification(JSON.stringify(event));
+    expect(parsed.kind === 'objects' && parsed.objects[0]?.eTag).toBe('abc');
+  });
+
+  it('recognises the S3 test event', () => {
+    expect(parseS3Notification(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'b' }))).toEqual({ kind: 'test-event' });
+  });
+
+  it('rejects a non-JSON body', () => {
+    expect(() => parseS3Notification('hello there')).toThrow(/message body is not JSON \(starts "hello there"\)/);
+  });
+
+  it('rejects an event with no Records', () => {
+    expect(() => parseS3Notification('{"Records":[]}')).toThrow('S3 event has no Records');
+    expect(() => parseS3Notification('{}')).toThrow(EventShapeError);
+  });
+
+  it('rejects a record that is not ObjectCreated and names the event', () => {
+    const event = loadEvent('s3-put.json');
+    event.Records[0].eventName = 'ObjectRemoved:Delete';
+    expect(() => parseS3Notification(JSON.stringify(event))).toThrow('Records[0] is ObjectRemoved:Delete, not ObjectCreated');
+  });
+
+  it('names the missing field of a malformed record', () => {
+    const event = loadEvent('s3-put.json');
+    delete event.Records[0].s3.object.size;
+    expect(() => parseS3Notification(JSON.stringify(event))).toThrow('Records[0] is not an S3 event record: s3.object.size is required');
+  });
+
+  it('rejects a record with neither versionId nor eTag', () => {
+    const event = loadEvent('s3-put.json');
+    delete event.Records[0].s3.object.eTag;
+    delete event.Records[0].s3.object.versionId;
+    expect(() => parseS3Notification(JSON.stringify(event))).toThrow('neither versionId nor eTag');
+  });
+});

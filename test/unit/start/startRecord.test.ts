@@ -1,0 +1,173 @@
+import type { SQSRecord } from 'aws-lambda';
+import { describe, expect, it, vi } from 'vitest';
+import { createKeyResolver } from '../../../shared/config/keyResolution';
+import { buildRuleIndex } from '../../../shared/config/ruleIndex';
+import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
+import { processStartRecord, retryDelaySeconds, type StartRecordDependencies } from '../../../shared/start/startRecord';
+import { keyArn, loadEvent } from '../../support/fixtures';
+
+const ARN = keyArn('1234abcd-12ab-34cd-56ef-1234567890ab');
+const config = validatePipelineConfig(
+  { defaults: { languageCode: 'en-US' }, rules: [{ prefix: 'calls/', kmsKey: 'alias/calls' }, { prefix: 'public/' }] },
+  { region: 'us-east-1' },
+);
+const awsError = (name: string, status = 400) => Object.assign(new Error(`${name}: detail`), { name, $metadata: { httpStatusCode: status } });
+
+function setup(overrides: Partial<StartRecordDependencies> = {}) {
+  const deps: StartRecordDependencies = {
+    settings: { jobNamePrefix: 'tkp.t.', transcriptBucket: 'out', ruleIndex: buildRuleIndex(config.rules) },
+    resolveKey: createKeyResolver(async () => ({ KeyId: 'k', Arn: ARN, AWSAccountId: '123456789012', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' })),
+    startTranscriptionJob: vi.fn(async () => undefined),
+    mediaUriOfJob: vi.fn(async () => undefined),
+    maxReceiveCount: 5,
+    sendToDeadLetterQueue: vi.fn(async () => undefined),
+    delayRedelivery: vi.fn(async () => undefined),
+    onOutcome: vi.fn(),
+    onTestEvent: vi.fn(),
+    onDeadLetter: vi.fn(),
+    onRetry: vi.fn(),
+    random: () => 0.5,
+    ...overrides,
+  };
+  return deps;
+}
+
+function record(body: unknown, receiveCount = 1): SQSRecord {
+  const base = loadEvent('sqs-s3-put.json').Records[0];
+  return { ...base, body: typeof body === 'string' ? body : JSON.stringify(body), attributes: { ...base.attributes, ApproximateReceiveCount: String(receiveCount) } };
+}
+
+function s3Put(key: string, size = 100) {
+  const event = loadEvent('s3-put.json');
+  event.Records[0].s3.object.key = key;
+  event.Records[0].s3.object.size = size;
+  return event;
+}
+
+describe('processStartRecord', () => {
+  it('starts one job under the rule key and reports it', async () => {
+    const deps = setup();
+    await processStartRecord(deps, record(s3Put('calls/a.wav')));
+    expect(deps.startTranscriptionJob).toHaveBeenCalledTimes(1);
+    expect(vi.mocked(deps.startTranscriptionJob).mock.calls[0]?.[0]).toMatchObject({ OutputEncryptionKMSKeyId: ARN, MediaFormat: 'wav' });
+    expect(deps.onOutcome).toHaveBeenCalledWith(expect.objectContaining({ outcome: 'started', rulePrefix: 'calls/' }), expect.objectContaining({ key: 'calls/a.wav' }));
+  });
+
+  it('skips an object no rule matches, without calling Transcribe', async () => {
+    const deps = setup();
+    await processStartRecord(deps, record(s3Put('other/a.wav')));
+    expect(deps.startTranscriptionJob).not.toHaveBeenCalled();
+    expect(deps.onOutcome).toHaveBeenCalledWith({ outcome: 'skipped', reason: 'no rule matches the key' }, expect.anything());
+  });
+
+  it('skips an unsupported file with its reason', async () => {
+    const deps = setup();
+    await processStartRecord(deps, record(s3Put('public/notes.txt')));
+    expect(deps.onOutcome).toHaveBeenCalledWith(expect.objectContaining({ outcome: 'skipped', reason: expect.stringContaining('unsupported extension .txt') }), expect.anything());
+  });
+
+  it('treats ConflictException for its own job as already started', async () => {
+    const deps = setup({
+      startTranscriptionJob: vi.fn(async () => {
+        throw awsError('ConflictException');
+      }),
+      mediaUriOfJob: vi.fn(async () => 's3://tkp-dev-input-123456789012-us-east-1/calls/a.wav'),
+    });
+    await processStartRecord(deps, record(s3Put('calls/a.wav')));
+    expect(deps.onOutcome).toHaveBeenCalledWith(expect.objectContaining({ outcome: 'already-started' }), expect.anything());
+    expect(deps.sendToDeadLetterQueue).not.toHaveBeenCalled();
+  });
+
+  it('dead-letters a ConflictException for a job about other media', async () => {
+    const deps = setup({
+      startTranscriptionJob: vi.fn(async () => {
+        throw awsError('ConflictException');
+      }),
+      mediaUriOfJob: vi.fn(async () => 's3://elsewhere/x.wav'),
+    });
+    await processStartRecord(deps, record(s3Put('calls/a.wav')));
+    expect(vi.mocked(deps.sendToDeadLetterQueue).mock.calls[0]?.[0]).toMatchObject({ errorName: 'JobNameTakenError', reason: expect.stringContaining('already used by a job for s3://elsewhere/x.wav') });
+  });
+
+  it('leaves a LimitExceededException on the queue with a quota backoff', async () => {
+    const deps = setup({
+      startTranscriptionJob: vi.fn(async () => {
+        throw awsError('LimitExceededException');
+      }),
+    });
+    const sqs = record(s3Put('calls/a.wav'), 2);
+    await expect(processStartRecord(deps, sqs)).rejects.toThrow(/must be retried/);
+    expect(deps.delayRedelivery).toHaveBeenCalledWith(sqs.receiptHandle, retryDelaySeconds(2, true, () => 0.5));
+    expect(deps.sendToDeadLetterQueue).not.toHaveBeenCalled();
+  });
+
+  it('leaves a 5xx on the queue', async () => {
+    const deps = setup({
+      startTranscriptionJob: vi.fn(async () => {
+        throw awsError('InternalFailureException', 500);
+      }),
+    });
+    await expect(processStartRecord(deps, record(s3Put('calls/a.wav')))).rejects.toThrow();
+    expect(deps.onRetry).toHaveBeenCalled();
+  });
+
+  it('dead-letters a BadRequestException with the reason instead of retrying it', async () => {
+    const deps = setup({
+      startTranscriptionJob: vi.fn(async () => {
+        throw awsError('BadRequestException');
+      }),
+    });
+    await processStartRecord(deps, record(s3Put('calls/a.wav')));
+    expect(deps.sendToDeadLetterQueue).toHaveBeenCalledWith(
+      expect.objectContaining({ errorName: 'StartRejectedError', reason: expect.stringMatching(/Transcribe rejected job tkp\.t\.a-[0-9a-f]+ for rules\[0\] \(prefix "calls\/"\)/) }),
+    );
+  });
+
+  it('dead-letters an unusable key', async () => {
+    const deps = setup({ resolveKey: createKeyResolver(async () => ({ KeyId: 'k', Arn: ARN, AWSAccountId: '1', KeyState: 'Disabled' })) });
+    await processStartRecord(deps, record(s3Put('calls/a.wav')));
+    expect(vi.mocked(deps.sendToDeadLetterQueue).mock.calls[0]?.[0]).toMatchObject({ errorName: 'KeyNotUsableError' });
+    expect(deps.startTranscriptionJob).not.toHaveBeenCalled();
+  });
+
+  it('dead-letters a transient failure once the receive budget is spent, saying so', async () => {
+    const deps = setup({
+      startTranscriptionJob: vi.fn(async () => {
+        throw awsError('LimitExceededException');
+      }),
+    });
+    await processStartRecord(deps, record(s3Put('calls/a.wav'), 5));
+    expect(vi.mocked(deps.sendToDeadLetterQueue).mock.calls[0]?.[0]).toMatchObject({ receiveCount: 5, reason: expect.stringMatching(/^gave up after 5 attempts: TransientAwsError/) });
+  });
+
+  it('dead-letters a non-JSON body, keeping the body', async () => {
+    const deps = setup();
+    await processStartRecord(deps, record('not json'));
+    expect(deps.sendToDeadLetterQueue).toHaveBeenCalledWith(expect.objectContaining({ body: 'not json', errorName: 'EventShapeError' }));
+  });
+
+  it('reports the S3 test event without dead-lettering it', async () => {
+    const deps = setup();
+    await processStartRecord(deps, record({ Service: 'Amazon S3', Event: 's3:TestEvent' }));
+    expect(deps.onTestEvent).toHaveBeenCalled();
+    expect(deps.sendToDeadLetterQueue).not.toHaveBeenCalled();
+  });
+
+  it('retries the message when the dead-letter queue cannot be written, so nothing is lost', async () => {
+    const deps = setup({ sendToDeadLetterQueue: vi.fn(async () => Promise.reject(new Error('SQS down'))) });
+    await expect(processStartRecord(deps, record('not json'))).rejects.toThrow('SQS down');
+  });
+});
+
+describe('retryDelaySeconds', () => {
+  it('grows with each receive and caps at 15 minutes', () => {
+    const half = () => 0.5;
+    const delays = [1, 2, 3, 4, 5, 6, 7, 8, 20].map((n) => retryDelaySeconds(n, true, half));
+    expect(delays).toEqual([8, 15, 30, 60, 120, 240, 480, 675, 675]);
+  });
+
+  it('starts lower for non-quota errors', () => {
+    expect(retryDelaySeconds(1, false, () => 0)).toBe(1);
+    expect(retryDelaySeconds(1, false, () => 1)).toBe(2);
+  });
+});

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import type { OutcomeDetail } from '../../../shared/verify/outcomeEvent';
+import { decideOnExistingClaim, parseVerdictRecord, verdictKey } from '../../../shared/verify/verdictLedger';
+
+const now = new Date('2026-11-28T10:00:00Z');
+const record = (state: 'claimed' | 'published', claimedAt: string) => ({ state, claimedAt, detail: { outcome: 'verified' } as OutcomeDetail });
+
+describe('verdict ledger', () => {
+  it('keeps one record per job under verdicts/', () => {
+    expect(verdictKey('tkp.dev.a-1')).toBe('verdicts/tkp.dev.a-1.json');
+  });
+
+  it('treats a published verdict as final, whatever its age', () => {
+    expect(decideOnExistingClaim(record('published', '2020-01-01T00:00:00Z'), now, 60)).toEqual({ action: 'already-published' });
+  });
+
+  it('waits for a claim younger than the lease and takes over an older one', () => {
+    expect(decideOnExistingClaim(record('claimed', '2026-11-28T09:59:30Z'), now, 60)).toEqual({ action: 'wait' });
+    expect(decideOnExistingClaim(record('claimed', '2026-11-28T09:58:59Z'), now, 60)).toEqual({ action: 'take-over' });
+    expect(decideOnExistingClaim(record('claimed', 'garbage'), now, 60)).toEqual({ action: 'take-over' });
+  });
+
+  it('reads back what was written and refuses anything else', () => {
+    expect(parseVerdictRecord(JSON.stringify(record('claimed', '2026-11-28T09:59:30Z')))?.state).toBe('claimed');
+    expect(parseVerdictRecord('{"state":"done"}')).toBeUndefined();
+    expect(parseVerdictRecord('not json')).toBeUndefined();
+  });
+});
