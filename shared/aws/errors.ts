@@ -6,14 +6,19 @@
  */
 export abstract class PipelineError extends Error {
   abstract readonly retryable: boolean;
+  /**
+   * Each class spells its own name: the bundles are minified, which renames classes, and
+   * operators filter dead letters and logs on these names (README, "Errors").
+   */
+  abstract override readonly name: string;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 
 /** One line per problem, each naming the rule and the field. */
 export class ConfigError extends PipelineError {
+  override readonly name = 'ConfigError';
   readonly retryable = false;
   constructor(
     readonly source: string,
@@ -24,16 +29,19 @@ export class ConfigError extends PipelineError {
 }
 
 export class EnvironmentError extends PipelineError {
+  override readonly name = 'EnvironmentError';
   readonly retryable = false;
 }
 
 /** An event or message that does not have the shape this function consumes. */
 export class EventShapeError extends PipelineError {
+  override readonly name = 'EventShapeError';
   readonly retryable = false;
 }
 
 /** The configured key cannot be used: missing, not visible to this role, disabled, wrong kind. */
 export class KeyNotUsableError extends PipelineError {
+  override readonly name = 'KeyNotUsableError';
   readonly retryable = false;
   constructor(
     message: string,
@@ -46,16 +54,19 @@ export class KeyNotUsableError extends PipelineError {
 
 /** Transcribe refused the request as invalid; resending it unchanged cannot succeed. */
 export class StartRejectedError extends PipelineError {
+  override readonly name = 'StartRejectedError';
   readonly retryable = false;
 }
 
 /** The deterministic job name is already used by a job for a different media file. */
 export class JobNameTakenError extends PipelineError {
+  override readonly name = 'JobNameTakenError';
   readonly retryable = false;
 }
 
 /** Quota, throttling or a 5xx: the same request can succeed later. */
 export class TransientAwsError extends PipelineError {
+  override readonly name = 'TransientAwsError';
   readonly retryable = true;
   constructor(
     message: string,
@@ -67,28 +78,52 @@ export class TransientAwsError extends PipelineError {
 }
 
 export class ForeignJobError extends PipelineError {
+  override readonly name = 'ForeignJobError';
   readonly retryable = false;
 }
 
 export class JobNotFoundError extends PipelineError {
+  override readonly name = 'JobNotFoundError';
   readonly retryable = false;
 }
 
 /** The completion event arrived before GetTranscriptionJob shows a final state. */
 export class JobNotFinishedError extends PipelineError {
+  override readonly name = 'JobNotFinishedError';
   readonly retryable = true;
 }
 
 export class TranscriptUriError extends PipelineError {
+  override readonly name = 'TranscriptUriError';
   readonly retryable = false;
 }
 
 export class TranscriptAccessDeniedError extends PipelineError {
+  override readonly name = 'TranscriptAccessDeniedError';
+  readonly retryable = false;
+}
+
+/** The verifier cannot read or write its verdict ledger: a bucket policy, IAM or the bucket's default KMS key refuses it. */
+export class LedgerAccessDeniedError extends PipelineError {
+  override readonly name = 'LedgerAccessDeniedError';
+  readonly retryable = false;
+}
+
+/** The output bucket's default encryption cannot be read or its key cannot be resolved. */
+export class BucketEncryptionUnknownError extends PipelineError {
+  override readonly name = 'BucketEncryptionUnknownError';
+  readonly retryable = false;
+}
+
+/** An S3 record names a bucket other than the stack's input bucket. */
+export class ForeignBucketError extends PipelineError {
+  override readonly name = 'ForeignBucketError';
   readonly retryable = false;
 }
 
 /** Thrown after the mismatch event is published, so the invocation fails and alarms fire. */
 export class EncryptionMismatchError extends PipelineError {
+  override readonly name = 'EncryptionMismatchError';
   readonly retryable = false;
 }
 
@@ -102,11 +137,13 @@ export function describeError(error: unknown): string {
 
 /** Another invocation holds the job's verdict claim; checking again later settles it. */
 export class VerdictInProgressError extends PipelineError {
+  override readonly name = 'VerdictInProgressError';
   readonly retryable = true;
 }
 
 /** Fails the sweep invocation after every job was tried, listing each job that did not pass. */
 export class SweepIncompleteError extends PipelineError {
+  override readonly name = 'SweepIncompleteError';
   readonly retryable = true;
   constructor(readonly failures: readonly { jobName: string; error: string }[]) {
     super(`${failures.length} job(s) could not be verified or did not match:\n${failures.map((f) => `  - ${f.jobName}: ${f.error}`).join('\n')}`);

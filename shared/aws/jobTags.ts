@@ -3,7 +3,9 @@ import { TAG_VALUE_MAX_LENGTH } from './transcribeModel';
 
 /**
  * What a job was asked to do travels in its tags, because GetTranscriptionJob returns Tags but
- * never OutputEncryptionKMSKeyId, KMSEncryptionContext or the OutputKey.
+ * never OutputEncryptionKMSKeyId, KMSEncryptionContext or the OutputKey. The tags are a record,
+ * not the authority: anyone allowed transcribe:TagResource can rewrite them, so the verifier
+ * judges against the deployed config and only reports where the tags disagree.
  */
 export const TAG = {
   expectedSse: 'tkp:expected-sse',
@@ -12,6 +14,7 @@ export const TAG = {
   sourceBucket: 'tkp:source-bucket',
   sourceKey: 'tkp:source-key',
   sourceVersion: 'tkp:source-version',
+  ruleFingerprint: 'tkp:rule-fingerprint',
 } as const;
 
 export type Tags = Record<string, string>;

@@ -4,10 +4,47 @@
  */
 import { TAG, type Tags } from '../aws/jobTags';
 import { parseKeyArn } from '../aws/keyReference';
+import { createHash } from 'node:crypto';
 import type { ResolvedKey } from './keyResolution';
+import type { Rule } from './pipelineConfig';
 
-export type ExpectedEncryption = { serverSideEncryption: 'aws:kms'; kmsKeyArn: string } | { serverSideEncryption: 'AES256' };
+/**
+ * `source` says where a demand came from: the rule's own key, or (for a rule that names no key)
+ * the output bucket's default encryption, which S3 applies when the writer sends no header.
+ */
+export type ExpectedEncryption =
+  | { serverSideEncryption: 'aws:kms'; kmsKeyArn: string; source?: ExpectationSource }
+  | { serverSideEncryption: 'AES256'; source?: ExpectationSource };
 
+export type ExpectationSource = 'rule' | 'bucket-default';
+
+/** A bucket's default encryption as GetBucketEncryption reports it, with any key resolved to its ARN. */
+export type BucketDefaultEncryption = { serverSideEncryption: 'AES256' } | { serverSideEncryption: 'aws:kms' | 'aws:kms:dsse'; kmsKeyArn: string };
+
+/**
+ * What a rule that names no key must find on its transcripts: the bucket's default. Transcribe
+ * sends no key then, and S3 applies the default, so in a bucket whose default is SSE-KMS the
+ * transcript is under the bucket's key, and that is correct, not a mismatch.
+ */
+export function bucketDefaultExpectation(bucketDefault: BucketDefaultEncryption): ExpectedEncryption {
+  return bucketDefault.serverSideEncryption === 'AES256'
+    ? { serverSideEncryption: 'AES256', source: 'bucket-default' }
+    : { serverSideEncryption: 'aws:kms', kmsKeyArn: bucketDefault.kmsKeyArn, source: 'bucket-default' };
+}
+
+/**
+ * A short digest of what a rule says about encryption and output. The start function tags each
+ * job with it, so the verifier can tell a config deploy since the job started (the fingerprint
+ * differs) from tags rewritten under an unchanged rule. Language settings are left out: they do
+ * not change what the transcript must be encrypted with.
+ */
+export function ruleFingerprint(rule: Pick<Rule, 'prefix' | 'kmsKey' | 'encryptionContext' | 'output'>): string {
+  const context = rule.encryptionContext ? Object.entries(rule.encryptionContext).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : null;
+  const canonical = JSON.stringify([rule.prefix, rule.kmsKey?.value ?? null, context, rule.output.bucket ?? null, rule.output.prefix]);
+  return createHash('sha256').update(canonical, 'utf8').digest('hex').slice(0, 32);
+}
+
+/** What the start function asks for and records: the resolved key, or no key (recorded as AES256). */
 export function expectedEncryptionFor(key: ResolvedKey | undefined): ExpectedEncryption {
   return key ? { serverSideEncryption: 'aws:kms', kmsKeyArn: key.arn } : { serverSideEncryption: 'AES256' };
 }

@@ -40,6 +40,8 @@ export interface VerifySettings extends PipelineSettings {
   missingTranscriptRetryDelayMs: number;
   /** How long a verdict claim protects an invocation that is publishing it. */
   verdictLeaseSeconds: number;
+  /** After its cold start, how long a verifier allows for jobs started under the previous config. */
+  ruleChangeGraceSeconds: number;
 }
 
 export interface SweepSettings extends VerifySettings {
@@ -136,6 +138,7 @@ export function loadVerifySettings(env: Env = process.env): VerifySettings {
     missingTranscriptRetries: integer(env, 'MISSING_TRANSCRIPT_RETRIES', 3, 0),
     missingTranscriptRetryDelayMs: integer(env, 'MISSING_TRANSCRIPT_RETRY_DELAY_MS', 2_000, 0),
     verdictLeaseSeconds: number(env, 'VERDICT_LEASE_SECONDS', 120),
+    ruleChangeGraceSeconds: integer(env, 'RULE_CHANGE_GRACE_SECONDS', 900, 0),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { StartTranscriptionJobCommandInput } from '@aws-sdk/client-transcribe';
 import { awsErrorName, isQuotaError, isTransientAwsError } from '../aws/awsErrors';
 import type { ExpectedEncryption } from '../config/expectedEncryption';
-import { describeError, JobNameTakenError, StartRejectedError, TransientAwsError } from '../aws/errors';
+import { describeError, ForeignBucketError, JobNameTakenError, StartRejectedError, TransientAwsError } from '../aws/errors';
 import { jobNameFor } from '../aws/jobName';
 import type { KeyResolver } from '../config/keyResolution';
 import { classifyObject } from './mediaObject';
@@ -14,7 +14,7 @@ import { buildStartRequest } from './startRequest';
 import { s3Uri } from '../aws/s3Location';
 
 export interface StartDependencies {
-  settings: Pick<PipelineSettings, 'jobNamePrefix' | 'transcriptBucket' | 'ruleIndex'> & { dataAccessRoleArn?: string };
+  settings: Pick<PipelineSettings, 'jobNamePrefix' | 'inputBucket' | 'transcriptBucket' | 'ruleIndex'> & { dataAccessRoleArn?: string };
   resolveKey: KeyResolver;
   startTranscriptionJob(input: StartTranscriptionJobCommandInput): Promise<void>;
   /** The media URI of an existing job, or undefined when there is no job of that name. */
@@ -45,6 +45,12 @@ export const START_OUTCOME_METRIC: Record<ObjectOutcome['outcome'], string> = {
  * own job counts as already started.
  */
 export async function startTranscriptionFor(deps: StartDependencies, object: S3ObjectRef): Promise<ObjectOutcome> {
+  if (object.bucket !== deps.settings.inputBucket) {
+    throw new ForeignBucketError(
+      `the record is for s3://${object.bucket}/${object.key}, but this stack only transcribes its input bucket ${deps.settings.inputBucket}; ` +
+        `remove the other bucket's notification to this stack's start queue`,
+    );
+  }
   const rule = matchRule(deps.settings.ruleIndex, object.key);
   if (!rule) return { outcome: 'skipped', reason: 'no rule matches the key' };
   const decision = classifyObject(object);

@@ -1,5 +1,5 @@
 import type { MediaFormat, StartTranscriptionJobCommandInput } from '@aws-sdk/client-transcribe';
-import { expectedEncryptionFor, expectedEncryptionTags } from '../config/expectedEncryption';
+import { expectedEncryptionFor, expectedEncryptionTags, ruleFingerprint } from '../config/expectedEncryption';
 import { encodeTagValueOrDigest, recordToTags, TAG, type Tags } from '../aws/jobTags';
 import type { ResolvedKey } from '../config/keyResolution';
 import type { Rule } from '../config/pipelineConfig';
@@ -31,6 +31,7 @@ export function buildStartRequest(input: StartRequestInput): StartTranscriptionJ
   const tags: Tags = {
     ...expectedEncryptionTags(expectedEncryptionFor(key)),
     [TAG.rulePrefix]: encodeTagValueOrDigest(rule.prefix),
+    [TAG.ruleFingerprint]: ruleFingerprint(rule),
     [TAG.sourceBucket]: object.bucket,
     [TAG.sourceKey]: encodeTagValueOrDigest(object.key),
     [TAG.sourceVersion]: encodeTagValueOrDigest(objectVersion(object)),

@@ -13,6 +13,20 @@ export const OUTCOME_DETAIL_TYPE: Record<Outcome, string> = {
 
 export const OUTCOME_SCHEMA_VERSION = '1';
 
+/**
+ * Why a verdict is not `verified`, for routing and for the operator who reads it:
+ * - `wrong-encryption`: an output object is not encrypted the way the deployed rule demands;
+ * - `missing-output`: an output object does not exist;
+ * - `tags-altered`: the job's tags name another key than the rule, under an unchanged rule;
+ * - `alias-retargeted`: the rule's alias now points at another key than the one the job used;
+ * - `rule-changed`: the rule was changed by a config deploy after the job started; reported, not paged;
+ * - `no-rule`: the job's media lies under no rule of the deployed config, or outside the input bucket.
+ */
+export type MismatchCause = 'wrong-encryption' | 'missing-output' | 'tags-altered' | 'alias-retargeted' | 'rule-changed' | 'no-rule';
+
+/** Causes that are a config deploy's doing, not a forgery or a fault: reported without paging. */
+export const UNPAGED_CAUSES: ReadonlySet<MismatchCause> = new Set(['rule-changed']);
+
 export interface OutcomeDetail {
   schemaVersion: typeof OUTCOME_SCHEMA_VERSION;
   outcome: Outcome;
@@ -24,7 +38,12 @@ export interface OutcomeDetail {
   transcriptUri: string | null;
   rulePrefix: string | null;
   source: { bucket: string | null; key: string | null; version: string | null };
+  /** What the deployed config demands (the authority); `source` says rule or bucket default. */
   expected: ExpectedEncryption;
+  /** What the job's tags say was asked; null when the tags hold no record. */
+  recorded: ExpectedEncryption | null;
+  /** Null for verified and failed; otherwise why the verdict is a mismatch. */
+  cause: MismatchCause | null;
   actual: ObservedObject[];
   problems: string[];
   failureReason: string | null;
@@ -47,3 +66,14 @@ export const OUTCOME_METRIC: Record<Outcome, string> = {
   mismatch: 'EncryptionMismatches',
   failed: 'TranscriptionsFailed',
 };
+
+/** The metric a verdict counts in: a config deploy's rule change is not counted as a mismatch, which pages. */
+export function verdictMetric(detail: Pick<OutcomeDetail, 'outcome' | 'cause'>): string {
+  return detail.cause !== null && UNPAGED_CAUSES.has(detail.cause) ? 'RuleChangedVerdicts' : OUTCOME_METRIC[detail.outcome];
+}
+
+/** Whether a verdict must reach a person: a mismatch of any paging cause, or a failed job. */
+export function pagesOperator(detail: Pick<OutcomeDetail, 'outcome' | 'cause'>): boolean {
+  if (detail.outcome === 'failed') return true;
+  return detail.outcome === 'mismatch' && !(detail.cause !== null && UNPAGED_CAUSES.has(detail.cause));
+}

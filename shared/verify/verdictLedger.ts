@@ -26,23 +26,42 @@ export function verdictKey(jobName: string): string {
   return `${VERDICT_PREFIX}${jobName}.json`;
 }
 
-export type ClaimDecision = { action: 'already-published' } | { action: 'wait' } | { action: 'take-over' };
+export type ClaimDecision = { action: 'already-published' } | { action: 'wait' } | { action: 'take-over' } | { action: 'overrule'; reason: string };
+
+/** Seconds a claim may seem to come from the future (clock skew) before it is treated as forged. */
+const CLOCK_SKEW_SECONDS = 60;
 
 /**
- * What to do when another invocation already holds the claim. A published verdict is final. A
- * claim younger than the lease belongs to an invocation that is publishing right now. An older
- * claim belongs to one that died between claiming and publishing, so its work is taken over.
+ * What to do when another invocation already holds the claim. A published verdict is final,
+ * unless it contradicts the verdict just reached (it says `verified` where this judgement finds
+ * a wrong key, or it is about another job): only the verify and sweep roles may write the ledger
+ * (a bucket policy says so), so such a record was planted or the object changed since, and the
+ * new verdict is published over it. A claim younger than the lease belongs to an invocation that
+ * is publishing right now. An older claim, or one dated in the future, is taken over.
  */
-export function decideOnExistingClaim(existing: VerdictRecord, now: Date, leaseSeconds: number): ClaimDecision {
-  if (existing.state === 'published') return { action: 'already-published' };
+export function decideOnExistingClaim(
+  existing: VerdictRecord,
+  now: Date,
+  leaseSeconds: number,
+  fresh?: Pick<OutcomeDetail, 'jobName' | 'outcome' | 'cause'>,
+): ClaimDecision {
+  if (fresh && existing.detail.jobName !== fresh.jobName) {
+    return { action: 'overrule', reason: `the verdict ledger held a record about job ${JSON.stringify(existing.detail.jobName)} under this job's key; it was replaced` };
+  }
+  if (existing.state === 'published') {
+    const contradicted = fresh && existing.detail.outcome === 'verified' && fresh.outcome === 'mismatch' && fresh.cause !== 'missing-output';
+    return contradicted
+      ? { action: 'overrule', reason: 'the verdict ledger held a published "verified" record for this job that this judgement contradicts; it was planted, or the transcript changed after it was verified' }
+      : { action: 'already-published' };
+  }
   const age = (now.getTime() - Date.parse(existing.claimedAt)) / 1000;
-  return Number.isFinite(age) && age < leaseSeconds ? { action: 'wait' } : { action: 'take-over' };
+  return Number.isFinite(age) && age < leaseSeconds && age > -CLOCK_SKEW_SECONDS ? { action: 'wait' } : { action: 'take-over' };
 }
 
 export function parseVerdictRecord(text: string): VerdictRecord | undefined {
   try {
     const record = JSON.parse(text) as Partial<VerdictRecord>;
-    if ((record.state === 'claimed' || record.state === 'published') && typeof record.claimedAt === 'string' && record.detail) {
+    if ((record.state === 'claimed' || record.state === 'published') && typeof record.claimedAt === 'string' && typeof record.detail?.jobName === 'string') {
       return record as VerdictRecord;
     }
   } catch {

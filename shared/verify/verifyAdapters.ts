@@ -1,20 +1,56 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetTranscriptionJobCommand, ListTranscriptionJobsCommand } from '@aws-sdk/client-transcribe';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { awsErrorName, httpStatusOf } from '../aws/awsErrors';
-import { eventBridgeClient, s3Client, transcribeClient } from '../aws/clients';
+import { eventBridgeClient, kmsClient, s3Client, transcribeClient } from '../aws/clients';
 import type { SweepSettings, VerifySettings } from '../config/settings';
 import type { SweepDependencies } from './sweepFinishedJobs';
-import { TransientAwsError } from '../aws/errors';
+import { BucketEncryptionUnknownError, describeError, LedgerAccessDeniedError, TransientAwsError } from '../aws/errors';
+import { createKeyResolver } from '../config/keyResolution';
+import { createBucketDefaultReader } from './bucketDefaultEncryption';
 import { outcomeEntry } from './outcomeEvent';
 import { parseVerdictRecord, verdictKey } from './verdictLedger';
 import { headObjectError, type VerifyDependencies } from './verifyJob';
 
 /** The AWS calls behind verifyJob, shared by the completion handler and the sweeper. */
 export function createVerifyAdapters(settings: VerifySettings): VerifyDependencies {
+  const describeKey = async (keyId: string) => (await kmsClient().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+  const ttlMs = settings.keyCacheTtlSeconds * 1000;
+  const ledgerDenied = (action: string, error: unknown) =>
+    new LedgerAccessDeniedError(
+      `${action} on the verdict ledger s3://${settings.transcriptBucket}/verdicts/ was denied (${describeError(error)}); ` +
+        `the verify and sweep roles need s3:GetObject and s3:PutObject there, and when the bucket's default encryption is SSE-KMS, ` +
+        `kms:GenerateDataKey and kms:Decrypt on that key in its key policy too`,
+      { cause: error },
+    );
   return {
     jobNamePrefix: settings.jobNamePrefix,
+    ruleIndex: settings.ruleIndex,
+    inputBucket: settings.inputBucket,
+    transcriptBucket: settings.transcriptBucket,
+    resolveKey: createKeyResolver(describeKey, { ttlMs }),
+    bucketDefaultEncryption: createBucketDefaultReader(
+      async (bucket) => {
+        try {
+          return (await s3Client().send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration;
+        } catch (error) {
+          if (awsErrorName(error) === 'ServerSideEncryptionConfigurationNotFoundError') return undefined;
+          if (httpStatusOf(error) === 403) {
+            throw new BucketEncryptionUnknownError(
+              `GetBucketEncryption on s3://${bucket} was denied; grant the verify and sweep roles s3:GetEncryptionConfiguration on arn:aws:s3:::${bucket}`,
+              { cause: error },
+            );
+          }
+          throw error;
+        }
+      },
+      describeKey,
+      { ttlMs },
+    ),
+    configLoadedAt: Date.now(),
+    ruleChangeGraceMs: settings.ruleChangeGraceSeconds * 1000,
     verdictLeaseSeconds: settings.verdictLeaseSeconds,
     missingTranscriptRetries: settings.missingTranscriptRetries,
     missingTranscriptRetryDelayMs: settings.missingTranscriptRetryDelayMs,
@@ -65,6 +101,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
         return record && object.ETag ? { record, etag: object.ETag } : undefined;
       } catch (error) {
         if (awsErrorName(error) === 'NoSuchKey' || httpStatusOf(error) === 404) return undefined;
+        if (httpStatusOf(error) === 403) throw ledgerDenied('GetObject', error);
         throw error;
       }
     },
@@ -83,6 +120,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
       } catch (error) {
         // 412: the condition failed; 409: a concurrent conditional write to the same key won.
         if (httpStatusOf(error) === 412 || httpStatusOf(error) === 409) return undefined;
+        if (httpStatusOf(error) === 403) throw ledgerDenied('PutObject', error);
         throw error;
       }
     },

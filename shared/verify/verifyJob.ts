@@ -1,7 +1,11 @@
 import type { TranscriptionJob } from '@aws-sdk/client-transcribe';
 import { awsErrorName, httpStatusOf, isTransientAwsError } from '../aws/awsErrors';
-import { expectedEncryptionFromTags } from '../config/expectedEncryption';
-import { verifyTranscriptEncryption, type ObservedObject } from './encryptionVerdict';
+import { bucketDefaultExpectation, expectedEncryptionFromTags, type BucketDefaultEncryption, type ExpectedEncryption } from '../config/expectedEncryption';
+import type { KeyResolver } from '../config/keyResolution';
+import type { Rule } from '../config/pipelineConfig';
+import { matchRule, type RuleIndex } from '../config/ruleIndex';
+import type { ObservedObject } from './encryptionVerdict';
+import { judge } from './judgeJob';
 import {
   describeError,
   EncryptionMismatchError,
@@ -16,8 +20,8 @@ import {
 import { decodeTagValue, TAG, tagsToRecord } from '../aws/jobTags';
 import { decideOnExistingClaim, type StoredVerdict, type VerdictRecord } from './verdictLedger';
 import { isServiceJobName } from '../aws/jobName';
-import { OUTCOME_SCHEMA_VERSION, type Outcome, type OutcomeDetail } from './outcomeEvent';
-import { parseOutputUri, s3Uri, type S3Location } from '../aws/s3Location';
+import { OUTCOME_SCHEMA_VERSION, pagesOperator, type Outcome, type OutcomeDetail } from './outcomeEvent';
+import { parseOutputUri, parseS3Uri, s3Uri, type S3Location } from '../aws/s3Location';
 
 export type HeadResult =
   | { found: true; serverSideEncryption?: string; kmsKeyArn?: string; bucketKeyEnabled?: boolean }
@@ -25,6 +29,20 @@ export type HeadResult =
 
 export interface VerifyDependencies {
   jobNamePrefix: string;
+  /** The deployed config: the verifier judges against it, never against the job's tags. */
+  ruleIndex: RuleIndex<Rule>;
+  inputBucket: string;
+  transcriptBucket: string;
+  resolveKey: KeyResolver;
+  /** The bucket's default encryption, any key resolved to its ARN (cached by the adapter). */
+  bucketDefaultEncryption(bucket: string): Promise<BucketDefaultEncryption>;
+  /**
+   * When this container loaded the config, in ms. A job created later than this plus
+   * `ruleChangeGraceMs` was started under this same config, so a fingerprint that differs from
+   * the rule's cannot be a config deploy.
+   */
+  configLoadedAt: number;
+  ruleChangeGraceMs: number;
   /** The job, or undefined when Transcribe no longer has it. */
   getJob(jobName: string): Promise<TranscriptionJob | undefined>;
   headObject(location: S3Location): Promise<HeadResult>;
@@ -45,8 +63,11 @@ export interface VerifyDependencies {
 export type VerifyResult = { status: 'reported'; detail: OutcomeDetail } | { status: 'already-reported'; jobName: string; outcome: Outcome };
 
 /**
- * Judges one finished job and publishes the verdict, once. The expectation comes from the
- * job's tags (GetTranscriptionJob does not return the key it was given), the facts from
+ * Judges one finished job and publishes the verdict, once. What the transcript must be comes
+ * from the deployed config: the rule that the job's own media URI matches (the same
+ * longest-prefix match the start function uses) and that rule's key, resolved now with
+ * DescribeKey. The job's tags are only a record of what was asked; where they disagree with the
+ * config, the verdict says which said what (see compareWithRecord). The facts come from
  * HeadObject on every output object. Before publishing, the verdict is claimed in the verdict
  * ledger with a conditional write, so of two deliveries of the same completion event, or an
  * event and the sweeper, exactly one publishes.
@@ -61,7 +82,9 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
   // completion event mostly meets a new job, so it goes straight to the claim, which also
   // catches a duplicate.
   const existing = checkedBy === 'sweeper' ? await deps.readVerdict(jobName) : undefined;
-  if (existing?.record.state === 'published') return { status: 'already-reported', jobName, outcome: existing.record.detail.outcome };
+  if (existing?.record.state === 'published' && existing.record.detail.jobName === jobName) {
+    return { status: 'already-reported', jobName, outcome: existing.record.detail.outcome };
+  }
   const job = await deps.getJob(jobName);
   if (!job) {
     throw new JobNotFoundError(
@@ -69,28 +92,35 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
     );
   }
   const tags = tagsToRecord(job.Tags);
-  const expected = expectedEncryptionFromTags(tags);
-  if (!expected) {
-    throw new ForeignJobError(`job ${jobName} has no ${TAG.expectedSse} tag, so this stack did not start it; it is not judged`);
+  const recorded = expectedEncryptionFromTags(tags);
+  if (!recorded) {
+    throw new ForeignJobError(
+      `job ${jobName} has no valid ${TAG.expectedSse} tag, so this stack did not start it or its tags were removed; it is not judged. ` +
+        `If this stack started it, someone removed its tags: check CloudTrail for transcribe:UntagResource`,
+    );
   }
 
   const status = job.TranscriptionJobStatus;
   if (status !== 'COMPLETED' && status !== 'FAILED') {
     throw new JobNotFinishedError(`job ${jobName} is ${status ?? 'in an unknown state'}, not finished; it will be checked again`);
   }
+  const mediaUri = job.Media?.MediaFileUri ?? null;
+  const demand = await demandOf(deps, mediaUri);
+  const media = mediaUri ? parseS3Uri(mediaUri) : undefined;
   const base = {
     schemaVersion: OUTCOME_SCHEMA_VERSION,
     verdictId: '',
     jobName,
     jobStatus: status,
-    mediaUri: job.Media?.MediaFileUri ?? null,
-    rulePrefix: decodeNullable(tags[TAG.rulePrefix]),
+    mediaUri,
+    rulePrefix: demand.rule?.prefix ?? null,
     source: {
-      bucket: tags[TAG.sourceBucket] ?? null,
-      key: decodeNullable(tags[TAG.sourceKey]),
+      bucket: media?.bucket ?? tags[TAG.sourceBucket] ?? null,
+      key: media?.key ?? decodeNullable(tags[TAG.sourceKey]),
       version: decodeNullable(tags[TAG.sourceVersion]),
     },
-    expected,
+    expected: demand.expected ?? recorded,
+    recorded,
     checkedBy,
   } as const;
 
@@ -100,37 +130,72 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
       ...base,
       outcome: 'failed',
       verdictId: `${jobName}:failed`,
+      cause: null,
       transcriptUri: null,
       actual: [],
-      problems: [],
+      problems: demand.problem ? [demand.problem] : [],
       failureReason: job.FailureReason ?? 'Transcribe gave no FailureReason',
       checkedAt: deps.now().toISOString(),
     };
   } else {
     const locations = jobOutputObjects(job);
     const actual = await observeOutputs(deps, locations);
-    const verdict = verifyTranscriptEncryption(expected, actual);
-    const outcome = verdict.verdict === 'verified' ? 'verified' : 'mismatch';
+    const judgement = judge({
+      demand,
+      recorded,
+      tagFingerprint: tags[TAG.ruleFingerprint],
+      jobCreatedAt: job.CreationTime?.getTime(),
+      configLoadedAt: deps.configLoadedAt,
+      ruleChangeGraceMs: deps.ruleChangeGraceMs,
+      outputs: locations,
+      actual,
+    });
     detail = {
       ...base,
-      outcome,
-      verdictId: `${jobName}:${outcome}`,
+      outcome: judgement.cause === null ? 'verified' : 'mismatch',
+      verdictId: `${jobName}:${judgement.cause === null ? 'verified' : 'mismatch'}`,
+      cause: judgement.cause,
       transcriptUri: locations[0] ? s3Uri(locations[0]) : null,
       actual,
-      problems: verdict.verdict === 'mismatch' ? verdict.problems : [],
+      problems: judgement.problems,
       failureReason: null,
       checkedAt: deps.now().toISOString(),
     };
   }
   const claimedAt = deps.now().toISOString();
-  const etag = await claim(deps, jobName, { state: 'claimed', claimedAt, detail }, existing);
-  if (typeof etag !== 'string') return etag;
+  const taken = await claim(deps, jobName, { state: 'claimed', claimedAt, detail }, existing);
+  if (typeof taken !== 'string') return taken;
   await deps.publish(detail);
-  await deps.writeVerdict(jobName, { state: 'published', claimedAt, publishedAt: deps.now().toISOString(), detail }, { ifMatch: etag });
+  await deps.writeVerdict(jobName, { state: 'published', claimedAt, publishedAt: deps.now().toISOString(), detail }, { ifMatch: taken });
   return { status: 'reported', detail };
 }
 
-/** Takes the job's verdict claim, or says who has it. */
+/** What the deployed config demands of a job's outputs, found from the job's media URI. */
+export interface Demand {
+  rule?: Rule;
+  expected?: ExpectedEncryption;
+  /** Where the rule writes transcripts. */
+  output?: S3Location;
+  /** Set when no rule applies: the verdict is then a `no-rule` mismatch with this problem. */
+  problem?: string;
+}
+
+async function demandOf(deps: VerifyDependencies, mediaUri: string | null): Promise<Demand> {
+  const media = mediaUri ? parseS3Uri(mediaUri) : undefined;
+  if (!media) return { problem: `the job reports media ${JSON.stringify(mediaUri)}, not an s3:// URI in the input bucket, so no rule applies` };
+  if (media.bucket !== deps.inputBucket) {
+    return { problem: `the job's media ${mediaUri} is not in the stack's input bucket ${deps.inputBucket}, so no rule applies` };
+  }
+  const rule = matchRule(deps.ruleIndex, media.key);
+  if (!rule) return { problem: `the job's media ${mediaUri} lies under no rule of the deployed config, so nothing says how it must be encrypted` };
+  const outputBucket = rule.output.bucket ?? deps.transcriptBucket;
+  const expected: ExpectedEncryption = rule.kmsKey
+    ? { serverSideEncryption: 'aws:kms', kmsKeyArn: (await deps.resolveKey({ ...rule, kmsKey: rule.kmsKey })).arn, source: 'rule' }
+    : bucketDefaultExpectation(await deps.bucketDefaultEncryption(outputBucket));
+  return { rule, expected, output: { bucket: outputBucket, key: rule.output.prefix } };
+}
+
+/** Takes the job's verdict claim, or says who has it. A contradicted record is overruled, with the reason added to the verdict. */
 async function claim(deps: VerifyDependencies, jobName: string, record: VerdictRecord, existing: StoredVerdict | undefined): Promise<string | VerifyResult> {
   let current = existing;
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -138,9 +203,10 @@ async function claim(deps: VerifyDependencies, jobName: string, record: VerdictR
       const etag = await deps.writeVerdict(jobName, record, { ifNoneMatch: true });
       if (etag) return etag;
     } else {
-      const decision = decideOnExistingClaim(current.record, deps.now(), deps.verdictLeaseSeconds);
+      const decision = decideOnExistingClaim(current.record, deps.now(), deps.verdictLeaseSeconds, record.detail);
       if (decision.action === 'already-published') return { status: 'already-reported', jobName, outcome: current.record.detail.outcome };
       if (decision.action === 'wait') break;
+      if (decision.action === 'overrule') record.detail.problems.push(decision.reason);
       const etag = await deps.writeVerdict(jobName, record, { ifMatch: current.etag });
       if (etag) return etag;
     }
@@ -153,6 +219,7 @@ async function claim(deps: VerifyDependencies, jobName: string, record: VerdictR
 export function assertNotMismatch(result: VerifyResult): void {
   const outcome = result.status === 'reported' ? result.detail.outcome : result.outcome;
   if (outcome !== 'mismatch') return;
+  if (result.status === 'reported' && !pagesOperator(result.detail)) return;
   const jobName = result.status === 'reported' ? result.detail.jobName : result.jobName;
   const problems =
     result.status === 'reported'

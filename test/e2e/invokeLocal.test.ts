@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,9 +46,14 @@ describe.runIf(motoAvailable('serverless invoke local tests'))('the sample event
   }
 
   it('starts a job from the SQS-wrapped S3 put, and the verifier then reports it', async () => {
-    const out = await invokeLocal('start', repoPath('events/sqs-s3-put.json'));
+    // The sample names the dev stage's bucket; a record from any other bucket is dead-lettered, so point it at this stack's.
+    const input = pipeline.stack.names.inputBucket;
+    const sample = readFileSync(repoPath('events/sqs-s3-put.json'), 'utf8').replaceAll('tkp-dev-input-123456789012-us-east-1', input);
+    const eventPath = join(mkdtempSync(join(tmpdir(), 'tkp-event-')), 'sqs-s3-put.json');
+    writeFileSync(eventPath, sample);
+    const out = await invokeLocal('start', eventPath);
     expect(out).toContain('"batchItemFailures": []');
-    const media = 's3://tkp-dev-input-123456789012-us-east-1/calls/2026/support-call-0142.wav';
+    const media = `s3://${input}/calls/2026/support-call-0142.wav`;
     const job = pipeline.emulator.jobs().find((j) => j.mediaUri === media);
     expect(job?.name).toMatch(/^tkp\.local\.support-call-0142-[0-9a-f]{40}$/);
     await pipeline.settle();

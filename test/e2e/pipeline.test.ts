@@ -93,7 +93,7 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
     await uploadAndSettle(key);
     const [outcome] = outcomesFor(key) as [OutcomeEvent];
     expect(outcome.detailType).toBe('Transcript Encryption Verified');
-    expect(outcome.detail.expected).toEqual({ serverSideEncryption: 'AES256' });
+    expect(outcome.detail.expected).toEqual({ serverSideEncryption: 'AES256', source: 'bucket-default' });
     const { head, body } = await transcriptOf(outcome);
     expect(head.ServerSideEncryption).toBe('AES256');
     expect(head.SSEKMSKeyId).toBeUndefined();

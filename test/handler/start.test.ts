@@ -5,6 +5,9 @@ import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { jobNameFor } from '../../shared/aws/jobName';
+import { ruleFingerprint } from '../../shared/config/expectedEncryption';
+import { validatePipelineConfig } from '../../shared/config/pipelineConfig';
+import bundledConfig from '../../pipeline.config.json' with { type: 'json' };
 import { lambdaContext, loadEvent } from '../support/fixtures';
 import { HANDLER_ENV, loadHandler } from '../support/handlerEnv';
 
@@ -40,11 +43,13 @@ function sqsEvent(...keys: string[]): SQSEvent {
 }
 
 const BUCKET = HANDLER_ENV.INPUT_BUCKET;
+const DEPLOYED = validatePipelineConfig(bundledConfig, { region: 'us-east-1' });
 const VERSION = '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY';
 const tags = (sse: string, arn: string | undefined, prefix: string, key: string) => [
   { Key: 'tkp:expected-sse', Value: sse },
   ...(arn ? [{ Key: 'tkp:expected-kms-key-arn', Value: arn }] : []),
   { Key: 'tkp:rule-prefix', Value: prefix },
+  { Key: 'tkp:rule-fingerprint', Value: ruleFingerprint(DEPLOYED.rules.find((rule) => rule.prefix === prefix)!) },
   { Key: 'tkp:source-bucket', Value: BUCKET },
   { Key: 'tkp:source-key', Value: key },
   { Key: 'tkp:source-version', Value: `version:${VERSION}` },

@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetTranscriptionJobCommand, ListTranscriptionJobsCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ describe('sweep handler', () => {
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
     s3.on(GetObjectCommand).rejects(Object.assign(new Error('none'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
     s3.on(PutObjectCommand).resolves({ ETag: '"v1"' });
+    s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } });
   });
 
   it('lists this stack’s finished jobs and verifies only those without a verdict', async () => {
@@ -40,11 +41,12 @@ describe('sweep handler', () => {
       TranscriptionJob: {
         TranscriptionJobName: 'tkp.test.lost',
         TranscriptionJobStatus: 'COMPLETED',
+        Media: { MediaFileUri: 's3://tkp-dev-input-123456789012-us-east-1/public/a.wav' },
         Transcript: { TranscriptFileUri: 'https://s3.us-east-1.amazonaws.com/tkp-test-transcripts/transcripts/tkp.test.lost.json' },
         Tags: tags,
       },
     });
-    const published = JSON.stringify({ state: 'published', claimedAt: '2026-11-28T09:00:00Z', detail: { outcome: 'verified' } });
+    const published = JSON.stringify({ state: 'published', claimedAt: '2026-11-28T09:00:00Z', detail: { outcome: 'verified', jobName: 'tkp.test.done' } });
     s3.on(GetObjectCommand, { Key: 'verdicts/tkp.test.done.json' }).resolves({ ETag: '"v0"', Body: body(published) });
     s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'AES256' });
 

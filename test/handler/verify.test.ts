@@ -1,5 +1,6 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetTranscriptionJobCommand, TranscribeClient, type TranscriptionJob } from '@aws-sdk/client-transcribe';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,6 +10,7 @@ import { loadHandler } from '../support/handlerEnv';
 const transcribe = mockClient(TranscribeClient);
 const s3 = mockClient(S3Client);
 const events = mockClient(EventBridgeClient);
+const kms = mockClient(KMSClient);
 
 const JOB = 'tkp.test.support-call-0142-5d3c9b2e7f1a4c6d8e0b2a4f6c8e0d2b4a6c8e0f';
 const ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -56,6 +58,11 @@ describe('verify handler', () => {
     s3.on(PutObjectCommand).resolves({ ETag: '"v1"' });
     s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: ARN, BucketKeyEnabled: false });
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    kms.reset();
+    kms.on(DescribeKeyCommand, { KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab' }).resolves({
+      KeyMetadata: { KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab', Arn: ARN, AWSAccountId: '123456789012', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' },
+    });
+    s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } });
     vi.useRealTimers();
   });
 
@@ -63,6 +70,7 @@ describe('verify handler', () => {
     await (await verify())(completionEvent(), lambdaContext);
     expect(transcribe.commandCalls(GetTranscriptionJobCommand)[0]?.args[0].input).toEqual({ TranscriptionJobName: JOB });
     expect(s3.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'tkp-test-transcripts', Key: TRANSCRIPT_KEY });
+    expect(kms.commandCalls(DescribeKeyCommand).map((c) => c.args[0].input)).toEqual([{ KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab' }]);
     const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
     expect(entry).toMatchObject({ EventBusName: 'tkp-test-outcomes', Source: 'transcribe-kms-pipeline', DetailType: 'Transcript Encryption Verified', Resources: [] });
     expect(JSON.parse(entry?.Detail as string)).toMatchObject({
@@ -74,7 +82,9 @@ describe('verify handler', () => {
       transcriptUri: `s3://tkp-test-transcripts/${TRANSCRIPT_KEY}`,
       rulePrefix: 'calls/',
       source: { bucket: 'tkp-dev-input-123456789012-us-east-1', key: 'calls/2026/support-call-0142.wav', version: 'version:3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY' },
-      expected: { serverSideEncryption: 'aws:kms', kmsKeyArn: ARN },
+      expected: { serverSideEncryption: 'aws:kms', kmsKeyArn: ARN, source: 'rule' },
+      recorded: { serverSideEncryption: 'aws:kms', kmsKeyArn: ARN },
+      cause: null,
       actual: [{ uri: `s3://tkp-test-transcripts/${TRANSCRIPT_KEY}`, serverSideEncryption: 'aws:kms', kmsKeyArn: ARN, bucketKeyEnabled: false }],
       problems: [],
       failureReason: null,
@@ -93,6 +103,44 @@ describe('verify handler', () => {
     await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow(/^transcript encryption of job .* does not match its rule: .* is encrypted under arn:aws:kms:us-east-1:123456789012:key\/9999/);
     expect(events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.DetailType).toBe('Transcript Encryption Mismatch');
     expect(JSON.parse(s3.commandCalls(PutObjectCommand)[1]?.args[0].input.Body as string).detail.outcome).toBe('mismatch');
+  });
+
+  it('judges from the deployed config: a tag rewritten to the key the transcript is under is a mismatch and fails the invocation', async () => {
+    const forged = 'arn:aws:kms:us-east-1:123456789012:key/99999999-9999-4999-8999-999999999999';
+    const tags = completed().Tags?.map((tag) => (tag.Key === 'tkp:expected-kms-key-arn' ? { ...tag, Value: forged } : tag));
+    transcribe.on(GetTranscriptionJobCommand).resolves({ TranscriptionJob: completed({ Tags: tags }) });
+    s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: forged });
+    const error = await (await verify())(completionEvent(), lambdaContext).catch((e: Error) => e);
+    expect(error).toMatchObject({ name: 'EncryptionMismatchError' });
+    const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry?.DetailType).toBe('Transcript Encryption Mismatch');
+    expect(JSON.parse(entry?.Detail as string)).toMatchObject({ cause: 'tags-altered', expected: { kmsKeyArn: ARN }, recorded: { kmsKeyArn: forged } });
+  });
+
+  it('expects the bucket default key of an SSE-KMS transcript bucket for a rule without a key', async () => {
+    const bucketKey = 'arn:aws:kms:us-east-1:123456789012:key/77777777-7777-4777-8777-777777777777';
+    s3.on(GetBucketEncryptionCommand).resolves({
+      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/transcripts-default' } }] },
+    });
+    kms.on(DescribeKeyCommand, { KeyId: 'alias/transcripts-default' }).resolves({ KeyMetadata: { KeyId: '7', Arn: bucketKey, AWSAccountId: '123456789012' } });
+    const tags = completed().Tags?.filter((tag) => tag.Key !== 'tkp:expected-kms-key-arn').map((tag) => (tag.Key === 'tkp:expected-sse' ? { ...tag, Value: 'AES256' } : tag));
+    transcribe.on(GetTranscriptionJobCommand).resolves({
+      TranscriptionJob: completed({ Media: { MediaFileUri: 's3://tkp-dev-input-123456789012-us-east-1/public/town-hall.wav' }, Tags: tags }),
+    });
+    s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: bucketKey });
+    await (await verify())(completionEvent(), lambdaContext);
+    expect(s3.commandCalls(GetBucketEncryptionCommand)[0]?.args[0].input).toEqual({ Bucket: 'tkp-test-transcripts' });
+    expect(JSON.parse(events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail as string)).toMatchObject({
+      outcome: 'verified',
+      expected: { serverSideEncryption: 'aws:kms', kmsKeyArn: bucketKey, source: 'bucket-default' },
+    });
+  });
+
+  it('names the grant to add when the ledger write is refused, e.g. by the bucket default key', async () => {
+    s3.on(PutObjectCommand).rejects(awsError('AccessDenied', 403));
+    const error = await (await verify())(completionEvent(), lambdaContext).catch((e: Error) => e);
+    expect(error).toMatchObject({ name: 'LedgerAccessDeniedError', message: expect.stringContaining('kms:GenerateDataKey and kms:Decrypt on that key') });
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
   it('publishes Transcription Failed with the FailureReason', async () => {
@@ -115,7 +163,7 @@ describe('verify handler', () => {
 
   it('publishes nothing when another invocation claimed the verdict first', async () => {
     s3.on(PutObjectCommand).rejects(awsError('PreconditionFailed', 412));
-    const claimed = JSON.stringify({ state: 'claimed', claimedAt: new Date().toISOString(), detail: { outcome: 'verified' } });
+    const claimed = JSON.stringify({ state: 'claimed', claimedAt: new Date().toISOString(), detail: { outcome: 'verified', jobName: JOB } });
     s3.on(GetObjectCommand).rejectsOnce(awsError('NoSuchKey', 404)).resolves({ ETag: '"v2"', Body: body(claimed) });
     await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow('another invocation is publishing the verdict');
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);

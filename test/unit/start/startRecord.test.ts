@@ -7,6 +7,7 @@ import { processStartRecord, retryDelaySeconds, type StartRecordDependencies } f
 import { keyArn, loadEvent } from '../../support/fixtures';
 
 const ARN = keyArn('1234abcd-12ab-34cd-56ef-1234567890ab');
+const INPUT_BUCKET = 'tkp-dev-input-123456789012-us-east-1';
 const config = validatePipelineConfig(
   { defaults: { languageCode: 'en-US' }, rules: [{ prefix: 'calls/', kmsKey: 'alias/calls' }, { prefix: 'public/' }] },
   { region: 'us-east-1' },
@@ -15,7 +16,7 @@ const awsError = (name: string, status = 400) => Object.assign(new Error(`${name
 
 function setup(overrides: Partial<StartRecordDependencies> = {}) {
   const deps: StartRecordDependencies = {
-    settings: { jobNamePrefix: 'tkp.t.', transcriptBucket: 'out', ruleIndex: buildRuleIndex(config.rules) },
+    settings: { jobNamePrefix: 'tkp.t.', inputBucket: INPUT_BUCKET, transcriptBucket: 'out', ruleIndex: buildRuleIndex(config.rules) },
     resolveKey: createKeyResolver(async () => ({ KeyId: 'k', Arn: ARN, AWSAccountId: '123456789012', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' })),
     startTranscriptionJob: vi.fn(async () => undefined),
     mediaUriOfJob: vi.fn(async () => undefined),
@@ -45,6 +46,20 @@ function s3Put(key: string, size = 100) {
 }
 
 describe('processStartRecord', () => {
+  it('dead-letters a record from a bucket other than the input bucket, with the reason, and starts nothing', async () => {
+    const deps = setup();
+    const event = s3Put('calls/a.wav');
+    event.Records[0].s3.bucket.name = 'someone-elses-bucket';
+    await processStartRecord(deps, record(event));
+    expect(deps.startTranscriptionJob).not.toHaveBeenCalled();
+    expect(deps.sendToDeadLetterQueue).toHaveBeenCalledWith(
+      expect.objectContaining({
+        errorName: 'ForeignBucketError',
+        reason: expect.stringContaining(`only transcribes its input bucket ${INPUT_BUCKET}`),
+      }),
+    );
+  });
+
   it('starts one job under the rule key and reports it', async () => {
     const deps = setup();
     await processStartRecord(deps, record(s3Put('calls/a.wav')));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TAG } from '../../../shared/aws/jobTags';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import { buildStartRequest } from '../../../shared/start/startRequest';
+import { ruleFingerprint } from '../../../shared/config/expectedEncryption';
 import { OUTPUT_KEY_PATTERN } from '../../../shared/aws/transcribeModel';
 import { keyArn } from '../../support/fixtures';
 
@@ -36,6 +37,7 @@ describe('buildStartRequest', () => {
         { Key: TAG.expectedSse, Value: 'aws:kms' },
         { Key: TAG.expectedKeyArn, Value: key.arn },
         { Key: TAG.rulePrefix, Value: 'calls/' },
+        { Key: TAG.ruleFingerprint, Value: ruleFingerprint(calls) },
         { Key: TAG.sourceBucket, Value: 'in' },
         { Key: TAG.sourceKey, Value: 'calls/a b.wav' },
         { Key: TAG.sourceVersion, Value: 'etag:e1' },

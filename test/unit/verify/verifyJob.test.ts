@@ -15,16 +15,34 @@ import type { StoredVerdict, VerdictRecord } from '../../../shared/verify/verdic
 import { TAG } from '../../../shared/aws/jobTags';
 import { assertNotMismatch, headObjectError, verifyJob, type VerifyDependencies } from '../../../shared/verify/verifyJob';
 import { keyArn } from '../../support/fixtures';
+import { createKeyResolver } from '../../../shared/config/keyResolution';
+import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
+import { buildRuleIndex } from '../../../shared/config/ruleIndex';
+import { ruleFingerprint, type BucketDefaultEncryption } from '../../../shared/config/expectedEncryption';
 
 const ARN = keyArn('1234abcd-12ab-34cd-56ef-1234567890ab');
 const NAME = 'tkp.t.call-abc';
 const TRANSCRIPT = `https://s3.us-east-1.amazonaws.com/out/transcripts/${NAME}.json`;
+const OTHER_ARN = keyArn('0987dcba-09fe-87dc-65ba-ab0987654321');
+const BUCKET_KEY_ARN = keyArn('5555aaaa-12ab-34cd-56ef-1234567890ab');
+/** The deployed config the verifier judges against; alias/legal resolves to OTHER_ARN unless a test retargets it. */
+const CONFIG = validatePipelineConfig(
+  {
+    defaults: { languageCode: 'en-US' },
+    transcripts: { prefix: 'transcripts/' },
+    rules: [{ prefix: 'calls/', kmsKey: ARN }, { prefix: 'public/' }, { prefix: 'legal/', kmsKey: 'alias/legal' }],
+  },
+  { region: 'us-east-1' },
+);
+const CALLS_FINGERPRINT = ruleFingerprint(CONFIG.rules[0]!);
+const CONFIG_LOADED_AT = Date.parse('2026-11-28T09:30:00Z');
 
 function job(overrides: Partial<TranscriptionJob> = {}, tags: Record<string, string> = {}): TranscriptionJob {
   return {
     TranscriptionJobName: NAME,
     TranscriptionJobStatus: 'COMPLETED',
-    Media: { MediaFileUri: 's3://in/calls/call.wav' },
+    CreationTime: new Date('2026-11-28T09:00:00Z'),
+    Media: { MediaFileUri: 's3://in/calls/call (1).wav' },
     Transcript: { TranscriptFileUri: TRANSCRIPT },
     Tags: Object.entries({
       [TAG.expectedSse]: 'aws:kms',
@@ -33,6 +51,7 @@ function job(overrides: Partial<TranscriptionJob> = {}, tags: Record<string, str
       [TAG.sourceBucket]: 'in',
       [TAG.sourceKey]: 'b64:' + Buffer.from('calls/call (1).wav').toString('base64url'),
       [TAG.sourceVersion]: 'etag:e1',
+      [TAG.ruleFingerprint]: CALLS_FINGERPRINT,
       ...tags,
     }).map(([Key, Value]) => ({ Key, Value })),
     ...overrides,
@@ -61,9 +80,25 @@ function setup(
   found: TranscriptionJob | undefined,
   head: VerifyDependencies['headObject'] = async () => ({ found: true, serverSideEncryption: 'aws:kms', kmsKeyArn: ARN }),
   initial?: VerdictRecord,
+  world: { aliases?: Record<string, string>; bucketDefault?: BucketDefaultEncryption } = {},
 ) {
+  const aliases: Record<string, string> = { 'alias/calls': ARN, 'alias/legal': OTHER_ARN, ...world.aliases };
   const deps: VerifyDependencies & { store: Map<string, StoredVerdict> } = {
     jobNamePrefix: 'tkp.t.',
+    ruleIndex: buildRuleIndex(CONFIG.rules),
+    inputBucket: 'in',
+    transcriptBucket: 'out',
+    resolveKey: createKeyResolver(async (keyId) => ({
+      KeyId: keyId,
+      Arn: aliases[keyId] ?? keyId,
+      AWSAccountId: '123456789012',
+      KeyState: 'Enabled',
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+    })),
+    bucketDefaultEncryption: vi.fn(async () => world.bucketDefault ?? { serverSideEncryption: 'AES256' as const }),
+    configLoadedAt: CONFIG_LOADED_AT,
+    ruleChangeGraceMs: 15 * 60_000,
     getJob: vi.fn(async () => found),
     headObject: vi.fn(head),
     publish: vi.fn(async () => undefined),
@@ -88,11 +123,13 @@ describe('verifyJob', () => {
       verdictId: `${NAME}:verified`,
       jobName: NAME,
       jobStatus: 'COMPLETED',
-      mediaUri: 's3://in/calls/call.wav',
+      mediaUri: 's3://in/calls/call (1).wav',
       transcriptUri: `s3://out/transcripts/${NAME}.json`,
       rulePrefix: 'calls/',
       source: { bucket: 'in', key: 'calls/call (1).wav', version: 'etag:e1' },
-      expected: { serverSideEncryption: 'aws:kms', kmsKeyArn: ARN },
+      expected: { serverSideEncryption: 'aws:kms', kmsKeyArn: ARN, source: 'rule' },
+      recorded: { serverSideEncryption: 'aws:kms', kmsKeyArn: ARN },
+      cause: null,
       actual: [{ uri: `s3://out/transcripts/${NAME}.json`, serverSideEncryption: 'aws:kms', kmsKeyArn: ARN }],
       problems: [],
       failureReason: null,
@@ -113,12 +150,12 @@ describe('verifyJob', () => {
   it('checks the redacted transcript and subtitles too', async () => {
     const deps = setup(
       job({
-        Transcript: { TranscriptFileUri: TRANSCRIPT, RedactedTranscriptFileUri: 'https://s3.us-east-1.amazonaws.com/out/r.json' },
-        Subtitles: { SubtitleFileUris: ['https://s3.us-east-1.amazonaws.com/out/s.vtt', 'https://s3.us-east-1.amazonaws.com/out/s.srt'] },
+        Transcript: { TranscriptFileUri: TRANSCRIPT, RedactedTranscriptFileUri: 'https://s3.us-east-1.amazonaws.com/out/transcripts/r.json' },
+        Subtitles: { SubtitleFileUris: ['https://s3.us-east-1.amazonaws.com/out/transcripts/s.vtt', 'https://s3.us-east-1.amazonaws.com/out/transcripts/s.srt'] },
       }),
     );
     await verifyJob(deps, NAME, 'completion-event');
-    expect(vi.mocked(deps.headObject).mock.calls.map(([l]) => l.key)).toEqual([`transcripts/${NAME}.json`, 'r.json', 's.vtt', 's.srt']);
+    expect(vi.mocked(deps.headObject).mock.calls.map(([l]) => l.key)).toEqual([`transcripts/${NAME}.json`, 'transcripts/r.json', 'transcripts/s.vtt', 'transcripts/s.srt']);
   });
 
   it('publishes a mismatch for the wrong key and fails the invocation afterwards', async () => {
@@ -156,14 +193,14 @@ describe('verifyJob', () => {
   });
 
   it('waits for a fresh claim held by another invocation, asking to be retried', async () => {
-    const held: VerdictRecord = { state: 'claimed', claimedAt: '2026-11-28T09:59:30.000Z', detail: { outcome: 'verified' } as OutcomeDetail };
+    const held: VerdictRecord = { state: 'claimed', claimedAt: '2026-11-28T09:59:30.000Z', detail: { jobName: NAME, outcome: 'verified' } as OutcomeDetail };
     const deps = setup(job(), undefined, held);
     await expect(verifyJob(deps, NAME, 'completion-event')).rejects.toBeInstanceOf(VerdictInProgressError);
     expect(deps.publish).not.toHaveBeenCalled();
   });
 
   it('takes over a claim older than the lease, left by an invocation that died before publishing', async () => {
-    const stale: VerdictRecord = { state: 'claimed', claimedAt: '2026-11-28T09:50:00.000Z', detail: { outcome: 'verified' } as OutcomeDetail };
+    const stale: VerdictRecord = { state: 'claimed', claimedAt: '2026-11-28T09:50:00.000Z', detail: { jobName: NAME, outcome: 'verified' } as OutcomeDetail };
     const deps = setup(job(), undefined, stale);
     await verifyJob(deps, NAME, 'sweeper');
     expect(deps.publish).toHaveBeenCalledTimes(1);
@@ -172,7 +209,7 @@ describe('verifyJob', () => {
   });
 
   it('keeps failing a recorded mismatch without publishing it again', async () => {
-    const published: VerdictRecord = { state: 'published', claimedAt: '2026-11-28T09:00:00.000Z', detail: { outcome: 'mismatch' } as OutcomeDetail };
+    const published: VerdictRecord = { state: 'published', claimedAt: '2026-11-28T09:00:00.000Z', detail: { jobName: NAME, outcome: 'mismatch' } as OutcomeDetail };
     const deps = setup(job(), undefined, published);
     const result = await verifyJob(deps, NAME, 'completion-event');
     expect(deps.publish).not.toHaveBeenCalled();
@@ -200,7 +237,7 @@ describe('verifyJob', () => {
   });
 
   it('refuses a job with our prefix but without our tags', async () => {
-    await expect(verifyJob(setup(job({ Tags: [] })), NAME, 'completion-event')).rejects.toThrow(/has no tkp:expected-sse tag/);
+    await expect(verifyJob(setup(job({ Tags: [] })), NAME, 'completion-event')).rejects.toThrow(/has no valid tkp:expected-sse tag/);
   });
 
   it('reports a job that no longer exists', async () => {
@@ -219,6 +256,124 @@ describe('verifyJob', () => {
 
   it('rejects a COMPLETED job without a transcript URI', async () => {
     await expect(verifyJob(setup(job({ Transcript: {} })), NAME, 'completion-event')).rejects.toThrow('reports no TranscriptFileUri');
+  });
+});
+
+describe('verifyJob: the deployed config decides, the tags only explain', () => {
+  const underKey = (arn: string) => async () => ({ found: true as const, serverSideEncryption: 'aws:kms', kmsKeyArn: arn });
+
+  it('reports a mismatch when the tags were rewritten to the key the transcript is under', async () => {
+    const deps = setup(job({}, { [TAG.expectedKeyArn]: OTHER_ARN }), underKey(OTHER_ARN));
+    const result = await verifyJob(deps, NAME, 'completion-event');
+    expect(deps.publish).toHaveBeenCalledWith(
+      expect.objectContaining({
+        outcome: 'mismatch',
+        cause: 'tags-altered',
+        expected: { serverSideEncryption: 'aws:kms', kmsKeyArn: ARN, source: 'rule' },
+        recorded: { serverSideEncryption: 'aws:kms', kmsKeyArn: OTHER_ARN },
+        problems: expect.arrayContaining([
+          expect.stringContaining(`encrypted under ${OTHER_ARN}, expected ${ARN}`),
+          expect.stringContaining(`tags say key ${OTHER_ARN} was asked, but the deployed rule "calls/" asks for key ${ARN}`),
+        ]),
+      }),
+    );
+    expect(() => assertNotMismatch(result)).toThrow(EncryptionMismatchError);
+  });
+
+  it('reports tags rewritten to AES256 on a key rule as a mismatch even when the object is SSE-S3', async () => {
+    const deps = setup(job({}, { [TAG.expectedSse]: 'AES256' }), async () => ({ found: true, serverSideEncryption: 'AES256' }));
+    const result = await verifyJob(deps, NAME, 'completion-event');
+    expect(result.status === 'reported' && result.detail).toMatchObject({ outcome: 'mismatch', cause: 'tags-altered' });
+  });
+
+  it('reports a mismatch when the rule alias now points at another key than the one the job used', async () => {
+    const legal = job({ Media: { MediaFileUri: 's3://in/legal/deposition.wav' } }, {
+      [TAG.expectedKeyArn]: OTHER_ARN,
+      [TAG.rulePrefix]: 'legal/',
+      [TAG.ruleFingerprint]: ruleFingerprint(CONFIG.rules[2]!),
+    });
+    const deps = setup(legal, underKey(OTHER_ARN), undefined, { aliases: { 'alias/legal': BUCKET_KEY_ARN } });
+    const result = await verifyJob(deps, NAME, 'completion-event');
+    expect(result.status === 'reported' && result.detail).toMatchObject({
+      outcome: 'mismatch',
+      cause: 'alias-retargeted',
+      problems: expect.arrayContaining([expect.stringContaining(`alias alias/legal now points at ${BUCKET_KEY_ARN} but the job used ${OTHER_ARN}`)]),
+    });
+    expect(() => assertNotMismatch(result)).toThrow(EncryptionMismatchError);
+  });
+
+  it('reports a rule changed by a deploy after the job started distinctly, without failing the invocation', async () => {
+    const deps = setup(job({}, { [TAG.expectedKeyArn]: OTHER_ARN, [TAG.ruleFingerprint]: 'f'.repeat(32) }), underKey(OTHER_ARN));
+    const result = await verifyJob(deps, NAME, 'completion-event');
+    expect(result.status === 'reported' && result.detail).toMatchObject({
+      outcome: 'mismatch',
+      cause: 'rule-changed',
+      problems: expect.arrayContaining([expect.stringContaining('the rule was changed by a config deploy after the job started')]),
+    });
+    expect(() => assertNotMismatch(result)).not.toThrow();
+  });
+
+  it('treats a changed fingerprint on a job started after this config was loaded as altered tags', async () => {
+    const late = job({ CreationTime: new Date(CONFIG_LOADED_AT + 3_600_000) }, { [TAG.expectedKeyArn]: OTHER_ARN, [TAG.ruleFingerprint]: 'f'.repeat(32) });
+    const result = await verifyJob(setup(late, underKey(OTHER_ARN)), NAME, 'completion-event');
+    expect(result.status === 'reported' && result.detail).toMatchObject({ outcome: 'mismatch', cause: 'tags-altered' });
+  });
+
+  it('reports a job whose media lies under no rule, instead of judging it verified', async () => {
+    const deps = setup(job({ Media: { MediaFileUri: 's3://in/elsewhere/a.wav' } }));
+    const result = await verifyJob(deps, NAME, 'completion-event');
+    expect(result.status === 'reported' && result.detail).toMatchObject({
+      outcome: 'mismatch',
+      cause: 'no-rule',
+      rulePrefix: null,
+      problems: [expect.stringContaining('lies under no rule of the deployed config')],
+    });
+    expect(() => assertNotMismatch(result)).toThrow(EncryptionMismatchError);
+  });
+
+  it('reports a job whose media is in another bucket as under no rule', async () => {
+    const result = await verifyJob(setup(job({ Media: { MediaFileUri: 's3://elsewhere/calls/a.wav' } })), NAME, 'completion-event');
+    expect(result.status === 'reported' && result.detail).toMatchObject({ outcome: 'mismatch', cause: 'no-rule' });
+  });
+
+  it('expects the bucket default key for a no-key rule in a bucket whose default is SSE-KMS, and says so', async () => {
+    const publicJob = job({ Media: { MediaFileUri: 's3://in/public/a.wav' } }, {
+      [TAG.expectedSse]: 'AES256',
+      [TAG.expectedKeyArn]: '',
+      [TAG.rulePrefix]: 'public/',
+      [TAG.ruleFingerprint]: ruleFingerprint(CONFIG.rules[1]!),
+    });
+    const deps = setup(publicJob, underKey(BUCKET_KEY_ARN), undefined, { bucketDefault: { serverSideEncryption: 'aws:kms', kmsKeyArn: BUCKET_KEY_ARN } });
+    const result = await verifyJob(deps, NAME, 'completion-event');
+    expect(deps.bucketDefaultEncryption).toHaveBeenCalledWith('out');
+    expect(result.status === 'reported' && result.detail).toMatchObject({
+      outcome: 'verified',
+      expected: { serverSideEncryption: 'aws:kms', kmsKeyArn: BUCKET_KEY_ARN, source: 'bucket-default' },
+    });
+  });
+
+  it('reports a transcript written outside the rule output location', async () => {
+    const deps = setup(job({ Transcript: { TranscriptFileUri: `https://s3.us-east-1.amazonaws.com/out/verdicts/${NAME}.json` } }));
+    const result = await verifyJob(deps, NAME, 'completion-event');
+    expect(result.status === 'reported' && result.detail.problems).toEqual([expect.stringContaining('outside the rule\'s output location s3://out/transcripts/')]);
+  });
+
+  it('overrules a "verified" record planted in the ledger in advance, and publishes the mismatch', async () => {
+    const planted: VerdictRecord = { state: 'published', claimedAt: '2026-11-28T09:00:00.000Z', detail: { jobName: NAME, outcome: 'verified' } as OutcomeDetail };
+    const deps = setup(job(), underKey(OTHER_ARN), planted);
+    const result = await verifyJob(deps, NAME, 'completion-event');
+    expect(deps.publish).toHaveBeenCalledWith(
+      expect.objectContaining({ outcome: 'mismatch', problems: expect.arrayContaining([expect.stringContaining('held a published "verified" record for this job that this judgement contradicts')]) }),
+    );
+    expect(deps.store.get(NAME)?.record).toMatchObject({ state: 'published', detail: { outcome: 'mismatch' } });
+    expect(() => assertNotMismatch(result)).toThrow(EncryptionMismatchError);
+  });
+
+  it('overrules a planted claim dated in the future instead of waiting on it forever', async () => {
+    const planted: VerdictRecord = { state: 'claimed', claimedAt: '2099-01-01T00:00:00.000Z', detail: { jobName: NAME, outcome: 'verified' } as OutcomeDetail };
+    const deps = setup(job(), undefined, planted);
+    await verifyJob(deps, NAME, 'completion-event');
+    expect(deps.publish).toHaveBeenCalledTimes(1);
   });
 });
 

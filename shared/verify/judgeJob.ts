@@ -1,0 +1,88 @@
+/**
+ * The verdict on a completed job, as a pure function of what the deployed config demands, what
+ * the job's tags recorded, and what HeadObject saw. The config is the authority; the tags are
+ * evidence that explains a disagreement, never a way to pass one.
+ */
+import { s3Uri, type S3Location } from '../aws/s3Location';
+import type { ExpectedEncryption } from '../config/expectedEncryption';
+import { ruleFingerprint } from '../config/expectedEncryption';
+import { verifyTranscriptEncryption, type ObservedObject } from './encryptionVerdict';
+import type { MismatchCause } from './outcomeEvent';
+import type { Demand } from './verifyJob';
+
+export interface JudgeInput {
+  demand: Demand;
+  /** What the tags say was asked (AES256 there means: no key was asked). */
+  recorded: ExpectedEncryption;
+  tagFingerprint: string | undefined;
+  jobCreatedAt: number | undefined;
+  configLoadedAt: number;
+  ruleChangeGraceMs: number;
+  outputs: readonly S3Location[];
+  actual: readonly ObservedObject[];
+}
+
+export interface Judgement {
+  cause: MismatchCause | null;
+  problems: string[];
+}
+
+/** The key the start function asked for, as the config says it today: the rule's key, or none. */
+function askedKey(demand: Demand): string | null {
+  return demand.expected?.source === 'rule' && demand.expected.serverSideEncryption === 'aws:kms' ? demand.expected.kmsKeyArn : null;
+}
+
+function recordedKey(recorded: ExpectedEncryption): string | null {
+  return recorded.serverSideEncryption === 'aws:kms' ? recorded.kmsKeyArn : null;
+}
+
+/**
+ * Judges the observed objects against the config's demand, then explains any disagreement
+ * between config and tags:
+ * - under an unchanged rule (same fingerprint), tags that name another key were altered;
+ * - a rule named by alias whose objects are all under the recorded key: the alias was retargeted;
+ * - a fingerprint that differs on a job started before this config was loaded: a config deploy,
+ *   reported as `rule-changed`, which does not page. A job started after this config was loaded
+ *   ran under it, so a differing fingerprint there is a forgery and counts as tags altered.
+ */
+export function judge(input: JudgeInput): Judgement {
+  const { demand } = input;
+  if (!demand.expected || !demand.rule) return { cause: 'no-rule', problems: [demand.problem ?? 'no rule applies to this job'] };
+
+  const problems: string[] = [];
+  const verdict = verifyTranscriptEncryption(demand.expected, input.actual);
+  const missing = input.actual.some((object) => object.missing);
+  if (verdict.verdict === 'mismatch') problems.push(...verdict.problems);
+  if (demand.output) {
+    for (const output of input.outputs) {
+      if (output.bucket !== demand.output.bucket || !output.key.startsWith(demand.output.key)) {
+        problems.push(`${s3Uri(output)} is outside the rule's output location ${s3Uri(demand.output)}`);
+      }
+    }
+  }
+
+  const asked = askedKey(demand);
+  const said = recordedKey(input.recorded);
+  if (asked !== said) {
+    const disagreement =
+      `the job's tags say ${said ? `key ${said}` : 'no key'} was asked, but the deployed rule ` +
+      `${JSON.stringify(demand.rule.prefix)} asks for ${asked ? `key ${asked}` : 'no key'}`;
+    const fingerprint = ruleFingerprint(demand.rule);
+    const startedBeforeThisConfig =
+      input.jobCreatedAt !== undefined && input.jobCreatedAt < input.configLoadedAt + input.ruleChangeGraceMs;
+    if (input.tagFingerprint !== undefined && input.tagFingerprint !== fingerprint && startedBeforeThisConfig) {
+      problems.push(`${disagreement}; the rule was changed by a config deploy after the job started (fingerprint ${input.tagFingerprint} then, ${fingerprint} now)`);
+      return { cause: 'rule-changed', problems };
+    }
+    const aliasRule = demand.rule.kmsKey?.form === 'alias' || demand.rule.kmsKey?.form === 'alias-arn';
+    const underRecordedKey = said !== null && input.actual.length > 0 && input.actual.every((object) => !object.missing && object.kmsKeyArn === said);
+    if (aliasRule && underRecordedKey && input.tagFingerprint === fingerprint) {
+      problems.push(`${disagreement}; alias ${demand.rule.kmsKey?.value} now points at ${asked} but the job used ${said}: the alias was retargeted`);
+      return { cause: 'alias-retargeted', problems };
+    }
+    problems.push(`${disagreement}; the rule is unchanged since the job started, so the tags were altered (check CloudTrail for transcribe:TagResource)`);
+    return { cause: 'tags-altered', problems };
+  }
+  if (problems.length === 0) return { cause: null, problems };
+  return { cause: missing && verdict.verdict === 'mismatch' && verdict.problems.every((p) => p.endsWith('does not exist')) ? 'missing-output' : 'wrong-encryption', problems };
+}
