@@ -20,13 +20,47 @@ export function notificationPrefixes(rules: readonly Pick<Rule, 'prefix'>[]): st
   return kept;
 }
 
-/** S3 ObjectCreated notifications to the start queue, one per non-overlapping prefix. */
+/** Characters S3 leaves as they are when it encodes a key in an event notification. */
+const UNENCODED = /^[A-Za-z0-9.\-_*/]$/;
+
+/**
+ * A key or prefix as S3 writes it in event notifications, and so as a notification filter must
+ * be written: a space becomes `+`, and every other character outside letters, digits and
+ * `. - _ * /` is percent-encoded as UTF-8 (S3 User Guide, "Configuring event notifications using
+ * object key name filtering"). S3 compares the filter with this form, so a raw `Call Recordings/`
+ * or `Zürich/` filter never matches and the upload is lost without a message or an alarm.
+ */
+export function s3FilterValue(prefix: string): string {
+  let encoded = '';
+  for (const character of prefix) {
+    if (character === ' ') encoded += '+';
+    else if (UNENCODED.test(character)) encoded += character;
+    else for (const byte of Buffer.from(character, 'utf8')) encoded += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return encoded;
+}
+
+/** S3 ObjectCreated notifications to the start queue, one per non-overlapping prefix, encoded as S3 requires. */
 export function queueNotifications(rules: readonly Pick<Rule, 'prefix'>[], queueArn: Cfn) {
   return notificationPrefixes(rules).map((prefix) => ({
     Event: 's3:ObjectCreated:*',
     Queue: queueArn,
-    ...(prefix !== '' && { Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: prefix }] } } }),
+    ...(prefix !== '' && { Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: s3FilterValue(prefix) }] } } }),
   }));
+}
+
+/**
+ * The id prefix of one stage's notifications in a shared bucket. `/` cannot appear in a stage
+ * name, so stage `dev` never owns stage `dev-2`'s entries, as the older `tkp-<stage>-` ids did.
+ */
+export function notificationIdPrefix(stage: string): string {
+  return `tkp/${stage}/`;
+}
+
+/** Whether an id is one this stage wrote in the older `tkp-<stage>-<n>` form, so it is replaced, not left to overlap. */
+function isLegacyId(id: string, idPrefix: string): boolean {
+  const stage = /^tkp\/(.+)\/$/.exec(idPrefix)?.[1];
+  return stage !== undefined && id.startsWith(`tkp-${stage}-`) && /^\d+$/.test(id.slice(`tkp-${stage}-`.length));
 }
 
 export interface OwnedNotifications {
@@ -44,12 +78,12 @@ export interface OwnedNotifications {
  * per bucket, so writing only ours would silently delete someone else's.
  */
 export function mergeQueueNotifications(current: NotificationConfiguration, owned: OwnedNotifications): NotificationConfiguration {
-  const others = (current.QueueConfigurations ?? []).filter((q) => !q.Id?.startsWith(owned.idPrefix));
+  const others = (current.QueueConfigurations ?? []).filter((q) => !q.Id?.startsWith(owned.idPrefix) && !(q.Id && isLegacyId(q.Id, owned.idPrefix)));
   const ours: QueueConfiguration[] = owned.prefixes.map((prefix, i) => ({
     Id: `${owned.idPrefix}${i}`,
     QueueArn: owned.queueArn,
     Events: ['s3:ObjectCreated:*'],
-    ...(prefix !== '' && { Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: prefix }] } } }),
+    ...(prefix !== '' && { Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: s3FilterValue(prefix) }] } } }),
   }));
   const { QueueConfigurations: _replaced, ...rest } = current;
   const queues = [...others, ...ours];

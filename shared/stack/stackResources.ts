@@ -10,7 +10,7 @@ import {
   sweepRoleStatements,
   verifyRoleStatements,
 } from './iamStatements';
-import { notificationPrefixes, queueNotifications } from './inputNotifications';
+import { notificationIdPrefix, notificationPrefixes, queueNotifications } from './inputNotifications';
 import { bucketArn, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 const BLOCK_PUBLIC = {
@@ -113,7 +113,7 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
         ServiceToken: { 'Fn::GetAtt': ['BucketNotificationsLambdaFunction', 'Arn'] },
         Bucket: ctx.existingInputBucket,
         QueueArn: { 'Fn::GetAtt': ['StartQueue', 'Arn'] },
-        IdPrefix: `tkp-${ctx.stage}-`,
+        IdPrefix: notificationIdPrefix(ctx.stage),
         Prefixes: notificationPrefixes(ctx.config.rules),
       },
     };

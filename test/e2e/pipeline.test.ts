@@ -107,6 +107,13 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
     expect(outcome.detail.jobName).toMatch(/^tkp\.local\.Uberprufung_cafe-[0-9a-f]{40}$/);
   });
 
+  it('delivers uploads under a rule prefix with a space, +, %, =, & and non-ASCII characters, as S3 matches encoded filters', async () => {
+    const key = 'Call Recordings/Zürich +50% =A&B/kundin 1.wav';
+    const outcome = await expectVerifiedUnder(key, pipeline.stack.keys.get('alias/zurich-calls')?.arn as string);
+    expect(outcome.detail.rulePrefix).toBe('Call Recordings/Zürich +50% =A&B/');
+    expect(pipeline.stack.notificationFilters).toContain('Call+Recordings/Z%C3%BCrich+%2B50%25+%3DA%26B/');
+  });
+
   it('starts one job for a duplicated S3 notification', async () => {
     const key = 'calls/duplicate.wav';
     await uploadAndSettle(key);

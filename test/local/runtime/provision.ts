@@ -8,7 +8,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mergeQueueNotifications, notificationPrefixes } from '../../../shared/stack/inputNotifications';
+import { mergeQueueNotifications, notificationIdPrefix, notificationPrefixes } from '../../../shared/stack/inputNotifications';
+import { forMoto } from '../emulator/s3FilterMatching';
 import type { KeyReference } from '../../../shared/aws/keyReference';
 import type { PipelineConfig } from '../../../shared/config/pipelineConfig';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
@@ -16,6 +17,7 @@ import type { DeclaredKey } from '../emulator/gateway';
 import { MOTO_DEFAULT_ACCOUNT } from '../emulator/moto';
 
 export interface LocalNames {
+  stage: string;
   region: string;
   jobNamePrefix: string;
   inputBucket: string;
@@ -32,6 +34,8 @@ export interface ProvisionedStack {
   /** Lambda's internal queue for asynchronous invocations of the verify function. */
   completionQueueUrl: string;
   notificationPrefixes: string[];
+  /** The filter values as S3 is given them (encoded), before the translation for moto. */
+  notificationFilters: string[];
   /** Key ARN per configured key reference, as moto (through the gateway) knows it. */
   keys: Map<string, { account: string; arn: string }>;
   /** A key that no rule names, used to write a tampered transcript. */
@@ -40,6 +44,7 @@ export interface ProvisionedStack {
 
 export function localNames(stage = 'local'): LocalNames {
   return {
+    stage,
     region: 'us-east-1',
     jobNamePrefix: `tkp.${stage}.`,
     inputBucket: `tkp-${stage}-input`,
@@ -105,8 +110,9 @@ export async function provision(
     );
   }
   await s3.send(new PutBucketVersioningCommand({ Bucket: names.inputBucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  const notifications = mergeQueueNotifications({}, { idPrefix: 'tkp-', queueArn: queueArn(names.region, 'tkp-start'), prefixes: notificationPrefixes(config.rules) });
-  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: names.inputBucket, NotificationConfiguration: notifications }));
+  // Written as S3 requires (encoded filter values), then translated for moto's raw comparison.
+  const notifications = mergeQueueNotifications({}, { idPrefix: notificationIdPrefix(names.stage), queueArn: queueArn(names.region, 'tkp-start'), prefixes: notificationPrefixes(config.rules) });
+  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: names.inputBucket, NotificationConfiguration: forMoto(notifications) }));
 
   // The rules themselves (completion -> verify, outcomes -> observers) are matched in eventBus.ts.
   await events.send(new CreateEventBusCommand({ Name: names.outcomeBus }));
@@ -125,6 +131,7 @@ export async function provision(
     verifyDeadLetterQueueUrl,
     completionQueueUrl,
     notificationPrefixes: notificationPrefixes(config.rules),
+    notificationFilters: (notifications.QueueConfigurations ?? []).flatMap((q) => q.Filter?.Key?.FilterRules?.map((r) => r.Value ?? '') ?? []),
     keys,
     tamperKeyArn: tamper.KeyMetadata?.Arn as string,
   };

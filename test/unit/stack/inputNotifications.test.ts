@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeQueueNotifications } from '../../../shared/stack/inputNotifications';
+import { mergeQueueNotifications, notificationIdPrefix, s3FilterValue } from '../../../shared/stack/inputNotifications';
 
 const owned = { idPrefix: 'tkp-prod-', queueArn: 'arn:aws:sqs:us-east-1:123456789012:start', prefixes: ['calls/', ''] };
 
@@ -30,5 +30,48 @@ describe('mergeQueueNotifications', () => {
 
   it('removes only its own entries on delete, leaving no empty list behind', () => {
     expect(mergeQueueNotifications(mergeQueueNotifications({}, owned), { ...owned, prefixes: [] })).toEqual({});
+  });
+});
+
+describe('s3FilterValue', () => {
+  it.each([
+    ['calls/', 'calls/'],
+    ['Call Recordings/', 'Call+Recordings/'],
+    ['Zürich/', 'Z%C3%BCrich/'],
+    ['Q3 + notes 100% =final&more/', 'Q3+%2B+notes+100%25+%3Dfinal%26more/'],
+    ["a(b)!'~/", 'a%28b%29%21%27%7E/'],
+    ['x.y-z_*/', 'x.y-z_*/'],
+  ])('writes %j as S3 encodes keys in notifications: %j', (prefix, encoded) => {
+    expect(s3FilterValue(prefix)).toBe(encoded);
+  });
+
+  it('encodes the filter values it merges into an existing bucket', () => {
+    const merged = mergeQueueNotifications({}, { ...owned, prefixes: ['Call Recordings/'] });
+    expect(merged.QueueConfigurations?.[0]?.Filter?.Key?.FilterRules?.[0]?.Value).toBe('Call+Recordings/');
+  });
+});
+
+describe('notification ids per stage', () => {
+  const queueArn = 'arn:aws:sqs:us-east-1:123456789012:start';
+  it('never lets stage dev replace or remove stage dev-2’s entries', () => {
+    const both = mergeQueueNotifications(mergeQueueNotifications({}, { idPrefix: notificationIdPrefix('dev-2'), queueArn, prefixes: ['a/'] }), {
+      idPrefix: notificationIdPrefix('dev'),
+      queueArn,
+      prefixes: ['b/'],
+    });
+    expect(both.QueueConfigurations?.map((q) => q.Id)).toEqual(['tkp/dev-2/0', 'tkp/dev/0']);
+    const devRemoved = mergeQueueNotifications(both, { idPrefix: notificationIdPrefix('dev'), queueArn, prefixes: [] });
+    expect(devRemoved.QueueConfigurations?.map((q) => q.Id)).toEqual(['tkp/dev-2/0']);
+  });
+
+  it('replaces this stage’s entries written with the older tkp-<stage>-<n> ids, but not another stage’s', () => {
+    const legacy = {
+      QueueConfigurations: [
+        { Id: 'tkp-dev-0', QueueArn: queueArn, Events: ['s3:ObjectCreated:*' as const] },
+        { Id: 'tkp-dev-2-0', QueueArn: queueArn, Events: ['s3:ObjectCreated:*' as const] },
+      ],
+    };
+    const merged = mergeQueueNotifications(legacy, { idPrefix: notificationIdPrefix('dev'), queueArn, prefixes: ['b/'] });
+    expect(merged.QueueConfigurations?.map((q) => q.Id)).toEqual(['tkp-dev-2-0', 'tkp/dev/0']);
   });
 });
