@@ -7,7 +7,7 @@ import type { KeyReference } from '../aws/keyReference';
 import { ConfigError } from '../aws/errors';
 import { configSchema, describeIssue } from './configSchema';
 import { describeRule } from './describeRule';
-import { checkEncryptionContext, checkKey, checkLanguage, checkLoops, checkOutput, toLanguageSettings } from './ruleChecks';
+import { checkEncryptionContext, checkKey, checkLanguage, checkLedger, checkLoops, checkOutput, toLanguageSettings } from './ruleChecks';
 
 export type LanguageSettings =
   | { languageCode: string }
@@ -42,6 +42,13 @@ export interface ValidationContext {
   inputBucket?: string;
   /** Name of the stack's transcript bucket when known. */
   transcriptBucket?: string;
+  /**
+   * At package time, when the stack creates the input bucket, its name holds the account ID,
+   * which is not known yet: this tells whether a bucket name is that bucket's.
+   */
+  isInputBucketName?: (bucket: string) => boolean;
+  /** At package time, whether a bucket name is the transcript bucket the stack creates. */
+  isTranscriptBucketName?: (bucket: string) => boolean;
   /** Where the config came from, for messages. */
   source?: string;
 }
@@ -95,7 +102,7 @@ export function validatePipelineConfig(raw: unknown, context: ValidationContext)
       output: { ...(output.bucket && { bucket: output.bucket }), prefix: output.prefix },
     };
   });
-  problems.push(...checkLoops(rules, context));
+  problems.push(...checkLoops(rules, context), ...checkLedger(rules, context));
   if (problems.length > 0) throw new ConfigError(source, problems);
   return { rules, deferredExecution: config.deferredExecution ?? false };
 }

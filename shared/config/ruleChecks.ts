@@ -143,9 +143,10 @@ export function checkOutput(output: OutputLocation, where: string): string[] {
 
 /** Transcripts written where a rule listens would start a job for every transcript, forever. */
 export function checkLoops(rules: Rule[], context: ValidationContext): string[] {
-  if (!context.inputBucket) return [];
+  const isInput = (bucket: string | undefined) =>
+    bucket !== undefined && (bucket === context.inputBucket || (context.isInputBucketName?.(bucket) ?? false));
   const problems: string[] = [];
-  if (context.transcriptBucket === context.inputBucket) {
+  if (context.inputBucket && context.transcriptBucket === context.inputBucket) {
     const ledger = rules.find((input) => VERDICT_PREFIX.startsWith(input.prefix) || input.prefix.startsWith(VERDICT_PREFIX));
     if (ledger) {
       problems.push(
@@ -156,16 +157,44 @@ export function checkLoops(rules: Rule[], context: ValidationContext): string[] 
   }
   for (const rule of rules) {
     const bucket = rule.output.bucket ?? context.transcriptBucket;
-    if (bucket !== context.inputBucket) continue;
+    if (!isInput(bucket)) continue;
     for (const input of rules) {
       if (rule.output.prefix.startsWith(input.prefix) || input.prefix.startsWith(rule.output.prefix)) {
         problems.push(
           `${describeRule(rule)}: output s3://${bucket}/${rule.output.prefix} overlaps input prefix ` +
-            `${JSON.stringify(input.prefix)} of ${describeRule(input)} in the same bucket, so every transcript would ` +
+            `${JSON.stringify(input.prefix)} of ${describeRule(input)} in the same bucket (the stack's input bucket), so every transcript would ` +
             `start a new job; move output.prefix outside every rule prefix or use the transcript bucket`,
         );
         break;
       }
+    }
+  }
+  return problems;
+}
+
+/**
+ * The verdict ledger (`verdicts/` in the stack's transcript bucket) may only be written by the
+ * verifiers. A rule whose output is the ledger prefix, contains it or lies under it, or is the
+ * whole transcript bucket (an empty prefix), would give the start role write access to it and
+ * let Transcribe overwrite verdicts.
+ */
+export function checkLedger(rules: Rule[], context: ValidationContext): string[] {
+  const inLedgerBucket = (bucket: string | undefined) =>
+    bucket === undefined || bucket === context.transcriptBucket || (context.isTranscriptBucketName?.(bucket) ?? false);
+  const problems: string[] = [];
+  for (const rule of rules) {
+    if (!inLedgerBucket(rule.output.bucket)) continue;
+    const prefix = rule.output.prefix;
+    if (prefix === '') {
+      problems.push(
+        `${describeRule(rule)}: output.prefix is empty in the transcript bucket, which also holds the verdict ledger ${VERDICT_PREFIX}; ` +
+          'set output.prefix (or transcripts.prefix) to a folder such as "transcripts/"',
+      );
+    } else if (prefix.startsWith(VERDICT_PREFIX) || VERDICT_PREFIX.startsWith(prefix)) {
+      problems.push(
+        `${describeRule(rule)}: output.prefix ${JSON.stringify(prefix)} ${prefix === VERDICT_PREFIX ? 'is' : prefix.startsWith(VERDICT_PREFIX) ? 'lies under' : 'contains'} ` +
+          `the verdict ledger ${VERDICT_PREFIX}, which only the verifiers may write; choose another output.prefix, such as "transcripts/"`,
+      );
     }
   }
   return problems;

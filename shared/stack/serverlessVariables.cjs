@@ -41,9 +41,12 @@ async function derive({ resolveVariable }) {
   const problem = jobNamePrefixProblem(jobNamePrefix);
   if (problem) throw new Error(`custom.jobNamePrefix ${JSON.stringify(jobNamePrefix)} ${problem}`);
   const { raw, source } = readRawConfig(process.env);
+  const createdName = (role) => new RegExp(`^tkp-${stage}-${role}-\\d{12}-${region}$`);
   const config = validatePipelineConfig(raw, {
     region,
     source,
+    ...(!existingInputBucket && { isInputBucketName: (bucket) => createdName('input').test(bucket) }),
+    ...(!existingTranscriptBucket && { isTranscriptBucketName: (bucket) => createdName('transcripts').test(bucket) }),
     ...(existingInputBucket && { inputBucket: existingInputBucket }),
     ...(existingTranscriptBucket && { transcriptBucket: existingTranscriptBucket }),
   });

@@ -19,6 +19,30 @@ function problemsOf(raw: unknown, context: ValidationContext = ctx): string[] {
 }
 
 describe('validatePipelineConfig', () => {
+  it.each([
+    ['is', 'verdicts/', 'is'],
+    ['lies under', 'verdicts/legal/', 'lies under'],
+  ])('rejects an output location that %s the verdict ledger, naming the rule and the field', (_label, prefix, word) => {
+    expect(problemsOf(config({ prefix: 'p/', output: { prefix } }))).toEqual([
+      `rules[0] (prefix "p/"): output.prefix ${JSON.stringify(prefix)} ${word} the verdict ledger verdicts/, which only the verifiers may write; choose another output.prefix, such as "transcripts/"`,
+    ]);
+  });
+
+  it('rejects an empty output prefix in the transcript bucket, which holds the ledger, but not in another bucket', () => {
+    expect(problemsOf(config({ prefix: 'p/', output: { prefix: '' } }))).toEqual([
+      'rules[0] (prefix "p/"): output.prefix is empty in the transcript bucket, which also holds the verdict ledger verdicts/; set output.prefix (or transcripts.prefix) to a folder such as "transcripts/"',
+    ]);
+    expect(problemsOf({ ...config({ prefix: 'p/' }), transcripts: { prefix: '' } })).toHaveLength(1);
+    expect(() => validatePipelineConfig(config({ prefix: 'p/', output: { bucket: 'elsewhere', prefix: '' } }), ctx)).not.toThrow();
+    expect(problemsOf(config({ prefix: 'p/', output: { bucket: 'out-bucket', prefix: 'verdicts/' } }))).toHaveLength(1);
+  });
+
+  it('at package time, recognises the input bucket the stack creates by its name and refuses an overlapping output there', () => {
+    const packaging: ValidationContext = { region: 'us-east-1', isInputBucketName: (b) => /^tkp-dev-input-\d{12}-us-east-1$/.test(b) };
+    const [problem] = problemsOf(config({ prefix: 'audio/', output: { bucket: 'tkp-dev-input-123456789012-us-east-1', prefix: 'audio/text/' } }), packaging);
+    expect(problem).toContain(`rules[0] (prefix "audio/"): output s3://tkp-dev-input-123456789012-us-east-1/audio/text/ overlaps input prefix "audio/" of rules[0] (prefix "audio/") in the same bucket (the stack's input bucket)`);
+  });
+
   it('accepts the shipped config', () => {
     const raw = JSON.parse(readFileSync(repoPath('pipeline.config.json'), 'utf8'));
     const parsed = validatePipelineConfig(raw, ctx);
