@@ -159,3 +159,8 @@ export function loadClientSettings(env: Env = process.env): ClientSettings {
   if (explicit === 'true' || explicit === 'false') return { s3ForcePathStyle: explicit === 'true' };
   return { s3ForcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL) };
 }
+
+/** The stage every metric is dimensioned by; `local` outside a deployed stack. */
+export function loadObservabilitySettings(env: Env = process.env): { stage: string } {
+  return { stage: env.STAGE || 'local' };
+}

@@ -4,7 +4,8 @@
  */
 import { VERDICT_PREFIX } from '../verify/verdictLedger';
 import { notificationPrefixes } from './inputNotifications';
-import { kmsStatements } from './kmsStatements';
+import { TAG } from '../aws/jobTags';
+import { allowedOutputKeyArns, kmsStatements } from './kmsStatements';
 import { bucketArn, inputBucketRef, jobArn, roleName, sub, transcriptBucketRef, transcriptDestinations, type StackContext, type Statement } from './stackNames';
 
 function logStatement(ctx: StackContext, fn: string): Statement {
@@ -49,13 +50,52 @@ function transcriptReadStatements(ctx: StackContext): Statement[] {
 
 const KMS_ACTIONS = ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'];
 
+/** S3 needs kms:Decrypt for multipart uploads under SSE-KMS; only through S3, never directly. */
+const viaS3 = { StringEquals: { 'kms:ViaService': sub('s3.${AWS::Region}.amazonaws.com') } };
+
+/**
+ * StartTranscriptionJob only with a configured output bucket and a configured key (or, where a
+ * rule names none, no key), using Transcribe's condition keys: a bug in rule matching then
+ * cannot send a transcript to a bucket or key no rule names. Tags are only allowed as part of
+ * the start request (tag-on-create, authorized by StartTranscriptionJob itself with
+ * aws:TagKeys), so the role has no transcribe:TagResource to rewrite them later.
+ */
+function startJobStatements(ctx: StackContext): Statement[] {
+  const buckets = [...new Map(transcriptDestinations(ctx.config, transcriptBucketRef(ctx)).map((d) => [JSON.stringify(d.bucket), d.bucket])).values()];
+  const base = {
+    StringEquals: { 'transcribe:OutputBucketName': buckets },
+    'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(TAG) },
+  };
+  const statements: Statement[] = [];
+  const keys = allowedOutputKeyArns(ctx.config);
+  if (keys.length > 0) {
+    statements.push({
+      Effect: 'Allow',
+      Action: ['transcribe:StartTranscriptionJob'],
+      Resource: jobArn(ctx),
+      Condition: { ...base, StringLike: { 'transcribe:OutputEncryptionKMSKeyId': keys } },
+    });
+  }
+  if (ctx.config.rules.some((rule) => !rule.kmsKey)) {
+    statements.push({
+      Effect: 'Allow',
+      Action: ['transcribe:StartTranscriptionJob'],
+      Resource: jobArn(ctx),
+      Condition: { ...base, Null: { 'transcribe:OutputEncryptionKMSKeyId': 'true' } },
+    });
+  }
+  return statements;
+}
+
 export function startRoleStatements(ctx: StackContext): Statement[] {
   return [
     logStatement(ctx, 'start'),
-    { Effect: 'Allow', Action: ['transcribe:StartTranscriptionJob', 'transcribe:TagResource', 'transcribe:GetTranscriptionJob'], Resource: jobArn(ctx) },
+    ...startJobStatements(ctx),
+    { Effect: 'Allow', Action: ['transcribe:GetTranscriptionJob'], Resource: jobArn(ctx) },
     mediaReadStatement(ctx),
     transcriptWriteStatement(ctx),
     ...kmsStatements(ctx.config, KMS_ACTIONS),
+    ...kmsStatements(ctx.config, ['kms:Decrypt'], viaS3),
     {
       Effect: 'Allow',
       Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
@@ -63,14 +103,53 @@ export function startRoleStatements(ctx: StackContext): Statement[] {
     },
     { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['StartDeadLetterQueue', 'Arn'] } },
     ...(ctx.config.deferredExecution
-      ? [{ Effect: 'Allow' as const, Action: ['iam:PassRole'], Resource: { 'Fn::GetAtt': ['DataAccessRole', 'Arn'] } }]
+      ? [
+          {
+            Effect: 'Allow' as const,
+            Action: ['iam:PassRole'],
+            Resource: { 'Fn::GetAtt': ['DataAccessRole', 'Arn'] },
+            Condition: { StringEquals: { 'iam:PassedToService': 'transcribe.amazonaws.com' } },
+          },
+        ]
       : []),
   ];
 }
 
-/** The verdict ledger lives in the stack's transcript bucket; see shared/verdictLedger.ts. */
-function verdictLedgerStatement(ctx: StackContext): Statement {
-  return { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: bucketArn(transcriptBucketRef(ctx), `/${VERDICT_PREFIX}*`) };
+/**
+ * The verdict ledger lives in the stack's transcript bucket (shared/verify/verdictLedger.ts).
+ * When that bucket's default encryption is SSE-KMS, S3 needs the verifier's kms:GenerateDataKey
+ * and kms:Decrypt on the bucket's key for the ledger's writes and reads: allowed on any key, but
+ * only through S3 and only for this bucket's ledger objects (or the bucket itself, which is the
+ * encryption context when S3 Bucket Keys are on). The key's own policy must allow it too.
+ */
+function verdictLedgerStatements(ctx: StackContext): Statement[] {
+  const bucket = transcriptBucketRef(ctx);
+  return [
+    { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: bucketArn(bucket, `/${VERDICT_PREFIX}*`) },
+    {
+      Effect: 'Allow',
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: '*',
+      Condition: {
+        ...viaS3,
+        StringLike: { 'kms:EncryptionContext:aws:s3:arn': [bucketArn(bucket), bucketArn(bucket, `/${VERDICT_PREFIX}*`)] },
+      },
+    },
+  ];
+}
+
+/**
+ * What the verifier needs to judge from the config: DescribeKey on the configured keys, and on
+ * this account's keys for a bucket default key the config cannot name (DescribeKey reveals
+ * metadata only); and each output bucket's default encryption.
+ */
+function expectationStatements(ctx: StackContext): Statement[] {
+  const buckets = [...new Map(transcriptDestinations(ctx.config, transcriptBucketRef(ctx)).map((d) => [JSON.stringify(d.bucket), d.bucket])).values()];
+  return [
+    ...kmsStatements(ctx.config, ['kms:DescribeKey']),
+    { Effect: 'Allow', Action: ['kms:DescribeKey'], Resource: sub('arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*') },
+    { Effect: 'Allow', Action: ['s3:GetEncryptionConfiguration'], Resource: buckets.map((b) => bucketArn(b)) },
+  ];
 }
 
 function verifierStatements(ctx: StackContext, fn: string): Statement[] {
@@ -78,7 +157,8 @@ function verifierStatements(ctx: StackContext, fn: string): Statement[] {
     logStatement(ctx, fn),
     { Effect: 'Allow', Action: ['transcribe:GetTranscriptionJob'], Resource: jobArn(ctx) },
     ...transcriptReadStatements(ctx),
-    verdictLedgerStatement(ctx),
+    ...verdictLedgerStatements(ctx),
+    ...expectationStatements(ctx),
     { Effect: 'Allow', Action: ['events:PutEvents'], Resource: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] } },
     { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } },
   ];
@@ -105,17 +185,30 @@ export function bucketNotificationsRoleStatements(ctx: StackContext): Statement[
 
 /** The role Transcribe assumes for deferred jobs: it reads the media and writes under the keys. */
 export function dataAccessRoleStatements(ctx: StackContext): Statement[] {
-  return [mediaReadStatement(ctx), transcriptWriteStatement(ctx), ...kmsStatements(ctx.config, [...KMS_ACTIONS, 'kms:Decrypt'])];
+  return [mediaReadStatement(ctx), transcriptWriteStatement(ctx), ...kmsStatements(ctx.config, KMS_ACTIONS), ...kmsStatements(ctx.config, ['kms:Decrypt'], viaS3)];
 }
 
+/**
+ * A role for one AWS service. Transcribe's data access role is only assumable by Transcribe
+ * acting for this account (aws:SourceAccount, aws:SourceArn), against the confused deputy.
+ */
 export function role(ctx: StackContext, service: string, statements: Statement[], name: string) {
+  const confusedDeputy =
+    service === 'transcribe.amazonaws.com'
+      ? {
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            ArnLike: { 'aws:SourceArn': sub('arn:${AWS::Partition}:transcribe:${AWS::Region}:${AWS::AccountId}:*') },
+          },
+        }
+      : {};
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
       RoleName: roleName(ctx, name),
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: [service] }, Action: ['sts:AssumeRole'] }],
+        Statement: [{ Effect: 'Allow', Principal: { Service: [service] }, Action: ['sts:AssumeRole'], ...confusedDeputy }],
       },
       Policies: [{ PolicyName: name, PolicyDocument: { Version: '2012-10-17', Statement: statements } }],
     },

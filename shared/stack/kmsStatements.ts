@@ -17,11 +17,12 @@ function keyArnResource(ref: KeyReference): Cfn {
  * named by ID or ARN are listed directly, and keys named by alias are matched on
  * `kms:ResourceAliases`, per account, with the account's keys as the resource.
  */
-export function kmsStatements(config: PipelineConfig, actions: string[]): Statement[] {
+export function kmsStatements(config: PipelineConfig, actions: string[], condition: Record<string, unknown> = {}): Statement[] {
   const keys = config.rules.flatMap((rule) => (rule.kmsKey ? [rule.kmsKey] : []));
   const statements: Statement[] = [];
   const direct = [...new Map(keys.filter((k) => k.form === 'key-id' || k.form === 'key-arn').map((k) => [k.value, keyArnResource(k)])).values()];
-  if (direct.length > 0) statements.push({ Effect: 'Allow', Action: actions, Resource: direct });
+  const extra = Object.keys(condition).length > 0 ? condition : undefined;
+  if (direct.length > 0) statements.push({ Effect: 'Allow', Action: actions, Resource: direct, ...(extra && { Condition: extra }) });
   const aliasesByAccount = new Map<string, { resource: Cfn; aliases: Set<string> }>();
   for (const key of keys) {
     if (key.form !== 'alias' && key.form !== 'alias-arn') continue;
@@ -35,8 +36,19 @@ export function kmsStatements(config: PipelineConfig, actions: string[]): Statem
       Effect: 'Allow',
       Action: actions,
       Resource: resource,
-      Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [...aliases].sort() } },
+      Condition: { ...condition, 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [...aliases].sort() } },
     });
   }
   return statements;
+}
+
+/**
+ * What `transcribe:OutputEncryptionKMSKeyId` may be in a StartTranscriptionJob the start role
+ * sends: the start function sends the resolved key ARN, so keys named by ID or ARN are listed
+ * exactly; a key named by alias can be any key of the alias's account (the alias decides which,
+ * and only its owner can retarget it), so it is matched with a pattern over that account's keys.
+ */
+export function allowedOutputKeyArns(config: PipelineConfig): Cfn[] {
+  const keys = config.rules.flatMap((rule) => (rule.kmsKey ? [rule.kmsKey] : []));
+  return [...new Map(keys.map((k) => [JSON.stringify(keyArnResource(k)), keyArnResource(k)])).values()];
 }

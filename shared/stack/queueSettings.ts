@@ -10,7 +10,10 @@ export const QUEUE_SETTINGS = {
   visibilityTimeoutSeconds: 360,
   /** High, because quota retries back off up to 15 minutes each and must not drain into the DLQ. */
   maxReceiveCount: 50,
-  retentionSeconds: 14 * 24 * 3600,
+  /** Four days: ample for 50 receives backing off up to 15 minutes each. */
+  retentionSeconds: 4 * 24 * 3600,
+  /** Dead letters outlive their source queue's messages (SQS's maximum, 14 days). */
+  deadLetterRetentionSeconds: 14 * 24 * 3600,
   verifyRetryAttempts: 2,
 } as const;
 

@@ -38,6 +38,8 @@ async function derive({ resolveVariable }) {
   const jobNamePrefix = await resolveVariable('self:custom.jobNamePrefix');
   const existingInputBucket = (await resolveVariable('self:custom.existingInputBucket')) || undefined;
   const existingTranscriptBucket = (await resolveVariable('self:custom.existingTranscriptBucket')) || undefined;
+  const existingAlarmTopicArn = (await resolveVariable('self:custom.alarmTopicArn')) || undefined;
+  const alarmEmail = (await resolveVariable('self:custom.alarmEmail')) || undefined;
   const problem = jobNamePrefixProblem(jobNamePrefix);
   if (problem) throw new Error(`custom.jobNamePrefix ${JSON.stringify(jobNamePrefix)} ${problem}`);
   const { raw, source } = readRawConfig(process.env);
@@ -50,7 +52,7 @@ async function derive({ resolveVariable }) {
     ...(existingInputBucket && { inputBucket: existingInputBucket }),
     ...(existingTranscriptBucket && { transcriptBucket: existingTranscriptBucket }),
   });
-  const ctx = { service, stage, region, jobNamePrefix, config, existingInputBucket, existingTranscriptBucket };
+  const ctx = { service, stage, region, jobNamePrefix, config, existingInputBucket, existingTranscriptBucket, existingAlarmTopicArn, alarmEmail };
   return {
     env: invokingLocally() ? localEnvironment(functionEnvironment(ctx)) : functionEnvironment(ctx),
     completionPattern: completionEventPattern(jobNamePrefix),

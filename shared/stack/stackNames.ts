@@ -18,6 +18,10 @@ export interface StackContext {
   /** Existing bucket names passed as parameters; undefined means the stack creates the bucket. */
   existingInputBucket?: string;
   existingTranscriptBucket?: string;
+  /** An SNS topic of the operator's for alarms (parameter alarmTopicArn); undefined creates one. */
+  existingAlarmTopicArn?: string;
+  /** An address to subscribe to the created alarm topic (parameter alarmEmail). */
+  alarmEmail?: string;
 }
 
 export const INPUT_BUCKET = 'InputBucket';

@@ -11,6 +11,8 @@ import {
   verifyRoleStatements,
 } from './iamStatements';
 import { notificationIdPrefix, notificationPrefixes, queueNotifications } from './inputNotifications';
+import { VERDICT_PREFIX } from '../verify/verdictLedger';
+import { alarmResources, alarmTopicRef } from './alarmResources';
 import { bucketArn, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 const BLOCK_PUBLIC = {
@@ -33,7 +35,7 @@ function bucket(extra: Record<string, unknown>, dependsOn?: string) {
   };
 }
 
-function tlsOnlyPolicy(bucketLogicalId: string) {
+function tlsOnlyPolicy(bucketLogicalId: string, extra: Record<string, unknown>[] = []) {
   return {
     Type: 'AWS::S3::BucketPolicy',
     Properties: {
@@ -49,10 +51,39 @@ function tlsOnlyPolicy(bucketLogicalId: string) {
             Resource: [{ 'Fn::GetAtt': [bucketLogicalId, 'Arn'] }, { 'Fn::Sub': `\${${bucketLogicalId}.Arn}/*` }],
             Condition: { Bool: { 'aws:SecureTransport': 'false' } },
           },
+          ...extra,
         ],
       },
     },
   };
+}
+
+/**
+ * The verdict ledger may be written only by the verify and sweep roles, and only with a
+ * conditional write (If-None-Match or If-Match), which is how a verdict is claimed exactly once.
+ * Anyone else, an administrator included, is refused; the break-glass path is to change this
+ * bucket policy, which CloudTrail records (README: "The verdict ledger").
+ */
+export function ledgerPolicyStatements(ctx: StackContext, bucketLogicalId: string): Record<string, unknown>[] {
+  const ledger = { 'Fn::Sub': `\${${bucketLogicalId}.Arn}/${VERDICT_PREFIX}*` };
+  return [
+    {
+      Sid: 'LedgerWritesOnlyByVerifiers',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      Resource: ledger,
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['VerifyRole', 'Arn'] }, { 'Fn::GetAtt': ['SweepRole', 'Arn'] }] } },
+    },
+    {
+      Sid: 'LedgerWritesOnlyConditional',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:PutObject',
+      Resource: ledger,
+      Condition: { Null: { 's3:if-none-match': 'true', 's3:if-match': 'true' } },
+    },
+  ];
 }
 
 /** Lets an AWS service in this account send to one of the stack's queues. */
@@ -119,10 +150,15 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
     };
   }
   if (!ctx.existingTranscriptBucket) {
-    resources[TRANSCRIPT_BUCKET] = bucket({ BucketName: transcriptBucketRef(ctx) });
-    resources.TranscriptBucketPolicy = tlsOnlyPolicy(TRANSCRIPT_BUCKET);
+    resources[TRANSCRIPT_BUCKET] = bucket({
+      BucketName: transcriptBucketRef(ctx),
+      // Versions keep every verdict and transcript that was overwritten, for the audit trail.
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: { Rules: [{ Id: 'expire-old-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } }] },
+    });
+    resources.TranscriptBucketPolicy = tlsOnlyPolicy(TRANSCRIPT_BUCKET, ledgerPolicyStatements(ctx, TRANSCRIPT_BUCKET));
   }
-  return resources;
+  return { ...resources, ...alarmResources(ctx) };
 }
 
 /**
@@ -148,5 +184,6 @@ export function derivedOutputs(ctx: StackContext): Record<string, unknown> {
     OutcomeBusName: { Value: { Ref: 'OutcomeBus' } },
     StartDeadLetterQueueUrl: { Value: { Ref: 'StartDeadLetterQueue' } },
     VerifyDeadLetterQueueUrl: { Value: { Ref: 'VerifyDeadLetterQueue' } },
+    AlarmTopicArn: { Value: alarmTopicRef(ctx) },
   };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoPath } from '../support/fixtures';
+import { HANDLER_ENV } from '../support/functionEnvironment';
 
 const run = promisify(execFile);
 type Template = { Resources: Record<string, { Type: string; Properties: any; DependsOn?: unknown }>; Outputs: Record<string, any> };
@@ -84,7 +85,7 @@ describe('the CloudFormation that serverless package writes', () => {
   });
 
   it('routes only this stage’s Transcribe completions to the verifier, with a DLQ behind both hops', () => {
-    const rules = ofType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern);
+    const rules = ofType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern?.source?.[0] === 'aws.transcribe');
     expect(rules).toHaveLength(1);
     const rule = rules[0]?.[1].Properties;
     expect(rule.EventPattern).toEqual({
@@ -124,7 +125,12 @@ describe('the CloudFormation that serverless package writes', () => {
   it('lets the verifier read transcripts and publish, but never encrypt or start jobs', () => {
     const actions = actionsOf(template, 'VerifyRole');
     expect(actions).toEqual(expect.arrayContaining(['transcribe:GetTranscriptionJob', 's3:GetObject', 's3:ListBucket', 'events:PutEvents']));
-    expect(actions.some((a) => a.startsWith('kms:') || a === 'transcribe:StartTranscriptionJob')).toBe(false);
+    expect(actions.some((a) => a === 'kms:Encrypt' || a === 'transcribe:StartTranscriptionJob' || a === 'transcribe:TagResource')).toBe(false);
+    // KMS data-key use only through S3, only for the ledger in the transcript bucket (whose default key may be SSE-KMS).
+    const dataKey = statements(template, 'VerifyRole').filter((s) => s.Action.includes('kms:GenerateDataKey'));
+    expect(dataKey).toHaveLength(1);
+    expect(dataKey[0].Condition.StringEquals['kms:ViaService']).toEqual({ 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' });
+    expect(JSON.stringify(dataKey[0].Condition.StringLike['kms:EncryptionContext:aws:s3:arn'])).toContain('/verdicts/*');
     const writes = statements(template, 'VerifyRole').filter((s) => s.Action.includes('s3:PutObject'));
     expect(writes).toHaveLength(1);
     expect(writes[0].Resource['Fn::Join'][1][2]).toBe('/verdicts/*');
@@ -143,8 +149,126 @@ describe('the CloudFormation that serverless package writes', () => {
       expect(props.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
     }
     expect(template.Resources.OutcomeBus?.Properties.Name).toBe('transcribe-kms-pipeline-dev-outcomes');
-    expect(ofType(template, 'AWS::CloudWatch::Alarm').map(([n]) => n).sort()).toEqual(['EncryptionMismatchAlarm', 'StartDeadLetterAlarm', 'VerifyDeadLetterAlarm']);
+    expect(ofType(template, 'AWS::CloudWatch::Alarm').map(([n]) => n).sort()).toEqual(['EncryptionMismatchAlarm', 'StartDeadLetterAlarm', 'StartQueueAgeAlarm', 'VerifyDeadLetterAlarm']);
   });
+
+  it('lets the verifiers resolve the configured keys and read each output bucket’s default encryption', () => {
+    for (const role of ['VerifyRole', 'SweepRole']) {
+      const st = statements(template, role);
+      const describe = st.filter((s) => s.Action.includes('kms:DescribeKey'));
+      expect(describe.map((s) => s.Resource)).toEqual(
+        expect.arrayContaining([
+          expect.arrayContaining(['arn:aws:kms:us-east-1:123456789012:key/0987dcba-09fe-87dc-65ba-ab0987654321']),
+          { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:222233334444:key/*' },
+        ]),
+      );
+      expect(st.find((s) => s.Action.includes('s3:GetEncryptionConfiguration'))).toBeDefined();
+    }
+  });
+
+  it('guards StartTranscriptionJob with the configured keys and output buckets, and gives the start role no TagResource', () => {
+    const st = statements(template, 'StartRole');
+    expect(actionsOf(template, 'StartRole')).not.toContain('transcribe:TagResource');
+    const starts = st.filter((s) => s.Action.includes('transcribe:StartTranscriptionJob'));
+    expect(starts).toHaveLength(2);
+    for (const s of starts) {
+      expect(s.Condition.StringEquals['transcribe:OutputBucketName']).toEqual([{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }]);
+      expect(s.Condition['ForAllValues:StringEquals']['aws:TagKeys']).toContain('tkp:expected-kms-key-arn');
+    }
+    const withKey = starts.find((s) => s.Condition.StringLike);
+    expect(withKey.Condition.StringLike['transcribe:OutputEncryptionKMSKeyId']).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*' },
+      'arn:aws:kms:us-east-1:123456789012:key/0987dcba-09fe-87dc-65ba-ab0987654321',
+      { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:123456789012:key/*' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:222233334444:key/*' },
+    ]);
+    expect(starts.find((s) => s.Condition.Null)?.Condition.Null).toEqual({ 'transcribe:OutputEncryptionKMSKeyId': 'true' });
+    const decrypt = st.filter((s) => s.Action.includes('kms:Decrypt'));
+    expect(decrypt.length).toBeGreaterThan(0);
+    for (const s of decrypt) expect(s.Condition.StringEquals['kms:ViaService']).toEqual({ 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' });
+  });
+
+  it('lets only the verify and sweep roles write the verdict ledger, only conditionally, in a versioned bucket', () => {
+    const bucket = template.Resources.TranscriptBucket?.Properties;
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    const policy = template.Resources.TranscriptBucketPolicy?.Properties.PolicyDocument.Statement;
+    const others = policy.find((s: any) => s.Sid === 'LedgerWritesOnlyByVerifiers');
+    expect(others).toEqual({
+      Sid: 'LedgerWritesOnlyByVerifiers',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      Resource: { 'Fn::Sub': '${TranscriptBucket.Arn}/verdicts/*' },
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['VerifyRole', 'Arn'] }, { 'Fn::GetAtt': ['SweepRole', 'Arn'] }] } },
+    });
+    // A ledger write by another role (the start role, an administrator) matches this Deny: the bucket policy refuses it.
+    expect(others.Condition.ArnNotEquals['aws:PrincipalArn']).not.toContainEqual({ 'Fn::GetAtt': ['StartRole', 'Arn'] });
+    expect(policy.find((s: any) => s.Sid === 'LedgerWritesOnlyConditional')).toMatchObject({
+      Effect: 'Deny',
+      Action: 's3:PutObject',
+      Condition: { Null: { 's3:if-none-match': 'true', 's3:if-match': 'true' } },
+    });
+  });
+
+  it('sends every alarm and every paging verdict to one alarm topic, and archives the outcome bus', () => {
+    expect(template.Resources.AlarmTopic?.Type).toBe('AWS::SNS::Topic');
+    expect(template.Resources.AlarmEmailSubscription).toBeUndefined();
+    for (const [, alarm] of ofType(template, 'AWS::CloudWatch::Alarm')) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    expect(template.Resources.EncryptionMismatchAlarm?.Properties.Dimensions).toEqual([
+      { Name: 'service', Value: 'transcribe-kms-pipeline' },
+      { Name: 'stage', Value: 'dev' },
+    ]);
+    expect(template.Resources.StartQueueAgeAlarm?.Properties).toMatchObject({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 3600 });
+    const rule = template.Resources.PagingVerdictsRule?.Properties;
+    expect(rule.EventBusName).toEqual({ Ref: 'OutcomeBus' });
+    expect(rule.EventPattern).toEqual({
+      source: ['transcribe-kms-pipeline'],
+      'detail-type': ['Transcript Encryption Mismatch', 'Transcription Failed'],
+      detail: { $or: [{ outcome: ['failed'] }, { outcome: ['mismatch'], cause: [{ 'anything-but': ['rule-changed'] }] }] },
+    });
+    expect(rule.Targets[0].Arn).toEqual({ Ref: 'AlarmTopic' });
+    expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
+    expect(template.Resources.OutcomeArchive?.Properties).toMatchObject({ SourceArn: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, RetentionDays: 365 });
+    expect(template.Outputs.AlarmTopicArn.Value).toEqual({ Ref: 'AlarmTopic' });
+  });
+
+  it('keeps dead letters longer than the messages of the queue they come from, and gives every function the stage for its metrics', () => {
+    expect(template.Resources.StartQueue?.Properties.MessageRetentionPeriod).toBe(4 * 24 * 3600);
+    for (const dlq of ['StartDeadLetterQueue', 'VerifyDeadLetterQueue']) expect(template.Resources[dlq]?.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    for (const [, fn] of ofType(template, 'AWS::Lambda::Function')) expect(fn.Properties.Environment.Variables.STAGE).toBe('dev');
+  });
+
+  it('keeps the error names operators filter on in the minified bundles', async () => {
+    const unpacked = mkdtempSync(join(tmpdir(), 'tkp-bundles-'));
+    await run('unzip', ['-q', '-o', join(dir, 'verify.zip'), '-d', join(unpacked, 'verify')]);
+    await run('unzip', ['-q', '-o', join(dir, 'start.zip'), '-d', join(unpacked, 'start')]);
+    const invokeBundle = async (fn: string, event: unknown) => {
+      const { stdout } = await run('node', [repoPath('test/support/runBundle.cjs'), join(unpacked, fn, `functions/${fn}.cjs`), JSON.stringify(event)], {
+        env: { ...process.env, ...HANDLER_ENV, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+        timeout: 30_000,
+      });
+      return JSON.parse(stdout) as { error?: { name: string; message: string }; requests: { target: string | null; body: string }[] };
+    };
+    const verify = await invokeBundle('verify', {});
+    expect(verify.error?.name).toBe('EventShapeError');
+    const start = await invokeBundle('start', {
+      Records: [{ messageId: 'm-1', receiptHandle: 'r-1', body: 'not json', attributes: { ApproximateReceiveCount: '1' }, eventSource: 'aws:sqs' }],
+    });
+    const letter = start.requests.find((r) => r.target === 'AmazonSQS.SendMessage');
+    const attributes = JSON.parse(letter?.body ?? '{}').MessageAttributes;
+    expect(attributes.errorName.StringValue).toBe('EventShapeError');
+    expect(attributes.reason.StringValue).toMatch(/^EventShapeError: message body is not JSON/);
+  }, 60_000);
+
+  it('passes cfn-lint (serverless’s own DependsOn on each role, W3005, aside)', async () => {
+    const lint = await run('cfn-lint', ['--ignore-checks', 'W3005', '--', join(dir, 'cloudformation-template-update-stack.json')]).then(
+      () => 'clean',
+      (error: { code?: string | number; stdout?: string }) => (error.code === 'ENOENT' ? 'cfn-lint not installed' : `${error.stdout}`),
+    );
+    if (lint === 'cfn-lint not installed' && process.env.CI !== 'true') return;
+    expect(lint).toBe('clean');
+  }, 60_000);
 });
 
 describe('serverless package with other inputs', () => {
@@ -161,7 +285,7 @@ describe('serverless package with other inputs', () => {
         ServiceToken: { 'Fn::GetAtt': ['BucketNotificationsLambdaFunction', 'Arn'] },
         Bucket: 'acme-recordings',
         QueueArn: { 'Fn::GetAtt': ['StartQueue', 'Arn'] },
-        IdPrefix: 'tkp-dev-',
+        IdPrefix: 'tkp/dev/',
         Prefixes: ['calls/', 'hr/', 'legal/', 'partners/', 'public/'],
       },
     });
@@ -171,6 +295,39 @@ describe('serverless package with other inputs', () => {
     const start = ofType(template, 'AWS::Lambda::Function').find(([name]) => name === 'StartLambdaFunction')?.[1];
     expect(start?.Properties.Environment.Variables.INPUT_BUCKET).toBe('acme-recordings');
   }, 120_000);
+
+  it('takes the operator’s alarm topic instead of creating one, and subscribes an email to a created one', async () => {
+    const topic = 'arn:aws:sns:us-east-1:123456789012:oncall';
+    const { template: theirs } = await slsPackage([`--param=alarmTopicArn=${topic}`]);
+    expect(theirs.Resources.AlarmTopic).toBeUndefined();
+    for (const [, alarm] of ofType(theirs, 'AWS::CloudWatch::Alarm')) expect(alarm.Properties.AlarmActions).toEqual([topic]);
+    expect(theirs.Resources.PagingVerdictsRule?.Properties.Targets[0].Arn).toBe(topic);
+    const { template: ours } = await slsPackage(['--param=alarmEmail=oncall@example.com']);
+    expect(ours.Resources.AlarmEmailSubscription?.Properties).toEqual({ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com' });
+  }, 240_000);
+
+  it('writes a rule prefix with a space, +, %, = or non-ASCII characters into the notification filter as S3 encodes keys', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tkp-odd-')), 'odd.json');
+    writeFileSync(path, JSON.stringify({ defaults: { languageCode: 'en-US' }, rules: [{ prefix: 'Call Recordings/Zürich +50% =A&B/' }] }));
+    const { template: odd } = await slsPackage([], { PIPELINE_CONFIG_PATH: path });
+    const filters = odd.Resources.InputBucket?.Properties.NotificationConfiguration.QueueConfigurations.map((q: any) => q.Filter.S3Key.Rules[0].Value);
+    expect(filters).toEqual(['Call+Recordings/Z%C3%BCrich+%2B50%25+%3DA%26B/']);
+  }, 120_000);
+
+  it('refuses an output that overlaps the verdict ledger, and an output in the input bucket the stack creates', async () => {
+    const failureFor = async (rules: object[]) => {
+      const path = join(mkdtempSync(join(tmpdir(), 'tkp-bad-')), 'bad.json');
+      writeFileSync(path, JSON.stringify({ defaults: { languageCode: 'en-US' }, rules }));
+      return slsPackage([], { PIPELINE_CONFIG_PATH: path }).then(
+        () => 'packaged',
+        (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
+      );
+    };
+    expect(await failureFor([{ prefix: 'a/', output: { prefix: 'verdicts/' } }])).toContain('rules[0] (prefix "a/"): output.prefix "verdicts/" is the verdict ledger verdicts/');
+    expect(await failureFor([{ prefix: 'a/', output: { bucket: 'tkp-dev-input-123456789012-us-east-1', prefix: 'a/text/' } }])).toContain(
+      'output s3://tkp-dev-input-123456789012-us-east-1/a/text/ overlaps input prefix "a/"',
+    );
+  }, 240_000);
 
   it('refuses a bad config with a message naming the rule and the field', async () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'tkp-bad-')), 'bad.json');
@@ -194,7 +351,15 @@ describe('serverless package with deferred execution', () => {
     expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: ['transcribe.amazonaws.com'] });
     const actions = role.Policies[0].PolicyDocument.Statement.flatMap((s: any) => s.Action);
     expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt']));
-    expect(statements(template, 'StartRole').find((s) => s.Action.includes('iam:PassRole')).Resource).toEqual({ 'Fn::GetAtt': ['DataAccessRole', 'Arn'] });
+    const pass = statements(template, 'StartRole').find((s) => s.Action.includes('iam:PassRole'));
+    expect(pass.Resource).toEqual({ 'Fn::GetAtt': ['DataAccessRole', 'Arn'] });
+    expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'transcribe.amazonaws.com' } });
+    expect(role.AssumeRolePolicyDocument.Statement[0].Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:transcribe:${AWS::Region}:${AWS::AccountId}:*' } },
+    });
+    const decrypt = role.Policies[0].PolicyDocument.Statement.filter((s: any) => s.Action.includes('kms:Decrypt'));
+    for (const s of decrypt) expect(s.Condition.StringEquals['kms:ViaService']).toEqual({ 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' });
     const start = ofType(template, 'AWS::Lambda::Function').find(([name]) => name === 'StartLambdaFunction')?.[1];
     expect(start?.Properties.Environment.Variables.DATA_ACCESS_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['DataAccessRole', 'Arn'] });
   }, 120_000);

@@ -91,7 +91,7 @@ export async function provision(
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
     return QueueUrl as string;
   };
-  const startDeadLetterQueueUrl = await createQueue('tkp-start-dlq', { MessageRetentionPeriod: String(QUEUE_SETTINGS.retentionSeconds) });
+  const startDeadLetterQueueUrl = await createQueue('tkp-start-dlq', { MessageRetentionPeriod: String(QUEUE_SETTINGS.deadLetterRetentionSeconds) });
   const startQueueUrl = await createQueue('tkp-start', {
     VisibilityTimeout: String(Math.max(1, Math.round(QUEUE_SETTINGS.visibilityTimeoutSeconds / (options.timeScale ?? 1)))),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn(names.region, 'tkp-start-dlq'), maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount }),

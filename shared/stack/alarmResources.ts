@@ -1,0 +1,130 @@
+/**
+ * Everything that makes a failure reach a person: the alarm topic (created, or the operator's
+ * own), an optional email subscription, the alarms on the dead-letter queues, on the start
+ * backlog and on mismatches, the outcome-bus rule that sends paging verdicts to the topic, and
+ * the bus archive from which verdicts can be replayed.
+ */
+import { OUTCOME_METRIC } from '../verify/outcomeEvent';
+import { outcomeEventPattern, pagingOutcomePattern } from './eventPatterns';
+import type { Cfn, StackContext } from './stackNames';
+
+export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
+/** A start backlog older than this has been retrying (a full quota, a broken key) for too long. */
+export const START_BACKLOG_ALARM_SECONDS = 3600;
+export const OUTCOME_ARCHIVE_RETENTION_DAYS = 365;
+
+export function alarmTopicRef(ctx: StackContext): Cfn {
+  return ctx.existingAlarmTopicArn ?? { Ref: 'AlarmTopic' };
+}
+
+function alarm(ctx: StackContext, description: string, metric: Record<string, unknown>, threshold = 0) {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmDescription: description,
+      ...metric,
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [alarmTopicRef(ctx)],
+      OKActions: [alarmTopicRef(ctx)],
+    },
+  };
+}
+
+const queueMetric = (queue: string, metricName: string) => ({
+  Namespace: 'AWS/SQS',
+  MetricName: metricName,
+  Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+  Statistic: 'Maximum',
+});
+
+export function alarmResources(ctx: StackContext): Record<string, unknown> {
+  const resources: Record<string, unknown> = {};
+  if (!ctx.existingAlarmTopicArn) {
+    resources.AlarmTopic = { Type: 'AWS::SNS::Topic', Properties: { TopicName: `${ctx.service}-${ctx.stage}-alarms` } };
+    resources.AlarmTopicPolicy = {
+      Type: 'AWS::SNS::TopicPolicy',
+      Properties: {
+        Topics: [{ Ref: 'AlarmTopic' }],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'AlarmsAndPagingVerdicts',
+              Effect: 'Allow',
+              Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+              Action: 'sns:Publish',
+              Resource: { Ref: 'AlarmTopic' },
+              Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            },
+          ],
+        },
+      },
+    };
+    if (ctx.alarmEmail) {
+      resources.AlarmEmailSubscription = {
+        Type: 'AWS::SNS::Subscription',
+        Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: ctx.alarmEmail },
+      };
+    }
+  }
+  resources.StartDeadLetterAlarm = alarm(
+    ctx,
+    'Uploads that could not become a Transcribe job; each message in the start DLQ carries its reason (README: "When an alarm fires")',
+    queueMetric('StartDeadLetterQueue', 'ApproximateNumberOfMessagesVisible'),
+  );
+  resources.VerifyDeadLetterAlarm = alarm(
+    ctx,
+    'Completion events that could not be verified, every encryption mismatch and every incomplete sweep (README: "When an alarm fires")',
+    queueMetric('VerifyDeadLetterQueue', 'ApproximateNumberOfMessagesVisible'),
+  );
+  resources.StartQueueAgeAlarm = alarm(
+    ctx,
+    'Uploads have waited over an hour to become jobs: a full Transcribe quota or a failing key keeps them retrying (README: "When an alarm fires")',
+    queueMetric('StartQueue', 'ApproximateAgeOfOldestMessage'),
+    START_BACKLOG_ALARM_SECONDS,
+  );
+  resources.EncryptionMismatchAlarm = alarm(ctx, `A transcript of stage ${ctx.stage} was not encrypted the way its rule asks`, {
+    Namespace: METRICS_NAMESPACE,
+    MetricName: OUTCOME_METRIC.mismatch,
+    Dimensions: [
+      { Name: 'service', Value: ctx.service },
+      { Name: 'stage', Value: ctx.stage },
+    ],
+    Statistic: 'Sum',
+  });
+  resources.PagingVerdictsRule = {
+    Type: 'AWS::Events::Rule',
+    Properties: {
+      Description: 'Mismatch and Failed verdicts (a config deploy’s rule change excepted) to the alarm topic',
+      EventBusName: { Ref: 'OutcomeBus' },
+      EventPattern: pagingOutcomePattern(ctx.service),
+      State: 'ENABLED',
+      Targets: [
+        {
+          Id: 'alarm-topic',
+          Arn: alarmTopicRef(ctx),
+          InputTransformer: {
+            InputPathsMap: { kind: '$.detail-type', job: '$.detail.jobName', media: '$.detail.mediaUri', cause: '$.detail.cause', problems: '$.detail.problems', failure: '$.detail.failureReason' },
+            InputTemplate:
+              '"<kind> for job <job> (media <media>). Cause: <cause>. Problems: <problems>. Failure reason: <failure>. ' +
+              'What to do: README.md, section When an alarm fires."',
+          },
+        },
+      ],
+    },
+  };
+  resources.OutcomeArchive = {
+    Type: 'AWS::Events::Archive',
+    Properties: {
+      Description: 'Every verdict of this stage, to replay to a new consumer',
+      SourceArn: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] },
+      EventPattern: outcomeEventPattern(ctx.service),
+      RetentionDays: OUTCOME_ARCHIVE_RETENTION_DAYS,
+    },
+  };
+  return resources;
+}
