@@ -161,8 +161,13 @@ describe.runIf(motoAvailable('Transcribe emulator tests'))('the local Transcribe
 
     it('defaults to the service quotas', async () => {
       await emulate({ timeScale: 1 });
+      const began = performance.now();
       const answers = await Promise.all(Array.from({ length: 30 }, () => rejection(request())));
-      expect(answers.filter((a) => a === 'accepted')).toHaveLength(25);
+      // A full bucket of 25, plus what the bucket refilled (25 a second) while a loaded machine served the burst.
+      const refilled = Math.floor(((performance.now() - began) / 1000) * 25);
+      const accepted = answers.filter((a) => a === 'accepted').length;
+      expect(accepted).toBeGreaterThanOrEqual(25);
+      expect(accepted).toBeLessThanOrEqual(25 + refilled);
     });
   });
 

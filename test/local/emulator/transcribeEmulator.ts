@@ -284,8 +284,11 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
     const bucket = input.OutputBucketName as string;
     const key = transcriptKeyFor(job.name, input.OutputKey);
     const folder = key.includes('/') ? key.slice(0, key.lastIndexOf('/') + 1) : '';
+    // Without a key the service sends no encryption header, so the bucket's default applies (an
+    // SSE-KMS default puts the transcript under the bucket's key). `no-kms` tampering forces SSE-S3.
     const encryption = (tamper?: TamperMode) => {
-      if (tamper === 'no-kms' || (!keyArn && tamper !== 'wrong-key')) return { ServerSideEncryption: 'AES256' as const };
+      if (tamper === 'no-kms') return { ServerSideEncryption: 'AES256' as const };
+      if (!keyArn && tamper !== 'wrong-key') return {};
       const arn = tamper === 'wrong-key' ? (faults.tamper?.wrongKeyArn ?? `arn:aws:kms:${options.region}:${options.account}:key/00000000-0000-4000-8000-00000000bad0`) : keyArn;
       return {
         ServerSideEncryption: 'aws:kms' as const,

@@ -41,11 +41,15 @@ export function envelope(
 
 /**
  * The subset of EventBridge's pattern language this stack uses: nested objects, lists of
- * literal values, and `{ prefix }`. Anything else in a pattern is an error rather than a
- * silent match.
+ * literal values, `{ prefix }`, `{ anything-but }` and `$or`. Anything else in a pattern is an
+ * error rather than a silent match.
  */
 export function matchesPattern(pattern: EventPattern, event: object): boolean {
   return Object.entries(pattern).every(([field, expected]) => {
+    if (field === '$or') {
+      if (!Array.isArray(expected)) throw new Error(`unsupported event pattern: $or must list patterns`);
+      return expected.some((alternative) => matchesPattern(alternative as EventPattern, event));
+    }
     const actual = (event as Record<string, unknown>)[field];
     if (Array.isArray(expected)) return expected.some((candidate) => matchesValue(candidate, actual));
     if (typeof expected === 'object' && expected !== null) {
@@ -56,6 +60,11 @@ export function matchesPattern(pattern: EventPattern, event: object): boolean {
 }
 
 function matchesValue(candidate: unknown, actual: unknown): boolean {
+  if (candidate !== null && typeof candidate === 'object' && 'anything-but' in candidate) {
+    const excluded = (candidate as { 'anything-but': unknown })['anything-but'];
+    const list = Array.isArray(excluded) ? excluded : [excluded];
+    return actual !== undefined && !list.includes(actual);
+  }
   if (candidate !== null && typeof candidate === 'object') {
     const prefix = (candidate as { prefix?: unknown }).prefix;
     if (typeof prefix !== 'string') throw new Error(`unsupported event pattern filter ${JSON.stringify(candidate)}`);

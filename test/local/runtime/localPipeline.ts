@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validatePipelineConfig, type PipelineConfig } from '../../../shared/config/pipelineConfig';
-import { completionEventPattern, outcomeEventPattern } from '../../../shared/stack/eventPatterns';
+import { completionEventPattern, outcomeEventPattern, pagingOutcomePattern } from '../../../shared/stack/eventPatterns';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { envelope, matchesPattern } from './eventBus';
 import { startGateway, type FaultRule, type Gateway } from '../emulator/gateway';
@@ -32,6 +32,8 @@ export interface LocalPipelineOptions {
   startConcurrency?: number;
   /** Seconds a finished job must wait before the sweeper may take it. */
   sweepGraceSeconds?: number;
+  /** The transcript bucket's default encryption; `aws:kms` stands for an existing bucket with a KMS default. */
+  transcriptBucketDefault?: 'AES256' | 'aws:kms';
   /** Hold the start function's event source until resumeStart(), so a burst can land first. */
   startPaused?: boolean;
   onLog?: (record: LogRecord) => void;
@@ -87,6 +89,8 @@ export class LocalPipeline {
     readonly timeScale: number,
     /** Every event published on the outcome bus that the stack's outcome pattern matches. */
     readonly outcomes: OutcomeEvent[],
+    /** What the alarm topic received from the outcome bus: every paging verdict. */
+    readonly alarms: OutcomeEvent[],
   ) {}
 
   static async start(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
@@ -109,7 +113,9 @@ export class LocalPipeline {
       const sqs = new SQSClient(direct);
       const events = new EventBridgeClient(direct);
       const outcomes: OutcomeEvent[] = [];
+      const alarms: OutcomeEvent[] = [];
       const outcomeRule = outcomeEventPattern(names.outcomeSource);
+      const pagingRule = pagingOutcomePattern(names.outcomeSource);
       const gateway = await startGateway(moto.endpoint, {
         timeScale,
         onPutEvents: (entries, ids) =>
@@ -117,9 +123,14 @@ export class LocalPipeline {
             if (entry.EventBusName !== names.outcomeBus) return;
             const event = envelope(entry, ids[i] ?? randomUUID(), MOTO_DEFAULT_ACCOUNT, names.region);
             if (matchesPattern(outcomeRule, event)) outcomes.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
+            // The outcome bus's rule to the alarm topic (shared/stack/alarmResources.ts), as a list of what the topic received.
+            if (matchesPattern(pagingRule, event)) alarms.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
           }),
       });
-      const stack = await provision({ s3, sqs, events, motoEndpoint: moto.endpoint }, config, names, gateway.declareKey, { timeScale });
+      const stack = await provision({ s3, sqs, events, motoEndpoint: moto.endpoint }, config, names, gateway.declareKey, {
+        timeScale,
+        ...(options.transcriptBucketDefault && { transcriptBucketDefault: options.transcriptBucketDefault }),
+      });
       const completionRule = completionEventPattern(names.jobNamePrefix);
       const emulator = await startTranscribeEmulator({
         region: names.region,
@@ -135,7 +146,7 @@ export class LocalPipeline {
         ...(options.timing && { timing: options.timing }),
         faults: options.faults ?? tamperFromEnvironment(),
       });
-      const pipeline = new LocalPipeline(moto, gateway, emulator, stack, config, configPath, s3, sqs, timeScale, outcomes);
+      const pipeline = new LocalPipeline(moto, gateway, emulator, stack, config, configPath, s3, sqs, timeScale, outcomes, alarms);
       await pipeline.run(options);
       return pipeline;
     } catch (error) {
@@ -279,6 +290,14 @@ export class LocalPipeline {
 
   addFault(rule: FaultRule): () => void {
     return this.gateway.addFault(rule);
+  }
+
+  /** Delivers Transcribe's completion event for a job, as EventBridge would (to replay a lost one). */
+  async deliverCompletion(jobName: string, status: 'COMPLETED' | 'FAILED' = 'COMPLETED'): Promise<void> {
+    const detail = { TranscriptionJobName: jobName, TranscriptionJobStatus: status };
+    const entry = { Source: 'aws.transcribe', DetailType: 'Transcribe Job State Change', Detail: JSON.stringify(detail), Resources: [] };
+    const event = envelope(entry, randomUUID(), MOTO_DEFAULT_ACCOUNT, this.stack.names.region);
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.stack.completionQueueUrl, MessageBody: JSON.stringify(event) }));
   }
 
   /** Runs the scheduled sweeper once, now. */

@@ -40,6 +40,8 @@ export interface ProvisionedStack {
   keys: Map<string, { account: string; arn: string }>;
   /** A key that no rule names, used to write a tampered transcript. */
   tamperKeyArn: string;
+  /** The transcript bucket's default KMS key, when it was provisioned with an SSE-KMS default. */
+  transcriptBucketKeyArn?: string;
 }
 
 export function localNames(stage = 'local'): LocalNames {
@@ -84,9 +86,18 @@ export async function provision(
   config: PipelineConfig,
   names: LocalNames,
   declareKey: (key: DeclaredKey) => void,
-  options: { timeScale?: number } = {},
+  options: { timeScale?: number; transcriptBucketDefault?: 'AES256' | 'aws:kms' } = {},
 ): Promise<ProvisionedStack> {
   const { s3, sqs, events } = clients;
+  // An existing transcript bucket may encrypt with SSE-KMS by default; the local mode can too.
+  const bucketKeyArn =
+    options.transcriptBucketDefault === 'aws:kms'
+      ? ((
+          await kmsClientFor(clients.motoEndpoint, names.region, MOTO_DEFAULT_ACCOUNT).send(
+            new CreateKeyCommand({ Description: 'transcribe-kms-pipeline local: transcript bucket default key', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }),
+          )
+        ).KeyMetadata?.Arn as string)
+      : undefined;
   const createQueue = async (name: string, attributes: Record<string, string> = {}) => {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
     return QueueUrl as string;
@@ -105,7 +116,14 @@ export async function provision(
     await s3.send(
       new PutBucketEncryptionCommand({
         Bucket: bucket,
-        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        ServerSideEncryptionConfiguration: {
+          Rules: [
+            {
+              ApplyServerSideEncryptionByDefault:
+                bucket === names.transcriptBucket && bucketKeyArn ? { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: bucketKeyArn } : { SSEAlgorithm: 'AES256' },
+            },
+          ],
+        },
       }),
     );
   }
@@ -134,6 +152,7 @@ export async function provision(
     notificationFilters: (notifications.QueueConfigurations ?? []).flatMap((q) => q.Filter?.Key?.FilterRules?.map((r) => r.Value ?? '') ?? []),
     keys,
     tamperKeyArn: tamper.KeyMetadata?.Arn as string,
+    ...(bucketKeyArn && { transcriptBucketKeyArn: bucketKeyArn }),
   };
 }
 
