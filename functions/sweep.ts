@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { SweepIncompleteError } from '../shared/aws/errors';
 import { logger, metrics } from '../shared/aws/observability';
 import { loadSweepSettings } from '../shared/config/settings';
-import { OUTCOME_METRIC } from '../shared/verify/outcomeEvent';
+import { verdictMetric } from '../shared/verify/outcomeEvent';
 import { sweepFinishedJobs } from '../shared/verify/sweepFinishedJobs';
 import { createSweepAdapters, createVerifyAdapters } from '../shared/verify/verifyAdapters';
 import { verifyJob } from '../shared/verify/verifyJob';
@@ -23,7 +23,7 @@ export const handler = middy<unknown, void, Error, Context>()
       ...sweepDeps,
       verify: async (jobName) => {
         const result = await verifyJob(verifyDeps, jobName, 'sweeper');
-        if (result.status === 'reported') metrics.addMetric(OUTCOME_METRIC[result.detail.outcome], MetricUnit.Count, 1);
+        if (result.status === 'reported') metrics.addMetric(verdictMetric(result.detail), MetricUnit.Count, 1);
         return result;
       },
     });

@@ -7,7 +7,7 @@ import { loadVerifySettings } from '../shared/config/settings';
 import { parseCompletionEvent } from '../shared/verify/completionEvent';
 import { describeError } from '../shared/aws/errors';
 import { logger, metrics } from '../shared/aws/observability';
-import { OUTCOME_METRIC } from '../shared/verify/outcomeEvent';
+import { pagesOperator, verdictMetric } from '../shared/verify/outcomeEvent';
 import { createVerifyAdapters } from '../shared/verify/verifyAdapters';
 import { assertNotMismatch, verifyJob } from '../shared/verify/verifyJob';
 
@@ -26,9 +26,9 @@ export const handler = middy<unknown, void, Error, Context>()
         logger.info('verdict already reported', { outcome: result.outcome });
         metrics.addMetric('RepeatedCompletionEvents', MetricUnit.Count, 1);
       } else {
-        const { outcome, problems, failureReason, mediaUri, transcriptUri } = result.detail;
-        logger[outcome === 'verified' ? 'info' : 'error']('verdict published', { outcome, problems, failureReason, mediaUri, transcriptUri });
-        metrics.addMetric(OUTCOME_METRIC[outcome], MetricUnit.Count, 1);
+        const { outcome, cause, problems, failureReason, mediaUri, transcriptUri } = result.detail;
+        logger[pagesOperator(result.detail) ? 'error' : 'info']('verdict published', { outcome, cause, problems, failureReason, mediaUri, transcriptUri });
+        metrics.addMetric(verdictMetric(result.detail), MetricUnit.Count, 1);
       }
       assertNotMismatch(result);
     } catch (error) {

@@ -1,7 +1,7 @@
 import type { TranscriptionJobSummary } from '@aws-sdk/client-transcribe';
 import { describeError } from '../aws/errors';
 import { isServiceJobName } from '../aws/jobName';
-import type { Outcome } from './outcomeEvent';
+import { pagesOperator, type Outcome } from './outcomeEvent';
 import type { VerifyResult } from './verifyJob';
 
 export interface SweepDependencies {
@@ -57,7 +57,7 @@ export async function sweepFinishedJobs(deps: SweepDependencies): Promise<SweepR
           report.alreadyReported++;
         } else {
           report.reported[result.detail.outcome]++;
-          if (result.detail.outcome === 'mismatch') {
+          if (result.detail.outcome === 'mismatch' && pagesOperator(result.detail)) {
             report.failures.push({ jobName, error: `encryption mismatch (event published): ${result.detail.problems.join('; ')}` });
           }
         }

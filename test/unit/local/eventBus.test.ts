@@ -21,7 +21,15 @@ describe('local EventBridge rule matching', () => {
   });
 
   it('rejects pattern features it does not implement instead of matching them', () => {
-    expect(() => matchesPattern({ source: [{ 'anything-but': 'x' }] }, { source: 'y' })).toThrow(/unsupported/);
+    expect(() => matchesPattern({ source: [{ numeric: ['>', 1] }] }, { source: 'y' })).toThrow(/unsupported/);
+  });
+
+  it('matches anything-but and $or, as the paging rule to the alarm topic uses them', () => {
+    const pattern = { detail: { $or: [{ outcome: ['failed'] }, { outcome: ['mismatch'], cause: [{ 'anything-but': ['rule-changed'] }] }] } };
+    expect(matchesPattern(pattern, { detail: { outcome: 'failed', cause: null } })).toBe(true);
+    expect(matchesPattern(pattern, { detail: { outcome: 'mismatch', cause: 'tags-altered' } })).toBe(true);
+    expect(matchesPattern(pattern, { detail: { outcome: 'mismatch', cause: 'rule-changed' } })).toBe(false);
+    expect(matchesPattern(pattern, { detail: { outcome: 'verified', cause: null } })).toBe(false);
   });
 
   it('builds the envelope EventBridge delivers', () => {

@@ -67,4 +67,14 @@ describe('sweep', () => {
       { jobName: 'tkp.t.c', error: 'encryption mismatch (event published): wrong key' },
     ]);
   });
+
+  it('reports a rule changed by a config deploy without counting it as a failure that pages', async () => {
+    const d = deps({ COMPLETED: [[summary('tkp.t.changed', 30)]] }, async (jobName) => ({
+      status: 'reported',
+      detail: { jobName, outcome: 'mismatch', cause: 'rule-changed', problems: ['the rule was changed by a config deploy after the job started'] } as never,
+    }));
+    const report = await sweepFinishedJobs(d);
+    expect(report.reported.mismatch).toBe(1);
+    expect(report.failures).toEqual([]);
+  });
 });
