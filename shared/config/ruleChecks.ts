@@ -14,7 +14,7 @@ import {
   OUTPUT_KEY_CHARACTER,
   OUTPUT_KEY_MAX_LENGTH,
 } from '../aws/transcribeModel';
-import { VERDICT_PREFIX } from '../verify/verdictLedger';
+import { VERDICT_PREFIX } from './reservedPrefixes';
 import type { RawLanguage, RawRule } from './configSchema';
 import { describeRule } from './describeRule';
 import type { LanguageSettings, OutputLocation, Rule, ValidationContext } from './pipelineConfig';

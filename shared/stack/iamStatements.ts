@@ -2,7 +2,7 @@
  * Least-privilege IAM for each role, derived from the config so that permissions and the rules
  * cannot drift apart.
  */
-import { VERDICT_PREFIX } from '../verify/verdictLedger';
+import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { notificationPrefixes } from './inputNotifications';
 import { TAG } from '../aws/jobTags';
 import { allowedOutputKeyArns, kmsStatements } from './kmsStatements';

@@ -11,7 +11,7 @@ import {
   verifyRoleStatements,
 } from './iamStatements';
 import { notificationIdPrefix, notificationPrefixes, queueNotifications } from './inputNotifications';
-import { VERDICT_PREFIX } from '../verify/verdictLedger';
+import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { alarmResources, alarmTopicRef } from './alarmResources';
 import { bucketArn, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 

@@ -1,3 +1,4 @@
+import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import type { OutcomeDetail } from './outcomeEvent';
 
 /**
@@ -7,7 +8,6 @@ import type { OutcomeDetail } from './outcomeEvent';
  * the same job: whoever creates the object (If-None-Match: *) publishes; everyone else finds
  * it and stops.
  */
-export const VERDICT_PREFIX = 'verdicts/';
 
 export interface VerdictRecord {
   state: 'claimed' | 'published';

@@ -93,7 +93,7 @@ async function main(): Promise<number> {
     await pipeline.settle({ timeoutMs: 300_000 });
     const rows = await objectRows(pipeline, uploads.map((u) => u.key));
     console.log(`\n${formatTable(rows)}\n`);
-    console.log(`Outcome events on ${names.outcomeBus}: ${pipeline.outcomes.length}; dead letters: ${pipeline.deadLetters.length}; Lambda logs: ${logFile}`);
+    console.log(`Outcome events on ${names.outcomeBus}: ${pipeline.outcomes.length}; on the alarm topic: ${pipeline.alarms.length}; dead letters: ${pipeline.deadLetters.length}; Lambda logs: ${logFile}`);
     const clean = rows.every((row) => row.verdict === 'verified');
     console.log(clean ? 'All transcripts verified.' : 'Not every transcript was verified (see the verdict column).');
     return clean ? 0 : 1;
