@@ -6,7 +6,8 @@
  *   npm start -- a.wav b.mp3 --prefix calls/   your own files under one prefix
  *   npm start -- --watch ./inbox               a folder tree as the bucket, until Ctrl-C
  *
- * Options: --config <file>, --time-scale <n>, --tamper[=<match>[:wrong-key|no-kms]].
+ * Options: --config <file>, --time-scale <n>, --tamper[=<match>[:wrong-key|no-kms]], --bucket-default-kms
+ * (the transcript bucket encrypts with its own KMS key by default, as an existing bucket may).
  * Exits 1 when any object's verdict is not "verified".
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { watchFolder } from './watch';
 // This machine runs Node 20; the deployed functions run on nodejs22.x.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const USAGE = `usage: npm start [-- [files...] [--prefix P] [--watch DIR] [--tamper[=MATCH[:wrong-key|no-kms]]] [--config FILE] [--time-scale N]]`;
+const USAGE = `usage: npm start [-- [files...] [--prefix P] [--watch DIR] [--tamper[=MATCH[:wrong-key|no-kms]]] [--config FILE] [--time-scale N] [--bucket-default-kms]]`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -32,6 +33,7 @@ async function main(): Promise<number> {
       tamper: { type: 'string' },
       config: { type: 'string' },
       'time-scale': { type: 'string' },
+      'bucket-default-kms': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     args: normalizeTamperFlag(process.argv.slice(2)),
@@ -55,6 +57,7 @@ async function main(): Promise<number> {
   const pipeline = await LocalPipeline.start({
     ...(values.config && { configPath: resolve(values.config) }),
     timeScale,
+    ...(values['bucket-default-kms'] && { transcriptBucketDefault: 'aws:kms' as const }),
     onLog: (record) => {
       appendFileSync(logFile, `${JSON.stringify(record)}\n`);
       const line = describeProgress(record);

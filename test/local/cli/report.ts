@@ -36,7 +36,7 @@ export async function objectRows(pipeline: LocalPipeline, keys: readonly string[
     const row: ObjectRow = {
       key,
       rule: rule ? rule.prefix || '(whole bucket)' : '(none)',
-      keyAskedFor: rule ? (rule.kmsKey?.value ?? 'SSE-S3') : '-',
+      keyAskedFor: rule ? (rule.kmsKey?.value ?? 'none: bucket default') : '-',
       jobName: jobName || '-',
       jobStatus: jobs.get(jobName)?.status ?? '-',
       actualEncryption: outcome?.detail.transcriptUri ? await describeEncryption(pipeline.s3, String(outcome.detail.transcriptUri)) : '-',
@@ -125,5 +125,5 @@ export function describeProgress(record: LogRecord): string | undefined {
 }
 
 export function configSummary(config: PipelineConfig): string[] {
-  return config.rules.map((r) => `  ${(r.prefix || '(whole bucket)').padEnd(16)} ${r.kmsKey ? `${r.kmsKey.form.padEnd(9)} ${r.kmsKey.value}` : 'SSE-S3'}`);
+  return config.rules.map((r) => `  ${(r.prefix || '(whole bucket)').padEnd(16)} ${r.kmsKey ? `${r.kmsKey.form.padEnd(9)} ${r.kmsKey.value}` : 'no key: the bucket default (SSE-S3 unless set otherwise)'}`);
 }
