@@ -1,6 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteTranscriptionJobCommand,
   GetTranscriptionJobCommand,
@@ -15,7 +15,8 @@ import { startGateway, type Gateway } from '../local/emulator/gateway';
 import { makeWav } from '../local/emulator/mediaProbe';
 import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from '../local/emulator/moto';
 import { kmsClientFor, LOCAL_CREDENTIALS } from '../local/runtime/provision';
-import { startTranscribeEmulator, transcriptKeyFor, type TranscribeEmulator } from '../local/emulator/transcribeEmulator';
+import { transcriptKeyFor, type TranscribeEmulator } from '../local/emulator/emulatorModel';
+import { startTranscribeEmulator } from '../local/emulator/transcribeEmulator';
 import { motoAvailable } from '../support/moto';
 
 const REGION = 'us-east-1';
@@ -58,6 +59,8 @@ describe.runIf(motoAvailable('Transcribe emulator tests'))('the local Transcribe
     s3 = new S3Client({ region: REGION, endpoint: moto.endpoint, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: MEDIA }));
     await s3.send(new CreateBucketCommand({ Bucket: OUT }));
+    // Every S3 bucket encrypts with SSE-S3 by default since January 2023; moto needs telling.
+    await s3.send(new PutBucketEncryptionCommand({ Bucket: OUT, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } }));
     await s3.send(new PutObjectCommand({ Bucket: MEDIA, Key: 'ok.wav', Body: makeWav(2) }));
     await s3.send(new PutObjectCommand({ Bucket: MEDIA, Key: 'short.wav', Body: makeWav(0.2) }));
     await s3.send(new PutObjectCommand({ Bucket: MEDIA, Key: 'empty.wav', Body: Buffer.alloc(0) }));
@@ -201,7 +204,7 @@ describe.runIf(motoAvailable('Transcribe emulator tests'))('the local Transcribe
       ]);
     });
 
-    it('writes AES256 without a key', async () => {
+    it('writes without an encryption header when no key is given, so the bucket default (here SSE-S3) applies', async () => {
       const input = request();
       await start(input);
       await finished(input.TranscriptionJobName as string);

@@ -1,4 +1,4 @@
-import type { TamperMode } from '../emulator/transcribeEmulator';
+import type { TamperMode } from '../emulator/emulatorModel';
 
 /** The bundled sample: three seconds of a 440 Hz tone, a real 8 kHz PCM WAV file. */
 export const SAMPLE_AUDIO = new URL('../../../events/media/sample-call.wav', import.meta.url).pathname;

@@ -17,7 +17,8 @@ import { captureLambdaLogs, type LogRecord } from './logCapture';
 import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from '../emulator/moto';
 import { parseTamper } from '../cli/samples';
 import { LOCAL_CREDENTIALS, localNames, provision, type ProvisionedStack } from './provision';
-import { DEFAULT_QUOTAS, startTranscribeEmulator, type EmulatorFaults, type Quotas, type Timing, type TranscribeEmulator } from '../emulator/transcribeEmulator';
+import { DEFAULT_QUOTAS, type EmulatorFaults, type Quotas, type Timing, type TranscribeEmulator } from '../emulator/emulatorModel';
+import { startTranscribeEmulator } from '../emulator/transcribeEmulator';
 
 export interface LocalPipelineOptions {
   /** Defaults to the repository's pipeline.config.json. */
