@@ -31,8 +31,9 @@ export function transcribeClient(): TranscribeClient {
 }
 
 /**
- * The client for StartTranscriptionJob only: one attempt per send, because every attempt must
- * pass the start pacer (shared/start/startAdapters.ts), and a quota answer goes back to the queue.
+ * The start function's client: one attempt per send, because every StartTranscriptionJob attempt
+ * must pass the start pacer (shared/start/startAdapters.ts), and a quota answer goes back to the
+ * queue rather than being retried inside the SDK.
  */
 export function transcribeStartClient(): TranscribeClient {
   return (transcribeStart ??= new TranscribeClient({ maxAttempts: 1 }));

@@ -9,7 +9,7 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/cli
 import { GetTranscriptionJobCommand, StartTranscriptionJobCommand, type StartTranscriptionJobCommandInput } from '@aws-sdk/client-transcribe';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { awsErrorName, isQuotaError, isTransientAwsError } from '../aws/awsErrors';
-import { kmsClient, sqsClient, transcribeClient, transcribeStartClient } from '../aws/clients';
+import { kmsClient, sqsClient, transcribeStartClient } from '../aws/clients';
 import { createKeyResolver } from '../config/keyResolution';
 import type { StartSettings } from '../config/settings';
 import type { StartRecordDependencies } from './startRecord';
@@ -44,16 +44,22 @@ export function pacedStart(
 
 export function createStartAdapters(settings: StartSettings, hooks: Hooks): StartRecordDependencies {
   const pace = createStartPacer(settings.startRatePerSecond, { now: Date.now, sleep: (ms) => sleep(ms) });
+  // Built here, at module scope of the handler, so a cold start pays for them before the first record.
+  const kms = kmsClient();
+  const sqs = sqsClient();
+  // One Transcribe client, one attempt per call: a throttled GetTranscriptionJob (only asked
+  // after a ConflictException) sends the record back to the queue like any transient fault.
+  const transcribe = transcribeStartClient();
   return {
     settings,
     maxReceiveCount: settings.maxReceiveCount,
-    resolveKey: createKeyResolver(async (keyId) => (await kmsClient().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata, {
+    resolveKey: createKeyResolver(async (keyId) => (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata, {
       ttlMs: settings.keyCacheTtlSeconds * 1000,
     }),
-    startTranscriptionJob: pacedStart(pace, (input) => transcribeStartClient().send(new StartTranscriptionJobCommand(input))),
+    startTranscriptionJob: pacedStart(pace, (input) => transcribe.send(new StartTranscriptionJobCommand(input))),
     mediaUriOfJob: async (jobName) => {
       try {
-        const { TranscriptionJob } = await transcribeClient().send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }));
+        const { TranscriptionJob } = await transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }));
         return TranscriptionJob?.Media?.MediaFileUri;
       } catch (error) {
         if (awsErrorName(error) === 'BadRequestException') return undefined;
@@ -61,7 +67,7 @@ export function createStartAdapters(settings: StartSettings, hooks: Hooks): Star
       }
     },
     sendToDeadLetterQueue: async (letter) => {
-      await sqsClient().send(
+      await sqs.send(
         new SendMessageCommand({
           QueueUrl: settings.startDeadLetterQueueUrl,
           MessageBody: letter.body,
@@ -75,7 +81,7 @@ export function createStartAdapters(settings: StartSettings, hooks: Hooks): Star
       );
     },
     delayRedelivery: async (receiptHandle, seconds) => {
-      await sqsClient().send(
+      await sqs.send(
         new ChangeMessageVisibilityCommand({ QueueUrl: settings.startQueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
       );
     },

@@ -16,7 +16,12 @@ import { headObjectError, type VerifyDependencies } from './verifyJob';
 
 /** The AWS calls behind verifyJob, shared by the completion handler and the sweeper. */
 export function createVerifyAdapters(settings: VerifySettings): VerifyDependencies {
-  const describeKey = async (keyId: string) => (await kmsClient().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+  // Built here, at module scope of the handler, so a cold start pays for them before the first event.
+  const kms = kmsClient();
+  const s3 = s3Client();
+  const transcribe = transcribeClient();
+  const eventBridge = eventBridgeClient();
+  const describeKey = async (keyId: string) => (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
   const ttlMs = settings.keyCacheTtlSeconds * 1000;
   const ledgerDenied = (action: string, error: unknown) =>
     new LedgerAccessDeniedError(
@@ -34,7 +39,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
     bucketDefaultEncryption: createBucketDefaultReader(
       async (bucket) => {
         try {
-          return (await s3Client().send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration;
+          return (await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration;
         } catch (error) {
           if (awsErrorName(error) === 'ServerSideEncryptionConfigurationNotFoundError') return undefined;
           if (httpStatusOf(error) === 403) {
@@ -60,7 +65,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
     now: () => new Date(),
     getJob: async (jobName) => {
       try {
-        const { TranscriptionJob } = await transcribeClient().send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }));
+        const { TranscriptionJob } = await transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }));
         return TranscriptionJob;
       } catch (error) {
         if (awsErrorName(error) === 'BadRequestException' || awsErrorName(error) === 'NotFoundException') return undefined;
@@ -69,7 +74,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
     },
     headObject: async (location) => {
       try {
-        const head = await s3Client().send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key }));
+        const head = await s3.send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key }));
         return {
           found: true,
           ...(head.ServerSideEncryption !== undefined && { serverSideEncryption: head.ServerSideEncryption }),
@@ -83,7 +88,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
       }
     },
     publish: async (detail) => {
-      const result = await eventBridgeClient().send(
+      const result = await eventBridge.send(
         new PutEventsCommand({ Entries: [outcomeEntry(detail, settings.outcomeBusName, settings.outcomeSource)] }),
       );
       if (result.FailedEntryCount) {
@@ -96,7 +101,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
     },
     readVerdict: async (jobName) => {
       try {
-        const object = await s3Client().send(new GetObjectCommand({ Bucket: settings.transcriptBucket, Key: verdictKey(jobName) }));
+        const object = await s3.send(new GetObjectCommand({ Bucket: settings.transcriptBucket, Key: verdictKey(jobName) }));
         const record = parseVerdictRecord(await object.Body?.transformToString('utf8') ?? '');
         return record && object.ETag ? { record, etag: object.ETag } : undefined;
       } catch (error) {
@@ -107,7 +112,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
     },
     writeVerdict: async (jobName, record, condition) => {
       try {
-        const written = await s3Client().send(
+        const written = await s3.send(
           new PutObjectCommand({
             Bucket: settings.transcriptBucket,
             Key: verdictKey(jobName),
@@ -129,6 +134,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
 
 /** The sweeper's listing of this stack's finished jobs, one page at a time. */
 export function createSweepAdapters(settings: SweepSettings): Pick<SweepDependencies, 'jobNamePrefix' | 'lookbackSeconds' | 'graceSeconds' | 'concurrency' | 'listJobs' | 'now'> {
+  const transcribe = transcribeClient();
   return {
     jobNamePrefix: settings.jobNamePrefix,
     lookbackSeconds: settings.lookbackSeconds,
@@ -136,7 +142,7 @@ export function createSweepAdapters(settings: SweepSettings): Pick<SweepDependen
     concurrency: 4,
     now: () => new Date(),
     listJobs: async (status, nextToken) => {
-      const page = await transcribeClient().send(
+      const page = await transcribe.send(
         new ListTranscriptionJobsCommand({ Status: status, JobNameContains: settings.jobNamePrefix, MaxResults: 100, NextToken: nextToken }),
       );
       return { jobs: page.TranscriptionJobSummaries ?? [], ...(page.NextToken && { nextToken: page.NextToken }) };

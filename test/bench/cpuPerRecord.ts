@@ -1,5 +1,6 @@
 /**
- * CPU per record in the service's own code: the start handler (and the verify handler) run
+ * CPU per record in the service's own code, over the same records parsed with JSON.parse alone:
+ * the start handler (and the verify handler) run
  * in-process with every AWS call answered locally by aws-sdk-client-mock, so what is measured
  * is parsing, rule matching, naming, request building, batching, logging and metrics, not the
  * network. Run by bench.ts in a child process whose stdout (the handlers' logs) is discarded;
@@ -7,7 +8,7 @@
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetTranscriptionJobCommand, StartTranscriptionJobCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import type { SQSEvent } from 'aws-lambda';
@@ -55,16 +56,42 @@ function batch(size: number): SQSEvent {
   };
 }
 
-async function cpuMicrosPerItem(items: number, perCall: number, run: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 50; i++) await run();
+/** CPU microseconds per item of `run`, which handles `perCall` items, over `calls` calls. */
+async function cpuMicros(calls: number, perCall: number, run: () => Promise<unknown> | unknown): Promise<number> {
   const before = process.cpuUsage();
-  for (let i = 0; i < items / perCall; i++) await run();
+  for (let i = 0; i < calls; i++) await run();
   const used = process.cpuUsage(before);
-  return (used.user + used.system) / items;
+  return (used.user + used.system) / (calls * perCall);
 }
 
-const RECORDS = 20_000;
-const startMicros = await cpuMicrosPerItem(RECORDS, 10, () => start(batch(10), lambdaContext));
+/**
+ * The handler against a baseline of the same items parsed with JSON.parse alone, alternating
+ * rounds (A B A B ...); the figure is the median of the per-round ratios, with both sides'
+ * medians for scale.
+ */
+async function againstJsonParse(rounds: number, calls: number, perCall: number, handle: () => Promise<unknown>, parseOnly: () => unknown) {
+  for (let i = 0; i < 50; i++) await handle();
+  const handler: number[] = [];
+  const baseline: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    handler.push(await cpuMicros(calls, perCall, handle));
+    baseline.push(await cpuMicros(calls, perCall, parseOnly));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  return { handlerMs: median(handler) / 1000, jsonParseMs: median(baseline) / 1000, ratio: median(handler.map((h, i) => h / (baseline[i] as number))) };
+}
+
+const startBatch = () => batch(10);
+let lastBatch = startBatch();
+const start_ = await againstJsonParse(
+  11,
+  200,
+  10,
+  () => start((lastBatch = startBatch()), lambdaContext),
+  () => {
+    for (const record of lastBatch.Records) JSON.parse(record.body);
+  },
+);
 let job = 0;
 const completion = loadEvent('transcribe-completed.json');
 transcribe.on(GetTranscriptionJobCommand).callsFake(({ TranscriptionJobName }: { TranscriptionJobName: string }) => ({
@@ -79,8 +106,16 @@ transcribe.on(GetTranscriptionJobCommand).callsFake(({ TranscriptionJobName }: {
     ],
   },
 }));
-const verifyMicros = await cpuMicrosPerItem(5_000, 1, () => {
-  completion.detail.TranscriptionJobName = `tkp.test.call-${job++}`;
-  return verify(completion, lambdaContext);
-});
-writeFileSync(output as string, JSON.stringify({ startCpuMsPerRecord: startMicros / 1000, verifyCpuMsPerEvent: verifyMicros / 1000, records: RECORDS }));
+s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } });
+const completionText = JSON.stringify(completion);
+const verify_ = await againstJsonParse(
+  11,
+  300,
+  1,
+  () => {
+    completion.detail.TranscriptionJobName = `tkp.test.call-${job++}`;
+    return verify(completion, lambdaContext);
+  },
+  () => JSON.parse(completionText),
+);
+writeFileSync(output as string, JSON.stringify({ start: start_, verify: verify_ }));

@@ -1,0 +1,80 @@
+/**
+ * A burst of uploads through the whole local pipeline: the uploads land first (on two cores moto
+ * cannot take thousands of PUTs and the pipeline's traffic at once), then the start function is
+ * let loose on the backlog. Reports the sustained start rate (between the 5th and 95th percentile
+ * of start times), peak concurrent jobs, quota answers, drain time, duplicates and losses.
+ */
+import { makeWav } from '../local/emulator/mediaProbe';
+import type { Quotas } from '../local/emulator/emulatorModel';
+import { account } from '../local/runtime/accounting';
+import { LocalPipeline } from '../local/runtime/localPipeline';
+
+export interface BurstResult {
+  objects: number;
+  quotas: Quotas;
+  uploadSeconds: number;
+  sustainedStartsPerSecond: number;
+  peakConcurrentJobs: number;
+  quotaAnswers: Record<string, number>;
+  drainSeconds: number;
+  duplicates: number;
+  losses: number;
+  verified: number;
+}
+
+export async function runBurst(objects: number, quotas: Quotas, log: (line: string) => void): Promise<BurstResult> {
+  const pipeline = await LocalPipeline.start({ timeScale: 1, startPaused: true, quotas, timing: { queuedSeconds: 1, processingSeconds: 4, processingPerAudioSecond: 0.25 } });
+  try {
+    const prefixes = pipeline.config.rules.map((rule) => rule.prefix);
+    const keys = Array.from({ length: objects }, (_, i) => `${prefixes[i % prefixes.length]}burst/${String(i).padStart(5, '0')}.wav`);
+    const audio = makeWav(1);
+    const began = Date.now();
+    let next = 0;
+    let lastReport = began;
+    const progress = () => {
+      if (Date.now() - lastReport < 15_000) return;
+      lastReport = Date.now();
+      log(`    ${next} uploaded, ${pipeline.emulator.stats.started} started, ${pipeline.outcomes.length} verdicts`);
+    };
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < keys.length) {
+          await pipeline.upload(keys[next++] as string, audio);
+          progress();
+        }
+      }),
+    );
+    const uploadedAt = Date.now();
+    pipeline.resumeStart();
+    await pipeline.settle({ timeoutMs: 30 * 60_000, onProgress: progress });
+    await pipeline.sweep().catch(() => undefined);
+    await pipeline.settle({ timeoutMs: 5 * 60_000 });
+    const drainedAt = Math.max(...pipeline.outcomes.map((o) => Date.parse(String(o.detail.checkedAt))));
+    const starts = [...pipeline.emulator.stats.startTimes].sort((a, b) => a - b);
+    const lo = starts[Math.floor(starts.length * 0.05)] as number;
+    const hi = starts[Math.floor(starts.length * 0.95)] as number;
+    const accounting = account(pipeline, keys);
+    return {
+      objects,
+      quotas,
+      uploadSeconds: Number(((uploadedAt - began) / 1000).toFixed(1)),
+      sustainedStartsPerSecond: Number(((starts.length * 0.9) / ((hi - lo) / 1000)).toFixed(2)),
+      peakConcurrentJobs: pipeline.emulator.stats.peakConcurrency,
+      quotaAnswers: pipeline.emulator.stats.rejected,
+      drainSeconds: Number(((drainedAt - uploadedAt) / 1000).toFixed(1)),
+      duplicates: accounting.duplicateJobs + accounting.duplicateVerdicts,
+      losses: accounting.unaccounted,
+      verified: accounting.verified,
+    };
+  } finally {
+    await pipeline.stop();
+  }
+}
+
+/** Transcribe's default quota ratio: 250 concurrent jobs per 25 starts a second, and 30 gets per 25 starts. */
+export function scaledQuotas(startTps: number): Quotas {
+  return { startTps, maxConcurrentJobs: Math.round(startTps * 10), getTps: Math.max(1, Math.round(startTps * 1.2)), maxDeferredJobs: 10_000 };
+}
+
+/** No quota at all: what the local pipeline itself sustains. */
+export const UNLIMITED: Quotas = { startTps: 100_000, maxConcurrentJobs: 1_000_000, getTps: 100_000, maxDeferredJobs: 1_000_000 };

@@ -1,0 +1,80 @@
+/**
+ * The floor of each handler bundle: a bundle that only imports and constructs the same AWS SDK
+ * clients and Powertools/middy modules as the handler and exports an empty handler, built with
+ * serverless.yml's esbuild settings. It is what the dependencies cost; a handler's figures are
+ * reported over its floor, so they say what the project adds on top.
+ */
+import { build } from 'esbuild';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const FUNCTIONS = ['start', 'verify', 'sweep', 'bucketNotifications'] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+
+const CLIENTS: Record<FunctionName, [string, string][]> = {
+  start: [
+    ['@aws-sdk/client-kms', 'KMSClient'],
+    ['@aws-sdk/client-sqs', 'SQSClient'],
+    ['@aws-sdk/client-transcribe', 'TranscribeClient'],
+  ],
+  verify: [
+    ['@aws-sdk/client-eventbridge', 'EventBridgeClient'],
+    ['@aws-sdk/client-kms', 'KMSClient'],
+    ['@aws-sdk/client-s3', 'S3Client'],
+    ['@aws-sdk/client-transcribe', 'TranscribeClient'],
+  ],
+  sweep: [
+    ['@aws-sdk/client-eventbridge', 'EventBridgeClient'],
+    ['@aws-sdk/client-kms', 'KMSClient'],
+    ['@aws-sdk/client-s3', 'S3Client'],
+    ['@aws-sdk/client-transcribe', 'TranscribeClient'],
+  ],
+  bucketNotifications: [['@aws-sdk/client-s3', 'S3Client']],
+};
+
+function floorSource(fn: FunctionName): string {
+  const clients = CLIENTS[fn];
+  const metrics = fn !== 'bucketNotifications';
+  const batch = fn === 'start';
+  return [
+    `import middy from '@middy/core';`,
+    `import { Logger } from '@aws-lambda-powertools/logger';`,
+    `import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';`,
+    ...(metrics ? [`import { Metrics } from '@aws-lambda-powertools/metrics';`, `import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';`] : []),
+    ...(batch ? [`import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';`] : []),
+    ...clients.map(([pkg, name]) => `import { ${name} } from '${pkg}';`),
+    `const logger = new Logger();`,
+    ...(metrics ? [`const metrics = new Metrics();`] : []),
+    ...(batch ? [`const processor = new BatchProcessor(EventType.SQS);`] : []),
+    `export const clients = [${clients.map(([, name]) => `new ${name}({})`).join(', ')}];`,
+    `export const handler = middy().use(injectLambdaContext(logger))${metrics ? '.use(logMetrics(metrics))' : ''}.handler(async () => ${batch ? '{ void processor; void processPartialResponse; }' : 'undefined'});`,
+  ].join('\n');
+}
+
+/** Builds each floor bundle beside the packaged ones, with serverless.yml's esbuild settings. */
+export async function buildFloors(root: string, outDir: string): Promise<Record<FunctionName, string>> {
+  const files = {} as Record<FunctionName, string>;
+  for (const fn of FUNCTIONS) {
+    const entry = join(outDir, `${fn}.floor.ts`);
+    writeFileSync(entry, floorSource(fn));
+    const outfile = join(outDir, `${fn}.floor.cjs`);
+    await build({
+      entryPoints: [entry],
+      outfile,
+      absWorkingDir: root,
+      nodePaths: [join(root, 'node_modules')],
+      bundle: true,
+      minify: true,
+      sourcemap: false,
+      target: 'node22',
+      platform: 'node',
+      format: 'cjs',
+      mainFields: ['module', 'main'],
+      alias: { '@aws-sdk/credential-provider-node': join(root, 'shared/aws/lambdaCredentials.ts') },
+      legalComments: 'none',
+      logLevel: 'silent',
+    });
+    files[fn] = outfile;
+  }
+  return files;
+}
