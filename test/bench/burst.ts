@@ -20,6 +20,8 @@ export interface BurstResult {
   duplicates: number;
   losses: number;
   verified: number;
+  /** Why records went back to the queue, by error (`record will be retried` logs). */
+  retried: Record<string, number>;
 }
 
 export async function runBurst(objects: number, quotas: Quotas, log: (line: string) => void): Promise<BurstResult> {
@@ -65,6 +67,13 @@ export async function runBurst(objects: number, quotas: Quotas, log: (line: stri
       duplicates: accounting.duplicateJobs + accounting.duplicateVerdicts,
       losses: accounting.unaccounted,
       verified: accounting.verified,
+      retried: pipeline.logs
+        .filter((l) => l.message === 'record will be retried')
+        .reduce<Record<string, number>>((counts, l) => {
+          const reason = String(l.error).split(':')[0] as string;
+          counts[reason] = (counts[reason] ?? 0) + 1;
+          return counts;
+        }, {}),
     };
   } finally {
     await pipeline.stop();
