@@ -31,7 +31,8 @@ const completionSchema = z.object({
  * location and no key, so the name is all the verifier takes from it.
  */
 export function parseCompletionEvent(event: unknown): { jobName: string; status: 'COMPLETED' | 'FAILED' } {
-  const parsed = completionSchema.safeParse(event, { reportInput: true });
+  // jitless: one event per invocation; a compiled fast path would cost more than it saves.
+  const parsed = completionSchema.safeParse(event, { reportInput: true, jitless: true });
   if (!parsed.success) {
     const fields = joinIssues(parsed.error.issues, '(event)');
     throw new EventShapeError(

@@ -20,7 +20,7 @@ import { buildRuleIndex, matchRule } from '../../shared/config/ruleIndex';
 import { loadEvent } from '../support/fixtures';
 import { HANDLER_ENV } from '../support/functionEnvironment';
 import { alternate, median, medianRatio, processMs } from './alternate';
-import { runBurst, scaledQuotas, UNLIMITED } from './burst';
+import { runBurstProcess, scaledQuotas, UNLIMITED } from './burst';
 import { buildFloors, FUNCTIONS, type FunctionName } from './floors';
 import { seededRandom } from './random';
 
@@ -153,15 +153,14 @@ record(`rule lookups, 10,000 rules: index over a linear scan (${median(lookups.i
 // sustains with no quota; then a quota of at most half of that (starts per second and concurrent
 // jobs scaled together, as Transcribe's 25 and 250), or the one given with --quota-tps.
 if (!values['skip-burst']) {
-  const log = (line: string) => console.log(line);
   const capacityObjects = Number(values['capacity-objects']);
   console.log(`Capacity: ${capacityObjects} uploads through the local pipeline with no quota...`);
-  const capacity = await runBurst(capacityObjects, UNLIMITED, log);
+  const capacity = await runBurstProcess(root, capacityObjects, UNLIMITED, join(packageDir, 'capacity.json'));
   const quotaTps = values['quota-tps'] ? Number(values['quota-tps']) : Math.max(1, Math.min(25, Math.floor(capacity.sustainedStartsPerSecond / 2)));
   const quotas = scaledQuotas(quotaTps);
   const objects = values['burst-objects'] ? Number(values['burst-objects']) : Math.min(10_000, Math.round(quotaTps * 240));
   console.log(`Burst: ${objects} uploads under a quota of ${quotaTps} starts/s and ${quotas.maxConcurrentJobs} concurrent jobs...`);
-  const burst = await runBurst(objects, quotas, log);
+  const burst = await runBurstProcess(root, objects, quotas, join(packageDir, 'burst.json'));
   const fraction = burst.sustainedStartsPerSecond / quotaTps;
   results.burst = { capacity, quotaTps, quotas, burst, quotaFraction: fraction };
   record('burst: local pipeline capacity with no quota', `${capacity.sustainedStartsPerSecond} starts/s (${capacityObjects} objects)`, '', undefined);

@@ -3,7 +3,11 @@
  * cannot take thousands of PUTs and the pipeline's traffic at once), then the start function is
  * let loose on the backlog. Reports the sustained start rate (between the 5th and 95th percentile
  * of start times), peak concurrent jobs, quota answers, drain time, duplicates and losses.
+ *
+ * A local pipeline is one per process (the handlers read their settings once), so bench.ts runs
+ * each burst as its own process: `tsx test/bench/burst.ts OBJECTS QUOTAS_JSON RESULT_FILE`.
  */
+import { writeFileSync } from 'node:fs';
 import { makeWav } from '../local/emulator/mediaProbe';
 import type { Quotas } from '../local/emulator/emulatorModel';
 import { account } from '../local/runtime/accounting';
@@ -87,3 +91,23 @@ export function scaledQuotas(startTps: number): Quotas {
 
 /** No quota at all: what the local pipeline itself sustains. */
 export const UNLIMITED: Quotas = { startTps: 100_000, maxConcurrentJobs: 1_000_000, getTps: 100_000, maxDeferredJobs: 1_000_000 };
+
+/** Runs one burst in a child process and returns its result. */
+export async function runBurstProcess(root: string, objects: number, quotas: Quotas, resultFile: string): Promise<BurstResult> {
+  const { spawnSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const child = spawnSync(`${root}/node_modules/.bin/tsx`, [`${root}/test/bench/burst.ts`, String(objects), JSON.stringify(quotas), resultFile], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  if (child.status !== 0) throw new Error(`the burst of ${objects} objects failed (exit ${child.status})`);
+  return JSON.parse(readFileSync(resultFile, 'utf8')) as BurstResult;
+}
+
+if (process.argv[1]?.endsWith('burst.ts') && process.argv.length >= 5) {
+  const [objects, quotas, resultFile] = process.argv.slice(2) as [string, string, string];
+  const result = await runBurst(Number(objects), JSON.parse(quotas) as Quotas, (line) => console.log(line));
+  writeFileSync(resultFile, JSON.stringify(result));
+  process.exit(0);
+}
