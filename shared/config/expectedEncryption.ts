@@ -44,6 +44,16 @@ export function ruleFingerprint(rule: Pick<Rule, 'prefix' | 'kmsKey' | 'encrypti
   return createHash('sha256').update(canonical, 'utf8').digest('hex').slice(0, 32);
 }
 
+/**
+ * A digest of everything the config says about encryption and output, rule by rule. The
+ * verifier records, in its guarded ledger, when it first judged under each config fingerprint:
+ * that moment bounds which jobs can have been started under an earlier config.
+ */
+export function configFingerprint(rules: readonly Pick<Rule, 'prefix' | 'kmsKey' | 'encryptionContext' | 'output'>[]): string {
+  const rulePrints = rules.map(ruleFingerprint).sort();
+  return createHash('sha256').update(rulePrints.join('\n'), 'utf8').digest('hex').slice(0, 32);
+}
+
 /** What the start function asks for and records: the resolved key, or no key (recorded as AES256). */
 export function expectedEncryptionFor(key: ResolvedKey | undefined): ExpectedEncryption {
   return key ? { serverSideEncryption: 'aws:kms', kmsKeyArn: key.arn } : { serverSideEncryption: 'AES256' };

@@ -16,7 +16,8 @@ export interface JudgeInput {
   recorded: ExpectedEncryption;
   tagFingerprint: string | undefined;
   jobCreatedAt: number | undefined;
-  configLoadedAt: number;
+  /** When the deployed config was first used to judge (see VerifyDependencies.configEpochStart). */
+  configEpochStart: number;
   ruleChangeGraceMs: number;
   outputs: readonly S3Location[];
   actual: readonly ObservedObject[];
@@ -41,9 +42,10 @@ function recordedKey(recorded: ExpectedEncryption): string | null {
  * between config and tags:
  * - under an unchanged rule (same fingerprint), tags that name another key were altered;
  * - a rule named by alias whose objects are all under the recorded key: the alias was retargeted;
- * - a fingerprint that differs on a job started before this config was loaded: a config deploy,
- *   reported as `rule-changed`, which does not page. A job started after this config was loaded
- *   ran under it, so a differing fingerprint there is a forgery and counts as tags altered.
+ * - a fingerprint that differs on a job created before the deployed config was first used (a
+ *   moment kept in the ledger, which only the verifiers write): a config deploy, reported as
+ *   `rule-changed`, which does not page. A job created later ran under this config, so a
+ *   differing fingerprint there is a forgery and counts as tags altered.
  */
 export function judge(input: JudgeInput): Judgement {
   const { demand } = input;
@@ -69,7 +71,7 @@ export function judge(input: JudgeInput): Judgement {
       `${JSON.stringify(demand.rule.prefix)} asks for ${asked ? `key ${asked}` : 'no key'}`;
     const fingerprint = ruleFingerprint(demand.rule);
     const startedBeforeThisConfig =
-      input.jobCreatedAt !== undefined && input.jobCreatedAt < input.configLoadedAt + input.ruleChangeGraceMs;
+      input.jobCreatedAt !== undefined && input.jobCreatedAt < input.configEpochStart + input.ruleChangeGraceMs;
     if (input.tagFingerprint !== undefined && input.tagFingerprint !== fingerprint && startedBeforeThisConfig) {
       problems.push(`${disagreement}; the rule was changed by a config deploy after the job started (fingerprint ${input.tagFingerprint} then, ${fingerprint} now)`);
       return { cause: 'rule-changed', problems };

@@ -26,6 +26,25 @@ export function verdictKey(jobName: string): string {
   return `${VERDICT_PREFIX}${jobName}.json`;
 }
 
+/**
+ * Where the ledger records when a config (by its fingerprint) was first used to judge. Job
+ * names start with the stack's prefix, so `_config/` never collides with a verdict.
+ */
+export function configEpochKey(fingerprint: string): string {
+  return `${VERDICT_PREFIX}_config/${fingerprint}.json`;
+}
+
+/** The moment recorded in a config epoch object, or undefined for a missing or unreadable one. */
+export function parseConfigEpoch(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const at = Date.parse((JSON.parse(text) as { firstSeenAt?: unknown }).firstSeenAt as string);
+    return Number.isFinite(at) ? at : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export type ClaimDecision = { action: 'already-published' } | { action: 'wait' } | { action: 'take-over' } | { action: 'overrule'; reason: string };
 
 /** Seconds a claim may seem to come from the future (clock skew) before it is treated as forged. */

@@ -11,7 +11,8 @@ import { BucketEncryptionUnknownError, describeError, LedgerAccessDeniedError, T
 import { createKeyResolver } from '../config/keyResolution';
 import { createBucketDefaultReader } from './bucketDefaultEncryption';
 import { outcomeEntry } from './outcomeEvent';
-import { parseVerdictRecord, verdictKey } from './verdictLedger';
+import { configEpochKey, parseConfigEpoch, parseVerdictRecord, verdictKey } from './verdictLedger';
+import { configFingerprint } from '../config/expectedEncryption';
 import { headObjectError, type VerifyDependencies } from './verifyJob';
 
 /** The AWS calls behind verifyJob, shared by the completion handler and the sweeper. */
@@ -30,6 +31,51 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
         `kms:GenerateDataKey and kms:Decrypt on that key in its key policy too`,
       { cause: error },
     );
+  async function readLedger(key: string): Promise<{ text: string; etag?: string } | undefined> {
+    try {
+      const object = await s3.send(new GetObjectCommand({ Bucket: settings.transcriptBucket, Key: key }));
+      return { text: (await object.Body?.transformToString('utf8')) ?? '', ...(object.ETag && { etag: object.ETag }) };
+    } catch (error) {
+      if (awsErrorName(error) === 'NoSuchKey' || httpStatusOf(error) === 404) return undefined;
+      if (httpStatusOf(error) === 403) throw ledgerDenied('GetObject', error);
+      throw error;
+    }
+  }
+  /** A conditional write: returns the new ETag, or undefined when the condition failed. */
+  async function writeLedger(key: string, body: string, condition: { ifNoneMatch: true } | { ifMatch: string }): Promise<string | undefined> {
+    try {
+      const written = await s3.send(
+        new PutObjectCommand({
+          Bucket: settings.transcriptBucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/json',
+          ...('ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: '*' }),
+        }),
+      );
+      return written.ETag;
+    } catch (error) {
+      // 412: the condition failed; 409: a concurrent conditional write to the same key won.
+      if (httpStatusOf(error) === 412 || httpStatusOf(error) === 409) return undefined;
+      if (httpStatusOf(error) === 403) throw ledgerDenied('PutObject', error);
+      throw error;
+    }
+  }
+  /** When this config was first used to judge: read from the ledger, or recorded there now. Once per container. */
+  const epochKey = configEpochKey(configFingerprint(settings.config.rules));
+  let epoch: Promise<number> | undefined;
+  const readOrRecordEpoch = async (): Promise<number> => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const found = parseConfigEpoch((await readLedger(epochKey))?.text);
+      // A moment in the future cannot be when a config was first used; it would widen the window.
+      if (found !== undefined) return Math.min(found, Date.now());
+      const firstSeenAt = Date.now();
+      const written = await writeLedger(epochKey, JSON.stringify({ configFingerprint: configFingerprint(settings.config.rules), firstSeenAt: new Date(firstSeenAt).toISOString() }), { ifNoneMatch: true });
+      if (written) return firstSeenAt;
+    }
+    throw new LedgerAccessDeniedError(`the config epoch ${epochKey} in the verdict ledger is unreadable; delete it (break glass, README) so the verifier records it again`);
+  };
+
   return {
     jobNamePrefix: settings.jobNamePrefix,
     ruleIndex: settings.ruleIndex,
@@ -54,7 +100,13 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
       describeKey,
       { ttlMs },
     ),
-    configLoadedAt: Date.now(),
+    configEpochStart: () => {
+      epoch ??= readOrRecordEpoch().catch((error: unknown) => {
+        epoch = undefined;
+        throw error;
+      });
+      return epoch;
+    },
     ruleChangeGraceMs: settings.ruleChangeGraceSeconds * 1000,
     verdictLeaseSeconds: settings.verdictLeaseSeconds,
     missingTranscriptRetries: settings.missingTranscriptRetries,
@@ -100,35 +152,11 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
       }
     },
     readVerdict: async (jobName) => {
-      try {
-        const object = await s3.send(new GetObjectCommand({ Bucket: settings.transcriptBucket, Key: verdictKey(jobName) }));
-        const record = parseVerdictRecord(await object.Body?.transformToString('utf8') ?? '');
-        return record && object.ETag ? { record, etag: object.ETag } : undefined;
-      } catch (error) {
-        if (awsErrorName(error) === 'NoSuchKey' || httpStatusOf(error) === 404) return undefined;
-        if (httpStatusOf(error) === 403) throw ledgerDenied('GetObject', error);
-        throw error;
-      }
+      const object = await readLedger(verdictKey(jobName));
+      const record = object && parseVerdictRecord(object.text);
+      return record && object.etag ? { record, etag: object.etag } : undefined;
     },
-    writeVerdict: async (jobName, record, condition) => {
-      try {
-        const written = await s3.send(
-          new PutObjectCommand({
-            Bucket: settings.transcriptBucket,
-            Key: verdictKey(jobName),
-            Body: JSON.stringify(record),
-            ContentType: 'application/json',
-            ...('ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: '*' }),
-          }),
-        );
-        return written.ETag;
-      } catch (error) {
-        // 412: the condition failed; 409: a concurrent conditional write to the same key won.
-        if (httpStatusOf(error) === 412 || httpStatusOf(error) === 409) return undefined;
-        if (httpStatusOf(error) === 403) throw ledgerDenied('PutObject', error);
-        throw error;
-      }
-    },
+    writeVerdict: (jobName, record, condition) => writeLedger(verdictKey(jobName), JSON.stringify(record), condition),
   };
 }
 

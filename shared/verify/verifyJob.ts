@@ -1,6 +1,6 @@
 import type { TranscriptionJob } from '@aws-sdk/client-transcribe';
 import { awsErrorName, httpStatusOf, isTransientAwsError } from '../aws/awsErrors';
-import { bucketDefaultExpectation, expectedEncryptionFromTags, type BucketDefaultEncryption, type ExpectedEncryption } from '../config/expectedEncryption';
+import { bucketDefaultExpectation, expectedEncryptionFromTags, ruleFingerprint, type BucketDefaultEncryption, type ExpectedEncryption } from '../config/expectedEncryption';
 import type { KeyResolver } from '../config/keyResolution';
 import type { Rule } from '../config/pipelineConfig';
 import { matchRule, type RuleIndex } from '../config/ruleIndex';
@@ -37,11 +37,12 @@ export interface VerifyDependencies {
   /** The bucket's default encryption, any key resolved to its ARN (cached by the adapter). */
   bucketDefaultEncryption(bucket: string): Promise<BucketDefaultEncryption>;
   /**
-   * When this container loaded the config, in ms. A job created later than this plus
+   * When this stack first judged a job under the deployed config, in ms, as recorded in the
+   * ledger (which only the verifiers can write). A job created later than this plus
    * `ruleChangeGraceMs` was started under this same config, so a fingerprint that differs from
    * the rule's cannot be a config deploy.
    */
-  configLoadedAt: number;
+  configEpochStart(): Promise<number>;
   ruleChangeGraceMs: number;
   /** The job, or undefined when Transcribe no longer has it. */
   getJob(jobName: string): Promise<TranscriptionJob | undefined>;
@@ -145,7 +146,8 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
       recorded,
       tagFingerprint: tags[TAG.ruleFingerprint],
       jobCreatedAt: job.CreationTime?.getTime(),
-      configLoadedAt: deps.configLoadedAt,
+      // Read only when the tags' rule fingerprint differs from the deployed rule's; otherwise unused.
+      configEpochStart: demand.rule && fingerprintDiffers(tags[TAG.ruleFingerprint], demand.rule) ? await deps.configEpochStart() : 0,
       ruleChangeGraceMs: deps.ruleChangeGraceMs,
       outputs: locations,
       actual,
@@ -278,6 +280,10 @@ export function headObjectError(location: S3Location, error: unknown): Error | '
     return new TransientAwsError(`HeadObject on ${s3Uri(location)} must be retried: ${describeError(error)}`, false, { cause: error });
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+function fingerprintDiffers(tagged: string | undefined, rule: Rule): boolean {
+  return tagged !== undefined && tagged !== ruleFingerprint(rule);
 }
 
 function decodeNullable(value: string | undefined): string | null {

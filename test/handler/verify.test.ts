@@ -143,6 +143,40 @@ describe('verify handler', () => {
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
+  describe('a rule fingerprint that differs from the deployed rule', () => {
+    const forged = 'arn:aws:kms:us-east-1:123456789012:key/99999999-9999-4999-8999-999999999999';
+    const changedJob = () =>
+      completed({
+        CreationTime: new Date(Date.now() - 3_600_000),
+        Tags: [
+          ...(completed().Tags ?? []).map((tag) => (tag.Key === 'tkp:expected-kms-key-arn' ? { ...tag, Value: forged } : tag)),
+          { Key: 'tkp:rule-fingerprint', Value: 'f'.repeat(32) },
+        ],
+      });
+    const epochWrites = () => s3.commandCalls(PutObjectCommand).filter((c) => String(c.args[0].input.Key).startsWith('verdicts/_config/'));
+
+    it('records when this config was first used, and reports an older job as a rule change without failing', async () => {
+      transcribe.on(GetTranscriptionJobCommand).resolves({ TranscriptionJob: changedJob() });
+      s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: forged });
+      await (await verify())(completionEvent(), lambdaContext);
+      expect(epochWrites().map((c) => [c.args[0].input.IfNoneMatch, JSON.parse(c.args[0].input.Body as string).configFingerprint])).toEqual([['*', expect.stringMatching(/^[0-9a-f]{32}$/)]]);
+      expect(JSON.parse(events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail as string)).toMatchObject({ outcome: 'mismatch', cause: 'rule-changed' });
+    });
+
+    it('treats a job created after this config was first used as altered tags, and fails', async () => {
+      transcribe.on(GetTranscriptionJobCommand).resolves({ TranscriptionJob: changedJob() });
+      s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: forged });
+      const epoch = JSON.stringify({ configFingerprint: 'x', firstSeenAt: new Date(Date.now() - 2 * 86_400_000).toISOString() });
+      s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+        if (input.Key.startsWith('verdicts/_config/')) return { ETag: '"c1"', Body: body(epoch) };
+        throw awsError('NoSuchKey', 404);
+      });
+      await expect((await verify())(completionEvent(), lambdaContext)).rejects.toMatchObject({ name: 'EncryptionMismatchError' });
+      expect(epochWrites()).toHaveLength(0);
+      expect(JSON.parse(events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail as string)).toMatchObject({ cause: 'tags-altered' });
+    });
+  });
+
   it('publishes Transcription Failed with the FailureReason', async () => {
     transcribe.on(GetTranscriptionJobCommand).resolves({ TranscriptionJob: completed({ TranscriptionJobStatus: 'FAILED', FailureReason: 'media format mismatch', Transcript: undefined }) });
     await (await verify())(completionEvent('FAILED'), lambdaContext);

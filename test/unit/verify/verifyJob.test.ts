@@ -97,7 +97,7 @@ function setup(
       KeyUsage: 'ENCRYPT_DECRYPT',
     })),
     bucketDefaultEncryption: vi.fn(async () => world.bucketDefault ?? { serverSideEncryption: 'AES256' as const }),
-    configLoadedAt: CONFIG_LOADED_AT,
+    configEpochStart: vi.fn(async () => CONFIG_LOADED_AT),
     ruleChangeGraceMs: 15 * 60_000,
     getJob: vi.fn(async () => found),
     headObject: vi.fn(head),
@@ -145,6 +145,7 @@ describe('verifyJob', () => {
     expect(vi.mocked(deps.publish).mock.invocationCallOrder[0]).toBeLessThan(writes.invocationCallOrder[1] as number);
     expect(deps.store.get(NAME)?.record).toMatchObject({ state: 'published', detail: { outcome: 'verified' } });
     expect(() => assertNotMismatch(result)).not.toThrow();
+    expect(deps.configEpochStart).not.toHaveBeenCalled();
   });
 
   it('checks the redacted transcript and subtitles too', async () => {
