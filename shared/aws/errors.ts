@@ -109,6 +109,12 @@ export class LedgerAccessDeniedError extends PipelineError {
   readonly retryable = false;
 }
 
+/** A ledger object the verifier must read is not in the form it writes. */
+export class LedgerRecordError extends PipelineError {
+  override readonly name = 'LedgerRecordError';
+  readonly retryable = false;
+}
+
 /** The output bucket's default encryption cannot be read or its key cannot be resolved. */
 export class BucketEncryptionUnknownError extends PipelineError {
   override readonly name = 'BucketEncryptionUnknownError';

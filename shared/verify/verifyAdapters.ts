@@ -7,7 +7,7 @@ import { awsErrorName, httpStatusOf } from '../aws/awsErrors';
 import { eventBridgeClient, kmsClient, s3Client, transcribeClient } from '../aws/clients';
 import type { SweepSettings, VerifySettings } from '../config/settings';
 import type { SweepDependencies } from './sweepFinishedJobs';
-import { BucketEncryptionUnknownError, describeError, LedgerAccessDeniedError, TransientAwsError } from '../aws/errors';
+import { BucketEncryptionUnknownError, describeError, LedgerAccessDeniedError, LedgerRecordError, TransientAwsError } from '../aws/errors';
 import { createKeyResolver } from '../config/keyResolution';
 import { createBucketDefaultReader } from './bucketDefaultEncryption';
 import { outcomeEntry } from './outcomeEvent';
@@ -62,9 +62,9 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
     }
   }
   /** When this config was first used to judge: read from the ledger, or recorded there now. Once per container. */
-  const epochKey = configEpochKey(configFingerprint(settings.config.rules));
   let epoch: Promise<number> | undefined;
   const readOrRecordEpoch = async (): Promise<number> => {
+    const epochKey = configEpochKey(configFingerprint(settings.config.rules));
     for (let attempt = 0; attempt < 2; attempt++) {
       const found = parseConfigEpoch((await readLedger(epochKey))?.text);
       // A moment in the future cannot be when a config was first used; it would widen the window.
@@ -73,7 +73,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
       const written = await writeLedger(epochKey, JSON.stringify({ configFingerprint: configFingerprint(settings.config.rules), firstSeenAt: new Date(firstSeenAt).toISOString() }), { ifNoneMatch: true });
       if (written) return firstSeenAt;
     }
-    throw new LedgerAccessDeniedError(`the config epoch ${epochKey} in the verdict ledger is unreadable; delete it (break glass, README) so the verifier records it again`);
+    throw new LedgerRecordError(`the config epoch s3://${settings.transcriptBucket}/${epochKey} in the verdict ledger is unreadable; delete it (the break-glass path in README) so the verifier records it again`);
   };
 
   return {
