@@ -104,16 +104,10 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
       EventPattern: pagingOutcomePattern(ctx.service),
       State: 'ENABLED',
       Targets: [
-        {
-          Id: 'alarm-topic',
-          Arn: alarmTopicRef(ctx),
-          InputTransformer: {
-            InputPathsMap: { kind: '$.detail-type', job: '$.detail.jobName', media: '$.detail.mediaUri', cause: '$.detail.cause', problems: '$.detail.problems', failure: '$.detail.failureReason' },
-            InputTemplate:
-              '"<kind> for job <job> (media <media>). Cause: <cause>. Problems: <problems>. Failure reason: <failure>. ' +
-              'What to do: README.md, section When an alarm fires."',
-          },
-        },
+        // The whole verdict event, unchanged: it carries the expectation, the facts, the cause and
+        // the problems. (An input transformer would have to escape the problems array into text.)
+        // If the topic refuses the event, it lands in the verify DLQ, whose alarm is on this topic too.
+        { Id: 'alarm-topic', Arn: alarmTopicRef(ctx), DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } },
       ],
     },
   };

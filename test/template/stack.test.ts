@@ -228,6 +228,7 @@ describe('the CloudFormation that serverless package writes', () => {
       detail: { $or: [{ outcome: ['failed'] }, { outcome: ['mismatch'], cause: [{ 'anything-but': ['rule-changed'] }] }] },
     });
     expect(rule.Targets[0].Arn).toEqual({ Ref: 'AlarmTopic' });
+    expect(rule.Targets[0].DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } });
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
     expect(template.Resources.OutcomeArchive?.Properties).toMatchObject({ SourceArn: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, RetentionDays: 365 });
     expect(template.Outputs.AlarmTopicArn.Value).toEqual({ Ref: 'AlarmTopic' });
