@@ -6,7 +6,7 @@ import { TAG, type Tags } from '../aws/jobTags';
 import { parseKeyArn } from '../aws/keyReference';
 import { createHash } from 'node:crypto';
 import type { ResolvedKey } from './keyResolution';
-import type { Rule } from './pipelineConfig';
+import type { Rule } from './rule';
 
 /**
  * `source` says where a demand came from: the rule's own key, or (for a rule that names no key)

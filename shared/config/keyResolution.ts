@@ -3,7 +3,7 @@ import { awsErrorName, isTransientAwsError } from '../aws/awsErrors';
 import { describeError, KeyNotUsableError, TransientAwsError } from '../aws/errors';
 import { isArnForm, type KeyReference } from '../aws/keyReference';
 import { describeRule } from './describeRule';
-import type { Rule } from './pipelineConfig';
+import type { Rule } from './rule';
 
 export interface ResolvedKey {
   /** The key ARN, which is what S3 reports in SSEKMSKeyId whatever form the writer used. */

@@ -17,7 +17,7 @@ import {
 import { VERDICT_PREFIX } from './reservedPrefixes';
 import type { RawLanguage, RawRule } from './configSchema';
 import { describeRule } from './describeRule';
-import type { LanguageSettings, OutputLocation, Rule, ValidationContext } from './pipelineConfig';
+import type { LanguageSettings, OutputLocation, Rule, ValidationContext } from './rule';
 
 /** Longest OutputKey prefix that still leaves room for `<job name>.json`. */
 const OUTPUT_PREFIX_MAX_LENGTH = OUTPUT_KEY_MAX_LENGTH - JOB_NAME_MAX_LENGTH - '.json'.length;

@@ -8,7 +8,8 @@ import bundledConfig from '../../pipeline.config.json' with { type: 'json' };
 import { EnvironmentError } from '../aws/errors';
 import { jobNamePrefixProblem } from '../aws/jobName';
 import { buildRuleIndex, type RuleIndex } from './ruleIndex';
-import { validatePipelineConfig, type PipelineConfig, type Rule } from './pipelineConfig';
+import { validatePipelineConfig } from './pipelineConfig';
+import type { PipelineConfig, Rule } from './rule';
 
 export type Env = Record<string, string | undefined>;
 

@@ -3,7 +3,7 @@
  * merged into an existing bucket's configuration by the custom resource.
  */
 import type { NotificationConfiguration, QueueConfiguration } from '@aws-sdk/client-s3';
-import type { Rule } from '../config/pipelineConfig';
+import type { Rule } from '../config/rule';
 import type { Cfn } from './stackNames';
 
 /**

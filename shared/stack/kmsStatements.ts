@@ -2,7 +2,7 @@
  * KMS permissions for exactly the configured keys, shared by every role that touches them.
  */
 import { isArnForm, type KeyReference } from '../aws/keyReference';
-import type { PipelineConfig } from '../config/pipelineConfig';
+import type { PipelineConfig } from '../config/rule';
 import { sub, type Cfn, type Statement } from './stackNames';
 
 function keyArnResource(ref: KeyReference): Cfn {

@@ -2,7 +2,7 @@
  * Names and references of the stack's own resources, shared by the IAM statements, the resources
  * and the local mode. Deploy-time only: nothing here runs inside a Lambda function.
  */
-import type { PipelineConfig } from '../config/pipelineConfig';
+import type { PipelineConfig } from '../config/rule';
 
 export type Cfn = string | Record<string, unknown>;
 export type Statement = { Effect: 'Allow' | 'Deny'; Action: string[]; Resource: Cfn | Cfn[]; Condition?: Record<string, unknown>; Sid?: string; Principal?: unknown; NotPrincipal?: unknown };

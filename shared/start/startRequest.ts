@@ -2,7 +2,7 @@ import type { MediaFormat, StartTranscriptionJobCommandInput } from '@aws-sdk/cl
 import { expectedEncryptionFor, expectedEncryptionTags, ruleFingerprint } from '../config/expectedEncryption';
 import { encodeTagValueOrDigest, recordToTags, TAG, type Tags } from '../aws/jobTags';
 import type { ResolvedKey } from '../config/keyResolution';
-import type { Rule } from '../config/pipelineConfig';
+import type { Rule } from '../config/rule';
 import { objectVersion, s3Uri } from '../aws/s3Location';
 import type { S3ObjectRef } from './s3Notification';
 

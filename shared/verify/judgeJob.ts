@@ -4,11 +4,20 @@
  * evidence that explains a disagreement, never a way to pass one.
  */
 import { s3Uri, type S3Location } from '../aws/s3Location';
-import type { ExpectedEncryption } from '../config/expectedEncryption';
-import { ruleFingerprint } from '../config/expectedEncryption';
+import { ruleFingerprint, type ExpectedEncryption } from '../config/expectedEncryption';
 import { verifyTranscriptEncryption, type ObservedObject } from './encryptionVerdict';
+import type { Rule } from '../config/rule';
 import type { MismatchCause } from './outcomeEvent';
-import type { Demand } from './verifyJob';
+
+/** What the deployed config demands of a job's outputs, found from the job's media URI. */
+export interface Demand {
+  rule?: Rule;
+  expected?: ExpectedEncryption;
+  /** Where the rule writes transcripts. */
+  output?: S3Location;
+  /** Set when no rule applies: the verdict is then a `no-rule` mismatch with this problem. */
+  problem?: string;
+}
 
 export interface JudgeInput {
   demand: Demand;

@@ -2,10 +2,10 @@ import type { TranscriptionJob } from '@aws-sdk/client-transcribe';
 import { awsErrorName, httpStatusOf, isTransientAwsError } from '../aws/awsErrors';
 import { bucketDefaultExpectation, expectedEncryptionFromTags, ruleFingerprint, type BucketDefaultEncryption, type ExpectedEncryption } from '../config/expectedEncryption';
 import type { KeyResolver } from '../config/keyResolution';
-import type { Rule } from '../config/pipelineConfig';
+import type { Rule } from '../config/rule';
 import { matchRule, type RuleIndex } from '../config/ruleIndex';
 import type { ObservedObject } from './encryptionVerdict';
-import { judge } from './judgeJob';
+import { judge, type Demand } from './judgeJob';
 import {
   describeError,
   EncryptionMismatchError,
@@ -170,16 +170,6 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
   await deps.publish(detail);
   await deps.writeVerdict(jobName, { state: 'published', claimedAt, publishedAt: deps.now().toISOString(), detail }, { ifMatch: taken });
   return { status: 'reported', detail };
-}
-
-/** What the deployed config demands of a job's outputs, found from the job's media URI. */
-export interface Demand {
-  rule?: Rule;
-  expected?: ExpectedEncryption;
-  /** Where the rule writes transcripts. */
-  output?: S3Location;
-  /** Set when no rule applies: the verdict is then a `no-rule` mismatch with this problem. */
-  problem?: string;
 }
 
 async function demandOf(deps: VerifyDependencies, mediaUri: string | null): Promise<Demand> {

@@ -2,7 +2,7 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseS3Notification } from '../../../shared/start/s3Notification';
 import { buildRuleIndex, matchRule } from '../../../shared/config/ruleIndex';
 import { parseS3Uri } from '../../../shared/aws/s3Location';
-import type { PipelineConfig } from '../../../shared/config/pipelineConfig';
+import type { PipelineConfig } from '../../../shared/config/rule';
 import type { DeadLetter, LocalPipeline } from '../runtime/localPipeline';
 import type { LogRecord } from '../runtime/logCapture';
 

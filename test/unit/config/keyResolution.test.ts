@@ -2,7 +2,8 @@ import type { KeyMetadata } from '@aws-sdk/client-kms';
 import { describe, expect, it, vi } from 'vitest';
 import { KeyNotUsableError, TransientAwsError } from '../../../shared/aws/errors';
 import { createKeyResolver } from '../../../shared/config/keyResolution';
-import { validatePipelineConfig, type Rule } from '../../../shared/config/pipelineConfig';
+import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
+import type { Rule } from '../../../shared/config/rule';
 import { keyArn } from '../../support/fixtures';
 
 const ARN = keyArn('1234abcd-12ab-34cd-56ef-1234567890ab');

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/aws/errors';
-import { validatePipelineConfig, type ValidationContext } from '../../../shared/config/pipelineConfig';
+import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
+import type { ValidationContext } from '../../../shared/config/rule';
 import { repoPath } from '../../support/fixtures';
 
 const ctx: ValidationContext = { region: 'us-east-1', inputBucket: 'in-bucket', transcriptBucket: 'out-bucket' };
