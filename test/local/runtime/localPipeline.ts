@@ -176,8 +176,10 @@ export class LocalPipeline {
       JOB_NAME_PREFIX: names.jobNamePrefix,
       INPUT_BUCKET: names.inputBucket,
       TRANSCRIPT_BUCKET: names.transcriptBucket,
-      START_QUEUE_URL: this.stack.startQueueUrl,
-      START_DLQ_URL: this.stack.startDeadLetterQueueUrl,
+      // Through the gateway, as every other call of the handlers: the SQS client sends to the queue
+      // URL's own host, and the gateway is what scales visibility delays to the local clock.
+      START_QUEUE_URL: this.viaGateway(this.stack.startQueueUrl),
+      START_DLQ_URL: this.viaGateway(this.stack.startDeadLetterQueueUrl),
       MAX_RECEIVE_COUNT: String(QUEUE_SETTINGS.maxReceiveCount),
       // One module instance serves every local "container", so it is paced at the whole quota.
       START_RATE_PER_SECOND: String((options.quotas?.startTps ?? DEFAULT_QUOTAS.startTps) * this.timeScale * 0.96),
@@ -300,6 +302,10 @@ export class LocalPipeline {
     const entry = { Source: 'aws.transcribe', DetailType: 'Transcribe Job State Change', Detail: JSON.stringify(detail), Resources: [] };
     const event = envelope(entry, randomUUID(), MOTO_DEFAULT_ACCOUNT, this.stack.names.region);
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.stack.completionQueueUrl, MessageBody: JSON.stringify(event) }));
+  }
+
+  private viaGateway(queueUrl: string): string {
+    return queueUrl.replace(new URL(queueUrl).origin, new URL(this.gateway.endpoint).origin);
   }
 
   /** Runs the scheduled sweeper once, now. */
