@@ -9,7 +9,7 @@
  * records, and the burst's start rate over the quota emulated at no more than half of what the
  * local pipeline sustains without one.
  *
- *   npm run bench -- [--rounds 15] [--capacity-objects 1000] [--burst-objects N] [--quota-tps N] [--skip-burst]
+ *   npm run bench -- [--rounds 15] [--capacity-objects 800] [--burst-objects N] [--quota-tps N] [--skip-burst]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -28,7 +28,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '15' },
-    'capacity-objects': { type: 'string', default: '1000' },
+    'capacity-objects': { type: 'string', default: '800' },
     'burst-objects': { type: 'string' },
     'quota-tps': { type: 'string' },
     'skip-burst': { type: 'boolean', default: false },
@@ -158,7 +158,7 @@ if (!values['skip-burst']) {
   const capacity = await runBurstProcess(root, capacityObjects, UNLIMITED, join(packageDir, 'capacity.json'));
   const quotaTps = values['quota-tps'] ? Number(values['quota-tps']) : Math.max(1, Math.min(25, Math.floor(capacity.sustainedStartsPerSecond / 2)));
   const quotas = scaledQuotas(quotaTps);
-  const objects = values['burst-objects'] ? Number(values['burst-objects']) : Math.min(10_000, Math.round(quotaTps * 200));
+  const objects = values['burst-objects'] ? Number(values['burst-objects']) : Math.min(10_000, Math.round(quotaTps * 150));
   console.log(`Burst: ${objects} uploads under a quota of ${quotaTps} starts/s and ${quotas.maxConcurrentJobs} concurrent jobs...`);
   const burst = await runBurstProcess(root, objects, quotas, join(packageDir, 'burst.json'));
   const fraction = burst.sustainedStartsPerSecond / quotaTps;
