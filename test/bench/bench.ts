@@ -156,14 +156,15 @@ if (!values['skip-burst']) {
   const capacityObjects = Number(values['capacity-objects']);
   console.log(`Capacity: ${capacityObjects} uploads through the local pipeline with no quota...`);
   const capacity = await runBurstProcess(root, capacityObjects, UNLIMITED, join(packageDir, 'capacity.json'));
-  const quotaTps = values['quota-tps'] ? Number(values['quota-tps']) : Math.max(1, Math.min(25, Math.floor(capacity.sustainedStartsPerSecond / 2)));
+  // What the pipeline sustains is its end-to-end rate (starts alone run ahead of the verifier).
+  const quotaTps = values['quota-tps'] ? Number(values['quota-tps']) : Math.max(1, Math.min(25, Math.floor(capacity.endToEndPerSecond / 2)));
   const quotas = scaledQuotas(quotaTps);
   const objects = values['burst-objects'] ? Number(values['burst-objects']) : Math.min(10_000, Math.round(quotaTps * 150));
   console.log(`Burst: ${objects} uploads under a quota of ${quotaTps} starts/s and ${quotas.maxConcurrentJobs} concurrent jobs...`);
   const burst = await runBurstProcess(root, objects, quotas, join(packageDir, 'burst.json'));
   const fraction = burst.sustainedStartsPerSecond / quotaTps;
   results.burst = { capacity, quotaTps, quotas, burst, quotaFraction: fraction };
-  record('burst: local pipeline capacity with no quota', `${capacity.sustainedStartsPerSecond} starts/s (${capacityObjects} objects)`, '', undefined);
+  record('burst: local pipeline capacity with no quota', `${capacity.endToEndPerSecond} objects/s upload to verdict (starts alone: ${capacity.sustainedStartsPerSecond}/s; ${capacityObjects} objects)`, '', undefined);
   record(`burst: quota used${values['quota-tps'] ? ' (--quota-tps)' : ' (at most half the capacity)'}`, `${quotaTps} starts/s, ${quotas.maxConcurrentJobs} concurrent jobs`, '', undefined);
   record('burst: sustained start rate', `${burst.sustainedStartsPerSecond} /s = ${(fraction * 100).toFixed(1)}% of the quota (${objects} objects)`, `>= ${TARGETS.quotaFraction * 100}%`, fraction >= TARGETS.quotaFraction);
   record('burst: peak concurrent jobs', `${burst.peakConcurrentJobs} of ${quotas.maxConcurrentJobs}`, '', undefined);

@@ -18,6 +18,8 @@ export interface BurstResult {
   quotas: Quotas;
   uploadSeconds: number;
   sustainedStartsPerSecond: number;
+  /** Objects per second from the release of the backlog to the last verdict: what the whole pipeline carries. */
+  endToEndPerSecond: number;
   peakConcurrentJobs: number;
   quotaAnswers: Record<string, number>;
   drainSeconds: number;
@@ -65,6 +67,7 @@ export async function runBurst(objects: number, quotas: Quotas, log: (line: stri
       quotas,
       uploadSeconds: Number(((uploadedAt - began) / 1000).toFixed(1)),
       sustainedStartsPerSecond: Number(((starts.length * 0.9) / ((hi - lo) / 1000)).toFixed(2)),
+      endToEndPerSecond: Number((objects / ((drainedAt - uploadedAt) / 1000)).toFixed(2)),
       peakConcurrentJobs: pipeline.emulator.stats.peakConcurrency,
       quotaAnswers: pipeline.emulator.stats.rejected,
       drainSeconds: Number(((drainedAt - uploadedAt) / 1000).toFixed(1)),
