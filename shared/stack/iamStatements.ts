@@ -6,7 +6,7 @@ import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { notificationPrefixes } from './inputNotifications';
 import { TAG } from '../aws/jobTags';
 import { allowedOutputKeyArns, kmsStatements } from './kmsStatements';
-import { bucketArn, inputBucketRef, jobArn, roleName, sub, transcriptBucketRef, transcriptDestinations, type StackContext, type Statement } from './stackNames';
+import { bucketArn, distinctCfn, inputBucketRef, jobArn, roleName, sub, transcriptBucketRef, transcriptDestinations, type StackContext, type Statement } from './stackNames';
 
 function logStatement(ctx: StackContext, fn: string): Statement {
   return {
@@ -16,6 +16,11 @@ function logStatement(ctx: StackContext, fn: string): Statement {
   };
 }
 
+
+/** The distinct buckets the config writes transcripts to. */
+function outputBuckets(ctx: StackContext) {
+  return distinctCfn(transcriptDestinations(ctx.config, transcriptBucketRef(ctx)).map((d) => d.bucket));
+}
 
 function mediaReadStatement(ctx: StackContext): Statement {
   return {
@@ -35,7 +40,7 @@ function transcriptWriteStatement(ctx: StackContext): Statement {
 
 function transcriptReadStatements(ctx: StackContext): Statement[] {
   const locations = transcriptDestinations(ctx.config, transcriptBucketRef(ctx));
-  const buckets = [...new Map([...locations.map((l) => l.bucket), transcriptBucketRef(ctx)].map((b) => [JSON.stringify(b), b])).values()];
+  const buckets = distinctCfn([...locations.map((l) => l.bucket), transcriptBucketRef(ctx)]);
   return [
     { Effect: 'Allow', Action: ['s3:GetObject'], Resource: locations.map(({ bucket, prefix }) => bucketArn(bucket, `/${prefix}*`)) },
     {
@@ -61,7 +66,7 @@ const viaS3 = { StringEquals: { 'kms:ViaService': sub('s3.${AWS::Region}.amazona
  * aws:TagKeys), so the role has no transcribe:TagResource to rewrite them later.
  */
 function startJobStatements(ctx: StackContext): Statement[] {
-  const buckets = [...new Map(transcriptDestinations(ctx.config, transcriptBucketRef(ctx)).map((d) => [JSON.stringify(d.bucket), d.bucket])).values()];
+  const buckets = outputBuckets(ctx);
   const base = {
     StringEquals: { 'transcribe:OutputBucketName': buckets },
     'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(TAG) },
@@ -144,7 +149,7 @@ function verdictLedgerStatements(ctx: StackContext): Statement[] {
  * metadata only); and each output bucket's default encryption.
  */
 function expectationStatements(ctx: StackContext): Statement[] {
-  const buckets = [...new Map(transcriptDestinations(ctx.config, transcriptBucketRef(ctx)).map((d) => [JSON.stringify(d.bucket), d.bucket])).values()];
+  const buckets = outputBuckets(ctx);
   return [
     ...kmsStatements(ctx.config, ['kms:DescribeKey']),
     { Effect: 'Allow', Action: ['kms:DescribeKey'], Resource: sub('arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*') },

@@ -3,7 +3,7 @@
  */
 import { isArnForm, type KeyReference } from '../aws/keyReference';
 import type { PipelineConfig } from '../config/rule';
-import { sub, type Cfn, type Statement } from './stackNames';
+import { distinctCfn, sub, type Cfn, type Statement } from './stackNames';
 
 function keyArnResource(ref: KeyReference): Cfn {
   if (ref.form === 'key-arn') return ref.value;
@@ -50,5 +50,5 @@ export function kmsStatements(config: PipelineConfig, actions: string[], conditi
  */
 export function allowedOutputKeyArns(config: PipelineConfig): Cfn[] {
   const keys = config.rules.flatMap((rule) => (rule.kmsKey ? [rule.kmsKey] : []));
-  return [...new Map(keys.map((k) => [JSON.stringify(keyArnResource(k)), keyArnResource(k)])).values()];
+  return distinctCfn(keys.map(keyArnResource));
 }

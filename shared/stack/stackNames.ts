@@ -9,6 +9,11 @@ export type Statement = { Effect: 'Allow' | 'Deny'; Action: string[]; Resource: 
 
 export const sub = (template: string): Cfn => ({ 'Fn::Sub': template });
 
+/** The distinct values of a list of CloudFormation values (names or intrinsic functions), in first-seen order. */
+export function distinctCfn(values: readonly Cfn[]): Cfn[] {
+  return [...new Map(values.map((value) => [JSON.stringify(value), value])).values()];
+}
+
 export interface StackContext {
   service: string;
   stage: string;

@@ -64,13 +64,14 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
   /** When this config was first used to judge: read from the ledger, or recorded there now. Once per container. */
   let epoch: Promise<number> | undefined;
   const readOrRecordEpoch = async (): Promise<number> => {
-    const epochKey = configEpochKey(configFingerprint(settings.config.rules));
+    const fingerprint = configFingerprint(settings.config.rules);
+    const epochKey = configEpochKey(fingerprint);
     for (let attempt = 0; attempt < 2; attempt++) {
       const found = parseConfigEpoch((await readLedger(epochKey))?.text);
       // A moment in the future cannot be when a config was first used; it would widen the window.
       if (found !== undefined) return Math.min(found, Date.now());
       const firstSeenAt = Date.now();
-      const written = await writeLedger(epochKey, JSON.stringify({ configFingerprint: configFingerprint(settings.config.rules), firstSeenAt: new Date(firstSeenAt).toISOString() }), { ifNoneMatch: true });
+      const written = await writeLedger(epochKey, JSON.stringify({ configFingerprint: fingerprint, firstSeenAt: new Date(firstSeenAt).toISOString() }), { ifNoneMatch: true });
       if (written) return firstSeenAt;
     }
     throw new LedgerRecordError(`the config epoch s3://${settings.transcriptBucket}/${epochKey} in the verdict ledger is unreadable; delete it (the break-glass path in README) so the verifier records it again`);

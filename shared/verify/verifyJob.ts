@@ -68,7 +68,7 @@ export type VerifyResult = { status: 'reported'; detail: OutcomeDetail } | { sta
  * from the deployed config: the rule that the job's own media URI matches (the same
  * longest-prefix match the start function uses) and that rule's key, resolved now with
  * DescribeKey. The job's tags are only a record of what was asked; where they disagree with the
- * config, the verdict says which said what (see compareWithRecord). The facts come from
+ * config, the verdict says which said what (see judgeJob.ts). The facts come from
  * HeadObject on every output object. Before publishing, the verdict is claimed in the verdict
  * ledger with a conditional write, so of two deliveries of the same completion event, or an
  * event and the sweeper, exactly one publishes.
@@ -106,8 +106,8 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
     throw new JobNotFinishedError(`job ${jobName} is ${status ?? 'in an unknown state'}, not finished; it will be checked again`);
   }
   const mediaUri = job.Media?.MediaFileUri ?? null;
-  const demand = await demandOf(deps, mediaUri);
   const media = mediaUri ? parseS3Uri(mediaUri) : undefined;
+  const demand = await demandOf(deps, mediaUri, media);
   const base = {
     schemaVersion: OUTCOME_SCHEMA_VERSION,
     verdictId: '',
@@ -172,8 +172,7 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
   return { status: 'reported', detail };
 }
 
-async function demandOf(deps: VerifyDependencies, mediaUri: string | null): Promise<Demand> {
-  const media = mediaUri ? parseS3Uri(mediaUri) : undefined;
+async function demandOf(deps: VerifyDependencies, mediaUri: string | null, media: S3Location | undefined): Promise<Demand> {
   if (!media) return { problem: `the job reports media ${JSON.stringify(mediaUri)}, not an s3:// URI in the input bucket, so no rule applies` };
   if (media.bucket !== deps.inputBucket) {
     return { problem: `the job's media ${mediaUri} is not in the stack's input bucket ${deps.inputBucket}, so no rule applies` };
