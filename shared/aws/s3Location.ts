@@ -57,3 +57,23 @@ export function parseS3Uri(uri: string): S3Location | undefined {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
   return match ? { bucket: match[1] as string, key: match[2] as string } : undefined;
 }
+
+/** Characters S3 leaves as they are when it encodes a key in an event notification. */
+const UNENCODED = /^[A-Za-z0-9.\-_*/]$/;
+
+/**
+ * A key or prefix as S3 writes it in event notifications, and so as a notification filter must
+ * be written and as `tkp backfill` writes its records: a space becomes `+`, and every other
+ * character outside letters, digits and `. - _ * /` is percent-encoded as UTF-8 (S3 User Guide, "Configuring event notifications using
+ * object key name filtering"). S3 compares the filter with this form, so a raw `Call Recordings/`
+ * or `Zürich/` filter never matches and the upload is lost without a message or an alarm.
+ */
+export function encodeS3EventKey(prefix: string): string {
+  let encoded = '';
+  for (const character of prefix) {
+    if (character === ' ') encoded += '+';
+    else if (UNENCODED.test(character)) encoded += character;
+    else for (const byte of Buffer.from(character, 'utf8')) encoded += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return encoded;
+}

@@ -50,6 +50,11 @@ export interface SweepSettings extends VerifySettings {
   graceSeconds: number;
 }
 
+export interface PreflightSettings extends PipelineSettings {
+  /** The role the preflight function runs as: the start function's own role. */
+  roleArn: string;
+}
+
 export interface ClientSettings {
   s3ForcePathStyle: boolean;
 }
@@ -149,6 +154,37 @@ export function loadSweepSettings(env: Env = process.env): SweepSettings {
     lookbackSeconds: integer(env, 'SWEEP_LOOKBACK_SECONDS', 6 * 3600, 1),
     graceSeconds: integer(env, 'SWEEP_GRACE_SECONDS', 600, 0),
   };
+}
+
+export function loadPreflightSettings(env: Env = process.env): PreflightSettings {
+  return { ...loadPipelineSettings(env), roleArn: required(env, 'PREFLIGHT_ROLE_ARN') };
+}
+
+/**
+ * The `tkp` CLI's defaults from the environment: the stack's resources by name (what `tkp local
+ * --keep` prints to export), and the config file. Flags override each of them.
+ */
+export interface CliEnvironment {
+  configPath?: string;
+  stage?: string;
+  inputBucket?: string;
+  transcriptBucket?: string;
+  startQueueUrl?: string;
+  preflightFunction?: string;
+  endpointUrl?: string;
+}
+
+export function loadCliEnvironment(env: Env = process.env): CliEnvironment {
+  const entries = {
+    configPath: env.PIPELINE_CONFIG_PATH,
+    stage: env.TKP_STAGE,
+    inputBucket: env.TKP_INPUT_BUCKET,
+    transcriptBucket: env.TKP_TRANSCRIPT_BUCKET,
+    startQueueUrl: env.TKP_START_QUEUE_URL,
+    preflightFunction: env.TKP_PREFLIGHT_FUNCTION,
+    endpointUrl: env.AWS_ENDPOINT_URL,
+  };
+  return Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined && value !== '')) as CliEnvironment;
 }
 
 /**

@@ -95,6 +95,8 @@ function startJobStatements(ctx: StackContext): Statement[] {
 export function startRoleStatements(ctx: StackContext): Statement[] {
   return [
     logStatement(ctx, 'start'),
+    // The preflight function runs with this role, so `tkp check --deployed` proves what real jobs will meet.
+    logStatement(ctx, 'preflight'),
     ...startJobStatements(ctx),
     { Effect: 'Allow', Action: ['transcribe:GetTranscriptionJob'], Resource: jobArn(ctx) },
     mediaReadStatement(ctx),

@@ -4,6 +4,7 @@
  */
 import type { NotificationConfiguration, QueueConfiguration } from '@aws-sdk/client-s3';
 import type { Rule } from '../config/rule';
+import { encodeS3EventKey } from '../aws/s3Location';
 import type { Cfn } from './stackNames';
 
 /**
@@ -20,32 +21,12 @@ export function notificationPrefixes(rules: readonly Pick<Rule, 'prefix'>[]): st
   return kept;
 }
 
-/** Characters S3 leaves as they are when it encodes a key in an event notification. */
-const UNENCODED = /^[A-Za-z0-9.\-_*/]$/;
-
-/**
- * A key or prefix as S3 writes it in event notifications, and so as a notification filter must
- * be written: a space becomes `+`, and every other character outside letters, digits and
- * `. - _ * /` is percent-encoded as UTF-8 (S3 User Guide, "Configuring event notifications using
- * object key name filtering"). S3 compares the filter with this form, so a raw `Call Recordings/`
- * or `Zürich/` filter never matches and the upload is lost without a message or an alarm.
- */
-export function s3FilterValue(prefix: string): string {
-  let encoded = '';
-  for (const character of prefix) {
-    if (character === ' ') encoded += '+';
-    else if (UNENCODED.test(character)) encoded += character;
-    else for (const byte of Buffer.from(character, 'utf8')) encoded += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return encoded;
-}
-
 /** S3 ObjectCreated notifications to the start queue, one per non-overlapping prefix, encoded as S3 requires. */
 export function queueNotifications(rules: readonly Pick<Rule, 'prefix'>[], queueArn: Cfn) {
   return notificationPrefixes(rules).map((prefix) => ({
     Event: 's3:ObjectCreated:*',
     Queue: queueArn,
-    ...(prefix !== '' && { Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: s3FilterValue(prefix) }] } } }),
+    ...(prefix !== '' && { Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: encodeS3EventKey(prefix) }] } } }),
   }));
 }
 
@@ -83,7 +64,7 @@ export function mergeQueueNotifications(current: NotificationConfiguration, owne
     Id: `${owned.idPrefix}${i}`,
     QueueArn: owned.queueArn,
     Events: ['s3:ObjectCreated:*'],
-    ...(prefix !== '' && { Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: s3FilterValue(prefix) }] } } }),
+    ...(prefix !== '' && { Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: encodeS3EventKey(prefix) }] } } }),
   }));
   const { QueueConfigurations: _replaced, ...rest } = current;
   const queues = [...others, ...ours];

@@ -182,6 +182,9 @@ export function derivedOutputs(ctx: StackContext): Record<string, unknown> {
     InputBucketName: { Value: inputBucketRef(ctx) },
     TranscriptBucketName: { Value: transcriptBucketRef(ctx) },
     OutcomeBusName: { Value: { Ref: 'OutcomeBus' } },
+    // What the tkp CLI looks up: `tkp backfill` sends to the start queue, `tkp check --deployed` invokes the preflight function.
+    StartQueueUrl: { Value: { Ref: 'StartQueue' } },
+    PreflightFunctionName: { Value: { Ref: 'PreflightLambdaFunction' } },
     StartDeadLetterQueueUrl: { Value: { Ref: 'StartDeadLetterQueue' } },
     VerifyDeadLetterQueueUrl: { Value: { Ref: 'VerifyDeadLetterQueue' } },
     AlarmTopicArn: { Value: alarmTopicRef(ctx) },

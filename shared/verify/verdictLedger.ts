@@ -27,6 +27,23 @@ export function verdictKey(jobName: string): string {
 }
 
 /**
+ * An empty marker per verdict whose key says which rule (by fingerprint) judged the job, so
+ * `tkp audit` maps every transcript to its rule by listing `verdicts/_rules/` instead of reading
+ * one record per transcript. Written once, conditionally, like every ledger write.
+ */
+export const RULE_MARKER_PREFIX = `${VERDICT_PREFIX}_rules/`;
+
+export function ruleMarkerKey(ruleFingerprint: string, jobName: string): string {
+  return `${RULE_MARKER_PREFIX}${ruleFingerprint}/${jobName}`;
+}
+
+/** The rule fingerprint and job name of a marker key, or undefined for any other key. */
+export function parseRuleMarkerKey(key: string): { ruleFingerprint: string; jobName: string } | undefined {
+  const match = /^([0-9a-f]{32})\/([^/]+)$/.exec(key.startsWith(RULE_MARKER_PREFIX) ? key.slice(RULE_MARKER_PREFIX.length) : '');
+  return match ? { ruleFingerprint: match[1] as string, jobName: match[2] as string } : undefined;
+}
+
+/**
  * Where the ledger records when a config (by its fingerprint) was first used to judge. Job
  * names start with the stack's prefix, so `_config/` never collides with a verdict.
  */

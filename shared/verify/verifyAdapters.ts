@@ -11,7 +11,7 @@ import { BucketEncryptionUnknownError, describeError, LedgerAccessDeniedError, L
 import { createKeyResolver } from '../config/keyResolution';
 import { createBucketDefaultReader } from './bucketDefaultEncryption';
 import { outcomeEntry } from './outcomeEvent';
-import { configEpochKey, parseConfigEpoch, parseVerdictRecord, verdictKey } from './verdictLedger';
+import { configEpochKey, parseConfigEpoch, parseVerdictRecord, ruleMarkerKey, verdictKey } from './verdictLedger';
 import { configFingerprint } from '../config/expectedEncryption';
 import { headObjectError, type VerifyDependencies } from './verifyJob';
 
@@ -158,6 +158,11 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
       return record && object.etag ? { record, etag: object.etag } : undefined;
     },
     writeVerdict: (jobName, record, condition) => writeLedger(verdictKey(jobName), JSON.stringify(record), condition),
+    // Only an index for `tkp audit`, which reads the verdict record where a marker is missing, so a
+    // failed write must not hold up the verdict.
+    markRule: async (jobName, fingerprint) => {
+      await writeLedger(ruleMarkerKey(fingerprint, jobName), '', { ifNoneMatch: true }).catch(() => undefined);
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import type { TranscriptionJob } from '@aws-sdk/client-transcribe';
 import { awsErrorName, httpStatusOf, isTransientAwsError } from '../aws/awsErrors';
-import { bucketDefaultExpectation, expectedEncryptionFromTags, ruleFingerprint, type BucketDefaultEncryption, type ExpectedEncryption } from '../config/expectedEncryption';
+import { expectedEncryptionFromTags, ruleFingerprint, type BucketDefaultEncryption } from '../config/expectedEncryption';
+import { demandForRule } from './ruleDemand';
 import type { KeyResolver } from '../config/keyResolution';
 import type { Rule } from '../config/rule';
 import { matchRule, type RuleIndex } from '../config/ruleIndex';
@@ -54,6 +55,8 @@ export interface VerifyDependencies {
    * the version read (`ifMatch`). Returns the new ETag, or undefined when the condition failed.
    */
   writeVerdict(jobName: string, record: VerdictRecord, condition: { ifNoneMatch: true } | { ifMatch: string }): Promise<string | undefined>;
+  /** Records which rule judged the job, for `tkp audit` (see ruleMarkerKey); best effort. */
+  markRule(jobName: string, ruleFingerprint: string): Promise<void>;
   verdictLeaseSeconds: number;
   missingTranscriptRetries: number;
   missingTranscriptRetryDelayMs: number;
@@ -167,6 +170,7 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
   const claimedAt = deps.now().toISOString();
   const taken = await claim(deps, jobName, { state: 'claimed', claimedAt, detail }, existing);
   if (typeof taken !== 'string') return taken;
+  if (demand.rule) await deps.markRule(jobName, ruleFingerprint(demand.rule));
   await deps.publish(detail);
   await deps.writeVerdict(jobName, { state: 'published', claimedAt, publishedAt: deps.now().toISOString(), detail }, { ifMatch: taken });
   return { status: 'reported', detail };
@@ -179,11 +183,7 @@ async function demandOf(deps: VerifyDependencies, mediaUri: string | null, media
   }
   const rule = matchRule(deps.ruleIndex, media.key);
   if (!rule) return { problem: `the job's media ${mediaUri} lies under no rule of the deployed config, so nothing says how it must be encrypted` };
-  const outputBucket = rule.output.bucket ?? deps.transcriptBucket;
-  const expected: ExpectedEncryption = rule.kmsKey
-    ? { serverSideEncryption: 'aws:kms', kmsKeyArn: (await deps.resolveKey({ ...rule, kmsKey: rule.kmsKey })).arn, source: 'rule' }
-    : bucketDefaultExpectation(await deps.bucketDefaultEncryption(outputBucket));
-  return { rule, expected, output: { bucket: outputBucket, key: rule.output.prefix } };
+  return { rule, ...(await demandForRule(deps, rule)) };
 }
 
 /** Takes the job's verdict claim, or says who has it. A contradicted record is overruled, with the reason added to the verdict. */

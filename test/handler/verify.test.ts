@@ -91,8 +91,10 @@ describe('verify handler', () => {
       checkedBy: 'completion-event',
     });
     const writes = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(writes.map((w) => [w.Bucket, w.Key, w.IfNoneMatch, w.IfMatch, JSON.parse(w.Body as string).state])).toEqual([
+    expect(writes.map((w) => [w.Bucket, w.Key, w.IfNoneMatch, w.IfMatch, w.Body === '' ? '(marker)' : JSON.parse(w.Body as string).state])).toEqual([
       ['tkp-test-transcripts', `verdicts/${JOB}.json`, '*', undefined, 'claimed'],
+      // The audit's index of which rule judged the job, written once like every ledger object.
+      ['tkp-test-transcripts', expect.stringMatching(new RegExp(`^verdicts/_rules/[0-9a-f]{32}/${JOB.replace(/\./g, '\\.')}$`)), '*', undefined, '(marker)'],
       ['tkp-test-transcripts', `verdicts/${JOB}.json`, undefined, '"v1"', 'published'],
     ]);
   });
@@ -102,7 +104,7 @@ describe('verify handler', () => {
     s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: wrong });
     await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow(/^transcript encryption of job .* does not match its rule: .* is encrypted under arn:aws:kms:us-east-1:123456789012:key\/9999/);
     expect(events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.DetailType).toBe('Transcript Encryption Mismatch');
-    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[1]?.args[0].input.Body as string).detail.outcome).toBe('mismatch');
+    expect(JSON.parse(s3.commandCalls(PutObjectCommand).at(-1)?.args[0].input.Body as string).detail.outcome).toBe('mismatch');
   });
 
   it('judges from the deployed config: a tag rewritten to the key the transcript is under is a mismatch and fails the invocation', async () => {
@@ -245,6 +247,7 @@ describe('verify handler', () => {
   it('fails when EventBridge does not take the outcome, before recording a verdict', async () => {
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
     await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow('PutEvents to tkp-test-outcomes failed');
-    expect(s3.commandCalls(PutObjectCommand).map((c) => JSON.parse(c.args[0].input.Body as string).state)).toEqual(['claimed']);
+    const verdictWrites = s3.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key === `verdicts/${JOB}.json`);
+    expect(verdictWrites.map((c) => JSON.parse(c.args[0].input.Body as string).state)).toEqual(['claimed']);
   });
 });

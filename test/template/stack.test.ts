@@ -44,12 +44,22 @@ describe('the CloudFormation that serverless package writes', () => {
   }, 120_000);
 
   it('bundles each function into its own zip', () => {
-    expect(readdirSync(dir).filter((f) => f.endsWith('.zip')).sort()).toEqual(['bucketNotifications.zip', 'start.zip', 'sweep.zip', 'verify.zip']);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.zip')).sort()).toEqual(['bucketNotifications.zip', 'preflight.zip', 'start.zip', 'sweep.zip', 'verify.zip']);
+  });
+
+  it('runs the preflight function with the start function\'s own role, and gives the CLI what it looks up as outputs', () => {
+    const preflight = template.Resources.PreflightLambdaFunction;
+    expect(preflight.Properties.Role).toEqual({ 'Fn::GetAtt': ['StartRole', 'Arn'] });
+    expect(preflight.Properties.Environment.Variables.PREFLIGHT_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['StartRole', 'Arn'] });
+    const logs = statements(template, 'StartRole').filter((s) => s.Action.includes('logs:PutLogEvents')).map((s) => s.Resource['Fn::Sub']);
+    expect(logs).toEqual([expect.stringContaining('/aws/lambda/transcribe-kms-pipeline-dev-start:*'), expect.stringContaining('/aws/lambda/transcribe-kms-pipeline-dev-preflight:*')]);
+    expect(template.Outputs.StartQueueUrl.Value).toEqual({ Ref: 'StartQueue' });
+    expect(template.Outputs.PreflightFunctionName.Value).toEqual({ Ref: 'PreflightLambdaFunction' });
   });
 
   it('runs every function on nodejs22.x with its own role', () => {
     const functions = ofType(template, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(5);
     for (const [, fn] of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Role['Fn::GetAtt'][0]).toMatch(/^(Start|Verify|Sweep|BucketNotifications)Role$/);

@@ -1,3 +1,4 @@
+import { CliError } from '../../../shared/cli/cliErrors';
 import type { TamperMode } from '../emulator/emulatorModel';
 
 /** The bundled sample: three seconds of a 440 Hz tone, a real 8 kHz PCM WAV file. */
@@ -11,6 +12,6 @@ export const SAMPLE_AUDIO = new URL('../../../events/media/sample-call.wav', imp
 export function parseTamper(value: string): { match: string; mode: TamperMode } {
   const separator = value.lastIndexOf(':');
   const mode = separator >= 0 ? value.slice(separator + 1) : 'wrong-key';
-  if (mode !== 'wrong-key' && mode !== 'no-kms') throw new Error(`tamper mode ${JSON.stringify(mode)} is not wrong-key or no-kms`);
+  if (mode !== 'wrong-key' && mode !== 'no-kms') throw new CliError(`--tamper mode ${JSON.stringify(mode)} is not wrong-key or no-kms`);
   return { match: separator >= 0 ? value.slice(0, separator) : value, mode };
 }

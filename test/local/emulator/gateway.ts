@@ -1,10 +1,11 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listenOnLoopback } from './loopback';
 import { MOTO_DEFAULT_ACCOUNT } from './moto';
+import { translateNotificationXml } from './s3FilterMatching';
 
 /**
  * The local layer between the pipeline's code and moto. Lambda code never knows it is here: it
- * reaches it through AWS_ENDPOINT_URL. It does three things moto cannot:
+ * reaches it through AWS_ENDPOINT_URL. It does what moto cannot:
  *
  * - Accounts: a KMS request that names another account's key by ARN is sent to that account
  *   (moto keeps accounts apart by the `x-moto-account-id` header and has no cross-account
@@ -12,6 +13,9 @@ import { MOTO_DEFAULT_ACCOUNT } from './moto';
  * - Declared key IDs: moto picks random key IDs, but the config names keys like
  *   `1234abcd-...`. The gateway maps each declared ID to the moto key made for it, both ways.
  * - Faults: tests and the chaos run can answer chosen requests with an error.
+ * - KMS DryRun, which moto ignores (see dryRun below), and S3 notification filters in the form
+ *   S3 uses (s3FilterMatching.ts).
+ * - Lambda Invoke of the functions the local mode registers (the preflight function).
  * - Events: PutEvents calls are shown to the local mode, which routes them (see eventBus.ts).
  * - Clock: with a time scale above 1, SQS visibility delays are shortened by the same factor.
  */
@@ -35,6 +39,7 @@ export interface Gateway {
   endpoint: string;
   declareKey(key: DeclaredKey): void;
   addFault(rule: FaultRule): () => void;
+  registerFunction(name: string, fn: LocalFunction): void;
   requests: number;
   close(): Promise<void>;
 }
@@ -55,12 +60,55 @@ export interface PutEventsObserver {
   (entries: { EventBusName?: string; Source?: string; DetailType?: string; Detail?: string; Resources?: string[] }[], eventIds: (string | undefined)[]): void;
 }
 
+/** A Lambda function the gateway answers Invoke for (the preflight function in the local mode). */
+export type LocalFunction = (payload: unknown) => Promise<unknown>;
+
+interface UpstreamAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+const DRY_RUN_TARGETS = new Set(['TrentService.GenerateDataKey', 'TrentService.Encrypt']);
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations/;
+
 export async function startGateway(motoEndpoint: string, options: { timeScale?: number; onPutEvents?: PutEventsObserver } = {}): Promise<Gateway> {
   const upstream = new URL(motoEndpoint);
   const keys: DeclaredKey[] = [];
   const faults = new Set<FaultRule>();
+  const functions = new Map<string, LocalFunction>();
   const timeScale = options.timeScale ?? 1;
   let requests = 0;
+
+  const forward = (method: string, path: string, headers: Record<string, string | string[] | undefined>, body: Buffer) =>
+    new Promise<UpstreamAnswer>((resolve, reject) => {
+      const upstreamReq = httpRequest({ host: upstream.hostname, port: upstream.port, method, path, headers: { ...headers, host: upstream.host, 'content-length': String(body.length) } }, (upstreamRes) => {
+        const chunks: Buffer[] = [];
+        upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk));
+        upstreamRes.on('end', () => resolve({ status: upstreamRes.statusCode ?? 502, headers: { ...upstreamRes.headers }, body: Buffer.concat(chunks) }));
+        upstreamRes.on('error', reject);
+      });
+      upstreamReq.on('error', reject);
+      upstreamReq.end(body);
+    });
+
+  /**
+   * moto ignores DryRun and performs the call. KMS evaluates a DryRun like the call and answers
+   * DryRunOperationException where the call would succeed, so the gateway asks moto for the key's
+   * state (moto does not refuse a disabled key), performs the call without DryRun, and turns its
+   * success into that answer. Key policies are not modelled: refusals are injected as faults.
+   */
+  const dryRun = async (target: string, input: Record<string, unknown>, headers: Record<string, string | string[] | undefined>): Promise<FaultResponse | UpstreamAnswer> => {
+    const describe = await forward('POST', '/', { ...headers, 'x-amz-target': 'TrentService.DescribeKey' }, Buffer.from(JSON.stringify({ KeyId: input.KeyId })));
+    if (describe.status === 200) {
+      const state = (JSON.parse(describe.body.toString('utf8')) as { KeyMetadata?: { KeyState?: string; Arn?: string } }).KeyMetadata;
+      if (state?.KeyState === 'Disabled') return { status: 400, code: 'DisabledException', message: `${state.Arn} is disabled.`, json: true };
+      if (state?.KeyState && state.KeyState !== 'Enabled') return { status: 400, code: 'KMSInvalidStateException', message: `${state.Arn} is ${state.KeyState}.`, json: true };
+    }
+    const { DryRun: _dryRun, ...call } = input;
+    const answer = await forward('POST', '/', { ...headers, 'x-amz-target': target }, Buffer.from(JSON.stringify(call)));
+    return answer.status === 200 ? { status: 400, code: 'DryRunOperationException', message: 'The request would have succeeded, but the DryRun option is set.', json: true } : answer;
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     requests++;
@@ -68,15 +116,22 @@ export async function startGateway(motoEndpoint: string, options: { timeScale?: 
     for await (const chunk of req) chunks.push(chunk as Buffer);
     let body = Buffer.concat(chunks);
     const target = req.headers['x-amz-target'] as string | undefined;
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
     const text = () => body.toString('utf8');
-    const request: GatewayRequest = { method: req.method ?? 'GET', path: req.url ?? '/', target, body: target ? text() : '' };
+    const request: GatewayRequest = { method, path, target, body: target ? text() : '' };
     for (const fault of faults) {
       const answer = fault(request);
-      if (answer) return sendFault(res, answer, req.method === 'HEAD');
+      if (answer) return sendFault(res, answer, method === 'HEAD');
     }
-    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: upstream.host };
+    const invoked = INVOKE_PATH.exec(path);
+    if (invoked && method === 'POST') return invokeFunction(res, functions.get(decodeURIComponent(invoked[1] as string)), decodeURIComponent(invoked[1] as string), text());
+
+    const headers: Record<string, string | string[] | undefined> = { ...req.headers };
     let account = MOTO_DEFAULT_ACCOUNT;
     let mapped: DeclaredKey[] = [];
+    const query = new URL(path, 'http://gateway').searchParams;
+    const notificationCall = !target && query.has('notification');
     if (target?.startsWith('TrentService.')) {
       account = kmsTargetAccount(request.body);
       mapped = keys.filter((k) => k.account === account);
@@ -88,39 +143,35 @@ export async function startGateway(motoEndpoint: string, options: { timeScale?: 
       const input = JSON.parse(request.body) as { VisibilityTimeout?: number };
       if (typeof input.VisibilityTimeout === 'number') input.VisibilityTimeout = Math.round(input.VisibilityTimeout / timeScale);
       body = Buffer.from(JSON.stringify(input), 'utf8');
+    } else if (notificationCall && method === 'PUT') {
+      body = Buffer.from(translateNotificationXml(text(), 'to-moto'), 'utf8');
     }
-    headers['content-length'] = String(body.length);
-    const upstreamReq = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
-      (upstreamRes) => {
-        const responseChunks: Buffer[] = [];
-        upstreamRes.on('data', (chunk: Buffer) => responseChunks.push(chunk));
-        upstreamRes.on('end', () => {
-          let responseBody = Buffer.concat(responseChunks);
-          if (mapped.length > 0) {
-            let rewritten = responseBody.toString('utf8');
-            for (const key of mapped) rewritten = rewritten.split(key.motoId).join(key.declaredId);
-            responseBody = Buffer.from(rewritten, 'utf8');
-          }
-          if (target === 'AWSEvents.PutEvents' && upstreamRes.statusCode === 200 && options.onPutEvents) {
-            const { Entries = [] } = JSON.parse(request.body) as { Entries?: Parameters<PutEventsObserver>[0] };
-            const result = JSON.parse(responseBody.toString('utf8')) as { Entries?: { EventId?: string }[] };
-            options.onPutEvents(Entries, (result.Entries ?? []).map((e) => e.EventId));
-          }
-          const responseHeaders = { ...upstreamRes.headers };
-          if (req.method !== 'HEAD') responseHeaders['content-length'] = String(responseBody.length);
-          delete responseHeaders['transfer-encoding'];
-          res.writeHead(upstreamRes.statusCode ?? 502, responseHeaders);
-          res.end(req.method === 'HEAD' ? undefined : responseBody);
-        });
-      },
-    );
-    upstreamReq.on('error', (error) => sendFault(res, { status: 502, code: 'BadGateway', message: error.message, json: true }, false));
-    upstreamReq.end(body);
+    const input = target && DRY_RUN_TARGETS.has(target) ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : undefined;
+    const answer: UpstreamAnswer | FaultResponse = input?.DryRun === true ? await dryRun(target as string, input, headers) : await forward(method, path, headers, body);
+    if ('code' in answer) return sendFault(res, answer, false);
+    let responseBody = answer.body;
+    if (mapped.length > 0) {
+      let rewritten = responseBody.toString('utf8');
+      for (const key of mapped) rewritten = rewritten.split(key.motoId).join(key.declaredId);
+      responseBody = Buffer.from(rewritten, 'utf8');
+    }
+    if (notificationCall && method === 'GET' && answer.status === 200) {
+      responseBody = Buffer.from(translateNotificationXml(responseBody.toString('utf8'), 'from-moto'), 'utf8');
+    }
+    if (target === 'AWSEvents.PutEvents' && answer.status === 200 && options.onPutEvents) {
+      const { Entries = [] } = JSON.parse(request.body) as { Entries?: Parameters<PutEventsObserver>[0] };
+      const result = JSON.parse(responseBody.toString('utf8')) as { Entries?: { EventId?: string }[] };
+      options.onPutEvents(Entries, (result.Entries ?? []).map((e) => e.EventId));
+    }
+    const responseHeaders = { ...answer.headers };
+    if (method !== 'HEAD') responseHeaders['content-length'] = String(responseBody.length);
+    delete responseHeaders['transfer-encoding'];
+    res.writeHead(answer.status, responseHeaders);
+    res.end(method === 'HEAD' ? undefined : responseBody);
   };
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => sendFault(res, { status: 500, code: 'GatewayError', message: String(error), json: true }, false));
+    handle(req, res).catch((error: unknown) => sendFault(res, { status: 502, code: 'BadGateway', message: String(error), json: true }, false));
   });
   const endpoint = await listenOnLoopback(server);
   return {
@@ -132,6 +183,9 @@ export async function startGateway(motoEndpoint: string, options: { timeScale?: 
       faults.add(rule);
       return () => faults.delete(rule);
     },
+    registerFunction: (name, fn) => {
+      functions.set(name, fn);
+    },
     get requests() {
       return requests;
     },
@@ -141,6 +195,21 @@ export async function startGateway(motoEndpoint: string, options: { timeScale?: 
         server.close(() => resolve());
       }),
   };
+}
+
+/** Lambda's Invoke answer: the payload, or X-Amz-Function-Error with the error as the payload, as Lambda does. */
+async function invokeFunction(res: ServerResponse, fn: LocalFunction | undefined, name: string, payload: string) {
+  if (!fn) return sendFault(res, { status: 404, code: 'ResourceNotFoundException', message: `Function not found: ${name}`, json: true }, false);
+  let body: string;
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  try {
+    body = JSON.stringify(await fn(payload === '' ? {} : JSON.parse(payload)));
+  } catch (error) {
+    headers['x-amz-function-error'] = 'Unhandled';
+    body = JSON.stringify({ errorType: error instanceof Error ? error.name : 'Error', errorMessage: error instanceof Error ? error.message : String(error) });
+  }
+  res.writeHead(200, { ...headers, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 function sendFault(res: ServerResponse, fault: FaultResponse, head: boolean) {

@@ -184,6 +184,8 @@ export class LocalPipeline {
       // One module instance serves every local "container", so it is paced at the whole quota.
       START_RATE_PER_SECOND: String((options.quotas?.startTps ?? DEFAULT_QUOTAS.startTps) * this.timeScale * 0.96),
       OUTCOME_BUS_NAME: names.outcomeBus,
+      // The preflight function runs as the start role; moto has one identity, so this only names it.
+      PREFLIGHT_ROLE_ARN: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:role/transcribe-kms-pipeline-${names.stage}-${names.region}-start`,
       OUTCOME_EVENT_SOURCE: names.outcomeSource,
       VERDICT_LEASE_SECONDS: String(120 / this.timeScale),
       MISSING_TRANSCRIPT_RETRIES: '2',
@@ -202,11 +204,16 @@ export class LocalPipeline {
     });
     // Module initialisation runs in an invocation context of its own, as on a multi-concurrency runtime.
     const store = await InvokeStore.getInstanceAsync(true);
-    const [{ handler: start }, { handler: verify }, { handler: sweep }] = await store.run({}, () =>
-      Promise.all([import('../../../functions/start'), import('../../../functions/verify'), import('../../../functions/sweep')]),
+    const [{ handler: start }, { handler: verify }, { handler: sweep }, { handler: preflight }] = await store.run({}, () =>
+      Promise.all([import('../../../functions/start'), import('../../../functions/verify'), import('../../../functions/sweep'), import('../../../functions/preflight')]),
     );
     this.sweepHandler = sweep as unknown as Handler<unknown, void>;
     const { names } = this.stack;
+    // `tkp check --deployed` invokes it through the gateway, as it would through Lambda's Invoke API.
+    const preflightName = `transcribe-kms-pipeline-${names.stage}-preflight`;
+    this.gateway.registerFunction(preflightName, (payload) =>
+      invoke(preflight as unknown as Handler<unknown, unknown>, payload, lambdaContext(preflightName, names.region, MOTO_DEFAULT_ACCOUNT)),
+    );
     const onError = (error: unknown) => this.runtimeErrors.push(error);
     const isRunning = () => this.running;
     const startWanted = async () => {

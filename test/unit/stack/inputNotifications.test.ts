@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mergeQueueNotifications, notificationIdPrefix, s3FilterValue } from '../../../shared/stack/inputNotifications';
+import { mergeQueueNotifications, notificationIdPrefix } from '../../../shared/stack/inputNotifications';
+import { encodeS3EventKey } from '../../../shared/aws/s3Location';
 
 const owned = { idPrefix: 'tkp-prod-', queueArn: 'arn:aws:sqs:us-east-1:123456789012:start', prefixes: ['calls/', ''] };
 
@@ -33,7 +34,7 @@ describe('mergeQueueNotifications', () => {
   });
 });
 
-describe('s3FilterValue', () => {
+describe('encodeS3EventKey', () => {
   it.each([
     ['calls/', 'calls/'],
     ['Call Recordings/', 'Call+Recordings/'],
@@ -42,7 +43,7 @@ describe('s3FilterValue', () => {
     ["a(b)!'~/", 'a%28b%29%21%27%7E/'],
     ['x.y-z_*/', 'x.y-z_*/'],
   ])('writes %j as S3 encodes keys in notifications: %j', (prefix, encoded) => {
-    expect(s3FilterValue(prefix)).toBe(encoded);
+    expect(encodeS3EventKey(prefix)).toBe(encoded);
   });
 
   it('encodes the filter values it merges into an existing bucket', () => {

@@ -98,6 +98,7 @@ function setup(
     })),
     bucketDefaultEncryption: vi.fn(async () => world.bucketDefault ?? { serverSideEncryption: 'AES256' as const }),
     configEpochStart: vi.fn(async () => CONFIG_LOADED_AT),
+    markRule: vi.fn(async () => undefined),
     ruleChangeGraceMs: 15 * 60_000,
     getJob: vi.fn(async () => found),
     headObject: vi.fn(head),
@@ -146,6 +147,8 @@ describe('verifyJob', () => {
     expect(deps.store.get(NAME)?.record).toMatchObject({ state: 'published', detail: { outcome: 'verified' } });
     expect(() => assertNotMismatch(result)).not.toThrow();
     expect(deps.configEpochStart).not.toHaveBeenCalled();
+    // The audit's index: which rule judged the job, by the deployed rule's fingerprint.
+    expect(deps.markRule).toHaveBeenCalledWith(NAME, ruleFingerprint(CONFIG.rules[0]!));
   });
 
   it('checks the redacted transcript and subtitles too', async () => {

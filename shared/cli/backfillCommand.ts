@@ -1,0 +1,44 @@
+/**
+ * `tkp backfill`: transcribe what was in the input bucket before the stack existed, by sending
+ * S3's own event records to the start queue.
+ */
+import type { CliEnvironment } from '../config/settings';
+import { backfillPrefixes, backfillUploads } from '../start/backfillUploads';
+import { createBackfillAdapters } from './cliAdapters';
+import { openStack, type StackOptions } from './cliAws';
+import { parseSince } from './cliConfig';
+import { EXIT } from './cliErrors';
+import type { TerminalOutput } from './terminalOutput';
+
+export interface BackfillOptions extends StackOptions {
+  prefix?: string;
+  since?: string;
+  dryRun?: boolean;
+}
+
+export async function runBackfill(options: BackfillOptions, env: CliEnvironment, out: TerminalOutput): Promise<number> {
+  const since = parseSince(options.since);
+  const stack = await openStack(options, env, ['startQueueUrl']);
+  const { clients, targets, config } = stack;
+  const prefixes = backfillPrefixes(config.rules, options.prefix);
+  out.line(`tkp backfill: s3://${targets.inputBucket} under ${prefixes.map((p) => JSON.stringify(p)).join(', ') || '(no rule prefix matches --prefix)'} -> ${targets.startQueueUrl}${options.dryRun ? ' (dry run: nothing is sent)' : ''}`);
+  const progress = out.progress(options.dryRun ? 'listing' : 'sending');
+  let shown = 0;
+  const report = await backfillUploads(
+    createBackfillAdapters(clients, targets.startQueueUrl as string),
+    { rules: config.rules, inputBucket: targets.inputBucket, region: clients.region, dryRun: Boolean(options.dryRun), ...(options.prefix !== undefined && { prefix: options.prefix }), ...(since && { since }) },
+    (counts) => {
+      const done = options.dryRun ? counts.listed : counts.sent + counts.failed.length;
+      progress.increment(done - shown);
+      shown = done;
+    },
+  ).finally(() => progress.stop());
+  if (out.json) {
+    out.document({ command: 'backfill', stage: targets.stage, inputBucket: targets.inputBucket, startQueueUrl: targets.startQueueUrl, dryRun: Boolean(options.dryRun), prefixes, ...report });
+  } else {
+    out.line(options.dryRun ? `${report.listed} object(s) would be sent to the start queue.` : `${report.listed} object(s) listed, ${report.sent} sent to the start queue, ${report.failed.length} failed.`);
+    for (const failure of report.failed.slice(0, 50)) out.line(out.colour.red(`  ✘ ${failure.key}: ${failure.reason}`));
+    if (!options.dryRun && report.sent > 0) out.line('The start function picks them up with its usual pacing; objects already transcribed are not started again (their job names are taken).');
+  }
+  return report.failed.length === 0 ? EXIT.ok : EXIT.findings;
+}

@@ -1,0 +1,180 @@
+/**
+ * The `tkp` CLI's view of AWS: clients on the standard credential chain (profiles, SSO,
+ * environment, instance roles; not the Lambda-only credential alias the bundles use), with
+ * `--region`, `--profile` and `--endpoint-url` as the AWS CLI has them, and the deployed stack's
+ * resources found from its CloudFormation outputs unless named on the command line.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { awsErrorName } from '../aws/awsErrors';
+import type { CliEnvironment } from '../config/settings';
+import { buildRuleIndex } from '../config/ruleIndex';
+import { loadCliConfig } from './cliConfig';
+import { CliError } from './cliErrors';
+
+export const SERVICE_NAME = 'transcribe-kms-pipeline';
+
+export interface AwsOptions {
+  region?: string;
+  profile?: string;
+  endpointUrl?: string;
+}
+
+export interface CliClients {
+  region: string;
+  s3: S3Client;
+  kms: KMSClient;
+  sqs: SQSClient;
+  lambda: LambdaClient;
+  sts: STSClient;
+  cloudFormation: CloudFormationClient;
+}
+
+/**
+ * Clients with the SDK's standard retry (exponential backoff with jitter on throttling and
+ * transient errors), given more attempts than the default because an audit or a backfill makes
+ * tens of thousands of calls and S3 answers bursts with 503 SlowDown.
+ */
+export async function createCliClients(options: AwsOptions): Promise<CliClients> {
+  const common = {
+    ...(options.region && { region: options.region }),
+    ...(options.profile && { profile: options.profile }),
+    ...(options.endpointUrl && { endpoint: options.endpointUrl }),
+    retryMode: 'standard',
+    maxAttempts: 8,
+  };
+  const s3 = new S3Client({ ...common, forcePathStyle: Boolean(options.endpointUrl) });
+  let region: string;
+  try {
+    region = await s3.config.region();
+  } catch {
+    throw new CliError('no AWS region; pass --region or set AWS_REGION (or a region in your profile)');
+  }
+  const withRegion = { ...common, region };
+  return {
+    region,
+    s3,
+    kms: new KMSClient(withRegion),
+    sqs: new SQSClient(withRegion),
+    lambda: new LambdaClient({ ...withRegion, maxAttempts: 2 }),
+    sts: new STSClient(withRegion),
+    cloudFormation: new CloudFormationClient(withRegion),
+  };
+}
+
+export interface CallerIdentity {
+  arn: string;
+  account: string;
+}
+
+export async function callerIdentity(clients: Pick<CliClients, 'sts'>): Promise<CallerIdentity> {
+  const identity = await clients.sts.send(new GetCallerIdentityCommand({}));
+  return { arn: identity.Arn ?? 'unknown', account: identity.Account ?? 'unknown' };
+}
+
+export interface StackTargets {
+  stage: string;
+  stackName: string;
+  jobNamePrefix: string;
+  inputBucket: string;
+  transcriptBucket: string;
+  startQueueUrl?: string;
+  preflightFunction?: string;
+}
+
+export type TargetFlags = Partial<Pick<StackTargets, 'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'preflightFunction'>> & { stage?: string };
+
+const OUTPUT_OF: Record<'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'preflightFunction', string> = {
+  inputBucket: 'InputBucketName',
+  transcriptBucket: 'TranscriptBucketName',
+  startQueueUrl: 'StartQueueUrl',
+  preflightFunction: 'PreflightFunctionName',
+};
+
+const FLAG_OF: Record<keyof typeof OUTPUT_OF, string> = {
+  inputBucket: '--input-bucket',
+  transcriptBucket: '--transcript-bucket',
+  startQueueUrl: '--start-queue-url',
+  preflightFunction: '--preflight-function',
+};
+
+/**
+ * The stage's resources: flags first, then the environment (`tkp local --keep` prints what to
+ * export), then the outputs of the CloudFormation stack `transcribe-kms-pipeline-<stage>`, read
+ * only when something needed is still missing.
+ */
+export async function resolveStackTargets(
+  flags: TargetFlags,
+  env: CliEnvironment,
+  needed: readonly (keyof typeof OUTPUT_OF)[],
+  describeOutputs: (stackName: string) => Promise<Record<string, string>>,
+): Promise<StackTargets> {
+  const stage = flags.stage ?? env.stage ?? 'dev';
+  const stackName = `${SERVICE_NAME}-${stage}`;
+  const known: Partial<Record<keyof typeof OUTPUT_OF, string>> = {};
+  for (const name of Object.keys(OUTPUT_OF) as (keyof typeof OUTPUT_OF)[]) {
+    const value = flags[name] ?? env[name];
+    if (value) known[name] = value;
+  }
+  const wanted: (keyof typeof OUTPUT_OF)[] = ['inputBucket', 'transcriptBucket', ...needed];
+  if (wanted.some((name) => !known[name])) {
+    const outputs = await describeOutputs(stackName);
+    for (const name of wanted) {
+      known[name] ??= outputs[OUTPUT_OF[name]];
+      if (!known[name]) {
+        throw new CliError(`stack ${stackName} has no output ${OUTPUT_OF[name]}; redeploy it with this version, or pass ${FLAG_OF[name]}`);
+      }
+    }
+  }
+  return {
+    stage,
+    stackName,
+    jobNamePrefix: `tkp.${stage}.`,
+    inputBucket: known.inputBucket as string,
+    transcriptBucket: known.transcriptBucket as string,
+    ...(known.startQueueUrl && { startQueueUrl: known.startQueueUrl }),
+    ...(known.preflightFunction && { preflightFunction: known.preflightFunction }),
+  };
+}
+
+/** A stack's outputs by key; a stack that does not exist is a one-line error that says what to pass instead. */
+export function stackOutputsReader(clients: Pick<CliClients, 'cloudFormation' | 'region'>) {
+  return async (stackName: string): Promise<Record<string, string>> => {
+    try {
+      const { Stacks } = await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+      return Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+    } catch (error) {
+      if (awsErrorName(error) === 'ValidationError') {
+        throw new CliError(
+          `stack ${stackName} is not deployed in ${clients.region}; deploy it (serverless deploy --stage STAGE), pick it with --stage and --region, ` +
+            `or name the resources with --input-bucket and --transcript-bucket`,
+        );
+      }
+      throw error;
+    }
+  };
+}
+
+export interface StackOptions extends AwsOptions, TargetFlags {
+  config?: string;
+}
+
+/**
+ * What every subcommand starts from: clients, the stage's resources and the validated config.
+ * The config is validated before anything is looked up, so a bad config is reported even
+ * without credentials, and again with the stack's bucket names once they are known.
+ */
+export async function openStack(options: StackOptions, env: CliEnvironment, needed: Parameters<typeof resolveStackTargets>[2] = []) {
+  const clients = await createCliClients({ ...options, ...(!options.endpointUrl && env.endpointUrl && { endpointUrl: env.endpointUrl }) });
+  const configPath = options.config ?? env.configPath;
+  loadCliConfig(configPath, { region: clients.region });
+  const targets = await resolveStackTargets(options, env, needed, stackOutputsReader(clients));
+  const { config, path } = loadCliConfig(configPath, { region: clients.region, inputBucket: targets.inputBucket, transcriptBucket: targets.transcriptBucket });
+  return { clients, targets, config, configPath: path, ruleIndex: buildRuleIndex(config.rules) };
+}
+
+export type OpenStack = Awaited<ReturnType<typeof openStack>>;

@@ -1,0 +1,107 @@
+/**
+ * `tkp explain <key>`: why an upload gets the key it gets. Works without credentials when the
+ * stack's buckets are named (--input-bucket or TKP_INPUT_BUCKET); with credentials it also reads
+ * the object, resolves the key and reads what the verifier will demand.
+ */
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { awsErrorName, httpStatusOf } from '../aws/awsErrors';
+import { describeError } from '../aws/errors';
+import { buildRuleIndex } from '../config/ruleIndex';
+import type { CliEnvironment } from '../config/settings';
+import { explainUpload, type ExplainLookups } from '../start/explainUpload';
+import { decodeS3Key } from '../start/s3Notification';
+import { createDemandSources } from './cliAdapters';
+import { callerIdentity, createCliClients, resolveStackTargets, stackOutputsReader, type StackOptions } from './cliAws';
+import { loadCliConfig } from './cliConfig';
+import { CliError, describeCliError, EXIT } from './cliErrors';
+import type { TerminalOutput } from './terminalOutput';
+
+export interface ExplainOptions extends StackOptions {
+  fromEvent?: boolean;
+  size?: string;
+  versionId?: string;
+  offline?: boolean;
+}
+
+export async function runExplain(rawKey: string, options: ExplainOptions, env: CliEnvironment, out: TerminalOutput): Promise<number> {
+  let key = rawKey;
+  if (options.fromEvent) {
+    try {
+      key = decodeS3Key(rawKey);
+    } catch {
+      throw new CliError(`--from-event: ${JSON.stringify(rawKey)} is not valid S3 event encoding`);
+    }
+  }
+  if (key === '') throw new CliError('the key is empty; pass the object key as the uploader wrote it, e.g. tkp explain "calls/Call 1.wav"');
+  const size = options.size === undefined ? undefined : Number(options.size);
+  if (size !== undefined && !(Number.isInteger(size) && size >= 0)) throw new CliError(`--size ${JSON.stringify(options.size)} must be a whole number of bytes`);
+
+  const clients = await createCliClients({ ...options, ...(!options.endpointUrl && env.endpointUrl && { endpointUrl: env.endpointUrl }) });
+  loadCliConfig(options.config ?? env.configPath, { region: clients.region });
+  const notes: string[] = [];
+  let lookups: ExplainLookups;
+  let online = !options.offline;
+  if (online) {
+    try {
+      await callerIdentity(clients);
+    } catch (error) {
+      online = false;
+      notes.push(`working without AWS (${describeCliError(error)})`);
+    }
+  }
+  const targets = await resolveStackTargets(options, env, [], online ? stackOutputsReader(clients) : async (stackName) => {
+    throw new CliError(`without credentials the stack ${stackName} cannot be looked up; pass --input-bucket and --transcript-bucket (or export TKP_INPUT_BUCKET and TKP_TRANSCRIPT_BUCKET)`);
+  });
+  const { config, path } = loadCliConfig(options.config ?? env.configPath, { region: clients.region, inputBucket: targets.inputBucket, transcriptBucket: targets.transcriptBucket });
+
+  let object: { size?: number; versionId?: string; eTag?: string } = { ...(size !== undefined && { size }), ...(options.versionId && { versionId: options.versionId }) };
+  if (online) {
+    lookups = createDemandSources(clients, targets.transcriptBucket);
+    try {
+      const head = await clients.s3.send(new HeadObjectCommand({ Bucket: targets.inputBucket, Key: key, ...(options.versionId && { VersionId: options.versionId }) }));
+      object = {
+        size: head.ContentLength ?? 0,
+        ...(head.VersionId && head.VersionId !== 'null' && { versionId: head.VersionId }),
+        ...(head.ETag && { eTag: head.ETag.replace(/^"|"$/g, '') }),
+        ...object,
+      };
+    } catch (error) {
+      notes.push(
+        awsErrorName(error) === 'NotFound' || httpStatusOf(error) === 404
+          ? `s3://${targets.inputBucket}/${key} does not exist (yet); size and version come from the flags`
+          : `s3://${targets.inputBucket}/${key} cannot be read (${describeError(error)})`,
+      );
+    }
+  }
+  const explanation = await explainUpload(
+    { key, rules: config.rules, ruleIndex: buildRuleIndex(config.rules), inputBucket: targets.inputBucket, transcriptBucket: targets.transcriptBucket, jobNamePrefix: targets.jobNamePrefix, object },
+    lookups,
+  );
+  explanation.notes.unshift(...notes);
+
+  if (out.json) {
+    out.document({ command: 'explain', config: path, stage: targets.stage, ...explanation });
+    return EXIT.ok;
+  }
+  const { colour } = out;
+  out.line(`${colour.bold('key')}            ${JSON.stringify(explanation.key)}`);
+  out.line(`${colour.bold('in S3 events')}   ${explanation.eventKey}`);
+  out.line(`${colour.bold('rule')}           ${explanation.winner === null ? colour.red('none') : colour.green(JSON.stringify(explanation.winner))}`);
+  for (const rule of explanation.considered.filter((r) => !r.wins)) out.line(`  lost: ${JSON.stringify(rule.prefix)}: ${rule.reason}`);
+  if (explanation.unrelatedRules > 0) out.line(`  ${explanation.unrelatedRules} other rule(s): their prefix does not match`);
+  if (explanation.decision) {
+    out.line(`${colour.bold('decision')}       ${explanation.decision.action === 'transcribe' ? `transcribe as ${explanation.decision.mediaFormat}` : colour.yellow(`skip: ${explanation.decision.reason}`)}`);
+  }
+  if (explanation.jobName) out.line(`${colour.bold('job name')}       ${explanation.jobName}`);
+  if (explanation.keyArn) out.line(`${colour.bold('key ARN')}        ${explanation.keyArn}`);
+  if (explanation.demand) {
+    const demand = explanation.demand.serverSideEncryption === 'aws:kms' ? `aws:kms under ${explanation.demand.kmsKeyArn}` : 'AES256 (SSE-S3)';
+    out.line(`${colour.bold('verifier')}       demands ${demand} (${explanation.demand.source === 'bucket-default' ? 'the output bucket\'s default' : 'the rule\'s key'}) on every object under ${explanation.demand.output}`);
+  }
+  if (explanation.request) {
+    out.line(colour.bold('StartTranscriptionJob input'));
+    out.line(JSON.stringify(explanation.request, null, 2));
+  }
+  for (const note of explanation.notes) out.line(colour.dim(`note: ${note}`));
+  return EXIT.ok;
+}

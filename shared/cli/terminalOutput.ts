@@ -1,0 +1,71 @@
+/**
+ * What the `tkp` CLI prints: on a terminal, colour and a progress bar for long work; piped or
+ * with `--json`, plain text (or only the JSON document) and no bar, so output can be parsed.
+ */
+import { SingleBar } from 'cli-progress';
+import { createColors } from 'picocolors';
+
+export interface Progress {
+  increment(by?: number): void;
+  setTotal(total: number): void;
+  stop(): void;
+}
+
+export interface TerminalOutput {
+  readonly json: boolean;
+  readonly colour: ReturnType<typeof createColors>;
+  /** A line of human output; suppressed with --json. */
+  line(text?: string): void;
+  /** The JSON document of a --json run. */
+  document(value: unknown): void;
+  /** A table with a header row; columns sized from the plain text. */
+  table(header: readonly string[], rows: readonly (readonly string[])[], paint?: (cell: string, column: number, row: number) => string): void;
+  mark(ok: boolean): string;
+  progress(label: string, total?: number): Progress;
+}
+
+export interface OutputStreams {
+  stdout: NodeJS.WriteStream | { write(text: string): unknown; isTTY?: boolean };
+  stderr: NodeJS.WriteStream | { write(text: string): unknown; isTTY?: boolean };
+}
+
+export function createTerminalOutput(options: { json: boolean }, streams: OutputStreams = { stdout: process.stdout, stderr: process.stderr }): TerminalOutput {
+  const tty = Boolean(streams.stdout.isTTY) && !options.json;
+  const colour = createColors(tty);
+  const write = (text: string) => streams.stdout.write(`${text}\n`);
+  return {
+    json: options.json,
+    colour,
+    line: (text = '') => {
+      if (!options.json) write(text);
+    },
+    document: (value) => write(JSON.stringify(value, null, 2)),
+    table: (header, rows, paint = (cell) => cell) => {
+      if (options.json) return;
+      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+      const render = (cells: readonly string[], rowIndex: number) =>
+        cells
+          .map((cell, i) => {
+            const padded = i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0);
+            return rowIndex < 0 ? colour.bold(padded) : paint(padded, i, rowIndex);
+          })
+          .join('  ')
+          .trimEnd();
+      write(render(header, -1));
+      rows.forEach((row, i) => write(render(row, i)));
+    },
+    mark: (ok) => (ok ? colour.green('✔') : colour.red('✘')),
+    progress: (label, total) => {
+      if (!tty || !streams.stderr.isTTY) return { increment: () => undefined, setTotal: () => undefined, stop: () => undefined };
+      const bar = new SingleBar(
+        { format: `${label} [{bar}] {value}${total === undefined ? '' : '/{total}'} | {duration_formatted}`, stream: streams.stderr as NodeJS.WriteStream, hideCursor: true, clearOnComplete: true },
+      );
+      bar.start(total ?? 0, 0);
+      return {
+        increment: (by = 1) => bar.increment(by),
+        setTotal: (value) => bar.setTotal(value),
+        stop: () => bar.stop(),
+      };
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * `tkp check`: the rows of the pre-flight table, one per rule and check, each passed or failed
+ * with the fix in words. Pure: the AWS answers come in, the verdicts go out. The key probes are
+ * keyProbe.ts's, the bucket defaults are read as the verifier reads them, and the notification
+ * filters are derived by the same function the stack uses.
+ */
+import type { NotificationConfiguration } from '@aws-sdk/client-s3';
+import { encodeS3EventKey } from '../aws/s3Location';
+import type { BucketDefaultEncryption } from '../config/expectedEncryption';
+import type { Rule } from '../config/rule';
+import { DRY_RUN_OPERATIONS, type KeyProbe, type ProbeCheck } from './keyProbe';
+
+export interface CheckRow extends ProbeCheck {
+  /** The rule's prefix, or `(stack)` for checks of the stack as a whole. */
+  rule: string;
+  check: string;
+}
+
+export const STACK_ROW = '(stack)';
+
+/** The rows for one rule's key: resolution, then each DryRun. */
+export function keyRows(rule: Rule, probe: KeyProbe | undefined, dryRunIdentity: string): CheckRow[] {
+  if (!rule.kmsKey) return [{ rule: rule.prefix, check: 'key', ok: true, detail: 'no key named: the output bucket\'s default encryption applies' }];
+  if (!probe?.key) {
+    return [{ rule: rule.prefix, check: 'key', ok: false, detail: 'the deployed config has no such rule; deploy this config, then check again' }];
+  }
+  const rows: CheckRow[] = [{ rule: rule.prefix, check: 'key', ok: probe.key.ok, detail: probe.key.ok ? `${rule.kmsKey.value} -> ${probe.key.detail} (Enabled, SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)` : probe.key.detail }];
+  if (!probe.key.ok) return rows;
+  for (const operation of DRY_RUN_OPERATIONS) {
+    const result = probe.dryRuns[operation];
+    const context = rule.encryptionContext ? ` with context ${JSON.stringify(rule.encryptionContext)}` : '';
+    rows.push({
+      rule: rule.prefix,
+      check: `kms:${operation} (DryRun)`,
+      ok: result?.ok ?? false,
+      detail: result ? (result.ok ? `${result.detail}${context}` : result.detail) : `not checked as ${dryRunIdentity}`,
+    });
+  }
+  return rows;
+}
+
+export type BucketDefaultAnswer = { ok: BucketDefaultEncryption } | { error: string };
+
+/**
+ * Whether a rule's output bucket works with the rule. A rule with a key overrides the bucket's
+ * default; a rule without one gets whatever the default is, and the verifier demands exactly
+ * that, so the check says what it will be. A bucket whose default cannot be read fails both:
+ * Transcribe cannot write there, or the verifier cannot judge.
+ */
+export function outputBucketRow(rule: Rule, bucket: string, answer: BucketDefaultAnswer): CheckRow {
+  const row = { rule: rule.prefix, check: 'output bucket' };
+  if ('error' in answer) return { ...row, ok: false, detail: answer.error };
+  const found = answer.ok;
+  const described = found.serverSideEncryption === 'AES256' ? 'SSE-S3' : `${found.serverSideEncryption} under ${found.kmsKeyArn}`;
+  return rule.kmsKey
+    ? { ...row, ok: true, detail: `s3://${bucket}: the rule's key overrides the bucket default (${described})` }
+    : { ...row, ok: true, detail: `s3://${bucket}: transcripts get the bucket default, ${described}, and the verifier demands it` };
+}
+
+/** The start queue's ARN from its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or an emulator's). */
+export function queueArnFromUrl(url: string, region: string): string {
+  const [account, name] = new URL(url).pathname.split('/').filter(Boolean);
+  return `arn:aws:sqs:${region}:${account ?? ''}:${name ?? ''}`;
+}
+
+/**
+ * Whether the input bucket sends exactly the configured prefixes to the start queue, with each
+ * filter written as S3 encodes keys. A filter written raw (`Zürich/` instead of
+ * `Z%C3%BCrich/`) never matches and loses every upload under it without a message.
+ */
+export function notificationRow(current: NotificationConfiguration, queueArn: string, prefixes: readonly string[], inputBucket: string): CheckRow {
+  const row = { rule: STACK_ROW, check: `notifications of s3://${inputBucket}` };
+  const ours = (current.QueueConfigurations ?? []).filter((q) => q.QueueArn === queueArn);
+  const found = ours.map((q) => {
+    const filter = q.Filter?.Key?.FilterRules?.find((r) => r.Name?.toLowerCase() === 'prefix')?.Value ?? '';
+    const created = (q.Events ?? []).some((e) => e === 's3:ObjectCreated:*');
+    return { filter, created };
+  });
+  const wanted = prefixes.map(encodeS3EventKey);
+  const problems: string[] = [];
+  for (const filter of wanted) {
+    if (!found.some((f) => f.filter === filter)) problems.push(`no notification for prefix ${JSON.stringify(filter)}`);
+  }
+  for (const f of found) {
+    if (!wanted.includes(f.filter)) problems.push(`an extra notification for prefix ${JSON.stringify(f.filter)} that no rule derives`);
+    else if (!f.created) problems.push(`the notification for ${JSON.stringify(f.filter)} is not for s3:ObjectCreated:*`);
+  }
+  if (problems.length === 0) return { ...row, ok: true, detail: `${wanted.length} notification(s) to the start queue, filters ${wanted.map((w) => JSON.stringify(w)).join(', ')}` };
+  return {
+    ...row,
+    ok: false,
+    detail: `${problems.join('; ')}; redeploy the stack (serverless deploy) so the notifications match the config, encoded as S3 encodes keys`,
+  };
+}

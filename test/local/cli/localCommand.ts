@@ -1,0 +1,140 @@
+/**
+ * `tkp local` (and `npm start`): the whole pipeline on this machine.
+ *
+ *   tkp local                                  demo: sample audio under every configured prefix
+ *   tkp local --tamper                         demo, with one transcript written under the wrong key
+ *   tkp local a.wav b.mp3 --prefix calls/      your own files under one prefix
+ *   tkp local --watch ./inbox                  a folder tree as the bucket, until Ctrl-C
+ *   tkp local --keep                           then keep the stack running for tkp check/audit/explain/backfill
+ *
+ * Exits 1 when any object's verdict is not "verified".
+ */
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { CliError, EXIT } from '../../../shared/cli/cliErrors';
+import { SERVICE_NAME } from '../../../shared/cli/cliAws';
+import { LocalPipeline } from '../runtime/localPipeline';
+import { configSummary, describeProgress, formatTable, objectRows } from './report';
+import { parseTamper, SAMPLE_AUDIO } from './samples';
+import { watchFolder } from './watch';
+
+export interface LocalOptions {
+  prefix?: string;
+  watch?: string;
+  /** `true` for a bare --tamper, else MATCH[:wrong-key|no-kms]. */
+  tamper?: string | boolean;
+  config?: string;
+  timeScale?: string;
+  bucketDefaultKms?: boolean;
+  keep?: boolean;
+}
+
+function readUploads(files: string[], prefix: string): { key: string; body: Buffer }[] {
+  return files.map((file) => {
+    try {
+      return { key: `${prefix}${basename(file)}`, body: readFileSync(file) };
+    } catch (error) {
+      throw new CliError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass audio files that exist`);
+    }
+  });
+}
+
+/** What another shell exports to point `tkp` (or the AWS CLI) at the running local stack. */
+export function localEnvironmentExports(pipeline: LocalPipeline): Record<string, string> {
+  const { names } = pipeline.stack;
+  const env = pipeline.environment();
+  return {
+    AWS_ENDPOINT_URL: pipeline.gateway.endpoint,
+    AWS_REGION: names.region,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    TKP_STAGE: names.stage,
+    TKP_INPUT_BUCKET: names.inputBucket,
+    TKP_TRANSCRIPT_BUCKET: names.transcriptBucket,
+    TKP_START_QUEUE_URL: env.START_QUEUE_URL as string,
+    TKP_PREFLIGHT_FUNCTION: `${SERVICE_NAME}-${names.stage}-preflight`,
+    PIPELINE_CONFIG_PATH: pipeline.configPath,
+  };
+}
+
+export async function runLocal(files: string[], options: LocalOptions): Promise<number> {
+  if (files.length > 0 && options.prefix === undefined) throw new CliError('your own files need --prefix, e.g. --prefix calls/');
+  if (options.watch && files.length > 0) throw new CliError('use either --watch or a list of files, not both');
+  const timeScale = Number(options.timeScale ?? 20);
+  if (!(timeScale > 0)) throw new CliError('--time-scale must be a positive number');
+  const uploadsFromFiles = files.length > 0 ? readUploads(files, options.prefix as string) : undefined;
+  const configPath = options.config === undefined ? undefined : resolve(options.config);
+  if (configPath) {
+    try {
+      readFileSync(configPath);
+    } catch (error) {
+      throw new CliError(`cannot read the config ${configPath} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass --config FILE`);
+    }
+  }
+
+  const logDir = resolve('.local');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = resolve(logDir, 'lambda.log');
+  writeFileSync(logFile, '');
+  const tamper = options.tamper === undefined || options.tamper === false ? undefined : parseTamper(options.tamper === true ? '' : options.tamper);
+
+  console.log('Starting the local pipeline: moto (S3, SQS, KMS, EventBridge), the Transcribe emulator and the real handlers...');
+  const pipeline = await LocalPipeline.start({
+    ...(configPath && { configPath }),
+    timeScale,
+    ...(options.bucketDefaultKms && { transcriptBucketDefault: 'aws:kms' as const }),
+    onLog: (record) => {
+      appendFileSync(logFile, `${JSON.stringify(record)}\n`);
+      const line = describeProgress(record);
+      if (line) console.log(line);
+    },
+  });
+  const { names } = pipeline.stack;
+  console.log(`moto on ${pipeline.moto.endpoint} (pid ${pipeline.moto.pid}), Transcribe emulator on ${pipeline.emulator.endpoint}`);
+  console.log(`input bucket ${names.inputBucket}, transcripts in ${names.transcriptBucket}, S3 notifications on ${pipeline.stack.notificationPrefixes.map((p) => JSON.stringify(p)).join(', ')}`);
+  console.log(`rules (${pipeline.configPath}):\n${configSummary(pipeline.config).join('\n')}`);
+  if (tamper) {
+    tamper.match ||= pipeline.config.rules.find((rule) => rule.kmsKey)?.prefix ?? '';
+    pipeline.emulator.setFaults({ tamper: { ...tamper, wrongKeyArn: pipeline.stack.tamperKeyArn } });
+    console.log(`tamper: the first job for media matching ${JSON.stringify(tamper.match)} gets ${tamper.mode === 'wrong-key' ? 'the wrong KMS key' : 'no KMS key'}`);
+  }
+
+  try {
+    if (options.watch) {
+      await watchFolder(pipeline, resolve(options.watch), { logFile });
+      return EXIT.ok;
+    }
+    const uploads = uploadsFromFiles ?? pipeline.config.rules.map((rule) => ({ key: `${rule.prefix}${basename(SAMPLE_AUDIO)}`, body: readFileSync(SAMPLE_AUDIO) }));
+    for (const upload of uploads) {
+      await pipeline.upload(upload.key, upload.body);
+      console.log(`  uploaded  s3://${names.inputBucket}/${upload.key}`);
+    }
+    await pipeline.settle({ timeoutMs: 300_000 });
+    const rows = await objectRows(pipeline, uploads.map((u) => u.key));
+    console.log(`\n${formatTable(rows)}\n`);
+    console.log(`Outcome events on ${names.outcomeBus}: ${pipeline.outcomes.length}; on the alarm topic: ${pipeline.alarms.length}; dead letters: ${pipeline.deadLetters.length}; Lambda logs: ${logFile}`);
+    const clean = rows.every((row) => row.verdict === 'verified');
+    console.log(clean ? 'All transcripts verified.' : 'Not every transcript was verified (see the verdict column).');
+    if (options.keep) await keepRunning(pipeline);
+    return clean ? EXIT.ok : EXIT.findings;
+  } finally {
+    await pipeline.stop();
+  }
+}
+
+/** Keeps the stack serving until Ctrl-C, and says how to reach it from another shell. */
+async function keepRunning(pipeline: LocalPipeline): Promise<void> {
+  const exports = localEnvironmentExports(pipeline);
+  console.log('\nThe local stack keeps running. In another shell:');
+  for (const [name, value] of Object.entries(exports)) console.log(`  export ${name}=${shellQuote(value)}`);
+  console.log(`then, for example: npm run tkp -- check   (or pass --endpoint-url ${exports.AWS_ENDPOINT_URL} instead of AWS_ENDPOINT_URL)`);
+  console.log('Ctrl-C stops it.');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it, vi } from 'vitest';
+import { jobNameFor } from '../../../shared/aws/jobName';
+import { createKeyResolver } from '../../../shared/config/keyResolution';
+import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
+import { buildRuleIndex } from '../../../shared/config/ruleIndex';
+import { explainUpload, nearMissReason } from '../../../shared/start/explainUpload';
+import { startTranscriptionFor } from '../../../shared/start/startJob';
+import { keyArn } from '../../support/fixtures';
+
+const config = validatePipelineConfig(
+  {
+    defaults: { languageCode: 'en-US' },
+    rules: [
+      { prefix: 'calls/', kmsKey: 'alias/calls', encryptionContext: { department: 'support' } },
+      { prefix: 'calls/Zürich +1/', kmsKey: 'alias/zurich' },
+      { prefix: 'public/' },
+      { prefix: 'hr/', kmsKey: 'alias/hr' },
+    ],
+  },
+  { region: 'us-east-1' },
+);
+const ruleIndex = buildRuleIndex(config.rules);
+const ARNS: Record<string, string> = { 'alias/calls': keyArn('calls'), 'alias/zurich': keyArn('zurich'), 'alias/hr': keyArn('hr') };
+const lookups = () => ({
+  transcriptBucket: 'out',
+  resolveKey: createKeyResolver(async (keyId) => ({ KeyId: keyId, Arn: ARNS[keyId], AWSAccountId: '123456789012', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' })),
+  bucketDefaultEncryption: vi.fn(async () => ({ serverSideEncryption: 'AES256' as const })),
+});
+const input = (key: string, object: { size?: number; versionId?: string; eTag?: string } = { size: 100, versionId: 'v1' }) => ({
+  key,
+  rules: config.rules,
+  ruleIndex,
+  inputBucket: 'in',
+  transcriptBucket: 'out',
+  jobNamePrefix: 'tkp.dev.',
+  object,
+});
+
+describe('explainUpload', () => {
+  it.each(['calls/Zürich +1/Anruf 100% #2.wav', 'calls/a+b.wav', 'calls/with space.mp3', 'calls/日本語.flac'])(
+    'for %j, explains exactly the request the start function sends',
+    async (key) => {
+      const explanation = await explainUpload(input(key), lookups());
+      let sent: unknown;
+      await startTranscriptionFor(
+        {
+          settings: { jobNamePrefix: 'tkp.dev.', inputBucket: 'in', transcriptBucket: 'out', ruleIndex },
+          resolveKey: lookups().resolveKey,
+          startTranscriptionJob: async (request) => {
+            sent = request;
+          },
+          mediaUriOfJob: async () => undefined,
+        },
+        { bucket: 'in', key, size: 100, versionId: 'v1' },
+      );
+      expect(explanation.request).toEqual(sent);
+      expect(explanation.jobName).toBe(jobNameFor('tkp.dev.', { bucket: 'in', key, versionId: 'v1' }));
+    },
+  );
+
+  it('shows the key as S3 events carry it, the winning rule, the rule that lost, and the verifier\'s demand', async () => {
+    const explanation = await explainUpload(input('calls/Zürich +1/Anruf 100%.wav'), lookups());
+    expect(explanation).toMatchObject({
+      eventKey: 'calls/Z%C3%BCrich+%2B1/Anruf+100%25.wav',
+      winner: 'calls/Zürich +1/',
+      considered: [
+        { prefix: 'calls/', wins: false, reason: 'matches, but "calls/Zürich +1/" is longer (the longest prefix wins)' },
+        { prefix: 'calls/Zürich +1/', wins: true },
+      ],
+      unrelatedRules: 2,
+      decision: { action: 'transcribe', mediaFormat: 'wav' },
+      keyArn: keyArn('zurich'),
+      demand: { serverSideEncryption: 'aws:kms', kmsKeyArn: keyArn('zurich'), source: 'rule', output: 's3://out/transcripts/' },
+    });
+  });
+
+  it('says when a key is skipped, and why', async () => {
+    expect((await explainUpload(input('calls/notes.txt'), lookups())).decision).toEqual({ action: 'skip', reason: expect.stringContaining('unsupported extension .txt') });
+    expect((await explainUpload(input('calls/empty.wav', { size: 0 }), lookups())).decision).toEqual({ action: 'skip', reason: 'zero-byte object' });
+    expect((await explainUpload(input('calls/folder/'), lookups())).decision).toEqual({ action: 'skip', reason: 'folder marker' });
+  });
+
+  it('works without credentials, saying what it could not resolve', async () => {
+    const explanation = await explainUpload(input('hr/a.wav', {}), undefined);
+    expect(explanation.keyArn).toBeNull();
+    expect(explanation.request?.OutputEncryptionKMSKeyId).toBe('<the key ARN of alias/hr>');
+    expect(explanation.notes.join('\n')).toMatch(/size unknown[\s\S]*version[\s\S]*without credentials, alias\/hr is not resolved[\s\S]*the verifier will demand aws:kms/);
+  });
+
+  it('reports a key no rule matches, with the near misses', async () => {
+    const explanation = await explainUpload(input('Calls/a.wav'), lookups());
+    expect(explanation.winner).toBeNull();
+    expect(explanation.considered).toEqual([{ prefix: 'calls/', wins: false, reason: expect.stringContaining('case-sensitive') }]);
+    expect(explanation.request).toBeNull();
+  });
+});
+
+describe('nearMissReason', () => {
+  it('spots the mistakes that make a key miss its rule', () => {
+    expect(nearMissReason('calls/Zu\u0308rich +1/a.wav', 'calls/Zürich +1/')).toContain('Unicode normalization');
+    expect(nearMissReason('/calls/a.wav', 'calls/')).toContain('leading "/"');
+    expect(nearMissReason('calls%2FZ%C3%BCrich+%2B1%2Fa.wav', 'calls/Zürich +1/')).toContain('--from-event');
+    expect(nearMissReason('legal/a.wav', 'calls/')).toBeUndefined();
+  });
+});

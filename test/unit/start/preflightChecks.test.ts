@@ -1,0 +1,72 @@
+import type { Event, QueueConfiguration } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
+import { keyRows, notificationRow, outputBucketRow, queueArnFromUrl } from '../../../shared/start/preflightChecks';
+import { keyArn } from '../../support/fixtures';
+
+const { rules } = validatePipelineConfig(
+  { defaults: { languageCode: 'en-US' }, rules: [{ prefix: 'calls/', kmsKey: 'alias/calls' }, { prefix: 'Kundenanrufe Zürich/' }] },
+  { region: 'us-east-1' },
+);
+const [calls, zurich] = rules as [(typeof rules)[number], (typeof rules)[number]];
+const QUEUE = 'arn:aws:sqs:us-east-1:123456789012:start';
+const queueConfig = (prefix: string, events: Event[] = ['s3:ObjectCreated:*']): QueueConfiguration => ({ QueueArn: QUEUE, Events: events, Filter: { Key: { FilterRules: [{ Name: 'prefix' as const, Value: prefix }] } } });
+
+describe('notificationRow', () => {
+  it('passes when each configured prefix notifies the start queue, encoded as S3 encodes keys', () => {
+    const row = notificationRow({ QueueConfigurations: [queueConfig('calls/'), queueConfig('Kundenanrufe+Z%C3%BCrich/')] }, QUEUE, ['calls/', 'Kundenanrufe Zürich/'], 'in');
+    expect(row).toMatchObject({ ok: true, rule: '(stack)' });
+  });
+
+  it('fails a filter written raw, which S3 never matches, and says to redeploy', () => {
+    const row = notificationRow({ QueueConfigurations: [queueConfig('calls/'), queueConfig('Kundenanrufe Zürich/')] }, QUEUE, ['calls/', 'Kundenanrufe Zürich/'], 'in');
+    expect(row.ok).toBe(false);
+    expect(row.detail).toContain('no notification for prefix "Kundenanrufe+Z%C3%BCrich/"');
+    expect(row.detail).toContain('an extra notification for prefix "Kundenanrufe Zürich/"');
+    expect(row.detail).toContain('redeploy');
+  });
+
+  it('ignores other queues\' notifications and fails a notification for the wrong events', () => {
+    const other = { ...queueConfig('x/'), QueueArn: 'arn:aws:sqs:us-east-1:123456789012:other' };
+    const row = notificationRow({ QueueConfigurations: [other, queueConfig('calls/', ['s3:ObjectRemoved:*'])] }, QUEUE, ['calls/'], 'in');
+    expect(row).toMatchObject({ ok: false, detail: expect.stringContaining('is not for s3:ObjectCreated:*') });
+  });
+
+  it('fails when the bucket has no notification to the queue at all', () => {
+    expect(notificationRow({}, QUEUE, ['calls/'], 'in')).toMatchObject({ ok: false, detail: expect.stringContaining('no notification for prefix "calls/"') });
+  });
+});
+
+describe('outputBucketRow', () => {
+  it('says a key rule overrides the default, and what a no-key rule will get and be judged by', () => {
+    expect(outputBucketRow(calls, 'out', { ok: { serverSideEncryption: 'AES256' } })).toMatchObject({ ok: true, detail: expect.stringContaining("the rule's key overrides") });
+    expect(outputBucketRow(zurich, 'out', { ok: { serverSideEncryption: 'aws:kms', kmsKeyArn: keyArn('b') } })).toMatchObject({
+      ok: true,
+      detail: `s3://out: transcripts get the bucket default, aws:kms under ${keyArn('b')}, and the verifier demands it`,
+    });
+  });
+
+  it('fails a bucket whose default cannot be read', () => {
+    expect(outputBucketRow(zurich, 'out', { error: 'bucket out does not exist' })).toEqual({ rule: 'Kundenanrufe Zürich/', check: 'output bucket', ok: false, detail: 'bucket out does not exist' });
+  });
+});
+
+describe('keyRows', () => {
+  it('shows a rule whose key the deployed config does not have as a failure to deploy', () => {
+    expect(keyRows(calls, undefined, 'me')).toEqual([{ rule: 'calls/', check: 'key', ok: false, detail: expect.stringContaining('deploy this config') }]);
+  });
+
+  it('has one row per DryRun operation after a resolved key', () => {
+    const rows = keyRows(calls, { rulePrefix: 'calls/', key: { ok: true, detail: keyArn('k'), arn: keyArn('k'), account: '123456789012' }, dryRuns: { GenerateDataKey: { ok: true, detail: 'allowed' }, Encrypt: { ok: false, detail: 'refused' } } }, 'me');
+    expect(rows.map((r) => [r.check, r.ok])).toEqual([
+      ['key', true],
+      ['kms:GenerateDataKey (DryRun)', true],
+      ['kms:Encrypt (DryRun)', false],
+    ]);
+  });
+});
+
+it('derives the queue ARN from its URL, in AWS and in an emulator', () => {
+  expect(queueArnFromUrl('https://sqs.eu-west-1.amazonaws.com/123456789012/tkp-start', 'eu-west-1')).toBe('arn:aws:sqs:eu-west-1:123456789012:tkp-start');
+  expect(queueArnFromUrl('http://127.0.0.1:4566/123456789012/tkp-start', 'us-east-1')).toBe('arn:aws:sqs:us-east-1:123456789012:tkp-start');
+});
