@@ -9,7 +9,11 @@
  * records, and the burst's start rate over the quota emulated at no more than half of what the
  * local pipeline sustains without one.
  *
+ * The audit (`tkp audit`) is measured over stored transcripts against a bare loop of the same
+ * S3 calls at the same concurrency, with each side's peak RSS.
+ *
  *   npm run bench -- [--rounds 15] [--capacity-objects 800] [--burst-objects N] [--quota-tps N] [--skip-burst]
+ *                    [--audit-objects 10000] [--audit-rounds 3] [--skip-audit]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +24,7 @@ import { buildRuleIndex, matchRule } from '../../shared/config/ruleIndex';
 import { loadEvent } from '../support/fixtures';
 import { HANDLER_ENV } from '../support/functionEnvironment';
 import { alternate, median, medianRatio, processMs } from './alternate';
+import { runAuditBench } from './auditBench';
 import { runBurstProcess, scaledQuotas, UNLIMITED } from './burst';
 import { buildFloors, FUNCTIONS, type FunctionName } from './floors';
 import { seededRandom } from './random';
@@ -32,10 +37,13 @@ const { values } = parseArgs({
     'burst-objects': { type: 'string' },
     'quota-tps': { type: 'string' },
     'skip-burst': { type: 'boolean', default: false },
+    'audit-objects': { type: 'string', default: '10000' },
+    'audit-rounds': { type: 'string', default: '3' },
+    'skip-audit': { type: 'boolean', default: false },
   },
 });
 const root = resolve(new URL('../..', import.meta.url).pathname);
-const TARGETS = { loadOverFloor: 1.1, coldOverLoad: 1.25, lookupSpeedup: 100, zipOverFloor: 1.25, quotaFraction: 0.95 };
+const TARGETS = { loadOverFloor: 1.1, coldOverLoad: 1.25, lookupSpeedup: 100, zipOverFloor: 1.25, quotaFraction: 0.95, auditOverBareLoop: 0.8, auditPeakRssMb: 200 };
 const benchBegan = Date.now();
 
 const rows: [string, string, string, string][] = [];
@@ -149,7 +157,21 @@ const speedup = medianRatio(lookups.scan, lookups.index);
 results.ruleLookups = { speedup, medianNsPerLookup: { index: median(lookups.index), scan: median(lookups.scan) }, sink };
 record(`rule lookups, 10,000 rules: index over a linear scan (${median(lookups.index).toFixed(0)} vs ${(median(lookups.scan) / 1000).toFixed(1)}k ns)`, `${speedup.toFixed(0)}x faster`, `>= ${TARGETS.lookupSpeedup}x`, speedup >= TARGETS.lookupSpeedup);
 
-// 6. Burst: the pacing measured against a quota the local pipeline can carry. First what it
+// 6. The audit over stored transcripts, against a bare loop of the same calls (auditBench.ts).
+if (!values['skip-audit']) {
+  console.log(`Audit: ${values['audit-objects']} stored transcripts in the local mode...`);
+  const audit = await runAuditBench(root, Number(values['audit-objects']), Number(values['audit-rounds']), (line) => console.log(line));
+  results.audit = audit;
+  record(
+    `audit: ${audit.objects} transcripts, ${audit.concurrency} HEADs in flight, over a bare List+Head loop (${audit.objectsPerSecond.audit} vs ${audit.objectsPerSecond.bareLoop} objects/s)`,
+    x(audit.ratio),
+    `>= ${TARGETS.auditOverBareLoop}x`,
+    audit.ratio >= TARGETS.auditOverBareLoop,
+  );
+  record(`audit: peak RSS (bare loop: ${audit.peakRssMb.bareLoop} MB)`, `${audit.peakRssMb.audit} MB`, `< ${TARGETS.auditPeakRssMb} MB`, audit.peakRssMb.audit < TARGETS.auditPeakRssMb);
+}
+
+// 7. Burst: the pacing measured against a quota the local pipeline can carry. First what it
 // sustains with no quota; then a quota of at most half of that (starts per second and concurrent
 // jobs scaled together, as Transcribe's 25 and 250), or the one given with --quota-tps.
 if (!values['skip-burst']) {

@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const FUNCTIONS = ['start', 'verify', 'sweep', 'bucketNotifications'] as const;
+export const FUNCTIONS = ['start', 'verify', 'sweep', 'bucketNotifications', 'preflight'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 const CLIENTS: Record<FunctionName, [string, string][]> = {
@@ -30,11 +30,12 @@ const CLIENTS: Record<FunctionName, [string, string][]> = {
     ['@aws-sdk/client-transcribe', 'TranscribeClient'],
   ],
   bucketNotifications: [['@aws-sdk/client-s3', 'S3Client']],
+  preflight: [['@aws-sdk/client-kms', 'KMSClient']],
 };
 
 function floorSource(fn: FunctionName): string {
   const clients = CLIENTS[fn];
-  const metrics = fn !== 'bucketNotifications';
+  const metrics = fn !== 'bucketNotifications' && fn !== 'preflight';
   const batch = fn === 'start';
   return [
     `import middy from '@middy/core';`,

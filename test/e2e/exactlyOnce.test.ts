@@ -31,7 +31,8 @@ describe.runIf(motoAvailable('exactly-once tests'))('exactly once, observably', 
           eventVersion: '2.1',
           eventSource: 'aws:s3',
           eventName: 'ObjectCreated:Put',
-          s3: { bucket: { name: pipeline.stack.names.inputBucket }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size: head.ContentLength, eTag: head.ETag?.replace(/"/g, '') } },
+          // A redelivery is the same record: in the versioned input bucket, with the version ID.
+          s3: { bucket: { name: pipeline.stack.names.inputBucket }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size: head.ContentLength, eTag: head.ETag?.replace(/"/g, ''), versionId: head.VersionId } },
         },
       ],
     });

@@ -119,7 +119,7 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
     await uploadAndSettle(key);
     const started = pipeline.logs.find((l) => l.message === 'job started' && l.key === key);
     expect(started).toBeDefined();
-    const event = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: pipeline.stack.names.inputBucket }, object: { key: 'calls/duplicate.wav', size: audio.length, eTag: await eTagOf(key) } } }] };
+    const event = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: pipeline.stack.names.inputBucket }, object: { key: 'calls/duplicate.wav', size: audio.length, ...(await versionOf(key)) } } }] };
     await pipeline.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.stack.startQueueUrl, MessageBody: JSON.stringify(event) }));
     await pipeline.settle({ timeoutMs: 60_000 });
     expect(pipeline.emulator.jobs().filter((j) => j.mediaUri.endsWith(`/${key}`))).toHaveLength(1);
@@ -200,8 +200,9 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
     await kms.send(new DisableKeyCommand({ KeyId: KeyMetadata?.KeyId }));
   }
 
-  async function eTagOf(key: string): Promise<string> {
+  /** The version fields of S3's record for the object: the input bucket is versioned, so the version ID too. */
+  async function versionOf(key: string): Promise<{ eTag: string; versionId?: string }> {
     const head = await pipeline.s3.send(new HeadObjectCommand({ Bucket: pipeline.stack.names.inputBucket, Key: key }));
-    return (head.ETag ?? '').replace(/"/g, '');
+    return { eTag: (head.ETag ?? '').replace(/"/g, ''), ...(head.VersionId && { versionId: head.VersionId }) };
   }
 });

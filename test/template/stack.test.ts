@@ -48,7 +48,7 @@ describe('the CloudFormation that serverless package writes', () => {
   });
 
   it('runs the preflight function with the start function\'s own role, and gives the CLI what it looks up as outputs', () => {
-    const preflight = template.Resources.PreflightLambdaFunction;
+    const preflight = template.Resources.PreflightLambdaFunction!;
     expect(preflight.Properties.Role).toEqual({ 'Fn::GetAtt': ['StartRole', 'Arn'] });
     expect(preflight.Properties.Environment.Variables.PREFLIGHT_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['StartRole', 'Arn'] });
     const logs = statements(template, 'StartRole').filter((s) => s.Action.includes('logs:PutLogEvents')).map((s) => s.Resource['Fn::Sub']);

@@ -90,7 +90,8 @@ export interface EmulatorStats {
 export interface TranscribeEmulator {
   endpoint: string;
   stats: EmulatorStats;
-  jobs(): { name: string; status: JobStatus; mediaUri: string; failureReason?: string }[];
+  /** What each job was asked; `outputKmsKeyId` is the key the start function sent. */
+  jobs(): { name: string; status: JobStatus; mediaUri: string; outputKmsKeyId?: string; failureReason?: string }[];
   /** Waits until no job is QUEUED or IN_PROGRESS. */
   idle(): Promise<void>;
   setFaults(faults: EmulatorFaults): void;

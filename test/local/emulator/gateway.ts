@@ -32,7 +32,8 @@ export interface GatewayRequest {
   body: string;
 }
 
-export type FaultResponse = { status: number; code: string; message: string; json?: boolean };
+/** An error answer: JSON protocols, S3's XML (the default), or the query protocol's `ErrorResponse` (STS). */
+export type FaultResponse = { status: number; code: string; message: string; json?: boolean; query?: boolean };
 export type FaultRule = (request: GatewayRequest) => FaultResponse | undefined;
 
 export interface Gateway {
@@ -119,7 +120,9 @@ export async function startGateway(motoEndpoint: string, options: { timeScale?: 
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     const text = () => body.toString('utf8');
-    const request: GatewayRequest = { method, path, target, body: target ? text() : '' };
+    // JSON protocols name the operation in X-Amz-Target; the query protocol (STS) in a form body.
+    const form = String(req.headers['content-type'] ?? '').includes('x-www-form-urlencoded');
+    const request: GatewayRequest = { method, path, target, body: target || form ? text() : '' };
     for (const fault of faults) {
       const answer = fault(request);
       if (answer) return sendFault(res, answer, method === 'HEAD');
@@ -220,7 +223,8 @@ function sendFault(res: ServerResponse, fault: FaultResponse, head: boolean) {
     res.end(body);
     return;
   }
-  const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.code}</Code><Message>${fault.message}</Message></Error>`;
+  const error = `<Error>${fault.query ? '<Type>Sender</Type>' : ''}<Code>${fault.code}</Code><Message>${fault.message}</Message></Error>`;
+  const body = `<?xml version="1.0" encoding="UTF-8"?>${fault.query ? `<ErrorResponse>${error}<RequestId>local</RequestId></ErrorResponse>` : error}`;
   res.writeHead(fault.status, { 'content-type': 'application/xml', ...(head ? {} : { 'content-length': Buffer.byteLength(body) }) });
   res.end(head ? undefined : body);
 }

@@ -9,8 +9,8 @@
 import type { NotificationConfiguration } from '@aws-sdk/client-s3';
 import { encodeS3EventKey } from '../../../shared/aws/s3Location';
 
-/** U+FFFF is a noncharacter: no uploader's key starts with it. */
-export const NEVER_MATCHES = '\uFFFF';
+/** U+10FFFF is a noncharacter (no uploader's key starts with it) that XML still allows, so moto can store it. */
+export const NEVER_MATCHES = '\u{10FFFF}';
 
 /** The filter for moto; a filter S3 would never match keeps its text behind NEVER_MATCHES, so it can be read back. */
 export function motoFilterValue(s3Value: string): string {

@@ -34,7 +34,13 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
     endpoint,
     stats: scheduler.stats,
     jobs: () =>
-      [...scheduler.jobs.values()].map((j) => ({ name: j.name, status: j.status, mediaUri: j.request.Media.MediaFileUri, ...(j.failureReason && { failureReason: j.failureReason }) })),
+      [...scheduler.jobs.values()].map((j) => ({
+        name: j.name,
+        status: j.status,
+        mediaUri: j.request.Media.MediaFileUri,
+        ...(j.request.OutputEncryptionKMSKeyId && { outputKmsKeyId: j.request.OutputEncryptionKMSKeyId }),
+        ...(j.failureReason && { failureReason: j.failureReason }),
+      })),
     idle: scheduler.idle,
     setFaults: (next) => {
       faults = next;

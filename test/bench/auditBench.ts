@@ -1,0 +1,178 @@
+/**
+ * The audit over many stored transcripts in the local mode (moto behind the gateway), against a
+ * bare loop of the same ListObjectsV2 and HeadObject calls at the same concurrency, alternating,
+ * each side in a fresh process so that its peak RSS is its own.
+ *
+ *   seeding (bench.ts):  runAuditBench(root, objects, rounds)
+ *   one side (a child):  tsx test/bench/auditBench.ts audit|bare SETUP_JSON
+ *
+ * The transcripts are written as the pipeline writes them: under each rule's output location,
+ * under the key the rule demands, named after their job, with the verifier's rule marker in the
+ * ledger. The demo config has five rules sharing `transcripts/`, so the audit maps each of those
+ * transcripts through its marker.
+ */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createDemandSources, createAuditAdapters, listObjects } from '../../shared/cli/cliAdapters';
+import { ruleFingerprint } from '../../shared/config/expectedEncryption';
+import { validatePipelineConfig } from '../../shared/config/pipelineConfig';
+import { buildRuleIndex } from '../../shared/config/ruleIndex';
+import { auditTranscripts } from '../../shared/verify/auditTranscripts';
+import { demandForRule } from '../../shared/verify/ruleDemand';
+import { ruleMarkerKey } from '../../shared/verify/verdictLedger';
+import { startGateway } from '../local/emulator/gateway';
+import { startMoto } from '../local/emulator/moto';
+import { LOCAL_CREDENTIALS, localNames, provision } from '../local/runtime/provision';
+import { alternate, median, medianRatio } from './alternate';
+
+interface Setup {
+  endpoint: string;
+  configPath: string;
+  transcriptBucket: string;
+  jobNamePrefix: string;
+  concurrency: number;
+}
+
+interface SideResult {
+  objects: number;
+  ms: number;
+  peakRssMb: number;
+}
+
+export interface AuditBenchResult {
+  objects: number;
+  concurrency: number;
+  seedSeconds: number;
+  objectsPerSecond: { audit: number; bareLoop: number };
+  /** The audit's rate over the bare loop's: the median of the pairwise ratios. */
+  ratio: number;
+  peakRssMb: { audit: number; bareLoop: number };
+}
+
+const CONFIG = new URL('../../pipeline.config.json', import.meta.url).pathname;
+
+function clients(endpoint: string) {
+  const common = { region: 'us-east-1', endpoint, credentials: LOCAL_CREDENTIALS };
+  return { s3: new S3Client({ ...common, forcePathStyle: true }), kms: new KMSClient(common) };
+}
+
+/** One side, timed from its first call to its last, in this process. */
+async function runSide(mode: 'audit' | 'bare', setup: Setup): Promise<SideResult> {
+  const { s3, kms } = clients(setup.endpoint);
+  const config = validatePipelineConfig(JSON.parse(readFileSync(setup.configPath, 'utf8')), { region: 'us-east-1', transcriptBucket: setup.transcriptBucket });
+  const began = process.hrtime.bigint();
+  let objects = 0;
+  if (mode === 'audit') {
+    const report = await auditTranscripts(createAuditAdapters({ s3, kms }, setup.transcriptBucket), {
+      rules: config.rules,
+      ruleIndex: buildRuleIndex(config.rules),
+      transcriptBucket: setup.transcriptBucket,
+      jobNamePrefix: setup.jobNamePrefix,
+      concurrency: setup.concurrency,
+    });
+    if (report.totals.compliant !== report.totals.objects) throw new Error(`the seeded transcripts should all be compliant: ${JSON.stringify(report.totals)}`);
+    objects = report.totals.objects;
+  } else {
+    const listing = listObjects(s3, setup.transcriptBucket, 'transcripts/')[Symbol.asyncIterator]();
+    await Promise.all(
+      Array.from({ length: setup.concurrency }, async () => {
+        for (let next = await listing.next(); !next.done; next = await listing.next()) {
+          await s3.send(new HeadObjectCommand({ Bucket: setup.transcriptBucket, Key: next.value.key }));
+          objects++;
+        }
+      }),
+    );
+  }
+  const ms = Number(process.hrtime.bigint() - began) / 1e6;
+  return { objects, ms, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+/** Writes `objects` transcripts and their rule markers, spread over the rules as uploads would be. */
+async function seed(endpoint: string, transcriptBucket: string, jobNamePrefix: string, objects: number): Promise<void> {
+  const { s3, kms } = clients(endpoint);
+  const config = validatePipelineConfig(JSON.parse(readFileSync(CONFIG, 'utf8')), { region: 'us-east-1', transcriptBucket });
+  const sources = createDemandSources({ s3, kms }, transcriptBucket);
+  const demands = await Promise.all(config.rules.map(async (rule) => ({ rule, ...(await demandForRule(sources, rule)) })));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < objects) {
+        const i = next++;
+        const { rule, expected, output } = demands[i % demands.length] as (typeof demands)[number];
+        const jobName = `${jobNamePrefix}bench-${String(i).padStart(6, '0')}-${'0'.repeat(40)}`;
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: output.bucket,
+            Key: `${output.key}${jobName}.json`,
+            Body: JSON.stringify({ jobName, results: { transcripts: [{ transcript: 'a bench transcript' }] } }),
+            ...(expected.serverSideEncryption === 'aws:kms' ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: expected.kmsKeyArn } : { ServerSideEncryption: 'AES256' }),
+          }),
+        );
+        await s3.send(new PutObjectCommand({ Bucket: transcriptBucket, Key: ruleMarkerKey(ruleFingerprint(rule), jobName), Body: '', IfNoneMatch: '*' }));
+      }
+    }),
+  );
+}
+
+export async function runAuditBench(root: string, objects: number, rounds: number, log: (line: string) => void): Promise<AuditBenchResult> {
+  const moto = await startMoto();
+  try {
+    const gateway = await startGateway(moto.endpoint);
+    const names = localNames('bench');
+    const direct = { region: names.region, endpoint: moto.endpoint, credentials: LOCAL_CREDENTIALS };
+    const config = validatePipelineConfig(JSON.parse(readFileSync(CONFIG, 'utf8')), { region: names.region, inputBucket: names.inputBucket, transcriptBucket: names.transcriptBucket });
+    await provision({ s3: new S3Client({ ...direct, forcePathStyle: true }), sqs: new SQSClient(direct), events: new EventBridgeClient(direct), motoEndpoint: moto.endpoint }, config, names, gateway.declareKey);
+    log(`  seeding ${objects} transcripts and their rule markers...`);
+    const seedBegan = Date.now();
+    await seed(gateway.endpoint, names.transcriptBucket, names.jobNamePrefix, objects);
+    const seedSeconds = Math.round((Date.now() - seedBegan) / 1000);
+    const setup: Setup = { endpoint: gateway.endpoint, configPath: CONFIG, transcriptBucket: names.transcriptBucket, jobNamePrefix: names.jobNamePrefix, concurrency: 16 };
+    const side = (mode: 'audit' | 'bare'): SideResult => {
+      const child = spawnSync(`${root}/node_modules/.bin/tsx`, [`${root}/test/bench/auditBench.ts`, mode, JSON.stringify(setup)], {
+        cwd: root,
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      if (child.status !== 0) throw new Error(`the ${mode} side of the audit bench failed (exit ${child.status})`);
+      const result = JSON.parse(child.stdout.toString()) as SideResult;
+      if (result.objects !== objects) throw new Error(`the ${mode} side saw ${result.objects} objects, not ${objects}`);
+      return result;
+    };
+    const runs: Record<'audit' | 'bare', SideResult[]> = { audit: [], bare: [] };
+    log(`  ${rounds} alternating rounds of the audit and the bare loop...`);
+    const times = alternate(rounds, {
+      audit: () => {
+        const r = side('audit');
+        runs.audit.push(r);
+        return r.ms;
+      },
+      bare: () => {
+        const r = side('bare');
+        runs.bare.push(r);
+        return r.ms;
+      },
+    });
+    await gateway.close();
+    return {
+      objects,
+      concurrency: setup.concurrency,
+      seedSeconds,
+      objectsPerSecond: { audit: Math.round(objects / (median(times.audit) / 1000)), bareLoop: Math.round(objects / (median(times.bare) / 1000)) },
+      // A rate ratio: the bare loop's time over the audit's.
+      ratio: medianRatio(times.bare, times.audit),
+      peakRssMb: { audit: Math.round(Math.max(...runs.audit.map((r) => r.peakRssMb))), bareLoop: Math.round(Math.max(...runs.bare.map((r) => r.peakRssMb))) },
+    };
+  } finally {
+    await moto.stop();
+  }
+}
+
+if (process.argv[1]?.endsWith('auditBench.ts') && process.argv.length >= 4) {
+  const result = await runSide(process.argv[2] as 'audit' | 'bare', JSON.parse(process.argv[3] as string) as Setup);
+  process.stdout.write(JSON.stringify(result));
+  process.exit(0);
+}

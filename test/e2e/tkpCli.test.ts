@@ -1,0 +1,286 @@
+import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
+import { GetBucketNotificationConfigurationCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeS3EventKey } from '../../shared/aws/s3Location';
+import { localEnvironmentExports } from '../local/cli/localCommand';
+import { makeWav } from '../local/emulator/mediaProbe';
+import { MOTO_DEFAULT_ACCOUNT } from '../local/emulator/moto';
+import { LocalPipeline } from '../local/runtime/localPipeline';
+import { kmsClientFor } from '../local/runtime/provision';
+import { motoAvailable } from '../support/moto';
+
+const CONFIG = new URL('./e2e.config.json', import.meta.url).pathname;
+const BIN = new URL('../../bin/tkp.mjs', import.meta.url).pathname;
+const ACME = '222233334444';
+const ZURICH = 'Call Recordings/Zürich +50% =A&B/';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json: any;
+}
+
+/**
+ * The `tkp` CLI as a user runs it: a child process of `bin/tkp.mjs`, pointed at the running
+ * local stack with the environment `tkp local --keep` prints, and nothing else.
+ */
+describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local mode', () => {
+  let pipeline: LocalPipeline;
+  let work: string;
+
+  function tkp(args: string[], env: Record<string, string> = {}): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        cwd: work,
+        env: { PATH: process.env.PATH ?? '', HOME: work, ...localEnvironmentExports(pipeline), ...env },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.on('error', reject);
+      child.on('close', (code) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(stdout);
+        } catch {
+          json = undefined;
+        }
+        resolve({ code, stdout, stderr, json });
+      });
+    });
+  }
+
+  const kms = () => kmsClientFor(pipeline.moto.endpoint, 'us-east-1', MOTO_DEFAULT_ACCOUNT);
+  const jobsFor = (key: string) => pipeline.emulator.jobs().filter((j) => j.mediaUri === `s3://${pipeline.stack.names.inputBucket}/${key}`);
+  const verdictsFor = (key: string) => pipeline.outcomes.filter((o) => o.detail.source?.key === key);
+  const expectOneLineError = (run: Run, pattern: RegExp) => {
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(pattern);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  };
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'tkp-cli-'));
+    pipeline = await LocalPipeline.start({ configPath: CONFIG, timeScale: 50 });
+    for (const key of ['calls/a.wav', 'hr/b.wav', 'public/c.wav', `${ZURICH}Anruf +1 100%.wav`]) await pipeline.upload(key, makeWav(1));
+    await pipeline.settle();
+  }, 120_000);
+
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  describe('tkp check', () => {
+    it('passes every rule of a working stack, notifications encoded as S3 needs them included', async () => {
+      const run = await tkp(['check', '--json']);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.json.failed).toBe(0);
+      expect(run.json.dryRunAs).toMatch(/your identity, not the start role/);
+      const notifications = run.json.rows.find((r: any) => r.check.startsWith('notifications'));
+      expect(notifications).toMatchObject({ ok: true, detail: expect.stringContaining(JSON.stringify(encodeS3EventKey(ZURICH))) });
+      expect(run.json.rows.filter((r: any) => r.check === 'kms:GenerateDataKey (DryRun)')).toHaveLength(8);
+    });
+
+    it('finds a disabled key and a cross-account key whose DryRun is refused, as the caller and inside the preflight function', async () => {
+      const { KeyMetadata } = await kms().send(new DescribeKeyCommand({ KeyId: 'alias/paused-key' }));
+      await kms().send(new DisableKeyCommand({ KeyId: KeyMetadata?.KeyId }));
+      // moto models no key policies: the refusal another account's key policy would give is injected.
+      const refuse = pipeline.gateway.addFault((request) =>
+        request.target?.startsWith('TrentService.') && request.body.includes(`:${ACME}:`) && request.body.includes('"DryRun":true')
+          ? { status: 400, code: 'AccessDeniedException', message: 'not authorized by the key policy', json: true }
+          : undefined,
+      );
+      try {
+        for (const args of [['check', '--json'], ['check', '--deployed', '--json']]) {
+          const run = await tkp(args);
+          expect(run.code).toBe(1);
+          const failed = run.json.rows.filter((r: any) => !r.ok);
+          expect(failed.map((r: any) => [r.rule, r.check])).toEqual([
+            ['partners/acme/', 'kms:GenerateDataKey (DryRun)'],
+            ['partners/acme/', 'kms:Encrypt (DryRun)'],
+            ['paused/', 'key'],
+          ]);
+          expect(failed[0].detail).toContain(`account ${ACME} must add the statement "TranscribeKmsPipelineEncrypt" to the key's policy`);
+          expect(failed[2].detail).toMatch(/prefix "paused\/"\): kmsKey alias\/paused-key .* is Disabled \(enable it\)/);
+        }
+        const deployed = await tkp(['check', '--deployed', '--json']);
+        expect(deployed.json.dryRunAs).toMatch(/role\/transcribe-kms-pipeline-local-us-east-1-start \(the start role, inside the preflight function/);
+        const table = await tkp(['check']);
+        expect(table.stdout).toMatch(/✘\s+paused\/\s+key\s+rules\[6\]/);
+        expect(table.stdout).toContain('3 of ');
+      } finally {
+        refuse();
+        await kms().send(new EnableKeyCommand({ KeyId: KeyMetadata?.KeyId }));
+      }
+    });
+
+    it('finds a notification filter written raw, which S3 never matches', async () => {
+      const s3 = pipeline.s3;
+      const bucket = pipeline.stack.names.inputBucket;
+      const saved = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+      try {
+        const broken = await tkpWithRawFilter();
+        expect(broken.code).toBe(1);
+        expect(broken.json.rows.find((r: any) => r.check.startsWith('notifications')).detail).toContain(`an extra notification for prefix ${JSON.stringify(ZURICH)}`);
+      } finally {
+        const { $metadata: _, ...configuration } = saved;
+        await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: configuration }));
+      }
+
+      async function tkpWithRawFilter() {
+        // Written through the gateway, as an operator's script would write it to S3.
+        const { S3Client } = await import('@aws-sdk/client-s3');
+        const viaGateway = new S3Client({ region: 'us-east-1', endpoint: pipeline.gateway.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+        const current = await viaGateway.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+        const queues = (current.QueueConfigurations ?? []).map((q) =>
+          q.Filter?.Key?.FilterRules?.[0]?.Value === encodeS3EventKey(ZURICH) ? { ...q, Filter: { Key: { FilterRules: [{ Name: 'prefix' as const, Value: ZURICH }] } } } : q,
+        );
+        await viaGateway.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations: queues } }));
+        return tkp(['check', '--json']);
+      }
+    });
+
+    it('says in one line when the preflight function is not deployed', async () => {
+      expectOneLineError(await tkp(['check', '--deployed', '--preflight-function', 'transcribe-kms-pipeline-gone-preflight']), /--deployed: the preflight function transcribe-kms-pipeline-gone-preflight is not deployed in us-east-1/);
+    });
+
+    it('says in one line when the credentials have expired', async () => {
+      const expire = pipeline.gateway.addFault((request) => (request.body.includes('Action=GetCallerIdentity') ? { status: 403, code: 'ExpiredToken', message: 'The security token included in the request is expired', query: true } : undefined));
+      try {
+        expectOneLineError(await tkp(['check']), /^tkp: your AWS credentials have expired \(ExpiredToken\); refresh them/);
+      } finally {
+        expire();
+      }
+    });
+  });
+
+  describe('tkp explain', () => {
+    it.each(['calls/a+b c 100%.wav', `${ZURICH}Anruf +1 100%.wav`, 'partners/acme/Ünïcödé ✓.mp3'])('explains %j with the job name and key the pipeline uses', async (key) => {
+      if (jobsFor(key).length === 0) {
+        await pipeline.upload(key, makeWav(1));
+        await pipeline.settle();
+      }
+      const [job] = jobsFor(key);
+      const run = await tkp(['explain', key, '--json']);
+      expect(run.code).toBe(0);
+      expect(run.json).toMatchObject({ key, eventKey: encodeS3EventKey(key), jobName: job?.name, decision: { action: 'transcribe' } });
+      expect(run.json.request.OutputEncryptionKMSKeyId).toBe(job?.outputKmsKeyId);
+      expect(run.json.keyArn).toBe(job?.outputKmsKeyId);
+      expect(run.json.demand).toMatchObject({ serverSideEncryption: 'aws:kms', kmsKeyArn: job?.outputKmsKeyId });
+      const fromEvent = await tkp(['explain', encodeS3EventKey(key), '--from-event', '--json']);
+      expect(fromEvent.json.jobName).toBe(job?.name);
+    });
+
+    it('prints the rule that lost and why for a human', async () => {
+      const run = await tkp(['explain', 'partners/acme/x.wav', '--size', '10']);
+      expect(run.stdout).toMatch(/rule\s+"partners\/acme\/"/);
+      expect(run.stdout).toContain('lost: "partners/": matches, but "partners/acme/" is longer (the longest prefix wins)');
+    });
+  });
+
+  describe('tkp audit', () => {
+    it('finds a tampered transcript and a transcript written before a config change, with evidence files', async () => {
+      pipeline.emulator.setFaults({ tamper: { match: 'hr/tampered.wav', mode: 'wrong-key', wrongKeyArn: pipeline.stack.tamperKeyArn } });
+      await pipeline.upload('hr/tampered.wav', makeWav(1));
+      await pipeline.settle();
+      pipeline.emulator.setFaults({});
+      const tampered = jobsFor('hr/tampered.wav')[0]?.name;
+
+      const today = await tkp(['audit', '--json']);
+      expect(today.code).toBe(1);
+      expect(today.json.findings.map((f: any) => [f.status, f.jobName, f.rulePrefix])).toEqual([['wrong-key', tampered, 'hr/']]);
+      expect(today.json).toMatchObject({ account: MOTO_DEFAULT_ACCOUNT, region: 'us-east-1', configFingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      expect(today.json.ledgerRecordsRead).toBe(1);
+
+      // The config changes calls/ to another key: the transcript written before is now under the wrong key.
+      const { KeyMetadata } = await kms().send(new CreateKeyCommand({ Description: 'calls, after the change' }));
+      const changed = JSON.parse(readFileSync(CONFIG, 'utf8'));
+      changed.rules[0].kmsKey = KeyMetadata?.Arn;
+      delete changed.rules[0].encryptionContext;
+      const changedPath = join(work, 'changed.config.json');
+      writeFileSync(changedPath, JSON.stringify(changed));
+      const csv = join(work, 'evidence.csv');
+      const after = await tkp(['audit', '--config', changedPath, '--csv', csv, '--json']);
+      expect(after.code).toBe(1);
+      const calls = after.json.findings.find((f: any) => f.jobName === jobsFor('calls/a.wav')[0]?.name);
+      expect(calls).toMatchObject({ status: 'wrong-key', rulePrefix: 'calls/', source: `s3://${pipeline.stack.names.inputBucket}/calls/a.wav`, expected: `aws:kms ${KeyMetadata?.Arn}` });
+      const evidence = readFileSync(csv, 'utf8').split('\n');
+      expect(evidence[0]).toMatch(/^# tkp audit; run at .*; account 123456789012; region us-east-1; stage local; config fingerprint [0-9a-f]{32}$/);
+      expect(evidence[1]).toBe('uri,status,rulePrefix,jobName,source,serverSideEncryption,kmsKeyArn,expected,lastModified,problem');
+      expect(evidence.filter((line) => line.includes(',wrong-key,'))).toHaveLength(after.json.totals.wrongKey);
+      expect(evidence.length - 3).toBe(after.json.totals.objects);
+    });
+
+    it('reports an object deleted during the audit without failing it', async () => {
+      const [job] = jobsFor('public/c.wav');
+      const vanish = pipeline.gateway.addFault((request) => (request.method === 'HEAD' && request.path.includes(`${job?.name}.json`) ? { status: 404, code: 'NotFound', message: 'gone' } : undefined));
+      try {
+        const run = await tkp(['audit', '--prefix', `transcripts/${job?.name}`, '--json']);
+        expect(run.code).toBe(0);
+        expect(run.json.totals).toMatchObject({ objects: 1, deleted: 1 });
+        expect(run.json.findings[0]).toMatchObject({ status: 'deleted', problem: 'deleted during the audit (listed, then not found)' });
+      } finally {
+        vanish();
+      }
+    });
+
+    it('says in one line when the transcript bucket cannot be listed', async () => {
+      const bucket = pipeline.stack.names.transcriptBucket;
+      const deny = pipeline.gateway.addFault((request) => (request.method === 'GET' && request.path.startsWith(`/${bucket}`) && request.path.includes('list-type=2') ? { status: 403, code: 'AccessDenied', message: 'Access Denied' } : undefined));
+      try {
+        expectOneLineError(await tkp(['audit']), new RegExp(`listing s3://${bucket}/.* was denied .*s3:ListBucket on arn:aws:s3:::${bucket}`));
+      } finally {
+        deny();
+      }
+    });
+  });
+
+  describe('tkp backfill', () => {
+    it('transcribes objects uploaded before the notifications existed, once each, however often it runs', async () => {
+      const bucket = pipeline.stack.names.inputBucket;
+      const saved = await pipeline.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+      const before = ['calls/old 1+1.wav', `${ZURICH}alt ä.wav`, 'legal/Akte #7 100%.wav'];
+      await pipeline.s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: {} }));
+      for (const key of before) await pipeline.upload(key, makeWav(1));
+      const { $metadata: _, ...configuration } = saved;
+      await pipeline.s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: configuration }));
+      await pipeline.settle();
+      for (const key of before) expect(jobsFor(key)).toHaveLength(0);
+
+      const jobsBefore = pipeline.emulator.jobs().length;
+      const dry = await tkp(['backfill', '--dry-run', '--json']);
+      expect(dry.json).toMatchObject({ dryRun: true, sent: 0 });
+      const first = await tkp(['backfill', '--json']);
+      expect(first.code).toBe(0);
+      expect(first.json).toMatchObject({ listed: dry.json.listed, sent: dry.json.listed, failed: [] });
+      await pipeline.settle();
+      const second = await tkp(['backfill']);
+      expect(second.stdout).toContain(`${dry.json.listed} object(s) listed, ${dry.json.listed} sent to the start queue, 0 failed.`);
+      await pipeline.settle();
+
+      for (const key of before) {
+        expect(jobsFor(key)).toHaveLength(1);
+        expect(verdictsFor(key).map((o) => o.detailType)).toEqual(['Transcript Encryption Verified']);
+      }
+      // Everything uploaded live earlier was already transcribed: the backfill started only the three.
+      expect(pipeline.emulator.jobs().length).toBe(jobsBefore + before.length);
+    });
+  });
+
+  it('answers an unknown subcommand or flag with one line and exit code 2', async () => {
+    expectOneLineError(await tkp(['frobnicate']), /^tkp: unknown command 'frobnicate'/);
+    expectOneLineError(await tkp(['audit', '--bogus']), /^tkp: unknown option '--bogus'/);
+    expectOneLineError(await tkp(['audit', '--config', join(work, 'missing.json')]), /^tkp: cannot read the config .*missing\.json \(ENOENT\); pass --config FILE/);
+    const help = await tkp(['audit', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--since <date>');
+  });
+});
