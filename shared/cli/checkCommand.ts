@@ -14,8 +14,9 @@ import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
 import { createDemandSources } from './cliAdapters';
-import { callerIdentity, openStack, type OpenStack, type StackOptions } from './cliAws';
-import { CliError, EXIT } from './cliErrors';
+import { callerIdentity, createCliClients, openStack, type CliClients, type StackOptions } from './cliAws';
+import { loadCliConfig } from './cliConfig';
+import { CliError, EXIT, StackNotDeployedError } from './cliErrors';
 import type { TerminalOutput } from './terminalOutput';
 
 export interface CheckOptions extends StackOptions {
@@ -29,15 +30,15 @@ interface PreflightAnswer {
   probes: KeyProbe[];
 }
 
-async function invokePreflight(stack: OpenStack, identity: string): Promise<PreflightAnswer> {
-  const name = stack.targets.preflightFunction as string;
+async function invokePreflight(clients: CliClients, targets: CheckTargets, identity: string): Promise<PreflightAnswer> {
+  const name = targets.preflightFunction as string;
   let response;
   try {
-    response = await stack.clients.lambda.send(new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode('{}') }));
+    response = await clients.lambda.send(new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode('{}') }));
   } catch (error) {
     if (awsErrorName(error) === 'ResourceNotFoundException') {
       throw new CliError(
-        `--deployed: the preflight function ${name} is not deployed in ${stack.clients.region}; deploy this version of the stack (serverless deploy --stage ${stack.targets.stage}), or run tkp check without --deployed`,
+        `--deployed: the preflight function ${name} is not deployed in ${clients.region}; deploy this version of the stack (serverless deploy --stage ${targets.stage}), or run tkp check without --deployed`,
       );
     }
     if (awsErrorName(error) === 'AccessDeniedException') {
@@ -59,21 +60,49 @@ async function invokePreflight(stack: OpenStack, identity: string): Promise<Pref
   return JSON.parse(text) as PreflightAnswer;
 }
 
+/** What check works on: the whole stack, or before the first deploy only what the flags name. */
+interface CheckTargets {
+  stage: string;
+  inputBucket?: string;
+  transcriptBucket?: string;
+  startQueueUrl?: string;
+  preflightFunction?: string;
+}
+
+async function openForCheck(options: CheckOptions, env: CliEnvironment) {
+  try {
+    const stack = await openStack(options, env, ['startQueueUrl', ...(options.deployed ? (['preflightFunction'] as const) : [])]);
+    return { ...stack, targets: stack.targets as CheckTargets, notDeployed: undefined };
+  } catch (error) {
+    if (!(error instanceof StackNotDeployedError) || options.deployed) throw error;
+    // Before the first deploy: the keys can be proved, the stack's own buckets and queue do not exist yet.
+    const clients = await createCliClients({ ...options, ...(!options.endpointUrl && env.endpointUrl && { endpointUrl: env.endpointUrl }) });
+    const targets: CheckTargets = {
+      stage: options.stage ?? env.stage ?? 'dev',
+      ...((options.inputBucket ?? env.inputBucket) && { inputBucket: options.inputBucket ?? env.inputBucket }),
+      ...((options.transcriptBucket ?? env.transcriptBucket) && { transcriptBucket: options.transcriptBucket ?? env.transcriptBucket }),
+      ...((options.startQueueUrl ?? env.startQueueUrl) && { startQueueUrl: options.startQueueUrl ?? env.startQueueUrl }),
+    };
+    const { config, path } = loadCliConfig(options.config ?? env.configPath, { region: clients.region, ...(targets.inputBucket && { inputBucket: targets.inputBucket }), ...(targets.transcriptBucket && { transcriptBucket: targets.transcriptBucket }) });
+    return { clients, targets, config, configPath: path, notDeployed: (error as Error).message };
+  }
+}
+
 export async function runCheck(options: CheckOptions, env: CliEnvironment, out: TerminalOutput): Promise<number> {
-  const stack = await openStack(options, env, ['startQueueUrl', ...(options.deployed ? (['preflightFunction'] as const) : [])]);
-  const { clients, targets, config } = stack;
+  const { clients, targets, config, configPath, notDeployed } = await openForCheck(options, env);
   const caller = await callerIdentity(clients);
   const fingerprint = configFingerprint(config.rules);
-  const rows: CheckRow[] = [{ rule: STACK_ROW, check: 'config', ok: true, detail: `${stack.configPath}: ${config.rules.length} rule(s), fingerprint ${fingerprint}` }];
+  const rows: CheckRow[] = [{ rule: STACK_ROW, check: 'config', ok: true, detail: `${configPath}: ${config.rules.length} rule(s), fingerprint ${fingerprint}` }];
+  if (notDeployed) rows.push({ rule: STACK_ROW, check: 'stack', ok: true, skipped: true, detail: `${notDeployed.split(';')[0]}: what it creates is not checked until it is` });
 
   let probes: KeyProbe[];
   let dryRunAs: string;
   if (options.deployed) {
-    const answer = await invokePreflight(stack, caller.arn);
+    const answer = await invokePreflight(clients, targets, caller.arn);
     probes = answer.probes;
     dryRunAs = `${answer.identity} (the start role, inside the preflight function ${targets.preflightFunction})`;
     if (answer.configFingerprint !== fingerprint) {
-      rows.push({ rule: STACK_ROW, check: 'deployed config', ok: false, detail: `the deployed config (fingerprint ${answer.configFingerprint}) differs from ${stack.configPath}; deploy this config, then check again` });
+      rows.push({ rule: STACK_ROW, check: 'deployed config', ok: false, detail: `the deployed config (fingerprint ${answer.configFingerprint}) differs from ${configPath}; deploy this config, then check again` });
     }
   } else {
     const deps = createKeyProbeAdapters(clients.kms);
@@ -81,7 +110,7 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     dryRunAs = `${caller.arn} (your identity, not the start role: pass --deployed to run the DryRun calls as the start role)`;
   }
 
-  const sources = createDemandSources(clients, targets.transcriptBucket);
+  const sources = createDemandSources(clients, targets.transcriptBucket ?? '');
   const bucketAnswers = new Map<string, Promise<BucketDefaultAnswer>>();
   const bucketAnswer = (bucket: string) => {
     let answer = bucketAnswers.get(bucket);
@@ -97,31 +126,43 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
   for (const rule of config.rules) {
     rows.push(...keyRows(rule, probes.find((p) => p.rulePrefix === rule.prefix), dryRunAs));
     const bucket = rule.output.bucket ?? targets.transcriptBucket;
-    rows.push(outputBucketRow(rule, bucket, await bucketAnswer(bucket)));
+    rows.push(
+      bucket
+        ? outputBucketRow(rule, bucket, await bucketAnswer(bucket))
+        : { rule: rule.prefix, check: 'output bucket', ok: true, skipped: true, detail: 'the transcript bucket the stack creates does not exist yet (or pass --transcript-bucket)' },
+    );
   }
 
-  const queueArn = queueArnFromUrl(targets.startQueueUrl as string, clients.region);
-  try {
-    const current = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: targets.inputBucket }));
-    rows.push(notificationRow(current, queueArn, notificationPrefixes(config.rules), targets.inputBucket));
-  } catch (error) {
-    rows.push({ rule: STACK_ROW, check: `notifications of s3://${targets.inputBucket}`, ok: false, detail: `cannot be read (${describeError(error)}); the caller needs s3:GetBucketNotification on the input bucket` });
+  const notifications = `notifications of s3://${targets.inputBucket ?? '(input bucket)'}`;
+  if (targets.inputBucket && targets.startQueueUrl) {
+    const queueArn = queueArnFromUrl(targets.startQueueUrl, clients.region);
+    try {
+      const current = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: targets.inputBucket }));
+      rows.push(notificationRow(current, queueArn, notificationPrefixes(config.rules), targets.inputBucket));
+    } catch (error) {
+      rows.push({ rule: STACK_ROW, check: notifications, ok: false, detail: `cannot be read (${describeError(error)}); the caller needs s3:GetBucketNotification on the input bucket` });
+    }
+  } else {
+    rows.push({ rule: STACK_ROW, check: notifications, ok: true, skipped: true, detail: 'the start queue does not exist until the stack is deployed' });
   }
 
   const failed = rows.filter((row) => !row.ok).length;
+  const skipped = rows.filter((row) => row.skipped).length;
   if (out.json) {
-    out.document({ command: 'check', checkedAt: new Date().toISOString(), stage: targets.stage, region: clients.region, account: caller.account, identity: caller.arn, dryRunAs, deployed: Boolean(options.deployed), configFingerprint: fingerprint, failed, rows });
+    out.document({ command: 'check', checkedAt: new Date().toISOString(), stage: targets.stage, region: clients.region, account: caller.account, identity: caller.arn, dryRunAs, deployed: Boolean(options.deployed), configFingerprint: fingerprint, failed, skipped, rows });
   } else {
     out.line(`tkp check: stage ${targets.stage}, region ${clients.region}, account ${caller.account}`);
     out.line(`DryRun as ${dryRunAs}`);
     out.line();
+    const mark = (row: CheckRow) => (row.skipped ? '–' : row.ok ? '✔' : '✘');
     out.table(
       ['', 'rule', 'check', 'result'],
-      rows.map((row) => [row.ok ? '✔' : '✘', row.rule, row.check, row.detail]),
-      (cell, column, i) => (column === 0 ? (rows[i]?.ok ? out.colour.green(cell) : out.colour.red(cell)) : cell),
+      rows.map((row) => [mark(row), row.rule, row.check, row.detail]),
+      (cell, column, i) => (column === 0 ? (rows[i]?.skipped ? out.colour.dim(cell) : rows[i]?.ok ? out.colour.green(cell) : out.colour.red(cell)) : cell),
     );
     out.line();
-    out.line(failed === 0 ? out.colour.green(`All ${rows.length} checks passed.`) : out.colour.red(`${failed} of ${rows.length} checks failed; the result column says what to change.`));
+    const summary = failed === 0 ? `All ${rows.length - skipped} checks passed${skipped ? ` (${skipped} not checked yet)` : ''}.` : `${failed} of ${rows.length - skipped} checks failed; the result column says what to change.`;
+    out.line(failed === 0 ? out.colour.green(summary) : out.colour.red(summary));
   }
   return failed === 0 ? EXIT.ok : EXIT.findings;
 }

@@ -7,7 +7,7 @@ import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { awsErrorName, httpStatusOf } from '../aws/awsErrors';
 import { BucketEncryptionUnknownError, describeError } from '../aws/errors';
-import { createKeyResolver } from '../config/keyResolution';
+import { createKeyResolver, keyLookupError } from '../config/keyResolution';
 import { createBucketDefaultReader } from '../verify/bucketDefaultEncryption';
 import type { DemandSources } from '../verify/ruleDemand';
 import { parseRuleMarkerKey, parseVerdictRecord, RULE_MARKER_PREFIX, verdictKey } from '../verify/verdictLedger';
@@ -83,12 +83,22 @@ async function headObject(s3: S3Client, bucket: string, key: string): Promise<He
   }
 }
 
-/** The verifier's demand, with the verifier's key resolution and bucket-default reading, on the CLI's identity. */
-export function createDemandSources(clients: { s3: S3Client; kms: KMSClient }, transcriptBucket: string): DemandSources {
+/**
+ * The verifier's demand, with the verifier's key resolution and bucket-default reading, on the
+ * CLI's identity. For the audit, a key that exists but cannot encrypt now (disabled, pending
+ * deletion) still names what its rule's transcripts must be under: `anyKeyState`.
+ */
+export function createDemandSources(clients: { s3: S3Client; kms: KMSClient }, transcriptBucket: string, options: { anyKeyState?: boolean } = {}): DemandSources {
   const describeKey = async (keyId: string) => (await clients.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+  const usable = createKeyResolver(describeKey);
   return {
     transcriptBucket,
-    resolveKey: createKeyResolver(describeKey),
+    resolveKey: options.anyKeyState
+      ? async (rule) => {
+          const metadata = await describeKey(rule.kmsKey.value).catch((error: unknown) => Promise.reject(keyLookupError(rule, rule.kmsKey, error)));
+          return metadata?.Arn && metadata.AWSAccountId ? { arn: metadata.Arn, account: metadata.AWSAccountId } : usable(rule);
+        }
+      : usable,
     bucketDefaultEncryption: createBucketDefaultReader(
       async (bucket) => {
         try {
@@ -106,7 +116,7 @@ export function createDemandSources(clients: { s3: S3Client; kms: KMSClient }, t
 }
 
 export function createAuditAdapters(clients: { s3: S3Client; kms: KMSClient }, transcriptBucket: string): AuditDependencies {
-  const sources = createDemandSources(clients, transcriptBucket);
+  const sources = createDemandSources(clients, transcriptBucket, { anyKeyState: true });
   return {
     listObjects: (bucket, prefix) => listObjects(clients.s3, bucket, prefix),
     headObject: (location) => headObject(clients.s3, location.bucket, location.key),

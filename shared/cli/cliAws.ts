@@ -14,7 +14,7 @@ import { awsErrorName } from '../aws/awsErrors';
 import type { CliEnvironment } from '../config/settings';
 import { buildRuleIndex } from '../config/ruleIndex';
 import { loadCliConfig } from './cliConfig';
-import { CliError } from './cliErrors';
+import { CliError, StackNotDeployedError } from './cliErrors';
 
 export const SERVICE_NAME = 'transcribe-kms-pipeline';
 
@@ -149,7 +149,7 @@ export function stackOutputsReader(clients: Pick<CliClients, 'cloudFormation' | 
       return Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
     } catch (error) {
       if (awsErrorName(error) === 'ValidationError') {
-        throw new CliError(
+        throw new StackNotDeployedError(
           `stack ${stackName} is not deployed in ${clients.region}; deploy it (serverless deploy --stage STAGE), pick it with --stage and --region, ` +
             `or name the resources with --input-bucket and --transcript-bucket`,
         );

@@ -9,13 +9,18 @@ export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
 
 /** A problem the user fixes by changing the command line, a file or the environment. */
 export class CliError extends Error {
-  override readonly name = 'CliError';
+  override readonly name: string = 'CliError';
   constructor(
     message: string,
     readonly exitCode: number = EXIT.usage,
   ) {
     super(message);
   }
+}
+
+/** The stage's CloudFormation stack does not exist (yet): `tkp check` can still check the keys. */
+export class StackNotDeployedError extends CliError {
+  override readonly name: string = 'StackNotDeployedError';
 }
 
 const EXPIRED = new Set(['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired']);

@@ -14,6 +14,8 @@ export interface CheckRow extends ProbeCheck {
   /** The rule's prefix, or `(stack)` for checks of the stack as a whole. */
   rule: string;
   check: string;
+  /** Not checked (before the first deploy, what the stack creates does not exist yet); not a failure. */
+  skipped?: true;
 }
 
 export const STACK_ROW = '(stack)';

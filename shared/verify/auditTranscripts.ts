@@ -205,7 +205,15 @@ export async function auditTranscripts(deps: AuditDependencies, scope: AuditScop
       lastModified: listed.lastModified?.toISOString() ?? null,
     };
     const judgedBy = rule ? [rule] : candidates;
-    const expectations = await Promise.all(judgedBy.map(demandOf));
+    let expectations: ExpectedEncryption[];
+    try {
+      expectations = await Promise.all(judgedBy.map(demandOf));
+    } catch (error) {
+      // The rule's key cannot be described (deleted, or DescribeKey refused): nothing says what the
+      // transcript must be, so it is reported as not judged rather than ending the audit.
+      const problem = `cannot be judged: ${error instanceof Error ? error.message : String(error)}`;
+      return { ...base, rulePrefix: rule?.prefix ?? null, source, status: 'unreadable', serverSideEncryption: null, kmsKeyArn: null, expected: 'unknown', problem };
+    }
     const expectedText = expectations.map(describeExpectation).join(' or ');
     if (head.found === 'error') {
       return { ...base, rulePrefix: rule?.prefix ?? null, source, status: 'unreadable', serverSideEncryption: null, kmsKeyArn: null, expected: expectedText, problem: head.error instanceof Error ? head.error.message : String(head.error) };

@@ -49,6 +49,8 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
           Bucket: settings.transcriptBucket,
           Key: key,
           Body: body,
+          // Stated, because the SDK warns of a stream of unknown length for an empty body (a rule marker).
+          ContentLength: Buffer.byteLength(body),
           ContentType: 'application/json',
           ...('ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: '*' }),
         }),

@@ -3,7 +3,7 @@
  * bare loop of the same ListObjectsV2 and HeadObject calls at the same concurrency, alternating,
  * each side in a fresh process so that its peak RSS is its own.
  *
- *   seeding (bench.ts):  runAuditBench(root, objects, rounds)
+ *   seeding (bench.ts):  runAuditBench(root, objects, runs)
  *   one side (a child):  tsx test/bench/auditBench.ts audit|bare SETUP_JSON
  *
  * The transcripts are written as the pipeline writes them: under each rule's output location,
@@ -15,7 +15,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createDemandSources, createAuditAdapters, listObjects } from '../../shared/cli/cliAdapters';
 import { ruleFingerprint } from '../../shared/config/expectedEncryption';
@@ -27,7 +27,7 @@ import { ruleMarkerKey } from '../../shared/verify/verdictLedger';
 import { startGateway } from '../local/emulator/gateway';
 import { startMoto } from '../local/emulator/moto';
 import { LOCAL_CREDENTIALS, localNames, provision } from '../local/runtime/provision';
-import { alternate, median, medianRatio } from './alternate';
+import { median, medianRatio } from './alternate';
 
 interface Setup {
   endpoint: string;
@@ -112,13 +112,13 @@ async function seed(endpoint: string, transcriptBucket: string, jobNamePrefix: s
             ...(expected.serverSideEncryption === 'aws:kms' ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: expected.kmsKeyArn } : { ServerSideEncryption: 'AES256' }),
           }),
         );
-        await s3.send(new PutObjectCommand({ Bucket: transcriptBucket, Key: ruleMarkerKey(ruleFingerprint(rule), jobName), Body: '', IfNoneMatch: '*' }));
+        await s3.send(new PutObjectCommand({ Bucket: transcriptBucket, Key: ruleMarkerKey(ruleFingerprint(rule), jobName), Body: '', ContentLength: 0, IfNoneMatch: '*' }));
       }
     }),
   );
 }
 
-export async function runAuditBench(root: string, objects: number, rounds: number, log: (line: string) => void): Promise<AuditBenchResult> {
+export async function runAuditBench(root: string, objects: number, runsWanted: number, log: (line: string) => void): Promise<AuditBenchResult> {
   const moto = await startMoto();
   try {
     const gateway = await startGateway(moto.endpoint);
@@ -131,31 +131,41 @@ export async function runAuditBench(root: string, objects: number, rounds: numbe
     await seed(gateway.endpoint, names.transcriptBucket, names.jobNamePrefix, objects);
     const seedSeconds = Math.round((Date.now() - seedBegan) / 1000);
     const setup: Setup = { endpoint: gateway.endpoint, configPath: CONFIG, transcriptBucket: names.transcriptBucket, jobNamePrefix: names.jobNamePrefix, concurrency: 16 };
-    const side = (mode: 'audit' | 'bare'): SideResult => {
-      const child = spawnSync(`${root}/node_modules/.bin/tsx`, [`${root}/test/bench/auditBench.ts`, mode, JSON.stringify(setup)], {
-        cwd: root,
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-        stdio: ['ignore', 'pipe', 'inherit'],
+    // Asynchronous: the gateway the children talk to runs in this process.
+    const side = (mode: 'audit' | 'bare') =>
+      new Promise<SideResult>((resolve, reject) => {
+        const child = spawn(`${root}/node_modules/.bin/tsx`, [`${root}/test/bench/auditBench.ts`, mode, JSON.stringify(setup)], {
+          cwd: root,
+          env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+        child.on('error', reject);
+        child.on('close', (code) => {
+          if (code !== 0) return reject(new Error(`the ${mode} side of the audit bench failed (exit ${code})`));
+          const result = JSON.parse(out) as SideResult;
+          if (result.objects !== objects) return reject(new Error(`the ${mode} side saw ${result.objects} objects, not ${objects}`));
+          resolve(result);
+        });
       });
-      if (child.status !== 0) throw new Error(`the ${mode} side of the audit bench failed (exit ${child.status})`);
-      const result = JSON.parse(child.stdout.toString()) as SideResult;
-      if (result.objects !== objects) throw new Error(`the ${mode} side saw ${result.objects} objects, not ${objects}`);
-      return result;
-    };
+    // Runs alternate, audit first (A B A ...); each bare run is paired with the audit run before it
+    // and the one after it, so three runs give two pairwise ratios. Each run takes most of a minute.
+    const order = Array.from({ length: Math.max(2, runsWanted) }, (_, i) => (i % 2 === 0 ? 'audit' : 'bare') as 'audit' | 'bare');
+    log(`  ${order.length} alternating runs (${order.join(', ')})...`);
     const runs: Record<'audit' | 'bare', SideResult[]> = { audit: [], bare: [] };
-    log(`  ${rounds} alternating rounds of the audit and the bare loop...`);
-    const times = alternate(rounds, {
-      audit: () => {
-        const r = side('audit');
-        runs.audit.push(r);
-        return r.ms;
-      },
-      bare: () => {
-        const r = side('bare');
-        runs.bare.push(r);
-        return r.ms;
-      },
-    });
+    const sequence: SideResult[] = [];
+    for (const mode of order) {
+      const result = await side(mode);
+      runs[mode].push(result);
+      sequence.push(result);
+    }
+    const pairs: { audit: number; bare: number }[] = [];
+    for (let i = 1; i < sequence.length; i++) {
+      const [a, b] = order[i] === 'bare' ? [sequence[i - 1], sequence[i]] : [sequence[i], sequence[i - 1]];
+      pairs.push({ audit: (a as SideResult).ms, bare: (b as SideResult).ms });
+    }
+    const times = { audit: pairs.map((p) => p.audit), bare: pairs.map((p) => p.bare) };
     await gateway.close();
     return {
       objects,

@@ -12,8 +12,8 @@
  * The audit (`tkp audit`) is measured over stored transcripts against a bare loop of the same
  * S3 calls at the same concurrency, with each side's peak RSS.
  *
- *   npm run bench -- [--rounds 15] [--capacity-objects 800] [--burst-objects N] [--quota-tps N] [--skip-burst]
- *                    [--audit-objects 10000] [--audit-rounds 3] [--skip-audit]
+ *   npm run bench -- [--rounds 12] [--capacity-objects 600] [--burst-objects N] [--quota-tps N] [--skip-burst]
+ *                    [--audit-objects 10000] [--audit-runs 3] [--skip-audit]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -32,13 +32,13 @@ import { seededRandom } from './random';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '15' },
-    'capacity-objects': { type: 'string', default: '800' },
+    rounds: { type: 'string', default: '12' },
+    'capacity-objects': { type: 'string', default: '600' },
     'burst-objects': { type: 'string' },
     'quota-tps': { type: 'string' },
     'skip-burst': { type: 'boolean', default: false },
     'audit-objects': { type: 'string', default: '10000' },
-    'audit-rounds': { type: 'string', default: '3' },
+    'audit-runs': { type: 'string', default: '3' },
     'skip-audit': { type: 'boolean', default: false },
   },
 });
@@ -160,7 +160,7 @@ record(`rule lookups, 10,000 rules: index over a linear scan (${median(lookups.i
 // 6. The audit over stored transcripts, against a bare loop of the same calls (auditBench.ts).
 if (!values['skip-audit']) {
   console.log(`Audit: ${values['audit-objects']} stored transcripts in the local mode...`);
-  const audit = await runAuditBench(root, Number(values['audit-objects']), Number(values['audit-rounds']), (line) => console.log(line));
+  const audit = await runAuditBench(root, Number(values['audit-objects']), Number(values['audit-runs']), (line) => console.log(line));
   results.audit = audit;
   record(
     `audit: ${audit.objects} transcripts, ${audit.concurrency} HEADs in flight, over a bare List+Head loop (${audit.objectsPerSecond.audit} vs ${audit.objectsPerSecond.bareLoop} objects/s)`,
@@ -181,7 +181,7 @@ if (!values['skip-burst']) {
   // What the pipeline sustains is its end-to-end rate (starts alone run ahead of the verifier).
   const quotaTps = values['quota-tps'] ? Number(values['quota-tps']) : Math.max(1, Math.min(25, Math.floor(capacity.endToEndPerSecond / 2)));
   const quotas = scaledQuotas(quotaTps);
-  const objects = values['burst-objects'] ? Number(values['burst-objects']) : Math.min(10_000, Math.round(quotaTps * 150));
+  const objects = values['burst-objects'] ? Number(values['burst-objects']) : Math.min(10_000, Math.round(quotaTps * 100));
   console.log(`Burst: ${objects} uploads under a quota of ${quotaTps} starts/s and ${quotas.maxConcurrentJobs} concurrent jobs...`);
   const burst = await runBurstProcess(root, objects, quotas, join(packageDir, 'burst.json'));
   const fraction = burst.sustainedStartsPerSecond / quotaTps;

@@ -35,20 +35,23 @@ const CLIENTS: Record<FunctionName, [string, string][]> = {
 
 function floorSource(fn: FunctionName): string {
   const clients = CLIENTS[fn];
-  const metrics = fn !== 'bucketNotifications' && fn !== 'preflight';
+  // Every handler constructs Metrics (shared/aws/observability.ts builds it beside the logger);
+  // only these three also use the logMetrics middleware.
+  const metrics = fn === 'start' || fn === 'verify' || fn === 'sweep';
   const batch = fn === 'start';
   return [
     `import middy from '@middy/core';`,
     `import { Logger } from '@aws-lambda-powertools/logger';`,
     `import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';`,
-    ...(metrics ? [`import { Metrics } from '@aws-lambda-powertools/metrics';`, `import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';`] : []),
+    `import { Metrics } from '@aws-lambda-powertools/metrics';`,
+    ...(metrics ? [`import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';`] : []),
     ...(batch ? [`import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';`] : []),
     ...clients.map(([pkg, name]) => `import { ${name} } from '${pkg}';`),
     `const logger = new Logger();`,
-    ...(metrics ? [`const metrics = new Metrics();`] : []),
+    `const metrics = new Metrics();`,
     ...(batch ? [`const processor = new BatchProcessor(EventType.SQS);`] : []),
     `export const clients = [${clients.map(([, name]) => `new ${name}({})`).join(', ')}];`,
-    `export const handler = middy().use(injectLambdaContext(logger))${metrics ? '.use(logMetrics(metrics))' : ''}.handler(async () => ${batch ? '{ void processor; void processPartialResponse; }' : 'undefined'});`,
+    `export const handler = middy().use(injectLambdaContext(logger))${metrics ? '.use(logMetrics(metrics))' : ''}.handler(async () => ${batch ? '{ void processor; void processPartialResponse; }' : 'void metrics'});`,
   ].join('\n');
 }
 

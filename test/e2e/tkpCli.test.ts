@@ -148,6 +148,16 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       }
     });
 
+    it('before the first deploy, proves the keys and marks what the stack will create as not checked yet', async () => {
+      const run = await tkp(['check', '--stage', 'notyet', '--json'], { TKP_STAGE: '', TKP_INPUT_BUCKET: '', TKP_TRANSCRIPT_BUCKET: '', TKP_START_QUEUE_URL: '' });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.json.rows.filter((r: any) => r.skipped).map((r: any) => r.check)).toEqual(['stack', ...Array(9).fill('output bucket'), 'notifications of s3://(input bucket)']);
+      expect(run.json.rows.find((r: any) => r.check === 'stack').detail).toMatch(/^stack transcribe-kms-pipeline-notyet is not deployed in us-east-1/);
+      expect(run.json.rows.filter((r: any) => r.check === 'kms:Encrypt (DryRun)' && r.ok)).toHaveLength(8);
+      expectOneLineError(await tkp(['check', '--stage', 'notyet', '--deployed'], { TKP_STAGE: '', TKP_INPUT_BUCKET: '', TKP_TRANSCRIPT_BUCKET: '', TKP_START_QUEUE_URL: '', TKP_PREFLIGHT_FUNCTION: '' }), /stack transcribe-kms-pipeline-notyet is not deployed/);
+    });
+
     it('says in one line when the preflight function is not deployed', async () => {
       expectOneLineError(await tkp(['check', '--deployed', '--preflight-function', 'transcribe-kms-pipeline-gone-preflight']), /--deployed: the preflight function transcribe-kms-pipeline-gone-preflight is not deployed in us-east-1/);
     });

@@ -16,4 +16,5 @@ export const HANDLER_ENV = {
   MISSING_TRANSCRIPT_RETRY_DELAY_MS: '1',
   SWEEP_LOOKBACK_SECONDS: '3600',
   SWEEP_GRACE_SECONDS: '60',
+  PREFLIGHT_ROLE_ARN: 'arn:aws:iam::123456789012:role/transcribe-kms-pipeline-dev-us-east-1-start',
 };

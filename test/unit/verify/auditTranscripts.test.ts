@@ -96,6 +96,13 @@ describe('auditTranscripts', () => {
     expect(Object.keys(byUri)).toHaveLength(4);
   });
 
+  it('goes on when a rule\'s key cannot be described, reporting its transcripts as not judged', async () => {
+    const deps = { ...world(), demand: vi.fn(async (rule: Rule) => (rule === legal ? Promise.reject(new Error('rules[2] (prefix "legal/"): kmsKey alias/legal was not found')) : (DEMANDS.get(rule) as ExpectedEncryption))) };
+    const report = await auditTranscripts(deps, scope);
+    expect(report.totals.objects).toBe(6);
+    expect(report.findings.find((f) => f.rulePrefix === 'legal/')).toMatchObject({ status: 'unreadable', expected: 'unknown', problem: 'cannot be judged: rules[2] (prefix "legal/"): kmsKey alias/legal was not found' });
+  });
+
   it('narrows by --prefix and --since', async () => {
     const narrowed = await auditTranscripts(world(), { ...scope, prefix: 'transcripts/legal/' });
     expect(narrowed.totals.objects).toBe(1);
