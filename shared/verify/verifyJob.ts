@@ -170,8 +170,8 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
   const claimedAt = deps.now().toISOString();
   const taken = await claim(deps, jobName, { state: 'claimed', claimedAt, detail }, existing);
   if (typeof taken !== 'string') return taken;
-  if (demand.rule) await deps.markRule(jobName, ruleFingerprint(demand.rule));
-  await deps.publish(detail);
+  // The audit's marker is written beside the publish, not before it: it only indexes the verdict.
+  await Promise.all([demand.rule && deps.markRule(jobName, ruleFingerprint(demand.rule)), deps.publish(detail)]);
   await deps.writeVerdict(jobName, { state: 'published', claimedAt, publishedAt: deps.now().toISOString(), detail }, { ifMatch: taken });
   return { status: 'reported', detail };
 }

@@ -289,8 +289,18 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
     expectOneLineError(await tkp(['frobnicate']), /^tkp: unknown command 'frobnicate'/);
     expectOneLineError(await tkp(['audit', '--bogus']), /^tkp: unknown option '--bogus'/);
     expectOneLineError(await tkp(['audit', '--config', join(work, 'missing.json')]), /^tkp: cannot read the config .*missing\.json \(ENOENT\); pass --config FILE/);
-    const help = await tkp(['audit', '--help']);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain('--since <date>');
+    for (const command of ['check', 'audit', 'explain', 'backfill', 'local']) {
+      const help = await tkp([command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^Usage: tkp ${command} `));
+    }
+    expect((await tkp(['audit', '--help'])).stdout).toContain('--since <date>');
+  });
+
+  it('prints neither colour nor a progress bar when piped', async () => {
+    for (const args of [['check'], ['audit'], ['backfill', '--dry-run']]) {
+      const run = await tkp(args);
+      expect(run.stdout + run.stderr).not.toContain('\u001b[');
+    }
   });
 });

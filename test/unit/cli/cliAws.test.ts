@@ -1,0 +1,26 @@
+import { describe, expect, it, vi } from 'vitest';
+import { resolveStackTargets } from '../../../shared/cli/cliAws';
+
+const OUTPUTS = { InputBucketName: 'in-from-stack', TranscriptBucketName: 'out-from-stack', StartQueueUrl: 'https://sqs/q', PreflightFunctionName: 'fn' };
+
+describe('resolveStackTargets', () => {
+  it('takes flags over the environment, and reads the stack only for what is still missing', async () => {
+    const outputs = vi.fn(async () => OUTPUTS);
+    const targets = await resolveStackTargets({ inputBucket: 'in-flag', stage: 'prod' }, { inputBucket: 'in-env', transcriptBucket: 'out-env' }, ['startQueueUrl'], outputs);
+    expect(targets).toEqual({ stage: 'prod', stackName: 'transcribe-kms-pipeline-prod', jobNamePrefix: 'tkp.prod.', inputBucket: 'in-flag', transcriptBucket: 'out-env', startQueueUrl: 'https://sqs/q' });
+    expect(outputs).toHaveBeenCalledWith('transcribe-kms-pipeline-prod');
+  });
+
+  it('makes no CloudFormation call when everything is named, and defaults the stage as serverless does', async () => {
+    const outputs = vi.fn(async () => OUTPUTS);
+    const targets = await resolveStackTargets({}, { inputBucket: 'a', transcriptBucket: 'b' }, [], outputs);
+    expect(targets.stage).toBe('dev');
+    expect(outputs).not.toHaveBeenCalled();
+  });
+
+  it('names the flag to pass when the stack lacks an output (an older deploy)', async () => {
+    await expect(resolveStackTargets({}, {}, ['preflightFunction'], async () => ({ InputBucketName: 'a', TranscriptBucketName: 'b' }))).rejects.toThrow(
+      'stack transcribe-kms-pipeline-dev has no output PreflightFunctionName; redeploy it with this version, or pass --preflight-function',
+    );
+  });
+});

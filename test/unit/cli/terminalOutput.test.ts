@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { createTerminalOutput } from '../../../shared/cli/terminalOutput';
+
+function streams(isTTY: boolean) {
+  const written = { stdout: '', stderr: '' };
+  return {
+    written,
+    streams: {
+      stdout: { isTTY, write: (text: string) => (written.stdout += text) },
+      stderr: { isTTY, write: (text: string) => (written.stderr += text) },
+    },
+  };
+}
+
+describe('createTerminalOutput', () => {
+  it('prints plain text and no progress when piped', () => {
+    const { written, streams: s } = streams(false);
+    const out = createTerminalOutput({ json: false }, s);
+    out.table(['rule', 'result'], [['calls/', out.mark(true)], ['hr/', out.mark(false)]]);
+    const progress = out.progress('auditing');
+    progress.increment(5);
+    progress.stop();
+    expect(written.stdout).toBe('rule    result\ncalls/  ✔\nhr/     ✘\n');
+    expect(written.stdout).not.toContain('\u001b[');
+    expect(written.stderr).toBe('');
+  });
+
+  it('colours a terminal', () => {
+    const { written, streams: s } = streams(true);
+    const out = createTerminalOutput({ json: false }, s);
+    out.line(out.mark(true));
+    expect(written.stdout).toContain('\u001b[32m✔');
+  });
+
+  it('prints only the JSON document with --json, even on a terminal', () => {
+    const { written, streams: s } = streams(true);
+    const out = createTerminalOutput({ json: true }, s);
+    out.line('human text');
+    out.table(['a'], [['b']]);
+    out.document({ failed: 0 });
+    expect(JSON.parse(written.stdout)).toEqual({ failed: 0 });
+    expect(written.stderr).toBe('');
+  });
+});
