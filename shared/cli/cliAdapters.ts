@@ -7,7 +7,7 @@ import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { awsErrorName, httpStatusOf } from '../aws/awsErrors';
 import { BucketEncryptionUnknownError, describeError } from '../aws/errors';
-import { createKeyResolver, keyLookupError } from '../config/keyResolution';
+import { createKeyResolver } from '../config/keyResolution';
 import { createBucketDefaultReader } from '../verify/bucketDefaultEncryption';
 import type { DemandSources } from '../verify/ruleDemand';
 import { parseRuleMarkerKey, parseVerdictRecord, RULE_MARKER_PREFIX, verdictKey } from '../verify/verdictLedger';
@@ -90,15 +90,9 @@ async function headObject(s3: S3Client, bucket: string, key: string): Promise<He
  */
 export function createDemandSources(clients: { s3: S3Client; kms: KMSClient }, transcriptBucket: string, options: { anyKeyState?: boolean } = {}): DemandSources {
   const describeKey = async (keyId: string) => (await clients.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
-  const usable = createKeyResolver(describeKey);
   return {
     transcriptBucket,
-    resolveKey: options.anyKeyState
-      ? async (rule) => {
-          const metadata = await describeKey(rule.kmsKey.value).catch((error: unknown) => Promise.reject(keyLookupError(rule, rule.kmsKey, error)));
-          return metadata?.Arn && metadata.AWSAccountId ? { arn: metadata.Arn, account: metadata.AWSAccountId } : usable(rule);
-        }
-      : usable,
+    resolveKey: createKeyResolver(describeKey, { anyKeyState: Boolean(options.anyKeyState) }),
     bucketDefaultEncryption: createBucketDefaultReader(
       async (bucket) => {
         try {

@@ -81,7 +81,7 @@ export const DEFAULT_KEY_CACHE_TTL_MS = 300_000;
  * without a cold start) so that a burst of uploads under a broken rule does not call KMS per
  * record; a transient failure is forgotten at once.
  */
-export function createKeyResolver(describe: DescribeKey, options: { ttlMs?: number; failureTtlMs?: number; now?: () => number } = {}) {
+export function createKeyResolver(describe: DescribeKey, options: { ttlMs?: number; failureTtlMs?: number; now?: () => number; anyKeyState?: boolean } = {}) {
   const ttlMs = options.ttlMs ?? DEFAULT_KEY_CACHE_TTL_MS;
   const failureTtlMs = options.failureTtlMs ?? 30_000;
   const now = options.now ?? Date.now;
@@ -108,6 +108,9 @@ export function createKeyResolver(describe: DescribeKey, options: { ttlMs?: numb
       throw keyLookupError(rule, rule.kmsKey, error);
     }
     try {
+      // Judging needs only the key's ARN: a key disabled (or pending deletion) since the job ran
+      // still names what its transcript must be under. Encrypting needs a usable key.
+      if (options.anyKeyState && metadata?.Arn && metadata.AWSAccountId) return { arn: metadata.Arn, account: metadata.AWSAccountId };
       return usableKeyArn(rule, rule.kmsKey, metadata);
     } catch (error) {
       const entry = lookups.get(rule.kmsKey.value);

@@ -84,7 +84,8 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
     ruleIndex: settings.ruleIndex,
     inputBucket: settings.inputBucket,
     transcriptBucket: settings.transcriptBucket,
-    resolveKey: createKeyResolver(describeKey, { ttlMs }),
+    // The verifier judges by the key's ARN whatever its state: see createKeyResolver's anyKeyState.
+    resolveKey: createKeyResolver(describeKey, { ttlMs, anyKeyState: true }),
     bucketDefaultEncryption: createBucketDefaultReader(
       async (bucket) => {
         try {

@@ -10,6 +10,7 @@ import { judge, type Demand } from './judgeJob';
 import {
   describeError,
   EncryptionMismatchError,
+  isRetryable,
   ForeignJobError,
   JobNotFinishedError,
   JobNotFoundError,
@@ -110,7 +111,12 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
   }
   const mediaUri = job.Media?.MediaFileUri ?? null;
   const media = mediaUri ? parseS3Uri(mediaUri) : undefined;
-  const demand = await demandOf(deps, mediaUri, media);
+  // A failed job's verdict is `failed` whatever its rule demands: a rule whose key cannot be
+  // described now (deleted, refused) must not keep that verdict from being published.
+  const demand = await demandOf(deps, mediaUri, media).catch((error: unknown) => {
+    if (status !== 'FAILED' || isRetryable(error)) throw error;
+    return { problem: `what the rule demands cannot be read: ${describeError(error)}` } as Demand;
+  });
   const base = {
     schemaVersion: OUTCOME_SCHEMA_VERSION,
     verdictId: '',

@@ -91,7 +91,7 @@ try {
       if (random() < rates.duplicate) {
         injected.duplicateNotifications++;
         const head = await pipeline.head(pipeline.stack.names.inputBucket, key);
-        const body = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: pipeline.stack.names.inputBucket }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size: head.ContentLength, eTag: head.ETag?.replace(/"/g, '') } } }] };
+        const body = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: pipeline.stack.names.inputBucket }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size: head.ContentLength, eTag: head.ETag?.replace(/"/g, ''), versionId: head.VersionId } } }] };
         await pipeline.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.stack.startQueueUrl, MessageBody: JSON.stringify(body) }));
       }
     }

@@ -46,6 +46,15 @@ describe('createKeyResolver', () => {
     expect((error as Error).message).toMatch(message);
   });
 
+  it('with anyKeyState (the verifier and the audit), resolves a disabled or pending-deletion key to its ARN, which still names what a transcript must be under', async () => {
+    for (const state of ['Disabled', 'PendingDeletion']) {
+      const resolve = createKeyResolver(async () => ({ ...enabled, KeyState: state }) as KeyMetadata, { anyKeyState: true });
+      await expect(resolve(withKey(rules[0]))).resolves.toEqual({ arn: ARN, account: '123456789012' });
+    }
+    const missing = createKeyResolver(async () => Promise.reject(awsError('NotFoundException', 400)), { anyKeyState: true });
+    await expect(missing(withKey(rules[0]))).rejects.toBeInstanceOf(KeyNotUsableError);
+  });
+
   it('explains a missing key in another account', async () => {
     const resolve = createKeyResolver(async () => {
       throw awsError('NotFoundException', 400);

@@ -1,3 +1,4 @@
+import { KeyNotUsableError } from '../../../shared/aws/errors';
 import type { TranscriptionJob } from '@aws-sdk/client-transcribe';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -176,6 +177,22 @@ describe('verifyJob', () => {
     await verifyJob(deps, NAME, 'sweeper');
     expect(deps.headObject).not.toHaveBeenCalled();
     expect(deps.publish).toHaveBeenCalledWith(expect.objectContaining({ outcome: 'failed', failureReason: 'KMS key disabled', transcriptUri: null, checkedBy: 'sweeper' }));
+  });
+
+  it('publishes a failed job as failed even when its rule\'s key can no longer be described', async () => {
+    const deps = setup(job({ TranscriptionJobStatus: 'FAILED', FailureReason: 'The KMS key was deleted', Transcript: undefined }));
+    deps.resolveKey = vi.fn(async () => Promise.reject(new KeyNotUsableError('rules[0] (prefix "calls/"): kmsKey alias/calls was not found', 'alias/calls')));
+    await verifyJob(deps, NAME, 'sweeper');
+    expect(deps.publish).toHaveBeenCalledWith(
+      expect.objectContaining({ outcome: 'failed', failureReason: 'The KMS key was deleted', problems: [expect.stringContaining('what the rule demands cannot be read: KeyNotUsableError: rules[0]')] }),
+    );
+  });
+
+  it('does not publish a completed job whose rule\'s key cannot be described: it fails, to be retried', async () => {
+    const deps = setup(job());
+    deps.resolveKey = vi.fn(async () => Promise.reject(new KeyNotUsableError('rules[0] (prefix "calls/"): kmsKey alias/calls was not found', 'alias/calls')));
+    await expect(verifyJob(deps, NAME, 'completion-event')).rejects.toThrow(/was not found/);
+    expect(deps.publish).not.toHaveBeenCalled();
   });
 
   it('does not report a job twice, and the sweeper finds that out from the ledger alone', async () => {
