@@ -26,7 +26,8 @@ const FINDINGS_SHOWN = 50;
 
 function csvCell(value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  const quote = '"';
+  return text.includes(quote) || /[,\n\r]/.test(text) ? quote + text.split(quote).join(quote + quote) + quote : text;
 }
 
 export function parseConcurrency(value: string | undefined): number {

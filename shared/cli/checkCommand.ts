@@ -9,7 +9,7 @@ import { awsErrorName } from '../aws/awsErrors';
 import { describeError } from '../aws/errors';
 import { configFingerprint } from '../config/expectedEncryption';
 import type { CliEnvironment } from '../config/settings';
-import { notificationPrefixes } from '../stack/inputNotifications';
+import { notificationPrefixes } from '../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';

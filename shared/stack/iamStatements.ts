@@ -3,7 +3,7 @@
  * cannot drift apart.
  */
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
-import { notificationPrefixes } from './inputNotifications';
+import { notificationPrefixes } from '../config/notificationPrefixes';
 import { TAG } from '../aws/jobTags';
 import { allowedOutputKeyArns, kmsStatements } from './kmsStatements';
 import { bucketArn, distinctCfn, inputBucketRef, jobArn, roleName, sub, transcriptBucketRef, transcriptDestinations, type StackContext, type Statement } from './stackNames';

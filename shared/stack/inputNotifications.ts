@@ -5,21 +5,8 @@
 import type { NotificationConfiguration, QueueConfiguration } from '@aws-sdk/client-s3';
 import type { Rule } from '../config/rule';
 import { encodeS3EventKey } from '../aws/s3Location';
+import { notificationPrefixes } from '../config/notificationPrefixes';
 import type { Cfn } from './stackNames';
-
-/**
- * The fewest S3 notification prefixes that cover every rule. S3 rejects two notifications for
- * the same event type whose prefixes overlap, and a prefix already covers everything under it;
- * an empty prefix covers the whole bucket.
- */
-export function notificationPrefixes(rules: readonly Pick<Rule, 'prefix'>[]): string[] {
-  const sorted = [...new Set(rules.map((rule) => rule.prefix))].sort();
-  const kept: string[] = [];
-  for (const prefix of sorted) {
-    if (!kept.some((shorter) => prefix.startsWith(shorter))) kept.push(prefix);
-  }
-  return kept;
-}
 
 /** S3 ObjectCreated notifications to the start queue, one per non-overlapping prefix, encoded as S3 requires. */
 export function queueNotifications(rules: readonly Pick<Rule, 'prefix'>[], queueArn: Cfn) {

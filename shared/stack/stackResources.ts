@@ -10,7 +10,8 @@ import {
   sweepRoleStatements,
   verifyRoleStatements,
 } from './iamStatements';
-import { notificationIdPrefix, notificationPrefixes, queueNotifications } from './inputNotifications';
+import { notificationIdPrefix, queueNotifications } from './inputNotifications';
+import { notificationPrefixes } from '../config/notificationPrefixes';
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { alarmResources, alarmTopicRef } from './alarmResources';
 import { bucketArn, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';

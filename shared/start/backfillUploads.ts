@@ -8,7 +8,7 @@
  */
 import { encodeS3EventKey } from '../aws/s3Location';
 import type { Rule } from '../config/rule';
-import { notificationPrefixes } from '../stack/inputNotifications';
+import { notificationPrefixes } from '../config/notificationPrefixes';
 
 export interface InputObject {
   key: string;

@@ -8,7 +8,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mergeQueueNotifications, notificationIdPrefix, notificationPrefixes } from '../../../shared/stack/inputNotifications';
+import { mergeQueueNotifications, notificationIdPrefix } from '../../../shared/stack/inputNotifications';
+import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
 import { forMoto } from '../emulator/s3FilterMatching';
 import type { KeyReference } from '../../../shared/aws/keyReference';
 import type { PipelineConfig } from '../../../shared/config/rule';

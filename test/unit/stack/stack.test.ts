@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import { completionEventPattern } from '../../../shared/stack/eventPatterns';
-import { notificationPrefixes, queueNotifications } from '../../../shared/stack/inputNotifications';
+import { queueNotifications } from '../../../shared/stack/inputNotifications';
+import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
 import { kmsStatements } from '../../../shared/stack/kmsStatements';
 import { createdBucketName } from '../../../shared/stack/stackNames';
 
