@@ -58,7 +58,13 @@ export function createTerminalOutput(options: { json: boolean }, streams: Output
     progress: (label, total) => {
       if (!tty || !streams.stderr.isTTY) return { increment: () => undefined, setTotal: () => undefined, stop: () => undefined };
       const bar = new SingleBar(
-        { format: `${label} [{bar}] {value}${total === undefined ? '' : '/{total}'} | {duration_formatted}`, stream: streams.stderr as NodeJS.WriteStream, hideCursor: true, clearOnComplete: true },
+        {
+          // A listing's length is unknown until it ends: a count then, a bar only against a known total.
+          format: total === undefined ? `${label}: {value} | {duration_formatted}` : `${label} [{bar}] {value}/{total} | {duration_formatted}`,
+          stream: streams.stderr as NodeJS.WriteStream,
+          hideCursor: true,
+          clearOnComplete: true,
+        },
       );
       bar.start(total ?? 0, 0);
       return {
