@@ -40,6 +40,14 @@ function decodePath(path: string, uri: string): string {
 }
 
 /**
+ * An ETag as S3's event records carry it: listings and HeadObject quote it, events do not, and
+ * the job name hashes the event's form (objectVersion).
+ */
+export function eventETag(eTag: string): string {
+  return eTag.replace(/^"|"$/g, '');
+}
+
+/**
  * How one version of an object is named in job names and tags: its version ID in a versioned
  * bucket, else its ETag, because an unversioned key can be overwritten with other audio.
  */

@@ -14,7 +14,7 @@ import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
 import { createDemandSources } from './cliAdapters';
-import { callerIdentity, createCliClients, openStack, type CliClients, type StackOptions } from './cliAws';
+import { callerIdentity, createCliClients, namedTargets, openStack, type CliClients, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
 import { CliError, EXIT, StackNotDeployedError } from './cliErrors';
 import type { TerminalOutput } from './terminalOutput';
@@ -76,13 +76,8 @@ async function openForCheck(options: CheckOptions, env: CliEnvironment) {
   } catch (error) {
     if (!(error instanceof StackNotDeployedError) || options.deployed) throw error;
     // Before the first deploy: the keys can be proved, the stack's own buckets and queue do not exist yet.
-    const clients = await createCliClients({ ...options, ...(!options.endpointUrl && env.endpointUrl && { endpointUrl: env.endpointUrl }) });
-    const targets: CheckTargets = {
-      stage: options.stage ?? env.stage ?? 'dev',
-      ...((options.inputBucket ?? env.inputBucket) && { inputBucket: options.inputBucket ?? env.inputBucket }),
-      ...((options.transcriptBucket ?? env.transcriptBucket) && { transcriptBucket: options.transcriptBucket ?? env.transcriptBucket }),
-      ...((options.startQueueUrl ?? env.startQueueUrl) && { startQueueUrl: options.startQueueUrl ?? env.startQueueUrl }),
-    };
+    const clients = await createCliClients(options, env);
+    const targets: CheckTargets = namedTargets(options, env);
     const { config, path } = loadCliConfig(options.config ?? env.configPath, { region: clients.region, ...(targets.inputBucket && { inputBucket: targets.inputBucket }), ...(targets.transcriptBucket && { transcriptBucket: targets.transcriptBucket }) });
     return { clients, targets, config, configPath: path, notDeployed: (error as Error).message };
   }

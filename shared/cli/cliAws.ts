@@ -39,7 +39,8 @@ export interface CliClients {
  * transient errors), given more attempts than the default because an audit or a backfill makes
  * tens of thousands of calls and S3 answers bursts with 503 SlowDown.
  */
-export async function createCliClients(options: AwsOptions): Promise<CliClients> {
+export async function createCliClients(flags: AwsOptions, env: Pick<CliEnvironment, 'endpointUrl'> = {}): Promise<CliClients> {
+  const options = { ...flags, ...(!flags.endpointUrl && env.endpointUrl && { endpointUrl: env.endpointUrl }) };
   const common = {
     ...(options.region && { region: options.region }),
     ...(options.profile && { profile: options.profile }),
@@ -102,6 +103,16 @@ const FLAG_OF: Record<keyof typeof OUTPUT_OF, string> = {
   preflightFunction: '--preflight-function',
 };
 
+/** The stage and the resources named on the command line or, failing that, in the environment. */
+export function namedTargets(flags: TargetFlags, env: CliEnvironment): TargetFlags & { stage: string } {
+  const named: TargetFlags & { stage: string } = { stage: flags.stage ?? env.stage ?? 'dev' };
+  for (const name of Object.keys(OUTPUT_OF) as (keyof typeof OUTPUT_OF)[]) {
+    const value = flags[name] ?? env[name];
+    if (value) named[name] = value;
+  }
+  return named;
+}
+
 /**
  * The stage's resources: flags first, then the environment (`tkp local --keep` prints what to
  * export), then the outputs of the CloudFormation stack `transcribe-kms-pipeline-<stage>`, read
@@ -113,13 +124,8 @@ export async function resolveStackTargets(
   needed: readonly (keyof typeof OUTPUT_OF)[],
   describeOutputs: (stackName: string) => Promise<Record<string, string>>,
 ): Promise<StackTargets> {
-  const stage = flags.stage ?? env.stage ?? 'dev';
+  const { stage, ...known } = namedTargets(flags, env);
   const stackName = `${SERVICE_NAME}-${stage}`;
-  const known: Partial<Record<keyof typeof OUTPUT_OF, string>> = {};
-  for (const name of Object.keys(OUTPUT_OF) as (keyof typeof OUTPUT_OF)[]) {
-    const value = flags[name] ?? env[name];
-    if (value) known[name] = value;
-  }
   const wanted: (keyof typeof OUTPUT_OF)[] = ['inputBucket', 'transcriptBucket', ...needed];
   if (wanted.some((name) => !known[name])) {
     const outputs = await describeOutputs(stackName);
@@ -169,7 +175,7 @@ export interface StackOptions extends AwsOptions, TargetFlags {
  * without credentials, and again with the stack's bucket names once they are known.
  */
 export async function openStack(options: StackOptions, env: CliEnvironment, needed: Parameters<typeof resolveStackTargets>[2] = []) {
-  const clients = await createCliClients({ ...options, ...(!options.endpointUrl && env.endpointUrl && { endpointUrl: env.endpointUrl }) });
+  const clients = await createCliClients(options, env);
   const configPath = options.config ?? env.configPath;
   loadCliConfig(configPath, { region: clients.region });
   const targets = await resolveStackTargets(options, env, needed, stackOutputsReader(clients));

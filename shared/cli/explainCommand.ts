@@ -6,6 +6,7 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { awsErrorName, httpStatusOf } from '../aws/awsErrors';
 import { describeError } from '../aws/errors';
+import { eventETag } from '../aws/s3Location';
 import { buildRuleIndex } from '../config/ruleIndex';
 import type { CliEnvironment } from '../config/settings';
 import { explainUpload, type ExplainLookups } from '../start/explainUpload';
@@ -36,7 +37,7 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
   const size = options.size === undefined ? undefined : Number(options.size);
   if (size !== undefined && !(Number.isInteger(size) && size >= 0)) throw new CliError(`--size ${JSON.stringify(options.size)} must be a whole number of bytes`);
 
-  const clients = await createCliClients({ ...options, ...(!options.endpointUrl && env.endpointUrl && { endpointUrl: env.endpointUrl }) });
+  const clients = await createCliClients(options, env);
   loadCliConfig(options.config ?? env.configPath, { region: clients.region });
   const notes: string[] = [];
   let lookups: ExplainLookups;
@@ -62,7 +63,7 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
       object = {
         size: head.ContentLength ?? 0,
         ...(head.VersionId && head.VersionId !== 'null' && { versionId: head.VersionId }),
-        ...(head.ETag && { eTag: head.ETag.replace(/^"|"$/g, '') }),
+        ...(head.ETag && { eTag: eventETag(head.ETag) }),
         ...object,
       };
     } catch (error) {

@@ -11,10 +11,24 @@ import type { Rule } from './rule';
  * an empty prefix covers the whole bucket.
  */
 export function notificationPrefixes(rules: readonly Pick<Rule, 'prefix'>[]): string[] {
-  const sorted = [...new Set(rules.map((rule) => rule.prefix))].sort();
+  return coveringPrefixes(rules.map((rule) => rule.prefix));
+}
+
+/** The fewest of these prefixes that cover all of them: none lies under another. */
+export function coveringPrefixes(prefixes: readonly string[]): string[] {
   const kept: string[] = [];
-  for (const prefix of sorted) {
+  for (const prefix of [...new Set(prefixes)].sort()) {
     if (!kept.some((shorter) => prefix.startsWith(shorter))) kept.push(prefix);
   }
   return kept;
+}
+
+/**
+ * Covering prefixes narrowed to what lies under `within` (`tkp audit --prefix`, `tkp backfill
+ * --prefix`): `within` itself where a prefix covers it, a prefix that lies under `within`, and
+ * nothing else. Undefined `within` narrows nothing.
+ */
+export function narrowPrefixes(covering: readonly string[], within: string | undefined): string[] {
+  if (within === undefined) return [...covering];
+  return covering.flatMap((prefix) => (within.startsWith(prefix) ? [within] : prefix.startsWith(within) ? [prefix] : []));
 }

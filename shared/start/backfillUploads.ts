@@ -6,9 +6,9 @@
  * as for a live upload of that version: a rerun, or an overlap with live uploads, starts nothing
  * twice.
  */
-import { encodeS3EventKey } from '../aws/s3Location';
+import { encodeS3EventKey, eventETag } from '../aws/s3Location';
 import type { Rule } from '../config/rule';
-import { notificationPrefixes } from '../config/notificationPrefixes';
+import { narrowPrefixes, notificationPrefixes } from '../config/notificationPrefixes';
 
 export interface InputObject {
   key: string;
@@ -47,9 +47,7 @@ const SEND_ATTEMPTS = 3;
 
 /** The prefixes to list: the rules' notification prefixes, narrowed by --prefix. */
 export function backfillPrefixes(rules: readonly Pick<Rule, 'prefix'>[], prefix: string | undefined): string[] {
-  const covered = notificationPrefixes(rules);
-  if (prefix === undefined) return covered;
-  return covered.flatMap((p) => (prefix.startsWith(p) ? [prefix] : p.startsWith(prefix) ? [p] : []));
+  return narrowPrefixes(notificationPrefixes(rules), prefix);
 }
 
 /** The S3 event notification S3 sends for one created object (event structure version 2.1). */
@@ -72,8 +70,7 @@ export function s3EventFor(bucket: string, region: string, object: InputObject):
           object: {
             key: encodeS3EventKey(object.key),
             size: object.size,
-            // Listings quote the ETag; S3's events do not, and the job name hashes the event's form.
-            ...(object.eTag && { eTag: object.eTag.replace(/^"|"$/g, '') }),
+            ...(object.eTag && { eTag: eventETag(object.eTag) }),
             ...(object.versionId && { versionId: object.versionId }),
             sequencer: '0',
           },

@@ -15,7 +15,8 @@ import { WRITE_ACCESS_PROBE_NAME } from '../aws/transcribeModel';
 import { ruleFingerprint, type ExpectedEncryption } from '../config/expectedEncryption';
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import type { Rule } from '../config/rule';
-import { matchRule, type RuleIndex } from '../config/ruleIndex';
+import { buildRuleIndex, matchRule, type RuleIndex } from '../config/ruleIndex';
+import { coveringPrefixes, narrowPrefixes } from '../config/notificationPrefixes';
 import { verifyTranscriptEncryption } from './encryptionVerdict';
 import type { VerdictRecord } from './verdictLedger';
 import type { HeadResult } from './verifyJob';
@@ -99,28 +100,21 @@ const emptyCounts = (): AuditCounts => ({ objects: 0, compliant: 0, wrongKey: 0,
 
 /** The rules' output locations that overlap the audit's prefix, without listing any object twice. */
 export function auditLocations(scope: Pick<AuditScope, 'rules' | 'transcriptBucket' | 'prefix'>): S3Location[] {
-  const byBucket = new Map<string, Set<string>>();
-  for (const rule of scope.rules) {
-    const bucket = rule.output.bucket ?? scope.transcriptBucket;
-    const narrowed = narrow(rule.output.prefix, scope.prefix);
-    if (narrowed === undefined) continue;
-    const prefixes = byBucket.get(bucket) ?? new Set<string>();
-    prefixes.add(narrowed);
-    byBucket.set(bucket, prefixes);
-  }
-  const locations: S3Location[] = [];
-  for (const [bucket, prefixes] of byBucket) {
-    const sorted = [...prefixes].sort();
-    for (const prefix of sorted) {
-      if (!locations.some((l) => l.bucket === bucket && prefix.startsWith(l.key))) locations.push({ bucket, key: prefix });
-    }
-  }
-  return locations;
+  return [...outputPrefixesByBucket(scope)].flatMap(([bucket, byPrefix]) =>
+    narrowPrefixes(coveringPrefixes([...byPrefix.keys()]), scope.prefix).map((key) => ({ bucket, key })),
+  );
 }
 
-function narrow(outputPrefix: string, auditPrefix: string | undefined): string | undefined {
-  if (auditPrefix === undefined || auditPrefix.startsWith(outputPrefix)) return auditPrefix ?? outputPrefix;
-  return outputPrefix.startsWith(auditPrefix) ? outputPrefix : undefined;
+/** Per output bucket, the rules by the output prefix they write under. */
+function outputPrefixesByBucket(scope: Pick<AuditScope, 'rules' | 'transcriptBucket'>): Map<string, Map<string, Rule[]>> {
+  const byBucket = new Map<string, Map<string, Rule[]>>();
+  for (const rule of scope.rules) {
+    const bucket = rule.output.bucket ?? scope.transcriptBucket;
+    const byPrefix = byBucket.get(bucket) ?? new Map<string, Rule[]>();
+    byPrefix.set(rule.output.prefix, [...(byPrefix.get(rule.output.prefix) ?? []), rule]);
+    byBucket.set(bucket, byPrefix);
+  }
+  return byBucket;
 }
 
 /**
@@ -139,14 +133,10 @@ export async function auditTranscripts(deps: AuditDependencies, scope: AuditScop
   const markers = new Map<string, string>();
   for await (const marker of deps.ruleMarkers()) markers.set(marker.jobName, marker.ruleFingerprint);
 
-  // Per bucket, the rules by output prefix: the longest output prefix of a key names its candidates.
-  const outputsByBucket = new Map<string, Map<string, Rule[]>>();
-  for (const rule of scope.rules) {
-    const bucket = rule.output.bucket ?? scope.transcriptBucket;
-    const byPrefix = outputsByBucket.get(bucket) ?? new Map<string, Rule[]>();
-    byPrefix.set(rule.output.prefix, [...(byPrefix.get(rule.output.prefix) ?? []), rule]);
-    outputsByBucket.set(bucket, byPrefix);
-  }
+  // Per bucket, the longest output prefix of a key names its candidates: the rule index's match.
+  const outputIndex = new Map(
+    [...outputPrefixesByBucket(scope)].map(([bucket, byPrefix]) => [bucket, buildRuleIndex([...byPrefix].map(([prefix, rules]) => ({ prefix, rules })))] as const),
+  );
   const demands = new Map<Rule, Promise<ExpectedEncryption>>();
   const demandOf = (rule: Rule) => {
     let demand = demands.get(rule);
@@ -166,9 +156,10 @@ export async function auditTranscripts(deps: AuditDependencies, scope: AuditScop
     if (bucket === scope.transcriptBucket && listed.key.startsWith(VERDICT_PREFIX)) return undefined;
     if (listed.key.endsWith('/') || listed.key.endsWith(`/${WRITE_ACCESS_PROBE_NAME}`) || listed.key === WRITE_ACCESS_PROBE_NAME) return undefined;
     if (scope.since && listed.lastModified && listed.lastModified <= scope.since) return undefined;
-    const byPrefix = outputsByBucket.get(bucket);
-    const outputPrefix = [...(byPrefix?.keys() ?? [])].filter((p) => listed.key.startsWith(p)).sort((a, b) => b.length - a.length)[0];
-    const candidates = (outputPrefix !== undefined && byPrefix?.get(outputPrefix)) || [];
+    const index = outputIndex.get(bucket);
+    const output = index && matchRule(index, listed.key);
+    const outputPrefix = output?.prefix;
+    const candidates = output?.rules ?? [];
     const location = { bucket, key: listed.key };
     const jobName = outputPrefix === undefined ? undefined : jobNameOfOutput(listed.key, outputPrefix);
     const ours = jobName !== undefined && isServiceJobName(scope.jobNamePrefix, jobName);
