@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { JobType } from './jobTypes';
 import { objectVersion } from './s3Location';
 import { JOB_NAME_MAX_LENGTH, JOB_NAME_PATTERN } from './transcribeModel';
 
@@ -11,11 +12,19 @@ const HASH_LENGTH = 40;
  * maps to the same name and Transcribe's ConflictException stops a second paid job; and it
  * hashes bucket, full key and version, so keys that differ only in their 1,000th character still
  * get different names. The readable part (from the file name) is only for humans.
+ *
+ * Each job type has its own name space in Transcribe; the type is hashed in too (all but
+ * transcription, whose names stay as they were), so one name never stands for two jobs in the
+ * verdict ledger, which is keyed by name.
  */
-export function jobNameFor(prefix: string, object: { bucket: string; key: string; versionId?: string; eTag?: string }): string {
+export function jobNameFor(
+  prefix: string,
+  object: { bucket: string; key: string; versionId?: string; eTag?: string },
+  jobType: JobType = 'transcription',
+): string {
   const version = objectVersion(object);
   const digest = createHash('sha256')
-    .update(`${object.bucket}\n${object.key}\n${version}`, 'utf8')
+    .update(`${object.bucket}\n${object.key}\n${version}${jobType === 'transcription' ? '' : `\n${jobType}`}`, 'utf8')
     .digest('hex')
     .slice(0, HASH_LENGTH);
   const fileName = object.key.slice(object.key.lastIndexOf('/') + 1);

@@ -10,7 +10,7 @@
  * service enforces in practice (a name with `/` is rejected even though `^[0-9a-zA-Z._-]+`
  * matches its first character).
  */
-import { LanguageCode, MediaFormat } from '@aws-sdk/client-transcribe';
+import { LanguageCode, MediaFormat, PiiEntityType, Specialty } from '@aws-sdk/client-transcribe';
 
 export const JOB_NAME_PATTERN = /^[0-9a-zA-Z._-]+$/;
 export const JOB_NAME_MAX_LENGTH = 200;
@@ -45,6 +45,11 @@ export const MEDIA_MAX_DURATION_SECONDS = 4 * 60 * 60;
 
 export const MEDIA_FORMATS: readonly string[] = Object.values(MediaFormat);
 export const LANGUAGE_CODES: ReadonlySet<string> = new Set(Object.values(LanguageCode));
+export const PII_ENTITY_TYPES: ReadonlySet<string> = new Set(Object.values(PiiEntityType));
+export const PII_ENTITY_TYPES_MAX = 11;
+export const MEDICAL_SPECIALTIES: readonly string[] = Object.values(Specialty);
+/** StartMedicalTranscriptionJob transcribes US English only. */
+export const MEDICAL_LANGUAGE = 'en-US';
 
 /** Transcribe writes this probe under the output location before a job runs. */
 export const WRITE_ACCESS_PROBE_NAME = '.write_access_check_file.temp';

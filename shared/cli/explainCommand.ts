@@ -93,6 +93,7 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
   if (explanation.decision) {
     out.line(`${colour.bold('decision')}       ${explanation.decision.action === 'transcribe' ? `transcribe as ${explanation.decision.mediaFormat}` : colour.yellow(`skip: ${explanation.decision.reason}`)}`);
   }
+  if (explanation.jobType) out.line(`${colour.bold('job type')}       ${explanation.jobType}`);
   if (explanation.jobName) out.line(`${colour.bold('job name')}       ${explanation.jobName}`);
   if (explanation.keyArn) out.line(`${colour.bold('key ARN')}        ${explanation.keyArn}`);
   if (explanation.demand) {
@@ -100,7 +101,7 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
     out.line(`${colour.bold('verifier')}       demands ${demand} (${explanation.demand.source === 'bucket-default' ? 'the output bucket\'s default' : 'the rule\'s key'}) on every object under ${explanation.demand.output}`);
   }
   if (explanation.request) {
-    out.line(colour.bold('StartTranscriptionJob input'));
+    out.line(colour.bold(`${explanation.operation ?? 'StartTranscriptionJob'} input`));
     out.line(JSON.stringify(explanation.request, null, 2));
   }
   for (const note of explanation.notes) out.line(colour.dim(`note: ${note}`));

@@ -16,6 +16,23 @@ export const outputSchema = z.strictObject({
   prefix: z.optional(z.string()),
 });
 
+const channelId = z.literal([0, 1]);
+
+/** Call Analytics' options; ruleChecks.ts says which fields belong to which job type. */
+const jobFields = {
+  jobType: z.optional(z.enum(['transcription', 'callAnalytics', 'medical'])),
+  channels: z.optional(z.strictObject({ agent: channelId, customer: channelId })),
+  redaction: z.optional(
+    z.strictObject({
+      output: z.enum(['redacted', 'redacted_and_unredacted']),
+      audio: z.optional(z.boolean()),
+      piiEntityTypes: z.optional(z.array(z.string()).check(z.minLength(1, 'must list at least one type; omit it to redact all PII'))),
+    }),
+  ),
+  specialty: z.optional(z.string()),
+  type: z.optional(z.enum(['CONVERSATION', 'DICTATION'])),
+};
+
 const ruleSchema = z.strictObject({
   prefix: z.string().check(z.maxLength(1024, 'must be at most 1024 characters, the S3 key limit')),
   kmsKey: z.optional(z.string().check(z.minLength(1, 'must not be empty; omit it for SSE-S3'))),
@@ -23,6 +40,7 @@ const ruleSchema = z.strictObject({
   encryptionContext: z.optional(z.record(z.string(), z.string())),
   output: z.optional(outputSchema),
   ...languageFields,
+  ...jobFields,
 });
 
 export const configSchema = z.strictObject({

@@ -6,7 +6,7 @@ import { TAG, type Tags } from '../aws/jobTags';
 import { parseKeyArn } from '../aws/keyReference';
 import { createHash } from 'node:crypto';
 import type { ResolvedKey } from './keyResolution';
-import type { Rule } from './rule';
+import type { JobSettings, Rule } from './rule';
 
 /**
  * `source` says where a demand came from: the rule's own key, or (for a rule that names no key)
@@ -32,15 +32,26 @@ export function bucketDefaultExpectation(bucketDefault: BucketDefaultEncryption)
     : { serverSideEncryption: 'aws:kms', kmsKeyArn: bucketDefault.kmsKeyArn, source: 'bucket-default' };
 }
 
+type FingerprintedRule = Pick<Rule, 'prefix' | 'kmsKey' | 'encryptionContext' | 'output'> & { job?: JobSettings };
+
+/** What a job type adds to the outputs a rule demands: the type, and for Call Analytics its redaction. */
+function jobTypeDemand(job: JobSettings): unknown[] {
+  return job.jobType === 'callAnalytics' ? [job.jobType, job.redaction?.output ?? null, job.redaction?.audio ?? false] : [job.jobType];
+}
+
 /**
  * A short digest of what a rule says about encryption and output. The start function tags each
  * job with it, so the verifier can tell a config deploy since the job started (the fingerprint
  * differs) from tags rewritten under an unchanged rule. Language settings are left out: they do
  * not change what the transcript must be encrypted with.
  */
-export function ruleFingerprint(rule: Pick<Rule, 'prefix' | 'kmsKey' | 'encryptionContext' | 'output'>): string {
+export function ruleFingerprint(rule: FingerprintedRule): string {
   const context = rule.encryptionContext ? Object.entries(rule.encryptionContext).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : null;
-  const canonical = JSON.stringify([rule.prefix, rule.kmsKey?.value ?? null, context, rule.output.bucket ?? null, rule.output.prefix]);
+  const fields: unknown[] = [rule.prefix, rule.kmsKey?.value ?? null, context, rule.output.bucket ?? null, rule.output.prefix];
+  // Another job type writes other objects (a redacted audio file), so it is part of the rule's
+  // demand; a transcription rule's fingerprint stays what it was before job types existed.
+  if (rule.job && rule.job.jobType !== 'transcription') fields.push(jobTypeDemand(rule.job));
+  const canonical = JSON.stringify(fields);
   return createHash('sha256').update(canonical, 'utf8').digest('hex').slice(0, 32);
 }
 
@@ -49,7 +60,7 @@ export function ruleFingerprint(rule: Pick<Rule, 'prefix' | 'kmsKey' | 'encrypti
  * verifier records, in its guarded ledger, when it first judged under each config fingerprint:
  * that moment bounds which jobs can have been started under an earlier config.
  */
-export function configFingerprint(rules: readonly Pick<Rule, 'prefix' | 'kmsKey' | 'encryptionContext' | 'output'>[]): string {
+export function configFingerprint(rules: readonly FingerprintedRule[]): string {
   const rulePrints = rules.map(ruleFingerprint).sort();
   return createHash('sha256').update(rulePrints.join('\n'), 'utf8').digest('hex').slice(0, 32);
 }

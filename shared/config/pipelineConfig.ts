@@ -7,10 +7,10 @@ import { ConfigError } from '../aws/errors';
 import { configSchema, describeIssue } from './configSchema';
 import { describeRule } from './describeRule';
 import type { PipelineConfig, Rule, ValidationContext } from './rule';
-import { checkEncryptionContext, checkKey, checkLanguage, checkLedger, checkLoops, checkOutput, toLanguageSettings } from './ruleChecks';
+import { MEDICAL_LANGUAGE } from '../aws/transcribeModel';
+import { checkEncryptionContext, checkJobType, checkKey, checkLanguage, checkLedger, checkLoops, checkOutput, toJobSettings, toLanguageSettings } from './ruleChecks';
 
 export const DEFAULT_OUTPUT_PREFIX = 'transcripts/';
-/** Longest OutputKey prefix that still leaves room for `<job name>.json`. */
 
 /**
  * Parses and checks the per-prefix config, collecting every problem before failing so that one
@@ -45,10 +45,12 @@ export function validatePipelineConfig(raw: unknown, context: ValidationContext)
     const kmsKey = checkKey(rawRule, where, context.region, problems);
     problems.push(...checkEncryptionContext(rawRule, kmsKey, where));
     const ownLanguage = rawRule.languageCode !== undefined || rawRule.identifyLanguage !== undefined || rawRule.languageOptions !== undefined;
-    const language = ownLanguage ? rawRule : (config.defaults ?? {});
+    // A medical rule is US English whatever the defaults say: Transcribe Medical has no other language.
+    const language = ownLanguage ? rawRule : rawRule.jobType === 'medical' ? { languageCode: MEDICAL_LANGUAGE } : (config.defaults ?? {});
     problems.push(...checkLanguage(language, ownLanguage ? where : `${where} (from defaults)`, true));
     const output = { bucket: rawRule.output?.bucket ?? defaultOutput.bucket, prefix: rawRule.output?.prefix ?? defaultOutput.prefix };
     if (rawRule.output) problems.push(...checkOutput(output, `${where}: output`));
+    problems.push(...checkJobType(rawRule, where, config.deferredExecution ?? false));
     return {
       index,
       prefix: rawRule.prefix,
@@ -57,6 +59,7 @@ export function validatePipelineConfig(raw: unknown, context: ValidationContext)
       ...(rawRule.encryptionContext && { encryptionContext: rawRule.encryptionContext }),
       language: toLanguageSettings(language),
       output: { ...(output.bucket && { bucket: output.bucket }), prefix: output.prefix },
+      job: toJobSettings(rawRule),
     };
   });
   problems.push(...checkLoops(rules, context), ...checkLedger(rules, context));

@@ -2,6 +2,7 @@
  * The per-prefix config as the pipeline uses it, after validation (pipelineConfig.ts makes it
  * from the raw file). Types only, so every flow can name a rule without importing the checks.
  */
+import type { JobType } from '../aws/jobTypes';
 import type { KeyReference } from '../aws/keyReference';
 
 export type LanguageSettings =
@@ -14,6 +15,27 @@ export interface OutputLocation {
   prefix: string;
 }
 
+/** Which participant speaks on which channel of a two-channel call recording. */
+export interface CallChannels {
+  agent: 0 | 1;
+  customer: 0 | 1;
+}
+
+/** PII redaction of a Call Analytics job: the transcript always, the audio when asked. */
+export interface CallRedaction {
+  output: 'redacted' | 'redacted_and_unredacted';
+  audio: boolean;
+  piiEntityTypes?: string[];
+}
+
+/** The Transcribe API a rule's jobs go to, with the options only that API takes. */
+export type JobSettings =
+  | { jobType: 'transcription' }
+  | { jobType: 'callAnalytics'; channels: CallChannels; redaction?: CallRedaction }
+  | { jobType: 'medical'; specialty: string; type: 'CONVERSATION' | 'DICTATION' };
+
+export type { JobType };
+
 export interface Rule {
   /** Position in the config file, used in every message about this rule. */
   index: number;
@@ -23,6 +45,7 @@ export interface Rule {
   encryptionContext?: Record<string, string>;
   language: LanguageSettings;
   output: OutputLocation;
+  job: JobSettings;
 }
 
 export interface PipelineConfig {

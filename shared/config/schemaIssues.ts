@@ -6,6 +6,9 @@ export function issueMessage(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type') {
     return issue.input === undefined ? `is required (${issue.expected})` : `must be ${article(issue.expected)}, not ${describeValue(issue.input)}`;
   }
+  if (issue.code === 'invalid_value') {
+    return `must be ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}, not ${describeValue(issue.input)}`;
+  }
   return `is invalid (${issue.code})`;
 }
 

@@ -4,8 +4,8 @@
  * resolution, demand), so the explanation cannot drift from the behaviour. It is the first thing
  * to run when someone asks "why did my file get this key?".
  */
-import type { StartTranscriptionJobCommandInput } from '@aws-sdk/client-transcribe';
 import { jobNameFor } from '../aws/jobName';
+import { JOB_TYPE_FACTS, type JobType } from '../aws/jobTypes';
 import { encodeS3EventKey } from '../aws/s3Location';
 import type { ExpectedEncryption } from '../config/expectedEncryption';
 import type { ResolvedKey } from '../config/keyResolution';
@@ -14,7 +14,7 @@ import { matchRule, type RuleIndex } from '../config/ruleIndex';
 import { demandForRule, type DemandSources } from '../verify/ruleDemand';
 import { classifyObject, mediaFormatOf } from './mediaObject';
 import { decodeS3Key } from './s3Notification';
-import { buildStartRequest } from './startRequest';
+import { buildJobRequest, type JobRequest } from './startRequest';
 
 export interface ExplainInput {
   /** The key exactly as stored in S3 (as the uploader wrote it). */
@@ -45,7 +45,10 @@ export interface Explanation {
   /** `transcribe`, or why the object is skipped; `unknown` parts are said in `notes`. */
   decision: { action: 'transcribe'; mediaFormat: string } | { action: 'skip'; reason: string } | null;
   jobName: string | null;
-  request: StartTranscriptionJobCommandInput | null;
+  /** The winning rule's job type, and the Start operation the request goes to. */
+  jobType: JobType | null;
+  operation: string | null;
+  request: JobRequest['input'] | null;
   keyArn: string | null;
   demand: (ExpectedEncryption & { output: string }) | null;
   notes: string[];
@@ -77,6 +80,8 @@ export async function explainUpload(input: ExplainInput, lookups: ExplainLookups
     unrelatedRules,
     decision: null,
     jobName: null,
+    jobType: winner?.job.jobType ?? null,
+    operation: winner ? JOB_TYPE_FACTS[winner.job.jobType].startOperation : null,
     request: null,
     keyArn: null,
     demand: null,
@@ -97,7 +102,7 @@ export async function explainUpload(input: ExplainInput, lookups: ExplainLookups
   if (!input.object?.versionId && !input.object?.eTag) {
     notes.push('the job name depends on the object version (its version ID, else its ETag); none is known, so the name shown is for an empty ETag');
   }
-  base.jobName = jobNameFor(input.jobNamePrefix, object);
+  base.jobName = jobNameFor(input.jobNamePrefix, object, winner.job.jobType);
 
   let key_: ResolvedKey | undefined;
   if (winner.kmsKey) {
@@ -112,14 +117,14 @@ export async function explainUpload(input: ExplainInput, lookups: ExplainLookups
       notes.push(`without credentials, ${winner.kmsKey.value} is not resolved; the start function sends the key ARN it resolves to`);
     }
   }
-  base.request = buildStartRequest({
+  base.request = buildJobRequest({
     object,
     rule: winner,
     mediaFormat: mediaFormatOf(key) ?? decision.mediaFormat,
     jobName: base.jobName,
     ...(winner.kmsKey && { key: key_ ?? { arn: `<the key ARN of ${winner.kmsKey.value}>`, account: '' } }),
     outputBucket: winner.output.bucket ?? input.transcriptBucket,
-  });
+  }).input;
 
   if (lookups) {
     try {

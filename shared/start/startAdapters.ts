@@ -6,7 +6,15 @@
  */
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { GetTranscriptionJobCommand, StartTranscriptionJobCommand, type StartTranscriptionJobCommandInput } from '@aws-sdk/client-transcribe';
+import {
+  GetCallAnalyticsJobCommand,
+  GetMedicalTranscriptionJobCommand,
+  GetTranscriptionJobCommand,
+  StartCallAnalyticsJobCommand,
+  StartMedicalTranscriptionJobCommand,
+  StartTranscriptionJobCommand,
+  type TranscribeClient,
+} from '@aws-sdk/client-transcribe';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { awsErrorName, isQuotaError, isTransientAwsError } from '../aws/awsErrors';
 import { kmsClient, sqsClient, transcribeStartClient } from '../aws/clients';
@@ -14,22 +22,20 @@ import { createKeyResolver } from '../config/keyResolution';
 import type { StartSettings } from '../config/settings';
 import type { StartRecordDependencies } from './startRecord';
 import { createStartPacer } from './startPacer';
+import type { JobRequest } from './startRequest';
+import { JOB_TYPE_FACTS, JOB_TYPES, type JobType } from '../aws/jobTypes';
 
-/** Attempts of one StartTranscriptionJob for 5xx and network faults, each one paced. */
+/** Attempts of one Start call for 5xx and network faults, each one paced. */
 export const START_ATTEMPTS = 3;
 
 type Hooks = Pick<StartRecordDependencies, 'onOutcome' | 'onTestEvent' | 'onDeadLetter' | 'onRetry'>;
 
 /**
- * Calls StartTranscriptionJob through the pacer, retrying only faults that are not quota
+ * Calls a Start operation through the pacer, retrying only faults that are not quota
  * answers. Exported for tests, which give it a fake send.
  */
-export function pacedStart(
-  pace: () => Promise<void>,
-  send: (input: StartTranscriptionJobCommandInput) => Promise<unknown>,
-  attempts = START_ATTEMPTS,
-) {
-  return async (input: StartTranscriptionJobCommandInput): Promise<void> => {
+export function pacedStart<Input>(pace: () => Promise<void>, send: (input: Input) => Promise<unknown>, attempts = START_ATTEMPTS) {
+  return async (input: Input): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
       await pace();
       try {
@@ -42,8 +48,45 @@ export function pacedStart(
   };
 }
 
+/**
+ * Each Start operation has its own rate quota, so each job type gets its own pacer, at the
+ * configured pace scaled by its quota against StartTranscriptionJob's (Call Analytics: 10 of 25).
+ */
+export function startRatesPerSecond(transcriptionRate: number): Record<JobType, number> {
+  const base = JOB_TYPE_FACTS.transcription.startQuotaTps;
+  return Object.fromEntries(JOB_TYPES.map((type) => [type, (transcriptionRate * JOB_TYPE_FACTS[type].startQuotaTps) / base])) as Record<JobType, number>;
+}
+
+/** Sends a job request with its own type's Start command. */
+function sendStart(transcribe: TranscribeClient, request: JobRequest): Promise<unknown> {
+  switch (request.jobType) {
+    case 'callAnalytics':
+      return transcribe.send(new StartCallAnalyticsJobCommand(request.input));
+    case 'medical':
+      return transcribe.send(new StartMedicalTranscriptionJobCommand(request.input));
+    default:
+      return transcribe.send(new StartTranscriptionJobCommand(request.input));
+  }
+}
+
+/** The media URI of an existing job of a type; GetXJob answers BadRequestException for an unknown name. */
+async function mediaUriOf(transcribe: TranscribeClient, jobType: JobType, jobName: string): Promise<string | undefined> {
+  switch (jobType) {
+    case 'callAnalytics':
+      return (await transcribe.send(new GetCallAnalyticsJobCommand({ CallAnalyticsJobName: jobName }))).CallAnalyticsJob?.Media?.MediaFileUri;
+    case 'medical':
+      return (await transcribe.send(new GetMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: jobName }))).MedicalTranscriptionJob?.Media?.MediaFileUri;
+    default:
+      return (await transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }))).TranscriptionJob?.Media?.MediaFileUri;
+  }
+}
+
 export function createStartAdapters(settings: StartSettings, hooks: Hooks): StartRecordDependencies {
-  const pace = createStartPacer(settings.startRatePerSecond, { now: Date.now, sleep: (ms) => sleep(ms) });
+  const rates = startRatesPerSecond(settings.startRatePerSecond);
+  const clock = { now: Date.now, sleep: (ms: number) => sleep(ms) };
+  const paced = Object.fromEntries(
+    JOB_TYPES.map((type) => [type, pacedStart(createStartPacer(rates[type], clock), (request: JobRequest) => sendStart(transcribe, request))]),
+  ) as Record<JobType, (request: JobRequest) => Promise<void>>;
   // Built here, at module scope of the handler, so a cold start pays for them before the first record.
   const kms = kmsClient();
   const sqs = sqsClient();
@@ -56,11 +99,10 @@ export function createStartAdapters(settings: StartSettings, hooks: Hooks): Star
     resolveKey: createKeyResolver(async (keyId) => (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata, {
       ttlMs: settings.keyCacheTtlSeconds * 1000,
     }),
-    startTranscriptionJob: pacedStart(pace, (input) => transcribe.send(new StartTranscriptionJobCommand(input))),
-    mediaUriOfJob: async (jobName) => {
+    startJob: (request) => paced[request.jobType](request),
+    mediaUriOfJob: async (jobType, jobName) => {
       try {
-        const { TranscriptionJob } = await transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }));
-        return TranscriptionJob?.Media?.MediaFileUri;
+        return await mediaUriOf(transcribe, jobType, jobName);
       } catch (error) {
         if (awsErrorName(error) === 'BadRequestException') return undefined;
         throw error;

@@ -1,4 +1,3 @@
-import type { StartTranscriptionJobCommandInput } from '@aws-sdk/client-transcribe';
 import { awsErrorName, isQuotaError, isTransientAwsError } from '../aws/awsErrors';
 import type { ExpectedEncryption } from '../config/expectedEncryption';
 import { describeError, ForeignBucketError, JobNameTakenError, StartRejectedError, TransientAwsError } from '../aws/errors';
@@ -10,20 +9,22 @@ import { describeRule } from '../config/describeRule';
 import type { PipelineSettings } from '../config/settings';
 import type { S3ObjectRef } from './s3Notification';
 import { expectedEncryptionFor } from '../config/expectedEncryption';
-import { buildStartRequest } from './startRequest';
+import { buildJobRequest, type JobRequest } from './startRequest';
+import { JOB_TYPE_FACTS, type JobType } from '../aws/jobTypes';
 import { s3Uri } from '../aws/s3Location';
 
 export interface StartDependencies {
   settings: Pick<PipelineSettings, 'jobNamePrefix' | 'inputBucket' | 'transcriptBucket' | 'ruleIndex'> & { dataAccessRoleArn?: string };
   resolveKey: KeyResolver;
-  startTranscriptionJob(input: StartTranscriptionJobCommandInput): Promise<void>;
-  /** The media URI of an existing job, or undefined when there is no job of that name. */
-  mediaUriOfJob(jobName: string): Promise<string | undefined>;
+  /** Sends the Start call of the request's job type. */
+  startJob(request: JobRequest): Promise<void>;
+  /** The media URI of an existing job of that type, or undefined when there is no job of that name. */
+  mediaUriOfJob(jobType: JobType, jobName: string): Promise<string | undefined>;
 }
 
 export type ObjectOutcome =
-  | { outcome: 'started'; jobName: string; rulePrefix: string; expected: ExpectedEncryption }
-  | { outcome: 'already-started'; jobName: string; rulePrefix: string }
+  | { outcome: 'started'; jobName: string; jobType: JobType; rulePrefix: string; expected: ExpectedEncryption }
+  | { outcome: 'already-started'; jobName: string; jobType: JobType; rulePrefix: string }
   | { outcome: 'skipped'; reason: string; rulePrefix?: string };
 
 /** The log message and the metric for each outcome, so handlers look them up instead of branching. */
@@ -57,8 +58,9 @@ export async function startTranscriptionFor(deps: StartDependencies, object: S3O
   if (decision.action === 'skip') return { outcome: 'skipped', reason: decision.reason, rulePrefix: rule.prefix };
 
   const key = rule.kmsKey ? await deps.resolveKey({ ...rule, kmsKey: rule.kmsKey }) : undefined;
-  const jobName = jobNameFor(deps.settings.jobNamePrefix, object);
-  const input = buildStartRequest({
+  const jobType = rule.job.jobType;
+  const jobName = jobNameFor(deps.settings.jobNamePrefix, object, jobType);
+  const request = buildJobRequest({
     object,
     rule,
     mediaFormat: decision.mediaFormat,
@@ -68,28 +70,29 @@ export async function startTranscriptionFor(deps: StartDependencies, object: S3O
     ...(deps.settings.dataAccessRoleArn && { dataAccessRoleArn: deps.settings.dataAccessRoleArn }),
   });
   try {
-    await deps.startTranscriptionJob(input);
+    await deps.startJob(request);
   } catch (error) {
     if (awsErrorName(error) === 'ConflictException') {
-      const existing = await deps.mediaUriOfJob(jobName).catch((lookupError: unknown) => {
+      const existing = await deps.mediaUriOfJob(jobType, jobName).catch((lookupError: unknown) => {
         throw new TransientAwsError(`job ${jobName} exists but could not be read: ${describeError(lookupError)}`, false, {
           cause: lookupError,
         });
       });
-      if (existing === s3Uri(object)) return { outcome: 'already-started', jobName, rulePrefix: rule.prefix };
+      if (existing === s3Uri(object)) return { outcome: 'already-started', jobName, jobType, rulePrefix: rule.prefix };
       throw new JobNameTakenError(
         `job name ${jobName} is already used by a job for ${existing ?? 'a deleted job'}, not ${s3Uri(object)}; ` +
           `change JOB_NAME_PREFIX so this stack's names are its own`,
       );
     }
-    throw startError(error, describeRule(rule), jobName);
+    throw startError(error, describeRule(rule), jobName, jobType);
   }
-  return { outcome: 'started', jobName, rulePrefix: rule.prefix, expected: expectedEncryptionFor(key) };
+  return { outcome: 'started', jobName, jobType, rulePrefix: rule.prefix, expected: expectedEncryptionFor(key) };
 }
 
-function startError(error: unknown, where: string, jobName: string): Error {
+function startError(error: unknown, where: string, jobName: string, jobType: JobType): Error {
+  const operation = JOB_TYPE_FACTS[jobType].startOperation;
   if (isTransientAwsError(error)) {
-    return new TransientAwsError(`StartTranscriptionJob ${jobName} (${where}) must be retried: ${describeError(error)}`, isQuotaError(error), {
+    return new TransientAwsError(`${operation} ${jobName} (${where}) must be retried: ${describeError(error)}`, isQuotaError(error), {
       cause: error,
     });
   }
@@ -100,7 +103,7 @@ function startError(error: unknown, where: string, jobName: string): Error {
       });
     case 'AccessDeniedException':
       return new StartRejectedError(
-        `StartTranscriptionJob was denied for ${where}; the start function's role needs transcribe:StartTranscriptionJob, ` +
+        `${operation} was denied for ${where}; the start function's role needs transcribe:${operation}, ` +
           `s3:GetObject on the media, s3:PutObject on the output and kms:Encrypt/GenerateDataKey on the key (${describeError(error)})`,
         { cause: error },
       );

@@ -1,8 +1,16 @@
-import type { MediaFormat, StartTranscriptionJobCommandInput } from '@aws-sdk/client-transcribe';
+import type {
+  LanguageCode,
+  MediaFormat,
+  PiiEntityType,
+  StartCallAnalyticsJobCommandInput,
+  StartMedicalTranscriptionJobCommandInput,
+  StartTranscriptionJobCommandInput,
+} from '@aws-sdk/client-transcribe';
 import { expectedEncryptionFor, expectedEncryptionTags, ruleFingerprint } from '../config/expectedEncryption';
 import { encodeTagValueOrDigest, recordToTags, TAG, type Tags } from '../aws/jobTags';
 import type { ResolvedKey } from '../config/keyResolution';
-import type { Rule } from '../config/rule';
+import type { JobSettings, Rule } from '../config/rule';
+import { MEDICAL_LANGUAGE } from '../aws/transcribeModel';
 import { objectVersion, s3Uri } from '../aws/s3Location';
 import type { S3ObjectRef } from './s3Notification';
 
@@ -28,14 +36,6 @@ export interface StartRequestInput {
  */
 export function buildStartRequest(input: StartRequestInput): StartTranscriptionJobCommandInput {
   const { object, rule, key } = input;
-  const tags: Tags = {
-    ...expectedEncryptionTags(expectedEncryptionFor(key)),
-    [TAG.rulePrefix]: encodeTagValueOrDigest(rule.prefix),
-    [TAG.ruleFingerprint]: ruleFingerprint(rule),
-    [TAG.sourceBucket]: object.bucket,
-    [TAG.sourceKey]: encodeTagValueOrDigest(object.key),
-    [TAG.sourceVersion]: encodeTagValueOrDigest(objectVersion(object)),
-  };
   return {
     TranscriptionJobName: input.jobName,
     Media: { MediaFileUri: s3Uri(object) },
@@ -57,6 +57,90 @@ export function buildStartRequest(input: StartRequestInput): StartTranscriptionJ
     ...(input.dataAccessRoleArn && {
       JobExecutionSettings: { AllowDeferredExecution: true, DataAccessRoleArn: input.dataAccessRoleArn },
     }),
-    Tags: recordToTags(tags),
+    Tags: recordToTags(jobTags(input)),
+  };
+}
+
+/** The Start request of one job type, with the type beside it so the adapter picks the operation. */
+export type JobRequest =
+  | { jobType: 'transcription'; jobName: string; input: StartTranscriptionJobCommandInput }
+  | { jobType: 'callAnalytics'; jobName: string; input: StartCallAnalyticsJobCommandInput }
+  | { jobType: 'medical'; jobName: string; input: StartMedicalTranscriptionJobCommandInput };
+
+/** The request the rule's job type calls for; every type gets the same key ARN and the same tags. */
+export function buildJobRequest(input: StartRequestInput): JobRequest {
+  const job: JobSettings = input.rule.job;
+  switch (job.jobType) {
+    case 'callAnalytics':
+      return { jobType: 'callAnalytics', jobName: input.jobName, input: buildCallAnalyticsRequest(input, job) };
+    case 'medical':
+      return { jobType: 'medical', jobName: input.jobName, input: buildMedicalRequest(input, job) };
+    default:
+      return { jobType: 'transcription', jobName: input.jobName, input: buildStartRequest(input) };
+  }
+}
+
+/** What the job was asked, recorded in its tags (shared/aws/jobTags.ts says why). */
+function jobTags({ object, rule, key }: StartRequestInput): Tags {
+  return {
+    ...expectedEncryptionTags(expectedEncryptionFor(key)),
+    [TAG.rulePrefix]: encodeTagValueOrDigest(rule.prefix),
+    [TAG.ruleFingerprint]: ruleFingerprint(rule),
+    [TAG.sourceBucket]: object.bucket,
+    [TAG.sourceKey]: encodeTagValueOrDigest(object.key),
+    [TAG.sourceVersion]: encodeTagValueOrDigest(objectVersion(object)),
+  };
+}
+
+/**
+ * StartCallAnalyticsJob: the output is a folder URI (the service names the files after the job),
+ * there is no encryption context and no MediaFormat, the language goes in Settings, and the
+ * channel definitions say which channel is the agent's. With audio redaction the media is also
+ * named as RedactedMediaFileUri, the media the service is to redact.
+ */
+function buildCallAnalyticsRequest(input: StartRequestInput, job: Extract<JobSettings, { jobType: 'callAnalytics' }>): StartCallAnalyticsJobCommandInput {
+  const { object, rule, key } = input;
+  const mediaUri = s3Uri(object);
+  const languages = 'languageCode' in rule.language ? [rule.language.languageCode] : (rule.language.languageOptions ?? []);
+  return {
+    CallAnalyticsJobName: input.jobName,
+    Media: { MediaFileUri: mediaUri, ...(job.redaction?.audio && { RedactedMediaFileUri: mediaUri }) },
+    OutputLocation: `s3://${input.outputBucket}/${rule.output.prefix}`,
+    ...(key && { OutputEncryptionKMSKeyId: key.arn }),
+    Settings: {
+      ...(languages.length > 0 && { LanguageOptions: languages as LanguageCode[] }),
+      ...(job.redaction && {
+        ContentRedaction: {
+          RedactionType: 'PII',
+          RedactionOutput: job.redaction.output,
+          ...(job.redaction.piiEntityTypes && { PiiEntityTypes: job.redaction.piiEntityTypes as PiiEntityType[] }),
+        },
+      }),
+    },
+    ChannelDefinitions: [
+      { ChannelId: job.channels.agent, ParticipantRole: 'AGENT' },
+      { ChannelId: job.channels.customer, ParticipantRole: 'CUSTOMER' },
+    ],
+    Tags: recordToTags(jobTags(input)),
+  };
+}
+
+/** StartMedicalTranscriptionJob: like a transcription job's output and key, en-US, with specialty and type. */
+function buildMedicalRequest(input: StartRequestInput, job: Extract<JobSettings, { jobType: 'medical' }>): StartMedicalTranscriptionJobCommandInput {
+  const { object, rule, key } = input;
+  return {
+    MedicalTranscriptionJobName: input.jobName,
+    LanguageCode: MEDICAL_LANGUAGE,
+    Media: { MediaFileUri: s3Uri(object) },
+    MediaFormat: input.mediaFormat,
+    OutputBucketName: input.outputBucket,
+    OutputKey: `${rule.output.prefix}${input.jobName}.json`,
+    ...(key && {
+      OutputEncryptionKMSKeyId: key.arn,
+      ...(rule.encryptionContext && { KMSEncryptionContext: rule.encryptionContext }),
+    }),
+    Specialty: job.specialty as StartMedicalTranscriptionJobCommandInput['Specialty'],
+    Type: job.type,
+    Tags: recordToTags(jobTags(input)),
   };
 }

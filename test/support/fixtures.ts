@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
+import { ConfigError } from '../../shared/aws/errors';
+import { validatePipelineConfig } from '../../shared/config/pipelineConfig';
+import type { ValidationContext } from '../../shared/config/rule';
 
 const root = new URL('../../', import.meta.url);
 
@@ -32,3 +35,14 @@ export const ACCOUNT = '123456789012';
 export const OTHER_ACCOUNT = '222233334444';
 export const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 export const keyArn = (id: string, account = ACCOUNT) => `arn:aws:kms:${REGION}:${account}:key/${id}`;
+
+/** The problems a config is rejected with; fails the test when it is accepted. */
+export function configProblems(raw: unknown, context: ValidationContext): string[] {
+  try {
+    validatePipelineConfig(raw, context);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return [...error.problems];
+  }
+  throw new Error('expected the config to be rejected');
+}

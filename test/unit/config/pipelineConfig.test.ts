@@ -3,21 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/aws/errors';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import type { ValidationContext } from '../../../shared/config/rule';
-import { repoPath } from '../../support/fixtures';
+import { configProblems, repoPath } from '../../support/fixtures';
 
 const ctx: ValidationContext = { region: 'us-east-1', inputBucket: 'in-bucket', transcriptBucket: 'out-bucket' };
 const KEY = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const config = (...rules: object[]) => ({ defaults: { languageCode: 'en-US' }, rules });
 
-function problemsOf(raw: unknown, context: ValidationContext = ctx): string[] {
-  try {
-    validatePipelineConfig(raw, context);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error('expected the config to be rejected');
-}
+const problemsOf = (raw: unknown, context: ValidationContext = ctx): string[] => configProblems(raw, context);
 
 describe('validatePipelineConfig', () => {
   it.each([
@@ -59,7 +51,7 @@ describe('validatePipelineConfig', () => {
 
   it('fills defaults: language, output prefix and the stack transcript bucket', () => {
     const { rules } = validatePipelineConfig(config({ prefix: 'a/' }), ctx);
-    expect(rules[0]).toEqual({ index: 0, prefix: 'a/', language: { languageCode: 'en-US' }, output: { prefix: 'transcripts/' } });
+    expect(rules[0]).toEqual({ index: 0, prefix: 'a/', language: { languageCode: 'en-US' }, output: { prefix: 'transcripts/' }, job: { jobType: 'transcription' } });
   });
 
   it('keeps a rule language identification with its options', () => {

@@ -46,8 +46,8 @@ describe('explainUpload', () => {
         {
           settings: { jobNamePrefix: 'tkp.dev.', inputBucket: 'in', transcriptBucket: 'out', ruleIndex },
           resolveKey: lookups().resolveKey,
-          startTranscriptionJob: async (request) => {
-            sent = request;
+          startJob: async (request) => {
+            sent = request.input;
           },
           mediaUriOfJob: async () => undefined,
         },

@@ -18,7 +18,7 @@ function setup(overrides: Partial<StartRecordDependencies> = {}) {
   const deps: StartRecordDependencies = {
     settings: { jobNamePrefix: 'tkp.t.', inputBucket: INPUT_BUCKET, transcriptBucket: 'out', ruleIndex: buildRuleIndex(config.rules) },
     resolveKey: createKeyResolver(async () => ({ KeyId: 'k', Arn: ARN, AWSAccountId: '123456789012', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' })),
-    startTranscriptionJob: vi.fn(async () => undefined),
+    startJob: vi.fn(async () => undefined),
     mediaUriOfJob: vi.fn(async () => undefined),
     maxReceiveCount: 5,
     sendToDeadLetterQueue: vi.fn(async () => undefined),
@@ -51,7 +51,7 @@ describe('processStartRecord', () => {
     const event = s3Put('calls/a.wav');
     event.Records[0].s3.bucket.name = 'someone-elses-bucket';
     await processStartRecord(deps, record(event));
-    expect(deps.startTranscriptionJob).not.toHaveBeenCalled();
+    expect(deps.startJob).not.toHaveBeenCalled();
     expect(deps.sendToDeadLetterQueue).toHaveBeenCalledWith(
       expect.objectContaining({
         errorName: 'ForeignBucketError',
@@ -63,15 +63,15 @@ describe('processStartRecord', () => {
   it('starts one job under the rule key and reports it', async () => {
     const deps = setup();
     await processStartRecord(deps, record(s3Put('calls/a.wav')));
-    expect(deps.startTranscriptionJob).toHaveBeenCalledTimes(1);
-    expect(vi.mocked(deps.startTranscriptionJob).mock.calls[0]?.[0]).toMatchObject({ OutputEncryptionKMSKeyId: ARN, MediaFormat: 'wav' });
+    expect(deps.startJob).toHaveBeenCalledTimes(1);
+    expect(vi.mocked(deps.startJob).mock.calls[0]?.[0]).toMatchObject({ jobType: 'transcription', input: { OutputEncryptionKMSKeyId: ARN, MediaFormat: 'wav' } });
     expect(deps.onOutcome).toHaveBeenCalledWith(expect.objectContaining({ outcome: 'started', rulePrefix: 'calls/' }), expect.objectContaining({ key: 'calls/a.wav' }));
   });
 
   it('skips an object no rule matches, without calling Transcribe', async () => {
     const deps = setup();
     await processStartRecord(deps, record(s3Put('other/a.wav')));
-    expect(deps.startTranscriptionJob).not.toHaveBeenCalled();
+    expect(deps.startJob).not.toHaveBeenCalled();
     expect(deps.onOutcome).toHaveBeenCalledWith({ outcome: 'skipped', reason: 'no rule matches the key' }, expect.anything());
   });
 
@@ -83,7 +83,7 @@ describe('processStartRecord', () => {
 
   it('treats ConflictException for its own job as already started', async () => {
     const deps = setup({
-      startTranscriptionJob: vi.fn(async () => {
+      startJob: vi.fn(async () => {
         throw awsError('ConflictException');
       }),
       mediaUriOfJob: vi.fn(async () => 's3://tkp-dev-input-123456789012-us-east-1/calls/a.wav'),
@@ -95,7 +95,7 @@ describe('processStartRecord', () => {
 
   it('dead-letters a ConflictException for a job about other media', async () => {
     const deps = setup({
-      startTranscriptionJob: vi.fn(async () => {
+      startJob: vi.fn(async () => {
         throw awsError('ConflictException');
       }),
       mediaUriOfJob: vi.fn(async () => 's3://elsewhere/x.wav'),
@@ -106,7 +106,7 @@ describe('processStartRecord', () => {
 
   it('leaves a LimitExceededException on the queue with a quota backoff', async () => {
     const deps = setup({
-      startTranscriptionJob: vi.fn(async () => {
+      startJob: vi.fn(async () => {
         throw awsError('LimitExceededException');
       }),
     });
@@ -118,7 +118,7 @@ describe('processStartRecord', () => {
 
   it('leaves a 5xx on the queue', async () => {
     const deps = setup({
-      startTranscriptionJob: vi.fn(async () => {
+      startJob: vi.fn(async () => {
         throw awsError('InternalFailureException', 500);
       }),
     });
@@ -128,7 +128,7 @@ describe('processStartRecord', () => {
 
   it('dead-letters a BadRequestException with the reason instead of retrying it', async () => {
     const deps = setup({
-      startTranscriptionJob: vi.fn(async () => {
+      startJob: vi.fn(async () => {
         throw awsError('BadRequestException');
       }),
     });
@@ -142,12 +142,12 @@ describe('processStartRecord', () => {
     const deps = setup({ resolveKey: createKeyResolver(async () => ({ KeyId: 'k', Arn: ARN, AWSAccountId: '1', KeyState: 'Disabled' })) });
     await processStartRecord(deps, record(s3Put('calls/a.wav')));
     expect(vi.mocked(deps.sendToDeadLetterQueue).mock.calls[0]?.[0]).toMatchObject({ errorName: 'KeyNotUsableError' });
-    expect(deps.startTranscriptionJob).not.toHaveBeenCalled();
+    expect(deps.startJob).not.toHaveBeenCalled();
   });
 
   it('dead-letters a transient failure once the receive budget is spent, saying so', async () => {
     const deps = setup({
-      startTranscriptionJob: vi.fn(async () => {
+      startJob: vi.fn(async () => {
         throw awsError('LimitExceededException');
       }),
     });

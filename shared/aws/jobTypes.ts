@@ -1,0 +1,73 @@
+/**
+ * The three Transcribe batch APIs a rule can choose, and the facts about each that the pipeline
+ * acts on: the operations, the IAM resource type, the completion event (medical has none), and
+ * the default quotas. Quotas are the "Guidelines and quotas" page of the Transcribe developer
+ * guide; the medical figures are not listed there separately, so they are assumed to be the
+ * batch transcription ones (check the account's Service Quotas console).
+ */
+export const JOB_TYPES = ['transcription', 'callAnalytics', 'medical'] as const;
+export type JobType = (typeof JOB_TYPES)[number];
+
+export interface JobTypeFacts {
+  /** How messages and the README name the API. */
+  label: string;
+  startOperation: string;
+  getOperation: string;
+  listOperation: string;
+  /** The job's ARN resource part before `/<job name>` (Service Authorization Reference). */
+  arnResourceType: string;
+  /** EventBridge's detail-type for a finished job; undefined when the service emits none. */
+  completionDetailType?: string;
+  /** Default quotas: Start calls per second and jobs running at once. */
+  startQuotaTps: number;
+  concurrentJobs: number;
+  /** Whether jobs over the concurrency quota can wait in Transcribe's own queue. */
+  queues: 'with-deferred-execution' | 'always' | 'never';
+}
+
+export const JOB_TYPE_FACTS: Record<JobType, JobTypeFacts> = {
+  transcription: {
+    label: 'transcription',
+    startOperation: 'StartTranscriptionJob',
+    getOperation: 'GetTranscriptionJob',
+    listOperation: 'ListTranscriptionJobs',
+    arnResourceType: 'transcription-job',
+    completionDetailType: 'Transcribe Job State Change',
+    startQuotaTps: 25,
+    concurrentJobs: 250,
+    queues: 'with-deferred-execution',
+  },
+  callAnalytics: {
+    label: 'Call Analytics',
+    startOperation: 'StartCallAnalyticsJob',
+    getOperation: 'GetCallAnalyticsJob',
+    listOperation: 'ListCallAnalyticsJobs',
+    arnResourceType: 'analytics',
+    completionDetailType: 'Call Analytics Job State Change',
+    startQuotaTps: 10,
+    concurrentJobs: 100,
+    queues: 'always',
+  },
+  medical: {
+    label: 'medical transcription',
+    startOperation: 'StartMedicalTranscriptionJob',
+    getOperation: 'GetMedicalTranscriptionJob',
+    listOperation: 'ListMedicalTranscriptionJobs',
+    arnResourceType: 'medical-transcription-job',
+    startQuotaTps: 25,
+    concurrentJobs: 250,
+    queues: 'never',
+  },
+};
+
+export function isJobType(value: unknown): value is JobType {
+  return typeof value === 'string' && (JOB_TYPES as readonly string[]).includes(value);
+}
+
+/** The job types whose finished jobs EventBridge announces. */
+export const EVENTED_JOB_TYPES = JOB_TYPES.filter((type) => JOB_TYPE_FACTS[type].completionDetailType !== undefined);
+
+/** The job type a completion event's detail-type stands for. */
+export function jobTypeOfDetailType(detailType: string): JobType | undefined {
+  return JOB_TYPES.find((type) => JOB_TYPE_FACTS[type].completionDetailType === detailType);
+}
