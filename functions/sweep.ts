@@ -21,8 +21,8 @@ export const handler = middy<unknown, void, Error, Context>()
   .handler(async () => {
     const report = await sweepFinishedJobs({
       ...sweepDeps,
-      verify: async (jobName) => {
-        const result = await verifyJob(verifyDeps, jobName, 'sweeper');
+      verify: async (jobName, jobType) => {
+        const result = await verifyJob(verifyDeps, jobName, 'sweeper', jobType);
         if (result.status === 'reported') metrics.addMetric(verdictMetric(result.detail), MetricUnit.Count, 1);
         return result;
       },

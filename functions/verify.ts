@@ -19,9 +19,9 @@ export const handler = middy<unknown, void, Error, Context>()
   .use(logMetrics(metrics))
   .handler(async (event) => {
     try {
-      const { jobName } = parseCompletionEvent(event);
-      logger.appendKeys({ jobName });
-      const result = await verifyJob(deps, jobName, 'completion-event');
+      const { jobName, jobType } = parseCompletionEvent(event);
+      logger.appendKeys({ jobName, jobType });
+      const result = await verifyJob(deps, jobName, 'completion-event', jobType);
       if (result.status === 'already-reported') {
         logger.info('verdict already reported', { outcome: result.outcome });
         metrics.addMetric('RepeatedCompletionEvents', MetricUnit.Count, 1);

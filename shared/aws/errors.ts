@@ -151,7 +151,7 @@ export class VerdictInProgressError extends PipelineError {
 export class SweepIncompleteError extends PipelineError {
   override readonly name = 'SweepIncompleteError';
   readonly retryable = true;
-  constructor(readonly failures: readonly { jobName: string; error: string }[]) {
-    super(`${failures.length} job(s) could not be verified or did not match:\n${failures.map((f) => `  - ${f.jobName}: ${f.error}`).join('\n')}`);
+  constructor(readonly failures: readonly { jobName: string; jobType?: string; error: string }[]) {
+    super(`${failures.length} job(s) could not be verified or did not match:\n${failures.map((f) => `  - ${f.jobType && f.jobType !== 'transcription' ? `${f.jobType} job ` : ''}${f.jobName}: ${f.error}`).join('\n')}`);
   }
 }

@@ -2,17 +2,31 @@
  * Which events reach which function: the EventBridge patterns for Transcribe's completion events
  * and for this stack's outcome events. The local mode matches with the same patterns.
  */
-import { JOB_STATE_CHANGE, TRANSCRIBE_SOURCE } from '../verify/completionEvent';
+import { CALL_ANALYTICS_STATE_CHANGE, COMPLETION_DETAIL_FIELDS, JOB_STATE_CHANGE, TRANSCRIBE_SOURCE } from '../verify/completionEvent';
 import { OUTCOME_DETAIL_TYPE, UNPAGED_CAUSES } from '../verify/outcomeEvent';
 
-/** The EventBridge pattern that sends this stack's finished jobs, and only those, to the verifier. */
+/** The EventBridge pattern that sends this stack's finished transcription jobs, and only those, to the verifier. */
 export function completionEventPattern(jobNamePrefix: string) {
+  return completionPatternFor(JOB_STATE_CHANGE, COMPLETION_DETAIL_FIELDS.transcription, jobNamePrefix);
+}
+
+/** The same for Call Analytics jobs, whose event names the job and its status in other fields. */
+export function callAnalyticsCompletionPattern(jobNamePrefix: string) {
+  return completionPatternFor(CALL_ANALYTICS_STATE_CHANGE, COMPLETION_DETAIL_FIELDS.callAnalytics, jobNamePrefix);
+}
+
+/** Every completion pattern, one EventBridge rule each: medical jobs have no event (the sweeper finds them). */
+export function completionEventPatterns(jobNamePrefix: string) {
+  return { transcription: completionEventPattern(jobNamePrefix), callAnalytics: callAnalyticsCompletionPattern(jobNamePrefix) };
+}
+
+function completionPatternFor(detailType: string, fields: { name: string; status: string }, jobNamePrefix: string) {
   return {
     source: [TRANSCRIBE_SOURCE],
-    'detail-type': [JOB_STATE_CHANGE],
+    'detail-type': [detailType],
     detail: {
-      TranscriptionJobName: [{ prefix: jobNamePrefix }],
-      TranscriptionJobStatus: ['COMPLETED', 'FAILED'],
+      [fields.name]: [{ prefix: jobNamePrefix }],
+      [fields.status]: ['COMPLETED', 'FAILED'],
     },
   };
 }

@@ -5,6 +5,8 @@
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { TAG } from '../aws/jobTags';
+import { JOB_TYPE_FACTS, JOB_TYPES, type JobType } from '../aws/jobTypes';
+import type { Rule } from '../config/rule';
 import { allowedOutputKeyArns, kmsStatements } from './kmsStatements';
 import { bucketArn, distinctCfn, inputBucketRef, jobArn, roleName, sub, transcriptBucketRef, transcriptDestinations, type StackContext, type Statement } from './stackNames';
 
@@ -17,9 +19,14 @@ function logStatement(ctx: StackContext, fn: string): Statement {
 }
 
 
-/** The distinct buckets the config writes transcripts to. */
-function outputBuckets(ctx: StackContext) {
-  return distinctCfn(transcriptDestinations(ctx.config, transcriptBucketRef(ctx)).map((d) => d.bucket));
+/** The distinct buckets the config (or the rules given) write transcripts to. */
+function outputBuckets(ctx: StackContext, rules: readonly Rule[] = ctx.config.rules) {
+  return distinctCfn(transcriptDestinations({ ...ctx.config, rules: [...rules] }, transcriptBucketRef(ctx)).map((d) => d.bucket));
+}
+
+/** The job types the config's rules use, each with its rules. */
+function rulesByJobType(ctx: StackContext): [JobType, Rule[]][] {
+  return JOB_TYPES.map((type) => [type, ctx.config.rules.filter((rule) => rule.job.jobType === type)] as [JobType, Rule[]]).filter(([, rules]) => rules.length > 0);
 }
 
 function mediaReadStatement(ctx: StackContext): Statement {
@@ -59,37 +66,49 @@ const KMS_ACTIONS = ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'];
 const viaS3 = { StringEquals: { 'kms:ViaService': sub('s3.${AWS::Region}.amazonaws.com') } };
 
 /**
- * StartTranscriptionJob only with a configured output bucket and a configured key (or, where a
- * rule names none, no key), using Transcribe's condition keys: a bug in rule matching then
- * cannot send a transcript to a bucket or key no rule names. Tags are only allowed as part of
- * the start request (tag-on-create, authorized by StartTranscriptionJob itself with
- * aws:TagKeys), so the role has no transcribe:TagResource to rewrite them later.
+ * Each Start operation the config's job types use, only with a configured output location and
+ * a configured key (or, where a rule names none, no key), using Transcribe's condition keys: a
+ * bug in rule matching then cannot send a transcript to a bucket or key no rule of that type
+ * names. StartTranscriptionJob and StartMedicalTranscriptionJob are held to the output buckets
+ * (`transcribe:OutputBucketName`), StartCallAnalyticsJob to the output locations
+ * (`transcribe:OutputLocation`). Tags are only allowed as part of the start request
+ * (tag-on-create, authorized by the Start action itself with aws:TagKeys), so the role has no
+ * transcribe:TagResource to rewrite them later.
  */
 function startJobStatements(ctx: StackContext): Statement[] {
-  const buckets = outputBuckets(ctx);
-  const base = {
-    StringEquals: { 'transcribe:OutputBucketName': buckets },
-    'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(TAG) },
-  };
   const statements: Statement[] = [];
-  const keys = allowedOutputKeyArns(ctx.config);
-  if (keys.length > 0) {
-    statements.push({
-      Effect: 'Allow',
-      Action: ['transcribe:StartTranscriptionJob'],
-      Resource: jobArn(ctx),
-      Condition: { ...base, StringLike: { 'transcribe:OutputEncryptionKMSKeyId': keys } },
-    });
-  }
-  if (ctx.config.rules.some((rule) => !rule.kmsKey)) {
-    statements.push({
-      Effect: 'Allow',
-      Action: ['transcribe:StartTranscriptionJob'],
-      Resource: jobArn(ctx),
-      Condition: { ...base, Null: { 'transcribe:OutputEncryptionKMSKeyId': 'true' } },
-    });
+  for (const [jobType, rules] of rulesByJobType(ctx)) {
+    const output =
+      jobType === 'callAnalytics'
+        ? {
+            StringLike: {
+              'transcribe:OutputLocation': transcriptDestinations({ ...ctx.config, rules }, transcriptBucketRef(ctx)).map(({ bucket, prefix }) => ({
+                'Fn::Join': ['', ['s3://', bucket, `/${prefix}`]],
+              })),
+            },
+          }
+        : { StringEquals: { 'transcribe:OutputBucketName': outputBuckets(ctx, rules) } };
+    const base = { ...output, 'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(TAG) } };
+    const action = [`transcribe:${JOB_TYPE_FACTS[jobType].startOperation}`];
+    const keys = allowedOutputKeyArns({ ...ctx.config, rules });
+    if (keys.length > 0) {
+      statements.push({
+        Effect: 'Allow',
+        Action: action,
+        Resource: jobArn(ctx, jobType),
+        Condition: { ...base, StringLike: { ...('StringLike' in base ? base.StringLike : {}), 'transcribe:OutputEncryptionKMSKeyId': keys } },
+      });
+    }
+    if (rules.some((rule) => !rule.kmsKey)) {
+      statements.push({ Effect: 'Allow', Action: action, Resource: jobArn(ctx, jobType), Condition: { ...base, Null: { 'transcribe:OutputEncryptionKMSKeyId': 'true' } } });
+    }
   }
   return statements;
+}
+
+/** Get of each job type the config uses: the start function reads a job back after a ConflictException. */
+function startGetStatements(ctx: StackContext): Statement[] {
+  return rulesByJobType(ctx).map(([jobType]) => ({ Effect: 'Allow', Action: [`transcribe:${JOB_TYPE_FACTS[jobType].getOperation}`], Resource: jobArn(ctx, jobType) }));
 }
 
 export function startRoleStatements(ctx: StackContext): Statement[] {
@@ -98,7 +117,7 @@ export function startRoleStatements(ctx: StackContext): Statement[] {
     // The preflight function runs with this role, so `tkp check --deployed` proves what real jobs will meet.
     logStatement(ctx, 'preflight'),
     ...startJobStatements(ctx),
-    { Effect: 'Allow', Action: ['transcribe:GetTranscriptionJob'], Resource: jobArn(ctx) },
+    ...startGetStatements(ctx),
     mediaReadStatement(ctx),
     transcriptWriteStatement(ctx),
     ...kmsStatements(ctx.config, KMS_ACTIONS),
@@ -159,10 +178,14 @@ function expectationStatements(ctx: StackContext): Statement[] {
   ];
 }
 
+/**
+ * The verifiers read jobs of every type, not only the types the config uses now: a job started
+ * before a config deploy changed a rule's job type still needs its verdict.
+ */
 function verifierStatements(ctx: StackContext, fn: string): Statement[] {
   return [
     logStatement(ctx, fn),
-    { Effect: 'Allow', Action: ['transcribe:GetTranscriptionJob'], Resource: jobArn(ctx) },
+    ...JOB_TYPES.map((jobType): Statement => ({ Effect: 'Allow', Action: [`transcribe:${JOB_TYPE_FACTS[jobType].getOperation}`], Resource: jobArn(ctx, jobType) })),
     ...transcriptReadStatements(ctx),
     ...verdictLedgerStatements(ctx),
     ...expectationStatements(ctx),
@@ -178,8 +201,8 @@ export function verifyRoleStatements(ctx: StackContext): Statement[] {
 export function sweepRoleStatements(ctx: StackContext): Statement[] {
   return [
     ...verifierStatements(ctx, 'sweep'),
-    // ListTranscriptionJobs has no resource-level permissions.
-    { Effect: 'Allow', Action: ['transcribe:ListTranscriptionJobs'], Resource: '*' },
+    // The List actions have no resource-level permissions. Every type is listed (see verifierStatements).
+    { Effect: 'Allow', Action: JOB_TYPES.map((jobType) => `transcribe:${JOB_TYPE_FACTS[jobType].listOperation}`), Resource: '*' },
   ];
 }
 

@@ -2,6 +2,7 @@
  * Names and references of the stack's own resources, shared by the IAM statements, the resources
  * and the local mode. Deploy-time only: nothing here runs inside a Lambda function.
  */
+import { JOB_TYPE_FACTS, type JobType } from '../aws/jobTypes';
 import type { PipelineConfig } from '../config/rule';
 
 export type Cfn = string | Record<string, unknown>;
@@ -65,8 +66,9 @@ export function bucketArn(bucket: Cfn, path = ''): Cfn {
     : { 'Fn::Join': ['', [sub('arn:${AWS::Partition}:s3:::'), bucket, path]] };
 }
 
-export function jobArn(ctx: StackContext): Cfn {
-  return sub(`arn:\${AWS::Partition}:transcribe:\${AWS::Region}:\${AWS::AccountId}:transcription-job/${ctx.jobNamePrefix}*`);
+/** This stack's jobs of one type: every name starts with the stage's job-name prefix. */
+export function jobArn(ctx: StackContext, jobType: JobType = 'transcription'): Cfn {
+  return sub(`arn:\${AWS::Partition}:transcribe:\${AWS::Region}:\${AWS::AccountId}:${JOB_TYPE_FACTS[jobType].arnResourceType}/${ctx.jobNamePrefix}*`);
 }
 
 /** Role names are fixed, so another account's key policy can name them before they exist. */

@@ -1,5 +1,6 @@
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { ExpectedEncryption } from '../config/expectedEncryption';
+import type { JobType } from '../aws/jobTypes';
 import type { ObservedObject } from './encryptionVerdict';
 
 export type Outcome = 'verified' | 'mismatch' | 'failed';
@@ -33,6 +34,8 @@ export interface OutcomeDetail {
   /** Stable per job and outcome; consumers deduplicate on it. */
   verdictId: string;
   jobName: string;
+  /** Which Transcribe API ran the job; added in schema 1 without a version change (a new field). */
+  jobType: JobType;
   jobStatus: string;
   mediaUri: string | null;
   transcriptUri: string | null;

@@ -1,16 +1,23 @@
-import type { TranscriptionJobSummary } from '@aws-sdk/client-transcribe';
 import { describeError } from '../aws/errors';
+import { JOB_TYPE_FACTS, JOB_TYPES, type JobType } from '../aws/jobTypes';
 import { isServiceJobName } from '../aws/jobName';
 import { pagesOperator, type Outcome } from './outcomeEvent';
 import type { VerifyResult } from './verifyJob';
+
+/** What a List*Jobs summary says of one job, whatever its type. */
+export interface FinishedJobSummary {
+  name?: string;
+  creationTime?: Date;
+  completionTime?: Date;
+}
 
 export interface SweepDependencies {
   jobNamePrefix: string;
   lookbackSeconds: number;
   graceSeconds: number;
   concurrency: number;
-  listJobs(status: 'COMPLETED' | 'FAILED', nextToken?: string): Promise<{ jobs: TranscriptionJobSummary[]; nextToken?: string }>;
-  verify(jobName: string): Promise<VerifyResult>;
+  listJobs(jobType: JobType, status: 'COMPLETED' | 'FAILED', nextToken?: string): Promise<{ jobs: FinishedJobSummary[]; nextToken?: string }>;
+  verify(jobName: string, jobType: JobType): Promise<VerifyResult>;
   now(): Date;
 }
 
@@ -18,51 +25,55 @@ export interface SweepReport {
   examined: number;
   alreadyReported: number;
   reported: Record<Outcome, number>;
-  failures: { jobName: string; error: string }[];
+  failures: { jobName: string; jobType: JobType; error: string }[];
 }
 
 /**
- * Finds this stack's finished jobs that never got a verdict, because EventBridge delivery is
- * best-effort, and verifies them. Jobs that finished within the grace period are left to their
- * completion event, so the sweeper and the event do not race for the same fresh job.
+ * Finds this stack's finished jobs of every type that never got a verdict, and verifies them:
+ * transcription and Call Analytics jobs whose completion event was lost (EventBridge delivery is
+ * best-effort), and every medical job, for which Transcribe emits no event at all. Jobs of an
+ * evented type that finished within the grace period are left to their event, so the sweeper
+ * and the event do not race for the same fresh job; a medical job has no event to wait for.
  */
 export async function sweepFinishedJobs(deps: SweepDependencies): Promise<SweepReport> {
   const now = deps.now().getTime();
   const oldest = now - deps.lookbackSeconds * 1000;
-  const newest = now - deps.graceSeconds * 1000;
-  const candidates: string[] = [];
-  for (const status of ['COMPLETED', 'FAILED'] as const) {
-    let nextToken: string | undefined;
-    do {
-      const page = await deps.listJobs(status, nextToken);
-      nextToken = page.nextToken;
-      for (const job of page.jobs) {
-        const created = job.CreationTime?.getTime() ?? now;
-        if (created < oldest) nextToken = undefined;
-        const finished = job.CompletionTime?.getTime() ?? now;
-        const name = job.TranscriptionJobName;
-        if (name && isServiceJobName(deps.jobNamePrefix, name) && finished >= oldest && finished <= newest) candidates.push(name);
-      }
-    } while (nextToken);
+  const candidates: { jobName: string; jobType: JobType }[] = [];
+  for (const jobType of JOB_TYPES) {
+    const newest = now - (JOB_TYPE_FACTS[jobType].completionDetailType ? deps.graceSeconds * 1000 : 0);
+    for (const status of ['COMPLETED', 'FAILED'] as const) {
+      let nextToken: string | undefined;
+      do {
+        const page = await deps.listJobs(jobType, status, nextToken);
+        nextToken = page.nextToken;
+        for (const job of page.jobs) {
+          const created = job.creationTime?.getTime() ?? now;
+          if (created < oldest) nextToken = undefined;
+          const finished = job.completionTime?.getTime() ?? now;
+          const name = job.name;
+          if (name && isServiceJobName(deps.jobNamePrefix, name) && finished >= oldest && finished <= newest) candidates.push({ jobName: name, jobType });
+        }
+      } while (nextToken);
+    }
   }
 
   const report: SweepReport = { examined: candidates.length, alreadyReported: 0, reported: { verified: 0, mismatch: 0, failed: 0 }, failures: [] };
   let next = 0;
   const worker = async () => {
     while (next < candidates.length) {
-      const jobName = candidates[next++] as string;
+      const { jobName, jobType } = candidates[next++]!;
       try {
-        const result = await deps.verify(jobName);
+        const result = await deps.verify(jobName, jobType);
         if (result.status === 'already-reported') {
           report.alreadyReported++;
         } else {
           report.reported[result.detail.outcome]++;
           if (result.detail.outcome === 'mismatch' && pagesOperator(result.detail)) {
-            report.failures.push({ jobName, error: `encryption mismatch (event published): ${result.detail.problems.join('; ')}` });
+            report.failures.push({ jobName, jobType, error: `encryption mismatch (event published): ${result.detail.problems.join('; ')}` });
           }
         }
       } catch (error) {
-        report.failures.push({ jobName, error: describeError(error) });
+        report.failures.push({ jobName, jobType, error: describeError(error) });
       }
     }
   };

@@ -1,12 +1,20 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetTranscriptionJobCommand, ListTranscriptionJobsCommand } from '@aws-sdk/client-transcribe';
+import {
+  GetCallAnalyticsJobCommand,
+  GetMedicalTranscriptionJobCommand,
+  GetTranscriptionJobCommand,
+  ListCallAnalyticsJobsCommand,
+  ListMedicalTranscriptionJobsCommand,
+  ListTranscriptionJobsCommand,
+  type TranscribeClient,
+} from '@aws-sdk/client-transcribe';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { awsErrorName, httpStatusOf } from '../aws/awsErrors';
 import { eventBridgeClient, kmsClient, s3Client, transcribeClient } from '../aws/clients';
 import type { SweepSettings, VerifySettings } from '../config/settings';
-import type { SweepDependencies } from './sweepFinishedJobs';
+import type { FinishedJobSummary, SweepDependencies } from './sweepFinishedJobs';
 import { BucketEncryptionUnknownError, describeError, LedgerAccessDeniedError, LedgerRecordError, TransientAwsError } from '../aws/errors';
 import { createKeyResolver } from '../config/keyResolution';
 import { createBucketDefaultReader } from './bucketDefaultEncryption';
@@ -14,6 +22,53 @@ import { outcomeEntry } from './outcomeEvent';
 import { configEpochKey, parseConfigEpoch, parseVerdictRecord, ruleMarkerKey, verdictKey } from './verdictLedger';
 import { configFingerprint } from '../config/expectedEncryption';
 import { headObjectError, type VerifyDependencies } from './verifyJob';
+import { fromCallAnalyticsJob, fromMedicalTranscriptionJob, fromTranscriptionJob, type TranscribeJob } from './transcribeJob';
+import type { JobType } from '../aws/jobTypes';
+
+/** GetXJob of the job's type, in the one shape the verifier judges. */
+async function getJobOfType(transcribe: TranscribeClient, jobName: string, jobType: JobType): Promise<TranscribeJob | undefined> {
+  switch (jobType) {
+    case 'callAnalytics': {
+      const { CallAnalyticsJob } = await transcribe.send(new GetCallAnalyticsJobCommand({ CallAnalyticsJobName: jobName }));
+      return CallAnalyticsJob && fromCallAnalyticsJob(CallAnalyticsJob);
+    }
+    case 'medical': {
+      const { MedicalTranscriptionJob } = await transcribe.send(new GetMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: jobName }));
+      return MedicalTranscriptionJob && fromMedicalTranscriptionJob(MedicalTranscriptionJob);
+    }
+    default: {
+      const { TranscriptionJob } = await transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }));
+      return TranscriptionJob && fromTranscriptionJob(TranscriptionJob);
+    }
+  }
+}
+
+/** One page of ListXJobs of a type and status, as the sweeper reads it. */
+async function listJobsOfType(
+  transcribe: TranscribeClient,
+  jobType: JobType,
+  request: { Status: 'COMPLETED' | 'FAILED'; JobNameContains: string; MaxResults: number; NextToken: string | undefined },
+): Promise<{ jobs: FinishedJobSummary[]; nextToken?: string }> {
+  const page = (jobs: FinishedJobSummary[], nextToken: string | undefined) => ({ jobs, ...(nextToken && { nextToken }) });
+  switch (jobType) {
+    case 'callAnalytics': {
+      const out = await transcribe.send(new ListCallAnalyticsJobsCommand(request));
+      return page((out.CallAnalyticsJobSummaries ?? []).map((j) => summary(j.CallAnalyticsJobName, j.CreationTime, j.CompletionTime)), out.NextToken);
+    }
+    case 'medical': {
+      const out = await transcribe.send(new ListMedicalTranscriptionJobsCommand(request));
+      return page((out.MedicalTranscriptionJobSummaries ?? []).map((j) => summary(j.MedicalTranscriptionJobName, j.CreationTime, j.CompletionTime)), out.NextToken);
+    }
+    default: {
+      const out = await transcribe.send(new ListTranscriptionJobsCommand(request));
+      return page((out.TranscriptionJobSummaries ?? []).map((j) => summary(j.TranscriptionJobName, j.CreationTime, j.CompletionTime)), out.NextToken);
+    }
+  }
+}
+
+function summary(name: string | undefined, creationTime: Date | undefined, completionTime: Date | undefined): FinishedJobSummary {
+  return { ...(name !== undefined && { name }), ...(creationTime && { creationTime }), ...(completionTime && { completionTime }) };
+}
 
 /** The AWS calls behind verifyJob, shared by the completion handler and the sweeper. */
 export function createVerifyAdapters(settings: VerifySettings): VerifyDependencies {
@@ -119,10 +174,9 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
       await sleep(ms);
     },
     now: () => new Date(),
-    getJob: async (jobName) => {
+    getJob: async (jobName, jobType) => {
       try {
-        const { TranscriptionJob } = await transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }));
-        return TranscriptionJob;
+        return await getJobOfType(transcribe, jobName, jobType);
       } catch (error) {
         if (awsErrorName(error) === 'BadRequestException' || awsErrorName(error) === 'NotFoundException') return undefined;
         throw error;
@@ -178,11 +232,7 @@ export function createSweepAdapters(settings: SweepSettings): Pick<SweepDependen
     graceSeconds: settings.graceSeconds,
     concurrency: 4,
     now: () => new Date(),
-    listJobs: async (status, nextToken) => {
-      const page = await transcribe.send(
-        new ListTranscriptionJobsCommand({ Status: status, JobNameContains: settings.jobNamePrefix, MaxResults: 100, NextToken: nextToken }),
-      );
-      return { jobs: page.TranscriptionJobSummaries ?? [], ...(page.NextToken && { nextToken: page.NextToken }) };
-    },
+    listJobs: (jobType, status, nextToken) =>
+      listJobsOfType(transcribe, jobType, { Status: status, JobNameContains: settings.jobNamePrefix, MaxResults: 100, NextToken: nextToken }),
   };
 }

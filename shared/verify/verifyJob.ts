@@ -1,4 +1,3 @@
-import type { TranscriptionJob } from '@aws-sdk/client-transcribe';
 import { awsErrorName, httpStatusOf, isTransientAwsError } from '../aws/awsErrors';
 import { expectedEncryptionFromTags, ruleFingerprint, type BucketDefaultEncryption } from '../config/expectedEncryption';
 import { demandForRule } from './ruleDemand';
@@ -24,6 +23,8 @@ import { decideOnExistingClaim, type StoredVerdict, type VerdictRecord } from '.
 import { isServiceJobName } from '../aws/jobName';
 import { OUTCOME_SCHEMA_VERSION, pagesOperator, type Outcome, type OutcomeDetail } from './outcomeEvent';
 import { parseOutputUri, parseS3Uri, s3Uri, type S3Location } from '../aws/s3Location';
+import { JOB_TYPE_FACTS, type JobType } from '../aws/jobTypes';
+import type { TranscribeJob } from './transcribeJob';
 
 export type HeadResult =
   | { found: true; serverSideEncryption?: string; kmsKeyArn?: string; bucketKeyEnabled?: boolean }
@@ -46,8 +47,8 @@ export interface VerifyDependencies {
    */
   configEpochStart(): Promise<number>;
   ruleChangeGraceMs: number;
-  /** The job, or undefined when Transcribe no longer has it. */
-  getJob(jobName: string): Promise<TranscriptionJob | undefined>;
+  /** The job of that type, or undefined when Transcribe no longer has it. */
+  getJob(jobName: string, jobType: JobType): Promise<TranscribeJob | undefined>;
   headObject(location: S3Location): Promise<HeadResult>;
   publish(detail: OutcomeDetail): Promise<void>;
   readVerdict(jobName: string): Promise<StoredVerdict | undefined>;
@@ -77,7 +78,12 @@ export type VerifyResult = { status: 'reported'; detail: OutcomeDetail } | { sta
  * ledger with a conditional write, so of two deliveries of the same completion event, or an
  * event and the sweeper, exactly one publishes.
  */
-export async function verifyJob(deps: VerifyDependencies, jobName: string, checkedBy: OutcomeDetail['checkedBy']): Promise<VerifyResult> {
+export async function verifyJob(
+  deps: VerifyDependencies,
+  jobName: string,
+  checkedBy: OutcomeDetail['checkedBy'],
+  jobType: JobType = 'transcription',
+): Promise<VerifyResult> {
   if (!isServiceJobName(deps.jobNamePrefix, jobName)) {
     throw new ForeignJobError(
       `job ${jobName} does not start with this stack's prefix ${deps.jobNamePrefix}; the EventBridge rule should not have delivered it`,
@@ -90,13 +96,14 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
   if (existing?.record.state === 'published' && existing.record.detail.jobName === jobName) {
     return { status: 'already-reported', jobName, outcome: existing.record.detail.outcome };
   }
-  const job = await deps.getJob(jobName);
+  const job = await deps.getJob(jobName, jobType);
   if (!job) {
     throw new JobNotFoundError(
-      `job ${jobName} no longer exists (deleted, or older than Transcribe's 90-day retention); re-upload the media to transcribe it again`,
+      `${JOB_TYPE_FACTS[jobType].label} job ${jobName} no longer exists (deleted, or older than Transcribe's 90-day retention); ` +
+        're-upload the media (or `tkp backfill` its prefix) to transcribe it again',
     );
   }
-  const tags = tagsToRecord(job.Tags);
+  const tags = tagsToRecord(job.tags);
   const recorded = expectedEncryptionFromTags(tags);
   if (!recorded) {
     throw new ForeignJobError(
@@ -105,11 +112,11 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
     );
   }
 
-  const status = job.TranscriptionJobStatus;
+  const status = job.status;
   if (status !== 'COMPLETED' && status !== 'FAILED') {
     throw new JobNotFinishedError(`job ${jobName} is ${status ?? 'in an unknown state'}, not finished; it will be checked again`);
   }
-  const mediaUri = job.Media?.MediaFileUri ?? null;
+  const mediaUri = job.mediaUri ?? null;
   const media = mediaUri ? parseS3Uri(mediaUri) : undefined;
   // A failed job's verdict is `failed` whatever its rule demands: a rule whose key cannot be
   // described now (deleted, refused) must not keep that verdict from being published.
@@ -121,6 +128,7 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
     schemaVersion: OUTCOME_SCHEMA_VERSION,
     verdictId: '',
     jobName,
+    jobType,
     jobStatus: status,
     mediaUri,
     rulePrefix: demand.rule?.prefix ?? null,
@@ -144,7 +152,7 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
       transcriptUri: null,
       actual: [],
       problems: demand.problem ? [demand.problem] : [],
-      failureReason: job.FailureReason ?? 'Transcribe gave no FailureReason',
+      failureReason: job.failureReason ?? 'Transcribe gave no FailureReason',
       checkedAt: deps.now().toISOString(),
     };
   } else {
@@ -154,7 +162,7 @@ export async function verifyJob(deps: VerifyDependencies, jobName: string, check
       demand,
       recorded,
       tagFingerprint: tags[TAG.ruleFingerprint],
-      jobCreatedAt: job.CreationTime?.getTime(),
+      jobCreatedAt: job.creationTime?.getTime(),
       // Read only when the tags' rule fingerprint differs from the deployed rule's; otherwise unused.
       configEpochStart: demand.rule && fingerprintDiffers(tags[TAG.ruleFingerprint], demand.rule) ? await deps.configEpochStart() : 0,
       ruleChangeGraceMs: deps.ruleChangeGraceMs,
@@ -225,14 +233,12 @@ export function assertNotMismatch(result: VerifyResult): void {
   throw new EncryptionMismatchError(`transcript encryption of job ${jobName} does not match its rule${problems}`);
 }
 
-/** The transcript first, then the redacted transcript and subtitle files where the job made any. */
-export function jobOutputObjects(job: TranscriptionJob): S3Location[] {
-  const transcript = job.Transcript?.TranscriptFileUri;
-  if (!transcript) {
-    throw new TranscriptUriError(`job ${job.TranscriptionJobName} is COMPLETED but reports no TranscriptFileUri`);
+/** Every output object the job reports, the transcript first (see transcribeJob.ts per type). */
+export function jobOutputObjects(job: TranscribeJob): S3Location[] {
+  if (job.outputUris.length === 0) {
+    throw new TranscriptUriError(`${JOB_TYPE_FACTS[job.jobType].label} job ${job.name} is COMPLETED but reports no TranscriptFileUri`);
   }
-  const uris = [transcript, job.Transcript?.RedactedTranscriptFileUri, ...(job.Subtitles?.SubtitleFileUris ?? [])];
-  return uris.filter((uri): uri is string => typeof uri === 'string' && uri !== '').map(parseOutputUri);
+  return job.outputUris.map(parseOutputUri);
 }
 
 async function observeOutputs(deps: VerifyDependencies, locations: S3Location[]): Promise<ObservedObject[]> {

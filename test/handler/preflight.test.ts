@@ -28,8 +28,8 @@ describe('preflight handler', () => {
     const result = await (await preflight())({}, lambdaContext);
     const generate = kms.commandCalls(GenerateDataKeyCommand).map((c) => c.args[0].input);
     const encrypt = kms.commandCalls(EncryptCommand).map((c) => c.args[0].input);
-    expect(generate).toHaveLength(5);
-    expect(encrypt).toHaveLength(5);
+    expect(generate).toHaveLength(7);
+    expect(encrypt).toHaveLength(7);
     expect(generate.every((input) => input.DryRun === true && input.KeySpec === 'AES_256' && input.KeyId?.startsWith('arn:aws:kms:'))).toBe(true);
     expect(encrypt.every((input) => input.DryRun === true && input.Plaintext?.length === 1)).toBe(true);
     expect(generate[0]).toMatchObject({ EncryptionContext: { department: 'support' } });
@@ -42,7 +42,12 @@ describe('preflight handler', () => {
       ['partners/', true, true],
       ['partners/acme/', true, false],
       ['public/', null, null],
+      ['contact-centre/', true, true],
+      ['clinic/', true, true],
     ]);
+    // A Call Analytics rule has no encryption context (the API takes none); a medical rule's goes with its dry runs.
+    expect(generate[5]?.EncryptionContext).toBeUndefined();
+    expect(generate[6]).toMatchObject({ EncryptionContext: { department: 'clinic' } });
     expect(result.probes[4]?.dryRuns.Encrypt?.detail).toContain(`account ${OTHER_ACCOUNT} must add the statement "TranscribeKmsPipelineEncrypt"`);
   });
 

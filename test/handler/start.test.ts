@@ -1,6 +1,16 @@
 import { DescribeKeyCommand, KMSClient, type KeyMetadata } from '@aws-sdk/client-kms';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetTranscriptionJobCommand, StartTranscriptionJobCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
+import {
+  GetCallAnalyticsJobCommand,
+  GetTranscriptionJobCommand,
+  StartCallAnalyticsJobCommand,
+  StartMedicalTranscriptionJobCommand,
+  StartTranscriptionJobCommand,
+  TranscribeClient,
+} from '@aws-sdk/client-transcribe';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -45,11 +55,12 @@ function sqsEvent(...keys: string[]): SQSEvent {
 const BUCKET = HANDLER_ENV.INPUT_BUCKET;
 const DEPLOYED = validatePipelineConfig(bundledConfig, { region: 'us-east-1' });
 const VERSION = '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY';
-const tags = (sse: string, arn: string | undefined, prefix: string, key: string) => [
+/** The tags the start function records, with the rule's fingerprint from the config given. */
+const tags = (sse: string, arn: string | undefined, prefix: string, key: string, config = DEPLOYED) => [
   { Key: 'tkp:expected-sse', Value: sse },
   ...(arn ? [{ Key: 'tkp:expected-kms-key-arn', Value: arn }] : []),
   { Key: 'tkp:rule-prefix', Value: prefix },
-  { Key: 'tkp:rule-fingerprint', Value: ruleFingerprint(DEPLOYED.rules.find((rule) => rule.prefix === prefix)!) },
+  { Key: 'tkp:rule-fingerprint', Value: ruleFingerprint(config.rules.find((rule) => rule.prefix === prefix)!) },
   { Key: 'tkp:source-bucket', Value: BUCKET },
   { Key: 'tkp:source-key', Value: key },
   { Key: 'tkp:source-version', Value: `version:${VERSION}` },
@@ -199,5 +210,121 @@ describe('start handler: what Transcribe receives', () => {
 
   it('fails the cold start with the name of a missing variable', async () => {
     await expect(loadHandler(() => import('../../functions/start'), { START_DLQ_URL: '' })).rejects.toThrow('environment variable START_DLQ_URL is not set');
+  });
+});
+
+describe('start handler: Call Analytics and medical requests, for every key form', () => {
+  const FORMS: [string, string, string | undefined][] = [
+    ['a key ID', 'id/', '1234abcd-12ab-34cd-56ef-1234567890ab'],
+    ['an alias', 'alias/', 'alias/legal-transcripts'],
+    ['a key ARN', 'arn/', 'arn:aws:kms:us-east-1:123456789012:key/0987dcba-09fe-87dc-65ba-ab0987654321'],
+    ['an alias ARN', 'alias-arn/', 'arn:aws:kms:us-east-1:123456789012:alias/partner-intake'],
+    ['another account\'s alias ARN', 'acme/', 'arn:aws:kms:us-east-1:222233334444:alias/acme-transcripts'],
+    ['no key (SSE-S3)', 'plain/', undefined],
+  ];
+  const raw = {
+    defaults: { languageCode: 'en-US' },
+    transcripts: { prefix: 'transcripts/' },
+    rules: FORMS.flatMap(([, folder, kmsKey]) => [
+      {
+        prefix: `cc/${folder}`,
+        jobType: 'callAnalytics',
+        ...(kmsKey && { kmsKey }),
+        ...(folder === 'acme/' && { account: OTHER }),
+        channels: { agent: 1, customer: 0 },
+        redaction: { output: 'redacted_and_unredacted', audio: true, piiEntityTypes: ['NAME'] },
+        output: { prefix: 'analytics/' },
+      },
+      {
+        prefix: `med/${folder}`,
+        jobType: 'medical',
+        ...(kmsKey && { kmsKey }),
+        ...(folder === 'acme/' && { account: OTHER }),
+        ...(kmsKey && { encryptionContext: { ward: 'b' } }),
+        type: 'DICTATION',
+      },
+    ]),
+  };
+  const path = join(mkdtempSync(join(tmpdir(), 'tkp-jobtypes-')), 'config.json');
+  writeFileSync(path, JSON.stringify(raw));
+  const config = validatePipelineConfig(raw, { region: 'us-east-1' });
+  const startTyped = async () => (await loadHandler(() => import('../../functions/start'), { PIPELINE_CONFIG_PATH: path })).handler;
+  const recorded = (prefix: string, key: string, arn: string | undefined) => tags(arn ? 'aws:kms' : 'AES256', arn, prefix, key, config);
+
+  beforeEach(() => {
+    transcribe.reset();
+    kms.reset();
+    sqs.reset();
+    kms.on(DescribeKeyCommand).callsFake(({ KeyId }: { KeyId: string }) => ({ KeyMetadata: KEYS[KeyId] }));
+    transcribe.on(StartCallAnalyticsJobCommand).resolves({});
+    transcribe.on(StartMedicalTranscriptionJobCommand).resolves({});
+  });
+
+  it.each(FORMS)('sends StartCallAnalyticsJob with the resolved key ARN for %s, and no encryption context', async (_label, folder, reference) => {
+    const key = `cc/${folder}call-0142.wav`;
+    const response = await (await startTyped())(sqsEvent(key), lambdaContext);
+    expect(response).toEqual({ batchItemFailures: [] });
+    const arn = reference ? (KEYS[reference]?.Arn as string) : undefined;
+    const jobName = jobNameFor('tkp.test.', { bucket: BUCKET, key, versionId: VERSION }, 'callAnalytics');
+    expect(jobName).not.toBe(jobNameFor('tkp.test.', { bucket: BUCKET, key, versionId: VERSION }));
+    expect(transcribe.commandCalls(StartTranscriptionJobCommand)).toHaveLength(0);
+    expect(transcribe.commandCalls(StartCallAnalyticsJobCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        CallAnalyticsJobName: jobName,
+        Media: { MediaFileUri: `s3://${BUCKET}/${key}`, RedactedMediaFileUri: `s3://${BUCKET}/${key}` },
+        OutputLocation: 's3://tkp-test-transcripts/analytics/',
+        ...(arn && { OutputEncryptionKMSKeyId: arn }),
+        Settings: {
+          LanguageOptions: ['en-US'],
+          ContentRedaction: { RedactionType: 'PII', RedactionOutput: 'redacted_and_unredacted', PiiEntityTypes: ['NAME'] },
+        },
+        ChannelDefinitions: [
+          { ChannelId: 1, ParticipantRole: 'AGENT' },
+          { ChannelId: 0, ParticipantRole: 'CUSTOMER' },
+        ],
+        Tags: recorded(`cc/${folder}`, key, arn),
+      },
+    ]);
+  });
+
+  it.each(FORMS)('sends StartMedicalTranscriptionJob with the resolved key ARN and its context for %s, en-US', async (_label, folder, reference) => {
+    const key = `med/${folder}visit.flac`;
+    await (await startTyped())(sqsEvent(key), lambdaContext);
+    const arn = reference ? (KEYS[reference]?.Arn as string) : undefined;
+    const jobName = jobNameFor('tkp.test.', { bucket: BUCKET, key, versionId: VERSION }, 'medical');
+    expect(transcribe.commandCalls(StartMedicalTranscriptionJobCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        MedicalTranscriptionJobName: jobName,
+        LanguageCode: 'en-US',
+        Media: { MediaFileUri: `s3://${BUCKET}/${key}` },
+        MediaFormat: 'flac',
+        OutputBucketName: 'tkp-test-transcripts',
+        OutputKey: `transcripts/${jobName}.json`,
+        ...(arn && { OutputEncryptionKMSKeyId: arn, KMSEncryptionContext: { ward: 'b' } }),
+        Specialty: 'PRIMARYCARE',
+        Type: 'DICTATION',
+        Tags: recorded(`med/${folder}`, key, arn),
+      },
+    ]);
+  });
+
+  it('counts a ConflictException for its own Call Analytics job as already started, read back with GetCallAnalyticsJob', async () => {
+    const key = 'cc/id/again.wav';
+    transcribe.on(StartCallAnalyticsJobCommand).rejects(Object.assign(new Error('exists'), { name: 'ConflictException', $metadata: { httpStatusCode: 400 } }));
+    transcribe.on(GetCallAnalyticsJobCommand).resolves({ CallAnalyticsJob: { Media: { MediaFileUri: `s3://${BUCKET}/${key}` } } });
+    const response = await (await startTyped())(sqsEvent(key), lambdaContext);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(transcribe.commandCalls(GetCallAnalyticsJobCommand).map((c) => c.args[0].input)).toEqual([
+      { CallAnalyticsJobName: jobNameFor('tkp.test.', { bucket: BUCKET, key, versionId: VERSION }, 'callAnalytics') },
+    ]);
+    expect(transcribe.commandCalls(GetTranscriptionJobCommand)).toHaveLength(0);
+  });
+
+  it('sends a Call Analytics quota answer back to the queue with a delay, without a second call', async () => {
+    transcribe.on(StartCallAnalyticsJobCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'LimitExceededException', $metadata: { httpStatusCode: 400 } }));
+    const response = await (await startTyped())(sqsEvent('cc/id/busy.wav'), lambdaContext);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-0' }] });
+    expect(transcribe.commandCalls(StartCallAnalyticsJobCommand)).toHaveLength(1);
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(1);
   });
 });

@@ -1,6 +1,14 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetTranscriptionJobCommand, ListTranscriptionJobsCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
+import {
+  GetMedicalTranscriptionJobCommand,
+  GetTranscriptionJobCommand,
+  ListCallAnalyticsJobsCommand,
+  ListMedicalTranscriptionJobsCommand,
+  ListTranscriptionJobsCommand,
+  TranscribeClient,
+} from '@aws-sdk/client-transcribe';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../support/fixtures';
@@ -22,6 +30,9 @@ describe('sweep handler', () => {
     s3.on(GetObjectCommand).rejects(Object.assign(new Error('none'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
     s3.on(PutObjectCommand).resolves({ ETag: '"v1"' });
     s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } });
+    transcribe.on(ListTranscriptionJobsCommand).resolves({ TranscriptionJobSummaries: [] });
+    transcribe.on(ListCallAnalyticsJobsCommand).resolves({ CallAnalyticsJobSummaries: [] });
+    transcribe.on(ListMedicalTranscriptionJobsCommand).resolves({ MedicalTranscriptionJobSummaries: [] });
   });
 
   it('lists this stack’s finished jobs and verifies only those without a verdict', async () => {
@@ -71,5 +82,49 @@ describe('sweep handler', () => {
     transcribe.on(GetTranscriptionJobCommand).rejects(Object.assign(new Error('not found'), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } }));
     const { handler } = await loadHandler(() => import('../../functions/sweep'));
     await expect(handler({}, lambdaContext)).rejects.toThrow(/1 job\(s\) could not be verified or did not match:\n  - tkp\.test\.gone: JobNotFoundError/);
+  });
+
+  it('finds a medical job, which has no completion event, as soon as it finished, and judges it under the rule\'s key', async () => {
+    const clinicKey = 'arn:aws:kms:us-east-1:123456789012:key/7c1d1c5e-2f4a-4b6e-9a3d-5e8f0c2b1a47';
+    transcribe.on(ListMedicalTranscriptionJobsCommand, { Status: 'COMPLETED' }).resolves({
+      MedicalTranscriptionJobSummaries: [{ MedicalTranscriptionJobName: 'tkp.test.visit', CreationTime: minutesAgo(2), CompletionTime: minutesAgo(1) }],
+    });
+    transcribe.on(GetMedicalTranscriptionJobCommand, { MedicalTranscriptionJobName: 'tkp.test.visit' }).resolves({
+      MedicalTranscriptionJob: {
+        MedicalTranscriptionJobName: 'tkp.test.visit',
+        TranscriptionJobStatus: 'COMPLETED',
+        CreationTime: minutesAgo(2),
+        Media: { MediaFileUri: 's3://tkp-dev-input-123456789012-us-east-1/clinic/visit.wav' },
+        Transcript: { TranscriptFileUri: 'https://s3.us-east-1.amazonaws.com/tkp-test-transcripts/transcripts/tkp.test.visit.json' },
+        Tags: [
+          { Key: 'tkp:expected-sse', Value: 'aws:kms' },
+          { Key: 'tkp:expected-kms-key-arn', Value: clinicKey },
+        ],
+      },
+    });
+    s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: clinicKey });
+    const kms = mockClient(KMSClient);
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: clinicKey, Arn: clinicKey, AWSAccountId: '123456789012', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' } });
+    const { handler } = await loadHandler(() => import('../../functions/sweep'));
+    await handler({}, lambdaContext);
+    expect(transcribe.commandCalls(ListMedicalTranscriptionJobsCommand).map((c) => c.args[0].input)).toEqual([
+      { Status: 'COMPLETED', JobNameContains: 'tkp.test.', MaxResults: 100 },
+      { Status: 'FAILED', JobNameContains: 'tkp.test.', MaxResults: 100 },
+    ]);
+    expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'tkp-test-transcripts', Key: 'transcripts/tkp.test.visit.json' }]);
+    const outcomes = events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries?.[0]?.Detail as string));
+    expect(outcomes).toEqual([expect.objectContaining({ jobName: 'tkp.test.visit', jobType: 'medical', outcome: 'verified', rulePrefix: 'clinic/', checkedBy: 'sweeper' })]);
+    kms.restore();
+  });
+
+  it('fails the run, naming the medical job and what to do, when Transcribe no longer has it', async () => {
+    transcribe.on(ListMedicalTranscriptionJobsCommand, { Status: 'COMPLETED' }).resolves({
+      MedicalTranscriptionJobSummaries: [{ MedicalTranscriptionJobName: 'tkp.test.deleted', CreationTime: minutesAgo(20), CompletionTime: minutesAgo(10) }],
+    });
+    transcribe.on(GetMedicalTranscriptionJobCommand).rejects(Object.assign(new Error("The requested job couldn't be found."), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } }));
+    const { handler } = await loadHandler(() => import('../../functions/sweep'));
+    await expect(handler({}, lambdaContext)).rejects.toThrow(
+      /1 job\(s\) could not be verified or did not match:\n  - medical job tkp\.test\.deleted: JobNotFoundError: medical transcription job tkp\.test\.deleted no longer exists .*re-upload the media/,
+    );
   });
 });

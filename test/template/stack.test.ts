@@ -75,7 +75,7 @@ describe('the CloudFormation that serverless package writes', () => {
       expect(q.Queue).toEqual({ 'Fn::GetAtt': ['StartQueue', 'Arn'] });
       return q.Filter.S3Key.Rules[0].Value;
     });
-    expect(filters).toEqual(['calls/', 'hr/', 'legal/', 'partners/', 'public/']);
+    expect(filters).toEqual(['calls/', 'clinic/', 'contact-centre/', 'hr/', 'legal/', 'partners/', 'public/']);
     expect(bucket?.DependsOn).toEqual(['StartQueuePolicy']);
     expect(bucket?.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
   });
@@ -94,16 +94,24 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(mapping.Properties).toMatchObject({ BatchSize: 10, MaximumBatchingWindowInSeconds: 1, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 5 } });
   });
 
-  it('routes only this stage’s Transcribe completions to the verifier, with a DLQ behind both hops', () => {
+  it('routes only this stage’s Transcribe and Call Analytics completions to the verifier, with a DLQ behind both hops', () => {
     const rules = ofType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern?.source?.[0] === 'aws.transcribe');
-    expect(rules).toHaveLength(1);
-    const rule = rules[0]?.[1].Properties;
-    expect(rule.EventPattern).toEqual({
-      source: ['aws.transcribe'],
-      'detail-type': ['Transcribe Job State Change'],
-      detail: { TranscriptionJobName: [{ prefix: 'tkp.dev.' }], TranscriptionJobStatus: ['COMPLETED', 'FAILED'] },
-    });
-    expect(rule.Targets[0].DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } });
+    expect(rules.map(([, r]) => r.Properties.EventPattern)).toEqual([
+      {
+        source: ['aws.transcribe'],
+        'detail-type': ['Transcribe Job State Change'],
+        detail: { TranscriptionJobName: [{ prefix: 'tkp.dev.' }], TranscriptionJobStatus: ['COMPLETED', 'FAILED'] },
+      },
+      {
+        source: ['aws.transcribe'],
+        'detail-type': ['Call Analytics Job State Change'],
+        detail: { JobName: [{ prefix: 'tkp.dev.' }], JobStatus: ['COMPLETED', 'FAILED'] },
+      },
+    ]);
+    for (const [, rule] of rules) {
+      expect(rule.Properties.Targets[0].DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } });
+      expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['VerifyLambdaFunction', 'Arn'] });
+    }
     const invokeConfig = template.Resources.VerifyLambdaEvConf?.Properties;
     expect(invokeConfig.MaximumRetryAttempts).toBe(2);
     expect(invokeConfig.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] });
@@ -119,16 +127,17 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(kms[0].Resource).toEqual([
       { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
       'arn:aws:kms:us-east-1:123456789012:key/0987dcba-09fe-87dc-65ba-ab0987654321',
+      'arn:aws:kms:us-east-1:123456789012:key/7c1d1c5e-2f4a-4b6e-9a3d-5e8f0c2b1a47',
     ]);
     expect(kms.slice(1).map((s) => [s.Resource, s.Condition['ForAnyValue:StringEquals']['kms:ResourceAliases']])).toEqual([
-      [{ 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*' }, ['alias/legal-transcripts']],
+      [{ 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*' }, ['alias/contact-centre-transcripts', 'alias/legal-transcripts']],
       [{ 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:123456789012:key/*' }, ['alias/partner-intake']],
       [{ 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:222233334444:key/*' }, ['alias/acme-transcripts']],
     ]);
     const read = st.find((s) => s.Action.includes('s3:GetObject'));
-    expect(read.Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/calls/*', '/hr/*', '/legal/*', '/partners/*', '/public/*']);
+    expect(read.Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/calls/*', '/clinic/*', '/contact-centre/*', '/hr/*', '/legal/*', '/partners/*', '/public/*']);
     const write = st.find((s) => s.Action.includes('s3:PutObject'));
-    expect(write.Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/transcripts/*', '/transcripts/legal/*']);
+    expect(write.Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/transcripts/*', '/transcripts/legal/*', '/transcripts/contact-centre/*']);
     expect(st.find((s) => s.Action.includes('sqs:SendMessage')).Resource).toEqual({ 'Fn::GetAtt': ['StartDeadLetterQueue', 'Arn'] });
   });
 
@@ -147,9 +156,62 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(statements(template, 'VerifyRole').find((s) => s.Action.includes('events:PutEvents')).Resource).toEqual({ 'Fn::GetAtt': ['OutcomeBus', 'Arn'] });
   });
 
-  it('allows ListTranscriptionJobs, which has no resource-level permissions, to the sweeper alone', () => {
-    expect(statements(template, 'SweepRole').find((s) => s.Action.includes('transcribe:ListTranscriptionJobs')).Resource).toBe('*');
-    expect(actionsOf(template, 'VerifyRole')).not.toContain('transcribe:ListTranscriptionJobs');
+  it('allows the three List actions, which have no resource-level permissions, to the sweeper alone', () => {
+    const list = statements(template, 'SweepRole').find((s) => s.Action.includes('transcribe:ListTranscriptionJobs'));
+    expect(list).toEqual({
+      Effect: 'Allow',
+      Action: ['transcribe:ListTranscriptionJobs', 'transcribe:ListCallAnalyticsJobs', 'transcribe:ListMedicalTranscriptionJobs'],
+      Resource: '*',
+    });
+    for (const action of list.Action) expect(actionsOf(template, 'VerifyRole')).not.toContain(action);
+  });
+
+  it('lets the verifiers get jobs of every type, on this stage’s job ARNs only', () => {
+    const arn = (type: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:transcribe:\${AWS::Region}:\${AWS::AccountId}:${type}/tkp.dev.*` });
+    for (const role of ['VerifyRole', 'SweepRole']) {
+      const gets = statements(template, role).filter((s) => s.Action.some((a: string) => /^transcribe:Get/.test(a)));
+      expect(gets.map((s) => [s.Action, s.Resource])).toEqual([
+        [['transcribe:GetTranscriptionJob'], arn('transcription-job')],
+        [['transcribe:GetCallAnalyticsJob'], arn('analytics')],
+        [['transcribe:GetMedicalTranscriptionJob'], arn('medical-transcription-job')],
+      ]);
+    }
+  });
+
+  it('guards StartCallAnalyticsJob with the rule’s output location and key, and StartMedicalTranscriptionJob with its bucket and key', () => {
+    const st = statements(template, 'StartRole');
+    const calls = st.filter((s) => s.Action.includes('transcribe:StartCallAnalyticsJob'));
+    expect(calls).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['transcribe:StartCallAnalyticsJob'],
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:transcribe:${AWS::Region}:${AWS::AccountId}:analytics/tkp.dev.*' },
+        Condition: {
+          StringLike: {
+            'transcribe:OutputLocation': [{ 'Fn::Join': ['', ['s3://', { 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }, '/transcripts/contact-centre/']] }],
+            'transcribe:OutputEncryptionKMSKeyId': [{ 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*' }],
+          },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': expect.arrayContaining(['tkp:expected-kms-key-arn', 'tkp:rule-fingerprint']) },
+        },
+      },
+    ]);
+    const medical = st.filter((s) => s.Action.includes('transcribe:StartMedicalTranscriptionJob'));
+    expect(medical).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['transcribe:StartMedicalTranscriptionJob'],
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:transcribe:${AWS::Region}:${AWS::AccountId}:medical-transcription-job/tkp.dev.*' },
+        Condition: {
+          StringEquals: { 'transcribe:OutputBucketName': [{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }] },
+          StringLike: { 'transcribe:OutputEncryptionKMSKeyId': ['arn:aws:kms:us-east-1:123456789012:key/7c1d1c5e-2f4a-4b6e-9a3d-5e8f0c2b1a47'] },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': expect.arrayContaining(['tkp:expected-kms-key-arn']) },
+        },
+      },
+    ]);
+    // No rule of these types goes without a key, so neither type may start a job without one.
+    expect([...calls, ...medical].some((s) => s.Condition.Null)).toBe(false);
+    const gets = st.filter((s) => s.Action.some((a: string) => /^transcribe:Get/.test(a))).flatMap((s) => s.Action);
+    expect(gets).toEqual(['transcribe:GetTranscriptionJob', 'transcribe:GetCallAnalyticsJob', 'transcribe:GetMedicalTranscriptionJob']);
   });
 
   it('creates both buckets private, TLS-only and SSE-S3 by default, the outcome bus and the alarms', () => {
@@ -297,7 +359,7 @@ describe('serverless package with other inputs', () => {
         Bucket: 'acme-recordings',
         QueueArn: { 'Fn::GetAtt': ['StartQueue', 'Arn'] },
         IdPrefix: 'tkp/dev/',
-        Prefixes: ['calls/', 'hr/', 'legal/', 'partners/', 'public/'],
+        Prefixes: ['calls/', 'clinic/', 'contact-centre/', 'hr/', 'legal/', 'partners/', 'public/'],
       },
     });
     expect(statements(template, 'BucketNotificationsRole').find((s) => s.Action.includes('s3:PutBucketNotification')).Resource).toEqual({
@@ -355,7 +417,8 @@ describe('serverless package with deferred execution', () => {
   it('creates the data access role Transcribe assumes, lets the start function pass it, and tells the function', async () => {
     const config = JSON.parse(readFileSync(repoPath('pipeline.config.json'), 'utf8'));
     const path = join(mkdtempSync(join(tmpdir(), 'tkp-deferred-')), 'deferred.json');
-    writeFileSync(path, JSON.stringify({ ...config, deferredExecution: true }));
+    // Medical jobs have no deferred execution (the config refuses the pair), so this config leaves the medical rule out.
+    writeFileSync(path, JSON.stringify({ ...config, rules: config.rules.filter((rule: { jobType?: string }) => rule.jobType !== 'medical'), deferredExecution: true }));
     const { template } = await slsPackage([], { PIPELINE_CONFIG_PATH: path });
     const role = template.Resources.DataAccessRole?.Properties;
     expect(role.RoleName).toBe('transcribe-kms-pipeline-dev-us-east-1-transcribe-data');

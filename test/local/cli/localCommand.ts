@@ -15,7 +15,7 @@ import { CliError, EXIT } from '../../../shared/cli/cliErrors';
 import { SERVICE_NAME } from '../../../shared/cli/cliAws';
 import { LocalPipeline } from '../runtime/localPipeline';
 import { configSummary, describeProgress, formatTable, objectRows } from './report';
-import { parseTamper, SAMPLE_AUDIO } from './samples';
+import { parseTamper, SAMPLE_AUDIO, sampleFor } from './samples';
 import { watchFolder } from './watch';
 
 export interface LocalOptions {
@@ -96,7 +96,10 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
   if (tamper) {
     tamper.match ||= pipeline.config.rules.find((rule) => rule.kmsKey)?.prefix ?? '';
     pipeline.emulator.setFaults({ tamper: { ...tamper, wrongKeyArn: pipeline.stack.tamperKeyArn } });
-    console.log(`tamper: the first job for media matching ${JSON.stringify(tamper.match)} gets ${tamper.mode === 'wrong-key' ? 'the wrong KMS key' : 'no KMS key'}`);
+    console.log(
+      `tamper: the first job for media matching ${JSON.stringify(tamper.match)} gets ${tamper.mode === 'wrong-key' ? 'the wrong KMS key' : 'no KMS key'}` +
+        ` on its ${tamper.output ?? 'transcript'}`,
+    );
   }
 
   try {
@@ -104,12 +107,18 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
       await watchFolder(pipeline, resolve(options.watch), { logFile });
       return EXIT.ok;
     }
-    const uploads = uploadsFromFiles ?? pipeline.config.rules.map((rule) => ({ key: `${rule.prefix}${basename(SAMPLE_AUDIO)}`, body: readFileSync(SAMPLE_AUDIO) }));
+    const uploads = uploadsFromFiles ?? pipeline.config.rules.map((rule) => ({ key: `${rule.prefix}${basename(SAMPLE_AUDIO)}`, body: readFileSync(sampleFor(rule.job.jobType)) }));
     for (const upload of uploads) {
       await pipeline.upload(upload.key, upload.body);
       console.log(`  uploaded  s3://${names.inputBucket}/${upload.key}`);
     }
     await pipeline.settle({ timeoutMs: 300_000 });
+    if (pipeline.emulator.jobs().some((job) => job.jobType === 'medical')) {
+      // Transcribe emits no completion event for medical jobs: the deployed sweeper finds them every 15 minutes.
+      console.log('medical jobs have no completion event: running the sweeper now (deployed, it runs every 15 minutes)');
+      await pipeline.sweep({ deadLetterOnFailure: true });
+      await pipeline.settle({ timeoutMs: 300_000 });
+    }
     const rows = await objectRows(pipeline, uploads.map((u) => u.key));
     console.log(`\n${formatTable(rows)}\n`);
     console.log(`Outcome events on ${names.outcomeBus}: ${pipeline.outcomes.length}; on the alarm topic: ${pipeline.alarms.length}; dead letters: ${pipeline.deadLetters.length}; Lambda logs: ${logFile}`);

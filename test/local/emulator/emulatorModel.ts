@@ -7,8 +7,15 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { StartTranscriptionJobCommandInput } from '@aws-sdk/client-transcribe';
+import type {
+  StartCallAnalyticsJobCommandInput,
+  StartMedicalTranscriptionJobCommandInput,
+  StartTranscriptionJobCommandInput,
+} from '@aws-sdk/client-transcribe';
+import { JOB_TYPE_FACTS, type JobType } from '../../../shared/aws/jobTypes';
 import type { EventEnvelope } from '../runtime/eventBus';
+
+export type { JobType };
 
 export interface EmulatorOptions {
   region: string;
@@ -44,9 +51,17 @@ export interface Timing {
 
 export type TamperMode = 'wrong-key' | 'no-kms';
 
+/** Which output object of a job a tamper fault rewrites. */
+export const OUTPUT_KINDS = ['transcript', 'redacted-transcript', 'redacted-audio'] as const;
+export type OutputKind = (typeof OUTPUT_KINDS)[number];
+
 export interface EmulatorFaults {
-  /** The first job whose media URI contains `match` gets the wrong key or no KMS key. */
-  tamper?: { match: string; mode: TamperMode; wrongKeyArn?: string };
+  /**
+   * The first job whose media URI contains `match` gets the wrong key or no KMS key, on its
+   * transcript or (`output`) on another of its objects: a Call Analytics job's redacted
+   * transcript or redacted audio.
+   */
+  tamper?: { match: string; mode: TamperMode; wrongKeyArn?: string; output?: OutputKind };
   startError?: (jobName: string) => 'LimitExceededException' | 'InternalFailureException' | undefined;
   loseCompletionEvent?: (jobName: string) => boolean;
   /** Deletes the transcript right after writing it, before the completion event. */
@@ -55,16 +70,61 @@ export interface EmulatorFaults {
 }
 
 export const DEFAULT_QUOTAS: Quotas = { maxConcurrentJobs: 250, startTps: 25, getTps: 30, maxDeferredJobs: 10_000 };
+
+/**
+ * The quotas of one job type. The given quotas are StartTranscriptionJob's; another type's are
+ * scaled by the ratio of its default quotas (Call Analytics: 10 of 25 TPS, 100 of 250 jobs), as
+ * the start function scales its pacing, so an emulated quota keeps the service's proportions.
+ */
+export function quotasFor(quotas: Quotas, jobType: JobType): Quotas {
+  const facts = JOB_TYPE_FACTS[jobType];
+  const base = JOB_TYPE_FACTS.transcription;
+  return {
+    ...quotas,
+    startTps: (quotas.startTps * facts.startQuotaTps) / base.startQuotaTps,
+    maxConcurrentJobs: Math.max(1, Math.round((quotas.maxConcurrentJobs * facts.concurrentJobs) / base.concurrentJobs)),
+  };
+}
 export const DEFAULT_TIMING: Timing = { queuedSeconds: 1, processingSeconds: 10, processingPerAudioSecond: 0.25 };
 
 export type JobStatus = 'QUEUED' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
 
-/** A validated request: the members the emulator reads are present. */
-export type StartRequest = StartTranscriptionJobCommandInput & { TranscriptionJobName: string; Media: { MediaFileUri: string } };
+/** A validated request of one job type, as the SDK shapes it. */
+export type StartRequest =
+  | { jobType: 'transcription'; input: StartTranscriptionJobCommandInput }
+  | { jobType: 'callAnalytics'; input: StartCallAnalyticsJobCommandInput }
+  | { jobType: 'medical'; input: StartMedicalTranscriptionJobCommandInput };
+
+/** What running a job needs, read once from its request whatever its type. */
+export interface JobSpec {
+  mediaUri: string;
+  mediaFormat?: string;
+  outputBucket: string;
+  /** An OutputKey (transcription, medical) or the path of a Call Analytics OutputLocation. */
+  outputKey?: string;
+  kmsKeyId?: string;
+  encryptionContext?: Record<string, string>;
+  identifyLanguage: boolean;
+  languageOptions?: string[];
+  /** Call Analytics' PII redaction of the transcript, and of the audio when asked. */
+  redaction?: { output: 'redacted' | 'redacted_and_unredacted'; audio: boolean };
+  /** Call Analytics takes two-channel audio only. */
+  needsTwoChannels: boolean;
+  deferrable: boolean;
+}
+
+/** Where a completed job's objects are, as https URIs (the form Get*Job reports). */
+export interface JobOutputs {
+  transcriptUri?: string;
+  redactedTranscriptUri?: string;
+  redactedMediaUri?: string;
+}
 
 export interface Job {
+  jobType: JobType;
   name: string;
   request: StartRequest;
+  spec: JobSpec;
   status: JobStatus;
   deferred: boolean;
   creationTime: number;
@@ -72,7 +132,7 @@ export interface Job {
   completionTime?: number;
   failureReason?: string;
   tags: Map<string, string>;
-  transcriptUri?: string;
+  outputs?: JobOutputs;
   identifiedLanguage?: string;
 }
 
@@ -91,7 +151,7 @@ export interface TranscribeEmulator {
   endpoint: string;
   stats: EmulatorStats;
   /** What each job was asked; `outputKmsKeyId` is the key the start function sent. */
-  jobs(): { name: string; status: JobStatus; mediaUri: string; outputKmsKeyId?: string; failureReason?: string }[];
+  jobs(): { jobType: JobType; name: string; status: JobStatus; mediaUri: string; outputKmsKeyId?: string; failureReason?: string }[];
   /** Waits until no job is QUEUED or IN_PROGRESS. */
   idle(): Promise<void>;
   setFaults(faults: EmulatorFaults): void;
@@ -115,7 +175,7 @@ export function tokenBucket(rate: number, timeScale: number) {
   };
 }
 
-/** Where the transcript lands: `x/y.json` is the file, `x/y` and `x/y/` are folders. */
+/** Where the transcript lands: `x/y.json` is the file, `x/y` and `x/y/` are folders (Call Analytics' OutputLocation path too). */
 export function transcriptKeyFor(jobName: string, outputKey: string | undefined): string {
   if (!outputKey) return `${jobName}.json`;
   if (outputKey.endsWith('/')) return `${outputKey}${jobName}.json`;

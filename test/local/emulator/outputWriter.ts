@@ -1,17 +1,36 @@
 /**
  * What a running job does with S3 and KMS: reads the head of the media and probes it, fails the
- * job as the service would (unreadable, empty, wrong format, too short or too long, an unusable
- * key), resolves the output key to its ARN, and writes the write-access probe and the transcript
- * with the requested encryption. Tampering faults write under the wrong key, or no KMS key.
+ * job as the service would (unreadable, empty, wrong format, too short or too long, one channel
+ * for Call Analytics, an unusable key), resolves the output key to its ARN, and writes the
+ * write-access probe and every output of the job's type with the requested encryption: the
+ * transcript; for Call Analytics with redaction the redacted transcript (and the unredacted one
+ * only when asked for both) and, with audio redaction, the redacted audio. Tampering faults
+ * write one of them under the wrong key, or no KMS key.
  */
 import { DescribeKeyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseS3Uri } from '../../../shared/aws/s3Location';
 import { MEDIA_MAX_DURATION_SECONDS, MEDIA_MIN_DURATION_SECONDS, WRITE_ACCESS_PROBE_NAME } from '../../../shared/aws/transcribeModel';
-import { transcriptKeyFor, type EmulatorFaults, type EmulatorOptions, type Job, type Later, type TamperMode, type Timing } from './emulatorModel';
-import { formatMatches, probeMedia, PROBE_BYTES } from './mediaProbe';
+import { transcriptKeyFor, type EmulatorFaults, type EmulatorOptions, type Job, type JobOutputs, type Later, type OutputKind, type TamperMode, type Timing } from './emulatorModel';
+import { formatMatches, makeWav, probeMedia, PROBE_BYTES } from './mediaProbe';
 
-export type JobResult = { transcriptUri: string } | { failure: string };
+export type JobResult = { outputs: JobOutputs } | { failure: string };
+
+/** The wording is the emulator's: AWS documents that Call Analytics needs two-channel audio, not its FailureReason. */
+export const MONO_CALL_FAILURE = 'Call Analytics requires two-channel audio with the agent and the customer on separate channels; this media has 1 channel. Record the call in stereo, or transcribe it with a transcription rule.';
+
+interface OutputObject {
+  kind: OutputKind;
+  key: string;
+  body: () => string | Buffer;
+  contentType: string;
+}
+
+const OUTPUT_FIELD: Record<OutputKind, keyof JobOutputs> = {
+  transcript: 'transcriptUri',
+  'redacted-transcript': 'redactedTranscriptUri',
+  'redacted-audio': 'redactedMediaUri',
+};
 
 export function createOutputWriter(options: EmulatorOptions, timing: Timing, later: Later, faults: () => EmulatorFaults) {
   const probedLocations = new Set<string>();
@@ -55,7 +74,7 @@ export function createOutputWriter(options: EmulatorOptions, timing: Timing, lat
     if (tamper === 'no-kms') return { ServerSideEncryption: 'AES256' as const };
     if (!keyArn && tamper !== 'wrong-key') return {};
     const arn = tamper === 'wrong-key' ? (faults().tamper?.wrongKeyArn ?? `arn:aws:kms:${options.region}:${options.account}:key/00000000-0000-4000-8000-00000000bad0`) : keyArn;
-    const context = job.request.KMSEncryptionContext;
+    const context = job.spec.encryptionContext;
     return {
       ServerSideEncryption: 'aws:kms' as const,
       SSEKMSKeyId: arn,
@@ -63,14 +82,14 @@ export function createOutputWriter(options: EmulatorOptions, timing: Timing, lat
     };
   }
 
-  /** Runs one job to its result: the transcript's URI, or the service's failure reason. */
+  /** Runs one job to its result: its outputs' URIs, or the service's failure reason. */
   async function writeOutputs(job: Job): Promise<JobResult> {
-    const input = job.request;
-    const read = await readMedia(input.Media.MediaFileUri);
+    const spec = job.spec;
+    const read = await readMedia(spec.mediaUri);
     if ('failure' in read) return read;
     if (read.size === 0) return { failure: 'The media file is empty. Upload a media file that contains audio and try your request again.' };
     const probe = probeMedia(read.head, read.size);
-    if (probe.format === 'unknown' || (input.MediaFormat !== undefined && !formatMatches(input.MediaFormat, probe.format))) {
+    if (probe.format === 'unknown' || (spec.mediaFormat !== undefined && !formatMatches(spec.mediaFormat, probe.format))) {
       return { failure: "The media format that you specified doesn't match the detected media format. Check the media format and try your request again." };
     }
     if (probe.durationSeconds !== undefined && probe.durationSeconds < MEDIA_MIN_DURATION_SECONDS) {
@@ -79,30 +98,58 @@ export function createOutputWriter(options: EmulatorOptions, timing: Timing, lat
     if (probe.durationSeconds !== undefined && probe.durationSeconds > MEDIA_MAX_DURATION_SECONDS) {
       return { failure: 'The audio is too long. Your media file must be shorter than 4 hours. Split the media file and try again.' };
     }
+    if (spec.needsTwoChannels && probe.channels === 1) return { failure: MONO_CALL_FAILURE };
     await new Promise((resolve) => later(timing.processingSeconds + (probe.durationSeconds ?? 0) * timing.processingPerAudioSecond, () => resolve(undefined)));
 
-    const resolved = await resolveOutputKey(input.OutputEncryptionKMSKeyId);
+    const resolved = await resolveOutputKey(spec.kmsKeyId);
     if ('failure' in resolved) return resolved;
-    const bucket = input.OutputBucketName as string;
-    const key = transcriptKeyFor(job.name, input.OutputKey);
+    const bucket = spec.outputBucket;
+    const key = transcriptKeyFor(job.name, spec.outputKey);
     const folder = key.includes('/') ? key.slice(0, key.lastIndexOf('/') + 1) : '';
+    const planned = faults().tamper;
+    const tamperable = planned && (tamperedJob ?? job.name) === job.name && spec.mediaUri.includes(planned.match);
+    const objects = outputObjects(job, key, folder, probe);
     try {
       if (!probedLocations.has(`${bucket}/${folder}`)) {
         await options.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${folder}${WRITE_ACCESS_PROBE_NAME}`, Body: Buffer.alloc(0), ...encryption(job, resolved.keyArn) }));
         probedLocations.add(`${bucket}/${folder}`);
       }
-      const planned = faults().tamper;
-      const tamper = planned && (tamperedJob ?? job.name) === job.name && input.Media.MediaFileUri.includes(planned.match) ? planned.mode : undefined;
-      if (tamper) tamperedJob = job.name;
-      if (input.IdentifyLanguage) job.identifiedLanguage = input.LanguageOptions?.[0] ?? 'en-US';
-      await options.s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: transcriptDocument(job, options.account, probe), ContentType: 'application/json', ...encryption(job, resolved.keyArn, tamper) }),
-      );
-      if (faults().deleteTranscript?.(job.name, input.Media.MediaFileUri)) await options.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      if (spec.identifyLanguage) job.identifiedLanguage = spec.languageOptions?.[0] ?? 'en-US';
+      for (const object of objects) {
+        const tamper = tamperable && (planned.output ?? 'transcript') === object.kind ? planned.mode : undefined;
+        if (tamper) tamperedJob = job.name;
+        await options.s3.send(
+          new PutObjectCommand({ Bucket: bucket, Key: object.key, Body: object.body(), ContentType: object.contentType, ...encryption(job, resolved.keyArn, tamper) }),
+        );
+      }
+      if (faults().deleteTranscript?.(job.name, spec.mediaUri)) await options.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: objects[0]?.key ?? key }));
     } catch (error) {
       return { failure: `Amazon Transcribe can't write to s3://${bucket}/${key}: ${(error as Error).name}. Check the bucket policy and the key policy and try your request again.` };
     }
-    return { transcriptUri: `https://s3.${options.region}.amazonaws.com/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}` };
+    const uri = (objectKey: string) => `https://s3.${options.region}.amazonaws.com/${bucket}/${objectKey.split('/').map(encodeURIComponent).join('/')}`;
+    const outputs: JobOutputs = {};
+    for (const object of objects) outputs[OUTPUT_FIELD[object.kind]] = uri(object.key);
+    return { outputs };
+  }
+
+  /**
+   * The objects a job of its type writes. A redacted Call Analytics job writes the redacted
+   * transcript, and the unredacted one only for redacted_and_unredacted; with audio redaction, a
+   * redacted (here: silent) copy of the call in the media's format beside them.
+   */
+  function outputObjects(job: Job, key: string, folder: string, probe: ReturnType<typeof probeMedia>): OutputObject[] {
+    const document = () => transcriptDocument(job, options.account, probe);
+    const transcript: OutputObject = { kind: 'transcript', key, body: document, contentType: 'application/json' };
+    const redaction = job.spec.redaction;
+    if (!redaction) return [transcript];
+    const stem = key.slice(folder.length).replace(/\.json$/, '');
+    const objects: OutputObject[] = [{ kind: 'redacted-transcript', key: `${folder}redacted-${stem}.json`, body: document, contentType: 'application/json' }];
+    if (redaction.output === 'redacted_and_unredacted') objects.unshift(transcript);
+    if (redaction.audio) {
+      const seconds = Math.min(probe.durationSeconds ?? 1, 60);
+      objects.push({ kind: 'redacted-audio', key: `${folder}redacted-${stem}.wav`, body: () => makeWav(seconds, { channels: 2, frequency: 0 }), contentType: 'audio/wav' });
+    }
+    return objects;
   }
 
   return {
@@ -115,6 +162,7 @@ export function createOutputWriter(options: EmulatorOptions, timing: Timing, lat
 }
 
 function transcriptDocument(job: Job, account: string, probe: ReturnType<typeof probeMedia>): string {
+  if (job.jobType === 'callAnalytics') return callAnalyticsDocument(job, account, probe);
   const duration = probe.durationSeconds === undefined ? 'a duration the emulator cannot read from this format' : `${probe.durationSeconds.toFixed(2)} s`;
   const text =
     `[transcribe-kms-pipeline local emulator] No speech recognition ran. This transcript stands in for job ${job.name}: ` +
@@ -128,5 +176,18 @@ function transcriptDocument(job: Job, account: string, probe: ReturnType<typeof 
       transcripts: [{ transcript: text }],
       items: [],
     },
+  });
+}
+
+/** A Call Analytics transcript stands in with the participants of each channel. */
+function callAnalyticsDocument(job: Job, account: string, probe: ReturnType<typeof probeMedia>): string {
+  const channels = job.request.jobType === 'callAnalytics' ? (job.request.input.ChannelDefinitions ?? []) : [];
+  return JSON.stringify({
+    JobName: job.name,
+    AccountId: account,
+    JobStatus: 'COMPLETED',
+    Participants: channels.map((channel) => ({ ParticipantRole: channel.ParticipantRole, ChannelId: channel.ChannelId })),
+    Transcript: [],
+    Comment: `[transcribe-kms-pipeline local emulator] No speech analytics ran: ${probe.format} media of ${probe.channels ?? 'unknown'} channel(s).`,
   });
 }

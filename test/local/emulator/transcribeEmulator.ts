@@ -1,8 +1,9 @@
 /**
  * A small Amazon Transcribe batch service for one machine. It speaks the service's JSON wire
  * protocol, so the SDK reaches it through AWS_ENDPOINT_URL_TRANSCRIBE, and it does what the
- * pipeline relies on: validation, names, quotas, job states, encrypted output in S3 (moto) and
- * the completion event on EventBridge (moto). It does not recognise speech. The parts:
+ * pipeline relies on, for transcription, Call Analytics and medical jobs: validation, names,
+ * quotas, job states, encrypted outputs in S3 (moto) and the completion events on EventBridge
+ * (moto; none for medical jobs, as on AWS). It does not recognise speech. The parts:
  * emulatorModel.ts (types), jobScheduler.ts, outputWriter.ts and wireServer.ts.
  */
 import { DEFAULT_QUOTAS, DEFAULT_TIMING, type EmulatorFaults, type EmulatorOptions, type Later, type TranscribeEmulator } from './emulatorModel';
@@ -35,10 +36,11 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
     stats: scheduler.stats,
     jobs: () =>
       [...scheduler.jobs.values()].map((j) => ({
+        jobType: j.jobType,
         name: j.name,
         status: j.status,
-        mediaUri: j.request.Media.MediaFileUri,
-        ...(j.request.OutputEncryptionKMSKeyId && { outputKmsKeyId: j.request.OutputEncryptionKMSKeyId }),
+        mediaUri: j.spec.mediaUri,
+        ...(j.spec.kmsKeyId && { outputKmsKeyId: j.spec.kmsKeyId }),
         ...(j.failureReason && { failureReason: j.failureReason }),
       })),
     idle: scheduler.idle,

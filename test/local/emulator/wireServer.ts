@@ -4,8 +4,14 @@
  * operation takes the SDK's own input shape; errors go out as the service writes them.
  */
 import type {
+  DeleteCallAnalyticsJobCommandInput,
+  DeleteMedicalTranscriptionJobCommandInput,
   DeleteTranscriptionJobCommandInput,
+  GetCallAnalyticsJobCommandInput,
+  GetMedicalTranscriptionJobCommandInput,
   GetTranscriptionJobCommandInput,
+  ListCallAnalyticsJobsCommandInput,
+  ListMedicalTranscriptionJobsCommandInput,
   ListTagsForResourceCommandInput,
   ListTranscriptionJobsCommandInput,
   TagResourceCommandInput,
@@ -13,6 +19,7 @@ import type {
 } from '@aws-sdk/client-transcribe';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { TAG_MAX_COUNT } from '../../../shared/aws/transcribeModel';
+import type { Job, JobType } from './emulatorModel';
 import type { JobScheduler } from './jobScheduler';
 import { listenOnLoopback } from './loopback';
 import { ServiceError } from './transcribeValidation';
@@ -34,29 +41,66 @@ const operation =
   (raw) =>
     fn(raw as unknown as Partial<Input>);
 
+/** One List*Jobs page: a status and a name filter, newest first, with an opaque next token. */
+function listPage<Summary>(
+  scheduler: JobScheduler,
+  jobType: JobType,
+  input: { Status?: string; JobNameContains?: string; MaxResults?: number; NextToken?: string },
+  summarize: (job: Job) => Summary,
+) {
+  const contains = typeof input.JobNameContains === 'string' ? input.JobNameContains.toLowerCase() : undefined;
+  const max = Math.min(100, Math.max(1, Number(input.MaxResults ?? 100)));
+  const matching = scheduler
+    .jobsOf(jobType)
+    .filter((j) => (!input.Status || j.status === input.Status) && (!contains || j.name.toLowerCase().includes(contains)))
+    .sort((a, b) => b.creationTime - a.creationTime || a.name.localeCompare(b.name));
+  const start = input.NextToken ? Number(Buffer.from(String(input.NextToken), 'base64').toString()) : 0;
+  return {
+    summaries: matching.slice(start, start + max).map(summarize),
+    ...(input.Status && { Status: input.Status }),
+    ...(start + max < matching.length && { NextToken: Buffer.from(String(start + max)).toString('base64') }),
+  };
+}
+
 export function transcribeOperations(scheduler: JobScheduler): Record<string, Operation> {
   return {
-    StartTranscriptionJob: (input) => ({ TranscriptionJob: scheduler.describe(scheduler.startJob(input)) }),
+    StartTranscriptionJob: (input) => ({ TranscriptionJob: scheduler.describe(scheduler.startJob('transcription', input)) }),
     GetTranscriptionJob: operation<GetTranscriptionJobCommandInput>((input) => {
-      scheduler.allowGetOrThrow();
-      return { TranscriptionJob: scheduler.describe(scheduler.findJob(input.TranscriptionJobName)) };
+      scheduler.allowGetOrThrow('transcription');
+      return { TranscriptionJob: scheduler.describe(scheduler.findJob(input.TranscriptionJobName, 'transcription')) };
     }),
     ListTranscriptionJobs: operation<ListTranscriptionJobsCommandInput>((input) => {
-      const contains = typeof input.JobNameContains === 'string' ? input.JobNameContains.toLowerCase() : undefined;
-      const max = Math.min(100, Math.max(1, Number(input.MaxResults ?? 100)));
-      const matching = [...scheduler.jobs.values()]
-        .filter((j) => (!input.Status || j.status === input.Status) && (!contains || j.name.toLowerCase().includes(contains)))
-        .sort((a, b) => b.creationTime - a.creationTime || a.name.localeCompare(b.name));
-      const start = input.NextToken ? Number(Buffer.from(String(input.NextToken), 'base64').toString()) : 0;
-      const page = matching.slice(start, start + max);
-      return {
-        ...(input.Status && { Status: input.Status }),
-        TranscriptionJobSummaries: page.map(scheduler.summary),
-        ...(start + max < matching.length && { NextToken: Buffer.from(String(start + max)).toString('base64') }),
-      };
+      const { summaries, ...page } = listPage(scheduler, 'transcription', input, scheduler.summary);
+      return { ...page, TranscriptionJobSummaries: summaries };
     }),
     DeleteTranscriptionJob: operation<DeleteTranscriptionJobCommandInput>((input) => {
-      scheduler.jobs.delete(scheduler.findJob(input.TranscriptionJobName).name);
+      scheduler.deleteJob(input.TranscriptionJobName, 'transcription');
+      return {};
+    }),
+    StartCallAnalyticsJob: (input) => ({ CallAnalyticsJob: scheduler.describeCallAnalytics(scheduler.startJob('callAnalytics', input)) }),
+    GetCallAnalyticsJob: operation<GetCallAnalyticsJobCommandInput>((input) => {
+      scheduler.allowGetOrThrow('callAnalytics');
+      return { CallAnalyticsJob: scheduler.describeCallAnalytics(scheduler.findJob(input.CallAnalyticsJobName, 'callAnalytics')) };
+    }),
+    ListCallAnalyticsJobs: operation<ListCallAnalyticsJobsCommandInput>((input) => {
+      const { summaries, ...page } = listPage(scheduler, 'callAnalytics', input, scheduler.callAnalyticsSummary);
+      return { ...page, CallAnalyticsJobSummaries: summaries };
+    }),
+    DeleteCallAnalyticsJob: operation<DeleteCallAnalyticsJobCommandInput>((input) => {
+      scheduler.deleteJob(input.CallAnalyticsJobName, 'callAnalytics');
+      return {};
+    }),
+    StartMedicalTranscriptionJob: (input) => ({ MedicalTranscriptionJob: scheduler.describeMedical(scheduler.startJob('medical', input)) }),
+    GetMedicalTranscriptionJob: operation<GetMedicalTranscriptionJobCommandInput>((input) => {
+      scheduler.allowGetOrThrow('medical');
+      return { MedicalTranscriptionJob: scheduler.describeMedical(scheduler.findJob(input.MedicalTranscriptionJobName, 'medical')) };
+    }),
+    ListMedicalTranscriptionJobs: operation<ListMedicalTranscriptionJobsCommandInput>((input) => {
+      const { summaries, ...page } = listPage(scheduler, 'medical', input, scheduler.medicalSummary);
+      return { ...page, MedicalTranscriptionJobSummaries: summaries };
+    }),
+    DeleteMedicalTranscriptionJob: operation<DeleteMedicalTranscriptionJobCommandInput>((input) => {
+      scheduler.deleteJob(input.MedicalTranscriptionJobName, 'medical');
       return {};
     }),
     TagResource: operation<TagResourceCommandInput>((input) => {

@@ -160,6 +160,29 @@ export interface AsyncSourceOptions {
   onError(error: unknown): void;
 }
 
+/** The record Lambda writes to an asynchronous invocation's on-failure destination. */
+export function asyncFailureRecord(
+  fn: { functionName: string; region: string; account: string },
+  event: unknown,
+  error: unknown,
+  invokeCount: number,
+) {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  return {
+    version: '1.0',
+    timestamp: new Date().toISOString(),
+    requestContext: {
+      requestId: randomUUID(),
+      functionArn: `arn:aws:lambda:${fn.region}:${fn.account}:function:${fn.functionName}:$LATEST`,
+      condition: 'RetriesExhausted',
+      approximateInvokeCount: invokeCount,
+    },
+    requestPayload: event,
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    responsePayload: { errorType: failure.name, errorMessage: failure.message },
+  };
+}
+
 /**
  * Lambda asynchronous invocation: each event is tried, retried up to `maximumRetryAttempts`
  * times, then written to the on-failure destination in the record format Lambda uses, with the
@@ -188,20 +211,7 @@ export function runAsyncSource(options: AsyncSourceOptions, counters: RuntimeCou
       counters.verifyFailures++;
       if (tries >= options.maximumRetryAttempts) {
         counters.asyncDeadLetters++;
-        const failure = result.error instanceof Error ? result.error : new Error(String(result.error));
-        const record = {
-          version: '1.0',
-          timestamp: new Date().toISOString(),
-          requestContext: {
-            requestId: randomUUID(),
-            functionArn: `arn:aws:lambda:${options.region}:${options.account}:function:${options.functionName}:$LATEST`,
-            condition: 'RetriesExhausted',
-            approximateInvokeCount: tries + 1,
-          },
-          requestPayload: event,
-          responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-          responsePayload: { errorType: failure.name, errorMessage: failure.message },
-        };
+        const record = asyncFailureRecord(options, event, result.error, tries + 1);
         await options.sqs.send(new SendMessageCommand({ QueueUrl: options.deadLetterQueueUrl, MessageBody: JSON.stringify(record) }));
         return;
       }

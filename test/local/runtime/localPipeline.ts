@@ -9,11 +9,12 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import type { PipelineConfig } from '../../../shared/config/rule';
-import { completionEventPattern, outcomeEventPattern, pagingOutcomePattern } from '../../../shared/stack/eventPatterns';
+import { completionEventPatterns, outcomeEventPattern, pagingOutcomePattern } from '../../../shared/stack/eventPatterns';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
+import { JOB_TYPE_FACTS } from '../../../shared/aws/jobTypes';
 import { envelope, matchesPattern } from './eventBus';
 import { startGateway, type FaultRule, type Gateway } from '../emulator/gateway';
-import { invoke, lambdaContext, runAsyncSource, runSqsSource, type Handler, type RuntimeCounters } from './lambdaRuntime';
+import { asyncFailureRecord, invoke, lambdaContext, runAsyncSource, runSqsSource, type Handler, type RuntimeCounters } from './lambdaRuntime';
 import { captureLambdaLogs, type LogRecord } from './logCapture';
 import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from '../emulator/moto';
 import { parseTamper } from '../cli/samples';
@@ -133,7 +134,7 @@ export class LocalPipeline {
         timeScale,
         ...(options.transcriptBucketDefault && { transcriptBucketDefault: options.transcriptBucketDefault }),
       });
-      const completionRule = completionEventPattern(names.jobNamePrefix);
+      const completionRules = Object.values(completionEventPatterns(names.jobNamePrefix));
       const emulator = await startTranscribeEmulator({
         region: names.region,
         account: MOTO_DEFAULT_ACCOUNT,
@@ -141,7 +142,7 @@ export class LocalPipeline {
         kms: new KMSClient({ region: names.region, endpoint: gateway.endpoint, credentials }),
         events,
         deliver: async (event) => {
-          if (matchesPattern(completionRule, event)) await sqs.send(new SendMessageCommand({ QueueUrl: stack.completionQueueUrl, MessageBody: JSON.stringify(event) }));
+          if (completionRules.some((rule) => matchesPattern(rule, event))) await sqs.send(new SendMessageCommand({ QueueUrl: stack.completionQueueUrl, MessageBody: JSON.stringify(event) }));
         },
         timeScale,
         ...(options.quotas && { quotas: options.quotas }),
@@ -303,10 +304,10 @@ export class LocalPipeline {
     return this.gateway.addFault(rule);
   }
 
-  /** Delivers Transcribe's completion event for a job, as EventBridge would (to replay a lost one). */
-  async deliverCompletion(jobName: string, status: 'COMPLETED' | 'FAILED' = 'COMPLETED'): Promise<void> {
-    const detail = { TranscriptionJobName: jobName, TranscriptionJobStatus: status };
-    const entry = { Source: 'aws.transcribe', DetailType: 'Transcribe Job State Change', Detail: JSON.stringify(detail), Resources: [] };
+  /** Delivers Transcribe's completion event for a job, as EventBridge would (to replay a lost one, or forge another stack's). */
+  async deliverCompletion(jobName: string, status: 'COMPLETED' | 'FAILED' = 'COMPLETED', jobType: 'transcription' | 'callAnalytics' = 'transcription'): Promise<void> {
+    const detail = jobType === 'callAnalytics' ? { JobName: jobName, JobStatus: status } : { TranscriptionJobName: jobName, TranscriptionJobStatus: status };
+    const entry = { Source: 'aws.transcribe', DetailType: JOB_TYPE_FACTS[jobType].completionDetailType as string, Detail: JSON.stringify(detail), Resources: [] };
     const event = envelope(entry, randomUUID(), MOTO_DEFAULT_ACCOUNT, this.stack.names.region);
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.stack.completionQueueUrl, MessageBody: JSON.stringify(event) }));
   }
@@ -315,10 +316,21 @@ export class LocalPipeline {
     return queueUrl.replace(new URL(queueUrl).origin, new URL(this.gateway.endpoint).origin);
   }
 
-  /** Runs the scheduled sweeper once, now. */
-  async sweep(): Promise<void> {
+  /**
+   * Runs the scheduled sweeper once, now. It throws what the sweeper throws; with
+   * `deadLetterOnFailure`, a failed sweep goes to the verify DLQ instead, as the deployed
+   * schedule's on-failure destination sends it (serverless.yml: no retries).
+   */
+  async sweep(options: { deadLetterOnFailure?: boolean } = {}): Promise<void> {
     if (!this.sweepHandler) return;
-    await invoke(this.sweepHandler, { source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext('transcribe-kms-pipeline-local-sweep', this.stack.names.region, MOTO_DEFAULT_ACCOUNT));
+    const fn = { functionName: 'transcribe-kms-pipeline-local-sweep', region: this.stack.names.region, account: MOTO_DEFAULT_ACCOUNT };
+    const event = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
+    try {
+      await invoke(this.sweepHandler, event, lambdaContext(fn.functionName, fn.region, fn.account));
+    } catch (error) {
+      if (!options.deadLetterOnFailure) throw error;
+      await this.sqs.send(new SendMessageCommand({ QueueUrl: this.stack.verifyDeadLetterQueueUrl, MessageBody: JSON.stringify(asyncFailureRecord(fn, event, error, 1)) }));
+    }
   }
 
   private async queueDepth(queueUrl: string): Promise<number> {

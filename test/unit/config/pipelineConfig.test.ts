@@ -46,7 +46,10 @@ describe('validatePipelineConfig', () => {
       ['partners/', 'alias-arn'],
       ['partners/acme/', 'alias-arn'],
       ['public/', 'sse-s3'],
+      ['contact-centre/', 'alias'],
+      ['clinic/', 'key-arn'],
     ]);
+    expect(parsed.rules.map((r) => r.job.jobType)).toEqual(['transcription', 'transcription', 'transcription', 'transcription', 'transcription', 'transcription', 'callAnalytics', 'medical']);
   });
 
   it('fills defaults: language, output prefix and the stack transcript bucket', () => {

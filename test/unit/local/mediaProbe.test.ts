@@ -5,7 +5,12 @@ import { formatMatches, makeWav, probeMedia } from '../../local/emulator/mediaPr
 describe('probeMedia (the emulator reads formats and durations from headers)', () => {
   it('reads a WAV file and its duration', () => {
     const wav = makeWav(2.5);
-    expect(probeMedia(wav.subarray(0, 4096), wav.length)).toEqual({ format: 'wav', durationSeconds: 2.5 });
+    expect(probeMedia(wav.subarray(0, 4096), wav.length)).toEqual({ format: 'wav', durationSeconds: 2.5, channels: 1 });
+  });
+
+  it('reads the channels of a two-channel WAV file (Call Analytics takes only those)', () => {
+    const wav = makeWav(1.5, { channels: 2 });
+    expect(probeMedia(wav.subarray(0, 4096), wav.length)).toEqual({ format: 'wav', durationSeconds: 1.5, channels: 2 });
   });
 
   it('reads a FLAC STREAMINFO duration', () => {
@@ -18,7 +23,9 @@ describe('probeMedia (the emulator reads formats and durations from headers)', (
     flac[info + 11] = (sampleRate >> 4) & 0xff;
     flac[info + 12] = (sampleRate & 0x0f) << 4;
     flac.writeUInt32BE(48000, info + 14);
-    expect(probeMedia(flac, 1000)).toEqual({ format: 'flac', durationSeconds: 3 });
+    expect(probeMedia(flac, 1000)).toEqual({ format: 'flac', durationSeconds: 3, channels: 1 });
+    flac[info + 12] = ((sampleRate & 0x0f) << 4) | (1 << 1); // channels - 1 = 1
+    expect(probeMedia(flac, 1000)).toMatchObject({ channels: 2 });
   });
 
   it.each([

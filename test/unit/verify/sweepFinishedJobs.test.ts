@@ -1,25 +1,26 @@
-import type { TranscriptionJobSummary } from '@aws-sdk/client-transcribe';
 import { describe, expect, it, vi } from 'vitest';
-import { sweepFinishedJobs, type SweepDependencies } from '../../../shared/verify/sweepFinishedJobs';
+import type { JobType } from '../../../shared/aws/jobTypes';
+import { sweepFinishedJobs, type FinishedJobSummary, type SweepDependencies } from '../../../shared/verify/sweepFinishedJobs';
 import type { VerifyResult } from '../../../shared/verify/verifyJob';
 
 const NOW = new Date('2026-11-28T12:00:00Z');
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
-const summary = (name: string, completedMinutesAgo: number, createdMinutesAgo = completedMinutesAgo + 1): TranscriptionJobSummary => ({
-  TranscriptionJobName: name,
-  CreationTime: minutesAgo(createdMinutesAgo),
-  CompletionTime: minutesAgo(completedMinutesAgo),
+const summary = (name: string, completedMinutesAgo: number, createdMinutesAgo = completedMinutesAgo + 1): FinishedJobSummary => ({
+  name,
+  creationTime: minutesAgo(createdMinutesAgo),
+  completionTime: minutesAgo(completedMinutesAgo),
 });
 
-function deps(pages: Record<string, TranscriptionJobSummary[][]>, verify: SweepDependencies['verify']): SweepDependencies {
+/** Pages per status of transcription jobs, or per `jobType:status` for another type. */
+function deps(pages: Record<string, FinishedJobSummary[][]>, verify: SweepDependencies['verify']): SweepDependencies {
   return {
     jobNamePrefix: 'tkp.t.',
     lookbackSeconds: 6 * 3600,
     graceSeconds: 600,
     concurrency: 2,
     now: () => NOW,
-    listJobs: vi.fn(async (status, token) => {
-      const list = pages[status] ?? [];
+    listJobs: vi.fn(async (jobType: JobType, status, token) => {
+      const list = pages[jobType === 'transcription' ? status : `${jobType}:${status}`] ?? [];
       const index = token ? Number(token) : 0;
       return { jobs: list[index] ?? [], ...(index + 1 < list.length && { nextToken: String(index + 1) }) };
     }),
@@ -49,7 +50,7 @@ describe('sweep', () => {
   it('stops paging once jobs are older than the lookback', async () => {
     const d = deps({ COMPLETED: [[summary('tkp.t.a', 30), summary('tkp.t.old', 500)], [summary('tkp.t.never', 30)]] }, async (n) => reported(n, 'verified'));
     await sweepFinishedJobs(d);
-    expect(d.listJobs).toHaveBeenCalledTimes(2);
+    expect(vi.mocked(d.listJobs).mock.calls.filter(([type, status]) => type === 'transcription' && status === 'COMPLETED')).toHaveLength(1);
     expect(d.verify).toHaveBeenCalledTimes(1);
   });
 
@@ -63,8 +64,8 @@ describe('sweep', () => {
     expect(report.alreadyReported).toBe(1);
     expect(report.reported.mismatch).toBe(1);
     expect(report.failures).toEqual([
-      { jobName: 'tkp.t.b', error: 'Error: HeadObject denied' },
-      { jobName: 'tkp.t.c', error: 'encryption mismatch (event published): wrong key' },
+      { jobName: 'tkp.t.b', jobType: 'transcription', error: 'Error: HeadObject denied' },
+      { jobName: 'tkp.t.c', jobType: 'transcription', error: 'encryption mismatch (event published): wrong key' },
     ]);
   });
 
@@ -76,5 +77,36 @@ describe('sweep', () => {
     const report = await sweepFinishedJobs(d);
     expect(report.reported.mismatch).toBe(1);
     expect(report.failures).toEqual([]);
+  });
+
+  it('lists Call Analytics and medical jobs too, and takes a medical job at once: it has no completion event to wait for', async () => {
+    const d = deps(
+      {
+        'callAnalytics:COMPLETED': [[summary('tkp.t.call', 30), summary('tkp.t.fresh-call', 2)]],
+        'medical:COMPLETED': [[summary('tkp.t.note', 2)]],
+        'medical:FAILED': [[summary('tkp.t.bad-note', 40), summary('other.note', 40)]],
+      },
+      async (name) => reported(name, name === 'tkp.t.bad-note' ? 'failed' : 'verified'),
+    );
+    const report = await sweepFinishedJobs(d);
+    expect(vi.mocked(d.verify).mock.calls.sort()).toEqual([
+      ['tkp.t.bad-note', 'medical'],
+      ['tkp.t.call', 'callAnalytics'],
+      ['tkp.t.note', 'medical'],
+    ]);
+    expect(report.reported).toEqual({ verified: 2, mismatch: 0, failed: 1 });
+    expect(new Set(vi.mocked(d.listJobs).mock.calls.map(([type, status]) => `${type}:${status}`))).toEqual(
+      new Set(['transcription:COMPLETED', 'transcription:FAILED', 'callAnalytics:COMPLETED', 'callAnalytics:FAILED', 'medical:COMPLETED', 'medical:FAILED']),
+    );
+  });
+
+  it('reports a medical job that Transcribe no longer has when the sweeper reaches it, by name and type, and goes on', async () => {
+    const d = deps({ 'medical:COMPLETED': [[summary('tkp.t.gone', 30), summary('tkp.t.here', 30)]] }, async (name) => {
+      if (name === 'tkp.t.gone') throw new Error('medical transcription job tkp.t.gone no longer exists');
+      return reported(name, 'verified');
+    });
+    const report = await sweepFinishedJobs(d);
+    expect(report.failures).toEqual([{ jobName: 'tkp.t.gone', jobType: 'medical', error: 'Error: medical transcription job tkp.t.gone no longer exists' }]);
+    expect(report.reported.verified).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 import { KeyNotUsableError } from '../../../shared/aws/errors';
-import type { TranscriptionJob } from '@aws-sdk/client-transcribe';
+import type { CallAnalyticsJob, MedicalTranscriptionJob, TranscriptionJob } from '@aws-sdk/client-transcribe';
+import type { JobType } from '../../../shared/aws/jobTypes';
 import { describe, expect, it, vi } from 'vitest';
 import {
   EncryptionMismatchError,
@@ -16,6 +17,7 @@ import type { StoredVerdict, VerdictRecord } from '../../../shared/verify/verdic
 import { TAG } from '../../../shared/aws/jobTags';
 import { assertNotMismatch, headObjectError, verifyJob, type VerifyDependencies } from '../../../shared/verify/verifyJob';
 import { keyArn } from '../../support/fixtures';
+import { fromCallAnalyticsJob, fromMedicalTranscriptionJob, fromTranscriptionJob, type TranscribeJob } from '../../../shared/verify/transcribeJob';
 import { createKeyResolver } from '../../../shared/config/keyResolution';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import { buildRuleIndex } from '../../../shared/config/ruleIndex';
@@ -31,7 +33,13 @@ const CONFIG = validatePipelineConfig(
   {
     defaults: { languageCode: 'en-US' },
     transcripts: { prefix: 'transcripts/' },
-    rules: [{ prefix: 'calls/', kmsKey: ARN }, { prefix: 'public/' }, { prefix: 'legal/', kmsKey: 'alias/legal' }],
+    rules: [
+      { prefix: 'calls/', kmsKey: ARN },
+      { prefix: 'public/' },
+      { prefix: 'legal/', kmsKey: 'alias/legal' },
+      { prefix: 'contact-centre/', kmsKey: ARN, jobType: 'callAnalytics', channels: { agent: 0, customer: 1 }, redaction: { output: 'redacted_and_unredacted', audio: true } },
+      { prefix: 'clinic/', kmsKey: ARN, jobType: 'medical', type: 'CONVERSATION' },
+    ],
   },
   { region: 'us-east-1' },
 );
@@ -101,7 +109,7 @@ function setup(
     configEpochStart: vi.fn(async () => CONFIG_LOADED_AT),
     markRule: vi.fn(async () => undefined),
     ruleChangeGraceMs: 15 * 60_000,
-    getJob: vi.fn(async () => found),
+    getJob: vi.fn(async () => found && fromTranscriptionJob(found)),
     headObject: vi.fn(head),
     publish: vi.fn(async () => undefined),
     ...ledger(initial),
@@ -124,6 +132,7 @@ describe('verifyJob', () => {
       outcome: 'verified',
       verdictId: `${NAME}:verified`,
       jobName: NAME,
+      jobType: 'transcription',
       jobStatus: 'COMPLETED',
       mediaUri: 's3://in/calls/call (1).wav',
       transcriptUri: `s3://out/transcripts/${NAME}.json`,
@@ -414,5 +423,105 @@ describe('headObjectError', () => {
 
   it('marks 503 as transient', () => {
     expect(headObjectError(location, err('SlowDown', 503))).toBeInstanceOf(TransientAwsError);
+  });
+});
+
+describe('verifyJob: Call Analytics and medical jobs', () => {
+  const OUT = 'https://s3.us-east-1.amazonaws.com/out/transcripts';
+  const tags = (rule: number, media: string) =>
+    Object.entries({
+      [TAG.expectedSse]: 'aws:kms',
+      [TAG.expectedKeyArn]: ARN,
+      [TAG.sourceBucket]: 'in',
+      [TAG.sourceKey]: media,
+      [TAG.sourceVersion]: 'v1',
+      [TAG.ruleFingerprint]: ruleFingerprint(CONFIG.rules[rule]!),
+    }).map(([Key, Value]) => ({ Key, Value }));
+  const callJob = (overrides: Partial<CallAnalyticsJob> = {}): CallAnalyticsJob => ({
+    CallAnalyticsJobName: NAME,
+    CallAnalyticsJobStatus: 'COMPLETED',
+    CreationTime: new Date('2026-11-28T09:45:00Z'),
+    Media: { MediaFileUri: 's3://in/contact-centre/call.wav', RedactedMediaFileUri: `${OUT}/redacted-${NAME}.wav` },
+    Transcript: { TranscriptFileUri: `${OUT}/${NAME}.json`, RedactedTranscriptFileUri: `${OUT}/redacted-${NAME}.json` },
+    Tags: tags(3, 'contact-centre/call.wav'),
+    ...overrides,
+  });
+  const medicalJob = (overrides: Partial<MedicalTranscriptionJob> = {}): MedicalTranscriptionJob => ({
+    MedicalTranscriptionJobName: NAME,
+    TranscriptionJobStatus: 'COMPLETED',
+    CreationTime: new Date('2026-11-28T09:45:00Z'),
+    Media: { MediaFileUri: 's3://in/clinic/visit.wav' },
+    Transcript: { TranscriptFileUri: `${OUT}/${NAME}.json` },
+    Tags: tags(4, 'clinic/visit.wav'),
+    ...overrides,
+  });
+  const typed = (jobType: JobType, view: TranscribeJob, head?: VerifyDependencies['headObject']) => {
+    const deps = setup(undefined, head);
+    deps.getJob = vi.fn(async (_name: string, type: JobType) => (type === jobType ? view : undefined));
+    return deps;
+  };
+  const underKey = (keyArnOf: (key: string) => string | undefined): VerifyDependencies['headObject'] => async (location) => {
+    const arn = keyArnOf(location.key);
+    return arn === undefined ? { found: false } : { found: true, serverSideEncryption: 'aws:kms', kmsKeyArn: arn };
+  };
+
+  it('judges every Call Analytics output: transcript, redacted transcript and redacted audio, under the rule\'s key', async () => {
+    const deps = typed('callAnalytics', fromCallAnalyticsJob(callJob()));
+    const result = await verifyJob(deps, NAME, 'completion-event', 'callAnalytics');
+    expect(deps.getJob).toHaveBeenCalledWith(NAME, 'callAnalytics');
+    expect(vi.mocked(deps.headObject).mock.calls.map(([l]) => l.key)).toEqual([`transcripts/${NAME}.json`, `transcripts/redacted-${NAME}.json`, `transcripts/redacted-${NAME}.wav`]);
+    expect(result).toMatchObject({ status: 'reported', detail: { outcome: 'verified', jobType: 'callAnalytics', rulePrefix: 'contact-centre/' } });
+  });
+
+  it.each([
+    ['transcript', `transcripts/${NAME}.json`],
+    ['redacted transcript', `transcripts/redacted-${NAME}.json`],
+    ['redacted audio', `transcripts/redacted-${NAME}.wav`],
+  ])('publishes a Call Analytics mismatch when the %s is under the wrong key, and when it is missing', async (_kind, wrongKey) => {
+    const wrong = typed('callAnalytics', fromCallAnalyticsJob(callJob()), underKey((key) => (key === wrongKey ? OTHER_ARN : ARN)));
+    const result = await verifyJob(wrong, NAME, 'completion-event', 'callAnalytics');
+    expect(result).toMatchObject({ detail: { outcome: 'mismatch', cause: 'wrong-encryption', jobType: 'callAnalytics', problems: [`s3://out/${wrongKey} is encrypted under ${OTHER_ARN}, expected ${ARN}`] } });
+    expect(() => assertNotMismatch(result)).toThrow(EncryptionMismatchError);
+
+    const missing = typed('callAnalytics', fromCallAnalyticsJob(callJob()), underKey((key) => (key === wrongKey ? undefined : ARN)));
+    const gone = await verifyJob(missing, NAME, 'completion-event', 'callAnalytics');
+    expect(gone).toMatchObject({ detail: { outcome: 'mismatch', cause: 'missing-output', problems: [`s3://out/${wrongKey} does not exist`] } });
+  });
+
+  it('does not judge the input media as an output when the response only echoes it as RedactedMediaFileUri', async () => {
+    const echo = callJob({ Media: { MediaFileUri: 's3://in/contact-centre/call.wav', RedactedMediaFileUri: 's3://in/contact-centre/call.wav' } });
+    const deps = typed('callAnalytics', fromCallAnalyticsJob(echo));
+    await verifyJob(deps, NAME, 'completion-event', 'callAnalytics');
+    expect(vi.mocked(deps.headObject).mock.calls.map(([l]) => l.key)).toEqual([`transcripts/${NAME}.json`, `transcripts/redacted-${NAME}.json`]);
+  });
+
+  it('judges a medical transcript under the right key, the wrong key, and missing', async () => {
+    const right = typed('medical', fromMedicalTranscriptionJob(medicalJob()));
+    expect(await verifyJob(right, NAME, 'sweeper', 'medical')).toMatchObject({ detail: { outcome: 'verified', jobType: 'medical', rulePrefix: 'clinic/' } });
+    const wrong = typed('medical', fromMedicalTranscriptionJob(medicalJob()), underKey(() => OTHER_ARN));
+    expect(await verifyJob(wrong, NAME, 'sweeper', 'medical')).toMatchObject({ detail: { outcome: 'mismatch', cause: 'wrong-encryption' } });
+    const missing = typed('medical', fromMedicalTranscriptionJob(medicalJob()), underKey(() => undefined));
+    expect(await verifyJob(missing, NAME, 'sweeper', 'medical')).toMatchObject({ detail: { outcome: 'mismatch', cause: 'missing-output' } });
+  });
+
+  it('publishes a Call Analytics job that Transcribe failed (mono audio) as failed, with its reason', async () => {
+    const reason = 'Call Analytics requires two-channel audio; this media has 1 channel.';
+    const deps = typed('callAnalytics', fromCallAnalyticsJob(callJob({ CallAnalyticsJobStatus: 'FAILED', FailureReason: reason, Transcript: undefined })));
+    const result = await verifyJob(deps, NAME, 'completion-event', 'callAnalytics');
+    expect(result).toMatchObject({ detail: { outcome: 'failed', jobType: 'callAnalytics', failureReason: reason } });
+    expect(deps.headObject).not.toHaveBeenCalled();
+  });
+
+  it('says which job type is gone when a medical job no longer exists', async () => {
+    const deps = typed('callAnalytics', fromCallAnalyticsJob(callJob()));
+    await expect(verifyJob(deps, NAME, 'sweeper', 'medical')).rejects.toThrow(new JobNotFoundError(
+      `medical transcription job ${NAME} no longer exists (deleted, or older than Transcribe's 90-day retention); re-upload the media (or \`tkp backfill\` its prefix) to transcribe it again`,
+    ));
+  });
+
+  it('refuses a Call Analytics job of another stack by its name', async () => {
+    const deps = typed('callAnalytics', fromCallAnalyticsJob(callJob({ CallAnalyticsJobName: 'tkp.prod.x' })));
+    await expect(verifyJob(deps, 'tkp.prod.x', 'completion-event', 'callAnalytics')).rejects.toThrow(ForeignJobError);
+    expect(deps.getJob).not.toHaveBeenCalled();
   });
 });

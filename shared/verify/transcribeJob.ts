@@ -1,0 +1,78 @@
+/**
+ * A job of any of the three types, as the verifier reads it: one shape made from what
+ * GetTranscriptionJob, GetCallAnalyticsJob or GetMedicalTranscriptionJob return, so judging
+ * never branches on the type. None of the three returns the output key or the encryption asked.
+ */
+import type { CallAnalyticsJob, MedicalTranscriptionJob, Tag, TranscriptionJob } from '@aws-sdk/client-transcribe';
+import type { JobType } from '../aws/jobTypes';
+
+export interface TranscribeJob {
+  jobType: JobType;
+  name: string;
+  status: string | undefined;
+  /** The media the job transcribed: how the verifier finds the rule. */
+  mediaUri: string | undefined;
+  /** Every object the job reports writing, the transcript first; empty until it completes. */
+  outputUris: string[];
+  failureReason?: string;
+  tags: Tag[] | undefined;
+  creationTime?: Date;
+}
+
+/** What every type's job reports alike: its failure reason, tags and creation time. */
+function record(job: { FailureReason?: string | undefined; Tags?: Tag[] | undefined; CreationTime?: Date | undefined }) {
+  return {
+    ...(job.FailureReason !== undefined && { failureReason: job.FailureReason }),
+    tags: job.Tags,
+    ...(job.CreationTime && { creationTime: job.CreationTime }),
+  };
+}
+
+/** The URIs given, once each, in order. */
+const present = (uris: (string | undefined)[]) => [...new Set(uris.filter((uri): uri is string => typeof uri === 'string' && uri !== ''))];
+
+/** The transcript, then the redacted transcript and the subtitle files where the job made any. */
+export function fromTranscriptionJob(job: TranscriptionJob): TranscribeJob {
+  return {
+    jobType: 'transcription',
+    name: job.TranscriptionJobName ?? '',
+    status: job.TranscriptionJobStatus,
+    mediaUri: job.Media?.MediaFileUri,
+    outputUris: present([job.Transcript?.TranscriptFileUri, job.Transcript?.RedactedTranscriptFileUri, ...(job.Subtitles?.SubtitleFileUris ?? [])]),
+    ...record(job),
+  };
+}
+
+/**
+ * The analytics transcript, the redacted transcript, and the redacted audio. The response's
+ * Media.RedactedMediaFileUri is where the service wrote the redacted audio; if it only echoes
+ * the input media (AWS's documentation describes the request field as the media to redact), it
+ * is not an output and is not judged as one.
+ */
+export function fromCallAnalyticsJob(job: CallAnalyticsJob): TranscribeJob {
+  const media = job.Media?.MediaFileUri;
+  const redactedAudio = job.Media?.RedactedMediaFileUri;
+  return {
+    jobType: 'callAnalytics',
+    name: job.CallAnalyticsJobName ?? '',
+    status: job.CallAnalyticsJobStatus,
+    mediaUri: media,
+    outputUris: present([
+      job.Transcript?.TranscriptFileUri,
+      job.Transcript?.RedactedTranscriptFileUri,
+      redactedAudio !== media ? redactedAudio : undefined,
+    ]),
+    ...record(job),
+  };
+}
+
+export function fromMedicalTranscriptionJob(job: MedicalTranscriptionJob): TranscribeJob {
+  return {
+    jobType: 'medical',
+    name: job.MedicalTranscriptionJobName ?? '',
+    status: job.TranscriptionJobStatus,
+    mediaUri: job.Media?.MediaFileUri,
+    outputUris: present([job.Transcript?.TranscriptFileUri]),
+    ...record(job),
+  };
+}
