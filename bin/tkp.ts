@@ -70,7 +70,7 @@ program
   .argument('[files...]', 'your own audio files (with --prefix); without files, a sample under every rule')
   .option('--prefix <prefix>', 'the key prefix for your files')
   .option('--watch <dir>', 'treat a folder tree as the bucket until Ctrl-C')
-  .addOption(new Option('--tamper [match]', 'write one transcript under the wrong key: MATCH[:wrong-key|no-kms]'))
+  .addOption(new Option('--tamper [match]', 'write one output under the wrong key: MATCH[:wrong-key|no-kms][:transcript|redacted-transcript|redacted-audio]'))
   .option('--config <file>', 'the pipeline config (default: ./pipeline.config.json)')
   .option('--time-scale <n>', 'how much faster than real time (default 20)')
   .option('--bucket-default-kms', 'give the transcript bucket an SSE-KMS default, as an existing bucket may have')

@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetTranscriptionJobCommand, TranscribeClient, type TranscriptionJob } from '@aws-sdk/client-transcribe';
+import { GetCallAnalyticsJobCommand, GetTranscriptionJobCommand, TranscribeClient, type CallAnalyticsJob, type TranscriptionJob } from '@aws-sdk/client-transcribe';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext, loadEvent } from '../support/fixtures';
@@ -249,5 +249,86 @@ describe('verify handler', () => {
     await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow('PutEvents to tkp-test-outcomes failed');
     const verdictWrites = s3.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key === `verdicts/${JOB}.json`);
     expect(verdictWrites.map((c) => JSON.parse(c.args[0].input.Body as string).state)).toEqual(['claimed']);
+  });
+});
+
+describe('verify handler: Call Analytics completions', () => {
+  const CALL = 'tkp.test.sample-call-763d0e8b49a1fec34260996bc4d4130904941437';
+  const CC_KEY = 'arn:aws:kms:us-east-1:123456789012:key/cccccccc-1111-4222-8333-444444444444';
+  const OUT = 'https://s3.us-east-1.amazonaws.com/tkp-test-transcripts/transcripts/contact-centre';
+  const callJob = (overrides: Partial<CallAnalyticsJob> = {}): CallAnalyticsJob => ({
+    CallAnalyticsJobName: CALL,
+    CallAnalyticsJobStatus: 'COMPLETED',
+    Media: { MediaFileUri: 's3://tkp-dev-input-123456789012-us-east-1/contact-centre/call.wav', RedactedMediaFileUri: `${OUT}/redacted-${CALL}.wav` },
+    Transcript: { TranscriptFileUri: `${OUT}/${CALL}.json`, RedactedTranscriptFileUri: `${OUT}/redacted-${CALL}.json` },
+    Tags: [
+      { Key: 'tkp:expected-sse', Value: 'aws:kms' },
+      { Key: 'tkp:expected-kms-key-arn', Value: CC_KEY },
+    ],
+    ...overrides,
+  });
+  const callEvent = (name = CALL, status = 'COMPLETED', failureReason?: string) => {
+    const event = loadEvent('transcribe-call-analytics-completed.json');
+    event.detail = { JobName: name, JobStatus: status, ...(failureReason && { FailureReason: failureReason }) };
+    return event;
+  };
+
+  beforeEach(() => {
+    transcribe.reset();
+    s3.reset();
+    events.reset();
+    kms.reset();
+    transcribe.on(GetCallAnalyticsJobCommand).resolves({ CallAnalyticsJob: callJob() });
+    s3.on(GetObjectCommand).rejects(awsError('NoSuchKey', 404));
+    s3.on(PutObjectCommand).resolves({ ETag: '"v1"' });
+    s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: CC_KEY });
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    kms.on(DescribeKeyCommand, { KeyId: 'alias/contact-centre-transcripts' }).resolves({
+      KeyMetadata: { KeyId: 'cccccccc-1111-4222-8333-444444444444', Arn: CC_KEY, AWSAccountId: '123456789012', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' },
+    });
+  });
+
+  it('reads the job with GetCallAnalyticsJob, heads the transcript, the redacted transcript and the redacted audio, and publishes the job type', async () => {
+    await (await verify())(callEvent(), lambdaContext);
+    expect(transcribe.commandCalls(GetCallAnalyticsJobCommand).map((c) => c.args[0].input)).toEqual([{ CallAnalyticsJobName: CALL }]);
+    expect(transcribe.commandCalls(GetTranscriptionJobCommand)).toHaveLength(0);
+    expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
+      `transcripts/contact-centre/${CALL}.json`,
+      `transcripts/contact-centre/redacted-${CALL}.json`,
+      `transcripts/contact-centre/redacted-${CALL}.wav`,
+    ]);
+    const detail = JSON.parse(events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail as string);
+    expect(detail).toMatchObject({ schemaVersion: '1', jobType: 'callAnalytics', outcome: 'verified', rulePrefix: 'contact-centre/', expected: { kmsKeyArn: CC_KEY } });
+  });
+
+  it('fails on the redacted audio under the wrong key, after publishing the mismatch', async () => {
+    const wrong = 'arn:aws:kms:us-east-1:123456789012:key/99999999-9999-4999-8999-999999999999';
+    s3.on(HeadObjectCommand, { Key: `transcripts/contact-centre/redacted-${CALL}.wav` }).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: wrong });
+    await expect((await verify())(callEvent(), lambdaContext)).rejects.toThrow(/redacted-.*\.wav is encrypted under arn:aws:kms:us-east-1:123456789012:key\/9999/);
+    expect(events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.DetailType).toBe('Transcript Encryption Mismatch');
+  });
+
+  it('publishes Transcription Failed with Transcribe\'s reason for audio Call Analytics rejects', async () => {
+    const reason = 'Call Analytics requires two-channel audio with the agent and the customer on separate channels; this media has 1 channel.';
+    transcribe.on(GetCallAnalyticsJobCommand).resolves({ CallAnalyticsJob: callJob({ CallAnalyticsJobStatus: 'FAILED', FailureReason: reason, Transcript: undefined, Media: { MediaFileUri: callJob().Media?.MediaFileUri } }) });
+    await (await verify())(callEvent(CALL, 'FAILED', reason), lambdaContext);
+    const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry?.DetailType).toBe('Transcription Failed');
+    expect(JSON.parse(entry?.Detail as string)).toMatchObject({ jobType: 'callAnalytics', outcome: 'failed', failureReason: reason });
+    expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
+  });
+
+  it('refuses a Call Analytics event for another stack\'s job without reading it', async () => {
+    await expect((await verify())(callEvent('tkp.prod.sample-call-1'), lambdaContext)).rejects.toThrow(/job tkp\.prod\.sample-call-1 does not start with this stack's prefix tkp\.test\./);
+    expect(transcribe.commandCalls(GetCallAnalyticsJobCommand)).toHaveLength(0);
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+
+  it('names both event kinds and the field when a Call Analytics event is malformed', async () => {
+    const event = callEvent();
+    delete (event.detail as Record<string, unknown>).JobName;
+    await expect((await verify())(event, lambdaContext)).rejects.toThrow(
+      'not a "Transcribe Job State Change" or "Call Analytics Job State Change" event from aws.transcribe with status COMPLETED or FAILED: detail.JobName is required (string); check the EventBridge rules that target this function',
+    );
   });
 });

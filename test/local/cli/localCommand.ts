@@ -21,7 +21,7 @@ import { watchFolder } from './watch';
 export interface LocalOptions {
   prefix?: string;
   watch?: string;
-  /** `true` for a bare --tamper, else MATCH[:wrong-key|no-kms]. */
+  /** `true` for a bare --tamper, else MATCH[:wrong-key|no-kms][:OUTPUT]. */
   tamper?: string | boolean;
   config?: string;
   timeScale?: string;

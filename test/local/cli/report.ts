@@ -11,6 +11,7 @@ export type Verdict = 'verified' | 'mismatch' | 'failed' | 'skipped' | 'dead-let
 export interface ObjectRow {
   key: string;
   rule: string;
+  jobType: string;
   keyAskedFor: string;
   jobName: string;
   jobStatus: string;
@@ -36,10 +37,11 @@ export async function objectRows(pipeline: LocalPipeline, keys: readonly string[
     const row: ObjectRow = {
       key,
       rule: rule ? rule.prefix || '(whole bucket)' : '(none)',
+      jobType: rule ? rule.job.jobType : '-',
       keyAskedFor: rule ? (rule.kmsKey?.value ?? 'none: bucket default') : '-',
       jobName: jobName || '-',
       jobStatus: jobs.get(jobName)?.status ?? '-',
-      actualEncryption: outcome?.detail.transcriptUri ? await describeEncryption(pipeline.s3, String(outcome.detail.transcriptUri)) : '-',
+      actualEncryption: outcome?.detail.transcriptUri ? await describeOutputs(pipeline.s3, outputUris(outcome.detail)) : '-',
       verdict: 'unaccounted',
       detail: '',
       outcomeEvents: outcomes.length,
@@ -72,6 +74,19 @@ export function deadLetterKeys(letter: DeadLetter): string[] {
   return [];
 }
 
+/** Every object the verifier judged (a Call Analytics job writes up to three), the transcript first. */
+function outputUris(detail: Record<string, any>): string[] {
+  const judged = ((detail.actual ?? []) as { uri: string }[]).map((object) => object.uri);
+  return judged.length > 0 ? judged : [String(detail.transcriptUri)];
+}
+
+/** The encryption of each output, read again with HeadObject: one description when all agree, with the count. */
+export async function describeOutputs(s3: S3Client, uris: readonly string[]): Promise<string> {
+  const seen = await Promise.all(uris.map((uri) => describeEncryption(s3, uri)));
+  const distinct = [...new Set(seen)];
+  return uris.length === 1 ? (distinct[0] ?? '-') : `${distinct.join(', ')} (${uris.length} objects)`;
+}
+
 export async function describeEncryption(s3: S3Client, transcriptUri: string): Promise<string> {
   const location = parseS3Uri(transcriptUri);
   if (!location) return '?';
@@ -91,10 +106,11 @@ export function shortKeyArn(arn: string): string {
 }
 
 export function formatTable(rows: readonly ObjectRow[]): string {
-  const headers = ['object', 'rule', 'key asked for', 'job', 'status', 'transcript encryption', 'verdict'];
+  const headers = ['object', 'rule', 'job type', 'key asked for', 'job', 'status', 'output encryption', 'verdict'];
   const cells = rows.map((r) => [
     r.key,
     r.rule,
+    r.jobType,
     r.keyAskedFor.length > 44 ? `${r.keyAskedFor.slice(0, 20)}…${r.keyAskedFor.slice(-23)}` : r.keyAskedFor,
     r.jobName.length > 30 ? `${r.jobName.slice(0, 29)}…` : r.jobName,
     r.jobStatus,
@@ -125,5 +141,8 @@ export function describeProgress(record: LogRecord): string | undefined {
 }
 
 export function configSummary(config: PipelineConfig): string[] {
-  return config.rules.map((r) => `  ${(r.prefix || '(whole bucket)').padEnd(16)} ${r.kmsKey ? `${r.kmsKey.form.padEnd(9)} ${r.kmsKey.value}` : 'no key: the bucket default (SSE-S3 unless set otherwise)'}`);
+  return config.rules.map(
+    (r) =>
+      `  ${(r.prefix || '(whole bucket)').padEnd(16)} ${r.job.jobType.padEnd(14)}${r.kmsKey ? `${r.kmsKey.form.padEnd(9)} ${r.kmsKey.value}` : 'no key: the bucket default (SSE-S3 unless set otherwise)'}`,
+  );
 }

@@ -9,7 +9,8 @@ import { formatTable, objectRows, type ObjectRow } from './report';
  * Treats a folder tree as the input bucket: `<dir>/calls/a.wav` is uploaded as `calls/a.wav`.
  * A file is uploaded once its size and modification time have held still for one scan, so a
  * file still being copied is not sent half-written; a file changed later is sent again (a new
- * object version, so a new job). Runs until SIGINT or SIGTERM.
+ * object version, so a new job). Runs until SIGINT or SIGTERM. A finished medical job (which
+ * has no completion event) is verified by running the sweeper, as its schedule would.
  */
 export async function watchFolder(pipeline: LocalPipeline, dir: string, options: { logFile: string; scanMs?: number }): Promise<void> {
   mkdirSync(dir, { recursive: true });
@@ -30,7 +31,13 @@ export async function watchFolder(pipeline: LocalPipeline, dir: string, options:
   const reported = new Set<string>();
   const keys: string[] = [];
   const finished: ObjectRow[] = [];
+  const swept = new Set<string>();
   while (!stop) {
+    const medical = pipeline.emulator.jobs().filter((job) => job.jobType === 'medical' && (job.status === 'COMPLETED' || job.status === 'FAILED') && !swept.has(job.name));
+    if (medical.length > 0) {
+      for (const job of medical) swept.add(job.name);
+      await pipeline.sweep({ deadLetterOnFailure: true });
+    }
     for (const file of listFiles(dir)) {
       const key = relative(dir, file).split(sep).join('/');
       let stamp: string;
@@ -62,7 +69,7 @@ export async function watchFolder(pipeline: LocalPipeline, dir: string, options:
       if (row.verdict === 'unaccounted') continue;
       reported.add(row.key);
       finished.push(row);
-      console.log(`  result    ${row.key}: ${row.verdict}${row.detail ? ` (${row.detail})` : ''}${row.actualEncryption !== '-' ? `, transcript ${row.actualEncryption}` : ''}`);
+      console.log(`  result    ${row.key}: ${row.verdict}${row.detail ? ` (${row.detail})` : ''}${row.actualEncryption !== '-' ? `, output ${row.actualEncryption}` : ''}`);
     }
     await sleep(options.scanMs ?? 500);
   }
