@@ -2,13 +2,23 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
+  DeleteMedicalTranscriptionJobCommand,
   DeleteTranscriptionJobCommand,
+  GetCallAnalyticsJobCommand,
+  GetMedicalTranscriptionJobCommand,
   GetTranscriptionJobCommand,
+  ListCallAnalyticsJobsCommand,
+  ListMedicalTranscriptionJobsCommand,
   ListTranscriptionJobsCommand,
+  StartCallAnalyticsJobCommand,
+  StartMedicalTranscriptionJobCommand,
   StartTranscriptionJobCommand,
   TranscribeClient,
+  type StartCallAnalyticsJobCommandInput,
+  type StartMedicalTranscriptionJobCommandInput,
   type StartTranscriptionJobCommandInput,
 } from '@aws-sdk/client-transcribe';
+import { MONO_CALL_FAILURE } from '../local/emulator/outputWriter';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../local/runtime/eventBus';
 import { startGateway, type Gateway } from '../local/emulator/gateway';
@@ -62,6 +72,7 @@ describe.runIf(motoAvailable('Transcribe emulator tests'))('the local Transcribe
     // Every S3 bucket encrypts with SSE-S3 by default since January 2023; moto needs telling.
     await s3.send(new PutBucketEncryptionCommand({ Bucket: OUT, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } }));
     await s3.send(new PutObjectCommand({ Bucket: MEDIA, Key: 'ok.wav', Body: makeWav(2) }));
+    await s3.send(new PutObjectCommand({ Bucket: MEDIA, Key: 'stereo.wav', Body: makeWav(2, { channels: 2 }) }));
     await s3.send(new PutObjectCommand({ Bucket: MEDIA, Key: 'short.wav', Body: makeWav(0.2) }));
     await s3.send(new PutObjectCommand({ Bucket: MEDIA, Key: 'empty.wav', Body: Buffer.alloc(0) }));
     await s3.send(new PutObjectCommand({ Bucket: MEDIA, Key: 'text.mp3', Body: 'this is not audio at all' }));
@@ -271,5 +282,137 @@ describe.runIf(motoAvailable('Transcribe emulator tests'))('the local Transcribe
     expect(transcriptKeyFor('j', 'a/b/')).toBe('a/b/j.json');
     expect(transcriptKeyFor('j', 'a/b')).toBe('a/b/j.json');
     expect(transcriptKeyFor('j', 'a/b.json')).toBe('a/b.json');
+  });
+
+  describe('Call Analytics and medical jobs', () => {
+    const call = (overrides: Partial<StartCallAnalyticsJobCommandInput> = {}): StartCallAnalyticsJobCommandInput => ({
+      CallAnalyticsJobName: `call-${serial++}`,
+      Media: { MediaFileUri: `s3://${MEDIA}/stereo.wav` },
+      OutputLocation: `s3://${OUT}/analytics/`,
+      OutputEncryptionKMSKeyId: keyArn,
+      ChannelDefinitions: [
+        { ChannelId: 0, ParticipantRole: 'AGENT' },
+        { ChannelId: 1, ParticipantRole: 'CUSTOMER' },
+      ],
+      Tags: [{ Key: 'tkp:expected-sse', Value: 'aws:kms' }],
+      ...overrides,
+    });
+    const medical = (overrides: Partial<StartMedicalTranscriptionJobCommandInput> = {}): StartMedicalTranscriptionJobCommandInput => ({
+      MedicalTranscriptionJobName: `visit-${serial++}`,
+      LanguageCode: 'en-US',
+      Media: { MediaFileUri: `s3://${MEDIA}/ok.wav` },
+      MediaFormat: 'wav',
+      OutputBucketName: OUT,
+      OutputKey: 'clinic/',
+      OutputEncryptionKMSKeyId: keyArn,
+      KMSEncryptionContext: { ward: 'b' },
+      Specialty: 'PRIMARYCARE',
+      Type: 'CONVERSATION',
+      ...overrides,
+    });
+    const refusal = (send: Promise<unknown>) => send.then(() => 'accepted', (error: Error) => `${error.name}: ${error.message}`);
+    const keyOf = async (uri: string | undefined) => {
+      const path = new URL(uri as string).pathname.split('/').slice(2).map(decodeURIComponent).join('/');
+      return (await s3.send(new HeadObjectCommand({ Bucket: OUT, Key: path }))).SSEKMSKeyId;
+    };
+
+    it.each([
+      ['one channel definition', { ChannelDefinitions: [{ ChannelId: 0, ParticipantRole: 'AGENT' }] }, /BadRequestException: .*channelDefinitions.*length 2/],
+      ['channel 2', { ChannelDefinitions: [{ ChannelId: 2, ParticipantRole: 'AGENT' }, { ChannelId: 1, ParticipantRole: 'CUSTOMER' }] }, /channelId.*between 0 and 1/],
+      ['two agents', { ChannelDefinitions: [{ ChannelId: 0, ParticipantRole: 'AGENT' }, { ChannelId: 1, ParticipantRole: 'AGENT' }] }, /different participants/],
+      ['an unknown redaction output', { Settings: { ContentRedaction: { RedactionType: 'PII', RedactionOutput: 'everything' as never } } }, /redactionOutput.*enum/],
+      ['a job name with a slash', { CallAnalyticsJobName: 'a/b' }, /callAnalyticsJobName/],
+    ])('refuses a Call Analytics request with %s', async (_label, overrides, message) => {
+      expect(await refusal(transcribe.send(new StartCallAnalyticsJobCommand(call(overrides as Partial<StartCallAnalyticsJobCommandInput>))))).toMatch(message);
+    });
+
+    it('refuses a Call Analytics request with an encryption context, which its model does not have (a raw request: the SDK drops it)', async () => {
+      const response = await fetch(emulator.endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Transcribe.StartCallAnalyticsJob' },
+        body: JSON.stringify({ ...call(), KMSEncryptionContext: { team: 'cc' } }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ __type: 'BadRequestException', Message: 'Unknown parameter KMSEncryptionContext in the request.' });
+    });
+
+    it.each([
+      ['a language other than en-US', { LanguageCode: 'en-GB' as const }, /only US English/],
+      ['no Type (required by the model)', { Type: undefined }, /Value null at 'Type'/],
+      ['an unknown specialty', { Specialty: 'CARDIOLOGY' as never }, /specialty.*enum.*PRIMARYCARE/],
+      ['an OutputKey with a space', { OutputKey: 'a b/' }, /outputKey/],
+    ])('refuses a medical request with %s', async (_label, overrides, message) => {
+      expect(await refusal(transcribe.send(new StartMedicalTranscriptionJobCommand(medical(overrides))))).toMatch(message);
+    });
+
+    it('writes every Call Analytics output under the key asked, reports them, and emits the Call Analytics event', async () => {
+      const input = call({
+        Media: { MediaFileUri: `s3://${MEDIA}/stereo.wav`, RedactedMediaFileUri: `s3://${MEDIA}/stereo.wav` },
+        Settings: { LanguageOptions: ['en-US'], ContentRedaction: { RedactionType: 'PII', RedactionOutput: 'redacted_and_unredacted' } },
+      });
+      await transcribe.send(new StartCallAnalyticsJobCommand(input));
+      await emulator.idle();
+      const job = (await transcribe.send(new GetCallAnalyticsJobCommand({ CallAnalyticsJobName: input.CallAnalyticsJobName }))).CallAnalyticsJob;
+      expect(job).toMatchObject({ CallAnalyticsJobStatus: 'COMPLETED', Media: { MediaFileUri: `s3://${MEDIA}/stereo.wav` } });
+      expect(job).not.toHaveProperty('OutputEncryptionKMSKeyId');
+      const uris = [job?.Transcript?.TranscriptFileUri, job?.Transcript?.RedactedTranscriptFileUri, job?.Media?.RedactedMediaFileUri];
+      expect(uris.map((uri) => new URL(uri as string).pathname)).toEqual([
+        `/${OUT}/analytics/${input.CallAnalyticsJobName}.json`,
+        `/${OUT}/analytics/redacted-${input.CallAnalyticsJobName}.json`,
+        `/${OUT}/analytics/redacted-${input.CallAnalyticsJobName}.wav`,
+      ]);
+      for (const uri of uris) expect(await keyOf(uri)).toBe(keyArn);
+      expect(events.map((e) => [e['detail-type'], e.detail])).toEqual([['Call Analytics Job State Change', { JobName: input.CallAnalyticsJobName, JobStatus: 'COMPLETED' }]]);
+      const listed = await transcribe.send(new ListCallAnalyticsJobsCommand({ JobNameContains: input.CallAnalyticsJobName, Status: 'COMPLETED' }));
+      expect(listed.CallAnalyticsJobSummaries?.map((j) => j.CallAnalyticsJobName)).toEqual([input.CallAnalyticsJobName]);
+    });
+
+    it('writes only the redacted transcript for RedactionOutput redacted', async () => {
+      const input = call({ Settings: { ContentRedaction: { RedactionType: 'PII', RedactionOutput: 'redacted' } } });
+      await transcribe.send(new StartCallAnalyticsJobCommand(input));
+      await emulator.idle();
+      const job = (await transcribe.send(new GetCallAnalyticsJobCommand({ CallAnalyticsJobName: input.CallAnalyticsJobName }))).CallAnalyticsJob;
+      expect(job?.Transcript).toEqual({ RedactedTranscriptFileUri: expect.stringContaining(`/analytics/redacted-${input.CallAnalyticsJobName}.json`) });
+    });
+
+    it('fails a Call Analytics job on one-channel audio, with the reason in the job and the event', async () => {
+      const input = call({ Media: { MediaFileUri: `s3://${MEDIA}/ok.wav` } });
+      await transcribe.send(new StartCallAnalyticsJobCommand(input));
+      await emulator.idle();
+      const job = (await transcribe.send(new GetCallAnalyticsJobCommand({ CallAnalyticsJobName: input.CallAnalyticsJobName }))).CallAnalyticsJob;
+      expect(job).toMatchObject({ CallAnalyticsJobStatus: 'FAILED', FailureReason: MONO_CALL_FAILURE });
+      expect(events[0]?.detail).toEqual({ JobName: input.CallAnalyticsJobName, JobStatus: 'FAILED', FailureReason: MONO_CALL_FAILURE });
+    });
+
+    it('writes a medical transcript under the key asked, emits no event (as AWS), lists and deletes the job', async () => {
+      const input = medical();
+      await transcribe.send(new StartMedicalTranscriptionJobCommand(input));
+      await emulator.idle();
+      const job = (await transcribe.send(new GetMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: input.MedicalTranscriptionJobName }))).MedicalTranscriptionJob;
+      expect(job).toMatchObject({ TranscriptionJobStatus: 'COMPLETED', LanguageCode: 'en-US', Specialty: 'PRIMARYCARE', Type: 'CONVERSATION' });
+      expect(new URL(job?.Transcript?.TranscriptFileUri as string).pathname).toBe(`/${OUT}/clinic/${input.MedicalTranscriptionJobName}.json`);
+      expect(await keyOf(job?.Transcript?.TranscriptFileUri)).toBe(keyArn);
+      expect(events).toEqual([]);
+      const listed = await transcribe.send(new ListMedicalTranscriptionJobsCommand({ JobNameContains: input.MedicalTranscriptionJobName }));
+      expect(listed.MedicalTranscriptionJobSummaries?.map((j) => j.MedicalTranscriptionJobName)).toEqual([input.MedicalTranscriptionJobName]);
+      await transcribe.send(new DeleteMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: input.MedicalTranscriptionJobName }));
+      expect(await refusal(transcribe.send(new GetMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: input.MedicalTranscriptionJobName })))).toMatch(/couldn't be found/);
+    });
+
+    it('keeps each job type in its own name space: one name may be a transcription and a medical job', async () => {
+      await start(request({ TranscriptionJobName: 'shared-name' }));
+      await transcribe.send(new StartMedicalTranscriptionJobCommand(medical({ MedicalTranscriptionJobName: 'shared-name' })));
+      await emulator.idle();
+      expect(emulator.jobs().filter((j) => j.name === 'shared-name').map((j) => j.jobType).sort()).toEqual(['medical', 'transcription']);
+      expect(await refusal(transcribe.send(new StartMedicalTranscriptionJobCommand(medical({ MedicalTranscriptionJobName: 'shared-name' }))))).toMatch(/ConflictException/);
+    });
+
+    it('holds Call Analytics to its own, smaller rate quota (10 of StartTranscriptionJob\'s 25)', async () => {
+      await emulate({ timeScale: 1, quotas: { startTps: 5 } });
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await refusal(transcribe.send(new StartCallAnalyticsJobCommand(call()))));
+      expect(answers.filter((a) => a === 'accepted')).toHaveLength(2);
+      expect(answers.filter((a) => a.startsWith('LimitExceededException'))).toHaveLength(2);
+    });
   });
 });
