@@ -67,6 +67,8 @@ export interface EmulatorFaults {
   /** Deletes the transcript right after writing it, before the completion event. */
   deleteTranscript?: (jobName: string, mediaUri: string) => boolean;
   duplicateCompletionEvent?: (jobName: string) => boolean;
+  /** The job is deleted just before a Get*Job reads it, as if between a sweeper's List and its Get. */
+  vanishOnGet?: (jobName: string) => boolean;
 }
 
 export const DEFAULT_QUOTAS: Quotas = { maxConcurrentJobs: 250, startTps: 25, getTps: 30, maxDeferredJobs: 10_000 };

@@ -360,10 +360,14 @@ export function createJobScheduler(
     return findJob(match[4], jobType);
   }
 
-  function allowGetOrThrow(jobType: JobType = 'transcription'): void {
-    if (perType[jobType].allowGet()) return;
-    reject('LimitExceededException', JOB_TYPE_FACTS[jobType].getOperation);
-    throw new ServiceError('LimitExceededException', 'You have sent too many requests. Wait before you resend your request.');
+  /** A Get*Job: its rate quota, then the job (gone if a fault deletes it first). */
+  function getJob(jobType: JobType, name: unknown): Job {
+    if (!perType[jobType].allowGet()) {
+      reject('LimitExceededException', JOB_TYPE_FACTS[jobType].getOperation);
+      throw new ServiceError('LimitExceededException', 'You have sent too many requests. Wait before you resend your request.');
+    }
+    if (typeof name === 'string' && faults().vanishOnGet?.(name)) jobs.delete(key(jobType, name));
+    return findJob(name, jobType);
   }
 
   return {
@@ -380,7 +384,7 @@ export function createJobScheduler(
     jobsOf,
     deleteJob,
     jobFromArn,
-    allowGetOrThrow,
+    getJob,
     idle: () =>
       new Promise<void>((resolve) => {
         idleWaiters.push(resolve);

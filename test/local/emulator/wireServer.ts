@@ -66,8 +66,7 @@ export function transcribeOperations(scheduler: JobScheduler): Record<string, Op
   return {
     StartTranscriptionJob: (input) => ({ TranscriptionJob: scheduler.describe(scheduler.startJob('transcription', input)) }),
     GetTranscriptionJob: operation<GetTranscriptionJobCommandInput>((input) => {
-      scheduler.allowGetOrThrow('transcription');
-      return { TranscriptionJob: scheduler.describe(scheduler.findJob(input.TranscriptionJobName, 'transcription')) };
+      return { TranscriptionJob: scheduler.describe(scheduler.getJob('transcription', input.TranscriptionJobName)) };
     }),
     ListTranscriptionJobs: operation<ListTranscriptionJobsCommandInput>((input) => {
       const { summaries, ...page } = listPage(scheduler, 'transcription', input, scheduler.summary);
@@ -79,8 +78,7 @@ export function transcribeOperations(scheduler: JobScheduler): Record<string, Op
     }),
     StartCallAnalyticsJob: (input) => ({ CallAnalyticsJob: scheduler.describeCallAnalytics(scheduler.startJob('callAnalytics', input)) }),
     GetCallAnalyticsJob: operation<GetCallAnalyticsJobCommandInput>((input) => {
-      scheduler.allowGetOrThrow('callAnalytics');
-      return { CallAnalyticsJob: scheduler.describeCallAnalytics(scheduler.findJob(input.CallAnalyticsJobName, 'callAnalytics')) };
+      return { CallAnalyticsJob: scheduler.describeCallAnalytics(scheduler.getJob('callAnalytics', input.CallAnalyticsJobName)) };
     }),
     ListCallAnalyticsJobs: operation<ListCallAnalyticsJobsCommandInput>((input) => {
       const { summaries, ...page } = listPage(scheduler, 'callAnalytics', input, scheduler.callAnalyticsSummary);
@@ -92,8 +90,7 @@ export function transcribeOperations(scheduler: JobScheduler): Record<string, Op
     }),
     StartMedicalTranscriptionJob: (input) => ({ MedicalTranscriptionJob: scheduler.describeMedical(scheduler.startJob('medical', input)) }),
     GetMedicalTranscriptionJob: operation<GetMedicalTranscriptionJobCommandInput>((input) => {
-      scheduler.allowGetOrThrow('medical');
-      return { MedicalTranscriptionJob: scheduler.describeMedical(scheduler.findJob(input.MedicalTranscriptionJobName, 'medical')) };
+      return { MedicalTranscriptionJob: scheduler.describeMedical(scheduler.getJob('medical', input.MedicalTranscriptionJobName)) };
     }),
     ListMedicalTranscriptionJobs: operation<ListMedicalTranscriptionJobsCommandInput>((input) => {
       const { summaries, ...page } = listPage(scheduler, 'medical', input, scheduler.medicalSummary);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { completionEventPattern, outcomeEventPattern } from '../../../shared/stack/eventPatterns';
+import { callAnalyticsCompletionPattern, completionEventPattern, outcomeEventPattern } from '../../../shared/stack/eventPatterns';
 import { envelope, matchesPattern } from '../../local/runtime/eventBus';
 import { loadEvent } from '../../support/fixtures';
 
@@ -18,6 +18,18 @@ describe('local EventBridge rule matching', () => {
     expect(matchesPattern(rule, { ...event, detail: { ...event.detail, TranscriptionJobName: 'tkp.dev2.call-1' } })).toBe(false);
     expect(matchesPattern(rule, { ...event, source: 'aws.s3' })).toBe(false);
     expect(matchesPattern(rule, { ...event, detail: { TranscriptionJobName: 'tkp.dev.x', TranscriptionJobStatus: 'IN_PROGRESS' } })).toBe(false);
+  });
+
+  it('matches this stage’s Call Analytics completions, and not another stack’s, nor a transcription event', () => {
+    const calls = callAnalyticsCompletionPattern('tkp.dev.');
+    const event = loadEvent('transcribe-call-analytics-completed.json');
+    expect(matchesPattern(calls, event)).toBe(true);
+    expect(matchesPattern(calls, { ...event, detail: { ...event.detail, JobStatus: 'FAILED', FailureReason: 'mono' } })).toBe(true);
+    expect(matchesPattern(calls, { ...event, detail: { ...event.detail, JobName: 'tkp.prod.sample-call-1' } })).toBe(false);
+    expect(matchesPattern(calls, { ...event, detail: { ...event.detail, JobStatus: 'IN_PROGRESS' } })).toBe(false);
+    const transcription = loadEvent('transcribe-completed.json');
+    expect(matchesPattern(calls, transcription)).toBe(false);
+    expect(matchesPattern(rule, event)).toBe(false);
   });
 
   it('rejects pattern features it does not implement instead of matching them', () => {
