@@ -4,7 +4,9 @@
  *   npm run chaos -- [--objects 1000] [--seed 42] [--limit-rate 0.10] [--internal-rate 0.01]
  *                    [--duplicate-rate 0.01] [--lost-rate 0.01] [--time-scale 20]
  *
- * Faults: LimitExceededException and InternalFailureException on StartTranscriptionJob calls,
+ * The uploads go under every rule of the demo config, so the three job types mix: transcription,
+ * Call Analytics (two-channel audio) and medical (no completion event: the sweeper finds them).
+ * Faults: LimitExceededException and InternalFailureException on every Start operation,
  * duplicate S3 notifications and duplicate completion events, lost completion events (the
  * sweeper must find those jobs), a KMS key disabled half-way through the uploads, one
  * transcript deleted before verification and one HeadObject answered with 403.
@@ -19,6 +21,7 @@ import { account, accountingHolds, formatAccounting } from '../local/runtime/acc
 import { makeWav } from '../local/emulator/mediaProbe';
 import { MOTO_DEFAULT_ACCOUNT } from '../local/emulator/moto';
 import { LocalPipeline } from '../local/runtime/localPipeline';
+import { buildRuleIndex, matchRule } from '../../shared/config/ruleIndex';
 import { kmsClientFor } from '../local/runtime/provision';
 import { seededRandom } from './random';
 
@@ -71,7 +74,10 @@ try {
   const keys = Array.from({ length: objects }, (_, i) => `${prefixes[i % prefixes.length]}chaos-${String(i).padStart(5, '0')}.wav`);
   keys[3] = `${prefixes[3 % prefixes.length]}${DELETED}.wav`;
   keys[4] = `${prefixes[4 % prefixes.length]}${FORBIDDEN}.wav`;
-  const audio = makeWav(1);
+  const mono = makeWav(1);
+  const stereo = makeWav(1, { channels: 2 });
+  const ruleIndex = buildRuleIndex(pipeline.config.rules);
+  const audioFor = (key: string) => (matchRule(ruleIndex, key)?.job.jobType === 'callAnalytics' ? stereo : mono);
   console.log(`chaos: ${objects} uploads over ${prefixes.length} prefixes, seed ${values.seed}, faults ${JSON.stringify(rates)}`);
 
   let next = 0;
@@ -87,7 +93,7 @@ try {
         await kms.send(new DisableKeyCommand({ KeyId: KeyMetadata?.KeyId }));
         console.log(`  disabled ${DISABLED_ALIAS} after ${index} uploads`);
       }
-      await pipeline.upload(key, audio);
+      await pipeline.upload(key, audioFor(key));
       if (random() < rates.duplicate) {
         injected.duplicateNotifications++;
         const head = await pipeline.head(pipeline.stack.names.inputBucket, key);
@@ -99,8 +105,8 @@ try {
   await Promise.all(Array.from({ length: 8 }, uploader));
   console.log(`  uploads done after ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for the pipeline to settle`);
   await pipeline.settle({ timeoutMs: 30 * 60_000 });
-  console.log('  settled; running the sweeper for lost completion events');
-  await pipeline.sweep().catch((error: Error) => console.log(`  sweeper reported: ${error.message.split('\n')[0]}`));
+  console.log('  settled; running the sweeper for lost completion events and for the medical jobs, which have none');
+  await pipeline.sweep({ deadLetterOnFailure: true });
   await pipeline.settle({ timeoutMs: 10 * 60_000 });
 
   const result = account(pipeline, keys);

@@ -9,6 +9,8 @@ import { deadLetterKeys } from '../cli/report';
 export interface Accounting {
   uploaded: number;
   jobsStarted: number;
+  /** Jobs started per job type: transcription, Call Analytics, medical. */
+  jobsByType: Record<string, number>;
   duplicateJobs: number;
   verified: number;
   mismatches: number;
@@ -26,10 +28,12 @@ export function account(pipeline: LocalPipeline, uploadedKeys: readonly string[]
   const jobs = pipeline.emulator.jobs();
   const jobsPerKey = new Map<string, number>();
   const keyOfJob = new Map<string, string>();
+  const jobsByType: Record<string, number> = {};
   for (const job of jobs) {
     const key = job.mediaUri.slice(`s3://${bucket}/`.length);
     jobsPerKey.set(key, (jobsPerKey.get(key) ?? 0) + 1);
     keyOfJob.set(job.name, key);
+    jobsByType[job.jobType] = (jobsByType[job.jobType] ?? 0) + 1;
   }
   const verdicts = new Map<string, string[]>();
   for (const outcome of pipeline.outcomes) {
@@ -38,13 +42,14 @@ export function account(pipeline: LocalPipeline, uploadedKeys: readonly string[]
   }
   const dead = new Map<string, string>();
   for (const letter of pipeline.deadLetters) {
-    const keys = letter.queue === 'start' ? deadLetterKeys(letter) : [keyOfJob.get(jobNameOfAsyncFailure(letter.body)) ?? ''];
+    const keys = letter.queue === 'start' ? deadLetterKeys(letter) : jobNamesOfAsyncFailure(letter).map((name) => keyOfJob.get(name) ?? '');
     for (const key of keys) if (!dead.has(key)) dead.set(key, letter.reason);
   }
 
   const result: Accounting = {
     uploaded: uploadedKeys.length,
     jobsStarted: jobs.length,
+    jobsByType,
     duplicateJobs: [...jobsPerKey.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0),
     verified: 0,
     mismatches: 0,
@@ -77,12 +82,20 @@ export function account(pipeline: LocalPipeline, uploadedKeys: readonly string[]
   return result;
 }
 
-function jobNameOfAsyncFailure(body: string): string {
+/**
+ * The jobs a failed asynchronous invocation was about: the job of a completion event (either
+ * kind), or, for a failed sweep, every job its SweepIncompleteError lists (one line each).
+ */
+function jobNamesOfAsyncFailure(letter: { body: string; reason: string }): string[] {
+  let detail: { TranscriptionJobName?: string; JobName?: string } | undefined;
   try {
-    return String((JSON.parse(body) as { requestPayload?: { detail?: { TranscriptionJobName?: string } } }).requestPayload?.detail?.TranscriptionJobName ?? '');
+    detail = (JSON.parse(letter.body) as { requestPayload?: { detail?: { TranscriptionJobName?: string; JobName?: string } } }).requestPayload?.detail;
   } catch {
-    return '';
+    return [];
   }
+  const name = detail?.TranscriptionJobName ?? detail?.JobName;
+  if (name) return [name];
+  return [...letter.reason.matchAll(/^ {2}- (?:\w+ job )?(\S+): /gm)].map((match) => match[1] as string);
 }
 
 export function accountingHolds(result: Accounting): boolean {
@@ -92,7 +105,7 @@ export function accountingHolds(result: Accounting): boolean {
 export function formatAccounting(result: Accounting): string {
   const rows: [string, number | string][] = [
     ['uploaded', result.uploaded],
-    ['jobs started', result.jobsStarted],
+    ['jobs started', `${result.jobsStarted} (${Object.entries(result.jobsByType).map(([type, n]) => `${type} ${n}`).join(', ')})`],
     ['duplicate jobs (must be 0)', result.duplicateJobs],
     ['verified', result.verified],
     ['mismatches', result.mismatches],
