@@ -11,7 +11,7 @@
  */
 import { s3Uri, type S3Location } from '../aws/s3Location';
 import { isServiceJobName } from '../aws/jobName';
-import { WRITE_ACCESS_PROBE_NAME } from '../aws/transcribeModel';
+import { MEDIA_FORMATS, WRITE_ACCESS_PROBE_NAME } from '../aws/transcribeModel';
 import { ruleFingerprint, type ExpectedEncryption } from '../config/expectedEncryption';
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import type { Rule } from '../config/rule';
@@ -119,14 +119,17 @@ function outputPrefixesByBucket(scope: Pick<AuditScope, 'rules' | 'transcriptBuc
 
 /**
  * The job a transcript belongs to: Transcribe writes `<output prefix><job name>.json`, and with
- * redaction `redacted-<job name>.json`; subtitles end in `.srt` or `.vtt`.
+ * redaction `redacted-<job name>.json`; subtitles end in `.srt` or `.vtt`; a Call Analytics
+ * job's redacted audio is `redacted-<job name>` in the media's format.
  */
 export function jobNameOfOutput(key: string, outputPrefix: string): string | undefined {
   const name = key.slice(outputPrefix.length);
   if (name.includes('/')) return undefined;
-  const match = /^(?:redacted-)?(.+)\.(?:json|srt|vtt)$/.exec(name);
+  const match = OUTPUT_NAME.exec(name);
   return match?.[1];
 }
+
+const OUTPUT_NAME = new RegExp(`^(?:redacted-)?(.+)\\.(?:json|srt|vtt|${MEDIA_FORMATS.join('|')})$`);
 
 export async function auditTranscripts(deps: AuditDependencies, scope: AuditScope, onObject: (object: AuditedObject) => void = () => undefined): Promise<AuditReport> {
   const ruleByFingerprint = new Map(scope.rules.map((rule) => [ruleFingerprint(rule), rule]));

@@ -149,8 +149,11 @@ describe('auditLocations and jobNameOfOutput', () => {
     expect(auditLocations({ rules: config.rules, transcriptBucket: 'out', prefix: 'elsewhere/' })).toEqual([]);
   });
 
-  it('reads the job name from the transcript, redacted transcript and subtitle keys', () => {
+  it('reads the job name from the transcript, redacted transcript, subtitle and redacted audio keys', () => {
     expect(jobNameOfOutput('transcripts/tkp.t.a.json', 'transcripts/')).toBe('tkp.t.a');
+    expect(jobNameOfOutput('transcripts/redacted-tkp.t.a.wav', 'transcripts/')).toBe('tkp.t.a');
+    expect(jobNameOfOutput('transcripts/redacted-tkp.t.a.flac', 'transcripts/')).toBe('tkp.t.a');
+    expect(jobNameOfOutput('transcripts/tkp.t.a.txt', 'transcripts/')).toBeUndefined();
     expect(jobNameOfOutput('transcripts/redacted-tkp.t.a.json', 'transcripts/')).toBe('tkp.t.a');
     expect(jobNameOfOutput('transcripts/tkp.t.a.vtt', 'transcripts/')).toBe('tkp.t.a');
     expect(jobNameOfOutput('transcripts/legal/tkp.t.a.json', 'transcripts/')).toBeUndefined();
