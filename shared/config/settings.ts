@@ -48,6 +48,8 @@ export interface VerifySettings extends PipelineSettings {
 export interface SweepSettings extends VerifySettings {
   lookbackSeconds: number;
   graceSeconds: number;
+  /** The pause before the sweeper's second pass over jobs that failed transiently. */
+  retryDelayMs: number;
 }
 
 export interface PreflightSettings extends PipelineSettings {
@@ -153,6 +155,7 @@ export function loadSweepSettings(env: Env = process.env): SweepSettings {
     ...loadVerifySettings(env),
     lookbackSeconds: integer(env, 'SWEEP_LOOKBACK_SECONDS', 6 * 3600, 1),
     graceSeconds: integer(env, 'SWEEP_GRACE_SECONDS', 600, 0),
+    retryDelayMs: integer(env, 'SWEEP_RETRY_DELAY_MS', 5_000, 0),
   };
 }
 

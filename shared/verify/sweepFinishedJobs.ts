@@ -1,4 +1,4 @@
-import { describeError } from '../aws/errors';
+import { describeError, isRetryable } from '../aws/errors';
 import { JOB_TYPE_FACTS, JOB_TYPES, type JobType } from '../aws/jobTypes';
 import { isServiceJobName } from '../aws/jobName';
 import { pagesOperator, type Outcome } from './outcomeEvent';
@@ -18,6 +18,9 @@ export interface SweepDependencies {
   concurrency: number;
   listJobs(jobType: JobType, status: 'COMPLETED' | 'FAILED', nextToken?: string): Promise<{ jobs: FinishedJobSummary[]; nextToken?: string }>;
   verify(jobName: string, jobType: JobType): Promise<VerifyResult>;
+  /** How long to wait before the second pass over jobs that failed with a retryable error. */
+  retryDelayMs: number;
+  sleep(ms: number): Promise<void>;
   now(): Date;
 }
 
@@ -58,25 +61,49 @@ export async function sweepFinishedJobs(deps: SweepDependencies): Promise<SweepR
   }
 
   const report: SweepReport = { examined: candidates.length, alreadyReported: 0, reported: { verified: 0, mismatch: 0, failed: 0 }, failures: [] };
-  let next = 0;
-  const worker = async () => {
-    while (next < candidates.length) {
-      const { jobName, jobType } = candidates[next++]!;
-      try {
-        const result = await deps.verify(jobName, jobType);
-        if (result.status === 'already-reported') {
-          report.alreadyReported++;
-        } else {
-          report.reported[result.detail.outcome]++;
-          if (result.detail.outcome === 'mismatch' && pagesOperator(result.detail)) {
-            report.failures.push({ jobName, jobType, error: `encryption mismatch (event published): ${result.detail.problems.join('; ')}` });
-          }
-        }
-      } catch (error) {
-        report.failures.push({ jobName, jobType, error: describeError(error) });
+  // Every medical job passes through here, so a burst of them can meet Get*Job's rate quota:
+  // a job that failed with a retryable error (throttling, a fault) gets a second pass after a
+  // pause, so that a transient answer does not page anyone; what fails twice is reported.
+  const retry: { jobName: string; jobType: JobType }[] = [];
+  await runPool(candidates, deps.concurrency, async (candidate) => {
+    const error = await verifyOne(deps, candidate, report);
+    if (error === undefined) return;
+    if (isRetryable(error)) retry.push(candidate);
+    else report.failures.push({ ...candidate, error: describeError(error) });
+  });
+  if (retry.length > 0) {
+    await deps.sleep(deps.retryDelayMs);
+    await runPool(retry, deps.concurrency, async (candidate) => {
+      const error = await verifyOne(deps, candidate, report);
+      if (error !== undefined) report.failures.push({ ...candidate, error: describeError(error) });
+    });
+  }
+  return report;
+}
+
+/** Verifies one job into the report; returns the error it failed with, if any. */
+async function verifyOne(deps: SweepDependencies, { jobName, jobType }: { jobName: string; jobType: JobType }, report: SweepReport): Promise<unknown> {
+  try {
+    const result = await deps.verify(jobName, jobType);
+    if (result.status === 'already-reported') {
+      report.alreadyReported++;
+    } else {
+      report.reported[result.detail.outcome]++;
+      if (result.detail.outcome === 'mismatch' && pagesOperator(result.detail)) {
+        report.failures.push({ jobName, jobType, error: `encryption mismatch (event published): ${result.detail.problems.join('; ')}` });
       }
     }
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+/** Runs `work` over the items with at most `concurrency` at once. */
+async function runPool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
   };
-  await Promise.all(Array.from({ length: Math.max(1, deps.concurrency) }, worker));
-  return report;
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
 }

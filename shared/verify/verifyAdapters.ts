@@ -224,13 +224,19 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
 }
 
 /** The sweeper's listing of this stack's finished jobs, one page at a time. */
-export function createSweepAdapters(settings: SweepSettings): Pick<SweepDependencies, 'jobNamePrefix' | 'lookbackSeconds' | 'graceSeconds' | 'concurrency' | 'listJobs' | 'now'> {
+export function createSweepAdapters(
+  settings: SweepSettings,
+): Pick<SweepDependencies, 'jobNamePrefix' | 'lookbackSeconds' | 'graceSeconds' | 'concurrency' | 'listJobs' | 'retryDelayMs' | 'sleep' | 'now'> {
   const transcribe = transcribeClient();
   return {
     jobNamePrefix: settings.jobNamePrefix,
     lookbackSeconds: settings.lookbackSeconds,
     graceSeconds: settings.graceSeconds,
     concurrency: 4,
+    retryDelayMs: settings.retryDelayMs,
+    sleep: async (ms) => {
+      await sleep(ms);
+    },
     now: () => new Date(),
     listJobs: (jobType, status, nextToken) =>
       listJobsOfType(transcribe, jobType, { Status: status, JobNameContains: settings.jobNamePrefix, MaxResults: 100, NextToken: nextToken }),

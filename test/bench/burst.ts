@@ -4,10 +4,16 @@
  * let loose on the backlog. Reports the sustained start rate (between the 5th and 95th percentile
  * of start times), peak concurrent jobs, quota answers, drain time, duplicates and losses.
  *
+ * The burst measures the pacing of one API against its quota: StartTranscriptionJob, with the
+ * demo config's transcription rules (the Call Analytics and medical APIs have quotas of their
+ * own, paced apart; `npm run chaos` mixes all three types).
+ *
  * A local pipeline is one per process (the handlers read their settings once), so bench.ts runs
  * each burst as its own process: `tsx test/bench/burst.ts OBJECTS QUOTAS_JSON RESULT_FILE`.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { makeWav } from '../local/emulator/mediaProbe';
 import type { Quotas } from '../local/emulator/emulatorModel';
 import { account } from '../local/runtime/accounting';
@@ -30,8 +36,22 @@ export interface BurstResult {
   retried: Record<string, number>;
 }
 
+/** The demo config without its Call Analytics and medical rules, as a file for the local pipeline. */
+function transcriptionRulesOnly(): string {
+  const config = JSON.parse(readFileSync(new URL('../../pipeline.config.json', import.meta.url), 'utf8')) as { rules: { jobType?: string }[] };
+  const path = join(mkdtempSync(join(tmpdir(), 'tkp-burst-')), 'pipeline.config.json');
+  writeFileSync(path, JSON.stringify({ ...config, rules: config.rules.filter((rule) => (rule.jobType ?? 'transcription') === 'transcription') }));
+  return path;
+}
+
 export async function runBurst(objects: number, quotas: Quotas, log: (line: string) => void): Promise<BurstResult> {
-  const pipeline = await LocalPipeline.start({ timeScale: 1, startPaused: true, quotas, timing: { queuedSeconds: 1, processingSeconds: 4, processingPerAudioSecond: 0.25 } });
+  const pipeline = await LocalPipeline.start({
+    configPath: transcriptionRulesOnly(),
+    timeScale: 1,
+    startPaused: true,
+    quotas,
+    timing: { queuedSeconds: 1, processingSeconds: 4, processingPerAudioSecond: 0.25 },
+  });
   try {
     const prefixes = pipeline.config.rules.map((rule) => rule.prefix);
     const keys = Array.from({ length: objects }, (_, i) => `${prefixes[i % prefixes.length]}burst/${String(i).padStart(5, '0')}.wav`);

@@ -193,6 +193,7 @@ export class LocalPipeline {
       MISSING_TRANSCRIPT_RETRY_DELAY_MS: String(Math.max(10, Math.round(2000 / this.timeScale))),
       SWEEP_LOOKBACK_SECONDS: '86400',
       SWEEP_GRACE_SECONDS: String(options.sweepGraceSeconds ?? 0),
+      SWEEP_RETRY_DELAY_MS: String(Math.round(5000 / this.timeScale)),
     };
   }
 

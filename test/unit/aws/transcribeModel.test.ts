@@ -54,6 +54,18 @@ describe.runIf(shapes !== undefined || inCi)('transcribe model constants match t
     expect(s.TagValue.max).toBe(model.TAG_VALUE_MAX_LENGTH);
   });
 
+  it('the Call Analytics and medical enums and limits the config checks use match the model', () => {
+    // The SDK may be newer than botocore here too: it must know every type the published model has.
+    for (const type of s.PiiEntityType.enum) expect(model.PII_ENTITY_TYPES.has(type)).toBe(true);
+    expect(s.PiiEntityTypes.max).toBe(model.PII_ENTITY_TYPES_MAX);
+    expect([...model.MEDICAL_SPECIALTIES]).toEqual(s.Specialty.enum);
+    expect(s.ChannelDefinitions).toMatchObject({ min: 2, max: 2 });
+    expect(s.ChannelId).toMatchObject({ min: 0, max: 1 });
+    // Call Analytics' OutputLocation and the media URIs share one shape.
+    expect(s.StartCallAnalyticsJobRequest.members.OutputLocation.shape).toBe('Uri');
+    expect(s.StartCallAnalyticsJobRequest.members).not.toHaveProperty('KMSEncryptionContext');
+  });
+
   it('media formats and language codes, which the SDK ships, cover the model (the SDK may be newer)', () => {
     expect([...model.MEDIA_FORMATS].sort()).toEqual([...s.MediaFormat.enum].sort());
     for (const code of s.LanguageCode.enum) expect(model.LANGUAGE_CODES.has(code)).toBe(true);

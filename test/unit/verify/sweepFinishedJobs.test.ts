@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { JobType } from '../../../shared/aws/jobTypes';
+import { JobNotFoundError, TransientAwsError } from '../../../shared/aws/errors';
 import { sweepFinishedJobs, type FinishedJobSummary, type SweepDependencies } from '../../../shared/verify/sweepFinishedJobs';
 import type { VerifyResult } from '../../../shared/verify/verifyJob';
 
@@ -25,6 +26,8 @@ function deps(pages: Record<string, FinishedJobSummary[][]>, verify: SweepDepend
       return { jobs: list[index] ?? [], ...(index + 1 < list.length && { nextToken: String(index + 1) }) };
     }),
     verify: vi.fn(verify),
+    retryDelayMs: 5_000,
+    sleep: vi.fn(async () => undefined),
   };
 }
 
@@ -63,9 +66,10 @@ describe('sweep', () => {
     const report = await sweepFinishedJobs(d);
     expect(report.alreadyReported).toBe(1);
     expect(report.reported.mismatch).toBe(1);
+    // The unexplained error is tried again after the first pass (it may be transient), so it is reported last.
     expect(report.failures).toEqual([
-      { jobName: 'tkp.t.b', jobType: 'transcription', error: 'Error: HeadObject denied' },
       { jobName: 'tkp.t.c', jobType: 'transcription', error: 'encryption mismatch (event published): wrong key' },
+      { jobName: 'tkp.t.b', jobType: 'transcription', error: 'Error: HeadObject denied' },
     ]);
   });
 
@@ -108,5 +112,29 @@ describe('sweep', () => {
     const report = await sweepFinishedJobs(d);
     expect(report.failures).toEqual([{ jobName: 'tkp.t.gone', jobType: 'medical', error: 'Error: medical transcription job tkp.t.gone no longer exists' }]);
     expect(report.reported.verified).toBe(1);
+  });
+
+  it('gives a job that failed with a retryable error (a throttled Get) a second pass after a pause, so a passing throttle pages no one', async () => {
+    let calls = 0;
+    const d = deps({ 'medical:COMPLETED': [[summary('tkp.t.busy', 30), summary('tkp.t.gone', 30)]] }, async (name) => {
+      if (name === 'tkp.t.gone') throw new JobNotFoundError('medical transcription job tkp.t.gone no longer exists');
+      if (calls++ === 0) throw new TransientAwsError('GetMedicalTranscriptionJob must be retried: LimitExceededException', true);
+      return reported(name, 'verified');
+    });
+    const report = await sweepFinishedJobs(d);
+    expect(report.reported.verified).toBe(1);
+    // Not retryable: reported at once, and not tried again.
+    expect(report.failures).toEqual([{ jobName: 'tkp.t.gone', jobType: 'medical', error: 'JobNotFoundError: medical transcription job tkp.t.gone no longer exists' }]);
+    expect(vi.mocked(d.verify).mock.calls.map(([name]) => name).sort()).toEqual(['tkp.t.busy', 'tkp.t.busy', 'tkp.t.gone']);
+    expect(d.sleep).toHaveBeenCalledWith(5_000);
+  });
+
+  it('reports a job that fails its second pass too', async () => {
+    const d = deps({ COMPLETED: [[summary('tkp.t.busy', 30)]] }, async () => {
+      throw new TransientAwsError('GetTranscriptionJob must be retried: LimitExceededException', true);
+    });
+    const report = await sweepFinishedJobs(d);
+    expect(report.failures).toEqual([{ jobName: 'tkp.t.busy', jobType: 'transcription', error: 'TransientAwsError: GetTranscriptionJob must be retried: LimitExceededException' }]);
+    expect(d.verify).toHaveBeenCalledTimes(2);
   });
 });
