@@ -66,3 +66,17 @@ export function validatePipelineConfig(raw: unknown, context: ValidationContext)
   if (problems.length > 0) throw new ConfigError(source, problems);
   return { rules, deferredExecution: config.deferredExecution ?? false };
 }
+
+/**
+ * Whether jobs need Transcribe's data access role: deferred transcription jobs (queued jobs run
+ * later, without the caller's session), and Call Analytics jobs, which Transcribe always queues
+ * when over quota and whose documentation asks for the role.
+ */
+export function needsDataAccessRole(config: PipelineConfig): boolean {
+  return dataAccessRoleRules(config).length > 0;
+}
+
+/** The rules whose jobs run with the data access role: its permissions cover exactly these. */
+export function dataAccessRoleRules(config: PipelineConfig): Rule[] {
+  return config.rules.filter((rule) => rule.job.jobType === 'callAnalytics' || (config.deferredExecution && rule.job.jobType === 'transcription'));
+}

@@ -8,7 +8,7 @@ import bundledConfig from '../../pipeline.config.json' with { type: 'json' };
 import { EnvironmentError } from '../aws/errors';
 import { jobNamePrefixProblem } from '../aws/jobName';
 import { buildRuleIndex, type RuleIndex } from './ruleIndex';
-import { validatePipelineConfig } from './pipelineConfig';
+import { needsDataAccessRole, validatePipelineConfig } from './pipelineConfig';
 import type { PipelineConfig, Rule } from './rule';
 
 export type Env = Record<string, string | undefined>;
@@ -28,9 +28,12 @@ export interface StartSettings extends PipelineSettings {
   startQueueUrl: string;
   startDeadLetterQueueUrl: string;
   maxReceiveCount: number;
-  /** StartTranscriptionJob calls per second for one container; 0 turns pacing off. */
+  /** StartTranscriptionJob calls per second for one container; 0 turns pacing off (other APIs scale from it). */
   startRatePerSecond: number;
+  /** Transcribe's data access role, when the config needs it (see needsDataAccessRole). */
   dataAccessRoleArn?: string;
+  /** Whether transcription jobs may wait in Transcribe's queue (AllowDeferredExecution). */
+  deferredExecution: boolean;
 }
 
 export interface VerifySettings extends PipelineSettings {
@@ -121,20 +124,23 @@ export function loadPipelineSettings(env: Env = process.env): PipelineSettings {
 export function loadStartSettings(env: Env = process.env): StartSettings {
   const pipeline = loadPipelineSettings(env);
   const dataAccessRoleArn = env.DATA_ACCESS_ROLE_ARN || undefined;
-  if (pipeline.config.deferredExecution && !dataAccessRoleArn) {
-    throw new EnvironmentError(
-      'the config sets deferredExecution, which needs DATA_ACCESS_ROLE_ARN (serverless.yml creates the role when the config asks for it)',
-    );
-  }
-  return {
+  const settings = {
     ...pipeline,
     startQueueUrl: required(env, 'START_QUEUE_URL'),
     startDeadLetterQueueUrl: required(env, 'START_DLQ_URL'),
     maxReceiveCount: integer(env, 'MAX_RECEIVE_COUNT', 50, 1),
     keyCacheTtlSeconds: keyCacheTtlSeconds(env),
     startRatePerSecond: number(env, 'START_RATE_PER_SECOND', 5),
-    ...(pipeline.config.deferredExecution && dataAccessRoleArn && { dataAccessRoleArn }),
+    deferredExecution: pipeline.config.deferredExecution,
   };
+  if (!needsDataAccessRole(pipeline.config)) return settings;
+  if (!dataAccessRoleArn) {
+    throw new EnvironmentError(
+      `the config ${pipeline.config.deferredExecution ? 'sets deferredExecution' : 'has a Call Analytics rule'}, which needs DATA_ACCESS_ROLE_ARN ` +
+        '(serverless.yml creates the role when the config asks for it)',
+    );
+  }
+  return { ...settings, dataAccessRoleArn };
 }
 
 export function loadVerifySettings(env: Env = process.env): VerifySettings {

@@ -2,6 +2,7 @@
  * Least-privilege IAM for each role, derived from the config so that permissions and the rules
  * cannot drift apart.
  */
+import { dataAccessRoleRules, needsDataAccessRole } from '../config/pipelineConfig';
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { TAG } from '../aws/jobTags';
@@ -128,7 +129,7 @@ export function startRoleStatements(ctx: StackContext): Statement[] {
       Resource: { 'Fn::GetAtt': ['StartQueue', 'Arn'] },
     },
     { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['StartDeadLetterQueue', 'Arn'] } },
-    ...(ctx.config.deferredExecution
+    ...(needsDataAccessRole(ctx.config)
       ? [
           {
             Effect: 'Allow' as const,
@@ -213,9 +214,18 @@ export function bucketNotificationsRoleStatements(ctx: StackContext): Statement[
   ];
 }
 
-/** The role Transcribe assumes for deferred jobs: it reads the media and writes under the keys. */
+/**
+ * The role Transcribe assumes for deferred transcription jobs and for Call Analytics jobs: it
+ * reads those rules' media and writes their outputs under their keys, and nothing of the others.
+ */
 export function dataAccessRoleStatements(ctx: StackContext): Statement[] {
-  return [mediaReadStatement(ctx), transcriptWriteStatement(ctx), ...kmsStatements(ctx.config, KMS_ACTIONS), ...kmsStatements(ctx.config, ['kms:Decrypt'], viaS3)];
+  const roleCtx = { ...ctx, config: { ...ctx.config, rules: dataAccessRoleRules(ctx.config) } };
+  return [
+    mediaReadStatement(roleCtx),
+    transcriptWriteStatement(roleCtx),
+    ...kmsStatements(roleCtx.config, KMS_ACTIONS),
+    ...kmsStatements(roleCtx.config, ['kms:Decrypt'], viaS3),
+  ];
 }
 
 /**

@@ -2,6 +2,7 @@
  * The CloudFormation resources, environment and outputs that depend on the config. serverless.yml
  * reads them through serverlessVariables.cjs; the local mode provisions from the same functions.
  */
+import { needsDataAccessRole } from '../config/pipelineConfig';
 import {
   bucketNotificationsRoleStatements,
   dataAccessRoleStatements,
@@ -118,7 +119,7 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
     SweepRole: role(ctx, 'lambda.amazonaws.com', sweepRoleStatements(ctx), 'sweep'),
     BucketNotificationsRole: role(ctx, 'lambda.amazonaws.com', bucketNotificationsRoleStatements(ctx), 'notifications'),
   };
-  if (ctx.config.deferredExecution) {
+  if (needsDataAccessRole(ctx.config)) {
     resources.DataAccessRole = role(ctx, 'transcribe.amazonaws.com', dataAccessRoleStatements(ctx), 'transcribe-data');
   }
   resources.StartQueuePolicy = sendMessagePolicy('StartQueue', 'InputBucketNotifications', 's3.amazonaws.com', {
@@ -173,7 +174,7 @@ export function functionEnvironment(ctx: StackContext): Record<string, Cfn> {
     START_QUEUE_URL: { Ref: 'StartQueue' },
     START_DLQ_URL: { Ref: 'StartDeadLetterQueue' },
     OUTCOME_BUS_NAME: { Ref: 'OutcomeBus' },
-    DATA_ACCESS_ROLE_ARN: ctx.config.deferredExecution ? { 'Fn::GetAtt': ['DataAccessRole', 'Arn'] } : '',
+    DATA_ACCESS_ROLE_ARN: needsDataAccessRole(ctx.config) ? { 'Fn::GetAtt': ['DataAccessRole', 'Arn'] } : '',
   };
 }
 

@@ -14,7 +14,7 @@ import { JOB_TYPE_FACTS, type JobType } from '../aws/jobTypes';
 import { s3Uri } from '../aws/s3Location';
 
 export interface StartDependencies {
-  settings: Pick<PipelineSettings, 'jobNamePrefix' | 'inputBucket' | 'transcriptBucket' | 'ruleIndex'> & { dataAccessRoleArn?: string };
+  settings: Pick<PipelineSettings, 'jobNamePrefix' | 'inputBucket' | 'transcriptBucket' | 'ruleIndex'> & { dataAccessRoleArn?: string; deferredExecution?: boolean };
   resolveKey: KeyResolver;
   /** Sends the Start call of the request's job type. */
   startJob(request: JobRequest): Promise<void>;
@@ -68,6 +68,7 @@ export async function startTranscriptionFor(deps: StartDependencies, object: S3O
     ...(key && { key }),
     outputBucket: rule.output.bucket ?? deps.settings.transcriptBucket,
     ...(deps.settings.dataAccessRoleArn && { dataAccessRoleArn: deps.settings.dataAccessRoleArn }),
+    deferredExecution: deps.settings.deferredExecution ?? false,
   });
   try {
     await deps.startJob(request);

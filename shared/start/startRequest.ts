@@ -23,8 +23,10 @@ export interface StartRequestInput {
   key?: ResolvedKey;
   /** The rule's output bucket, with the stack's transcript bucket filled in. */
   outputBucket: string;
-  /** Set to let Transcribe queue jobs over the concurrency quota instead of refusing them. */
+  /** Transcribe's data access role: sent with deferred transcription jobs and with Call Analytics jobs. */
   dataAccessRoleArn?: string;
+  /** Lets Transcribe queue transcription jobs over the concurrency quota instead of refusing them. */
+  deferredExecution?: boolean;
 }
 
 /**
@@ -54,7 +56,7 @@ export function buildStartRequest(input: StartRequestInput): StartTranscriptionJ
       OutputEncryptionKMSKeyId: key.arn,
       ...(rule.encryptionContext && { KMSEncryptionContext: rule.encryptionContext }),
     }),
-    ...(input.dataAccessRoleArn && {
+    ...(input.deferredExecution && input.dataAccessRoleArn && {
       JobExecutionSettings: { AllowDeferredExecution: true, DataAccessRoleArn: input.dataAccessRoleArn },
     }),
     Tags: recordToTags(jobTags(input)),
@@ -96,7 +98,9 @@ function jobTags({ object, rule, key }: StartRequestInput): Tags {
  * StartCallAnalyticsJob: the output is a folder URI (the service names the files after the job),
  * there is no encryption context and no MediaFormat, the language goes in Settings, and the
  * channel definitions say which channel is the agent's. With audio redaction the media is also
- * named as RedactedMediaFileUri, the media the service is to redact.
+ * named as RedactedMediaFileUri, the media the service is to redact. The data access role goes
+ * with it: Transcribe queues Call Analytics jobs over quota by itself, and reads the media and
+ * writes the outputs with that role.
  */
 function buildCallAnalyticsRequest(input: StartRequestInput, job: Extract<JobSettings, { jobType: 'callAnalytics' }>): StartCallAnalyticsJobCommandInput {
   const { object, rule, key } = input;
@@ -107,6 +111,7 @@ function buildCallAnalyticsRequest(input: StartRequestInput, job: Extract<JobSet
     Media: { MediaFileUri: mediaUri, ...(job.redaction?.audio && { RedactedMediaFileUri: mediaUri }) },
     OutputLocation: `s3://${input.outputBucket}/${rule.output.prefix}`,
     ...(key && { OutputEncryptionKMSKeyId: key.arn }),
+    ...(input.dataAccessRoleArn && { DataAccessRoleArn: input.dataAccessRoleArn }),
     Settings: {
       ...(languages.length > 0 && { LanguageOptions: languages as LanguageCode[] }),
       ...(job.redaction && {

@@ -274,6 +274,7 @@ describe('start handler: Call Analytics and medical requests, for every key form
         Media: { MediaFileUri: `s3://${BUCKET}/${key}`, RedactedMediaFileUri: `s3://${BUCKET}/${key}` },
         OutputLocation: 's3://tkp-test-transcripts/analytics/',
         ...(arn && { OutputEncryptionKMSKeyId: arn }),
+        DataAccessRoleArn: 'arn:aws:iam::123456789012:role/transcribe-kms-pipeline-dev-us-east-1-transcribe-data',
         Settings: {
           LanguageOptions: ['en-US'],
           ContentRedaction: { RedactionType: 'PII', RedactionOutput: 'redacted_and_unredacted', PiiEntityTypes: ['NAME'] },

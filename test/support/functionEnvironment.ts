@@ -17,4 +17,7 @@ export const HANDLER_ENV = {
   SWEEP_LOOKBACK_SECONDS: '3600',
   SWEEP_GRACE_SECONDS: '60',
   PREFLIGHT_ROLE_ARN: 'arn:aws:iam::123456789012:role/transcribe-kms-pipeline-dev-us-east-1-start',
+  // The bundled config has a Call Analytics rule, so the stack creates the data access role.
+  DATA_ACCESS_ROLE_ARN: 'arn:aws:iam::123456789012:role/transcribe-kms-pipeline-dev-us-east-1-transcribe-data',
+  SWEEP_RETRY_DELAY_MS: '1',
 };

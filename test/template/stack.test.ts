@@ -64,7 +64,8 @@ describe('the CloudFormation that serverless package writes', () => {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Role['Fn::GetAtt'][0]).toMatch(/^(Start|Verify|Sweep|BucketNotifications)Role$/);
     }
-    expect(ofType(template, 'AWS::IAM::Role').map(([name]) => name).sort()).toEqual(['BucketNotificationsRole', 'StartRole', 'SweepRole', 'VerifyRole']);
+    // The data access role too: the demo config has a Call Analytics rule.
+    expect(ofType(template, 'AWS::IAM::Role').map(([name]) => name).sort()).toEqual(['BucketNotificationsRole', 'DataAccessRole', 'StartRole', 'SweepRole', 'VerifyRole']);
     expect(template.Resources.InputBucketNotifications).toBeUndefined();
   });
 
@@ -176,6 +177,19 @@ describe('the CloudFormation that serverless package writes', () => {
         [['transcribe:GetMedicalTranscriptionJob'], arn('medical-transcription-job')],
       ]);
     }
+  });
+
+  it('creates the data access role for the Call Analytics rule alone, which the start function may pass and tells its jobs', () => {
+    const role = template.Resources.DataAccessRole?.Properties;
+    expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: ['transcribe.amazonaws.com'] });
+    const st = role.Policies[0].PolicyDocument.Statement;
+    expect(st.find((s: any) => s.Action.includes('s3:GetObject')).Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/contact-centre/*']);
+    expect(st.find((s: any) => s.Action.includes('s3:PutObject')).Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/transcripts/contact-centre/*']);
+    const kms = st.filter((s: any) => s.Action.includes('kms:Encrypt'));
+    expect(kms.map((s: any) => s.Condition['ForAnyValue:StringEquals']['kms:ResourceAliases'])).toEqual([['alias/contact-centre-transcripts']]);
+    expect(statements(template, 'StartRole').find((s) => s.Action.includes('iam:PassRole')).Resource).toEqual({ 'Fn::GetAtt': ['DataAccessRole', 'Arn'] });
+    const start = ofType(template, 'AWS::Lambda::Function').find(([name]) => name === 'StartLambdaFunction')?.[1];
+    expect(start?.Properties.Environment.Variables.DATA_ACCESS_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['DataAccessRole', 'Arn'] });
   });
 
   it('guards StartCallAnalyticsJob with the rule’s output location and key, and StartMedicalTranscriptionJob with its bucket and key', () => {

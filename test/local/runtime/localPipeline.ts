@@ -185,6 +185,8 @@ export class LocalPipeline {
       // One module instance serves every local "container", so it is paced at the whole quota.
       START_RATE_PER_SECOND: String((options.quotas?.startTps ?? DEFAULT_QUOTAS.startTps) * this.timeScale * 0.96),
       OUTCOME_BUS_NAME: names.outcomeBus,
+      // Transcribe's data access role (Call Analytics jobs, deferred jobs): the emulator checks its form, not IAM.
+      DATA_ACCESS_ROLE_ARN: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:role/transcribe-kms-pipeline-${names.stage}-${names.region}-transcribe-data`,
       // The preflight function runs as the start role; moto has one identity, so this only names it.
       PREFLIGHT_ROLE_ARN: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:role/transcribe-kms-pipeline-${names.stage}-${names.region}-start`,
       OUTCOME_EVENT_SOURCE: names.outcomeSource,

@@ -15,6 +15,7 @@ const base: Env = {
   START_DLQ_URL: 'https://sqs/dlq',
   OUTCOME_BUS_NAME: 'bus',
   OUTCOME_EVENT_SOURCE: 'transcribe-kms-pipeline',
+  DATA_ACCESS_ROLE_ARN: 'arn:aws:iam::123456789012:role/transcribe-data',
 };
 
 describe('settings', () => {
@@ -22,6 +23,13 @@ describe('settings', () => {
     const settings = loadStartSettings(base);
     expect(matchRule(settings.ruleIndex, 'partners/acme/x.wav')?.prefix).toBe('partners/acme/');
     expect(settings.maxReceiveCount).toBe(50);
+  });
+
+  it('needs the data access role for the bundled config\'s Call Analytics rule, and says why', () => {
+    expect(loadStartSettings(base)).toMatchObject({ dataAccessRoleArn: 'arn:aws:iam::123456789012:role/transcribe-data', deferredExecution: false });
+    expect(() => loadStartSettings({ ...base, DATA_ACCESS_ROLE_ARN: '' })).toThrow(new EnvironmentError(
+      'the config has a Call Analytics rule, which needs DATA_ACCESS_ROLE_ARN (serverless.yml creates the role when the config asks for it)',
+    ));
   });
 
   it('names a missing variable', () => {
@@ -51,7 +59,7 @@ describe('settings', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tkp-config-'));
     const path = join(dir, 'c.json');
     writeFileSync(path, JSON.stringify({ deferredExecution: true, rules: [{ prefix: 'a/', languageCode: 'en-US' }] }));
-    expect(() => loadStartSettings({ ...base, PIPELINE_CONFIG_PATH: path })).toThrow(/DATA_ACCESS_ROLE_ARN/);
+    expect(() => loadStartSettings({ ...base, PIPELINE_CONFIG_PATH: path, DATA_ACCESS_ROLE_ARN: undefined })).toThrow(/config sets deferredExecution, which needs DATA_ACCESS_ROLE_ARN/);
     expect(loadStartSettings({ ...base, PIPELINE_CONFIG_PATH: path, DATA_ACCESS_ROLE_ARN: 'arn:aws:iam::1:role/r' }).dataAccessRoleArn).toBe('arn:aws:iam::1:role/r');
   });
 });

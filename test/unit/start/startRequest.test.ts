@@ -72,8 +72,11 @@ describe('buildStartRequest', () => {
     expect(tags[TAG.sourceKey]).toMatch(/^b64:/);
   });
 
-  it('asks for deferred execution when a data access role is given', () => {
-    const input = buildStartRequest({ object, rule: calls, mediaFormat: 'wav', jobName: 'j', key, outputBucket: 'out', dataAccessRoleArn: 'arn:aws:iam::123456789012:role/r' });
-    expect(input.JobExecutionSettings).toEqual({ AllowDeferredExecution: true, DataAccessRoleArn: 'arn:aws:iam::123456789012:role/r' });
+  it('asks for deferred execution when the config does and a data access role is given, and not otherwise', () => {
+    const role = 'arn:aws:iam::123456789012:role/r';
+    const input = buildStartRequest({ object, rule: calls, mediaFormat: 'wav', jobName: 'j', key, outputBucket: 'out', dataAccessRoleArn: role, deferredExecution: true });
+    expect(input.JobExecutionSettings).toEqual({ AllowDeferredExecution: true, DataAccessRoleArn: role });
+    // The role exists for a Call Analytics rule: a transcription job still does not queue.
+    expect(buildStartRequest({ object, rule: calls, mediaFormat: 'wav', jobName: 'j', key, outputBucket: 'out', dataAccessRoleArn: role }).JobExecutionSettings).toBeUndefined();
   });
 });
