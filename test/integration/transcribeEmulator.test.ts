@@ -322,6 +322,7 @@ describe.runIf(motoAvailable('Transcribe emulator tests'))('the local Transcribe
       ['two agents', { ChannelDefinitions: [{ ChannelId: 0, ParticipantRole: 'AGENT' }, { ChannelId: 1, ParticipantRole: 'AGENT' }] }, /different participants/],
       ['an unknown redaction output', { Settings: { ContentRedaction: { RedactionType: 'PII', RedactionOutput: 'everything' as never } } }, /redactionOutput.*enum/],
       ['a job name with a slash', { CallAnalyticsJobName: 'a/b' }, /callAnalyticsJobName/],
+      ['a data access role that is not a role ARN', { DataAccessRoleArn: 'arn:aws:iam::123456789012:user/someone' }, /dataAccessRoleArn/],
     ])('refuses a Call Analytics request with %s', async (_label, overrides, message) => {
       expect(await refusal(transcribe.send(new StartCallAnalyticsJobCommand(call(overrides as Partial<StartCallAnalyticsJobCommandInput>))))).toMatch(message);
     });

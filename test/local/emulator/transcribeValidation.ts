@@ -101,6 +101,9 @@ export function validateStartCallAnalyticsRequest(input: Record<string, any>): v
   checkMedia(input);
   if (input.Media?.RedactedMediaFileUri !== undefined) checkUri(input.Media.RedactedMediaFileUri, 'media.redactedMediaFileUri');
   if (input.OutputLocation !== undefined) checkUri(input.OutputLocation, 'outputLocation');
+  if (input.DataAccessRoleArn !== undefined && !DATA_ACCESS_ROLE_ARN_PATTERN.test(input.DataAccessRoleArn)) {
+    throw constraint(input.DataAccessRoleArn, 'dataAccessRoleArn', 'Member must satisfy regular expression pattern');
+  }
   if (input.OutputEncryptionKMSKeyId !== undefined) {
     checkKmsKeyId(input.OutputEncryptionKMSKeyId);
     if (input.OutputLocation === undefined) throw new ServiceError('BadRequestException', 'You must specify an OutputLocation when you specify an OutputEncryptionKMSKeyId.');
