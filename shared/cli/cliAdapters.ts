@@ -120,9 +120,9 @@ export function createAuditAdapters(clients: { s3: S3Client; kms: KMSClient }, t
         if (marker) yield marker;
       }
     },
-    readVerdict: async (jobName) => {
+    readVerdict: async (ledgerId) => {
       try {
-        const object = await clients.s3.send(new GetObjectCommand({ Bucket: transcriptBucket, Key: verdictKey(jobName) }));
+        const object = await clients.s3.send(new GetObjectCommand({ Bucket: transcriptBucket, Key: verdictKey(ledgerId) }));
         return parseVerdictRecord((await object.Body?.transformToString('utf8')) ?? '');
       } catch (error) {
         if (awsErrorName(error) === 'NoSuchKey' || httpStatusOf(error) === 404) return undefined;

@@ -18,7 +18,7 @@ import type { Rule } from '../config/rule';
 import { buildRuleIndex, matchRule, type RuleIndex } from '../config/ruleIndex';
 import { coveringPrefixes, narrowPrefixes } from '../config/notificationPrefixes';
 import { verifyTranscriptEncryption } from './encryptionVerdict';
-import type { VerdictRecord } from './verdictLedger';
+import { verdictLedgerId, type VerdictRecord } from './verdictLedger';
 import type { HeadResult } from './verifyJob';
 
 export interface ListedObject {
@@ -34,7 +34,8 @@ export interface AuditDependencies {
   /** The rule markers of the ledger: job name to rule fingerprint. */
   ruleMarkers(): AsyncIterable<{ jobName: string; ruleFingerprint: string }>;
   /** A job's verdict record, or undefined when the ledger has none. */
-  readVerdict(jobName: string): Promise<VerdictRecord | undefined>;
+  /** A verdict record by its ledger ID (verdictLedgerId). */
+  readVerdict(ledgerId: string): Promise<VerdictRecord | undefined>;
   /** What the rule demands today (demandForRule); cached by the caller. */
   demand(rule: Rule): Promise<ExpectedEncryption>;
 }
@@ -175,10 +176,13 @@ export async function auditTranscripts(deps: AuditDependencies, scope: AuditScop
     }
     const readSource = async () => {
       if (!ours) return undefined;
-      recordsRead++;
-      const record = await deps.readVerdict(jobName);
-      const media = record?.detail.source;
-      return media?.bucket && media.key ? { uri: s3Uri({ bucket: media.bucket, key: media.key }), key: media.key } : undefined;
+      // The ledger keeps each job type's verdicts apart (verdictLedgerId): look where the candidates' types would be.
+      for (const jobType of new Set(candidates.map((candidate) => candidate.job.jobType))) {
+        recordsRead++;
+        const media = (await deps.readVerdict(verdictLedgerId(jobName, jobType)))?.detail.source;
+        if (media?.bucket && media.key) return { uri: s3Uri({ bucket: media.bucket, key: media.key }), key: media.key };
+      }
+      return undefined;
     };
     if (!rule && candidates.length > 1) {
       const found = await readSource();

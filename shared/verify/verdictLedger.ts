@@ -1,8 +1,10 @@
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
+import type { JobType } from '../aws/jobTypes';
 import type { OutcomeDetail } from './outcomeEvent';
 
 /**
- * One object per job in the stack's transcript bucket, `verdicts/<job name>.json`, written with
+ * One object per job in the stack's transcript bucket, `verdicts/<job name>.json` (a Call
+ * Analytics or medical job's under `verdicts/<job type>/`), written with
  * S3 conditional writes. It is how a verdict is published exactly once although completion
  * events arrive at least once, sometimes twice at the same moment, and the sweeper may reach
  * the same job: whoever creates the object (If-None-Match: *) publishes; everyone else finds
@@ -22,8 +24,19 @@ export interface StoredVerdict {
   etag: string;
 }
 
-export function verdictKey(jobName: string): string {
-  return `${VERDICT_PREFIX}${jobName}.json`;
+/**
+ * A job's place in the ledger: its name for a transcription job (as before job types), and
+ * `<job type>/<name>` for the others. Each Transcribe API has its own name space, so a job of
+ * another type may carry one of this stack's names (anyone allowed to start jobs can compute
+ * one); keyed by name alone, its verdict would take the real job's place in the ledger.
+ */
+export function verdictLedgerId(jobName: string, jobType: JobType): string {
+  return jobType === 'transcription' ? jobName : `${jobType}/${jobName}`;
+}
+
+/** The ledger object of a job, by its ledger ID (verdictLedgerId). */
+export function verdictKey(ledgerId: string): string {
+  return `${VERDICT_PREFIX}${ledgerId}.json`;
 }
 
 /**

@@ -209,12 +209,12 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
         );
       }
     },
-    readVerdict: async (jobName) => {
-      const object = await readLedger(verdictKey(jobName));
+    readVerdict: async (ledgerId) => {
+      const object = await readLedger(verdictKey(ledgerId));
       const record = object && parseVerdictRecord(object.text);
       return record && object.etag ? { record, etag: object.etag } : undefined;
     },
-    writeVerdict: (jobName, record, condition) => writeLedger(verdictKey(jobName), JSON.stringify(record), condition),
+    writeVerdict: (ledgerId, record, condition) => writeLedger(verdictKey(ledgerId), JSON.stringify(record), condition),
     // Only an index for `tkp audit`, which reads the verdict record where a marker is missing, so a
     // failed write must not hold up the verdict.
     markRule: async (jobName, fingerprint) => {

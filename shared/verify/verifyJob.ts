@@ -19,7 +19,7 @@ import {
   VerdictInProgressError,
 } from '../aws/errors';
 import { decodeTagValue, TAG, tagsToRecord } from '../aws/jobTags';
-import { decideOnExistingClaim, type StoredVerdict, type VerdictRecord } from './verdictLedger';
+import { decideOnExistingClaim, verdictLedgerId, type StoredVerdict, type VerdictRecord } from './verdictLedger';
 import { isServiceJobName } from '../aws/jobName';
 import { OUTCOME_SCHEMA_VERSION, pagesOperator, type Outcome, type OutcomeDetail } from './outcomeEvent';
 import { parseOutputUri, parseS3Uri, s3Uri, type S3Location } from '../aws/s3Location';
@@ -51,12 +51,13 @@ export interface VerifyDependencies {
   getJob(jobName: string, jobType: JobType): Promise<TranscribeJob | undefined>;
   headObject(location: S3Location): Promise<HeadResult>;
   publish(detail: OutcomeDetail): Promise<void>;
-  readVerdict(jobName: string): Promise<StoredVerdict | undefined>;
+  /** The job's verdict record, by its ledger ID (verdictLedgerId: the name, typed for non-transcription jobs). */
+  readVerdict(ledgerId: string): Promise<StoredVerdict | undefined>;
   /**
    * Writes the job's verdict record only if it does not exist yet (`ifNoneMatch`) or is still
    * the version read (`ifMatch`). Returns the new ETag, or undefined when the condition failed.
    */
-  writeVerdict(jobName: string, record: VerdictRecord, condition: { ifNoneMatch: true } | { ifMatch: string }): Promise<string | undefined>;
+  writeVerdict(ledgerId: string, record: VerdictRecord, condition: { ifNoneMatch: true } | { ifMatch: string }): Promise<string | undefined>;
   /** Records which rule judged the job, for `tkp audit` (see ruleMarkerKey); best effort. */
   markRule(jobName: string, ruleFingerprint: string): Promise<void>;
   verdictLeaseSeconds: number;
@@ -66,7 +67,9 @@ export interface VerifyDependencies {
   now(): Date;
 }
 
-export type VerifyResult = { status: 'reported'; detail: OutcomeDetail } | { status: 'already-reported'; jobName: string; outcome: Outcome };
+export type VerifyResult =
+  | { status: 'reported'; detail: OutcomeDetail }
+  | { status: 'already-reported'; jobName: string; outcome: Outcome; verdictId: string };
 
 /**
  * Judges one finished job and publishes the verdict, once. What the transcript must be comes
@@ -92,9 +95,10 @@ export async function verifyJob(
   // The sweeper mostly meets jobs that already have a verdict, so it reads the ledger first; a
   // completion event mostly meets a new job, so it goes straight to the claim, which also
   // catches a duplicate.
-  const existing = checkedBy === 'sweeper' ? await deps.readVerdict(jobName) : undefined;
+  const ledgerId = verdictLedgerId(jobName, jobType);
+  const existing = checkedBy === 'sweeper' ? await deps.readVerdict(ledgerId) : undefined;
   if (existing?.record.state === 'published' && existing.record.detail.jobName === jobName) {
-    return { status: 'already-reported', jobName, outcome: existing.record.detail.outcome };
+    return alreadyReported(ledgerId, jobName, existing.record);
   }
   const job = await deps.getJob(jobName, jobType);
   if (!job) {
@@ -147,7 +151,7 @@ export async function verifyJob(
     detail = {
       ...base,
       outcome: 'failed',
-      verdictId: `${jobName}:failed`,
+      verdictId: `${ledgerId}:failed`,
       cause: null,
       transcriptUri: null,
       actual: [],
@@ -172,7 +176,7 @@ export async function verifyJob(
     detail = {
       ...base,
       outcome: judgement.cause === null ? 'verified' : 'mismatch',
-      verdictId: `${jobName}:${judgement.cause === null ? 'verified' : 'mismatch'}`,
+      verdictId: `${ledgerId}:${judgement.cause === null ? 'verified' : 'mismatch'}`,
       cause: judgement.cause,
       transcriptUri: locations[0] ? s3Uri(locations[0]) : null,
       actual,
@@ -182,11 +186,11 @@ export async function verifyJob(
     };
   }
   const claimedAt = deps.now().toISOString();
-  const taken = await claim(deps, jobName, { state: 'claimed', claimedAt, detail }, existing);
+  const taken = await claim(deps, ledgerId, jobName, { state: 'claimed', claimedAt, detail }, existing);
   if (typeof taken !== 'string') return taken;
   // The audit's marker is written beside the publish, not before it: it only indexes the verdict.
   await Promise.all([demand.rule && deps.markRule(jobName, ruleFingerprint(demand.rule)), deps.publish(detail)]);
-  await deps.writeVerdict(jobName, { state: 'published', claimedAt, publishedAt: deps.now().toISOString(), detail }, { ifMatch: taken });
+  await deps.writeVerdict(ledgerId, { state: 'published', claimedAt, publishedAt: deps.now().toISOString(), detail }, { ifMatch: taken });
   return { status: 'reported', detail };
 }
 
@@ -201,23 +205,34 @@ async function demandOf(deps: VerifyDependencies, mediaUri: string | null, media
 }
 
 /** Takes the job's verdict claim, or says who has it. A contradicted record is overruled, with the reason added to the verdict. */
-async function claim(deps: VerifyDependencies, jobName: string, record: VerdictRecord, existing: StoredVerdict | undefined): Promise<string | VerifyResult> {
+async function claim(
+  deps: VerifyDependencies,
+  ledgerId: string,
+  jobName: string,
+  record: VerdictRecord,
+  existing: StoredVerdict | undefined,
+): Promise<string | VerifyResult> {
   let current = existing;
   for (let attempt = 0; attempt < 2; attempt++) {
     if (!current) {
-      const etag = await deps.writeVerdict(jobName, record, { ifNoneMatch: true });
+      const etag = await deps.writeVerdict(ledgerId, record, { ifNoneMatch: true });
       if (etag) return etag;
     } else {
       const decision = decideOnExistingClaim(current.record, deps.now(), deps.verdictLeaseSeconds, record.detail);
-      if (decision.action === 'already-published') return { status: 'already-reported', jobName, outcome: current.record.detail.outcome };
+      if (decision.action === 'already-published') return alreadyReported(ledgerId, jobName, current.record);
       if (decision.action === 'wait') break;
       if (decision.action === 'overrule') record.detail.problems.push(decision.reason);
-      const etag = await deps.writeVerdict(jobName, record, { ifMatch: current.etag });
+      const etag = await deps.writeVerdict(ledgerId, record, { ifMatch: current.etag });
       if (etag) return etag;
     }
-    current = await deps.readVerdict(jobName);
+    current = await deps.readVerdict(ledgerId);
   }
   throw new VerdictInProgressError(`another invocation is publishing the verdict of job ${jobName} right now; this one will check again`);
+}
+
+function alreadyReported(ledgerId: string, jobName: string, record: VerdictRecord): VerifyResult {
+  const outcome = record.detail.outcome;
+  return { status: 'already-reported', jobName, outcome, verdictId: `${ledgerId}:${outcome}` };
 }
 
 /** Makes a mismatch fail the invocation, after its event is out, so it reaches alarms and the DLQ. */
@@ -229,7 +244,7 @@ export function assertNotMismatch(result: VerifyResult): void {
   const problems =
     result.status === 'reported'
       ? `: ${result.detail.problems.join('; ')}`
-      : ` (already published with verdictId ${jobName}:mismatch)`;
+      : ` (already published with verdictId ${result.verdictId})`;
   throw new EncryptionMismatchError(`transcript encryption of job ${jobName} does not match its rule${problems}`);
 }
 

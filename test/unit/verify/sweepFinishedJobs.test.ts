@@ -59,7 +59,7 @@ describe('sweep', () => {
 
   it('counts jobs already reported and lists failures and mismatches without stopping', async () => {
     const d = deps({ COMPLETED: [[summary('tkp.t.a', 30), summary('tkp.t.b', 30), summary('tkp.t.c', 30)]] }, async (name) => {
-      if (name === 'tkp.t.a') return { status: 'already-reported', jobName: name, outcome: 'verified' };
+      if (name === 'tkp.t.a') return { status: 'already-reported', jobName: name, outcome: 'verified', verdictId: `${name}:verified` };
       if (name === 'tkp.t.b') throw new Error('HeadObject denied');
       return reported(name, 'mismatch');
     });

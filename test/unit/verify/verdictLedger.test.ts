@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OutcomeDetail } from '../../../shared/verify/outcomeEvent';
-import { decideOnExistingClaim, parseVerdictRecord, verdictKey } from '../../../shared/verify/verdictLedger';
+import { decideOnExistingClaim, parseVerdictRecord, verdictKey, verdictLedgerId } from '../../../shared/verify/verdictLedger';
 
 const now = new Date('2026-11-28T10:00:00Z');
 const record = (state: 'claimed' | 'published', claimedAt: string) => ({ state, claimedAt, detail: { jobName: 'tkp.dev.a-1', outcome: 'verified' } as OutcomeDetail });
@@ -8,6 +8,8 @@ const record = (state: 'claimed' | 'published', claimedAt: string) => ({ state, 
 describe('verdict ledger', () => {
   it('keeps one record per job under verdicts/', () => {
     expect(verdictKey('tkp.dev.a-1')).toBe('verdicts/tkp.dev.a-1.json');
+    expect(verdictKey(verdictLedgerId('tkp.dev.a-1', 'transcription'))).toBe('verdicts/tkp.dev.a-1.json');
+    expect(verdictKey(verdictLedgerId('tkp.dev.a-1', 'medical'))).toBe('verdicts/medical/tkp.dev.a-1.json');
   });
 
   it('treats a published verdict as final, whatever its age', () => {

@@ -207,8 +207,8 @@ describe('verifyJob', () => {
   it('does not report a job twice, and the sweeper finds that out from the ledger alone', async () => {
     const deps = setup(job());
     await verifyJob(deps, NAME, 'completion-event');
-    await expect(verifyJob(deps, NAME, 'completion-event')).resolves.toEqual({ status: 'already-reported', jobName: NAME, outcome: 'verified' });
-    await expect(verifyJob(deps, NAME, 'sweeper')).resolves.toEqual({ status: 'already-reported', jobName: NAME, outcome: 'verified' });
+    await expect(verifyJob(deps, NAME, 'completion-event')).resolves.toEqual({ status: 'already-reported', jobName: NAME, outcome: 'verified', verdictId: `${NAME}:verified` });
+    await expect(verifyJob(deps, NAME, 'sweeper')).resolves.toEqual({ status: 'already-reported', jobName: NAME, outcome: 'verified', verdictId: `${NAME}:verified` });
     expect(deps.publish).toHaveBeenCalledTimes(1);
     expect(deps.getJob).toHaveBeenCalledTimes(2);
   });
@@ -517,6 +517,18 @@ describe('verifyJob: Call Analytics and medical jobs', () => {
     await expect(verifyJob(deps, NAME, 'sweeper', 'medical')).rejects.toThrow(new JobNotFoundError(
       `medical transcription job ${NAME} no longer exists (deleted, or older than Transcribe's 90-day retention); re-upload the media (or \`tkp backfill\` its prefix) to transcribe it again`,
     ));
+  });
+
+  it('keeps a Call Analytics verdict apart from a same-named job of another type: a planted transcription job cannot take its place', async () => {
+    // Anyone allowed to start jobs can create a transcription job under this stack's name for the
+    // Call Analytics job (the name spaces are separate); its verdict is in the ledger already.
+    const squatter: VerdictRecord = { state: 'published', claimedAt: '2026-11-28T09:00:00.000Z', detail: { jobName: NAME, outcome: 'verified' } as OutcomeDetail };
+    const deps = typed('callAnalytics', fromCallAnalyticsJob(callJob()), underKey((key) => (key.endsWith('.wav') ? OTHER_ARN : ARN)));
+    deps.store.set(NAME, { record: squatter, etag: '"planted"' });
+    const result = await verifyJob(deps, NAME, 'sweeper', 'callAnalytics');
+    expect(result).toMatchObject({ status: 'reported', detail: { outcome: 'mismatch', verdictId: `callAnalytics/${NAME}:mismatch` } });
+    expect(vi.mocked(deps.writeVerdict).mock.calls.map(([id]) => id)).toEqual([`callAnalytics/${NAME}`, `callAnalytics/${NAME}`]);
+    expect(deps.store.get(NAME)?.record).toBe(squatter);
   });
 
   it('refuses a Call Analytics job of another stack by its name', async () => {
