@@ -31,10 +31,9 @@ export interface AuditDependencies {
   listObjects(bucket: string, prefix: string): AsyncIterable<ListedObject>;
   /** HeadObject; throws when the object cannot be read (a refused permission). */
   headObject(location: S3Location): Promise<HeadResult>;
-  /** The rule markers of the ledger: job name to rule fingerprint. */
-  ruleMarkers(): AsyncIterable<{ jobName: string; ruleFingerprint: string }>;
-  /** A job's verdict record, or undefined when the ledger has none. */
-  /** A verdict record by its ledger ID (verdictLedgerId). */
+  /** The rule markers of the ledger: a job's ledger ID (verdictLedgerId) to its rule's fingerprint. */
+  ruleMarkers(): AsyncIterable<{ ledgerId: string; ruleFingerprint: string }>;
+  /** A job's verdict record by its ledger ID (verdictLedgerId), or undefined when the ledger has none. */
   readVerdict(ledgerId: string): Promise<VerdictRecord | undefined>;
   /** What the rule demands today (demandForRule); cached by the caller. */
   demand(rule: Rule): Promise<ExpectedEncryption>;
@@ -135,7 +134,7 @@ const OUTPUT_NAME = new RegExp(`^(?:redacted-)?(.+)\\.(?:json|srt|vtt|${MEDIA_FO
 export async function auditTranscripts(deps: AuditDependencies, scope: AuditScope, onObject: (object: AuditedObject) => void = () => undefined): Promise<AuditReport> {
   const ruleByFingerprint = new Map(scope.rules.map((rule) => [ruleFingerprint(rule), rule]));
   const markers = new Map<string, string>();
-  for await (const marker of deps.ruleMarkers()) markers.set(marker.jobName, marker.ruleFingerprint);
+  for await (const marker of deps.ruleMarkers()) markers.set(marker.ledgerId, marker.ruleFingerprint);
 
   // Per bucket, the longest output prefix of a key names its candidates: the rule index's match.
   const outputIndex = new Map(
@@ -171,8 +170,11 @@ export async function auditTranscripts(deps: AuditDependencies, scope: AuditScop
     let rule: Rule | undefined = candidates.length === 1 ? candidates[0] : undefined;
     let source: string | null = null;
     if (!rule && ours) {
-      const marked = ruleByFingerprint.get(markers.get(jobName) ?? '');
-      if (marked && candidates.includes(marked)) rule = marked;
+      // A marker of the candidates' job types only: a same-named job of another type is another job.
+      for (const candidate of candidates) {
+        const marked = ruleByFingerprint.get(markers.get(verdictLedgerId(jobName, candidate.job.jobType)) ?? '');
+        if (marked && candidates.includes(marked)) rule = marked;
+      }
     }
     const readSource = async () => {
       if (!ours) return undefined;

@@ -46,14 +46,15 @@ export function verdictKey(ledgerId: string): string {
  */
 export const RULE_MARKER_PREFIX = `${VERDICT_PREFIX}_rules/`;
 
-export function ruleMarkerKey(ruleFingerprint: string, jobName: string): string {
-  return `${RULE_MARKER_PREFIX}${ruleFingerprint}/${jobName}`;
+/** A job's marker, by its ledger ID (verdictLedgerId), so each job type's markers stay apart too. */
+export function ruleMarkerKey(ruleFingerprint: string, ledgerId: string): string {
+  return `${RULE_MARKER_PREFIX}${ruleFingerprint}/${ledgerId}`;
 }
 
-/** The rule fingerprint and job name of a marker key, or undefined for any other key. */
-export function parseRuleMarkerKey(key: string): { ruleFingerprint: string; jobName: string } | undefined {
-  const match = /^([0-9a-f]{32})\/([^/]+)$/.exec(key.startsWith(RULE_MARKER_PREFIX) ? key.slice(RULE_MARKER_PREFIX.length) : '');
-  return match ? { ruleFingerprint: match[1] as string, jobName: match[2] as string } : undefined;
+/** The rule fingerprint and ledger ID of a marker key, or undefined for any other key. */
+export function parseRuleMarkerKey(key: string): { ruleFingerprint: string; ledgerId: string } | undefined {
+  const match = /^([0-9a-f]{32})\/((?:[A-Za-z]+\/)?[^/]+)$/.exec(key.startsWith(RULE_MARKER_PREFIX) ? key.slice(RULE_MARKER_PREFIX.length) : '');
+  return match ? { ruleFingerprint: match[1] as string, ledgerId: match[2] as string } : undefined;
 }
 
 /**

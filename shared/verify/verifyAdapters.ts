@@ -217,8 +217,8 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
     writeVerdict: (ledgerId, record, condition) => writeLedger(verdictKey(ledgerId), JSON.stringify(record), condition),
     // Only an index for `tkp audit`, which reads the verdict record where a marker is missing, so a
     // failed write must not hold up the verdict.
-    markRule: async (jobName, fingerprint) => {
-      await writeLedger(ruleMarkerKey(fingerprint, jobName), '', { ifNoneMatch: true }).catch(() => undefined);
+    markRule: async (ledgerId, fingerprint) => {
+      await writeLedger(ruleMarkerKey(fingerprint, ledgerId), '', { ifNoneMatch: true }).catch(() => undefined);
     },
   };
 }

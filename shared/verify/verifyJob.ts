@@ -59,7 +59,7 @@ export interface VerifyDependencies {
    */
   writeVerdict(ledgerId: string, record: VerdictRecord, condition: { ifNoneMatch: true } | { ifMatch: string }): Promise<string | undefined>;
   /** Records which rule judged the job, for `tkp audit` (see ruleMarkerKey); best effort. */
-  markRule(jobName: string, ruleFingerprint: string): Promise<void>;
+  markRule(ledgerId: string, ruleFingerprint: string): Promise<void>;
   verdictLeaseSeconds: number;
   missingTranscriptRetries: number;
   missingTranscriptRetryDelayMs: number;
@@ -189,7 +189,7 @@ export async function verifyJob(
   const taken = await claim(deps, ledgerId, jobName, { state: 'claimed', claimedAt, detail }, existing);
   if (typeof taken !== 'string') return taken;
   // The audit's marker is written beside the publish, not before it: it only indexes the verdict.
-  await Promise.all([demand.rule && deps.markRule(jobName, ruleFingerprint(demand.rule)), deps.publish(detail)]);
+  await Promise.all([demand.rule && deps.markRule(ledgerId, ruleFingerprint(demand.rule)), deps.publish(detail)]);
   await deps.writeVerdict(ledgerId, { state: 'published', claimedAt, publishedAt: deps.now().toISOString(), detail }, { ifMatch: taken });
   return { status: 'reported', detail };
 }

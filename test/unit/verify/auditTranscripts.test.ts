@@ -48,11 +48,11 @@ function world() {
       return found as HeadResult;
     }),
     ruleMarkers: async function* () {
-      yield { jobName: 'tkp.t.a', ruleFingerprint: ruleFingerprint(calls) };
-      yield { jobName: 'tkp.t.e', ruleFingerprint: ruleFingerprint(calls) };
-      yield { jobName: 'tkp.t.f', ruleFingerprint: ruleFingerprint(hr) };
+      yield { ledgerId: 'tkp.t.a', ruleFingerprint: ruleFingerprint(calls) };
+      yield { ledgerId: 'tkp.t.e', ruleFingerprint: ruleFingerprint(calls) };
+      yield { ledgerId: 'tkp.t.f', ruleFingerprint: ruleFingerprint(hr) };
     },
-    readVerdict: vi.fn(async (jobName: string) => ({ 'tkp.t.b': record('hr/b.wav'), 'tkp.t.c': record('legal/c.wav') })[jobName]),
+    readVerdict: vi.fn(async (ledgerId: string) => ({ 'tkp.t.b': record('hr/b.wav'), 'tkp.t.c': record('legal/c.wav') })[ledgerId]),
     demand: vi.fn(async (rule: Rule) => DEMANDS.get(rule) as ExpectedEncryption),
   };
   return deps;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OutcomeDetail } from '../../../shared/verify/outcomeEvent';
-import { decideOnExistingClaim, parseVerdictRecord, verdictKey, verdictLedgerId } from '../../../shared/verify/verdictLedger';
+import { decideOnExistingClaim, parseVerdictRecord, parseRuleMarkerKey, ruleMarkerKey, verdictKey, verdictLedgerId } from '../../../shared/verify/verdictLedger';
 
 const now = new Date('2026-11-28T10:00:00Z');
 const record = (state: 'claimed' | 'published', claimedAt: string) => ({ state, claimedAt, detail: { jobName: 'tkp.dev.a-1', outcome: 'verified' } as OutcomeDetail });
@@ -10,6 +10,12 @@ describe('verdict ledger', () => {
     expect(verdictKey('tkp.dev.a-1')).toBe('verdicts/tkp.dev.a-1.json');
     expect(verdictKey(verdictLedgerId('tkp.dev.a-1', 'transcription'))).toBe('verdicts/tkp.dev.a-1.json');
     expect(verdictKey(verdictLedgerId('tkp.dev.a-1', 'medical'))).toBe('verdicts/medical/tkp.dev.a-1.json');
+    // The audit's rule markers are typed the same way, and read back whole.
+    const fingerprint = 'a'.repeat(32);
+    expect(ruleMarkerKey(fingerprint, verdictLedgerId('tkp.dev.a-1', 'callAnalytics'))).toBe(`verdicts/_rules/${fingerprint}/callAnalytics/tkp.dev.a-1`);
+    expect(parseRuleMarkerKey(`verdicts/_rules/${fingerprint}/callAnalytics/tkp.dev.a-1`)).toEqual({ ruleFingerprint: fingerprint, ledgerId: 'callAnalytics/tkp.dev.a-1' });
+    expect(parseRuleMarkerKey(`verdicts/_rules/${fingerprint}/tkp.dev.a-1`)).toEqual({ ruleFingerprint: fingerprint, ledgerId: 'tkp.dev.a-1' });
+    expect(parseRuleMarkerKey(`verdicts/_rules/${fingerprint}/a/b/c`)).toBeUndefined();
   });
 
   it('treats a published verdict as final, whatever its age', () => {
