@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoPath } from '../support/fixtures';
+import { loadEvent, repoPath } from '../support/fixtures';
 import { HANDLER_ENV } from '../support/functionEnvironment';
 
 const run = promisify(execFile);
@@ -339,6 +339,17 @@ describe('the CloudFormation that serverless package writes', () => {
     };
     const verify = await invokeBundle('verify', {});
     expect(verify.error?.name).toBe('EventShapeError');
+    // A Call Analytics completion reaches GetCallAnalyticsJob in the minified bundle (the canned
+    // responder knows no such job), and another stack's is refused by name without a call.
+    const callEvent = (name: string) => ({ ...loadEvent('transcribe-call-analytics-completed.json'), detail: { JobName: name, JobStatus: 'COMPLETED' } });
+    const ours = await invokeBundle('verify', callEvent('tkp.test.call-1'));
+    expect(ours.requests.filter((r) => r.target?.startsWith('Transcribe.')).map((r) => [r.target, JSON.parse(r.body)])).toEqual([
+      ['Transcribe.GetCallAnalyticsJob', { CallAnalyticsJobName: 'tkp.test.call-1' }],
+    ]);
+    expect(ours.error?.name).toBe('JobNotFoundError');
+    const foreign = await invokeBundle('verify', callEvent('tkp.prod.call-1'));
+    expect(foreign.error?.name).toBe('ForeignJobError');
+    expect(foreign.requests.filter((r) => r.target?.startsWith('Transcribe.'))).toEqual([]);
     const start = await invokeBundle('start', {
       Records: [{ messageId: 'm-1', receiptHandle: 'r-1', body: 'not json', attributes: { ApproximateReceiveCount: '1' }, eventSource: 'aws:sqs' }],
     });
