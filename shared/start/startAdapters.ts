@@ -1,8 +1,9 @@
 /**
- * The AWS calls behind processStartRecord, so that functions/start.ts only wires. Each
- * StartTranscriptionJob attempt, a retry included, first waits for the pacer: the SDK's own
- * retries would otherwise send extra calls against the account's rate quota that the pacer never
- * saw. A quota answer is not retried here at all; it goes back to the queue with its delay.
+ * The AWS calls behind processStartRecord, so that functions/start.ts only wires. Each Start
+ * attempt, a retry included, first waits for its API's pacer (each job type has its own quota):
+ * the SDK's own retries would otherwise send extra calls against the account's rate quota that
+ * the pacer never saw. A quota answer is not retried here at all; it goes back to the queue with
+ * its delay.
  */
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -82,17 +83,17 @@ async function mediaUriOf(transcribe: TranscribeClient, jobType: JobType, jobNam
 }
 
 export function createStartAdapters(settings: StartSettings, hooks: Hooks): StartRecordDependencies {
+  // Built here, at module scope of the handler, so a cold start pays for them before the first record.
+  const kms = kmsClient();
+  const sqs = sqsClient();
+  // One Transcribe client, one attempt per call: a throttled Get*Job (only asked after a
+  // ConflictException) sends the record back to the queue like any transient fault.
+  const transcribe = transcribeStartClient();
   const rates = startRatesPerSecond(settings.startRatePerSecond);
   const clock = { now: Date.now, sleep: (ms: number) => sleep(ms) };
   const paced = Object.fromEntries(
     JOB_TYPES.map((type) => [type, pacedStart(createStartPacer(rates[type], clock), (request: JobRequest) => sendStart(transcribe, request))]),
   ) as Record<JobType, (request: JobRequest) => Promise<void>>;
-  // Built here, at module scope of the handler, so a cold start pays for them before the first record.
-  const kms = kmsClient();
-  const sqs = sqsClient();
-  // One Transcribe client, one attempt per call: a throttled GetTranscriptionJob (only asked
-  // after a ConflictException) sends the record back to the queue like any transient fault.
-  const transcribe = transcribeStartClient();
   return {
     settings,
     maxReceiveCount: settings.maxReceiveCount,
