@@ -8,7 +8,8 @@ import { configSchema, describeIssue } from './configSchema';
 import { describeRule } from './describeRule';
 import type { PipelineConfig, Rule, ValidationContext } from './rule';
 import { MEDICAL_LANGUAGE } from '../aws/transcribeModel';
-import { checkEncryptionContext, checkJobType, checkKey, checkLanguage, checkLedger, checkLoops, checkOutput, toJobSettings, toLanguageSettings } from './ruleChecks';
+import { checkJobType, toJobSettings } from './jobTypeChecks';
+import { checkEncryptionContext, checkKey, checkLanguage, checkLedger, checkLoops, checkOutput, toLanguageSettings } from './ruleChecks';
 
 export const DEFAULT_OUTPUT_PREFIX = 'transcripts/';
 
