@@ -8,9 +8,6 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import {
-  GetCallAnalyticsJobCommand,
-  GetMedicalTranscriptionJobCommand,
-  GetTranscriptionJobCommand,
   StartCallAnalyticsJobCommand,
   StartMedicalTranscriptionJobCommand,
   StartTranscriptionJobCommand,
@@ -23,6 +20,7 @@ import { createKeyResolver } from '../config/keyResolution';
 import type { StartSettings } from '../config/settings';
 import type { StartRecordDependencies } from './startRecord';
 import { createStartPacer } from './startPacer';
+import { getTranscribeJob } from '../aws/transcribeJob';
 import type { JobRequest } from './startRequest';
 import { JOB_TYPE_FACTS, JOB_TYPES, type JobType } from '../aws/jobTypes';
 
@@ -70,18 +68,6 @@ function sendStart(transcribe: TranscribeClient, request: JobRequest): Promise<u
   }
 }
 
-/** The media URI of an existing job of a type; GetXJob answers BadRequestException for an unknown name. */
-async function mediaUriOf(transcribe: TranscribeClient, jobType: JobType, jobName: string): Promise<string | undefined> {
-  switch (jobType) {
-    case 'callAnalytics':
-      return (await transcribe.send(new GetCallAnalyticsJobCommand({ CallAnalyticsJobName: jobName }))).CallAnalyticsJob?.Media?.MediaFileUri;
-    case 'medical':
-      return (await transcribe.send(new GetMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: jobName }))).MedicalTranscriptionJob?.Media?.MediaFileUri;
-    default:
-      return (await transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }))).TranscriptionJob?.Media?.MediaFileUri;
-  }
-}
-
 export function createStartAdapters(settings: StartSettings, hooks: Hooks): StartRecordDependencies {
   // Built here, at module scope of the handler, so a cold start pays for them before the first record.
   const kms = kmsClient();
@@ -103,7 +89,8 @@ export function createStartAdapters(settings: StartSettings, hooks: Hooks): Star
     startJob: (request) => paced[request.jobType](request),
     mediaUriOfJob: async (jobType, jobName) => {
       try {
-        return await mediaUriOf(transcribe, jobType, jobName);
+        // Get*Job answers BadRequestException for an unknown name.
+        return (await getTranscribeJob(transcribe, jobName, jobType))?.mediaUri;
       } catch (error) {
         if (awsErrorName(error) === 'BadRequestException') return undefined;
         throw error;

@@ -2,9 +2,6 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
-  GetCallAnalyticsJobCommand,
-  GetMedicalTranscriptionJobCommand,
-  GetTranscriptionJobCommand,
   ListCallAnalyticsJobsCommand,
   ListMedicalTranscriptionJobsCommand,
   ListTranscriptionJobsCommand,
@@ -22,26 +19,8 @@ import { outcomeEntry } from './outcomeEvent';
 import { configEpochKey, parseConfigEpoch, parseVerdictRecord, ruleMarkerKey, verdictKey } from './verdictLedger';
 import { configFingerprint } from '../config/expectedEncryption';
 import { headObjectError, type VerifyDependencies } from './verifyJob';
-import { fromCallAnalyticsJob, fromMedicalTranscriptionJob, fromTranscriptionJob, type TranscribeJob } from './transcribeJob';
+import { getTranscribeJob } from '../aws/transcribeJob';
 import type { JobType } from '../aws/jobTypes';
-
-/** GetXJob of the job's type, in the one shape the verifier judges. */
-async function getJobOfType(transcribe: TranscribeClient, jobName: string, jobType: JobType): Promise<TranscribeJob | undefined> {
-  switch (jobType) {
-    case 'callAnalytics': {
-      const { CallAnalyticsJob } = await transcribe.send(new GetCallAnalyticsJobCommand({ CallAnalyticsJobName: jobName }));
-      return CallAnalyticsJob && fromCallAnalyticsJob(CallAnalyticsJob);
-    }
-    case 'medical': {
-      const { MedicalTranscriptionJob } = await transcribe.send(new GetMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: jobName }));
-      return MedicalTranscriptionJob && fromMedicalTranscriptionJob(MedicalTranscriptionJob);
-    }
-    default: {
-      const { TranscriptionJob } = await transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }));
-      return TranscriptionJob && fromTranscriptionJob(TranscriptionJob);
-    }
-  }
-}
 
 /** One page of ListXJobs of a type and status, as the sweeper reads it. */
 async function listJobsOfType(
@@ -176,7 +155,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
     now: () => new Date(),
     getJob: async (jobName, jobType) => {
       try {
-        return await getJobOfType(transcribe, jobName, jobType);
+        return await getTranscribeJob(transcribe, jobName, jobType);
       } catch (error) {
         if (awsErrorName(error) === 'BadRequestException' || awsErrorName(error) === 'NotFoundException') return undefined;
         throw error;

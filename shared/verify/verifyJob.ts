@@ -24,7 +24,7 @@ import { isServiceJobName } from '../aws/jobName';
 import { OUTCOME_SCHEMA_VERSION, pagesOperator, type Outcome, type OutcomeDetail } from './outcomeEvent';
 import { parseOutputUri, parseS3Uri, s3Uri, type S3Location } from '../aws/s3Location';
 import { JOB_TYPE_FACTS, type JobType } from '../aws/jobTypes';
-import type { TranscribeJob } from './transcribeJob';
+import type { TranscribeJob } from '../aws/transcribeJob';
 
 export type HeadResult =
   | { found: true; serverSideEncryption?: string; kmsKeyArn?: string; bucketKeyEnabled?: boolean }

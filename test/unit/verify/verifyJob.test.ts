@@ -17,7 +17,7 @@ import type { StoredVerdict, VerdictRecord } from '../../../shared/verify/verdic
 import { TAG } from '../../../shared/aws/jobTags';
 import { assertNotMismatch, headObjectError, verifyJob, type VerifyDependencies } from '../../../shared/verify/verifyJob';
 import { keyArn } from '../../support/fixtures';
-import { fromCallAnalyticsJob, fromMedicalTranscriptionJob, fromTranscriptionJob, type TranscribeJob } from '../../../shared/verify/transcribeJob';
+import { fromCallAnalyticsJob, fromMedicalTranscriptionJob, fromTranscriptionJob, type TranscribeJob } from '../../../shared/aws/transcribeJob';
 import { createKeyResolver } from '../../../shared/config/keyResolution';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import { buildRuleIndex } from '../../../shared/config/ruleIndex';

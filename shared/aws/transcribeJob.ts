@@ -1,10 +1,20 @@
 /**
- * A job of any of the three types, as the verifier reads it: one shape made from what
- * GetTranscriptionJob, GetCallAnalyticsJob or GetMedicalTranscriptionJob return, so judging
- * never branches on the type. None of the three returns the output key or the encryption asked.
+ * A job of any of the three types, as both flows read it: one shape made from what
+ * GetTranscriptionJob, GetCallAnalyticsJob or GetMedicalTranscriptionJob return, so neither the
+ * start function (after a ConflictException) nor the verifier branches on the type. None of the
+ * three returns the output key or the encryption asked.
  */
-import type { CallAnalyticsJob, MedicalTranscriptionJob, Tag, TranscriptionJob } from '@aws-sdk/client-transcribe';
-import type { JobType } from '../aws/jobTypes';
+import {
+  GetCallAnalyticsJobCommand,
+  GetMedicalTranscriptionJobCommand,
+  GetTranscriptionJobCommand,
+  type CallAnalyticsJob,
+  type MedicalTranscriptionJob,
+  type Tag,
+  type TranscribeClient,
+  type TranscriptionJob,
+} from '@aws-sdk/client-transcribe';
+import type { JobType } from './jobTypes';
 
 export interface TranscribeJob {
   jobType: JobType;
@@ -75,4 +85,22 @@ export function fromMedicalTranscriptionJob(job: MedicalTranscriptionJob): Trans
     outputUris: present([job.Transcript?.TranscriptFileUri]),
     ...record(job),
   };
+}
+
+/** Get*Job of the job's type, in the one shape. Errors (an unknown name is BadRequestException) are the caller's to read. */
+export async function getTranscribeJob(transcribe: TranscribeClient, jobName: string, jobType: JobType): Promise<TranscribeJob | undefined> {
+  switch (jobType) {
+    case 'callAnalytics': {
+      const { CallAnalyticsJob } = await transcribe.send(new GetCallAnalyticsJobCommand({ CallAnalyticsJobName: jobName }));
+      return CallAnalyticsJob && fromCallAnalyticsJob(CallAnalyticsJob);
+    }
+    case 'medical': {
+      const { MedicalTranscriptionJob } = await transcribe.send(new GetMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: jobName }));
+      return MedicalTranscriptionJob && fromMedicalTranscriptionJob(MedicalTranscriptionJob);
+    }
+    default: {
+      const { TranscriptionJob } = await transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }));
+      return TranscriptionJob && fromTranscriptionJob(TranscriptionJob);
+    }
+  }
 }
