@@ -18,8 +18,9 @@ export interface JobTypeFacts {
   arnResourceType: string;
   /** EventBridge's detail-type for a finished job; undefined when the service emits none. */
   completionDetailType?: string;
-  /** Default quotas: Start calls per second and jobs running at once. */
+  /** Default quotas: Start and Get calls per second, and jobs running at once. */
   startQuotaTps: number;
+  getQuotaTps: number;
   concurrentJobs: number;
   /** Whether jobs over the concurrency quota can wait in Transcribe's own queue. */
   queues: 'with-deferred-execution' | 'always' | 'never';
@@ -34,6 +35,7 @@ export const JOB_TYPE_FACTS: Record<JobType, JobTypeFacts> = {
     arnResourceType: 'transcription-job',
     completionDetailType: 'Transcribe Job State Change',
     startQuotaTps: 25,
+    getQuotaTps: 30,
     concurrentJobs: 250,
     queues: 'with-deferred-execution',
   },
@@ -45,6 +47,7 @@ export const JOB_TYPE_FACTS: Record<JobType, JobTypeFacts> = {
     arnResourceType: 'analytics',
     completionDetailType: 'Call Analytics Job State Change',
     startQuotaTps: 10,
+    getQuotaTps: 20,
     concurrentJobs: 100,
     queues: 'always',
   },
@@ -55,19 +58,16 @@ export const JOB_TYPE_FACTS: Record<JobType, JobTypeFacts> = {
     listOperation: 'ListMedicalTranscriptionJobs',
     arnResourceType: 'medical-transcription-job',
     startQuotaTps: 25,
+    getQuotaTps: 30,
     concurrentJobs: 250,
     queues: 'never',
   },
 };
 
-export function isJobType(value: unknown): value is JobType {
-  return typeof value === 'string' && (JOB_TYPES as readonly string[]).includes(value);
-}
-
-/** The job types whose finished jobs EventBridge announces. */
-export const EVENTED_JOB_TYPES = JOB_TYPES.filter((type) => JOB_TYPE_FACTS[type].completionDetailType !== undefined);
-
-/** The job type a completion event's detail-type stands for. */
-export function jobTypeOfDetailType(detailType: string): JobType | undefined {
-  return JOB_TYPES.find((type) => JOB_TYPE_FACTS[type].completionDetailType === detailType);
+/**
+ * A job type's default quota as a share of transcription's: how a transcription pace or quota
+ * (configured, or emulated in the local mode) scales to another API (Call Analytics starts: 10/25).
+ */
+export function quotaShare(jobType: JobType, quota: 'startQuotaTps' | 'getQuotaTps' | 'concurrentJobs'): number {
+  return JOB_TYPE_FACTS[jobType][quota] / JOB_TYPE_FACTS.transcription[quota];
 }

@@ -22,7 +22,7 @@ import type { StartRecordDependencies } from './startRecord';
 import { createStartPacer } from './startPacer';
 import { getTranscribeJob } from '../aws/transcribeJob';
 import type { JobRequest } from './startRequest';
-import { JOB_TYPE_FACTS, JOB_TYPES, type JobType } from '../aws/jobTypes';
+import { JOB_TYPES, quotaShare, type JobType } from '../aws/jobTypes';
 
 /** Attempts of one Start call for 5xx and network faults, each one paced. */
 export const START_ATTEMPTS = 3;
@@ -52,8 +52,7 @@ export function pacedStart<Input>(pace: () => Promise<void>, send: (input: Input
  * configured pace scaled by its quota against StartTranscriptionJob's (Call Analytics: 10 of 25).
  */
 export function startRatesPerSecond(transcriptionRate: number): Record<JobType, number> {
-  const base = JOB_TYPE_FACTS.transcription.startQuotaTps;
-  return Object.fromEntries(JOB_TYPES.map((type) => [type, (transcriptionRate * JOB_TYPE_FACTS[type].startQuotaTps) / base])) as Record<JobType, number>;
+  return Object.fromEntries(JOB_TYPES.map((type) => [type, transcriptionRate * quotaShare(type, 'startQuotaTps')])) as Record<JobType, number>;
 }
 
 /** Sends a job request with its own type's Start command. */

@@ -12,7 +12,7 @@ import type {
   StartMedicalTranscriptionJobCommandInput,
   StartTranscriptionJobCommandInput,
 } from '@aws-sdk/client-transcribe';
-import { JOB_TYPE_FACTS, type JobType } from '../../../shared/aws/jobTypes';
+import { quotaShare, type JobType } from '../../../shared/aws/jobTypes';
 import type { EventEnvelope } from '../runtime/eventBus';
 
 export type { JobType };
@@ -74,17 +74,17 @@ export interface EmulatorFaults {
 export const DEFAULT_QUOTAS: Quotas = { maxConcurrentJobs: 250, startTps: 25, getTps: 30, maxDeferredJobs: 10_000 };
 
 /**
- * The quotas of one job type. The given quotas are StartTranscriptionJob's; another type's are
- * scaled by the ratio of its default quotas (Call Analytics: 10 of 25 TPS, 100 of 250 jobs), as
- * the start function scales its pacing, so an emulated quota keeps the service's proportions.
+ * The quotas of one job type. The given quotas are transcription's; another type's are scaled by
+ * the share of its default quotas (Call Analytics: 10 of 25 Start TPS, 20 of 30 Get TPS, 100 of
+ * 250 jobs), as the start function scales its pacing, so an emulated quota keeps the service's
+ * proportions.
  */
 export function quotasFor(quotas: Quotas, jobType: JobType): Quotas {
-  const facts = JOB_TYPE_FACTS[jobType];
-  const base = JOB_TYPE_FACTS.transcription;
   return {
     ...quotas,
-    startTps: (quotas.startTps * facts.startQuotaTps) / base.startQuotaTps,
-    maxConcurrentJobs: Math.max(1, Math.round((quotas.maxConcurrentJobs * facts.concurrentJobs) / base.concurrentJobs)),
+    startTps: quotas.startTps * quotaShare(jobType, 'startQuotaTps'),
+    getTps: quotas.getTps * quotaShare(jobType, 'getQuotaTps'),
+    maxConcurrentJobs: Math.max(1, Math.round(quotas.maxConcurrentJobs * quotaShare(jobType, 'concurrentJobs'))),
   };
 }
 export const DEFAULT_TIMING: Timing = { queuedSeconds: 1, processingSeconds: 10, processingPerAudioSecond: 0.25 };

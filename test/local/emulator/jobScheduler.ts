@@ -124,8 +124,7 @@ export function createJobScheduler(
   const perType = Object.fromEntries(
     JOB_TYPES.map((jobType) => {
       const typeQuotas = quotasFor(quotas, jobType);
-      const getTps = (quotas.getTps * (jobType === 'callAnalytics' ? 20 : 30)) / 30;
-      return [jobType, { quotas: typeQuotas, allowStart: tokenBucket(typeQuotas.startTps, timeScale), allowGet: tokenBucket(getTps, timeScale), active: 0, deferred: [] as Job[] }];
+      return [jobType, { quotas: typeQuotas, allowStart: tokenBucket(typeQuotas.startTps, timeScale), allowGet: tokenBucket(typeQuotas.getTps, timeScale), active: 0, deferred: [] as Job[] }];
     }),
   ) as Record<JobType, { quotas: Quotas; allowStart: () => boolean; allowGet: () => boolean; active: number; deferred: Job[] }>;
   const idleWaiters: (() => void)[] = [];
