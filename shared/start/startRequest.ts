@@ -65,20 +65,20 @@ export function buildStartRequest(input: StartRequestInput): StartTranscriptionJ
 
 /** The Start request of one job type, with the type beside it so the adapter picks the operation. */
 export type JobRequest =
-  | { jobType: 'transcription'; jobName: string; input: StartTranscriptionJobCommandInput }
-  | { jobType: 'callAnalytics'; jobName: string; input: StartCallAnalyticsJobCommandInput }
-  | { jobType: 'medical'; jobName: string; input: StartMedicalTranscriptionJobCommandInput };
+  | { jobType: 'transcription'; input: StartTranscriptionJobCommandInput }
+  | { jobType: 'callAnalytics'; input: StartCallAnalyticsJobCommandInput }
+  | { jobType: 'medical'; input: StartMedicalTranscriptionJobCommandInput };
 
 /** The request the rule's job type calls for; every type gets the same key ARN and the same tags. */
 export function buildJobRequest(input: StartRequestInput): JobRequest {
   const job: JobSettings = input.rule.job;
   switch (job.jobType) {
     case 'callAnalytics':
-      return { jobType: 'callAnalytics', jobName: input.jobName, input: buildCallAnalyticsRequest(input, job) };
+      return { jobType: 'callAnalytics', input: buildCallAnalyticsRequest(input, job) };
     case 'medical':
-      return { jobType: 'medical', jobName: input.jobName, input: buildMedicalRequest(input, job) };
+      return { jobType: 'medical', input: buildMedicalRequest(input, job) };
     default:
-      return { jobType: 'transcription', jobName: input.jobName, input: buildStartRequest(input) };
+      return { jobType: 'transcription', input: buildStartRequest(input) };
   }
 }
 

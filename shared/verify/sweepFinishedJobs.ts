@@ -4,6 +4,12 @@ import { isServiceJobName } from '../aws/jobName';
 import { pagesOperator, type Outcome } from './outcomeEvent';
 import type { VerifyResult } from './verifyJob';
 
+/** A finished job the sweeper is to verify: its name in its type's name space. */
+interface Candidate {
+  jobName: string;
+  jobType: JobType;
+}
+
 /** What a List*Jobs summary says of one job, whatever its type. */
 export interface FinishedJobSummary {
   name?: string;
@@ -28,7 +34,7 @@ export interface SweepReport {
   examined: number;
   alreadyReported: number;
   reported: Record<Outcome, number>;
-  failures: { jobName: string; jobType: JobType; error: string }[];
+  failures: (Candidate & { error: string })[];
 }
 
 /**
@@ -41,7 +47,7 @@ export interface SweepReport {
 export async function sweepFinishedJobs(deps: SweepDependencies): Promise<SweepReport> {
   const now = deps.now().getTime();
   const oldest = now - deps.lookbackSeconds * 1000;
-  const candidates: { jobName: string; jobType: JobType }[] = [];
+  const candidates: Candidate[] = [];
   for (const jobType of JOB_TYPES) {
     const newest = now - (JOB_TYPE_FACTS[jobType].completionDetailType ? deps.graceSeconds * 1000 : 0);
     for (const status of ['COMPLETED', 'FAILED'] as const) {
@@ -64,7 +70,7 @@ export async function sweepFinishedJobs(deps: SweepDependencies): Promise<SweepR
   // Every medical job passes through here, so a burst of them can meet Get*Job's rate quota:
   // a job that failed with a retryable error (throttling, a fault) gets a second pass after a
   // pause, so that a transient answer does not page anyone; what fails twice is reported.
-  const retry: { jobName: string; jobType: JobType }[] = [];
+  const retry: Candidate[] = [];
   await runPool(candidates, deps.concurrency, async (candidate) => {
     const error = await verifyOne(deps, candidate, report);
     if (error === undefined) return;
@@ -82,7 +88,7 @@ export async function sweepFinishedJobs(deps: SweepDependencies): Promise<SweepR
 }
 
 /** Verifies one job into the report; returns the error it failed with, if any. */
-async function verifyOne(deps: SweepDependencies, { jobName, jobType }: { jobName: string; jobType: JobType }, report: SweepReport): Promise<unknown> {
+async function verifyOne(deps: SweepDependencies, { jobName, jobType }: Candidate, report: SweepReport): Promise<unknown> {
   try {
     const result = await deps.verify(jobName, jobType);
     if (result.status === 'already-reported') {
