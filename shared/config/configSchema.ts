@@ -1,62 +1,62 @@
 /**
- * The shape of pipeline.config.json as zod/mini schemas, and the messages for a file that does
+ * The shape of pipeline.config.json as valibot schemas, and the messages for a file that does
  * not have that shape. Field-level rules beyond the shape live in ruleChecks.ts.
  */
-import * as z from 'zod/mini';
-import { issueMessage } from './schemaIssues';
+import * as v from 'valibot';
+import { closedObject, isUnknownFieldsIssue, issueMessage, issuePath, type SchemaIssue } from './schemaIssues';
 
 const languageFields = {
-  languageCode: z.optional(z.string()),
-  identifyLanguage: z.optional(z.boolean()),
-  languageOptions: z.optional(z.array(z.string()).check(z.minLength(1, 'must list at least one language code'))),
+  languageCode: v.optional(v.string()),
+  identifyLanguage: v.optional(v.boolean()),
+  languageOptions: v.optional(v.pipe(v.array(v.string()), v.minLength(1, 'must list at least one language code'))),
 };
 
-export const outputSchema = z.strictObject({
-  bucket: z.optional(z.string()),
-  prefix: z.optional(z.string()),
+const outputSchema = closedObject({
+  bucket: v.optional(v.string()),
+  prefix: v.optional(v.string()),
 });
 
-const channelId = z.literal([0, 1]);
+const channelId = v.picklist([0, 1]);
 
-/** Call Analytics' options; ruleChecks.ts says which fields belong to which job type. */
+/** Call Analytics' and medical options; jobTypeChecks.ts says which fields belong to which job type. */
 const jobFields = {
-  jobType: z.optional(z.enum(['transcription', 'callAnalytics', 'medical'])),
-  channels: z.optional(z.strictObject({ agent: channelId, customer: channelId })),
-  redaction: z.optional(
-    z.strictObject({
-      output: z.enum(['redacted', 'redacted_and_unredacted']),
-      audio: z.optional(z.boolean()),
-      piiEntityTypes: z.optional(z.array(z.string()).check(z.minLength(1, 'must list at least one type; omit it to redact all PII'))),
+  jobType: v.optional(v.picklist(['transcription', 'callAnalytics', 'medical'])),
+  channels: v.optional(closedObject({ agent: channelId, customer: channelId })),
+  redaction: v.optional(
+    closedObject({
+      output: v.picklist(['redacted', 'redacted_and_unredacted']),
+      audio: v.optional(v.boolean()),
+      piiEntityTypes: v.optional(v.pipe(v.array(v.string()), v.minLength(1, 'must list at least one type; omit it to redact all PII'))),
     }),
   ),
-  specialty: z.optional(z.string()),
-  type: z.optional(z.enum(['CONVERSATION', 'DICTATION'])),
+  specialty: v.optional(v.string()),
+  type: v.optional(v.picklist(['CONVERSATION', 'DICTATION'])),
 };
 
-const ruleSchema = z.strictObject({
-  prefix: z.string().check(z.maxLength(1024, 'must be at most 1024 characters, the S3 key limit')),
-  kmsKey: z.optional(z.string().check(z.minLength(1, 'must not be empty; omit it for SSE-S3'))),
-  account: z.optional(z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account ID'))),
-  encryptionContext: z.optional(z.record(z.string(), z.string())),
-  output: z.optional(outputSchema),
+const ruleSchema = closedObject({
+  prefix: v.pipe(v.string(), v.maxLength(1024, 'must be at most 1024 characters, the S3 key limit')),
+  kmsKey: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty; omit it for SSE-S3'))),
+  account: v.optional(v.pipe(v.string(), v.regex(/^\d{12}$/, 'must be a 12-digit AWS account ID'))),
+  encryptionContext: v.optional(v.record(v.string(), v.string())),
+  output: v.optional(outputSchema),
   ...languageFields,
   ...jobFields,
 });
 
-export const configSchema = z.strictObject({
-  $comment: z.optional(z.string()),
-  defaults: z.optional(z.strictObject(languageFields)),
-  transcripts: z.optional(outputSchema),
-  deferredExecution: z.optional(z.boolean()),
-  rules: z.array(ruleSchema).check(z.minLength(1, 'must list at least one rule')),
+export const configSchema = closedObject({
+  $comment: v.optional(v.string()),
+  defaults: v.optional(closedObject(languageFields)),
+  transcripts: v.optional(outputSchema),
+  deferredExecution: v.optional(v.boolean()),
+  rules: v.pipe(v.array(ruleSchema), v.minLength(1, 'must list at least one rule')),
 });
 
-export type RawRule = z.infer<typeof ruleSchema>;
+export type RawRule = v.InferOutput<typeof ruleSchema>;
 export type RawLanguage = Pick<RawRule, 'languageCode' | 'identifyLanguage' | 'languageOptions'>;
 
 /** One line per schema issue, naming the rule by index and prefix so the operator finds it. */
-export function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
-  const path = issue.path;
+export function describeIssue(issue: SchemaIssue, raw: unknown): string {
+  const path = issuePath(issue);
   let where = path.length === 0 ? 'config' : '';
   for (const [i, segment] of path.entries()) {
     if (typeof segment === 'number') {
@@ -69,8 +69,6 @@ export function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
       where += `${where === '' ? '' : where.endsWith(')') ? ': ' : '.'}${String(segment)}`;
     }
   }
-  if (issue.code === 'unrecognized_keys') {
-    return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; see the config reference in README.md`;
-  }
-  return `${where}: ${issueMessage(issue)}`;
+  const message = issueMessage(issue);
+  return isUnknownFieldsIssue(issue) ? `${where}: ${message}; see the config reference in README.md` : `${where}: ${message}`;
 }

@@ -4,6 +4,7 @@
  */
 import { encodeTagValue } from '../aws/jobTags';
 import { ConfigError } from '../aws/errors';
+import * as v from 'valibot';
 import { configSchema, describeIssue } from './configSchema';
 import { describeRule } from './describeRule';
 import type { PipelineConfig, Rule, ValidationContext } from './rule';
@@ -20,12 +21,11 @@ export const DEFAULT_OUTPUT_PREFIX = 'transcripts/';
  */
 export function validatePipelineConfig(raw: unknown, context: ValidationContext): PipelineConfig {
   const source = context.source ?? 'pipeline config';
-  // jitless: zod would compile a fast path with `new Function` for a schema parsed once per cold start.
-  const parsed = configSchema.safeParse(raw, { reportInput: true, jitless: true });
+  const parsed = v.safeParse(configSchema, raw);
   if (!parsed.success) {
-    throw new ConfigError(source, parsed.error.issues.map((issue) => describeIssue(issue, raw)));
+    throw new ConfigError(source, parsed.issues.map((issue) => describeIssue(issue, raw)));
   }
-  const config = parsed.data;
+  const config = parsed.output;
   const problems: string[] = [];
   const defaultOutput = { bucket: config.transcripts?.bucket, prefix: config.transcripts?.prefix ?? DEFAULT_OUTPUT_PREFIX };
   problems.push(...checkOutput(defaultOutput, 'transcripts'));

@@ -1,6 +1,6 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { EventShapeError } from '../aws/errors';
-import { joinIssues } from '../config/schemaIssues';
+import { joinIssues, openObject } from '../config/schemaIssues';
 
 export interface S3ObjectRef {
   bucket: string;
@@ -17,16 +17,17 @@ export type S3Notification = { kind: 'test-event' } | { kind: 'objects'; objects
  * Only the fields this pipeline reads. Powertools' S3Schema is stricter (it requires
  * userIdentity and an IPv4 sourceIPAddress), which would reject real uploads over IPv6.
  */
-const recordSchema = z.object({
-  eventSource: z.literal('aws:s3'),
-  eventName: z.string(),
-  s3: z.object({
-    bucket: z.object({ name: z.string().check(z.minLength(1)) }),
-    object: z.object({
-      key: z.string().check(z.minLength(1)),
-      size: z.number().check(z.int(), z.nonnegative()),
-      eTag: z.optional(z.string().check(z.minLength(1))),
-      versionId: z.optional(z.string().check(z.minLength(1))),
+const text = v.pipe(v.string(), v.minLength(1, 'must not be empty'));
+const recordSchema = openObject({
+  eventSource: v.literal('aws:s3'),
+  eventName: v.string(),
+  s3: openObject({
+    bucket: openObject({ name: text }),
+    object: openObject({
+      key: text,
+      size: v.pipe(v.number(), v.integer('must be a whole number of bytes'), v.minValue(0, 'must not be negative')),
+      eTag: v.optional(text),
+      versionId: v.optional(text),
     }),
   }),
 });
@@ -59,12 +60,12 @@ function parseRecord(record: unknown, index: number): S3ObjectRef {
       `Records[${index}] is ${eventName}, not ObjectCreated; limit the bucket notification to s3:ObjectCreated:* events`,
     );
   }
-  const parsed = recordSchema.safeParse(record, { reportInput: true });
+  const parsed = v.safeParse(recordSchema, record);
   if (!parsed.success) {
-    const fields = joinIssues(parsed.error.issues, '(record)');
+    const fields = joinIssues(parsed.issues, '(record)');
     throw new EventShapeError(`Records[${index}] is not an S3 event record: ${fields}`);
   }
-  const { bucket, object } = parsed.data.s3;
+  const { bucket, object } = parsed.output.s3;
   if (!object.versionId && !object.eTag) {
     throw new EventShapeError(`Records[${index}] has neither versionId nor eTag, so the object version cannot be identified`);
   }

@@ -1,7 +1,7 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { EventShapeError } from '../aws/errors';
 import { JOB_TYPE_FACTS } from '../aws/jobTypes';
-import { joinIssues } from '../config/schemaIssues';
+import { joinIssues, openObject } from '../config/schemaIssues';
 
 export const TRANSCRIBE_SOURCE = 'aws.transcribe';
 export const JOB_STATE_CHANGE = JOB_TYPE_FACTS.transcription.completionDetailType as string;
@@ -15,29 +15,30 @@ export const COMPLETION_DETAIL_FIELDS = {
 
 /**
  * The EventBridge envelope as Powertools' EventBridgeSchema defines it, narrowed to Transcribe's
- * completion events. It is written with zod/mini because the Powertools schema pulls the full zod
- * build (about 440 KB) into a bundle that must stay under 150 KB zipped.
+ * completion events. It is written here because the Powertools schema pulls the full zod build
+ * (about 440 KB) into a bundle that must stay under 150 KB zipped.
  */
 const envelope = {
-  version: z.string(),
-  id: z.string(),
-  source: z.literal(TRANSCRIBE_SOURCE),
-  account: z.string(),
-  time: z.iso.datetime(),
-  region: z.string(),
-  resources: z.array(z.string()),
+  version: v.string(),
+  id: v.string(),
+  source: v.literal(TRANSCRIBE_SOURCE),
+  account: v.string(),
+  time: v.pipe(v.string(), v.isoTimestamp('must be an ISO 8601 date and time')),
+  region: v.string(),
+  resources: v.array(v.string()),
 };
-const status = z.enum(['COMPLETED', 'FAILED']);
-const completionSchema = z.discriminatedUnion('detail-type', [
-  z.object({
+const status = v.picklist(['COMPLETED', 'FAILED']);
+const name = v.pipe(v.string(), v.minLength(1, 'must not be empty'));
+const completionSchema = v.variant('detail-type', [
+  openObject({
     ...envelope,
-    'detail-type': z.literal(JOB_STATE_CHANGE),
-    detail: z.object({ TranscriptionJobName: z.string().check(z.minLength(1)), TranscriptionJobStatus: status, FailureReason: z.optional(z.string()) }),
+    'detail-type': v.literal(JOB_STATE_CHANGE),
+    detail: openObject({ TranscriptionJobName: name, TranscriptionJobStatus: status, FailureReason: v.optional(v.string()) }),
   }),
-  z.object({
+  openObject({
     ...envelope,
-    'detail-type': z.literal(CALL_ANALYTICS_STATE_CHANGE),
-    detail: z.object({ JobName: z.string().check(z.minLength(1)), JobStatus: status, FailureReason: z.optional(z.string()) }),
+    'detail-type': v.literal(CALL_ANALYTICS_STATE_CHANGE),
+    detail: openObject({ JobName: name, JobStatus: status, FailureReason: v.optional(v.string()) }),
   }),
 ]);
 
@@ -53,16 +54,15 @@ export interface Completion {
  * key, so the name is all the verifier takes from it.
  */
 export function parseCompletionEvent(event: unknown): Completion {
-  // jitless: one event per invocation; a compiled fast path would cost more than it saves.
-  const parsed = completionSchema.safeParse(event, { reportInput: true, jitless: true });
+  const parsed = v.safeParse(completionSchema, event);
   if (!parsed.success) {
-    const fields = joinIssues(parsed.error.issues, '(event)');
+    const fields = joinIssues(parsed.issues, '(event)');
     throw new EventShapeError(
       `not a "${JOB_STATE_CHANGE}" or "${CALL_ANALYTICS_STATE_CHANGE}" event from ${TRANSCRIBE_SOURCE} with status COMPLETED or FAILED: ${fields}; ` +
         'check the EventBridge rules that target this function',
     );
   }
-  const { detail } = parsed.data;
+  const { detail } = parsed.output;
   return 'TranscriptionJobName' in detail
     ? { jobType: 'transcription', jobName: detail.TranscriptionJobName, status: detail.TranscriptionJobStatus }
     : { jobType: 'callAnalytics', jobName: detail.JobName, status: detail.JobStatus };

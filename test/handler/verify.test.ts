@@ -331,4 +331,15 @@ describe('verify handler: Call Analytics completions', () => {
       'not a "Transcribe Job State Change" or "Call Analytics Job State Change" event from aws.transcribe with status COMPLETED or FAILED: detail.JobName is required (string); check the EventBridge rules that target this function',
     );
   });
+
+  it('names the detail-types it takes, and an unknown status, without reading any job', async () => {
+    const other = { ...callEvent(), 'detail-type': 'Transcribe Vocabulary State Change' };
+    await expect((await verify())(other, lambdaContext)).rejects.toThrow(
+      'detail-type must be "Transcribe Job State Change" or "Call Analytics Job State Change", not "Transcribe Vocabulary State Change"',
+    );
+    const running = callEvent();
+    (running.detail as Record<string, unknown>).JobStatus = 'IN_PROGRESS';
+    await expect((await verify())(running, lambdaContext)).rejects.toThrow('detail.JobStatus must be "COMPLETED" or "FAILED", not "IN_PROGRESS"');
+    expect(transcribe.commandCalls(GetCallAnalyticsJobCommand)).toHaveLength(0);
+  });
 });

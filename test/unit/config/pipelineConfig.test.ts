@@ -151,6 +151,22 @@ describe('validatePipelineConfig', () => {
     ]);
   });
 
+  it('names every unknown field of one object in one line, and unknown top-level fields as config', () => {
+    expect(problemsOf({ ...config({ prefix: 'p/', kmsKeyId: KEY, region: 'eu-west-1' }), extra: true })).toEqual([
+      'rules[0] (prefix "p/"): unknown fields "kmsKeyId", "region"; see the config reference in README.md',
+      'config: unknown field "extra"; see the config reference in README.md',
+    ]);
+  });
+
+  it('says what a missing nested field and a field of the wrong shape must be', () => {
+    const raw = config({ prefix: 'p/', jobType: 'callAnalytics', channels: { agent: 0 }, redaction: {}, output: 'transcripts/' });
+    expect(problemsOf(raw)).toEqual([
+      'rules[0] (prefix "p/"): output: must be an object, not "transcripts/"',
+      'rules[0] (prefix "p/"): channels.customer: is required (0 or 1)',
+      'rules[0] (prefix "p/"): redaction.output: is required ("redacted" or "redacted_and_unredacted")',
+    ]);
+  });
+
   it('rejects a missing prefix and a wrong type, naming each field', () => {
     expect(problemsOf({ rules: [{ kmsKey: KEY }, { prefix: 7 }] })).toEqual(['rules[0].prefix: is required (string)', 'rules[1].prefix: must be a string, not 7']);
   });

@@ -71,6 +71,15 @@ describe('parseS3Notification', () => {
     expect(() => parseS3Notification(JSON.stringify(event))).toThrow('Records[0] is not an S3 event record: s3.object.size is required');
   });
 
+  it('names every field that is out of range, with what it must be', () => {
+    const event = loadEvent('s3-put.json');
+    event.Records[0].s3.bucket.name = '';
+    event.Records[0].s3.object.size = -1.5;
+    expect(() => parseS3Notification(JSON.stringify(event))).toThrow(
+      'Records[0] is not an S3 event record: s3.bucket.name must not be empty, s3.object.size must be a whole number of bytes, s3.object.size must not be negative',
+    );
+  });
+
   it('rejects a record with neither versionId nor eTag', () => {
     const event = loadEvent('s3-put.json');
     delete event.Records[0].s3.object.eTag;
