@@ -28,6 +28,13 @@ export function medianRatio(numerator: readonly number[], denominator: readonly 
   return median(numerator.map((value, i) => value / (denominator[i] as number)));
 }
 
+/** The middle half of the pairwise ratios (first to third quartile): how far one round strays. */
+export function ratioSpread(numerator: readonly number[], denominator: readonly number[]): [number, number] {
+  const ratios = numerator.map((value, i) => value / (denominator[i] as number)).sort((a, b) => a - b);
+  const at = (q: number) => ratios[Math.min(ratios.length - 1, Math.max(0, Math.round(q * (ratios.length - 1))))] as number;
+  return [at(0.25), at(0.75)];
+}
+
 /** Wall time of one fresh node process, in ms. */
 export function processMs(args: string[], env: NodeJS.ProcessEnv): number {
   const begin = process.hrtime.bigint();

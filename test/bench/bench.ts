@@ -5,14 +5,15 @@
  * Absolute times on these machines drift by more than 2x from one day to the next, so every
  * timing is a ratio of two sides measured in this run, alternating (see alternate.ts): a handler
  * over its floor (floors.ts: the same dependencies, an empty handler), a cold invocation over a
- * load alone, the rule index over a linear scan, CPU per record over JSON.parse of the same
- * records, and the burst's start rate over the quota emulated at no more than half of what the
- * local pipeline sustains without one.
+ * load alone (beside the same requests sent by the SDK alone: replayFloors.ts), the rule index
+ * over a linear scan, CPU per record over JSON.parse of the same records, and the burst's start
+ * rate over the quota emulated at no more than half of what the local pipeline sustains without
+ * one. Load and cold ratios also print the middle half of the rounds' ratios.
  *
  * The audit (`tkp audit`) is measured over stored transcripts against a bare loop of the same
  * S3 calls at the same concurrency, with each side's peak RSS.
  *
- *   npm run bench -- [--rounds 12] [--capacity-objects 600] [--burst-objects N] [--quota-tps N] [--skip-burst]
+ *   npm run bench -- [--rounds 20] [--capacity-objects 600] [--burst-objects N] [--quota-tps N] [--skip-burst]
  *                    [--audit-objects 10000] [--audit-runs 3] [--skip-audit]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -23,16 +24,17 @@ import { parseArgs } from 'node:util';
 import { buildRuleIndex, matchRule } from '../../shared/config/ruleIndex';
 import { loadEvent } from '../support/fixtures';
 import { HANDLER_ENV } from '../support/functionEnvironment';
-import { alternate, median, medianRatio, processMs } from './alternate';
+import { alternate, median, medianRatio, processMs, ratioSpread } from './alternate';
 import { runAuditBench } from './auditBench';
 import { runBurstProcess, scaledQuotas, UNLIMITED } from './burst';
 import { buildFloors, FUNCTIONS, type FunctionName } from './floors';
+import { buildReplayFloor, requestSignature, type RecordedRequest } from './replayFloors';
 import { seededRandom } from './random';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '12' },
+    rounds: { type: 'string', default: '20' },
     'capacity-objects': { type: 'string', default: '600' },
     'burst-objects': { type: 'string' },
     'quota-tps': { type: 'string' },
@@ -52,6 +54,8 @@ const record = (figure: string, value: string, target: string, met: boolean | un
   console.log(`  ${figure}: ${value}${target ? ` (target ${target}: ${met ? 'met' : 'MISSED'})` : ''}`);
 };
 const x = (ratio: number) => `${ratio.toFixed(2)}x`;
+/** A median ratio with the middle half of the rounds' ratios, so a reader sees how noisy the run was. */
+const xSpread = (ratio: number, [low, high]: [number, number]) => `${x(ratio)} (middle half ${low.toFixed(2)}-${high.toFixed(2)})`;
 const results: Record<string, unknown> = { machine: { node: process.version, cpus: (await import('node:os')).cpus().length }, date: new Date().toISOString() };
 
 // 1. Bundles: exactly what `serverless package` ships, and each handler's floor.
@@ -95,7 +99,8 @@ for (const fn of FUNCTIONS) {
   const overBare = medianRatio(times.handler, times.bare);
   const floorOverBare = medianRatio(times.floor, times.bare);
   (results.load as Record<string, unknown>)[fn] = { overFloor, overBare, floorOverBare, medianMs: { bare: median(times.bare), floor: median(times.floor), handler: median(times.handler) } };
-  record(`${fn}: load over its floor (both over bare node: ${x(overBare)}, ${x(floorOverBare)})`, x(overFloor), `<= ${TARGETS.loadOverFloor}x`, overFloor <= TARGETS.loadOverFloor);
+  const spread = ratioSpread(times.handler, times.floor);
+  record(`${fn}: load over its floor (both over bare node: ${x(overBare)}, ${x(floorOverBare)})`, xSpread(overFloor, spread), `<= ${TARGETS.loadOverFloor}x`, overFloor <= TARGETS.loadOverFloor);
 }
 
 // 3. Cold invocation: load and handle one real-shaped event, AWS answered by a canned responder
@@ -108,19 +113,44 @@ const events: Partial<Record<FunctionName, unknown>> = {
   sweep: { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} },
 };
 const runner = join(root, 'test/support/runBundle.cjs');
+type BundleRun = { error?: unknown; requests: RecordedRequest[] };
+const runOnce = (bundle: string, event: unknown) => JSON.parse(spawnSync(process.execPath, [runner, bundle, JSON.stringify(event)], { env }).stdout.toString()) as BundleRun;
 results.coldInvocation = {};
 for (const fn of FUNCTIONS) {
   const event = events[fn];
   if (!event) continue;
-  const check = JSON.parse(spawnSync(process.execPath, [runner, bundles[fn], JSON.stringify(event)], { env }).stdout.toString()) as { error?: unknown };
+  const check = runOnce(bundles[fn], event);
   if (check.error) throw new Error(`${fn} failed its cold invocation: ${JSON.stringify(check.error)}`);
+  // The same requests sent by the SDK alone (replayFloors.ts), checked to be the same requests.
+  const replay = await buildReplayFloor(root, packageDir, fn);
+  const replayEvent = { requests: check.requests };
+  const replayed = runOnce(replay, replayEvent);
+  if (replayed.error || JSON.stringify(requestSignature(replayed.requests)) !== JSON.stringify(requestSignature(check.requests))) {
+    throw new Error(`${fn}'s replay floor did not send the handler's requests: ${JSON.stringify({ error: replayed.error, handler: requestSignature(check.requests), replay: requestSignature(replayed.requests) })}`);
+  }
   const times = alternate(rounds, {
     load: () => processMs([runner, bundles[fn], '-'], env),
     invoke: () => processMs([runner, bundles[fn], JSON.stringify(event)], env),
+    replayLoad: () => processMs([runner, replay, '-'], env),
+    replayInvoke: () => processMs([runner, replay, JSON.stringify(replayEvent)], env),
   });
   const ratio = medianRatio(times.invoke, times.load);
-  (results.coldInvocation as Record<string, unknown>)[fn] = { overLoad: ratio, medianMs: { load: median(times.load), invoke: median(times.invoke) } };
-  record(`${fn}: cold invocation over load alone`, x(ratio), `<= ${TARGETS.coldOverLoad}x`, ratio <= TARGETS.coldOverLoad);
+  const sdkRatio = medianRatio(times.replayInvoke, times.replayLoad);
+  const addedMs = median(times.invoke.map((t, i) => t - (times.load[i] as number)));
+  const sdkAddedMs = median(times.replayInvoke.map((t, i) => t - (times.replayLoad[i] as number)));
+  (results.coldInvocation as Record<string, unknown>)[fn] = {
+    overLoad: ratio,
+    requests: check.requests.length,
+    medianMs: { load: median(times.load), invoke: median(times.invoke), added: addedMs },
+    sdkAlone: { overLoad: sdkRatio, medianMs: { load: median(times.replayLoad), invoke: median(times.replayInvoke), added: sdkAddedMs } },
+  };
+  record(`${fn}: cold invocation over load alone`, xSpread(ratio, ratioSpread(times.invoke, times.load)), `<= ${TARGETS.coldOverLoad}x`, ratio <= TARGETS.coldOverLoad);
+  record(
+    `${fn}: its ${check.requests.length} requests from the SDK alone, over the replay floor's load`,
+    `${xSpread(sdkRatio, ratioSpread(times.replayInvoke, times.replayLoad))}; the first event adds ${addedMs.toFixed(0)} ms to the handler, the same requests ${sdkAddedMs.toFixed(0)} ms to the floor`,
+    '',
+    undefined,
+  );
 }
 
 // 4. CPU per record over the same records parsed with JSON.parse alone (AWS answered in-process).

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 export const FUNCTIONS = ['start', 'verify', 'sweep', 'bucketNotifications', 'preflight'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
-const CLIENTS: Record<FunctionName, [string, string][]> = {
+export const CLIENTS: Record<FunctionName, [string, string][]> = {
   start: [
     ['@aws-sdk/client-kms', 'KMSClient'],
     ['@aws-sdk/client-sqs', 'SQSClient'],
@@ -33,7 +33,7 @@ const CLIENTS: Record<FunctionName, [string, string][]> = {
   preflight: [['@aws-sdk/client-kms', 'KMSClient']],
 };
 
-function floorSource(fn: FunctionName): string {
+export function floorSource(fn: FunctionName): string {
   const clients = CLIENTS[fn];
   // Every handler constructs Metrics (shared/aws/observability.ts builds it beside the logger);
   // only these three also use the logMetrics middleware.
@@ -55,30 +55,32 @@ function floorSource(fn: FunctionName): string {
   ].join('\n');
 }
 
-/** Builds each floor bundle beside the packaged ones, with serverless.yml's esbuild settings. */
+/** Builds one bundle from `source` with serverless.yml's esbuild settings, as the floors are built. */
+export async function bundleLikeServerless(root: string, source: string, outfile: string): Promise<string> {
+  const entry = outfile.replace(/\.cjs$/, '.ts');
+  writeFileSync(entry, source);
+  await build({
+    entryPoints: [entry],
+    outfile,
+    absWorkingDir: root,
+    nodePaths: [join(root, 'node_modules')],
+    bundle: true,
+    minify: true,
+    sourcemap: false,
+    target: 'node22',
+    platform: 'node',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    alias: { '@aws-sdk/credential-provider-node': join(root, 'shared/aws/lambdaCredentials.ts') },
+    legalComments: 'none',
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+/** Builds each floor bundle beside the packaged ones. */
 export async function buildFloors(root: string, outDir: string): Promise<Record<FunctionName, string>> {
   const files = {} as Record<FunctionName, string>;
-  for (const fn of FUNCTIONS) {
-    const entry = join(outDir, `${fn}.floor.ts`);
-    writeFileSync(entry, floorSource(fn));
-    const outfile = join(outDir, `${fn}.floor.cjs`);
-    await build({
-      entryPoints: [entry],
-      outfile,
-      absWorkingDir: root,
-      nodePaths: [join(root, 'node_modules')],
-      bundle: true,
-      minify: true,
-      sourcemap: false,
-      target: 'node22',
-      platform: 'node',
-      format: 'cjs',
-      mainFields: ['module', 'main'],
-      alias: { '@aws-sdk/credential-provider-node': join(root, 'shared/aws/lambdaCredentials.ts') },
-      legalComments: 'none',
-      logLevel: 'silent',
-    });
-    files[fn] = outfile;
-  }
+  for (const fn of FUNCTIONS) files[fn] = await bundleLikeServerless(root, floorSource(fn), join(outDir, `${fn}.floor.cjs`));
   return files;
 }

@@ -56,7 +56,14 @@ const server = http.createServer((req, res) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     const body = Buffer.concat(chunks).toString('utf8');
-    requests.push({ target: req.headers['x-amz-target'] ?? null, method: req.method, path: req.url, body });
+    requests.push({
+      target: req.headers['x-amz-target'] ?? null,
+      method: req.method,
+      path: req.url,
+      body,
+      ...(req.headers['if-none-match'] && { ifNoneMatch: req.headers['if-none-match'] }),
+      ...(req.headers['if-match'] && { ifMatch: req.headers['if-match'] }),
+    });
     const reply = answer(req, body);
     res.writeHead(reply.status, { ...reply.headers, ...(req.method !== 'HEAD' && { 'content-length': Buffer.byteLength(reply.body) }) });
     res.end(req.method === 'HEAD' ? undefined : reply.body);
