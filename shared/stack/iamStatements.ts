@@ -72,9 +72,14 @@ const viaS3 = { StringEquals: { 'kms:ViaService': sub('s3.${AWS::Region}.amazona
  * bug in rule matching then cannot send a transcript to a bucket or key no rule of that type
  * names. StartTranscriptionJob and StartMedicalTranscriptionJob are held to the output buckets
  * (`transcribe:OutputBucketName`), StartCallAnalyticsJob to the output locations
- * (`transcribe:OutputLocation`). Tags are only allowed as part of the start request
- * (tag-on-create, authorized by the Start action itself with aws:TagKeys), so the role has no
- * transcribe:TagResource to rewrite them later.
+ * (`transcribe:OutputLocation`).
+ *
+ * The Start actions take no resource ARN (the Service Authorization Reference lists no resource
+ * type for them; only Get*Job and Delete*Job name a job), so they are granted on "*" and held by
+ * the conditions: a statement naming job ARNs would never match a Start request. Transcribe
+ * authorizes the tags of a Start request as transcribe:TagResource too (the reference maps each
+ * Start operation to both actions), so TagResource is granted for this pipeline's tag keys only;
+ * the verifier never trusts tags, whoever wrote them.
  */
 function startJobStatements(ctx: StackContext): Statement[] {
   const statements: Statement[] = [];
@@ -96,14 +101,20 @@ function startJobStatements(ctx: StackContext): Statement[] {
       statements.push({
         Effect: 'Allow',
         Action: action,
-        Resource: jobArn(ctx, jobType),
+        Resource: '*',
         Condition: { ...base, StringLike: { ...('StringLike' in base ? base.StringLike : {}), 'transcribe:OutputEncryptionKMSKeyId': keys } },
       });
     }
     if (rules.some((rule) => !rule.kmsKey)) {
-      statements.push({ Effect: 'Allow', Action: action, Resource: jobArn(ctx, jobType), Condition: { ...base, Null: { 'transcribe:OutputEncryptionKMSKeyId': 'true' } } });
+      statements.push({ Effect: 'Allow', Action: action, Resource: '*', Condition: { ...base, Null: { 'transcribe:OutputEncryptionKMSKeyId': 'true' } } });
     }
   }
+  statements.push({
+    Effect: 'Allow',
+    Action: ['transcribe:TagResource'],
+    Resource: '*',
+    Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(TAG) }, Null: { 'aws:TagKeys': 'false' } },
+  });
   return statements;
 }
 
