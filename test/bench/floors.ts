@@ -33,12 +33,18 @@ export const CLIENTS: Record<FunctionName, [string, string][]> = {
   preflight: [['@aws-sdk/client-kms', 'KMSClient']],
 };
 
-export function floorSource(fn: FunctionName): string {
+/**
+ * A floor's source: the dependencies' imports and construction, and an empty handler behind the
+ * same middleware. `handler` replaces the empty handler's body (replayFloors.ts sends requests
+ * from it); `extra` adds lines after the construction.
+ */
+export function floorSource(fn: FunctionName, replay?: { extra: string[]; handler: string }): string {
   const clients = CLIENTS[fn];
   // Every handler constructs Metrics (shared/aws/observability.ts builds it beside the logger);
   // only these three also use the logMetrics middleware.
   const metrics = fn === 'start' || fn === 'verify' || fn === 'sweep';
   const batch = fn === 'start';
+  const empty = batch ? '{ void processor; void processPartialResponse; }' : 'void metrics';
   return [
     `import middy from '@middy/core';`,
     `import { Logger } from '@aws-lambda-powertools/logger';`,
@@ -51,7 +57,8 @@ export function floorSource(fn: FunctionName): string {
     `const metrics = new Metrics();`,
     ...(batch ? [`const processor = new BatchProcessor(EventType.SQS);`] : []),
     `export const clients = [${clients.map(([, name]) => `new ${name}({})`).join(', ')}];`,
-    `export const handler = middy().use(injectLambdaContext(logger))${metrics ? '.use(logMetrics(metrics))' : ''}.handler(async () => ${batch ? '{ void processor; void processPartialResponse; }' : 'void metrics'});`,
+    ...(replay?.extra ?? []),
+    `export const handler = middy().use(injectLambdaContext(logger))${metrics ? '.use(logMetrics(metrics))' : ''}.handler(async (event) => ${replay?.handler ?? empty});`,
   ].join('\n');
 }
 

@@ -46,22 +46,17 @@ function replaySource(fn: FunctionName): string {
   const packages = new Set(CLIENTS[fn].map(([pkg]) => pkg));
   const services = Object.entries(JSON_SERVICES).filter(([, service]) => packages.has(service.pkg));
   const s3 = packages.has('@aws-sdk/client-s3');
-  // The floor's own source, with its empty handler replaced by the replay.
-  const floor = floorSource(fn).split('\n').filter((line) => !line.startsWith('export const handler'));
-  const handlerLine = floorSource(fn).split('\n').find((line) => line.startsWith('export const handler')) as string;
-  const middleware = handlerLine.slice(handlerLine.indexOf('middy()'), handlerLine.indexOf('.handler('));
-  return [
-    ...floor,
+  const extra = [
     ...services.map(([, service]) => `import { ${service.operations.map((op) => `${op}Command`).join(', ')} } from '${service.pkg}';`),
     ...(s3 ? [`import { ${S3_OPERATIONS.map((op) => `${op}Command`).join(', ')} } from '@aws-sdk/client-s3';`] : []),
     // The handler's S3 client is path-style whenever an endpoint override is set, as here.
     ...(s3 ? [`const s3 = new S3Client({ forcePathStyle: true });`] : []),
-    `const byServiceName = {${services.map(([name, service]) => `${name}: [clients.find((c) => c instanceof ${service.client}), {${service.operations.map((op) => `${op}: ${op}Command`).join(', ')}}]`).join(', ')}};`,
+    `const byService = {${services.map(([name, service]) => `${name}: [clients.find((c) => c instanceof ${service.client}), {${service.operations.map((op) => `${op}: ${op}Command`).join(', ')}}]`).join(', ')}};`,
     `const answered = (error) => { if (!error || !error.$metadata) throw error; };`,
     `async function send(r) {`,
     `  if (r.target) {`,
     `    const [service, operation] = r.target.split('.');`,
-    `    const [client, commands] = byServiceName[service] ?? [];`,
+    `    const [client, commands] = byService[service] ?? [];`,
     `    const Command = commands?.[operation];`,
     `    if (!client || !Command) throw new Error('the replay floor cannot send ' + r.target);`,
     `    return client.send(new Command(JSON.parse(r.body || '{}'))).catch(answered);`,
@@ -79,8 +74,8 @@ function replaySource(fn: FunctionName): string {
       : []),
     `  throw new Error('the replay floor cannot send ' + r.method + ' ' + r.path);`,
     `}`,
-    `export const handler = ${middleware}.handler(async (event) => { for (const r of event.requests) await send(r); });`,
-  ].join('\n');
+  ];
+  return floorSource(fn, { extra, handler: '{ for (const r of event.requests) await send(r); }' });
 }
 
 /** Builds the replay floor of one function beside its floor. */
