@@ -41,6 +41,9 @@ export function openObject<const E extends Entries>(entries: E) {
   return v.object(entries, objectMessage(entries));
 }
 
+/** A string that must hold something: an event's names and keys. */
+export const nonEmptyString = v.pipe(v.string(), v.minLength(1, 'must not be empty'));
+
 /** Whether an issue is a closed object's unknown fields: its path ends at the first unknown key, not at a field. */
 export function isUnknownFieldsIssue(issue: SchemaIssue): boolean {
   return issue.type === 'strict_object' && issue.expected === 'never';

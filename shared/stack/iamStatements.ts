@@ -82,6 +82,7 @@ const viaS3 = { StringEquals: { 'kms:ViaService': sub('s3.${AWS::Region}.amazona
  * the verifier never trusts tags, whoever wrote them.
  */
 function startJobStatements(ctx: StackContext): Statement[] {
+  const ownTagKeys = { 'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(TAG) } };
   const statements: Statement[] = [];
   for (const [jobType, rules] of rulesByJobType(ctx)) {
     const output =
@@ -94,7 +95,7 @@ function startJobStatements(ctx: StackContext): Statement[] {
             },
           }
         : { StringEquals: { 'transcribe:OutputBucketName': outputBuckets(ctx, rules) } };
-    const base = { ...output, 'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(TAG) } };
+    const base = { ...output, ...ownTagKeys };
     const action = [`transcribe:${JOB_TYPE_FACTS[jobType].startOperation}`];
     const keys = allowedOutputKeyArns({ ...ctx.config, rules });
     if (keys.length > 0) {
@@ -113,7 +114,7 @@ function startJobStatements(ctx: StackContext): Statement[] {
     Effect: 'Allow',
     Action: ['transcribe:TagResource'],
     Resource: '*',
-    Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(TAG) }, Null: { 'aws:TagKeys': 'false' } },
+    Condition: { ...ownTagKeys, Null: { 'aws:TagKeys': 'false' } },
   });
   return statements;
 }

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { EventShapeError } from '../aws/errors';
-import { joinIssues, openObject } from '../config/schemaIssues';
+import { joinIssues, nonEmptyString, openObject } from '../config/schemaIssues';
 
 export interface S3ObjectRef {
   bucket: string;
@@ -17,17 +17,16 @@ export type S3Notification = { kind: 'test-event' } | { kind: 'objects'; objects
  * Only the fields this pipeline reads. Powertools' S3Schema is stricter (it requires
  * userIdentity and an IPv4 sourceIPAddress), which would reject real uploads over IPv6.
  */
-const text = v.pipe(v.string(), v.minLength(1, 'must not be empty'));
 const recordSchema = openObject({
   eventSource: v.literal('aws:s3'),
   eventName: v.string(),
   s3: openObject({
-    bucket: openObject({ name: text }),
+    bucket: openObject({ name: nonEmptyString }),
     object: openObject({
-      key: text,
+      key: nonEmptyString,
       size: v.pipe(v.number(), v.integer('must be a whole number of bytes'), v.minValue(0, 'must not be negative')),
-      eTag: v.optional(text),
-      versionId: v.optional(text),
+      eTag: v.optional(nonEmptyString),
+      versionId: v.optional(nonEmptyString),
     }),
   }),
 });

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { EventShapeError } from '../aws/errors';
 import { JOB_TYPE_FACTS } from '../aws/jobTypes';
-import { joinIssues, openObject } from '../config/schemaIssues';
+import { joinIssues, nonEmptyString, openObject } from '../config/schemaIssues';
 
 export const TRANSCRIBE_SOURCE = 'aws.transcribe';
 export const JOB_STATE_CHANGE = JOB_TYPE_FACTS.transcription.completionDetailType as string;
@@ -28,17 +28,16 @@ const envelope = {
   resources: v.array(v.string()),
 };
 const status = v.picklist(['COMPLETED', 'FAILED']);
-const name = v.pipe(v.string(), v.minLength(1, 'must not be empty'));
 const completionSchema = v.variant('detail-type', [
   openObject({
     ...envelope,
     'detail-type': v.literal(JOB_STATE_CHANGE),
-    detail: openObject({ TranscriptionJobName: name, TranscriptionJobStatus: status, FailureReason: v.optional(v.string()) }),
+    detail: openObject({ TranscriptionJobName: nonEmptyString, TranscriptionJobStatus: status, FailureReason: v.optional(v.string()) }),
   }),
   openObject({
     ...envelope,
     'detail-type': v.literal(CALL_ANALYTICS_STATE_CHANGE),
-    detail: openObject({ JobName: name, JobStatus: status, FailureReason: v.optional(v.string()) }),
+    detail: openObject({ JobName: nonEmptyString, JobStatus: status, FailureReason: v.optional(v.string()) }),
   }),
 ]);
 
