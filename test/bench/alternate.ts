@@ -23,14 +23,24 @@ export function alternate<T extends string>(rounds: number, sides: Record<T, () 
   return times;
 }
 
+/** `numerator[i] / denominator[i]`: each round's two sides, measured next to each other. */
+function pairwiseRatios(numerator: readonly number[], denominator: readonly number[]): number[] {
+  return numerator.map((value, i) => value / (denominator[i] as number));
+}
+
 /** The median of `numerator[i] / denominator[i]`. */
 export function medianRatio(numerator: readonly number[], denominator: readonly number[]): number {
-  return median(numerator.map((value, i) => value / (denominator[i] as number)));
+  return median(pairwiseRatios(numerator, denominator));
+}
+
+/** The median of `minuend[i] - subtrahend[i]`: what one side adds to the other, round by round. */
+export function medianDifference(minuend: readonly number[], subtrahend: readonly number[]): number {
+  return median(minuend.map((value, i) => value - (subtrahend[i] as number)));
 }
 
 /** The middle half of the pairwise ratios (first to third quartile): how far one round strays. */
 export function ratioSpread(numerator: readonly number[], denominator: readonly number[]): [number, number] {
-  const ratios = numerator.map((value, i) => value / (denominator[i] as number)).sort((a, b) => a - b);
+  const ratios = pairwiseRatios(numerator, denominator).sort((a, b) => a - b);
   const at = (q: number) => ratios[Math.min(ratios.length - 1, Math.max(0, Math.round(q * (ratios.length - 1))))] as number;
   return [at(0.25), at(0.75)];
 }

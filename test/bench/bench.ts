@@ -24,11 +24,12 @@ import { parseArgs } from 'node:util';
 import { buildRuleIndex, matchRule } from '../../shared/config/ruleIndex';
 import { loadEvent } from '../support/fixtures';
 import { HANDLER_ENV } from '../support/functionEnvironment';
-import { alternate, median, medianRatio, processMs, ratioSpread } from './alternate';
+import { invokeBundle, RUN_BUNDLE } from '../support/invokeBundle';
+import { alternate, median, medianDifference, medianRatio, processMs, ratioSpread } from './alternate';
 import { runAuditBench } from './auditBench';
 import { runBurstProcess, scaledQuotas, UNLIMITED } from './burst';
 import { buildFloors, FUNCTIONS, type FunctionName } from './floors';
-import { buildReplayFloor, requestSignature, type RecordedRequest } from './replayFloors';
+import { buildReplayFloor, requestSignature } from './replayFloors';
 import { seededRandom } from './random';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -112,32 +113,29 @@ const events: Partial<Record<FunctionName, unknown>> = {
   verify: completion,
   sweep: { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} },
 };
-const runner = join(root, 'test/support/runBundle.cjs');
-type BundleRun = { error?: unknown; requests: RecordedRequest[] };
-const runOnce = (bundle: string, event: unknown) => JSON.parse(spawnSync(process.execPath, [runner, bundle, JSON.stringify(event)], { env }).stdout.toString()) as BundleRun;
 results.coldInvocation = {};
 for (const fn of FUNCTIONS) {
   const event = events[fn];
   if (!event) continue;
-  const check = runOnce(bundles[fn], event);
+  const check = invokeBundle(bundles[fn], event, env);
   if (check.error) throw new Error(`${fn} failed its cold invocation: ${JSON.stringify(check.error)}`);
   // The same requests sent by the SDK alone (replayFloors.ts), checked to be the same requests.
   const replay = await buildReplayFloor(root, packageDir, fn);
   const replayEvent = { requests: check.requests };
-  const replayed = runOnce(replay, replayEvent);
+  const replayed = invokeBundle(replay, replayEvent, env);
   if (replayed.error || JSON.stringify(requestSignature(replayed.requests)) !== JSON.stringify(requestSignature(check.requests))) {
     throw new Error(`${fn}'s replay floor did not send the handler's requests: ${JSON.stringify({ error: replayed.error, handler: requestSignature(check.requests), replay: requestSignature(replayed.requests) })}`);
   }
   const times = alternate(rounds, {
-    load: () => processMs([runner, bundles[fn], '-'], env),
-    invoke: () => processMs([runner, bundles[fn], JSON.stringify(event)], env),
-    replayLoad: () => processMs([runner, replay, '-'], env),
-    replayInvoke: () => processMs([runner, replay, JSON.stringify(replayEvent)], env),
+    load: () => processMs([RUN_BUNDLE, bundles[fn], '-'], env),
+    invoke: () => processMs([RUN_BUNDLE, bundles[fn], JSON.stringify(event)], env),
+    replayLoad: () => processMs([RUN_BUNDLE, replay, '-'], env),
+    replayInvoke: () => processMs([RUN_BUNDLE, replay, JSON.stringify(replayEvent)], env),
   });
   const ratio = medianRatio(times.invoke, times.load);
   const sdkRatio = medianRatio(times.replayInvoke, times.replayLoad);
-  const addedMs = median(times.invoke.map((t, i) => t - (times.load[i] as number)));
-  const sdkAddedMs = median(times.replayInvoke.map((t, i) => t - (times.replayLoad[i] as number)));
+  const addedMs = medianDifference(times.invoke, times.load);
+  const sdkAddedMs = medianDifference(times.replayInvoke, times.replayLoad);
   (results.coldInvocation as Record<string, unknown>)[fn] = {
     overLoad: ratio,
     requests: check.requests.length,

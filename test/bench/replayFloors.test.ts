@@ -1,18 +1,16 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEvent, repoPath } from '../support/fixtures';
 import { HANDLER_ENV } from '../support/functionEnvironment';
+import { invokeBundle, type RecordedRequest } from '../support/invokeBundle';
 import { bundleLikeServerless } from './floors';
-import { buildReplayFloor, requestSignature, type RecordedRequest } from './replayFloors';
+import { buildReplayFloor, requestSignature } from './replayFloors';
 
 const root = repoPath('.');
 const env = { ...process.env, ...HANDLER_ENV, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
-type Run = { error?: { name: string; message: string }; requests: RecordedRequest[] };
-const run = (bundle: string, event: unknown): Run =>
-  JSON.parse(execFileSync(process.execPath, [repoPath('test/support/runBundle.cjs'), bundle, JSON.stringify(event)], { env, timeout: 30_000 }).toString());
+const run = (bundle: string, event: unknown) => invokeBundle(bundle, event, env);
 
 describe("the bench's replay floor", () => {
   let dir: string;

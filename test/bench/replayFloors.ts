@@ -7,17 +7,8 @@
  * be read against it: what the handler adds over its load, beside what the same requests alone add.
  */
 import { join } from 'node:path';
+import type { RecordedRequest } from '../support/invokeBundle';
 import { bundleLikeServerless, CLIENTS, floorSource, type FunctionName } from './floors';
-
-/** A request as test/support/runBundle.cjs records it. */
-export interface RecordedRequest {
-  target: string | null;
-  method: string;
-  path: string;
-  body: string;
-  ifNoneMatch?: string;
-  ifMatch?: string;
-}
 
 /** The X-Amz-Target service of each JSON-protocol client, and the operations a replay may meet. */
 const JSON_SERVICES: Record<string, { pkg: string; client: string; operations: string[] }> = {

@@ -48,17 +48,22 @@ async function verify() {
 const body = (text: string) => ({ transformToString: async () => text }) as never;
 const awsError = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
 
+/** Every client's mocks cleared, an empty verdict ledger that takes writes, and an outcome bus that takes events. */
+function resetAws(): void {
+  transcribe.reset();
+  s3.reset();
+  events.reset();
+  kms.reset();
+  s3.on(GetObjectCommand).rejects(awsError('NoSuchKey', 404));
+  s3.on(PutObjectCommand).resolves({ ETag: '"v1"' });
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+}
+
 describe('verify handler', () => {
   beforeEach(() => {
-    transcribe.reset();
-    s3.reset();
-    events.reset();
+    resetAws();
     transcribe.on(GetTranscriptionJobCommand).resolves({ TranscriptionJob: completed() });
-    s3.on(GetObjectCommand).rejects(awsError('NoSuchKey', 404));
-    s3.on(PutObjectCommand).resolves({ ETag: '"v1"' });
     s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: ARN, BucketKeyEnabled: false });
-    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
-    kms.reset();
     kms.on(DescribeKeyCommand, { KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab' }).resolves({
       KeyMetadata: { KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab', Arn: ARN, AWSAccountId: '123456789012', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' },
     });
@@ -274,15 +279,9 @@ describe('verify handler: Call Analytics completions', () => {
   };
 
   beforeEach(() => {
-    transcribe.reset();
-    s3.reset();
-    events.reset();
-    kms.reset();
+    resetAws();
     transcribe.on(GetCallAnalyticsJobCommand).resolves({ CallAnalyticsJob: callJob() });
-    s3.on(GetObjectCommand).rejects(awsError('NoSuchKey', 404));
-    s3.on(PutObjectCommand).resolves({ ETag: '"v1"' });
     s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: CC_KEY });
-    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
     kms.on(DescribeKeyCommand, { KeyId: 'alias/contact-centre-transcripts' }).resolves({
       KeyMetadata: { KeyId: 'cccccccc-1111-4222-8333-444444444444', Arn: CC_KEY, AWSAccountId: '123456789012', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' },
     });

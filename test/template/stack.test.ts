@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEvent, repoPath } from '../support/fixtures';
 import { HANDLER_ENV } from '../support/functionEnvironment';
+import { invokeBundle } from '../support/invokeBundle';
 
 const run = promisify(execFile);
 type Template = { Resources: Record<string, { Type: string; Properties: any; DependsOn?: unknown }>; Outputs: Record<string, any> };
@@ -342,27 +343,22 @@ describe('the CloudFormation that serverless package writes', () => {
     const unpacked = mkdtempSync(join(tmpdir(), 'tkp-bundles-'));
     await run('unzip', ['-q', '-o', join(dir, 'verify.zip'), '-d', join(unpacked, 'verify')]);
     await run('unzip', ['-q', '-o', join(dir, 'start.zip'), '-d', join(unpacked, 'start')]);
-    const invokeBundle = async (fn: string, event: unknown) => {
-      const { stdout } = await run('node', [repoPath('test/support/runBundle.cjs'), join(unpacked, fn, `functions/${fn}.cjs`), JSON.stringify(event)], {
-        env: { ...process.env, ...HANDLER_ENV, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
-        timeout: 30_000,
-      });
-      return JSON.parse(stdout) as { error?: { name: string; message: string }; requests: { target: string | null; body: string }[] };
-    };
-    const verify = await invokeBundle('verify', {});
+    const env = { ...process.env, ...HANDLER_ENV, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
+    const invokePackaged = (fn: string, event: unknown) => invokeBundle(join(unpacked, fn, `functions/${fn}.cjs`), event, env);
+    const verify = invokePackaged('verify', {});
     expect(verify.error?.name).toBe('EventShapeError');
     // A Call Analytics completion reaches GetCallAnalyticsJob in the minified bundle (the canned
     // responder knows no such job), and another stack's is refused by name without a call.
     const callEvent = (name: string) => ({ ...loadEvent('transcribe-call-analytics-completed.json'), detail: { JobName: name, JobStatus: 'COMPLETED' } });
-    const ours = await invokeBundle('verify', callEvent('tkp.test.call-1'));
+    const ours = invokePackaged('verify', callEvent('tkp.test.call-1'));
     expect(ours.requests.filter((r) => r.target?.startsWith('Transcribe.')).map((r) => [r.target, JSON.parse(r.body)])).toEqual([
       ['Transcribe.GetCallAnalyticsJob', { CallAnalyticsJobName: 'tkp.test.call-1' }],
     ]);
     expect(ours.error?.name).toBe('JobNotFoundError');
-    const foreign = await invokeBundle('verify', callEvent('tkp.prod.call-1'));
+    const foreign = invokePackaged('verify', callEvent('tkp.prod.call-1'));
     expect(foreign.error?.name).toBe('ForeignJobError');
     expect(foreign.requests.filter((r) => r.target?.startsWith('Transcribe.'))).toEqual([]);
-    const start = await invokeBundle('start', {
+    const start = invokePackaged('start', {
       Records: [{ messageId: 'm-1', receiptHandle: 'r-1', body: 'not json', attributes: { ApproximateReceiveCount: '1' }, eventSource: 'aws:sqs' }],
     });
     const letter = start.requests.find((r) => r.target === 'AmazonSQS.SendMessage');
