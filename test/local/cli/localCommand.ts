@@ -124,11 +124,29 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
     console.log(`Outcome events on ${names.outcomeBus}: ${pipeline.outcomes.length}; on the alarm topic: ${pipeline.alarms.length}; dead letters: ${pipeline.deadLetters.length}; Lambda logs: ${logFile}`);
     const clean = rows.every((row) => row.verdict === 'verified');
     console.log(clean ? 'All transcripts verified.' : 'Not every transcript was verified (see the verdict column).');
+    // A tamper that rewrote nothing must not read as "the pipeline let it through".
+    const untampered = tamper && !pipeline.emulator.tamperedJob() ? tamperMissed(tamper) : undefined;
+    if (untampered) console.log(untampered);
     if (options.keep) await keepRunning(pipeline);
-    return clean ? EXIT.ok : EXIT.findings;
+    return untampered ? EXIT.usage : clean ? EXIT.ok : EXIT.findings;
   } finally {
     await pipeline.stop();
   }
+}
+
+/** What to change when --tamper rewrote no output: which match, which output, which rules write it. */
+function tamperMissed(tamper: ReturnType<typeof parseTamper>): string {
+  const output = tamper.output ?? 'transcript';
+  const writtenBy =
+    output === 'transcript'
+      ? 'every job writes one, except a Call Analytics job with redaction output "redacted"'
+      : output === 'redacted-transcript'
+        ? 'only a Call Analytics rule with "redaction" writes one'
+        : 'only a Call Analytics rule with "redaction": { "audio": true } writes one';
+  return (
+    `--tamper changed nothing: no job whose media matched ${JSON.stringify(tamper.match)} wrote a ${output} (${writtenBy}). ` +
+    'Pick a MATCH under such a rule, or another output.'
+  );
 }
 
 /** Keeps the stack serving until Ctrl-C, and says how to reach it from another shell. */

@@ -157,6 +157,8 @@ export interface TranscribeEmulator {
   /** Waits until no job is QUEUED or IN_PROGRESS. */
   idle(): Promise<void>;
   setFaults(faults: EmulatorFaults): void;
+  /** The job whose output the tamper fault rewrote since the faults were set, if any. */
+  tamperedJob(): string | undefined;
   close(): Promise<void>;
 }
 

@@ -154,6 +154,8 @@ export function createOutputWriter(options: EmulatorOptions, timing: Timing, lat
 
   return {
     writeOutputs,
+    /** The job whose output the tamper fault rewrote, if any has been. */
+    tamperedJob: () => tamperedJob,
     /** New faults: the next matching job may be tampered with again. */
     resetTamper: () => {
       tamperedJob = undefined;

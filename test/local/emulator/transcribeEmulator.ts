@@ -44,6 +44,7 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
         ...(j.failureReason && { failureReason: j.failureReason }),
       })),
     idle: scheduler.idle,
+    tamperedJob: writer.tamperedJob,
     setFaults: (next) => {
       faults = next;
       writer.resetTamper();
