@@ -285,6 +285,34 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
     });
   });
 
+  it('its exports alone reach the stack’s services from another process, Transcribe’s jobs included', async () => {
+    const job = pipeline.emulator.jobs().find((j) => j.mediaUri.endsWith('/calls/a.wav'));
+    const script = [
+      "const { TranscribeClient, GetTranscriptionJobCommand } = require('@aws-sdk/client-transcribe');",
+      "const { S3Client, HeadBucketCommand } = require('@aws-sdk/client-s3');",
+      '(async () => {',
+      `  const job = (await new TranscribeClient({}).send(new GetTranscriptionJobCommand({ TranscriptionJobName: ${JSON.stringify(job?.name)} }))).TranscriptionJob;`,
+      '  await new S3Client({ forcePathStyle: true }).send(new HeadBucketCommand({ Bucket: process.env.TKP_TRANSCRIPT_BUCKET }));',
+      '  console.log(JSON.stringify({ status: job.TranscriptionJobStatus, tags: job.Tags.map((t) => t.Key).sort() }));',
+      '})().catch((e) => { console.error(e.name, e.message); process.exit(1); });',
+    ].join('\n');
+    // Asynchronously: the emulator and the gateway answer from this process.
+    const child = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      const run = spawn(process.execPath, ['-e', script], {
+        cwd: new URL('../..', import.meta.url).pathname,
+        env: { PATH: process.env.PATH ?? '', HOME: work, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...localEnvironmentExports(pipeline) },
+      });
+      let stdout = '';
+      let stderr = '';
+      run.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      run.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      run.on('error', reject);
+      run.on('close', () => resolve({ stdout, stderr }));
+    });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({ status: 'COMPLETED', tags: expect.arrayContaining(['tkp:expected-sse', 'tkp:expected-kms-key-arn']) });
+  });
+
   it('answers an unknown subcommand or flag with one line and exit code 2', async () => {
     expectOneLineError(await tkp(['frobnicate']), /^tkp: unknown command 'frobnicate'/);
     expectOneLineError(await tkp(['audit', '--bogus']), /^tkp: unknown option '--bogus'/);

@@ -45,6 +45,9 @@ export function localEnvironmentExports(pipeline: LocalPipeline): Record<string,
   const env = pipeline.environment();
   return {
     AWS_ENDPOINT_URL: pipeline.gateway.endpoint,
+    // Transcribe is the emulator, not the gateway (which forwards to moto, whose Transcribe keeps
+    // no tags and writes nothing): without this, the AWS CLI or an SDK would look up jobs in moto.
+    AWS_ENDPOINT_URL_TRANSCRIBE: pipeline.emulator.endpoint,
     AWS_REGION: names.region,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
