@@ -112,7 +112,8 @@ export async function verifyJob(
   if (!recorded) {
     throw new ForeignJobError(
       `job ${jobName} has no valid ${TAG.expectedSse} tag, so this stack did not start it or its tags were removed; it is not judged. ` +
-        `If this stack started it, someone removed its tags: check CloudTrail for transcribe:UntagResource`,
+        `If this stack started it, someone removed its tags: check CloudTrail for transcribe:UntagResource. ` +
+        `(A Transcribe stand-in that keeps no tags, such as moto 5.2.1's, gives every job this error: use tkp local's emulator.)`,
     );
   }
 
