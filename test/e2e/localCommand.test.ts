@@ -47,6 +47,8 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
         rules: [
           { prefix: 'Équipe A/', kmsKey: 'alias/equipe-a' },
           { prefix: 'open/' },
+          // An AWS managed key: it exists without being created, locally too.
+          { prefix: 'managed/', kmsKey: 'alias/aws/s3' },
         ],
       }),
     );
@@ -57,6 +59,7 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/^Équipe A\/sample-call\.wav +Équipe A\/ +transcription +alias\/equipe-a .* verified$/m);
     expect(run.stdout).toMatch(/^open\/sample-call\.wav +open\/ +transcription +none: bucket default .* AES256 +verified$/m);
+    expect(run.stdout).toMatch(/^managed\/sample-call\.wav +managed\/ +transcription +alias\/aws\/s3 .* aws:kms key\/\S+ @123456789012 +verified$/m);
     expect(run.stdout).toContain('All transcripts verified.');
     expect(run.code).toBe(0);
   }, 120_000);

@@ -1,5 +1,5 @@
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateBucketCommand,
   PutBucketEncryptionCommand,
@@ -138,7 +138,12 @@ export async function provision(
 
   const keys = new Map<string, { account: string; arn: string }>();
   const references = [...new Map(config.rules.flatMap((r) => (r.kmsKey ? [[r.kmsKey.value, r.kmsKey] as const] : []))).values()];
-  for (const ref of references) keys.set(ref.value, await createKeyFor(ref, clients.motoEndpoint, names.region, declareKey));
+  for (const ref of references) {
+    const key = await createKeyFor(ref, clients.motoEndpoint, names.region, declareKey).catch((error: unknown) => {
+      throw new Error(`the local mode cannot create a key for kmsKey ${ref.value}: ${(error as Error).name}: ${(error as Error).message}`, { cause: error });
+    });
+    keys.set(ref.value, key);
+  }
   const tamper = await kmsClientFor(clients.motoEndpoint, names.region, MOTO_DEFAULT_ACCOUNT).send(
     new CreateKeyCommand({ Description: 'transcribe-kms-pipeline local: the wrong key for --tamper', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }),
   );
@@ -165,6 +170,11 @@ async function createKeyFor(
 ): Promise<{ account: string; arn: string }> {
   const account = ref.form === 'key-arn' || ref.form === 'alias-arn' ? ref.account : MOTO_DEFAULT_ACCOUNT;
   const kms = kmsClientFor(motoEndpoint, region, account);
+  // An alias under alias/aws/ is an AWS managed key: AWS creates it, and so does moto, on first use.
+  if ((ref.form === 'alias' || ref.form === 'alias-arn') && ref.aliasName.startsWith('alias/aws/')) {
+    const managed = await kms.send(new DescribeKeyCommand({ KeyId: ref.aliasName }));
+    return { account, arn: managed.KeyMetadata?.Arn as string };
+  }
   const created = await kms.send(new CreateKeyCommand({ Description: `transcribe-kms-pipeline local: ${ref.value}`, KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }));
   const motoId = created.KeyMetadata?.KeyId as string;
   if (ref.form === 'alias' || ref.form === 'alias-arn') {
