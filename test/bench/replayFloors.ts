@@ -58,7 +58,7 @@ function replaySource(fn: FunctionName): string {
           `  const [, Bucket, ...rest] = url.pathname.split('/');`,
           `  const Key = decodeURIComponent(rest.join('/'));`,
           `  if (r.method === 'HEAD') return s3.send(new HeadObjectCommand({ Bucket, Key })).catch(answered);`,
-          `  if (r.method === 'PUT') return s3.send(new PutObjectCommand({ Bucket, Key, Body: r.body, IfNoneMatch: r.ifNoneMatch, IfMatch: r.ifMatch })).catch(answered);`,
+          `  if (r.method === 'PUT') return s3.send(new PutObjectCommand({ Bucket, Key, Body: r.body, ContentLength: Buffer.byteLength(r.body), IfNoneMatch: r.ifNoneMatch, IfMatch: r.ifMatch })).catch(answered);`,
           `  if (r.method === 'GET' && url.searchParams.has('encryption')) return s3.send(new GetBucketEncryptionCommand({ Bucket })).catch(answered);`,
           `  if (r.method === 'GET') return s3.send(new GetObjectCommand({ Bucket, Key })).then((o) => o.Body?.transformToString()).catch(answered);`,
         ]

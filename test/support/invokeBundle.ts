@@ -24,5 +24,7 @@ export interface BundleRun {
 export const RUN_BUNDLE = fileURLToPath(new URL('./runBundle.cjs', import.meta.url));
 
 export function invokeBundle(bundle: string, event: unknown, env: NodeJS.ProcessEnv): BundleRun {
-  return JSON.parse(execFileSync(process.execPath, [RUN_BUNDLE, bundle, JSON.stringify(event)], { env, timeout: 30_000 }).toString()) as BundleRun;
+  // The bundle's own warnings (Powertools' empty metrics, the SDK's) stay out of the caller's output.
+  const stdout = execFileSync(process.execPath, [RUN_BUNDLE, bundle, JSON.stringify(event)], { env, timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return JSON.parse(stdout.toString()) as BundleRun;
 }
