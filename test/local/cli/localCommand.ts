@@ -17,6 +17,7 @@ import { LocalPipeline } from '../runtime/localPipeline';
 import { configSummary, describeProgress, formatTable, objectRows } from './report';
 import { parseTamper, SAMPLE_AUDIO, sampleFor } from './samples';
 import { watchFolder } from './watch';
+import type { OutputKind } from '../emulator/emulatorModel';
 
 export interface LocalOptions {
   prefix?: string;
@@ -137,17 +138,18 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
   }
 }
 
-/** What to change when --tamper rewrote no output: which match, which output, which rules write it. */
+/** Which jobs write each output a tamper can rewrite. */
+const TAMPER_OUTPUT_WRITERS: Record<OutputKind, string> = {
+  transcript: 'every job that completes writes one, except a Call Analytics job with redaction output "redacted"',
+  'redacted-transcript': 'only a Call Analytics rule with "redaction" writes one',
+  'redacted-audio': 'only a Call Analytics rule with "redaction": { "audio": true } writes one',
+};
+
+/** What to change when --tamper rewrote no output: which match, which output, which jobs write it. */
 function tamperMissed(tamper: ReturnType<typeof parseTamper>): string {
   const output = tamper.output ?? 'transcript';
-  const writtenBy =
-    output === 'transcript'
-      ? 'every job writes one, except a Call Analytics job with redaction output "redacted"'
-      : output === 'redacted-transcript'
-        ? 'only a Call Analytics rule with "redaction" writes one'
-        : 'only a Call Analytics rule with "redaction": { "audio": true } writes one';
   return (
-    `--tamper changed nothing: no job whose media matched ${JSON.stringify(tamper.match)} wrote a ${output} (${writtenBy}). ` +
+    `--tamper changed nothing: no job whose media matched ${JSON.stringify(tamper.match)} wrote a ${output} (${TAMPER_OUTPUT_WRITERS[output]}). ` +
     'Pick a MATCH under such a rule, or another output.'
   );
 }
