@@ -53,4 +53,3 @@ class DropRedundantDependsOn {
 
 module.exports = DropRedundantDependsOn;
 module.exports.dropRedundantDependsOn = dropRedundantDependsOn;
-module.exports.referencedIds = referencedIds;

@@ -142,6 +142,7 @@ for (const fn of FUNCTIONS) {
   const sdkRatio = medianRatio(times.replayInvoke, times.replayLoad);
   const addedMs = medianDifference(times.invoke, times.load);
   const sdkAddedMs = medianDifference(times.replayInvoke, times.replayLoad);
+  const firstRequest = requestSignature(check.requests.slice(0, 1))[0];
   const firstRatio = medianRatio(times.replayFirst, times.replayLoad);
   const firstAddedMs = medianDifference(times.replayFirst, times.replayLoad);
   (results.coldInvocation as Record<string, unknown>)[fn] = {
@@ -149,7 +150,7 @@ for (const fn of FUNCTIONS) {
     requests: check.requests.length,
     medianMs: { load: median(times.load), invoke: median(times.invoke), added: addedMs },
     sdkAlone: { overLoad: sdkRatio, medianMs: { load: median(times.replayLoad), invoke: median(times.replayInvoke), added: sdkAddedMs } },
-    sdkFirstRequest: { request: requestSignature(check.requests.slice(0, 1))[0], overLoad: firstRatio, addedMs: firstAddedMs },
+    sdkFirstRequest: { request: firstRequest, overLoad: firstRatio, addedMs: firstAddedMs },
   };
   record(`${fn}: cold invocation over load alone`, xSpread(ratio, ratioSpread(times.invoke, times.load)), `<= ${TARGETS.coldOverLoad}x`, ratio <= TARGETS.coldOverLoad);
   record(
@@ -159,7 +160,7 @@ for (const fn of FUNCTIONS) {
     undefined,
   );
   record(
-    `${fn}: its first request alone (${requestSignature(check.requests.slice(0, 1))[0]}) from the SDK, over the replay floor's load`,
+    `${fn}: its first request alone (${firstRequest}) from the SDK, over the replay floor's load`,
     `${xSpread(firstRatio, ratioSpread(times.replayFirst, times.replayLoad))}; adds ${firstAddedMs.toFixed(0)} ms`,
     '',
     undefined,

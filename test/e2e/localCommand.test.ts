@@ -1,17 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { motoAvailable } from '../support/moto';
+import { runNode } from '../support/runNode';
 
 const BIN = new URL('../../bin/tkp.mjs', import.meta.url).pathname;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * `tkp local` (what `npm start` runs) as a user runs it: a child process in a folder of their
@@ -22,20 +16,8 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
   let work: string;
   let config: string;
 
-  function tkpLocal(args: string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, 'local', '--config', config, '--time-scale', '50', ...args], {
-        cwd: work,
-        env: { PATH: process.env.PATH ?? '', HOME: work },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const tkpLocal = (args: string[]) =>
+    runNode([BIN, 'local', '--config', config, '--time-scale', '50', ...args], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work } });
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'tkp-local-'));

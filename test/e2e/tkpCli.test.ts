@@ -1,6 +1,5 @@
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { GetBucketNotificationConfigurationCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,16 +11,14 @@ import { MOTO_DEFAULT_ACCOUNT } from '../local/emulator/moto';
 import { LocalPipeline } from '../local/runtime/localPipeline';
 import { kmsClientFor } from '../local/runtime/provision';
 import { motoAvailable } from '../support/moto';
+import { runNode, type NodeRun } from '../support/runNode';
 
 const CONFIG = new URL('./e2e.config.json', import.meta.url).pathname;
 const BIN = new URL('../../bin/tkp.mjs', import.meta.url).pathname;
 const ACME = '222233334444';
 const ZURICH = 'Call Recordings/Zürich +50% =A&B/';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+interface Run extends NodeRun {
   json: any;
 }
 
@@ -33,27 +30,15 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
   let pipeline: LocalPipeline;
   let work: string;
 
-  function tkp(args: string[], env: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        cwd: work,
-        env: { PATH: process.env.PATH ?? '', HOME: work, ...localEnvironmentExports(pipeline), ...env },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          json = undefined;
-        }
-        resolve({ code, stdout, stderr, json });
-      });
-    });
+  async function tkp(args: string[], env: Record<string, string> = {}): Promise<Run> {
+    const run = await runNode([BIN, ...args], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work, ...localEnvironmentExports(pipeline), ...env } });
+    let json: unknown;
+    try {
+      json = JSON.parse(run.stdout);
+    } catch {
+      json = undefined;
+    }
+    return { ...run, json };
   }
 
   const kms = () => kmsClientFor(pipeline.moto.endpoint, 'us-east-1', MOTO_DEFAULT_ACCOUNT);
@@ -296,18 +281,9 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       '  console.log(JSON.stringify({ status: job.TranscriptionJobStatus, tags: job.Tags.map((t) => t.Key).sort() }));',
       '})().catch((e) => { console.error(e.name, e.message); process.exit(1); });',
     ].join('\n');
-    // Asynchronously: the emulator and the gateway answer from this process.
-    const child = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-      const run = spawn(process.execPath, ['-e', script], {
-        cwd: new URL('../..', import.meta.url).pathname,
-        env: { PATH: process.env.PATH ?? '', HOME: work, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...localEnvironmentExports(pipeline) },
-      });
-      let stdout = '';
-      let stderr = '';
-      run.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      run.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      run.on('error', reject);
-      run.on('close', () => resolve({ stdout, stderr }));
+    const child = await runNode(['-e', script], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      env: { PATH: process.env.PATH ?? '', HOME: work, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...localEnvironmentExports(pipeline) },
     });
     expect(child.stderr).toBe('');
     expect(JSON.parse(child.stdout)).toEqual({ status: 'COMPLETED', tags: expect.arrayContaining(['tkp:expected-sse', 'tkp:expected-kms-key-arn']) });

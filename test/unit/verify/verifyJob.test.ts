@@ -267,9 +267,10 @@ describe('verifyJob', () => {
   });
 
   it('refuses a job with our prefix but without our tags', async () => {
-    await expect(verifyJob(setup(job({ Tags: [] })), NAME, 'completion-event')).rejects.toThrow(/has no valid tkp:expected-sse tag/);
+    const refused = verifyJob(setup(job({ Tags: [] })), NAME, 'completion-event');
+    await expect(refused).rejects.toThrow(/has no valid tkp:expected-sse tag/);
     // What to do, for an operator (CloudTrail) and for someone running the bundles against a stand-in.
-    await expect(verifyJob(setup(job({ Tags: [] })), NAME, 'completion-event')).rejects.toThrow(/check CloudTrail for transcribe:UntagResource\. \(A Transcribe stand-in that keeps no tags, such as moto 5\.2\.1's, gives every job this error: use tkp local's emulator\.\)$/);
+    await expect(refused).rejects.toThrow(/check CloudTrail for transcribe:UntagResource\. \(A Transcribe stand-in that keeps no tags, such as moto 5\.2\.1's, gives every job this error: use tkp local's emulator\.\)$/);
   });
 
   it('reports a job that no longer exists', async () => {
