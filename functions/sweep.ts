@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { SweepIncompleteError } from '../shared/aws/errors';
 import { logger, metrics } from '../shared/aws/observability';
 import { loadSweepSettings } from '../shared/config/settings';
-import { pagesOperator, verdictMetric } from '../shared/verify/outcomeEvent';
+import { NO_RECORD, verdictLogLevel, verdictMetric } from '../shared/verify/outcomeEvent';
 import { sweepFinishedJobs } from '../shared/verify/sweepFinishedJobs';
 import { createSweepAdapters, createVerifyAdapters } from '../shared/verify/verifyAdapters';
 import { verifyJob } from '../shared/verify/verifyJob';
@@ -24,8 +24,8 @@ export const handler = middy<unknown, void, Error, Context>()
       verify: async (jobName, jobType) => {
         const result = await verifyJob(verifyDeps, jobName, 'sweeper', jobType);
         if (result.status === 'reported') {
-          const { outcome, cause, problems, failureReason } = result.detail;
-          logger[pagesOperator(result.detail) ? 'error' : 'info']('verdict published', { jobName, jobType, outcome, cause, problems, failureReason });
+          const { outcome, cause, problems, failureReason, recorded } = result.detail;
+          logger[verdictLogLevel(result.detail)]('verdict published', { jobName, jobType, outcome, cause, problems, failureReason, recorded: recorded ?? NO_RECORD });
           metrics.addMetric(verdictMetric(result.detail), MetricUnit.Count, 1);
         }
         return result;

@@ -7,7 +7,7 @@ import { loadVerifySettings } from '../shared/config/settings';
 import { parseCompletionEvent } from '../shared/verify/completionEvent';
 import { describeError } from '../shared/aws/errors';
 import { logger, metrics } from '../shared/aws/observability';
-import { pagesOperator, verdictMetric } from '../shared/verify/outcomeEvent';
+import { NO_RECORD, verdictLogLevel, verdictMetric } from '../shared/verify/outcomeEvent';
 import { createVerifyAdapters } from '../shared/verify/verifyAdapters';
 import { assertNotMismatch, verifyJob } from '../shared/verify/verifyJob';
 
@@ -26,8 +26,8 @@ export const handler = middy<unknown, void, Error, Context>()
         logger.info('verdict already reported', { outcome: result.outcome });
         metrics.addMetric('RepeatedCompletionEvents', MetricUnit.Count, 1);
       } else {
-        const { outcome, cause, problems, failureReason, mediaUri, transcriptUri } = result.detail;
-        logger[pagesOperator(result.detail) ? 'error' : 'info']('verdict published', { outcome, cause, problems, failureReason, mediaUri, transcriptUri });
+        const { outcome, cause, problems, failureReason, mediaUri, transcriptUri, recorded } = result.detail;
+        logger[verdictLogLevel(result.detail)]('verdict published', { outcome, cause, problems, failureReason, mediaUri, transcriptUri, recorded: recorded ?? NO_RECORD });
         metrics.addMetric(verdictMetric(result.detail), MetricUnit.Count, 1);
       }
       assertNotMismatch(result);

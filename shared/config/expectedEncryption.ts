@@ -78,7 +78,7 @@ export function expectedEncryptionTags(expected: ExpectedEncryption): Tags {
 
 /**
  * Reads back what the start function recorded. Returns undefined when the tags do not describe
- * an expectation this service wrote, so a job this service did not start is never judged.
+ * an expectation this service wrote: none at all (see recordOfTags), or one that was altered.
  */
 export function expectedEncryptionFromTags(tags: Tags): ExpectedEncryption | undefined {
   const sse = tags[TAG.expectedSse];
@@ -86,4 +86,15 @@ export function expectedEncryptionFromTags(tags: Tags): ExpectedEncryption | und
   if (sse !== 'aws:kms') return undefined;
   const kmsKeyArn = tags[TAG.expectedKeyArn];
   return kmsKeyArn && parseKeyArn(kmsKeyArn) ? { serverSideEncryption: 'aws:kms', kmsKeyArn } : undefined;
+}
+
+/**
+ * What the tags hold of the start function's record: the expectation, `absent` when the job
+ * carries none of its tags (all removed, or a Transcribe stand-in that keeps no tags), or
+ * `unreadable` when some remain but no valid expectation (altered).
+ */
+export function recordOfTags(tags: Tags): ExpectedEncryption | 'absent' | 'unreadable' {
+  const recorded = expectedEncryptionFromTags(tags);
+  if (recorded) return recorded;
+  return Object.values(TAG).some((key) => key in tags) ? 'unreadable' : 'absent';
 }

@@ -3,6 +3,7 @@
  * the job's tags recorded, and what HeadObject saw. The config is the authority; the tags are
  * evidence that explains a disagreement, never a way to pass one.
  */
+import { TAG } from '../aws/jobTags';
 import { s3Uri, type S3Location } from '../aws/s3Location';
 import { ruleFingerprint, type ExpectedEncryption } from '../config/expectedEncryption';
 import { verifyTranscriptEncryption, type ObservedObject } from './encryptionVerdict';
@@ -21,8 +22,8 @@ export interface Demand {
 
 export interface JudgeInput {
   demand: Demand;
-  /** What the tags say was asked (AES256 there means: no key was asked). */
-  recorded: ExpectedEncryption;
+  /** What the tags say was asked (AES256 there means: no key was asked), or why they say nothing (recordOfTags). */
+  recorded: ExpectedEncryption | 'absent' | 'unreadable';
   tagFingerprint: string | undefined;
   jobCreatedAt: number | undefined;
   /** When the deployed config was first used to judge (see VerifyDependencies.configEpochStart). */
@@ -49,6 +50,9 @@ function recordedKey(recorded: ExpectedEncryption): string | null {
 /**
  * Judges the observed objects against the config's demand, then explains any disagreement
  * between config and tags:
+ * - tags that hold no readable record while some of them remain were altered;
+ * - a job that carries none of the tags is judged on its objects alone: the config is the
+ *   authority, and removing the record can neither pass a wrong key nor silence an alarm;
  * - under an unchanged rule (same fingerprint), tags that name another key were altered;
  * - a rule named by alias whose objects are all under the recorded key: the alias was retargeted;
  * - a fingerprint that differs on a job created before the deployed config was first used (a
@@ -72,6 +76,20 @@ export function judge(input: JudgeInput): Judgement {
     }
   }
 
+  const objectCause = (): MismatchCause =>
+    missing && verdict.verdict === 'mismatch' && verdict.problems.every((p) => p.endsWith('does not exist')) ? 'missing-output' : 'wrong-encryption';
+  if (input.recorded === 'unreadable') {
+    problems.push(
+      `the job's tags hold no valid ${TAG.expectedSse} record of what was asked although others of its tkp: tags remain, so the tags were altered ` +
+        '(check CloudTrail for transcribe:TagResource and transcribe:UntagResource)',
+    );
+    return { cause: 'tags-altered', problems };
+  }
+  if (input.recorded === 'absent') {
+    if (problems.length === 0) return { cause: null, problems };
+    problems.push("the job carries none of the start function's tags, so nothing records what was asked (they were removed, or a Transcribe stand-in keeps no tags)");
+    return { cause: objectCause(), problems };
+  }
   const asked = askedKey(demand);
   const said = recordedKey(input.recorded);
   if (asked !== said) {
@@ -95,5 +113,5 @@ export function judge(input: JudgeInput): Judgement {
     return { cause: 'tags-altered', problems };
   }
   if (problems.length === 0) return { cause: null, problems };
-  return { cause: missing && verdict.verdict === 'mismatch' && verdict.problems.every((p) => p.endsWith('does not exist')) ? 'missing-output' : 'wrong-encryption', problems };
+  return { cause: objectCause(), problems };
 }

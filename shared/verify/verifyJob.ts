@@ -1,5 +1,5 @@
 import { awsErrorName, httpStatusOf, isTransientAwsError } from '../aws/awsErrors';
-import { expectedEncryptionFromTags, ruleFingerprint, type BucketDefaultEncryption } from '../config/expectedEncryption';
+import { recordOfTags, ruleFingerprint, type BucketDefaultEncryption } from '../config/expectedEncryption';
 import { demandForRule } from './ruleDemand';
 import type { KeyResolver } from '../config/keyResolution';
 import type { Rule } from '../config/rule';
@@ -108,14 +108,8 @@ export async function verifyJob(
     );
   }
   const tags = tagsToRecord(job.tags);
-  const recorded = expectedEncryptionFromTags(tags);
-  if (!recorded) {
-    throw new ForeignJobError(
-      `job ${jobName} has no valid ${TAG.expectedSse} tag, so this stack did not start it or its tags were removed; it is not judged. ` +
-        `If this stack started it, someone removed its tags: check CloudTrail for transcribe:UntagResource. ` +
-        `(A Transcribe stand-in that keeps no tags, such as moto 5.2.1's, gives every job this error: use tkp local's emulator.)`,
-    );
-  }
+  const record = recordOfTags(tags);
+  const recorded = typeof record === 'string' ? null : record;
 
   const status = job.status;
   if (status !== 'COMPLETED' && status !== 'FAILED') {
@@ -129,6 +123,14 @@ export async function verifyJob(
     if (status !== 'FAILED' || isRetryable(error)) throw error;
     return { problem: `what the rule demands cannot be read: ${describeError(error)}` } as Demand;
   });
+  const expected = demand.expected ?? recorded;
+  if (!expected) {
+    throw new ForeignJobError(
+      `job ${jobName} ${record === 'absent' ? "carries none of the start function's tags" : `has no valid ${TAG.expectedSse} tag`}, and ` +
+        `${demand.problem ?? 'no rule applies to it'}: neither the config nor the job says what its transcript must be, so it is not judged. ` +
+        'If this stack started it, its tags were changed (check CloudTrail for transcribe:TagResource and transcribe:UntagResource) and its rule removed since.',
+    );
+  }
   const base = {
     schemaVersion: OUTCOME_SCHEMA_VERSION,
     verdictId: '',
@@ -142,7 +144,7 @@ export async function verifyJob(
       key: media?.key ?? decodeNullable(tags[TAG.sourceKey]),
       version: decodeNullable(tags[TAG.sourceVersion]),
     },
-    expected: demand.expected ?? recorded,
+    expected,
     recorded,
     checkedBy,
   } as const;
@@ -165,7 +167,7 @@ export async function verifyJob(
     const actual = await observeOutputs(deps, locations);
     const judgement = judge({
       demand,
-      recorded,
+      recorded: record,
       tagFingerprint: tags[TAG.ruleFingerprint],
       jobCreatedAt: job.creationTime?.getTime(),
       // Read only when the tags' rule fingerprint differs from the deployed rule's; otherwise unused.

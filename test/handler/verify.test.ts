@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext, loadEvent } from '../support/fixtures';
 import { loadHandler } from '../support/handlerEnv';
+import { NO_RECORD } from '../../shared/verify/outcomeEvent';
 
 const transcribe = mockClient(TranscribeClient);
 const s3 = mockClient(S3Client);
@@ -122,6 +123,27 @@ describe('verify handler', () => {
     const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
     expect(entry?.DetailType).toBe('Transcript Encryption Mismatch');
     expect(JSON.parse(entry?.Detail as string)).toMatchObject({ cause: 'tags-altered', expected: { kmsKeyArn: ARN }, recorded: { kmsKeyArn: forged } });
+  });
+
+  it('judges a job whose tags are gone on the deployed config: publishes Verified with recorded null, and logs a warning', async () => {
+    transcribe.on(GetTranscriptionJobCommand).resolves({ TranscriptionJob: completed({ Tags: undefined }) });
+    const written: string[] = [];
+    const capture = (chunk: string | Uint8Array) => (written.push(String(chunk)), true);
+    const handler = (await loadHandler(() => import('../../functions/verify'), { POWERTOOLS_LOG_LEVEL: 'WARN' })).handler;
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    try {
+      await handler(completionEvent(), lambdaContext);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry?.DetailType).toBe('Transcript Encryption Verified');
+    expect(JSON.parse(entry?.Detail as string)).toMatchObject({ outcome: 'verified', expected: { kmsKeyArn: ARN, source: 'rule' }, recorded: null, source: { version: null } });
+    const logged = written.flatMap((line) => line.split('\n')).filter(Boolean).map((line) => JSON.parse(line));
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'WARN', message: 'verdict published', outcome: 'verified', recorded: NO_RECORD }));
   });
 
   it('expects the bucket default key of an SSE-KMS transcript bucket for a rule without a key', async () => {

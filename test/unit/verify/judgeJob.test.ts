@@ -72,4 +72,21 @@ describe('judge', () => {
     expect(judge(input({ ...changed, actual: objectsUnderOld, jobCreatedAt: 9_000, configEpochStart: 5_000 })).cause).toBe('tags-altered');
     expect(judge(input({ ...changed, actual: objectsUnderOld, jobCreatedAt: undefined, configEpochStart: 5_000 })).cause).toBe('tags-altered');
   });
+
+  it('judges a job that carries none of the tags on its objects alone: a removed record neither passes a wrong key nor hides one', () => {
+    const absent = { recorded: 'absent' as const, tagFingerprint: undefined };
+    expect(judge(input(absent))).toEqual({ cause: null, problems: [] });
+    const wrong = judge(input({ ...absent, actual: [{ uri: 's3://out/transcripts/job.json', serverSideEncryption: 'AES256' }] }));
+    expect(wrong.cause).toBe('wrong-encryption');
+    expect(wrong.problems.at(-1)).toMatch(/^the job carries none of the start function's tags/);
+    expect(judge(input({ ...absent, actual: [{ uri: 's3://out/transcripts/job.json', missing: true }] })).cause).toBe('missing-output');
+    // A rule change cannot be claimed without a record: objects under the old key are simply wrong.
+    expect(judge(input({ ...absent, actual: [{ uri: 's3://out/transcripts/job.json', serverSideEncryption: 'aws:kms', kmsKeyArn: OTHER }], configEpochStart: 5_000 })).cause).toBe('wrong-encryption');
+  });
+
+  it('calls tags that remain without a readable record altered, whatever the objects are', () => {
+    const judged = judge(input({ recorded: 'unreadable' }));
+    expect(judged.cause).toBe('tags-altered');
+    expect(judged.problems).toEqual([expect.stringContaining('no valid tkp:expected-sse record')]);
+  });
 });

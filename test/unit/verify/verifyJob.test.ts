@@ -266,11 +266,50 @@ describe('verifyJob', () => {
     expect(deps.getJob).not.toHaveBeenCalled();
   });
 
-  it('refuses a job with our prefix but without our tags', async () => {
-    const refused = verifyJob(setup(job({ Tags: [] })), NAME, 'completion-event');
-    await expect(refused).rejects.toThrow(/has no valid tkp:expected-sse tag/);
-    // What to do, for an operator (CloudTrail) and for someone running the bundles against a stand-in.
-    await expect(refused).rejects.toThrow(/check CloudTrail for transcribe:UntagResource\. \(A Transcribe stand-in that keeps no tags, such as moto 5\.2\.1's, gives every job this error: use tkp local's emulator\.\)$/);
+  it('judges a job that carries none of our tags on the config alone: verified under the rule\'s key, recorded null', async () => {
+    // Tags removed, or a Transcribe stand-in that keeps none (moto 5.2.1): the config is the authority.
+    const deps = setup(job({ Tags: [] }));
+    const result = await verifyJob(deps, NAME, 'completion-event');
+    expect(result.status === 'reported' && result.detail).toMatchObject({
+      outcome: 'verified',
+      cause: null,
+      problems: [],
+      recorded: null,
+      expected: { serverSideEncryption: 'aws:kms', kmsKeyArn: ARN, source: 'rule' },
+      source: { bucket: 'in', key: 'calls/call (1).wav', version: null },
+    });
+    expect(vi.mocked(deps.publish).mock.calls[0]?.[0]).toMatchObject({ outcome: 'verified', recorded: null });
+  });
+
+  it('still reports the wrong key as a mismatch when the tags are gone, and says they are', async () => {
+    const result = await verifyJob(setup(job({ Tags: [] }), async () => ({ found: true, serverSideEncryption: 'aws:kms', kmsKeyArn: OTHER_ARN })), NAME, 'completion-event');
+    expect(result.status === 'reported' && result.detail).toMatchObject({ outcome: 'mismatch', cause: 'wrong-encryption', recorded: null });
+    const problems = result.status === 'reported' ? result.detail.problems : [];
+    expect(problems[0]).toContain(OTHER_ARN);
+    expect(problems.at(-1)).toBe("the job carries none of the start function's tags, so nothing records what was asked (they were removed, or a Transcribe stand-in keeps no tags)");
+    expect(() => assertNotMismatch(result)).toThrow(EncryptionMismatchError);
+    // A missing transcript stays a missing output.
+    const missing = await verifyJob(setup(job({ Tags: [] }), async () => ({ found: false })), NAME, 'completion-event');
+    expect(missing.status === 'reported' && missing.detail.cause).toBe('missing-output');
+  });
+
+  it('reports tags that remain without a readable record as altered, even over a right object', async () => {
+    const tags = job().Tags!.filter((tag) => tag.Key !== TAG.expectedSse);
+    const result = await verifyJob(setup(job({ Tags: tags })), NAME, 'completion-event');
+    expect(result.status === 'reported' && result.detail).toMatchObject({ outcome: 'mismatch', cause: 'tags-altered', recorded: null });
+    expect(result.status === 'reported' && result.detail.problems).toEqual([
+      "the job's tags hold no valid tkp:expected-sse record of what was asked although others of its tkp: tags remain, so the tags were altered " +
+        '(check CloudTrail for transcribe:TagResource and transcribe:UntagResource)',
+    ]);
+  });
+
+  it('refuses to judge a job with neither our tags nor a rule, saying why', async () => {
+    const refused = verifyJob(setup(job({ Tags: [], Media: { MediaFileUri: 's3://in/elsewhere/x.wav' } })), NAME, 'completion-event');
+    await expect(refused).rejects.toBeInstanceOf(ForeignJobError);
+    await expect(refused).rejects.toThrow(
+      `job ${NAME} carries none of the start function's tags, and the job's media s3://in/elsewhere/x.wav lies under no rule of the deployed config, ` +
+        'so nothing says how it must be encrypted: neither the config nor the job says what its transcript must be, so it is not judged.',
+    );
   });
 
   it('reports a job that no longer exists', async () => {
