@@ -33,5 +33,5 @@ export const handler = middy<unknown, void, Error, Context>()
     });
     logger.info('sweep finished', { ...report });
     metrics.addMetric('SweptJobs', MetricUnit.Count, report.examined);
-    if (report.failures.length > 0) throw new SweepIncompleteError(report.failures);
+    if (report.failures.length + report.listingFailures.length > 0) throw new SweepIncompleteError(report.failures, report.listingFailures);
   });

@@ -151,7 +151,16 @@ export class VerdictInProgressError extends PipelineError {
 export class SweepIncompleteError extends PipelineError {
   override readonly name = 'SweepIncompleteError';
   readonly retryable = true;
-  constructor(readonly failures: readonly { jobName: string; jobType?: string; error: string }[]) {
-    super(`${failures.length} job(s) could not be verified or did not match:\n${failures.map((f) => `  - ${f.jobType && f.jobType !== 'transcription' ? `${f.jobType} job ` : ''}${f.jobName}: ${f.error}`).join('\n')}`);
+  constructor(
+    readonly failures: readonly { jobName: string; jobType?: string; error: string }[],
+    readonly listingFailures: readonly { operation: string; status: string; error: string }[] = [],
+  ) {
+    const lines = [
+      ...(failures.length > 0 ? [`${failures.length} job(s) could not be verified or did not match:`] : []),
+      ...failures.map((f) => `  - ${f.jobType && f.jobType !== 'transcription' ? `${f.jobType} job ` : ''}${f.jobName}: ${f.error}`),
+      ...(listingFailures.length > 0 ? [`${listingFailures.length} listing(s) failed, so those jobs were not swept this run (the next run lists them again):`] : []),
+      ...listingFailures.map((f) => `  - ${f.operation} (Status ${f.status}): ${f.error}`),
+    ];
+    super(lines.join('\n'));
   }
 }

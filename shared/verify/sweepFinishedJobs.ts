@@ -35,6 +35,14 @@ export interface SweepReport {
   alreadyReported: number;
   reported: Record<Outcome, number>;
   failures: (Candidate & { error: string })[];
+  /** A List*Jobs call that failed: that type and status went unswept this run (the next run tries again). */
+  listingFailures: ListingFailure[];
+}
+
+export interface ListingFailure {
+  operation: string;
+  status: 'COMPLETED' | 'FAILED';
+  error: string;
 }
 
 /**
@@ -48,25 +56,33 @@ export async function sweepFinishedJobs(deps: SweepDependencies): Promise<SweepR
   const now = deps.now().getTime();
   const oldest = now - deps.lookbackSeconds * 1000;
   const candidates: Candidate[] = [];
+  const listingFailures: ListingFailure[] = [];
   for (const jobType of JOB_TYPES) {
     const newest = now - (JOB_TYPE_FACTS[jobType].completionDetailType ? deps.graceSeconds * 1000 : 0);
     for (const status of ['COMPLETED', 'FAILED'] as const) {
+      // One listing that fails (refused, throttled, or an endpoint without that API) leaves the
+      // other types and statuses to be swept; the failure is reported and the run fails.
       let nextToken: string | undefined;
-      do {
-        const page = await deps.listJobs(jobType, status, nextToken);
-        nextToken = page.nextToken;
-        for (const job of page.jobs) {
-          const created = job.creationTime?.getTime() ?? now;
-          if (created < oldest) nextToken = undefined;
-          const finished = job.completionTime?.getTime() ?? now;
-          const name = job.name;
-          if (name && isServiceJobName(deps.jobNamePrefix, name) && finished >= oldest && finished <= newest) candidates.push({ jobName: name, jobType });
-        }
-      } while (nextToken);
+      try {
+        do {
+          const page = await deps.listJobs(jobType, status, nextToken);
+          nextToken = page.nextToken;
+          for (const job of page.jobs) {
+            const created = job.creationTime?.getTime() ?? now;
+            if (created < oldest) nextToken = undefined;
+            const finished = job.completionTime?.getTime() ?? now;
+            const name = job.name;
+            if (name && isServiceJobName(deps.jobNamePrefix, name) && finished >= oldest && finished <= newest) candidates.push({ jobName: name, jobType });
+          }
+        } while (nextToken);
+      } catch (error) {
+        const operation = JOB_TYPE_FACTS[jobType].listOperation;
+        listingFailures.push({ operation, status, error: describeListingError(operation, error) });
+      }
     }
   }
 
-  const report: SweepReport = { examined: candidates.length, alreadyReported: 0, reported: { verified: 0, mismatch: 0, failed: 0 }, failures: [] };
+  const report: SweepReport = { examined: candidates.length, alreadyReported: 0, reported: { verified: 0, mismatch: 0, failed: 0 }, failures: [], listingFailures };
   // Every medical job passes through here, so a burst of them can meet Get*Job's rate quota:
   // a job that failed with a retryable error (throttling, a fault) gets a second pass after a
   // pause, so that a transient answer does not page anyone; what fails twice is reported.
@@ -85,6 +101,13 @@ export async function sweepFinishedJobs(deps: SweepDependencies): Promise<SweepR
     });
   }
   return report;
+}
+
+/** One line on a failed listing; an answer the SDK could not parse means the endpoint lacks the operation. */
+function describeListingError(operation: string, error: unknown): string {
+  const text = describeError(error).replace(/\s*\n\s*/g, ' ');
+  if ((error as Error | undefined)?.name !== 'SyntaxError') return text;
+  return `${text} (the Transcribe endpoint's answer to ${operation} is not the API's JSON, so it does not serve ${operation}: check AWS_ENDPOINT_URL_TRANSCRIBE or the region)`;
 }
 
 /** Verifies one job into the report; returns the error it failed with, if any. */

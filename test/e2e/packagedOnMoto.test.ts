@@ -52,7 +52,7 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
       timeout: 120_000,
     });
     rmSync(repoPath(folder), { recursive: true, force: true });
-    for (const fn of ['start', 'verify']) await run('unzip', ['-q', '-o', join(work, 'pkg', `${fn}.zip`), '-d', join(work, fn)]);
+    for (const fn of ['start', 'verify', 'sweep']) await run('unzip', ['-q', '-o', join(work, 'pkg', `${fn}.zip`), '-d', join(work, fn)]);
     template = JSON.parse(readFileSync(join(work, 'pkg', 'cloudformation-template-update-stack.json'), 'utf8'));
 
     moto = await startMoto();
@@ -98,6 +98,7 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
       POWERTOOLS_METRICS_DISABLED: 'true',
       ...variables('StartLambdaFunction'),
       ...variables('VerifyLambdaFunction'),
+      ...variables('SweepLambdaFunction'),
     };
   }, 180_000);
 
@@ -106,14 +107,14 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
   });
 
   /** One bundle handling one event in a fresh process, as Lambda runs it, with the template's environment. */
-  async function invoke(fn: 'start' | 'verify', event: unknown): Promise<{ result?: any; error?: { name: string; message: string } }> {
+  async function invoke(fn: 'start' | 'verify' | 'sweep', event: unknown, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ result?: any; error?: { name: string; message: string } }> {
     const script = [
       `const { handler } = require(${JSON.stringify(join(work, fn, 'functions', `${fn}.cjs`))});`,
       "const context = { functionName: 'fn', awsRequestId: 'r-1', getRemainingTimeInMillis: () => 60000 };",
       'handler(JSON.parse(process.argv[1]), context).then((result) => console.log(JSON.stringify({ result })),',
       '  (error) => console.log(JSON.stringify({ error: { name: error.name, message: error.message } })));',
     ].join('\n');
-    const out = await runNode(['-e', script, JSON.stringify(event)], { cwd: work, env });
+    const out = await runNode(['-e', script, JSON.stringify(event)], { cwd: work, env: { ...env, ...extraEnv } });
     return JSON.parse(out.stdout.trim().split('\n').pop() as string);
   }
 
@@ -176,5 +177,16 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
     expect(await invoke('start', bad)).toEqual({ result: { batchItemFailures: [] } });
     const letters = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: env.START_DLQ_URL, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
     expect(letters.Messages?.map((m) => m.MessageAttributes?.errorName?.StringValue)).toEqual(['EventShapeError']);
+  }, 60_000);
+
+  it('sweeps the transcription jobs though moto has no ListCallAnalyticsJobs, and names the listing that failed', async () => {
+    // No grace: moto's jobs finished a moment ago. All three already have their verdict.
+    const swept = await invoke('sweep', { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, { SWEEP_GRACE_SECONDS: '0' });
+    expect(swept.error?.name).toBe('SweepIncompleteError');
+    const lines = swept.error?.message.split('\n') ?? [];
+        expect(lines[0]).toBe('2 listing(s) failed, so those jobs were not swept this run (the next run lists them again):');
+    expect(lines.slice(1).map((line) => line.split(':')[0])).toEqual(['  - ListCallAnalyticsJobs (Status COMPLETED)', '  - ListCallAnalyticsJobs (Status FAILED)']);
+    expect(lines[1]).toMatch(/so it does not serve ListCallAnalyticsJobs: check AWS_ENDPOINT_URL_TRANSCRIBE or the region\)$/);
+    expect(await verdicts()).toEqual([]);
   }, 60_000);
 });

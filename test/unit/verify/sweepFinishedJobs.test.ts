@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { JobType } from '../../../shared/aws/jobTypes';
-import { JobNotFoundError, TransientAwsError } from '../../../shared/aws/errors';
+import { JobNotFoundError, SweepIncompleteError, TransientAwsError } from '../../../shared/aws/errors';
 import { sweepFinishedJobs, type FinishedJobSummary, type SweepDependencies } from '../../../shared/verify/sweepFinishedJobs';
 import type { VerifyResult } from '../../../shared/verify/verifyJob';
 
@@ -47,7 +47,7 @@ describe('sweep', () => {
     );
     const report = await sweepFinishedJobs(d);
     expect(vi.mocked(d.verify).mock.calls.map(([n]) => n).sort()).toEqual(['tkp.t.a', 'tkp.t.e']);
-    expect(report).toEqual({ examined: 2, alreadyReported: 0, reported: { verified: 1, mismatch: 0, failed: 1 }, failures: [] });
+    expect(report).toEqual({ examined: 2, alreadyReported: 0, reported: { verified: 1, mismatch: 0, failed: 1 }, failures: [], listingFailures: [] });
   });
 
   it('stops paging once jobs are older than the lookback', async () => {
@@ -136,5 +136,25 @@ describe('sweep', () => {
     const report = await sweepFinishedJobs(d);
     expect(report.failures).toEqual([{ jobName: 'tkp.t.busy', jobType: 'transcription', error: 'TransientAwsError: GetTranscriptionJob must be retried: LimitExceededException' }]);
     expect(d.verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('sweeps the other types when one listing fails (an endpoint without ListCallAnalyticsJobs), and reports that listing', async () => {
+    const d = deps({ COMPLETED: [[summary('tkp.t.a', 30)]], 'medical:COMPLETED': [[summary('tkp.t.m', 1)]] }, async (n) => reported(n, 'verified'));
+    const list = d.listJobs;
+    d.listJobs = vi.fn(async (jobType, status, token) => {
+      if (jobType === 'callAnalytics') throw new SyntaxError("Unexpected token '<', \"<!doctype \"... is not valid JSON");
+      return list(jobType, status, token);
+    });
+    const report = await sweepFinishedJobs(d);
+    expect(vi.mocked(d.verify).mock.calls.map(([n, t]) => `${t}:${n}`).sort()).toEqual(['medical:tkp.t.m', 'transcription:tkp.t.a']);
+    expect(report.listingFailures).toEqual([
+      { operation: 'ListCallAnalyticsJobs', status: 'COMPLETED', error: expect.stringMatching(/^SyntaxError: .* \(the Transcribe endpoint's answer to ListCallAnalyticsJobs is not the API's JSON/) },
+      { operation: 'ListCallAnalyticsJobs', status: 'FAILED', error: expect.stringContaining('SyntaxError') },
+    ]);
+    expect(new SweepIncompleteError(report.failures, report.listingFailures).message).toBe(
+      '2 listing(s) failed, so those jobs were not swept this run (the next run lists them again):\n' +
+        `  - ListCallAnalyticsJobs (Status COMPLETED): ${report.listingFailures[0]?.error}\n` +
+        `  - ListCallAnalyticsJobs (Status FAILED): ${report.listingFailures[1]?.error}`,
+    );
   });
 });
