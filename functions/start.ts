@@ -9,7 +9,7 @@ import { logger, metrics } from '../shared/aws/observability';
 import { loadStartSettings } from '../shared/config/settings';
 import { createStartAdapters } from '../shared/start/startAdapters';
 import { START_OUTCOME_LOG, START_OUTCOME_METRIC } from '../shared/start/startJob';
-import { processStartRecord } from '../shared/start/startRecord';
+import { handleStartEvent, processStartRecord } from '../shared/start/startRecord';
 
 const settings = loadStartSettings();
 const processor = new BatchProcessor(EventType.SQS);
@@ -36,12 +36,11 @@ const deps = createStartAdapters(settings, {
 
 // A batch that fails whole (a full quota) is still a partial response: only those messages come
 // back, after the delay each was given, without counting as a function error.
-export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
+export const handler = middy<unknown, SQSBatchResponse | undefined, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
   .handler(async (event, context) =>
-    processPartialResponse(event, (record: SQSEvent['Records'][number]) => processStartRecord(deps, record), processor, {
-      context,
-      throwOnFullBatchFailure: false,
-    }),
+    handleStartEvent(deps, event, (batch) =>
+      processPartialResponse(batch, (record: SQSEvent['Records'][number]) => processStartRecord(deps, record), processor, { context, throwOnFullBatchFailure: false }),
+    ),
   );

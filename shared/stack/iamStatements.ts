@@ -140,7 +140,8 @@ export function startRoleStatements(ctx: StackContext): Statement[] {
       Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
       Resource: { 'Fn::GetAtt': ['StartQueue', 'Arn'] },
     },
-    { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['StartDeadLetterQueue', 'Arn'] } },
+    // The dead-letter queue, and the start queue for a directly delivered S3 record that must wait (startRecord.ts).
+    { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': ['StartDeadLetterQueue', 'Arn'] }, { 'Fn::GetAtt': ['StartQueue', 'Arn'] }] },
     ...(needsDataAccessRole(ctx.config)
       ? [
           {

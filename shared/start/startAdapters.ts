@@ -109,6 +109,9 @@ export function createStartAdapters(settings: StartSettings, hooks: Hooks): Star
         }),
       );
     },
+    requeue: async (body, delaySeconds) => {
+      await sqs.send(new SendMessageCommand({ QueueUrl: settings.startQueueUrl, MessageBody: body, DelaySeconds: Math.min(delaySeconds, 900) }));
+    },
     delayRedelivery: async (receiptHandle, seconds) => {
       await sqs.send(
         new ChangeMessageVisibilityCommand({ QueueUrl: settings.startQueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),

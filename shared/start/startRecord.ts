@@ -1,5 +1,5 @@
-import type { SQSRecord } from 'aws-lambda';
-import { describeError, isRetryable, TransientAwsError } from '../aws/errors';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { describeError, EventShapeError, isRetryable, TransientAwsError } from '../aws/errors';
 import { parseS3Notification } from './s3Notification';
 import { startTranscriptionFor, type ObjectOutcome, type StartDependencies } from './startJob';
 
@@ -16,6 +16,8 @@ export interface StartRecordDependencies extends StartDependencies {
   sendToDeadLetterQueue(letter: DeadLetter): Promise<void>;
   /** Keeps the message invisible for this long before it is received again. */
   delayRedelivery(receiptHandle: string, seconds: number): Promise<void>;
+  /** Puts a notification on the start queue, to be received after this delay (a direct S3 event's record that must wait). */
+  requeue(body: string, delaySeconds: number): Promise<void>;
   onOutcome(outcome: ObjectOutcome, object: { bucket: string; key: string }): void;
   onTestEvent(): void;
   onDeadLetter(letter: DeadLetter): void;
@@ -42,37 +44,105 @@ export function retryDelaySeconds(receiveCount: number, quotaExceeded: boolean, 
  * message should come back later, so the batch processor reports it as a partial failure.
  */
 export async function processStartRecord(deps: StartRecordDependencies, record: SQSRecord): Promise<void> {
-  const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+  const receiveCount = Number(record.attributes?.ApproximateReceiveCount) || 1;
+  const retry = await handleNotification(deps, record.body, record.messageId, receiveCount);
+  if (!retry) return;
   try {
-    const notification = parseS3Notification(record.body);
+    await deps.delayRedelivery(record.receiptHandle, retry.delaySeconds);
+  } catch {
+    // The message still comes back after the queue's visibility timeout.
+  }
+  deps.onRetry(retry.error, retry.delaySeconds, receiveCount);
+  throw retry.error;
+}
+
+/**
+ * The start function's event, at the edge: a batch from the start queue (how the stack wires
+ * it), an S3 event notification delivered directly (S3 -> Lambda, or invoked by hand), or
+ * neither. Neither is dead-lettered with what is wrong, and the invocation fails with the same
+ * words: there is no queue message to retry.
+ */
+export async function handleStartEvent<R>(deps: StartRecordDependencies, event: unknown, processQueueBatch: (event: SQSEvent) => Promise<R>): Promise<R | undefined> {
+  const shape = startEventShape(event);
+  if (shape.kind === 'sqs') return processQueueBatch(event as SQSEvent);
+  if (shape.kind === 's3') {
+    await processDirectS3Event(deps, shape.records);
+    return undefined;
+  }
+  const error = new EventShapeError(
+    `the start function takes messages from the start queue (an SQS event whose bodies are S3 event notifications) or an S3 event notification; ${shape.problem}`,
+  );
+  const letter: DeadLetter = { body: JSON.stringify(event) ?? 'null', reason: describeError(error), errorName: error.name, sourceMessageId: 'none (not an SQS message)', receiveCount: 1 };
+  await deps.sendToDeadLetterQueue(letter);
+  deps.onDeadLetter(letter);
+  throw error;
+}
+
+type StartEventShape = { kind: 'sqs' } | { kind: 's3'; records: unknown[] } | { kind: 'neither'; problem: string };
+
+/** Which event this is, by its records' eventSource; a record of neither kind is named with its index. */
+export function startEventShape(event: unknown): StartEventShape {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  if (!Array.isArray(records)) return { kind: 'neither', problem: 'this event has no Records array' };
+  const sources = records.map((record) => (record as { eventSource?: unknown } | null)?.eventSource);
+  if (sources.every((source) => source === 'aws:sqs')) {
+    const bad = records.findIndex((record) => typeof record.body !== 'string' || typeof record.messageId !== 'string');
+    if (bad < 0) return { kind: 'sqs' };
+    return { kind: 'neither', problem: `Records[${bad}] is an SQS record without a string body and messageId` };
+  }
+  if (sources.every((source) => source === 'aws:s3')) return { kind: 's3', records };
+  const odd = sources.findIndex((source) => source !== 'aws:sqs' && source !== 'aws:s3');
+  if (odd >= 0) return { kind: 'neither', problem: `Records[${odd}].eventSource is ${JSON.stringify(sources[odd]) ?? 'missing'}, not "aws:sqs" or "aws:s3"` };
+  const mixed = sources.findIndex((source) => source !== sources[0]);
+  return { kind: 'neither', problem: `Records[${mixed}].eventSource is ${JSON.stringify(sources[mixed])} but Records[0]'s is ${JSON.stringify(sources[0])}: one event holds one kind` };
+}
+
+/**
+ * An S3 notification delivered directly: each record is handled at once, like a queue message
+ * received for the first time. A record that must wait (a full quota) goes to the start queue
+ * with its delay, to be paced like any upload; one that cannot be handled is dead-lettered.
+ */
+async function processDirectS3Event(deps: StartRecordDependencies, records: readonly unknown[]): Promise<void> {
+  for (const [index, record] of records.entries()) {
+    const body = JSON.stringify({ Records: [record] });
+    const retry = await handleNotification(deps, body, `none (S3 event record ${index}, delivered directly)`, 1);
+    if (!retry) continue;
+    await deps.requeue(body, retry.delaySeconds);
+    deps.onRetry(retry.error, retry.delaySeconds, 1);
+  }
+}
+
+/** Handles one notification body: done (jobs started, objects skipped, or dead-lettered), or the delay it must wait. */
+async function handleNotification(
+  deps: StartRecordDependencies,
+  body: string,
+  sourceMessageId: string,
+  receiveCount: number,
+): Promise<{ error: unknown; delaySeconds: number } | undefined> {
+  try {
+    const notification = parseS3Notification(body);
     if (notification.kind === 'test-event') {
       deps.onTestEvent();
-      return;
+      return undefined;
     }
     for (const object of notification.objects) {
       deps.onOutcome(await startTranscriptionFor(deps, object), object);
     }
+    return undefined;
   } catch (error) {
     const exhausted = receiveCount >= deps.maxReceiveCount;
     if (!isRetryable(error) || exhausted) {
       const letter: DeadLetter = {
-        body: record.body,
+        body,
         reason: exhausted && isRetryable(error) ? `gave up after ${receiveCount} attempts: ${describeError(error)}` : describeError(error),
         errorName: error instanceof Error ? error.name : 'Error',
-        sourceMessageId: record.messageId,
+        sourceMessageId,
         receiveCount,
       };
       await deps.sendToDeadLetterQueue(letter);
       deps.onDeadLetter(letter);
-      return;
+      return undefined;
     }
-    const delay = retryDelaySeconds(receiveCount, error instanceof TransientAwsError && error.quotaExceeded, deps.random);
-    try {
-      await deps.delayRedelivery(record.receiptHandle, delay);
-    } catch {
-      // The message still comes back after the queue's visibility timeout.
-    }
-    deps.onRetry(error, delay, receiveCount);
-    throw error;
+    return { error, delaySeconds: retryDelaySeconds(receiveCount, error instanceof TransientAwsError && error.quotaExceeded, deps.random) };
   }
 }

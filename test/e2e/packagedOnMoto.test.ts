@@ -175,8 +175,17 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
     expect(jobs).toHaveLength(3);
     const bad = { Records: [{ messageId: 'e', receiptHandle: 'e', body: 'not json', attributes: { ApproximateReceiveCount: '1' }, eventSource: 'aws:sqs' }] };
     expect(await invoke('start', bad)).toEqual({ result: { batchItemFailures: [] } });
-    const letters = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: env.START_DLQ_URL, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
-    expect(letters.Messages?.map((m) => m.MessageAttributes?.errorName?.StringValue)).toEqual(['EventShapeError']);
+    // An event of neither kind fails the invocation, naming what is wrong, and is dead-lettered too.
+    const neither = await invoke('start', { detail: 'not an upload' });
+    expect(neither.error).toEqual({
+      name: 'EventShapeError',
+      message: 'the start function takes messages from the start queue (an SQS event whose bodies are S3 event notifications) or an S3 event notification; this event has no Records array',
+    });
+    const letters = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: env.START_DLQ_URL, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 3600 }));
+    expect(letters.Messages?.map((m) => [m.MessageAttributes?.errorName?.StringValue, m.Body])).toEqual([
+      ['EventShapeError', 'not json'],
+      ['EventShapeError', '{"detail":"not an upload"}'],
+    ]);
   }, 60_000);
 
   it('sweeps the transcription jobs though moto has no ListCallAnalyticsJobs, and names the listing that failed', async () => {
@@ -184,9 +193,19 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
     const swept = await invoke('sweep', { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, { SWEEP_GRACE_SECONDS: '0' });
     expect(swept.error?.name).toBe('SweepIncompleteError');
     const lines = swept.error?.message.split('\n') ?? [];
-        expect(lines[0]).toBe('2 listing(s) failed, so those jobs were not swept this run (the next run lists them again):');
+    expect(lines[0]).toBe('2 listing(s) failed, so those jobs were not swept this run (the next run lists them again):');
     expect(lines.slice(1).map((line) => line.split(':')[0])).toEqual(['  - ListCallAnalyticsJobs (Status COMPLETED)', '  - ListCallAnalyticsJobs (Status FAILED)']);
     expect(lines[1]).toMatch(/so it does not serve ListCallAnalyticsJobs: check AWS_ENDPOINT_URL_TRANSCRIBE or the region\)$/);
     expect(await verdicts()).toEqual([]);
+  }, 60_000);
+
+  it('starts a job from an S3 event delivered to the start function directly, not through the queue', async () => {
+    const key = 'open/Direct délivery [take 2].wav';
+    await clients.s3.send(new PutObjectCommand({ Bucket: env.INPUT_BUCKET, Key: key, Body: 'RIFF' }));
+    const direct = JSON.parse(upload(key, 'f').Records[0]?.body as string);
+    expect(await invoke('start', direct)).toEqual({});
+    const jobs = (await clients.transcribe.send(new ListTranscriptionJobsCommand({}))).TranscriptionJobSummaries ?? [];
+    const media = await Promise.all(jobs.map(async ({ TranscriptionJobName }) => (await clients.transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName }))).TranscriptionJob?.Media?.MediaFileUri));
+    expect(media).toContain(`s3://${env.INPUT_BUCKET}/${key}`);
   }, 60_000);
 });

@@ -142,7 +142,7 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(read.Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/calls/*', '/clinic/*', '/contact-centre/*', '/hr/*', '/legal/*', '/partners/*', '/public/*']);
     const write = st.find((s) => s.Action.includes('s3:PutObject'));
     expect(write.Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/transcripts/*', '/transcripts/legal/*', '/transcripts/contact-centre/*']);
-    expect(st.find((s) => s.Action.includes('sqs:SendMessage')).Resource).toEqual({ 'Fn::GetAtt': ['StartDeadLetterQueue', 'Arn'] });
+    expect(st.find((s) => s.Action.includes('sqs:SendMessage')).Resource).toEqual([{ 'Fn::GetAtt': ['StartDeadLetterQueue', 'Arn'] }, { 'Fn::GetAtt': ['StartQueue', 'Arn'] }]);
   });
 
   it('lets the verifier read transcripts and publish, but never encrypt or start jobs', () => {

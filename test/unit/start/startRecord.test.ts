@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createKeyResolver } from '../../../shared/config/keyResolution';
 import { buildRuleIndex } from '../../../shared/config/ruleIndex';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
-import { processStartRecord, retryDelaySeconds, type StartRecordDependencies } from '../../../shared/start/startRecord';
+import { handleStartEvent, processStartRecord, retryDelaySeconds, startEventShape, type StartRecordDependencies } from '../../../shared/start/startRecord';
 import { keyArn, loadEvent } from '../../support/fixtures';
 
 const ARN = keyArn('1234abcd-12ab-34cd-56ef-1234567890ab');
@@ -23,6 +23,7 @@ function setup(overrides: Partial<StartRecordDependencies> = {}) {
     maxReceiveCount: 5,
     sendToDeadLetterQueue: vi.fn(async () => undefined),
     delayRedelivery: vi.fn(async () => undefined),
+    requeue: vi.fn(async () => undefined),
     onOutcome: vi.fn(),
     onTestEvent: vi.fn(),
     onDeadLetter: vi.fn(),
@@ -184,5 +185,61 @@ describe('retryDelaySeconds', () => {
   it('starts lower for non-quota errors', () => {
     expect(retryDelaySeconds(1, false, () => 0)).toBe(1);
     expect(retryDelaySeconds(1, false, () => 1)).toBe(2);
+  });
+});
+
+describe('handleStartEvent', () => {
+  const queueBatch = vi.fn(async () => ({ batchItemFailures: [] }));
+
+  it('hands a start-queue batch to the batch processor untouched', async () => {
+    const deps = setup();
+    const event = loadEvent('sqs-s3-put.json');
+    expect(await handleStartEvent(deps, event, queueBatch)).toEqual({ batchItemFailures: [] });
+    expect(queueBatch).toHaveBeenCalledWith(event);
+    expect(deps.startJob).not.toHaveBeenCalled();
+  });
+
+  it('handles an S3 event delivered directly, record by record, as a first receive', async () => {
+    const deps = setup();
+    const event = s3Put('calls/a.wav');
+    event.Records.push(s3Put('public/b.mp3').Records[0], s3Put('other/c.wav').Records[0]);
+    expect(await handleStartEvent(deps, event, queueBatch)).toBeUndefined();
+    expect(vi.mocked(deps.startJob).mock.calls.map(([job]) => job.input.Media?.MediaFileUri)).toEqual([`s3://${INPUT_BUCKET}/calls/a.wav`, `s3://${INPUT_BUCKET}/public/b.mp3`]);
+    expect(vi.mocked(deps.onOutcome).mock.calls.map(([outcome]) => outcome.outcome)).toEqual(['started', 'started', 'skipped']);
+    expect(deps.sendToDeadLetterQueue).not.toHaveBeenCalled();
+  });
+
+  it('puts a directly delivered record that must wait (a full quota) on the start queue with its delay, and dead-letters one that cannot be handled', async () => {
+    const quota = awsError('LimitExceededException');
+    const deps = setup({ startJob: vi.fn(async () => Promise.reject(quota)) });
+    const event = s3Put('calls/a.wav');
+    const foreign = s3Put('calls/b.wav').Records[0];
+    foreign.s3.bucket.name = 'someone-elses-bucket';
+    event.Records.push(foreign);
+    await handleStartEvent(deps, event, queueBatch);
+    expect(deps.requeue).toHaveBeenCalledTimes(1);
+    const [body, delay] = vi.mocked(deps.requeue).mock.calls[0] ?? [];
+    expect(JSON.parse(body as string)).toEqual({ Records: [event.Records[0]] });
+    expect(delay).toBeGreaterThanOrEqual(5);
+    expect(deps.onRetry).toHaveBeenCalledWith(expect.anything(), delay, 1);
+    expect(deps.sendToDeadLetterQueue).toHaveBeenCalledWith(
+      expect.objectContaining({ errorName: 'ForeignBucketError', body: JSON.stringify({ Records: [foreign] }), sourceMessageId: 'none (S3 event record 1, delivered directly)' }),
+    );
+  });
+
+  it('dead-letters an event of neither kind with what is wrong, and fails the invocation with the same words', async () => {
+    for (const [event, problem] of [
+      [{}, 'this event has no Records array'],
+      ['x', 'this event has no Records array'],
+      [{ Records: [{ foo: 1 }] }, 'Records[0].eventSource is missing, not "aws:sqs" or "aws:s3"'],
+      [{ Records: [loadEvent('sqs-s3-put.json').Records[0], s3Put('calls/a.wav').Records[0]] }, 'Records[1].eventSource is "aws:s3" but Records[0]\'s is "aws:sqs": one event holds one kind'],
+      [{ Records: [{ eventSource: 'aws:sqs', messageId: 'm' }] }, 'Records[0] is an SQS record without a string body and messageId'],
+    ] as const) {
+      const deps = setup();
+      const message = `the start function takes messages from the start queue (an SQS event whose bodies are S3 event notifications) or an S3 event notification; ${problem}`;
+      await expect(handleStartEvent(deps, event, queueBatch)).rejects.toThrow(message);
+      expect(deps.sendToDeadLetterQueue).toHaveBeenCalledWith({ body: JSON.stringify(event), reason: `EventShapeError: ${message}`, errorName: 'EventShapeError', sourceMessageId: 'none (not an SQS message)', receiveCount: 1 });
+    }
+    expect(startEventShape({ Records: [] })).toEqual({ kind: 'sqs' });
   });
 });
