@@ -1,3 +1,4 @@
+import { httpStatusOf } from '../aws/awsErrors';
 import { describeError, isRetryable } from '../aws/errors';
 import { JOB_TYPE_FACTS, JOB_TYPES, type JobType } from '../aws/jobTypes';
 import { isServiceJobName } from '../aws/jobName';
@@ -107,7 +108,11 @@ export async function sweepFinishedJobs(deps: SweepDependencies): Promise<SweepR
 function describeListingError(operation: string, error: unknown): string {
   const text = describeError(error).replace(/\s*\n\s*/g, ' ');
   if ((error as Error | undefined)?.name !== 'SyntaxError') return text;
-  return `${text} (the Transcribe endpoint's answer to ${operation} is not the API's JSON, so it does not serve ${operation}: check AWS_ENDPOINT_URL_TRANSCRIBE or the region)`;
+  const status = httpStatusOf(error);
+  return (
+    `${text} (the Transcribe endpoint answered ${operation}${status ? ` with HTTP ${status} and` : ' with'} a body that is not the API's JSON: ` +
+    `a passing fault, or an endpoint that does not serve ${operation}; check AWS_ENDPOINT_URL_TRANSCRIBE or the region)`
+  );
 }
 
 /** Verifies one job into the report; returns the error it failed with, if any. */

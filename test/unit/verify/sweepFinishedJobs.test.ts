@@ -148,7 +148,7 @@ describe('sweep', () => {
     const report = await sweepFinishedJobs(d);
     expect(vi.mocked(d.verify).mock.calls.map(([n, t]) => `${t}:${n}`).sort()).toEqual(['medical:tkp.t.m', 'transcription:tkp.t.a']);
     expect(report.listingFailures).toEqual([
-      { operation: 'ListCallAnalyticsJobs', status: 'COMPLETED', error: expect.stringMatching(/^SyntaxError: .* \(the Transcribe endpoint's answer to ListCallAnalyticsJobs is not the API's JSON/) },
+      { operation: 'ListCallAnalyticsJobs', status: 'COMPLETED', error: expect.stringMatching(/^SyntaxError: .* \(the Transcribe endpoint answered ListCallAnalyticsJobs with a body that is not the API's JSON: a passing fault, or an endpoint that does not serve ListCallAnalyticsJobs/) },
       { operation: 'ListCallAnalyticsJobs', status: 'FAILED', error: expect.stringContaining('SyntaxError') },
     ]);
     expect(new SweepIncompleteError(report.failures, report.listingFailures).message).toBe(
