@@ -65,14 +65,9 @@ export async function processStartRecord(deps: StartRecordDependencies, record: 
 export async function handleStartEvent<R>(deps: StartRecordDependencies, event: unknown, processQueueBatch: (event: SQSEvent) => Promise<R>): Promise<R | undefined> {
   const shape = startEventShape(event);
   if (shape.kind === 'sqs') return processQueueBatch(event as SQSEvent);
-  if (shape.kind === 's3') {
-    await processDirectS3Event(deps, shape.records);
-    return undefined;
-  }
-  const error = new EventShapeError(
-    `the start function takes messages from the start queue (an SQS event whose bodies are S3 event notifications) or an S3 event notification; ${shape.problem}`,
-  );
-  const letter: DeadLetter = { body: JSON.stringify(event) ?? 'null', reason: describeError(error), errorName: error.name, sourceMessageId: 'none (not an SQS message)', receiveCount: 1 };
+  if (shape.kind === 's3') return processDirectS3Event(deps, shape.records);
+  const error = new EventShapeError(`the start function takes an SQS event from the start queue or an S3 event notification; ${shape.problem}`);
+  const letter: DeadLetter = { body: JSON.stringify(event) ?? 'null', reason: describeError(error), errorName: error.name, sourceMessageId: 'none: not an SQS message', receiveCount: 1 };
   await deps.sendToDeadLetterQueue(letter);
   deps.onDeadLetter(letter);
   throw error;
@@ -80,21 +75,24 @@ export async function handleStartEvent<R>(deps: StartRecordDependencies, event: 
 
 type StartEventShape = { kind: 'sqs' } | { kind: 's3'; records: unknown[] } | { kind: 'neither'; problem: string };
 
-/** Which event this is, by its records' eventSource; a record of neither kind is named with its index. */
+/** What each kind of record must be, in the words of the error that names a record that is not. */
+const RECORD_KINDS: Record<string, string> = { 'aws:sqs': 'an SQS message with a string body and messageId', 'aws:s3': 'an S3 event record' };
+
+/** Which event this is: every record an SQS message, or every one an S3 record, by the first record's eventSource. */
 export function startEventShape(event: unknown): StartEventShape {
   const records = (event as { Records?: unknown } | null)?.Records;
-  if (!Array.isArray(records)) return { kind: 'neither', problem: 'this event has no Records array' };
-  const sources = records.map((record) => (record as { eventSource?: unknown } | null)?.eventSource);
-  if (sources.every((source) => source === 'aws:sqs')) {
-    const bad = records.findIndex((record) => typeof record.body !== 'string' || typeof record.messageId !== 'string');
-    if (bad < 0) return { kind: 'sqs' };
-    return { kind: 'neither', problem: `Records[${bad}] is an SQS record without a string body and messageId` };
-  }
-  if (sources.every((source) => source === 'aws:s3')) return { kind: 's3', records };
-  const odd = sources.findIndex((source) => source !== 'aws:sqs' && source !== 'aws:s3');
-  if (odd >= 0) return { kind: 'neither', problem: `Records[${odd}].eventSource is ${JSON.stringify(sources[odd]) ?? 'missing'}, not "aws:sqs" or "aws:s3"` };
-  const mixed = sources.findIndex((source) => source !== sources[0]);
-  return { kind: 'neither', problem: `Records[${mixed}].eventSource is ${JSON.stringify(sources[mixed])} but Records[0]'s is ${JSON.stringify(sources[0])}: one event holds one kind` };
+  if (!Array.isArray(records)) return { kind: 'neither', problem: 'it has no Records array' };
+  const source = records[0]?.eventSource;
+  const fits = (record: { eventSource?: unknown; body?: unknown; messageId?: unknown } | null) =>
+    record?.eventSource === source && (source === 'aws:s3' || (typeof record?.body === 'string' && typeof record.messageId === 'string'));
+  const bad = records.findIndex((record) => !fits(record));
+  if (bad < 0 && source !== 'aws:s3') return { kind: 'sqs' };
+  if (bad < 0) return { kind: 's3', records };
+  const expected = RECORD_KINDS[String(source)];
+  return {
+    kind: 'neither',
+    problem: `Records[${bad}] (eventSource ${JSON.stringify(records[bad]?.eventSource) ?? 'missing'}) is not ${expected ? `${expected}, like Records[0]` : 'an SQS message ("aws:sqs") or an S3 event record ("aws:s3")'}`,
+  };
 }
 
 /**
@@ -102,14 +100,15 @@ export function startEventShape(event: unknown): StartEventShape {
  * received for the first time. A record that must wait (a full quota) goes to the start queue
  * with its delay, to be paced like any upload; one that cannot be handled is dead-lettered.
  */
-async function processDirectS3Event(deps: StartRecordDependencies, records: readonly unknown[]): Promise<void> {
+async function processDirectS3Event(deps: StartRecordDependencies, records: readonly unknown[]): Promise<undefined> {
   for (const [index, record] of records.entries()) {
     const body = JSON.stringify({ Records: [record] });
-    const retry = await handleNotification(deps, body, `none (S3 event record ${index}, delivered directly)`, 1);
+    const retry = await handleNotification(deps, body, `none: S3 record ${index}, delivered directly`, 1);
     if (!retry) continue;
     await deps.requeue(body, retry.delaySeconds);
     deps.onRetry(retry.error, retry.delaySeconds, 1);
   }
+  return undefined;
 }
 
 /** Handles one notification body: done (jobs started, objects skipped, or dead-lettered), or the delay it must wait. */

@@ -179,7 +179,7 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
     const neither = await invoke('start', { detail: 'not an upload' });
     expect(neither.error).toEqual({
       name: 'EventShapeError',
-      message: 'the start function takes messages from the start queue (an SQS event whose bodies are S3 event notifications) or an S3 event notification; this event has no Records array',
+      message: 'the start function takes an SQS event from the start queue or an S3 event notification; it has no Records array',
     });
     const letters = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: env.START_DLQ_URL, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 3600 }));
     expect(letters.Messages?.map((m) => [m.MessageAttributes?.errorName?.StringValue, m.Body])).toEqual([

@@ -223,22 +223,23 @@ describe('handleStartEvent', () => {
     expect(delay).toBeGreaterThanOrEqual(5);
     expect(deps.onRetry).toHaveBeenCalledWith(expect.anything(), delay, 1);
     expect(deps.sendToDeadLetterQueue).toHaveBeenCalledWith(
-      expect.objectContaining({ errorName: 'ForeignBucketError', body: JSON.stringify({ Records: [foreign] }), sourceMessageId: 'none (S3 event record 1, delivered directly)' }),
+      expect.objectContaining({ errorName: 'ForeignBucketError', body: JSON.stringify({ Records: [foreign] }), sourceMessageId: 'none: S3 record 1, delivered directly' }),
     );
   });
 
   it('dead-letters an event of neither kind with what is wrong, and fails the invocation with the same words', async () => {
     for (const [event, problem] of [
-      [{}, 'this event has no Records array'],
-      ['x', 'this event has no Records array'],
-      [{ Records: [{ foo: 1 }] }, 'Records[0].eventSource is missing, not "aws:sqs" or "aws:s3"'],
-      [{ Records: [loadEvent('sqs-s3-put.json').Records[0], s3Put('calls/a.wav').Records[0]] }, 'Records[1].eventSource is "aws:s3" but Records[0]\'s is "aws:sqs": one event holds one kind'],
-      [{ Records: [{ eventSource: 'aws:sqs', messageId: 'm' }] }, 'Records[0] is an SQS record without a string body and messageId'],
+      [{}, 'it has no Records array'],
+      ['x', 'it has no Records array'],
+      [{ Records: [{ foo: 1 }] }, 'Records[0] (eventSource missing) is not an SQS message ("aws:sqs") or an S3 event record ("aws:s3")'],
+      [{ Records: [loadEvent('sqs-s3-put.json').Records[0], s3Put('calls/a.wav').Records[0]] }, 'Records[1] (eventSource "aws:s3") is not an SQS message with a string body and messageId, like Records[0]'],
+      [{ Records: [s3Put('calls/a.wav').Records[0], { eventSource: 'aws:sqs' }] }, 'Records[1] (eventSource "aws:sqs") is not an S3 event record, like Records[0]'],
+      [{ Records: [{ eventSource: 'aws:sqs', messageId: 'm' }] }, 'Records[0] (eventSource "aws:sqs") is not an SQS message with a string body and messageId, like Records[0]'],
     ] as const) {
       const deps = setup();
-      const message = `the start function takes messages from the start queue (an SQS event whose bodies are S3 event notifications) or an S3 event notification; ${problem}`;
+      const message = `the start function takes an SQS event from the start queue or an S3 event notification; ${problem}`;
       await expect(handleStartEvent(deps, event, queueBatch)).rejects.toThrow(message);
-      expect(deps.sendToDeadLetterQueue).toHaveBeenCalledWith({ body: JSON.stringify(event), reason: `EventShapeError: ${message}`, errorName: 'EventShapeError', sourceMessageId: 'none (not an SQS message)', receiveCount: 1 });
+      expect(deps.sendToDeadLetterQueue).toHaveBeenCalledWith({ body: JSON.stringify(event), reason: `EventShapeError: ${message}`, errorName: 'EventShapeError', sourceMessageId: 'none: not an SQS message', receiveCount: 1 });
     }
     expect(startEventShape({ Records: [] })).toEqual({ kind: 'sqs' });
   });
