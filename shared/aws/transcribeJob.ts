@@ -1,8 +1,8 @@
 /**
  * A job of any of the three types, as both flows read it: one shape made from what
- * GetTranscriptionJob, GetCallAnalyticsJob or GetMedicalTranscriptionJob return, so neither the
- * start function (after a ConflictException) nor the verifier branches on the type. None of the
- * three returns the output key or the encryption asked.
+ * GetTranscriptionJob, GetCallAnalyticsJob or GetMedicalTranscriptionJob return, so the
+ * verifier does not branch on the type. None of the three returns the output key or the
+ * encryption asked.
  */
 import {
   GetCallAnalyticsJobCommand,
@@ -87,20 +87,33 @@ export function fromMedicalTranscriptionJob(job: MedicalTranscriptionJob): Trans
   };
 }
 
-/** Get*Job of the job's type, in the one shape. Errors (an unknown name is BadRequestException) are the caller's to read. */
-export async function getTranscribeJob(transcribe: TranscribeClient, jobName: string, jobType: JobType): Promise<TranscribeJob | undefined> {
+/** What Get*Job of each type returns, before it is read into the one shape. */
+type RawJob = TranscriptionJob | CallAnalyticsJob | MedicalTranscriptionJob;
+
+/**
+ * Get*Job of the job's type, as the API returns it (every type names its media
+ * `Media.MediaFileUri`, which is all the start function reads). Errors (an unknown name is
+ * BadRequestException) are the caller's to read.
+ */
+export async function getRawJob(transcribe: TranscribeClient, jobName: string, jobType: JobType): Promise<RawJob | undefined> {
   switch (jobType) {
-    case 'callAnalytics': {
-      const { CallAnalyticsJob } = await transcribe.send(new GetCallAnalyticsJobCommand({ CallAnalyticsJobName: jobName }));
-      return CallAnalyticsJob && fromCallAnalyticsJob(CallAnalyticsJob);
-    }
-    case 'medical': {
-      const { MedicalTranscriptionJob } = await transcribe.send(new GetMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: jobName }));
-      return MedicalTranscriptionJob && fromMedicalTranscriptionJob(MedicalTranscriptionJob);
-    }
-    default: {
-      const { TranscriptionJob } = await transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }));
-      return TranscriptionJob && fromTranscriptionJob(TranscriptionJob);
-    }
+    case 'callAnalytics':
+      return (await transcribe.send(new GetCallAnalyticsJobCommand({ CallAnalyticsJobName: jobName }))).CallAnalyticsJob;
+    case 'medical':
+      return (await transcribe.send(new GetMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: jobName }))).MedicalTranscriptionJob;
+    default:
+      return (await transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }))).TranscriptionJob;
   }
+}
+
+const READ: Record<JobType, (job: never) => TranscribeJob> = {
+  transcription: fromTranscriptionJob,
+  callAnalytics: fromCallAnalyticsJob,
+  medical: fromMedicalTranscriptionJob,
+};
+
+/** Get*Job of the job's type, in the one shape. */
+export async function getTranscribeJob(transcribe: TranscribeClient, jobName: string, jobType: JobType): Promise<TranscribeJob | undefined> {
+  const job = await getRawJob(transcribe, jobName, jobType);
+  return job && READ[jobType](job as never);
 }

@@ -20,7 +20,7 @@ import { createKeyResolver } from '../config/keyResolution';
 import type { StartSettings } from '../config/settings';
 import type { StartRecordDependencies } from './startRecord';
 import { createStartPacer } from './startPacer';
-import { getTranscribeJob } from '../aws/transcribeJob';
+import { getRawJob } from '../aws/transcribeJob';
 import type { JobRequest } from './startRequest';
 import { JOB_TYPES, quotaShare, type JobType } from '../aws/jobTypes';
 
@@ -89,7 +89,7 @@ export function createStartAdapters(settings: StartSettings, hooks: Hooks): Star
     mediaUriOfJob: async (jobType, jobName) => {
       try {
         // Get*Job answers BadRequestException for an unknown name.
-        return (await getTranscribeJob(transcribe, jobName, jobType))?.mediaUri;
+        return (await getRawJob(transcribe, jobName, jobType))?.Media?.MediaFileUri;
       } catch (error) {
         if (awsErrorName(error) === 'BadRequestException') return undefined;
         throw error;
