@@ -4,25 +4,38 @@
  * file named by PIPELINE_CONFIG_PATH when it is set (serverlessVariables.cjs), while the
  * functions import `pipeline.config.json` (shared/config/settings.ts). Without this plugin a
  * stack packaged from another config would ship functions that judge by the repository's file.
- * With it, every bundle embeds the very file the stack was derived from.
+ * With it, every bundle embeds the very file the stack was derived from, less its `$comment`
+ * notes, which are for people and which no function reads.
  */
 'use strict';
 const { readFileSync } = require('node:fs');
 const { resolve } = require('node:path');
 
-/** The plugin for a config path (none: the bundles keep importing pipeline.config.json). */
+/** The config without any `$comment` member, at any depth. */
+function withoutComments(value) {
+  if (Array.isArray(value)) return value.map(withoutComments);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== '$comment').map(([key, inner]) => [key, withoutComments(inner)]));
+}
+
+/** The plugin; `configPath` (PIPELINE_CONFIG_PATH) replaces the imported pipeline.config.json when set. */
 function bundledConfigPlugin(configPath) {
   return {
     name: 'tkp-bundled-config',
     setup(build) {
-      if (!configPath) return;
-      const path = resolve(configPath);
-      build.onResolve({ filter: /(^|[/\\])pipeline\.config\.json$/ }, () => ({ path, namespace: 'tkp-config' }));
+      build.onResolve({ filter: /(^|[/\\])pipeline\.config\.json$/ }, (args) => ({
+        path: configPath ? resolve(configPath) : resolve(args.resolveDir, args.path),
+        namespace: 'tkp-config',
+      }));
       // Read as JSON whatever the file's extension.
-      build.onLoad({ filter: /.*/, namespace: 'tkp-config' }, () => ({ contents: readFileSync(path, 'utf8'), loader: 'json' }));
+      build.onLoad({ filter: /.*/, namespace: 'tkp-config' }, (args) => ({
+        contents: JSON.stringify(withoutComments(JSON.parse(readFileSync(args.path, 'utf8')))),
+        loader: 'json',
+      }));
     },
   };
 }
 
 module.exports = [bundledConfigPlugin(process.env.PIPELINE_CONFIG_PATH)];
 module.exports.bundledConfigPlugin = bundledConfigPlugin;
+module.exports.withoutComments = withoutComments;
