@@ -103,6 +103,12 @@ export class TranscriptAccessDeniedError extends PipelineError {
   readonly retryable = false;
 }
 
+/** Get*Job was refused: the verify or sweep role cannot read the job. */
+export class JobAccessDeniedError extends PipelineError {
+  override readonly name = 'JobAccessDeniedError';
+  readonly retryable = false;
+}
+
 /** The verifier cannot read or write its verdict ledger: a bucket policy, IAM or the bucket's default KMS key refuses it. */
 export class LedgerAccessDeniedError extends PipelineError {
   override readonly name = 'LedgerAccessDeniedError';

@@ -18,7 +18,7 @@ import { createBucketDefaultReader } from './bucketDefaultEncryption';
 import { outcomeEntry } from './outcomeEvent';
 import { configEpochKey, parseConfigEpoch, parseVerdictRecord, ruleMarkerKey, verdictKey } from './verdictLedger';
 import { configFingerprint } from '../config/expectedEncryption';
-import { headObjectError, type VerifyDependencies } from './verifyJob';
+import { getJobError, headObjectError, type VerifyDependencies } from './verifyJob';
 import { getTranscribeJob } from '../aws/transcribeJob';
 import type { JobType } from '../aws/jobTypes';
 
@@ -158,7 +158,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
         return await getTranscribeJob(transcribe, jobName, jobType);
       } catch (error) {
         if (awsErrorName(error) === 'BadRequestException' || awsErrorName(error) === 'NotFoundException') return undefined;
-        throw error;
+        throw getJobError(jobName, jobType, settings.jobNamePrefix, error);
       }
     },
     headObject: async (location) => {

@@ -11,6 +11,7 @@ import {
   EncryptionMismatchError,
   isRetryable,
   ForeignJobError,
+  JobAccessDeniedError,
   JobNotFinishedError,
   JobNotFoundError,
   TranscriptAccessDeniedError,
@@ -277,6 +278,25 @@ async function observe(deps: VerifyDependencies, location: S3Location): Promise<
     ...(head.kmsKeyArn !== undefined && { kmsKeyArn: head.kmsKeyArn }),
     ...(head.bucketKeyEnabled !== undefined && { bucketKeyEnabled: head.bucketKeyEnabled }),
   };
+}
+
+/**
+ * What a failed Get*Job means, other than an unknown job (the adapter's undefined): a refused
+ * permission names the grant and is not retried; a fault or throttle is retried, on one line.
+ */
+export function getJobError(jobName: string, jobType: JobType, jobNamePrefix: string, error: unknown): Error {
+  const { getOperation, arnResourceType } = JOB_TYPE_FACTS[jobType];
+  if (awsErrorName(error) === 'AccessDeniedException' || httpStatusOf(error) === 403) {
+    return new JobAccessDeniedError(
+      `${getOperation} on job ${jobName} was denied (${describeError(error)}); the verify and sweep roles need transcribe:${getOperation} ` +
+        `on arn:aws:transcribe:<region>:<account>:${arnResourceType}/${jobNamePrefix}*, which the stack grants: look for a permissions boundary, an SCP or a changed role policy`,
+      { cause: error },
+    );
+  }
+  if (isTransientAwsError(error)) {
+    return new TransientAwsError(`${getOperation} on job ${jobName} must be retried: ${describeError(error).replace(/\s*\n\s*/g, ' ')}`, false, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /**

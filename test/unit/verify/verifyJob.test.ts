@@ -5,6 +5,8 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   EncryptionMismatchError,
   ForeignJobError,
+  isRetryable,
+  JobAccessDeniedError,
   JobNotFinishedError,
   JobNotFoundError,
   TranscriptAccessDeniedError,
@@ -15,7 +17,7 @@ import {
 import type { OutcomeDetail } from '../../../shared/verify/outcomeEvent';
 import type { StoredVerdict, VerdictRecord } from '../../../shared/verify/verdictLedger';
 import { TAG } from '../../../shared/aws/jobTags';
-import { assertNotMismatch, headObjectError, verifyJob, type VerifyDependencies } from '../../../shared/verify/verifyJob';
+import { assertNotMismatch, getJobError, headObjectError, verifyJob, type VerifyDependencies } from '../../../shared/verify/verifyJob';
 import { keyArn } from '../../support/fixtures';
 import { fromCallAnalyticsJob, fromMedicalTranscriptionJob, fromTranscriptionJob, type TranscribeJob } from '../../../shared/aws/transcribeJob';
 import { createKeyResolver } from '../../../shared/config/keyResolution';
@@ -465,6 +467,29 @@ describe('headObjectError', () => {
 
   it('marks 503 as transient', () => {
     expect(headObjectError(location, err('SlowDown', 503))).toBeInstanceOf(TransientAwsError);
+  });
+});
+
+describe('getJobError', () => {
+  const err = (name: string, status: number, message = name) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+
+  it('names the grant for a refused Get*Job, and does not retry it', () => {
+    const error = getJobError('tkp.t.x', 'callAnalytics', 'tkp.t.', err('AccessDeniedException', 400, 'not authorized to perform: transcribe:GetCallAnalyticsJob'));
+    expect(error).toBeInstanceOf(JobAccessDeniedError);
+    expect(isRetryable(error)).toBe(false);
+    expect(error.message).toBe(
+      'GetCallAnalyticsJob on job tkp.t.x was denied (AccessDeniedException: not authorized to perform: transcribe:GetCallAnalyticsJob); the verify and sweep roles ' +
+        'need transcribe:GetCallAnalyticsJob on arn:aws:transcribe:<region>:<account>:analytics/tkp.t.*, which the stack grants: look for a permissions boundary, an SCP or a changed role policy',
+    );
+  });
+
+  it('retries a fault, a throttle, or an answer the SDK cannot parse, in one line', () => {
+    const unparseable = Object.assign(new SyntaxError('Unexpected token \'<\'\n  Deserialization error: see $response'), { $metadata: { httpStatusCode: 500 } });
+    for (const error of [err('ThrottlingException', 400), err('InternalFailureException', 500), unparseable]) {
+      const mapped = getJobError('tkp.t.x', 'transcription', 'tkp.t.', error);
+      expect(mapped).toBeInstanceOf(TransientAwsError);
+      expect(mapped.message).toMatch(/^GetTranscriptionJob on job tkp\.t\.x must be retried: [^\n]+$/);
+    }
   });
 });
 
