@@ -109,6 +109,12 @@ export class JobAccessDeniedError extends PipelineError {
   readonly retryable = false;
 }
 
+/** PutEvents to the outcome bus was refused, or the bus does not exist. */
+export class PublishRefusedError extends PipelineError {
+  override readonly name = 'PublishRefusedError';
+  readonly retryable = false;
+}
+
 /** The verifier cannot read or write its verdict ledger: a bucket policy, IAM or the bucket's default KMS key refuses it. */
 export class LedgerAccessDeniedError extends PipelineError {
   override readonly name = 'LedgerAccessDeniedError';

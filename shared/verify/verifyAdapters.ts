@@ -18,7 +18,7 @@ import { createBucketDefaultReader } from './bucketDefaultEncryption';
 import { outcomeEntry } from './outcomeEvent';
 import { configEpochKey, parseConfigEpoch, parseVerdictRecord, ruleMarkerKey, verdictKey } from './verdictLedger';
 import { configFingerprint } from '../config/expectedEncryption';
-import { getJobError, headObjectError, type VerifyDependencies } from './verifyJob';
+import { getJobError, headObjectError, publishError, type VerifyDependencies } from './verifyJob';
 import { getTranscribeJob } from '../aws/transcribeJob';
 import type { JobType } from '../aws/jobTypes';
 
@@ -177,9 +177,11 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
       }
     },
     publish: async (detail) => {
-      const result = await eventBridge.send(
-        new PutEventsCommand({ Entries: [outcomeEntry(detail, settings.outcomeBusName, settings.outcomeSource)] }),
-      );
+      const result = await eventBridge
+        .send(new PutEventsCommand({ Entries: [outcomeEntry(detail, settings.outcomeBusName, settings.outcomeSource)] }))
+        .catch((error: unknown) => {
+          throw publishError(settings.outcomeBusName, detail.jobName, error);
+        });
       if (result.FailedEntryCount) {
         const entry = result.Entries?.[0];
         throw new TransientAwsError(

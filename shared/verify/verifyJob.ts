@@ -14,6 +14,7 @@ import {
   JobAccessDeniedError,
   JobNotFinishedError,
   JobNotFoundError,
+  PublishRefusedError,
   TranscriptAccessDeniedError,
   TranscriptUriError,
   TransientAwsError,
@@ -295,6 +296,26 @@ export function getJobError(jobName: string, jobType: JobType, jobNamePrefix: st
   }
   if (isTransientAwsError(error)) {
     return new TransientAwsError(`${getOperation} on job ${jobName} must be retried: ${describeError(error).replace(/\s*\n\s*/g, ' ')}`, false, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * What a failed PutEvents of a verdict means: a refused permission or a missing bus names what
+ * to change and is not retried (the verdict's claim stays, for the sweeper to publish once fixed);
+ * anything else is the SDK's error, retried.
+ */
+export function publishError(busName: string, jobName: string, error: unknown): Error {
+  const name = awsErrorName(error);
+  if (name === 'AccessDeniedException' || httpStatusOf(error) === 403) {
+    return new PublishRefusedError(
+      `PutEvents of job ${jobName}'s verdict to ${busName} was denied (${describeError(error)}); the verify and sweep roles need events:PutEvents ` +
+        `on arn:aws:events:<region>:<account>:event-bus/${busName}, which the stack grants: look for a permissions boundary, an SCP or a changed role policy`,
+      { cause: error },
+    );
+  }
+  if (name === 'ResourceNotFoundException') {
+    return new PublishRefusedError(`the outcome bus ${busName} does not exist, so job ${jobName}'s verdict cannot be published; check OUTCOME_BUS_NAME and the stack`, { cause: error });
   }
   return error instanceof Error ? error : new Error(String(error));
 }

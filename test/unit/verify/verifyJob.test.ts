@@ -9,6 +9,7 @@ import {
   JobAccessDeniedError,
   JobNotFinishedError,
   JobNotFoundError,
+  PublishRefusedError,
   TranscriptAccessDeniedError,
   TranscriptUriError,
   TransientAwsError,
@@ -17,7 +18,7 @@ import {
 import type { OutcomeDetail } from '../../../shared/verify/outcomeEvent';
 import type { StoredVerdict, VerdictRecord } from '../../../shared/verify/verdictLedger';
 import { TAG } from '../../../shared/aws/jobTags';
-import { assertNotMismatch, getJobError, headObjectError, verifyJob, type VerifyDependencies } from '../../../shared/verify/verifyJob';
+import { assertNotMismatch, getJobError, headObjectError, publishError, verifyJob, type VerifyDependencies } from '../../../shared/verify/verifyJob';
 import { keyArn } from '../../support/fixtures';
 import { fromCallAnalyticsJob, fromMedicalTranscriptionJob, fromTranscriptionJob, type TranscribeJob } from '../../../shared/aws/transcribeJob';
 import { createKeyResolver } from '../../../shared/config/keyResolution';
@@ -490,6 +491,29 @@ describe('getJobError', () => {
       expect(mapped).toBeInstanceOf(TransientAwsError);
       expect(mapped.message).toMatch(/^GetTranscriptionJob on job tkp\.t\.x must be retried: [^\n]+$/);
     }
+  });
+});
+
+describe('publishError', () => {
+  const err = (name: string, status: number, message = name) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+
+  it('names the grant for a refused PutEvents and the setting for a missing bus, without retrying either', () => {
+    const denied = publishError('tkp-bus', 'tkp.t.x', err('AccessDeniedException', 400, 'not authorized to perform: events:PutEvents'));
+    expect(denied).toBeInstanceOf(PublishRefusedError);
+    expect(isRetryable(denied)).toBe(false);
+    expect(denied.message).toBe(
+      "PutEvents of job tkp.t.x's verdict to tkp-bus was denied (AccessDeniedException: not authorized to perform: events:PutEvents); the verify and sweep roles need " +
+        'events:PutEvents on arn:aws:events:<region>:<account>:event-bus/tkp-bus, which the stack grants: look for a permissions boundary, an SCP or a changed role policy',
+    );
+    const missing = publishError('tkp-bus', 'tkp.t.x', err('ResourceNotFoundException', 400, 'Event bus tkp-bus does not exist.'));
+    expect(missing.message).toBe("the outcome bus tkp-bus does not exist, so job tkp.t.x's verdict cannot be published; check OUTCOME_BUS_NAME and the stack");
+    expect(isRetryable(missing)).toBe(false);
+  });
+
+  it('leaves a fault as the SDK raised it, to be retried', () => {
+    const fault = err('InternalException', 500);
+    expect(publishError('tkp-bus', 'tkp.t.x', fault)).toBe(fault);
+    expect(isRetryable(fault)).toBe(true);
   });
 });
 
