@@ -53,6 +53,12 @@ export class KeyNotUsableError extends PipelineError {
 }
 
 /** Transcribe refused the request as invalid; resending it unchanged cannot succeed. */
+/** The object is a recording that can never become a job (too large, or a format Transcribe does not take). */
+export class UnsupportedRecordingError extends PipelineError {
+  override readonly name = 'UnsupportedRecordingError';
+  readonly retryable = false;
+}
+
 export class StartRejectedError extends PipelineError {
   override readonly name = 'StartRejectedError';
   readonly retryable = false;

@@ -44,6 +44,8 @@ export const MEDIA_MIN_DURATION_SECONDS = 0.5;
 export const MEDIA_MAX_DURATION_SECONDS = 4 * 60 * 60;
 
 export const MEDIA_FORMATS: readonly string[] = Object.values(MediaFormat);
+/** Recording formats Transcribe does not take: an upload of one is a recording that cannot become a job. */
+export const UNSUPPORTED_RECORDING_FORMATS: ReadonlySet<string> = new Set('aac aif aifc aiff au caf dss ds2 m4b mka opus wma 3gp 3g2 avi m4v mkv mov mpeg mpg wmv'.split(' '));
 export const LANGUAGE_CODES: ReadonlySet<string> = new Set(Object.values(LanguageCode));
 export const PII_ENTITY_TYPES: ReadonlySet<string> = new Set(Object.values(PiiEntityType));
 export const PII_ENTITY_TYPES_MAX = 11;

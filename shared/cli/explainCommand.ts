@@ -91,7 +91,9 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
   for (const rule of explanation.considered.filter((r) => !r.wins)) out.line(`  lost: ${JSON.stringify(rule.prefix)}: ${rule.reason}`);
   if (explanation.unrelatedRules > 0) out.line(`  ${explanation.unrelatedRules} other rule(s): their prefix does not match`);
   if (explanation.decision) {
-    out.line(`${colour.bold('decision')}       ${explanation.decision.action === 'transcribe' ? `transcribe as ${explanation.decision.mediaFormat}` : colour.yellow(`skip: ${explanation.decision.reason}`)}`);
+    const { decision } = explanation;
+    const said = decision.action === 'transcribe' ? `transcribe as ${decision.mediaFormat}` : colour[decision.action === 'skip' ? 'yellow' : 'red'](`${decision.action}: ${decision.reason}`);
+    out.line(`${colour.bold('decision')}       ${said}`);
   }
   if (explanation.jobType) out.line(`${colour.bold('job type')}       ${explanation.jobType}`);
   if (explanation.jobName) out.line(`${colour.bold('job name')}       ${explanation.jobName}`);

@@ -43,7 +43,7 @@ export interface Explanation {
   /** Rules whose prefix simply does not match (not listed one by one). */
   unrelatedRules: number;
   /** `transcribe`, or why the object is skipped; `unknown` parts are said in `notes`. */
-  decision: { action: 'transcribe'; mediaFormat: string } | { action: 'skip'; reason: string } | null;
+  decision: { action: 'transcribe'; mediaFormat: string } | { action: 'skip' | 'dead-letter'; reason: string } | null;
   jobName: string | null;
   /** The winning rule's job type, and the Start operation the request goes to. */
   jobType: JobType | null;
@@ -95,8 +95,8 @@ export async function explainUpload(input: ExplainInput, lookups: ExplainLookups
   const size = input.object?.size;
   if (size === undefined) notes.push('size unknown (the object was not read; pass --size or let explain read it with credentials), so the size checks were not made');
   const decision = classifyObject({ key, size: size ?? 1 });
-  base.decision = decision.action === 'skip' ? decision : { action: 'transcribe', mediaFormat: decision.mediaFormat };
-  if (decision.action === 'skip') return base;
+  base.decision = decision.action === 'transcribe' ? { action: 'transcribe', mediaFormat: decision.mediaFormat } : decision;
+  if (decision.action !== 'transcribe') return base;
 
   const object = { bucket: input.inputBucket, key, size: size ?? 0, ...(input.object?.versionId && { versionId: input.object.versionId }), ...(input.object?.eTag && { eTag: input.object.eTag }) };
   if (!input.object?.versionId && !input.object?.eTag) {

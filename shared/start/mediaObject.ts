@@ -1,13 +1,17 @@
 import type { MediaFormat } from '@aws-sdk/client-transcribe';
-import { MEDIA_FORMATS, MEDIA_MAX_BYTES, WRITE_ACCESS_PROBE_NAME } from '../aws/transcribeModel';
+import { MEDIA_FORMATS, MEDIA_MAX_BYTES, UNSUPPORTED_RECORDING_FORMATS, WRITE_ACCESS_PROBE_NAME } from '../aws/transcribeModel';
 
 export type ObjectDecision =
   | { action: 'transcribe'; mediaFormat: MediaFormat }
-  | { action: 'skip'; reason: string };
+  | { action: 'skip'; reason: string }
+  | { action: 'dead-letter'; reason: string };
 
 /**
- * Decides whether an uploaded object can become a job. Objects that can never succeed are
- * skipped with a reason rather than sent to Transcribe, which would bill a failed job.
+ * Decides whether an uploaded object can become a job. Objects that can never succeed are not
+ * sent to Transcribe, which would bill a failed job: a recording (over 2 GB, or in a format
+ * Transcribe does not take) goes to the dead-letter queue with what to do, because its uploader
+ * expects a transcript; anything else (a folder marker, an empty object, a note beside the
+ * recordings) is skipped with a reason.
  */
 export function classifyObject(object: { key: string; size: number }): ObjectDecision {
   if (object.key.endsWith('/')) return { action: 'skip', reason: 'folder marker' };
@@ -15,13 +19,17 @@ export function classifyObject(object: { key: string; size: number }): ObjectDec
   if (name === WRITE_ACCESS_PROBE_NAME) return { action: 'skip', reason: 'Transcribe write-access probe' };
   if (object.size === 0) return { action: 'skip', reason: 'zero-byte object' };
   if (object.size > MEDIA_MAX_BYTES) {
-    return { action: 'skip', reason: `object is ${object.size} bytes; Transcribe accepts at most 2 GB` };
+    return { action: 'dead-letter', reason: `the recording is ${object.size} bytes and Transcribe accepts at most 2 GB: split it into parts under 2 GB and upload those` };
   }
   const mediaFormat = mediaFormatOf(name);
   if (!mediaFormat) {
     const dot = name.lastIndexOf('.');
     const extension = dot > 0 ? name.slice(dot) : '(none)';
-    return { action: 'skip', reason: `unsupported extension ${extension}; Transcribe takes ${MEDIA_FORMATS.join(', ')}` };
+    const formats = MEDIA_FORMATS.join(', ');
+    if (UNSUPPORTED_RECORDING_FORMATS.has(extension.slice(1).toLowerCase())) {
+      return { action: 'dead-letter', reason: `${extension} is a recording format Transcribe does not take (it takes ${formats}): convert the recording to one of them and upload that` };
+    }
+    return { action: 'skip', reason: `unsupported extension ${extension}; Transcribe takes ${formats}` };
   }
   return { action: 'transcribe', mediaFormat };
 }

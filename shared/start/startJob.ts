@@ -1,6 +1,6 @@
 import { awsErrorName, isQuotaError, isTransientAwsError } from '../aws/awsErrors';
 import type { ExpectedEncryption } from '../config/expectedEncryption';
-import { describeError, ForeignBucketError, JobNameTakenError, StartRejectedError, TransientAwsError } from '../aws/errors';
+import { describeError, ForeignBucketError, JobNameTakenError, StartRejectedError, TransientAwsError, UnsupportedRecordingError } from '../aws/errors';
 import { jobNameFor } from '../aws/jobName';
 import type { KeyResolver } from '../config/keyResolution';
 import { classifyObject } from './mediaObject';
@@ -56,6 +56,7 @@ export async function startTranscriptionFor(deps: StartDependencies, object: S3O
   if (!rule) return { outcome: 'skipped', reason: 'no rule matches the key' };
   const decision = classifyObject(object);
   if (decision.action === 'skip') return { outcome: 'skipped', reason: decision.reason, rulePrefix: rule.prefix };
+  if (decision.action === 'dead-letter') throw new UnsupportedRecordingError(`s3://${object.bucket}/${object.key} (${describeRule(rule)}): ${decision.reason}`);
 
   const key = rule.kmsKey ? await deps.resolveKey({ ...rule, kmsKey: rule.kmsKey }) : undefined;
   const jobType = rule.job.jobType;

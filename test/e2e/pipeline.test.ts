@@ -138,6 +138,14 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
     expect(pipeline.deadLetters.some((d) => d.body.includes('notes.txt'))).toBe(false);
   });
 
+  it('dead-letters a recording in a format Transcribe does not take, saying what to do, and starts no job', async () => {
+    const key = 'public/Interview (take 2).aiff';
+    await uploadAndSettle(key, 'FORM....AIFF');
+    expect(pipeline.emulator.jobs().some((j) => j.mediaUri.endsWith(key))).toBe(false);
+    const letter = pipeline.deadLetters.find((d) => d.body.includes('Interview'));
+    expect(letter?.reason).toMatch(/^UnsupportedRecordingError: s3:\/\/\S+\/public\/Interview \(take 2\)\.aiff \(rules\[\d+\] \(prefix "public\/"\)\): \.aiff is a recording format Transcribe does not take \(it takes amr, flac, m4a, mp3, mp4, ogg, wav, webm\): convert the recording to one of them and upload that$/);
+  });
+
   it('reports a job whose key was disabled after it started as a failed transcription', async () => {
     const arn = keyArnOf('alias/paused-key');
     await expectVerifiedUnder('paused/before.wav', arn);

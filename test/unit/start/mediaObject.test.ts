@@ -19,11 +19,21 @@ describe('classifyObject', () => {
     ['a folder marker', { key: 'calls/2026/', size: 0 }, 'folder marker'],
     ['the write probe', { key: 'transcripts/.write_access_check_file.temp', size: 1 }, 'Transcribe write-access probe'],
     ['a zero-byte object', { key: 'calls/a.wav', size: 0 }, 'zero-byte object'],
-    ['an object over 2 GB', { key: 'calls/a.wav', size: 2 * 1024 ** 3 + 1 }, 'object is 2147483649 bytes; Transcribe accepts at most 2 GB'],
     ['an unsupported extension', { key: 'calls/notes.txt', size: 5 }, 'unsupported extension .txt; Transcribe takes amr, flac, m4a, mp3, mp4, ogg, wav, webm'],
     ['a name without extension', { key: 'calls/README', size: 5 }, 'unsupported extension (none); Transcribe takes amr, flac, m4a, mp3, mp4, ogg, wav, webm'],
   ])('skips %s with a reason', (_label, object, reason) => {
     expect(classifyObject(object)).toEqual({ action: 'skip', reason });
+  });
+
+  it.each([
+    ['a recording over 2 GB', { key: 'calls/a.wav', size: 2 * 1024 ** 3 + 1 }, 'the recording is 2147483649 bytes and Transcribe accepts at most 2 GB: split it into parts under 2 GB and upload those'],
+    [
+      'a recording in a format Transcribe does not take',
+      { key: 'calls/Interview 3.AIFF', size: 5 },
+      '.AIFF is a recording format Transcribe does not take (it takes amr, flac, m4a, mp3, mp4, ogg, wav, webm): convert the recording to one of them and upload that',
+    ],
+  ])('dead-letters %s, whose uploader expects a transcript, with what to do', (_label, object, reason) => {
+    expect(classifyObject(object)).toEqual({ action: 'dead-letter', reason });
   });
 
   it('accepts exactly 2 GB', () => {

@@ -139,6 +139,16 @@ describe('processStartRecord', () => {
     );
   });
 
+  it('dead-letters a recording that can never be a job, naming the object, the rule and what to do, and starts nothing', async () => {
+    const deps = setup();
+    await processStartRecord(deps, record(s3Put('calls/Interview 3.aiff')));
+    expect(deps.startJob).not.toHaveBeenCalled();
+    expect(vi.mocked(deps.sendToDeadLetterQueue).mock.calls[0]?.[0]).toMatchObject({
+      errorName: 'UnsupportedRecordingError',
+      reason: expect.stringMatching(/^UnsupportedRecordingError: s3:\/\/\S+\/calls\/Interview 3\.aiff \(rules\[0\] \(prefix "calls\/"\)\): \.aiff is a recording format Transcribe does not take/),
+    });
+  });
+
   it('dead-letters an unusable key', async () => {
     const deps = setup({ resolveKey: createKeyResolver(async () => ({ KeyId: 'k', Arn: ARN, AWSAccountId: '1', KeyState: 'Disabled' })) });
     await processStartRecord(deps, record(s3Put('calls/a.wav')));
