@@ -88,6 +88,33 @@ export function ledgerPolicyStatements(ctx: StackContext, bucketLogicalId: strin
   ];
 }
 
+/**
+ * Only the verifiers publish verdicts. Consumers act on the outcome bus, so an event that anyone
+ * else in the account put there (a forged `Transcript Encryption Verified`) would pass as a
+ * verdict: the bus's own policy denies PutEvents to every principal but the verify and sweep
+ * roles, whatever their IAM policies allow. A request without a principal ARN (EventBridge
+ * replaying its archive) is left alone.
+ */
+function outcomeBusPolicy() {
+  return {
+    Type: 'AWS::Events::EventBusPolicy',
+    Properties: {
+      EventBusName: { Ref: 'OutcomeBus' },
+      StatementId: 'VerdictsOnlyFromVerifiers',
+      Statement: {
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'events:PutEvents',
+        Resource: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] },
+        Condition: {
+          ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['VerifyRole', 'Arn'] }, { 'Fn::GetAtt': ['SweepRole', 'Arn'] }] },
+          Null: { 'aws:PrincipalArn': 'false' },
+        },
+      },
+    },
+  };
+}
+
 /** Lets an AWS service in this account send to one of the stack's queues. */
 function sendMessagePolicy(queue: string, sid: string, service: string, condition: Record<string, unknown>) {
   return {
@@ -126,6 +153,7 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
     ArnEquals: { 'aws:SourceArn': bucketArn(inputBucketRef(ctx)) },
   });
   resources.VerifyDeadLetterQueuePolicy = sendMessagePolicy('VerifyDeadLetterQueue', 'UndeliverableCompletionEvents', 'events.amazonaws.com', {});
+  resources.OutcomeBusPolicy = outcomeBusPolicy();
   if (!ctx.existingInputBucket) {
     resources[INPUT_BUCKET] = bucket(
       {

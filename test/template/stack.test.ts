@@ -310,6 +310,29 @@ describe('the CloudFormation that serverless package writes', () => {
     });
   });
 
+  it('lets only the verify and sweep roles put events on the outcome bus, so no one else can publish a verdict', () => {
+    expect(template.Resources.OutcomeBusPolicy).toEqual({
+      Type: 'AWS::Events::EventBusPolicy',
+      Properties: {
+        EventBusName: { Ref: 'OutcomeBus' },
+        StatementId: 'VerdictsOnlyFromVerifiers',
+        Statement: {
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'events:PutEvents',
+          Resource: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] },
+          Condition: {
+            ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['VerifyRole', 'Arn'] }, { 'Fn::GetAtt': ['SweepRole', 'Arn'] }] },
+            Null: { 'aws:PrincipalArn': 'false' },
+          },
+        },
+      },
+    });
+    // The roles that may publish are the ones that do.
+    for (const role of ['VerifyRole', 'SweepRole']) expect(actionsOf(template, role)).toContain('events:PutEvents');
+    expect(actionsOf(template, 'StartRole')).not.toContain('events:PutEvents');
+  });
+
   it('sends every alarm and every paging verdict to one alarm topic, and archives the outcome bus', () => {
     expect(template.Resources.AlarmTopic?.Type).toBe('AWS::SNS::Topic');
     expect(template.Resources.AlarmEmailSubscription).toBeUndefined();
