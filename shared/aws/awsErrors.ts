@@ -17,6 +17,12 @@ export function httpStatusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
 }
 
+/** A refused permission, whichever way the service says it: 403, or an AccessDenied / AccessDeniedException / Forbidden code. */
+export function isAccessDenied(error: unknown): boolean {
+  const name = awsErrorName(error);
+  return httpStatusOf(error) === 403 || name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'Forbidden';
+}
+
 function asSdkError(error: unknown): SdkError | undefined {
   return typeof error === 'object' && error !== null ? (error as SdkError) : undefined;
 }

@@ -52,13 +52,13 @@ export class KeyNotUsableError extends PipelineError {
   }
 }
 
-/** Transcribe refused the request as invalid; resending it unchanged cannot succeed. */
 /** The object is a recording that can never become a job (too large, or a format Transcribe does not take). */
 export class UnsupportedRecordingError extends PipelineError {
   override readonly name = 'UnsupportedRecordingError';
   readonly retryable = false;
 }
 
+/** Transcribe refused the request as invalid; resending it unchanged cannot succeed. */
 export class StartRejectedError extends PipelineError {
   override readonly name = 'StartRejectedError';
   readonly retryable = false;
@@ -157,6 +157,11 @@ export function isRetryable(error: unknown): boolean {
 
 export function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** describeError on one line, for a message that lists errors line by line (an SDK deserialization error spans several). */
+export function describeErrorOnOneLine(error: unknown): string {
+  return describeError(error).replace(/\s*\n\s*/g, ' ');
 }
 
 /** Another invocation holds the job's verdict claim; checking again later settles it. */

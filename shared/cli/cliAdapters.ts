@@ -5,7 +5,7 @@
 import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { awsErrorName, httpStatusOf } from '../aws/awsErrors';
+import { awsErrorName, httpStatusOf, isAccessDenied } from '../aws/awsErrors';
 import { BucketEncryptionUnknownError, describeError } from '../aws/errors';
 import { createKeyResolver } from '../config/keyResolution';
 import { createBucketDefaultReader } from '../verify/bucketDefaultEncryption';
@@ -18,7 +18,7 @@ import type { BackfillDependencies, InputObject } from '../start/backfillUploads
 import { CliError, EXIT } from './cliErrors';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
-  if (httpStatusOf(error) === 403 || awsErrorName(error) === 'AccessDenied') {
+  if (isAccessDenied(error)) {
     return new CliError(`listing s3://${bucket}/${prefix} was denied (${describeError(error)}); the caller needs s3:ListBucket on arn:aws:s3:::${bucket}`);
   }
   if (awsErrorName(error) === 'NoSuchBucket') return new CliError(`bucket ${bucket} does not exist in this account and region; check --stage, --region or the bucket name`);

@@ -2,7 +2,7 @@
  * How the `tkp` CLI fails: one line that says what to change, never a stack trace, and an exit
  * code a script can branch on (0 all good, 1 findings, 2 usage, config or environment).
  */
-import { awsErrorName, httpStatusOf } from '../aws/awsErrors';
+import { awsErrorName, isAccessDenied } from '../aws/awsErrors';
 import { ConfigError, PipelineError } from '../aws/errors';
 
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
@@ -43,7 +43,7 @@ export function describeCliError(error: unknown): string {
     return `cannot reach the AWS endpoint (${String(code ?? name)}: ${message}); check --endpoint-url, the network, or that \`tkp local --keep\` is still running`;
   }
   if (error instanceof PipelineError) return message;
-  if (httpStatusOf(error) === 403 || name === 'AccessDenied' || name === 'AccessDeniedException') return `access denied: ${message}`;
+  if (isAccessDenied(error)) return `access denied: ${message}`;
   return name && !message.startsWith(name) ? `${name}: ${message}` : message;
 }
 

@@ -67,9 +67,7 @@ export async function handleStartEvent<R>(deps: StartRecordDependencies, event: 
   if (shape.kind === 'sqs') return processQueueBatch(event as SQSEvent);
   if (shape.kind === 's3') return processDirectS3Event(deps, shape.records);
   const error = new EventShapeError(`the start function takes an SQS event from the start queue or an S3 event notification; ${shape.problem}`);
-  const letter: DeadLetter = { body: JSON.stringify(event) ?? 'null', reason: describeError(error), errorName: error.name, sourceMessageId: 'none: not an SQS message', receiveCount: 1 };
-  await deps.sendToDeadLetterQueue(letter);
-  deps.onDeadLetter(letter);
+  await deadLetter(deps, { body: JSON.stringify(event) ?? 'null', reason: describeError(error), errorName: error.name, sourceMessageId: 'none: not an SQS message', receiveCount: 1 });
   throw error;
 }
 
@@ -131,17 +129,21 @@ async function handleNotification(
   } catch (error) {
     const exhausted = receiveCount >= deps.maxReceiveCount;
     if (!isRetryable(error) || exhausted) {
-      const letter: DeadLetter = {
+      await deadLetter(deps, {
         body,
         reason: exhausted && isRetryable(error) ? `gave up after ${receiveCount} attempts: ${describeError(error)}` : describeError(error),
         errorName: error instanceof Error ? error.name : 'Error',
         sourceMessageId,
         receiveCount,
-      };
-      await deps.sendToDeadLetterQueue(letter);
-      deps.onDeadLetter(letter);
+      });
       return undefined;
     }
     return { error, delaySeconds: retryDelaySeconds(receiveCount, error instanceof TransientAwsError && error.quotaExceeded, deps.random) };
   }
+}
+
+/** Sends a letter to the dead-letter queue, then reports it. */
+async function deadLetter(deps: StartRecordDependencies, letter: DeadLetter): Promise<void> {
+  await deps.sendToDeadLetterQueue(letter);
+  deps.onDeadLetter(letter);
 }

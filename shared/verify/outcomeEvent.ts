@@ -81,14 +81,14 @@ export function pagesOperator(detail: Pick<OutcomeDetail, 'outcome' | 'cause'>):
   return detail.outcome === 'mismatch' && !(detail.cause !== null && UNPAGED_CAUSES.has(detail.cause));
 }
 
+/** What a verdict's log line says in place of a null `recorded` (loggers drop null fields). */
+export const NO_RECORD = "none: the job carries none of the start function's tags (removed? check CloudTrail for transcribe:UntagResource)";
+
 /**
  * How loudly a published verdict is logged: an error when it pages; a warning when the job held
  * no record of what was asked (`recorded` null: its tags were removed, which in AWS only a person
  * does; check CloudTrail for transcribe:UntagResource); otherwise info.
  */
-/** What a verdict's log line says in place of a null `recorded` (loggers drop null fields). */
-export const NO_RECORD = "none: the job carries none of the start function's tags (removed? check CloudTrail for transcribe:UntagResource)";
-
 export function verdictLogLevel(detail: Pick<OutcomeDetail, 'outcome' | 'cause' | 'recorded'>): 'error' | 'warn' | 'info' {
   if (pagesOperator(detail)) return 'error';
   return detail.recorded === null ? 'warn' : 'info';

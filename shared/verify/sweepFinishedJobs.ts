@@ -1,5 +1,5 @@
 import { httpStatusOf } from '../aws/awsErrors';
-import { describeError, isRetryable } from '../aws/errors';
+import { describeError, describeErrorOnOneLine, isRetryable } from '../aws/errors';
 import { JOB_TYPE_FACTS, JOB_TYPES, type JobType } from '../aws/jobTypes';
 import { isServiceJobName } from '../aws/jobName';
 import { pagesOperator, type Outcome } from './outcomeEvent';
@@ -106,7 +106,7 @@ export async function sweepFinishedJobs(deps: SweepDependencies): Promise<SweepR
 
 /** One line on a failed listing; an answer the SDK could not parse means the endpoint lacks the operation. */
 function describeListingError(operation: string, error: unknown): string {
-  const text = describeError(error).replace(/\s*\n\s*/g, ' ');
+  const text = describeErrorOnOneLine(error);
   if ((error as Error | undefined)?.name !== 'SyntaxError') return text;
   const status = httpStatusOf(error);
   return (

@@ -1,4 +1,4 @@
-import { awsErrorName, httpStatusOf, isTransientAwsError } from '../aws/awsErrors';
+import { awsErrorName, httpStatusOf, isAccessDenied, isTransientAwsError } from '../aws/awsErrors';
 import { recordOfTags, ruleFingerprint, type BucketDefaultEncryption } from '../config/expectedEncryption';
 import { demandForRule } from './ruleDemand';
 import type { KeyResolver } from '../config/keyResolution';
@@ -8,6 +8,7 @@ import type { ObservedObject } from './encryptionVerdict';
 import { judge, type Demand } from './judgeJob';
 import {
   describeError,
+  describeErrorOnOneLine,
   EncryptionMismatchError,
   isRetryable,
   ForeignJobError,
@@ -287,7 +288,7 @@ async function observe(deps: VerifyDependencies, location: S3Location): Promise<
  */
 export function getJobError(jobName: string, jobType: JobType, jobNamePrefix: string, error: unknown): Error {
   const { getOperation, arnResourceType } = JOB_TYPE_FACTS[jobType];
-  if (awsErrorName(error) === 'AccessDeniedException' || httpStatusOf(error) === 403) {
+  if (isAccessDenied(error)) {
     return new JobAccessDeniedError(
       `${getOperation} on job ${jobName} was denied (${describeError(error)}); the verify and sweep roles need transcribe:${getOperation} ` +
         `on arn:aws:transcribe:<region>:<account>:${arnResourceType}/${jobNamePrefix}*, which the stack grants: look for a permissions boundary, an SCP or a changed role policy`,
@@ -295,7 +296,7 @@ export function getJobError(jobName: string, jobType: JobType, jobNamePrefix: st
     );
   }
   if (isTransientAwsError(error)) {
-    return new TransientAwsError(`${getOperation} on job ${jobName} must be retried: ${describeError(error).replace(/\s*\n\s*/g, ' ')}`, false, { cause: error });
+    return new TransientAwsError(`${getOperation} on job ${jobName} must be retried: ${describeErrorOnOneLine(error)}`, false, { cause: error });
   }
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -306,15 +307,14 @@ export function getJobError(jobName: string, jobType: JobType, jobNamePrefix: st
  * anything else is the SDK's error, retried.
  */
 export function publishError(busName: string, jobName: string, error: unknown): Error {
-  const name = awsErrorName(error);
-  if (name === 'AccessDeniedException' || httpStatusOf(error) === 403) {
+  if (isAccessDenied(error)) {
     return new PublishRefusedError(
       `PutEvents of job ${jobName}'s verdict to ${busName} was denied (${describeError(error)}); the verify and sweep roles need events:PutEvents ` +
         `on arn:aws:events:<region>:<account>:event-bus/${busName}, which the stack grants: look for a permissions boundary, an SCP or a changed role policy`,
       { cause: error },
     );
   }
-  if (name === 'ResourceNotFoundException') {
+  if (awsErrorName(error) === 'ResourceNotFoundException') {
     return new PublishRefusedError(`the outcome bus ${busName} does not exist, so job ${jobName}'s verdict cannot be published; check OUTCOME_BUS_NAME and the stack`, { cause: error });
   }
   return error instanceof Error ? error : new Error(String(error));
@@ -329,7 +329,7 @@ export function headObjectError(location: S3Location, error: unknown): Error | '
   const name = awsErrorName(error);
   const status = httpStatusOf(error);
   if (name === 'NotFound' || name === 'NoSuchKey' || status === 404) return 'missing';
-  if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) {
+  if (isAccessDenied(error)) {
     return new TranscriptAccessDeniedError(
       `HeadObject on ${s3Uri(location)} was denied; grant the verifier's role s3:GetObject on arn:aws:s3:::${location.bucket}/* ` +
         `and s3:ListBucket on the bucket (a KMS key policy does not matter for HEAD)`,
