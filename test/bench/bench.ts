@@ -30,7 +30,7 @@ import { alternate, median, medianDifference, medianRatio, processMs, ratioSprea
 import { runAuditBench } from './auditBench';
 import { runBurstProcess, scaledQuotas, UNLIMITED } from './burst';
 import { buildFloors, FUNCTIONS, type FunctionName } from './floors';
-import { buildReplayFloor, requestSignature } from './replayFloors';
+import { buildHttpFloor, buildReplayFloor, requestSignature } from './replayFloors';
 import { seededRandom } from './random';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -165,6 +165,21 @@ for (const fn of FUNCTIONS) {
     '',
     undefined,
   );
+}
+
+// Below the SDK: Node's own first HTTP exchange, sent by the start function's floor with
+// node:http alone (replayFloors.ts) to the same canned responder, over that floor's load. Every
+// cold invocation pays it before any of the SDK's or the project's first-call work.
+{
+  const httpFloor = await buildHttpFloor(root, packageDir);
+  const times = alternate(rounds, {
+    load: () => processMs([RUN_BUNDLE, httpFloor, '-'], env),
+    invoke: () => processMs([RUN_BUNDLE, httpFloor, '{}'], env),
+  });
+  const ratio = medianRatio(times.invoke, times.load);
+  const addedMs = medianDifference(times.invoke, times.load);
+  results.nodeFirstHttpRequest = { overLoad: ratio, medianMs: { load: median(times.load), invoke: median(times.invoke), added: addedMs } };
+  record("Node's first HTTP request alone (node:http, no SDK, same responder), over the start floor's load", `${xSpread(ratio, ratioSpread(times.invoke, times.load))}; adds ${addedMs.toFixed(0)} ms`, '', undefined);
 }
 
 // 4. CPU per record over the same records parsed with JSON.parse alone (AWS answered in-process).

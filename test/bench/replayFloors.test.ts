@@ -6,7 +6,7 @@ import { loadEvent, repoPath } from '../support/fixtures';
 import { HANDLER_ENV } from '../support/functionEnvironment';
 import { invokeBundle, type RecordedRequest } from '../support/invokeBundle';
 import { bundleLikeServerless } from './floors';
-import { buildReplayFloor, requestSignature } from './replayFloors';
+import { buildHttpFloor, buildReplayFloor, requestSignature } from './replayFloors';
 
 const root = repoPath('.');
 const env = { ...process.env, ...HANDLER_ENV, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
@@ -43,6 +43,13 @@ describe("the bench's replay floor", () => {
     const detail = (requests: RecordedRequest[]) => requests.map((r) => [r.target ?? r.method, r.body, r.ifNoneMatch ?? null, r.ifMatch ?? null]).sort();
     expect(detail(replayed.requests)).toEqual(detail(handled.requests));
   });
+
+  it("sends one plain HTTP request and nothing else from the HTTP floor, over the start function's floor", async () => {
+    const httpFloor = await buildHttpFloor(root, dir);
+    const handled = run(httpFloor, {});
+    expect(handled.error).toBeUndefined();
+    expect(handled.requests).toEqual([{ target: null, method: 'GET', path: '/', body: '' }]);
+  }, 60_000);
 
   it('refuses a request it has no command for, so the bench cannot compare against fewer requests', () => {
     const replayed = run(replay, { requests: [{ target: 'AmazonSNS.Publish', method: 'POST', path: '/', body: '{}' }] });

@@ -74,6 +74,18 @@ export function buildReplayFloor(root: string, outDir: string, fn: FunctionName)
   return bundleLikeServerless(root, replaySource(fn), join(outDir, `${fn}.replay.cjs`));
 }
 
+/**
+ * Below the SDK: the start function's floor whose handler sends one plain `node:http` GET to the
+ * endpoint the SDK would use, and reads the answer. Its first event is what Node's own HTTP stack
+ * costs a process on its first request (the client request, the socket, the parser), which every
+ * SDK client's first call pays too.
+ */
+export function buildHttpFloor(root: string, outDir: string): Promise<string> {
+  const extra = [`import { request } from 'node:http';`];
+  const handler = `new Promise((resolve, reject) => { request(process.env.AWS_ENDPOINT_URL + '/', (res) => { res.resume(); res.on('end', resolve); }).on('error', reject).end(); })`;
+  return bundleLikeServerless(root, floorSource('start', { extra, handler }), join(outDir, 'start.http.cjs'));
+}
+
 /** The requests as a multiset, for checking that a replay sent what the handler sent (order aside: the handler sends some at once). */
 export function requestSignature(requests: readonly RecordedRequest[]): string[] {
   return requests.map((r) => r.target ?? `${r.method} ${r.path.replace(/\?.*$/, '')}`).sort();
