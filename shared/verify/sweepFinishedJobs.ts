@@ -59,7 +59,10 @@ export async function sweepFinishedJobs(deps: SweepDependencies): Promise<SweepR
   const candidates: Candidate[] = [];
   const listingFailures: ListingFailure[] = [];
   for (const jobType of JOB_TYPES) {
-    const newest = now - (JOB_TYPE_FACTS[jobType].completionDetailType ? deps.graceSeconds * 1000 : 0);
+    // A type without a completion event has nothing to race, so its finished jobs are taken
+    // whatever their completion stamp says: a stamp ahead of this clock (skew, or a stand-in such
+    // as moto, which stamps completion ten seconds ahead) must not hide a job from its only check.
+    const newest = JOB_TYPE_FACTS[jobType].completionDetailType ? now - deps.graceSeconds * 1000 : Number.POSITIVE_INFINITY;
     for (const status of ['COMPLETED', 'FAILED'] as const) {
       // One listing that fails (refused, throttled, or an endpoint without that API) leaves the
       // other types and statuses to be swept; the failure is reported and the run fails.

@@ -7,7 +7,7 @@ import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCom
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetTranscriptionJobCommand, ListTranscriptionJobsCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
+import { GetMedicalTranscriptionJobCommand, GetTranscriptionJobCommand, ListMedicalTranscriptionJobsCommand, ListTranscriptionJobsCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMoto, type Moto } from '../local/emulator/moto';
 import { repoPath } from '../support/fixtures';
@@ -44,7 +44,13 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'tkp-packaged-'));
     const config = join(work, 'theirs.json');
-    writeFileSync(config, JSON.stringify({ defaults: { languageCode: 'en-GB' }, rules: [{ prefix: "Zoë's calls/", kmsKey: 'alias/zoe-calls' }, { prefix: 'open/' }] }));
+    writeFileSync(config, JSON.stringify({ defaults: { languageCode: 'en-GB' }, rules: [
+      { prefix: "Zoë's calls/", kmsKey: 'alias/zoe-calls' },
+      { prefix: 'open/' },
+      // moto's medical jobs ignore OutputKey and report their transcript at medical/<job>.json, so
+      // this rule's output location is that folder: anywhere else would be judged outside it.
+      { prefix: 'clinic notes/', jobType: 'medical', kmsKey: 'alias/zoe-calls', languageCode: 'en-US', specialty: 'PRIMARYCARE', type: 'DICTATION', output: { prefix: 'medical/' } },
+    ] }));
     const folder = `.esbuild-moto-${process.pid}`;
     await run(repoPath('node_modules/.bin/serverless'), ['package', '--package', join(work, 'pkg')], {
       cwd: repoPath('.'),
@@ -188,15 +194,29 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
     ]);
   }, 60_000);
 
-  it('sweeps the transcription jobs though moto has no ListCallAnalyticsJobs, and names the listing that failed', async () => {
-    // No grace: moto's jobs finished a moment ago. All three already have their verdict.
+  it('sweeps the transcription and medical jobs though moto has no ListCallAnalyticsJobs, names the listing that failed, and verifies the medical job', async () => {
+    // A medical job has no completion event: the sweep is its only check. moto stamps its
+    // completion ten seconds ahead of the clock, which must not hide it from the sweep.
+    const key = 'clinic notes/Dr. Österberg 12:30 (dictation).wav';
+    await clients.s3.send(new PutObjectCommand({ Bucket: env.INPUT_BUCKET, Key: key, Body: 'RIFF' }));
+    expect(await invoke('start', upload(key, 'm'))).toEqual({ result: { batchItemFailures: [] } });
+    const [medical] = (await clients.transcribe.send(new ListMedicalTranscriptionJobsCommand({}))).MedicalTranscriptionJobSummaries ?? [];
+    const name = medical?.MedicalTranscriptionJobName as string;
+    expect(name).toMatch(/^tkp\.dev\./);
+    let uri: string | undefined;
+    for (let i = 0; !uri && i < 5; i++) uri = (await clients.transcribe.send(new GetMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: name }))).MedicalTranscriptionJob?.Transcript?.TranscriptFileUri;
+    const [bucket, ...rest] = new URL(uri as string).pathname.slice(1).split('/');
+    await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: decodeURIComponent(rest.join('/')), Body: '{}', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn }));
+    // No grace: moto's jobs finished a moment ago. The three transcription jobs already have their verdict.
     const swept = await invoke('sweep', { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, { SWEEP_GRACE_SECONDS: '0' });
     expect(swept.error?.name).toBe('SweepIncompleteError');
     const lines = swept.error?.message.split('\n') ?? [];
     expect(lines[0]).toBe('2 listing(s) failed, so those jobs were not swept this run (the next run lists them again):');
     expect(lines.slice(1).map((line) => line.split(':')[0])).toEqual(['  - ListCallAnalyticsJobs (Status COMPLETED)', '  - ListCallAnalyticsJobs (Status FAILED)']);
     expect(lines[1]).toMatch(/\(the Transcribe endpoint answered ListCallAnalyticsJobs with HTTP 500 and a body that is not the API's JSON: a passing fault, or an endpoint that does not serve ListCallAnalyticsJobs; check AWS_ENDPOINT_URL_TRANSCRIBE or the region\)$/);
-    expect(await verdicts()).toEqual([]);
+    expect((await verdicts()).map((v) => [v['detail-type'], v.detail.jobType, v.detail.source.key, v.detail.checkedBy, v.detail.expected.kmsKeyArn])).toEqual([
+      ['Transcript Encryption Verified', 'medical', key, 'sweeper', keyArn],
+    ]);
   }, 60_000);
 
   it('starts a job from an S3 event delivered to the start function directly, not through the queue', async () => {

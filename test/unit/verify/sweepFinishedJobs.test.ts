@@ -104,6 +104,13 @@ describe('sweep', () => {
     );
   });
 
+  it('takes a finished medical job whose completion stamp is ahead of its clock, and leaves an evented job so stamped to its event', async () => {
+    const d = deps({ 'medical:COMPLETED': [[summary('tkp.t.ahead', -0.2, 1)]], COMPLETED: [[summary('tkp.t.event-ahead', -0.2, 1)]] }, async (name) => reported(name, 'verified'));
+    const report = await sweepFinishedJobs(d);
+    expect(vi.mocked(d.verify).mock.calls).toEqual([['tkp.t.ahead', 'medical']]);
+    expect(report.reported.verified).toBe(1);
+  });
+
   it('reports a medical job that Transcribe no longer has when the sweeper reaches it, by name and type, and goes on', async () => {
     const d = deps({ 'medical:COMPLETED': [[summary('tkp.t.gone', 30), summary('tkp.t.here', 30)]] }, async (name) => {
       if (name === 'tkp.t.gone') throw new Error('medical transcription job tkp.t.gone no longer exists');
