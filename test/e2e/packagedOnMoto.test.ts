@@ -9,6 +9,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetMedicalTranscriptionJobCommand, GetTranscriptionJobCommand, ListMedicalTranscriptionJobsCommand, ListTranscriptionJobsCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseOutputUri } from '../../shared/aws/s3Location';
 import { startMoto, type Moto } from '../local/emulator/moto';
 import { repoPath } from '../support/fixtures';
 import { motoAvailable } from '../support/moto';
@@ -17,6 +18,7 @@ import { runNode } from '../support/runNode';
 const run = promisify(execFile);
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
+type Encryption = { ServerSideEncryption: 'aws:kms'; SSEKMSKeyId: string } | { ServerSideEncryption: 'AES256' };
 
 /**
  * The deployed bundles as an outside check runs them: `serverless package` of a config the
@@ -131,8 +133,14 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
     return { Records: [{ messageId: id, receiptHandle: id, body: JSON.stringify(s3Event), attributes: { ApproximateReceiveCount: '1' }, eventSource: 'aws:sqs' }] };
   }
 
+  /** Writes a job's transcript where Get*Job reports it, as Transcribe would, under the given encryption. */
+  async function writeTranscript(uri: string, encryption: Encryption) {
+    const { bucket, key } = parseOutputUri(uri);
+    await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '{}', ...encryption }));
+  }
+
   /** Starts a job for the key, lets moto finish it, and writes its transcript as Transcribe would, under the given encryption. */
-  async function transcribe(key: string, id: string, encryption: { ServerSideEncryption: 'aws:kms'; SSEKMSKeyId: string } | { ServerSideEncryption: 'AES256' }) {
+  async function transcribe(key: string, id: string, encryption: Encryption) {
     await clients.s3.send(new PutObjectCommand({ Bucket: env.INPUT_BUCKET, Key: key, Body: 'RIFF' }));
     const started = await invoke('start', upload(key, id));
     expect(started).toEqual({ result: { batchItemFailures: [] } });
@@ -142,8 +150,7 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
     expect(job?.TranscriptionJobName).toMatch(/^tkp\.dev\./);
     let uri = job?.Transcript?.TranscriptFileUri;
     for (let i = 0; !uri && i < 5; i++) uri = (await clients.transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName: job?.TranscriptionJobName }))).TranscriptionJob?.Transcript?.TranscriptFileUri;
-    const [bucket, ...rest] = new URL(uri as string).pathname.slice(1).split('/');
-    await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: decodeURIComponent(rest.join('/')), Body: '{}', ...encryption }));
+    await writeTranscript(uri as string, encryption);
     const completion = {
       version: '0', id, source: 'aws.transcribe', 'detail-type': 'Transcribe Job State Change', account: ACCOUNT, region: REGION, time: new Date().toISOString(), resources: [],
       detail: { TranscriptionJobName: job?.TranscriptionJobName, TranscriptionJobStatus: 'COMPLETED' },
@@ -205,8 +212,7 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
     expect(name).toMatch(/^tkp\.dev\./);
     let uri: string | undefined;
     for (let i = 0; !uri && i < 5; i++) uri = (await clients.transcribe.send(new GetMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: name }))).MedicalTranscriptionJob?.Transcript?.TranscriptFileUri;
-    const [bucket, ...rest] = new URL(uri as string).pathname.slice(1).split('/');
-    await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: decodeURIComponent(rest.join('/')), Body: '{}', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn }));
+    await writeTranscript(uri as string, { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn });
     // No grace: moto's jobs finished a moment ago. The three transcription jobs already have their verdict.
     const swept = await invoke('sweep', { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, { SWEEP_GRACE_SECONDS: '0' });
     expect(swept.error?.name).toBe('SweepIncompleteError');
