@@ -58,6 +58,11 @@ const record = (figure: string, value: string, target: string, met: boolean | un
 const x = (ratio: number) => `${ratio.toFixed(2)}x`;
 /** A median ratio with the middle half of the rounds' ratios, so a reader sees how noisy the run was. */
 const xSpread = (ratio: number, [low, high]: [number, number]) => `${x(ratio)} (middle half ${low.toFixed(2)}-${high.toFixed(2)})`;
+/** A side over its baseline, round by round: the median ratio, what it adds in ms, and the ratio as printed with its middle half. */
+function over(side: readonly number[], baseline: readonly number[]) {
+  const ratio = medianRatio(side, baseline);
+  return { ratio, addedMs: medianDifference(side, baseline), shown: xSpread(ratio, ratioSpread(side, baseline)) };
+}
 const results: Record<string, unknown> = { machine: { node: process.version, cpus: (await import('node:os')).cpus().length }, date: new Date().toISOString() };
 
 // 1. Bundles: exactly what `serverless package` ships, and each handler's floor.
@@ -100,12 +105,11 @@ for (const fn of FUNCTIONS) {
     floor: () => processMs(['-e', `require(${JSON.stringify(floors[fn])})`], env),
     handler: () => processMs(['-e', `require(${JSON.stringify(bundles[fn])})`], env),
   });
-  const overFloor = medianRatio(times.handler, times.floor);
+  const overFloor = over(times.handler, times.floor);
   const overBare = medianRatio(times.handler, times.bare);
   const floorOverBare = medianRatio(times.floor, times.bare);
-  (results.load as Record<string, unknown>)[fn] = { overFloor, overBare, floorOverBare, medianMs: { bare: median(times.bare), floor: median(times.floor), handler: median(times.handler) } };
-  const spread = ratioSpread(times.handler, times.floor);
-  record(`${fn}: load over its floor (both over bare node: ${x(overBare)}, ${x(floorOverBare)})`, xSpread(overFloor, spread), `<= ${TARGETS.loadOverFloor}x`, overFloor <= TARGETS.loadOverFloor);
+  (results.load as Record<string, unknown>)[fn] = { overFloor: overFloor.ratio, overBare, floorOverBare, medianMs: { bare: median(times.bare), floor: median(times.floor), handler: median(times.handler) } };
+  record(`${fn}: load over its floor (both over bare node: ${x(overBare)}, ${x(floorOverBare)})`, overFloor.shown, `<= ${TARGETS.loadOverFloor}x`, overFloor.ratio <= TARGETS.loadOverFloor);
 }
 
 // 3. Cold invocation: load and handle one real-shaped event, AWS answered by a canned responder
@@ -138,33 +142,25 @@ for (const fn of FUNCTIONS) {
     // The first request alone: what one client's first call costs before any other request.
     replayFirst: () => processMs([RUN_BUNDLE, replay, JSON.stringify({ requests: check.requests.slice(0, 1) })], env),
   });
-  const ratio = medianRatio(times.invoke, times.load);
-  const sdkRatio = medianRatio(times.replayInvoke, times.replayLoad);
-  const addedMs = medianDifference(times.invoke, times.load);
-  const sdkAddedMs = medianDifference(times.replayInvoke, times.replayLoad);
+  const handler = over(times.invoke, times.load);
+  const sdk = over(times.replayInvoke, times.replayLoad);
+  const first = over(times.replayFirst, times.replayLoad);
   const firstRequest = requestSignature(check.requests.slice(0, 1))[0];
-  const firstRatio = medianRatio(times.replayFirst, times.replayLoad);
-  const firstAddedMs = medianDifference(times.replayFirst, times.replayLoad);
   (results.coldInvocation as Record<string, unknown>)[fn] = {
-    overLoad: ratio,
+    overLoad: handler.ratio,
     requests: check.requests.length,
-    medianMs: { load: median(times.load), invoke: median(times.invoke), added: addedMs },
-    sdkAlone: { overLoad: sdkRatio, medianMs: { load: median(times.replayLoad), invoke: median(times.replayInvoke), added: sdkAddedMs } },
-    sdkFirstRequest: { request: firstRequest, overLoad: firstRatio, addedMs: firstAddedMs },
+    medianMs: { load: median(times.load), invoke: median(times.invoke), added: handler.addedMs },
+    sdkAlone: { overLoad: sdk.ratio, medianMs: { load: median(times.replayLoad), invoke: median(times.replayInvoke), added: sdk.addedMs } },
+    sdkFirstRequest: { request: firstRequest, overLoad: first.ratio, addedMs: first.addedMs },
   };
-  record(`${fn}: cold invocation over load alone`, xSpread(ratio, ratioSpread(times.invoke, times.load)), `<= ${TARGETS.coldOverLoad}x`, ratio <= TARGETS.coldOverLoad);
+  record(`${fn}: cold invocation over load alone`, handler.shown, `<= ${TARGETS.coldOverLoad}x`, handler.ratio <= TARGETS.coldOverLoad);
   record(
     `${fn}: its ${check.requests.length} requests from the SDK alone, over the replay floor's load`,
-    `${xSpread(sdkRatio, ratioSpread(times.replayInvoke, times.replayLoad))}; the first event adds ${addedMs.toFixed(0)} ms to the handler, the same requests ${sdkAddedMs.toFixed(0)} ms to the floor`,
+    `${sdk.shown}; the first event adds ${handler.addedMs.toFixed(0)} ms to the handler, the same requests ${sdk.addedMs.toFixed(0)} ms to the floor`,
     '',
     undefined,
   );
-  record(
-    `${fn}: its first request alone (${firstRequest}) from the SDK, over the replay floor's load`,
-    `${xSpread(firstRatio, ratioSpread(times.replayFirst, times.replayLoad))}; adds ${firstAddedMs.toFixed(0)} ms`,
-    '',
-    undefined,
-  );
+  record(`${fn}: its first request alone (${firstRequest}) from the SDK, over the replay floor's load`, `${first.shown}; adds ${first.addedMs.toFixed(0)} ms`, '', undefined);
 }
 
 // Below the SDK: Node's own first HTTP exchange, sent by the start function's floor with
@@ -176,10 +172,9 @@ for (const fn of FUNCTIONS) {
     load: () => processMs([RUN_BUNDLE, httpFloor, '-'], env),
     invoke: () => processMs([RUN_BUNDLE, httpFloor, '{}'], env),
   });
-  const ratio = medianRatio(times.invoke, times.load);
-  const addedMs = medianDifference(times.invoke, times.load);
-  results.nodeFirstHttpRequest = { overLoad: ratio, medianMs: { load: median(times.load), invoke: median(times.invoke), added: addedMs } };
-  record("Node's first HTTP request alone (node:http, no SDK, same responder), over the start floor's load", `${xSpread(ratio, ratioSpread(times.invoke, times.load))}; adds ${addedMs.toFixed(0)} ms`, '', undefined);
+  const node = over(times.invoke, times.load);
+  results.nodeFirstHttpRequest = { overLoad: node.ratio, medianMs: { load: median(times.load), invoke: median(times.invoke), added: node.addedMs } };
+  record("Node's first HTTP request alone (node:http, no SDK, same responder), over the start floor's load", `${node.shown}; adds ${node.addedMs.toFixed(0)} ms`, '', undefined);
 }
 
 // 4. CPU per record over the same records parsed with JSON.parse alone (AWS answered in-process).
