@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { motoAvailable } from '../support/moto';
-import { runNode } from '../support/runNode';
+import { runNode, startNode } from '../support/runNode';
+import { SAMPLE_AUDIO } from '../local/cli/samples';
 
 const BIN = new URL('../../bin/tkp.mjs', import.meta.url).pathname;
 
@@ -21,19 +22,12 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'tkp-local-'));
-    config = join(work, 'my.config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        defaults: { languageCode: 'en-GB' },
-        rules: [
-          { prefix: 'Équipe A/', kmsKey: 'alias/equipe-a' },
-          { prefix: 'open/' },
-          // An AWS managed key: it exists without being created, locally too.
-          { prefix: 'managed/', kmsKey: 'alias/aws/s3' },
-        ],
-      }),
-    );
+    config = writeConfig(work, 'my.config.json', [
+      { prefix: 'Équipe A/', kmsKey: 'alias/equipe-a' },
+      { prefix: 'open/' },
+      // An AWS managed key: it exists without being created, locally too.
+      { prefix: 'managed/', kmsKey: 'alias/aws/s3' },
+    ]);
   });
 
   it('verifies a sample under every rule and exits 0', async () => {
@@ -65,3 +59,78 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
     expect(run.code).toBe(2);
   }, 120_000);
 });
+
+/**
+ * `tkp local --watch` as a user runs it: a folder tree is the bucket, files dropped into it are
+ * uploaded once they hold still, every one ends in a result line, and Ctrl-C prints the table and
+ * shuts moto down.
+ */
+describe.runIf(motoAvailable('tkp local --watch end-to-end test'))('tkp local --watch', () => {
+  it('turns files dropped into the folder tree into verdicts, and Ctrl-C stops it and moto cleanly', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'tkp-watch-'));
+    const config = writeConfig(work, 'watch.config.json', [
+      { prefix: 'Équipe A/', kmsKey: 'alias/equipe-a' },
+      { prefix: 'open/' },
+      { prefix: 'dictation/', jobType: 'medical', type: 'DICTATION' },
+    ]);
+    const inbox = join(work, 'inbox');
+    const watch = startNode([BIN, 'local', '--config', config, '--time-scale', '50', '--watch', inbox], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work } });
+    let motoPid: number | undefined;
+    try {
+      motoPid = Number((await watch.waitFor(/^moto on \S+ \(pid (\d+)\)/m, 60_000))[1]);
+      await watch.waitFor(/^Watching .*inbox: drop audio into its folders/m, 60_000);
+      // A folder per rule prefix, ready to drop into.
+      for (const folder of ['Équipe A', 'open', 'dictation']) expect(existsSync(join(inbox, folder))).toBe(true);
+
+      copyFileSync(SAMPLE_AUDIO, join(inbox, 'Équipe A', 'rec 1 + 2 = 3 #x.wav'));
+      copyFileSync(SAMPLE_AUDIO, join(inbox, 'dictation', 'note.wav'));
+      writeFileSync(join(inbox, 'open', 'notes.txt'), 'not audio');
+      mkdirSync(join(inbox, 'elsewhere'));
+      copyFileSync(SAMPLE_AUDIO, join(inbox, 'elsewhere', 'stray.wav'));
+      // Written in two steps, as a copy in progress: it is sent once, whole.
+      const audio = readFileSync(SAMPLE_AUDIO);
+      writeFileSync(join(inbox, 'open', 'slow.wav'), audio.subarray(0, 1000));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      appendFileSync(join(inbox, 'open', 'slow.wav'), audio.subarray(1000));
+
+      await watch.waitFor(/^  result +Équipe A\/rec 1 \+ 2 = 3 #x\.wav: verified, output aws:kms key\/\S+ @123456789012$/m, 90_000);
+      // The medical job has no completion event: the watch runs the sweeper for it.
+      await watch.waitFor(/^  result +dictation\/note\.wav: verified, output AES256$/m, 90_000);
+      await watch.waitFor(/^  result +open\/slow\.wav: verified, output AES256$/m, 90_000);
+      await watch.waitFor(/^  result +open\/notes\.txt: skipped \(unsupported extension \.txt/m, 90_000);
+      expect(watch.stdout()).toMatch(/^  ignored +elsewhere\/stray\.wav: no rule's prefix covers this key/m);
+      expect(watch.stdout().match(/^  uploaded +open\/slow\.wav$/gm)).toHaveLength(1);
+
+      watch.signal('SIGINT');
+      const run = await watch.done;
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toContain('Stopping. 4 object(s) processed.');
+      expect(run.stdout).toMatch(/^Équipe A\/rec 1 \+ 2 = 3 #x\.wav +Équipe A\/ +transcription +alias\/equipe-a .* verified$/m);
+      expect(run.stdout).toMatch(/^dictation\/note\.wav +dictation\/ +medical .* verified$/m);
+      expect(run.code).toBe(0);
+      // moto was shut down with it.
+      expect(() => process.kill(motoPid as number, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    } finally {
+      // A failed test still stops it the way a user would, and leaves no moto behind.
+      watch.signal('SIGINT');
+      await Promise.race([watch.done, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      watch.signal('SIGKILL');
+      if (motoPid) killIfAlive(motoPid);
+    }
+  }, 180_000);
+});
+
+function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** A config the project does not ship, in the user's folder. */
+function writeConfig(work: string, name: string, rules: object[]): string {
+  const path = join(work, name);
+  writeFileSync(path, JSON.stringify({ defaults: { languageCode: 'en-GB' }, rules }));
+  return path;
+}
