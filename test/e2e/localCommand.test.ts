@@ -40,6 +40,34 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
     expect(run.code).toBe(0);
   }, 120_000);
 
+  it('your own files under --prefix: odd names verified, exit 0', async () => {
+    copyFileSync(SAMPLE_AUDIO, join(work, 'my call (2).WAV'));
+    copyFileSync(SAMPLE_AUDIO, join(work, 'Zoë + Bob 50% =done.wav'));
+    const run = await tkpLocal(['--prefix', 'Équipe A/2026 Q4/', 'my call (2).WAV', 'Zoë + Bob 50% =done.wav']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^Équipe A\/2026 Q4\/my call \(2\)\.WAV +Équipe A\/ +transcription +alias\/equipe-a .* verified$/m);
+    expect(run.stdout).toMatch(/^Équipe A\/2026 Q4\/Zoë \+ Bob 50% =done\.wav +Équipe A\/ +transcription +alias\/equipe-a .* verified$/m);
+    expect(run.stdout).toContain('All transcripts verified.');
+    expect(run.code).toBe(0);
+  }, 120_000);
+
+  it('a --prefix missing its "/" is refused before anything is uploaded, naming the prefix it meant (exit 2)', async () => {
+    copyFileSync(SAMPLE_AUDIO, join(work, 'a.wav'));
+    const run = await tkpLocal(['--prefix', 'open', 'a.wav']);
+    expect(run.stderr).toBe('tkp: --prefix "open" puts "a.wav" at "opena.wav", which no rule covers; did you mean --prefix "open/"?\n');
+    expect(run.stdout).not.toContain('uploaded');
+    expect(run.code).toBe(2);
+  }, 120_000);
+
+  it('a file under no rule is reported as ignored, with why, and the run exits 1', async () => {
+    copyFileSync(SAMPLE_AUDIO, join(work, 'a.wav'));
+    const run = await tkpLocal(['--prefix', 'elsewhere/', 'a.wav']);
+    expect(run.stdout).toMatch(/^elsewhere\/a\.wav +\(none\) .* ignored$/m);
+    expect(run.stdout).toContain("elsewhere/a.wav: no rule's prefix covers this key, so S3 sends the pipeline no notification for it");
+    expect(run.stdout).toContain('Not every transcript was verified');
+    expect(run.code).toBe(1);
+  }, 120_000);
+
   it('--tamper turns the first keyed rule\'s transcript into a mismatch and exits 1', async () => {
     const run = await tkpLocal(['--tamper']);
     expect(run.stdout).toContain('tamper: the first job for media matching "Équipe A/" gets the wrong KMS key on its transcript');

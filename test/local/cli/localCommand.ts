@@ -12,6 +12,8 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { CliError, EXIT } from '../../../shared/cli/cliErrors';
+import { buildRuleIndex, matchRule } from '../../../shared/config/ruleIndex';
+import type { Rule } from '../../../shared/config/rule';
 import { SERVICE_NAME } from '../../../shared/cli/cliAws';
 import { LocalPipeline } from '../runtime/localPipeline';
 import { configSummary, describeProgress, formatTable, objectRows } from './report';
@@ -38,6 +40,21 @@ function readUploads(files: string[], prefix: string): { key: string; body: Buff
       throw new CliError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass audio files that exist`);
     }
   });
+}
+
+/**
+ * `--prefix calls` puts `a.wav` at `callsa.wav`. When that leaves every file under no rule while
+ * `calls/` would cover them all, the missing "/" is the mistake: say so before uploading anything.
+ */
+export function checkPrefixSlash(prefix: string, files: readonly string[], rules: readonly Rule[]): void {
+  if (prefix.endsWith('/') || files.length === 0) return;
+  const index = buildRuleIndex(rules);
+  const names = files.map((file) => basename(file));
+  if (names.some((name) => matchRule(index, `${prefix}${name}`)) || !names.every((name) => matchRule(index, `${prefix}/${name}`))) return;
+  throw new CliError(
+    `--prefix ${JSON.stringify(prefix)} puts ${JSON.stringify(names[0])} at ${JSON.stringify(`${prefix}${names[0]}`)}, which no rule covers; ` +
+      `did you mean --prefix ${JSON.stringify(`${prefix}/`)}?`,
+  );
 }
 
 /** What another shell exports to point `tkp` (or the AWS CLI) at the running local stack. */
@@ -111,6 +128,7 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
       await watchFolder(pipeline, resolve(options.watch), { logFile });
       return EXIT.ok;
     }
+    if (uploadsFromFiles) checkPrefixSlash(options.prefix as string, files, pipeline.config.rules);
     const uploads = uploadsFromFiles ?? pipeline.config.rules.map((rule) => ({ key: `${rule.prefix}${basename(SAMPLE_AUDIO)}`, body: readFileSync(sampleFor(rule.job.jobType)) }));
     for (const upload of uploads) {
       await pipeline.upload(upload.key, upload.body);

@@ -6,7 +6,10 @@ import type { PipelineConfig } from '../../../shared/config/rule';
 import type { DeadLetter, LocalPipeline } from '../runtime/localPipeline';
 import type { LogRecord } from '../runtime/logCapture';
 
-export type Verdict = 'verified' | 'mismatch' | 'failed' | 'skipped' | 'dead-lettered' | 'unaccounted';
+export type Verdict = 'verified' | 'mismatch' | 'failed' | 'skipped' | 'ignored' | 'dead-lettered' | 'unaccounted';
+
+/** Why an object under no rule gets no job: the stack's notification filters never send it. */
+export const NO_RULE_REASON = "no rule's prefix covers this key, so S3 sends the pipeline no notification for it";
 
 export interface ObjectRow {
   key: string;
@@ -21,7 +24,7 @@ export interface ObjectRow {
   outcomeEvents: number;
 }
 
-/** Where one uploaded object ended: its verdict event, its skip line, its dead letter, or nowhere. */
+/** Where one uploaded object ended: its verdict event, its skip line, its dead letter, no rule, or nowhere. */
 export async function objectRows(pipeline: LocalPipeline, keys: readonly string[]): Promise<ObjectRow[]> {
   const index = buildRuleIndex(pipeline.config.rules);
   const jobs = new Map(pipeline.emulator.jobs().map((j) => [j.name, j]));
@@ -55,6 +58,9 @@ export async function objectRows(pipeline: LocalPipeline, keys: readonly string[
     } else if (dead) {
       row.verdict = 'dead-lettered';
       row.detail = dead.reason;
+    } else if (!rule) {
+      row.verdict = 'ignored';
+      row.detail = NO_RULE_REASON;
     }
     rows.push(row);
   }

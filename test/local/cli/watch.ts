@@ -3,7 +3,7 @@ import { join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildRuleIndex, matchRule } from '../../../shared/config/ruleIndex';
 import type { LocalPipeline } from '../runtime/localPipeline';
-import { formatTable, objectRows, type ObjectRow } from './report';
+import { formatTable, NO_RULE_REASON, objectRows, type ObjectRow } from './report';
 
 /**
  * Treats a folder tree as the input bucket: `<dir>/calls/a.wav` is uploaded as `calls/a.wav`.
@@ -57,7 +57,7 @@ export async function watchFolder(pipeline: LocalPipeline, dir: string, options:
         await pipeline.upload(key, readFileSync(file));
         console.log(`  uploaded  ${key}`);
         if (!matchRule(index, key)) {
-          console.log(`  ignored   ${key}: no rule's prefix covers this key, so S3 sends the pipeline no notification for it`);
+          console.log(`  ignored   ${key}: ${NO_RULE_REASON}`);
           reported.add(key);
         }
       } catch (error) {
