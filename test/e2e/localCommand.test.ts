@@ -68,6 +68,23 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
     expect(run.code).toBe(1);
   }, 120_000);
 
+  it('answers bad arguments with one line and exit 2, before starting anything', async () => {
+    const cases: [string[], string][] = [
+      [['missing.wav'], 'tkp: your own files need --prefix, e.g. --prefix calls/'],
+      [['missing.wav', '--prefix', 'open/'], 'tkp: cannot read missing.wav (ENOENT); pass audio files that exist'],
+      [['--bogus'], "tkp: unknown option '--bogus' (--help lists the commands and options)"],
+      [['--watch', 'inbox', 'a.wav', '--prefix', 'open/'], 'tkp: use either --watch or a list of files, not both'],
+      [['--time-scale', '0'], 'tkp: --time-scale must be a positive number'],
+      [['--config', 'nowhere.json'], `tkp: cannot read the config ${join(work, 'nowhere.json')} (ENOENT); pass --config FILE`],
+    ];
+    for (const [args, line] of cases) {
+      const run = await runNode([BIN, 'local', ...args], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work } });
+      expect(run.stderr).toBe(`${line}\n`);
+      expect(run.stdout).not.toContain('Starting the local pipeline');
+      expect(run.code).toBe(2);
+    }
+  }, 60_000);
+
   it('--tamper turns the first keyed rule\'s transcript into a mismatch and exits 1', async () => {
     const run = await tkpLocal(['--tamper']);
     expect(run.stdout).toContain('tamper: the first job for media matching "Équipe A/" gets the wrong KMS key on its transcript');
