@@ -42,10 +42,17 @@ const BUCKET_NAME_MAX_LENGTH = 63;
 export function createdBucketName(ctx: Pick<StackContext, 'stage' | 'region'>, role: 'input' | 'transcripts'): string {
   const name = `tkp-${ctx.stage}-${role}-\${AWS::AccountId}-${ctx.region}`;
   const length = name.length - '${AWS::AccountId}'.length + 12;
-  if (length > BUCKET_NAME_MAX_LENGTH || !/^[a-z0-9-]+$/.test(ctx.stage)) {
+  const existing = `pass an existing bucket with --param="${role === 'input' ? 'inputBucket' : 'transcriptBucket'}=NAME"`;
+  if (!/^[a-z0-9-]+$/.test(ctx.stage)) {
     throw new Error(
-      `the ${role} bucket name for stage ${ctx.stage} would be invalid (${length} characters, lower-case letters, digits and - only); ` +
-        `use a shorter stage name or pass an existing bucket with --param="${role === 'input' ? 'inputBucket' : 'transcriptBucket'}=NAME"`,
+      `stage ${JSON.stringify(ctx.stage)} would make an invalid ${role} bucket name (S3 bucket names take lower-case letters, digits and - only); ` +
+        `use a stage name of those characters, e.g. ${JSON.stringify(ctx.stage.toLowerCase().replace(/[^a-z0-9-]+/g, '-'))}, or ${existing}`,
+    );
+  }
+  if (length > BUCKET_NAME_MAX_LENGTH) {
+    throw new Error(
+      `stage ${JSON.stringify(ctx.stage)} would make the ${role} bucket name ${length} characters long, over S3's ${BUCKET_NAME_MAX_LENGTH}; ` +
+        `use a stage name of at most ${ctx.stage.length - (length - BUCKET_NAME_MAX_LENGTH)} characters or ${existing}`,
     );
   }
   return name;

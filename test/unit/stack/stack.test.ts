@@ -85,10 +85,20 @@ describe('stack names and patterns', () => {
     });
   });
 
-  it('refuses a stage whose bucket name would be too long', () => {
+  it('refuses a stage whose bucket name would be too long, saying how long a stage may be', () => {
     expect(createdBucketName({ stage: 'dev', region: 'us-east-1' }, 'input')).toBe('tkp-dev-input-${AWS::AccountId}-us-east-1');
     expect(() => createdBucketName({ stage: 'a-very-long-stage-name-for-tests', region: 'ap-southeast-2' }, 'transcripts')).toThrow(
-      /use a shorter stage name or pass an existing bucket with --param="transcriptBucket=NAME"/,
+      'stage "a-very-long-stage-name-for-tests" would make the transcripts bucket name 76 characters long, over S3\'s 63; ' +
+        'use a stage name of at most 19 characters or pass an existing bucket with --param="transcriptBucket=NAME"',
+    );
+    // At that length it fits.
+    expect(createdBucketName({ stage: 'a'.repeat(19), region: 'ap-southeast-2' }, 'transcripts')).toHaveLength(63 - 12 + '${AWS::AccountId}'.length);
+  });
+
+  it('refuses a stage that would put upper-case letters or other characters in a bucket name, suggesting one that works', () => {
+    expect(() => createdBucketName({ stage: 'Dev', region: 'us-east-1' }, 'input')).toThrow(
+      'stage "Dev" would make an invalid input bucket name (S3 bucket names take lower-case letters, digits and - only); ' +
+        'use a stage name of those characters, e.g. "dev", or pass an existing bucket with --param="inputBucket=NAME"',
     );
   });
 });
