@@ -8,6 +8,7 @@ const { QUEUE_SETTINGS, startRatePerSecond } = requireTs('./queueSettings.ts', _
 const { validatePipelineConfig } = requireTs('../config/pipelineConfig.ts', __filename);
 const { readRawConfig } = requireTs('../config/settings.ts', __filename);
 const { jobNamePrefixProblem } = requireTs('../aws/jobName.ts', __filename);
+const { stackParamProblems } = requireTs('./stackNames.ts', __filename);
 
 let derived;
 
@@ -40,6 +41,8 @@ async function derive({ resolveVariable }) {
   const existingTranscriptBucket = (await resolveVariable('self:custom.existingTranscriptBucket')) || undefined;
   const existingAlarmTopicArn = (await resolveVariable('self:custom.alarmTopicArn')) || undefined;
   const alarmEmail = (await resolveVariable('self:custom.alarmEmail')) || undefined;
+  const paramProblems = stackParamProblems({ inputBucket: existingInputBucket, transcriptBucket: existingTranscriptBucket, alarmTopicArn: existingAlarmTopicArn, alarmEmail });
+  if (paramProblems.length > 0) throw new Error(`the --param values are invalid:\n  - ${paramProblems.join('\n  - ')}`);
   const problem = jobNamePrefixProblem(jobNamePrefix);
   if (problem) throw new Error(`custom.jobNamePrefix ${JSON.stringify(jobNamePrefix)} ${problem}`);
   const { raw, source } = readRawConfig(process.env);

@@ -3,6 +3,7 @@
  * and the local mode. Deploy-time only: nothing here runs inside a Lambda function.
  */
 import { JOB_TYPE_FACTS, type JobType } from '../aws/jobTypes';
+import { OUTPUT_BUCKET_PATTERN } from '../aws/transcribeModel';
 import type { PipelineConfig } from '../config/rule';
 
 export type Cfn = string | Record<string, unknown>;
@@ -56,6 +57,49 @@ export function createdBucketName(ctx: Pick<StackContext, 'stage' | 'region'>, r
     );
   }
   return name;
+}
+
+/** The operator's `--param` values, as serverless.yml passes them (empty means not given). */
+export interface StackParams {
+  inputBucket?: string;
+  transcriptBucket?: string;
+  alarmTopicArn?: string;
+  alarmEmail?: string;
+}
+
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/**
+ * What is wrong with the `--param` values, each naming the parameter and what to give instead, so
+ * that `serverless package` refuses them rather than CloudFormation failing halfway through a
+ * deploy, or an alarm address being dropped without a word.
+ */
+export function stackParamProblems(params: StackParams): string[] {
+  const problems: string[] = [];
+  for (const name of ['inputBucket', 'transcriptBucket'] as const) {
+    const bucket = params[name];
+    if (!bucket) continue;
+    const inside = /^s3:\/\/([^/]+)/.exec(bucket) ?? /^arn:aws[a-z-]*:s3:::([^/]+)/.exec(bucket);
+    if (inside) {
+      problems.push(`--param="${name}=${bucket}" must be the bucket's name alone: --param="${name}=${inside[1]}"`);
+    } else if (!OUTPUT_BUCKET_PATTERN.test(bucket)) {
+      problems.push(`--param="${name}=${bucket}" is not a valid S3 bucket name (3 to 63 lower-case letters, digits, . and -, starting and ending with a letter or digit)`);
+    }
+  }
+  if (params.alarmTopicArn && !SNS_TOPIC_ARN.test(params.alarmTopicArn)) {
+    problems.push(`--param="alarmTopicArn=${params.alarmTopicArn}" is not an SNS topic ARN; give one like arn:aws:sns:REGION:ACCOUNT:NAME`);
+  }
+  if (params.alarmEmail && !EMAIL.test(params.alarmEmail)) {
+    problems.push(`--param="alarmEmail=${params.alarmEmail}" is not an email address`);
+  }
+  if (params.alarmEmail && params.alarmTopicArn) {
+    problems.push(
+      `--param="alarmEmail=..." subscribes to the alarm topic the stack creates, and --param="alarmTopicArn=..." replaces that topic, so the address would get nothing; ` +
+        'subscribe the address to your own topic and drop alarmEmail, or drop alarmTopicArn',
+    );
+  }
+  return problems;
 }
 
 export function inputBucketRef(ctx: StackContext): Cfn {

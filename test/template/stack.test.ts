@@ -450,6 +450,16 @@ describe('serverless package with other inputs', () => {
     );
   }, 240_000);
 
+  it('refuses bad --param values before anything is packaged, naming each', async () => {
+    const failure = await slsPackage(['--param=inputBucket=s3://acme-recordings', '--param=alarmEmail=oncall@example.com', '--param=alarmTopicArn=arn:aws:sns:us-east-1:123456789012:on-call']).then(
+      () => 'packaged',
+      (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
+    );
+    expect(failure).toContain('the --param values are invalid:');
+    expect(failure).toContain('--param="inputBucket=s3://acme-recordings" must be the bucket\'s name alone: --param="inputBucket=acme-recordings"');
+    expect(failure).toContain('so the address would get nothing');
+  }, 120_000);
+
   it('refuses a bad config with a message naming the rule and the field', async () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'tkp-bad-')), 'bad.json');
     writeFileSync(bad, JSON.stringify({ defaults: { languageCode: 'en-US' }, rules: [{ prefix: 'x/', kmsKey: 'arn:aws:kms:eu-west-1:123456789012:alias/x' }] }));

@@ -4,7 +4,7 @@ import { completionEventPattern } from '../../../shared/stack/eventPatterns';
 import { queueNotifications } from '../../../shared/stack/inputNotifications';
 import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
 import { kmsStatements } from '../../../shared/stack/kmsStatements';
-import { createdBucketName } from '../../../shared/stack/stackNames';
+import { createdBucketName, stackParamProblems } from '../../../shared/stack/stackNames';
 
 describe('notificationPrefixes', () => {
   it('drops prefixes already covered by a shorter one', () => {
@@ -93,6 +93,30 @@ describe('stack names and patterns', () => {
     );
     // At that length it fits.
     expect(createdBucketName({ stage: 'a'.repeat(19), region: 'ap-southeast-2' }, 'transcripts')).toHaveLength(63 - 12 + '${AWS::AccountId}'.length);
+  });
+
+  it('accepts good --param values and names each bad one with what to give instead', () => {
+    expect(
+      stackParamProblems({ inputBucket: 'acme-recordings', transcriptBucket: 'acme.transcripts-2', alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:on-call' }),
+    ).toEqual([]);
+    expect(stackParamProblems({ alarmEmail: 'oncall@example.com' })).toEqual([]);
+    expect(stackParamProblems({ inputBucket: 's3://acme-recordings/calls/', transcriptBucket: 'arn:aws:s3:::acme-transcripts' })).toEqual([
+      '--param="inputBucket=s3://acme-recordings/calls/" must be the bucket\'s name alone: --param="inputBucket=acme-recordings"',
+      '--param="transcriptBucket=arn:aws:s3:::acme-transcripts" must be the bucket\'s name alone: --param="transcriptBucket=acme-transcripts"',
+    ]);
+    expect(stackParamProblems({ inputBucket: 'Acme_Recordings', alarmTopicArn: 'on-call', alarmEmail: 'on call' })).toEqual([
+      '--param="inputBucket=Acme_Recordings" is not a valid S3 bucket name (3 to 63 lower-case letters, digits, . and -, starting and ending with a letter or digit)',
+      '--param="alarmTopicArn=on-call" is not an SNS topic ARN; give one like arn:aws:sns:REGION:ACCOUNT:NAME',
+      '--param="alarmEmail=on call" is not an email address',
+      expect.stringContaining('the address would get nothing'),
+    ]);
+  });
+
+  it('refuses an alarm email beside an alarm topic of the operator\'s, which would silently drop the address', () => {
+    expect(stackParamProblems({ alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:on-call', alarmEmail: 'oncall@example.com' })).toEqual([
+      '--param="alarmEmail=..." subscribes to the alarm topic the stack creates, and --param="alarmTopicArn=..." replaces that topic, so the address would get nothing; ' +
+        'subscribe the address to your own topic and drop alarmEmail, or drop alarmTopicArn',
+    ]);
   });
 
   it('refuses a stage that would put upper-case letters or other characters in a bucket name, suggesting one that works', () => {
