@@ -10,6 +10,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { loadSharedConfigFiles } from '@smithy/core/config';
 import { awsErrorName } from '../aws/awsErrors';
 import type { CliEnvironment } from '../config/settings';
 import { buildRuleIndex } from '../config/ruleIndex';
@@ -41,6 +42,11 @@ export interface CliClients {
  */
 export async function createCliClients(flags: AwsOptions, env: Pick<CliEnvironment, 'endpointUrl'> = {}): Promise<CliClients> {
   const options = { ...flags, ...(!flags.endpointUrl && env.endpointUrl && { endpointUrl: env.endpointUrl }) };
+  const profile = options.profile ?? process.env.AWS_PROFILE;
+  if (profile) {
+    const problem = missingProfileProblem(profile, await loadSharedConfigFiles({ ignoreCache: true }), options.profile ? '--profile' : 'AWS_PROFILE');
+    if (problem) throw new CliError(problem);
+  }
   const common = {
     ...(options.region && { region: options.region }),
     ...(options.profile && { profile: options.profile }),
@@ -65,6 +71,24 @@ export async function createCliClients(flags: AwsOptions, env: Pick<CliEnvironme
     sts: new STSClient(withRegion),
     cloudFormation: new CloudFormationClient(withRegion),
   };
+}
+
+/**
+ * A profile named on the command line (or in AWS_PROFILE) that neither shared file holds: the
+ * SDK would only say that no credentials could be loaded, which sends the user after the wrong
+ * fault. Undefined when the profile exists.
+ */
+export function missingProfileProblem(
+  profile: string,
+  files: { configFile?: Record<string, unknown>; credentialsFile?: Record<string, unknown> },
+  source: '--profile' | 'AWS_PROFILE',
+): string | undefined {
+  if (files.configFile?.[profile] || files.credentialsFile?.[profile]) return undefined;
+  const known = [...new Set([...Object.keys(files.configFile ?? {}), ...Object.keys(files.credentialsFile ?? {})])].sort();
+  return (
+    `${source} ${JSON.stringify(profile)} is in neither the AWS config file nor the credentials file (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE); ` +
+    (known.length > 0 ? `the profiles there are ${known.map((name) => JSON.stringify(name)).join(', ')}` : 'there are no profiles there: run `aws configure --profile NAME` or `aws configure sso`')
+  );
 }
 
 export interface CallerIdentity {

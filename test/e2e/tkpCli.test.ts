@@ -293,6 +293,8 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
     expectOneLineError(await tkp(['frobnicate']), /^tkp: unknown command 'frobnicate'/);
     expectOneLineError(await tkp(['audit', '--bogus']), /^tkp: unknown option '--bogus'/);
     expectOneLineError(await tkp(['audit', '--config', join(work, 'missing.json')]), /^tkp: cannot read the config .*missing\.json \(ENOENT\); pass --config FILE/);
+    // As the AWS CLI does, a profile that no shared file holds is named, not reported as missing credentials.
+    expectOneLineError(await tkp(['audit', '--profile', 'nope']), /^tkp: --profile "nope" is in neither the AWS config file nor the credentials file .*; there are no profiles there/);
     for (const command of ['check', 'audit', 'explain', 'backfill', 'local']) {
       const help = await tkp([command, '--help']);
       expect(help.code).toBe(0);

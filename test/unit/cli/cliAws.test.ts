@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { resolveStackTargets } from '../../../shared/cli/cliAws';
+import { missingProfileProblem, resolveStackTargets } from '../../../shared/cli/cliAws';
 
 const OUTPUTS = { InputBucketName: 'in-from-stack', TranscriptBucketName: 'out-from-stack', StartQueueUrl: 'https://sqs/q', PreflightFunctionName: 'fn' };
 
@@ -22,5 +22,22 @@ describe('resolveStackTargets', () => {
     await expect(resolveStackTargets({}, {}, ['preflightFunction'], async () => ({ InputBucketName: 'a', TranscriptBucketName: 'b' }))).rejects.toThrow(
       'stack transcribe-kms-pipeline-dev has no output PreflightFunctionName; redeploy it with this version, or pass --preflight-function',
     );
+  });
+});
+
+describe('missingProfileProblem', () => {
+  const files = { configFile: { default: { region: 'us-east-1' }, work: { sso_session: 'corp' } }, credentialsFile: { ci: { aws_access_key_id: 'a' } } };
+
+  it('accepts a profile from either file', () => {
+    expect(missingProfileProblem('work', files, '--profile')).toBeUndefined();
+    expect(missingProfileProblem('ci', files, 'AWS_PROFILE')).toBeUndefined();
+  });
+
+  it('names a profile neither file holds, where it came from, and the profiles there are', () => {
+    expect(missingProfileProblem('wrok', files, '--profile')).toBe(
+      '--profile "wrok" is in neither the AWS config file nor the credentials file (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE); ' +
+        'the profiles there are "ci", "default", "work"',
+    );
+    expect(missingProfileProblem('x', {}, 'AWS_PROFILE')).toMatch(/^AWS_PROFILE "x" is in neither .*; there are no profiles there: run `aws configure --profile NAME` or `aws configure sso`$/);
   });
 });
