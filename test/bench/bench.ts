@@ -14,6 +14,8 @@
  * The audit (`tkp audit`) is measured over stored transcripts against a bare loop of the same
  * S3 calls at the same concurrency, with each side's peak RSS.
  *
+ * Exits 1 when any target is missed; the table and the last line say which.
+ *
  *   npm run bench -- [--rounds 20] [--capacity-objects 600] [--burst-objects N] [--quota-tps N] [--skip-burst]
  *                    [--audit-objects 10000] [--audit-runs 3] [--skip-audit]
  */
@@ -258,3 +260,8 @@ console.log(`\n${line(['figure', 'value', 'target', ''])}\n${line(widths.map((w)
 mkdirSync(join(root, '.local'), { recursive: true });
 writeFileSync(join(root, '.local/bench-results.json'), `${JSON.stringify({ ...results, table: rows }, null, 2)}\n`);
 console.log(`\nwritten to .local/bench-results.json`);
+// Targets are checked, not only printed: a script or CI job running the bench sees a miss in the exit code.
+const checked = rows.filter((row) => row[3] !== '');
+const missed = checked.filter((row) => row[3] === 'MISSED');
+console.log(`${checked.length - missed.length} of ${checked.length} targets met${missed.length ? `; missed: ${missed.map((row) => row[0]).join('; ')}` : ''}`);
+process.exitCode = missed.length > 0 ? 1 : 0;
