@@ -1,7 +1,8 @@
 import * as v from 'valibot';
 import { EventShapeError } from '../aws/errors';
 import { JOB_TYPE_FACTS } from '../aws/jobTypes';
-import { joinIssues, nonEmptyString, openObject } from '../config/schemaIssues';
+import { JOB_NAME_MAX_LENGTH, JOB_NAME_PATTERN } from '../aws/transcribeModel';
+import { joinIssues, openObject } from '../config/schemaIssues';
 
 export const TRANSCRIBE_SOURCE = 'aws.transcribe';
 export const JOB_STATE_CHANGE = JOB_TYPE_FACTS.transcription.completionDetailType as string;
@@ -28,16 +29,22 @@ const envelope = {
   resources: v.array(v.string()),
 };
 const status = v.picklist(['COMPLETED', 'FAILED']);
+/** A name Transcribe can have given: the name becomes the verdict ledger's key, so nothing else passes the edge. */
+const jobName = v.pipe(
+  v.string(),
+  v.regex(JOB_NAME_PATTERN, 'must be a Transcribe job name (letters, digits, ".", "_" and "-")'),
+  v.maxLength(JOB_NAME_MAX_LENGTH, `must be a Transcribe job name (at most ${JOB_NAME_MAX_LENGTH} characters)`),
+);
 const completionSchema = v.variant('detail-type', [
   openObject({
     ...envelope,
     'detail-type': v.literal(JOB_STATE_CHANGE),
-    detail: openObject({ TranscriptionJobName: nonEmptyString, TranscriptionJobStatus: status, FailureReason: v.optional(v.string()) }),
+    detail: openObject({ TranscriptionJobName: jobName, TranscriptionJobStatus: status, FailureReason: v.optional(v.string()) }),
   }),
   openObject({
     ...envelope,
     'detail-type': v.literal(CALL_ANALYTICS_STATE_CHANGE),
-    detail: openObject({ JobName: nonEmptyString, JobStatus: status, FailureReason: v.optional(v.string()) }),
+    detail: openObject({ JobName: jobName, JobStatus: status, FailureReason: v.optional(v.string()) }),
   }),
 ]);
 

@@ -271,6 +271,20 @@ describe('verify handler', () => {
     await expect((await verify())(event, lambdaContext)).rejects.toThrow(/detail\.TranscriptionJobName is required/);
   });
 
+  it('refuses a job name Transcribe cannot have given (the name keys the verdict ledger) without calling AWS', async () => {
+    for (const [name, problem] of [
+      ['tkp.test.a/b', 'must be a Transcribe job name (letters, digits, ".", "_" and "-")'],
+      ['', 'must be a Transcribe job name (letters, digits, ".", "_" and "-")'],
+      [`tkp.test.${'x'.repeat(200)}`, 'must be a Transcribe job name (at most 200 characters)'],
+    ]) {
+      const event = completionEvent();
+      event.detail.TranscriptionJobName = name;
+      await expect((await verify())(event, lambdaContext)).rejects.toThrow(`detail.TranscriptionJobName ${problem}`);
+    }
+    expect(transcribe.commandCalls(GetTranscriptionJobCommand)).toHaveLength(0);
+    expect(s3.calls()).toHaveLength(0);
+  });
+
   it('fails when EventBridge does not take the outcome, before recording a verdict', async () => {
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
     await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow('PutEvents to tkp-test-outcomes failed');
