@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { motoAvailable } from '../support/moto';
-import { runNode, startNode } from '../support/runNode';
+import { runNode, startNode, type NodeRun, type RunningNode } from '../support/runNode';
 import { SAMPLE_AUDIO } from '../local/cli/samples';
 
 const BIN = new URL('../../bin/tkp.mjs', import.meta.url).pathname;
@@ -119,10 +119,7 @@ describe.runIf(motoAvailable('tkp local --watch end-to-end test'))('tkp local --
       { prefix: 'dictation/', jobType: 'medical', type: 'DICTATION' },
     ]);
     const inbox = join(work, 'inbox');
-    const watch = startNode([BIN, 'local', '--config', config, '--time-scale', '50', '--watch', inbox], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work } });
-    let motoPid: number | undefined;
-    try {
-      motoPid = Number((await watch.waitFor(/^moto on \S+ \(pid (\d+)\)/m, 60_000))[1]);
+    await withTkpLocal(work, ['--config', config, '--watch', inbox], async (watch, motoPid) => {
       await watch.waitFor(/^Watching .*inbox: drop audio into its folders/m, 60_000);
       // A folder per rule prefix, ready to drop into.
       for (const folder of ['Équipe A', 'open', 'dictation']) expect(existsSync(join(inbox, folder))).toBe(true);
@@ -146,24 +143,41 @@ describe.runIf(motoAvailable('tkp local --watch end-to-end test'))('tkp local --
       expect(watch.stdout()).toMatch(/^  ignored +elsewhere\/stray\.wav: no rule's prefix covers this key/m);
       expect(watch.stdout().match(/^  uploaded +open\/slow\.wav$/gm)).toHaveLength(1);
 
-      watch.signal('SIGINT');
-      const run = await watch.done;
+      const run = await stopWithCtrlC(watch, motoPid);
       expect(run.stderr).toBe('');
       expect(run.stdout).toContain('Stopping. 4 object(s) processed.');
       expect(run.stdout).toMatch(/^Équipe A\/rec 1 \+ 2 = 3 #x\.wav +Équipe A\/ +transcription +alias\/equipe-a .* verified$/m);
       expect(run.stdout).toMatch(/^dictation\/note\.wav +dictation\/ +medical .* verified$/m);
       expect(run.code).toBe(0);
-      // moto was shut down with it.
-      expect(() => process.kill(motoPid as number, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
-    } finally {
-      // A failed test still stops it the way a user would, and leaves no moto behind.
-      watch.signal('SIGINT');
-      await Promise.race([watch.done, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-      watch.signal('SIGKILL');
-      if (motoPid) killIfAlive(motoPid);
-    }
+    });
   }, 180_000);
 });
+
+/**
+ * `tkp local ARGS` in the user's folder, for `body` to talk to while it runs. Whatever the body
+ * does, the process is then stopped the way a user stops it (Ctrl-C), and no moto is left behind.
+ */
+async function withTkpLocal(work: string, args: string[], body: (local: RunningNode, motoPid: number) => Promise<void>): Promise<void> {
+  const local = startNode([BIN, 'local', '--time-scale', '50', ...args], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work } });
+  let motoPid: number | undefined;
+  try {
+    motoPid = Number((await local.waitFor(/^moto on \S+ \(pid (\d+)\)/m, 60_000))[1]);
+    await body(local, motoPid);
+  } finally {
+    local.signal('SIGINT');
+    await Promise.race([local.done, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    local.signal('SIGKILL');
+    if (motoPid) killIfAlive(motoPid);
+  }
+}
+
+/** Ctrl-C: how it exits, with moto shut down by then. */
+async function stopWithCtrlC(local: RunningNode, motoPid: number): Promise<NodeRun> {
+  local.signal('SIGINT');
+  const run = await local.done;
+  expect(() => process.kill(motoPid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  return run;
+}
 
 function killIfAlive(pid: number): void {
   try {
@@ -171,6 +185,40 @@ function killIfAlive(pid: number): void {
   } catch {
     // already gone
   }
+}
+
+/**
+ * `tkp local --keep` as a user runs it: the `export` lines it prints, pasted into another shell,
+ * point `tkp` at the running stack; Ctrl-C then stops it and moto.
+ */
+describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --keep', () => {
+  it('prints export lines that another process can use, and stops the stack and moto on Ctrl-C', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'tkp-keep-'));
+    // A quote in the config's path, so one export (PIPELINE_CONFIG_PATH) needs shell quoting.
+    const config = writeConfig(work, "keep's.config.json", [{ prefix: "Zoë's calls/", kmsKey: 'alias/zoe' }, { prefix: 'open/' }]);
+    await withTkpLocal(work, ['--config', config, '--keep'], async (keep, motoPid) => {
+      await keep.waitFor(/^Ctrl-C stops it\.$/m, 120_000);
+      expect(keep.stdout()).toContain('All transcripts verified.');
+      const exports = Object.fromEntries(
+        [...keep.stdout().matchAll(/^  export (\w+)=(.*)$/gm)].map(([, name, value]) => [name as string, shellWord(value as string)]),
+      );
+      expect(exports.PIPELINE_CONFIG_PATH).toBe(config);
+      expect(Object.keys(exports)).toEqual(expect.arrayContaining(['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_TRANSCRIBE', 'TKP_INPUT_BUCKET', 'TKP_TRANSCRIPT_BUCKET']));
+
+      // Another shell, with only those exports: the audit finds both transcripts compliant.
+      const audit = await runNode([BIN, 'audit', '--json'], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports } });
+      expect(audit.stderr).toBe('');
+      expect(JSON.parse(audit.stdout).totals).toMatchObject({ objects: 2, compliant: 2 });
+      expect(audit.code).toBe(0);
+
+      expect((await stopWithCtrlC(keep, motoPid)).code).toBe(0);
+    });
+  }, 180_000);
+});
+
+/** One word as the shell reads it: bare, or in single quotes with '\'' for a quote. */
+function shellWord(word: string): string {
+  return word.startsWith("'") ? word.slice(1, -1).replace(/'\\''/g, "'") : word;
 }
 
 /** A config the project does not ship, in the user's folder. */
