@@ -1,5 +1,5 @@
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
-import { GetBucketNotificationConfigurationCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
+import { GetBucketNotificationConfigurationCommand, HeadObjectCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,6 +172,22 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       expect(run.json.demand).toMatchObject({ serverSideEncryption: 'aws:kms', kmsKeyArn: job?.outputKmsKeyId });
       const fromEvent = await tkp(['explain', encodeS3EventKey(key), '--from-event', '--json']);
       expect(fromEvent.json.jobName).toBe(job?.name);
+    });
+
+    it('offline, given the object\'s version and size, names the same job and makes no AWS call', async () => {
+      const key = 'calls/offline (v2).wav';
+      await pipeline.upload(key, makeWav(1));
+      await pipeline.settle();
+      const [job] = jobsFor(key);
+      expect(job).toBeDefined();
+      const head = await pipeline.s3.send(new HeadObjectCommand({ Bucket: pipeline.stack.names.inputBucket, Key: key }));
+      const unreachable = { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_TRANSCRIBE: 'http://127.0.0.1:9' };
+      const args = ['explain', key, '--offline', '--version-id', String(head.VersionId), '--size', String(head.ContentLength), '--json'];
+      const run = await tkp(args, unreachable);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.json).toMatchObject({ jobName: job?.name, keyArn: null, decision: { action: 'transcribe' } });
+      expect(run.json.notes).toContain('without credentials, 1234abcd-12ab-34cd-56ef-1234567890ab is not resolved; the start function sends the key ARN it resolves to');
     });
 
     it('prints the rule that lost and why for a human', async () => {
