@@ -230,6 +230,17 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       expect(evidence.length - 3).toBe(after.json.totals.objects);
     });
 
+    it('checks only objects modified after --since, and finds the same with one HEAD at a time (--concurrency 1)', async () => {
+      const later = await tkp(['audit', '--since', '2999-01-01', '--json']);
+      expect(later.code).toBe(0);
+      expect(later.json.totals).toMatchObject({ objects: 0 });
+      const all = await tkp(['audit', '--json']);
+      expect(all.json.totals.objects).toBeGreaterThan(0);
+      const serial = await tkp(['audit', '--concurrency', '1', '--json']);
+      expect(serial.json.totals).toEqual(all.json.totals);
+      expect(serial.code).toBe(all.code);
+    });
+
     it('reports an object deleted during the audit without failing it', async () => {
       const [job] = jobsFor('public/c.wav');
       const vanish = pipeline.gateway.addFault((request) => (request.method === 'HEAD' && request.path.includes(`${job?.name}.json`) ? { status: 404, code: 'NotFound', message: 'gone' } : undefined));
