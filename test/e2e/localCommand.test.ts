@@ -40,6 +40,14 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
     expect(run.code).toBe(0);
   }, 120_000);
 
+  it('--bucket-default-kms gives the transcript bucket an SSE-KMS default, which a rule without a key is then held to', async () => {
+    const run = await tkpLocal(['--bucket-default-kms']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^open\/sample-call\.wav +open\/ +transcription +none: bucket default .* aws:kms key\/\S+ @123456789012 +verified$/m);
+    expect(run.stdout).toContain('All transcripts verified.');
+    expect(run.code).toBe(0);
+  }, 120_000);
+
   it('your own files under --prefix: odd names verified, exit 0', async () => {
     copyFileSync(SAMPLE_AUDIO, join(work, 'my call (2).WAV'));
     copyFileSync(SAMPLE_AUDIO, join(work, 'Zoë + Bob 50% =done.wav'));
