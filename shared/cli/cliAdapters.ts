@@ -76,7 +76,7 @@ async function headObject(s3: S3Client, bucket: string, key: string): Promise<He
     };
   } catch (error) {
     if (awsErrorName(error) === 'NotFound' || awsErrorName(error) === 'NoSuchKey' || httpStatusOf(error) === 404) return { found: false };
-    if (httpStatusOf(error) === 403) {
+    if (isAccessDenied(error)) {
       throw new Error(`HeadObject on s3://${bucket}/${key} was denied; the caller needs s3:GetObject on it (a key policy does not matter for HEAD)`);
     }
     throw new Error(`HeadObject on s3://${bucket}/${key} failed: ${describeError(error)}`);

@@ -8,7 +8,7 @@ import {
   type TranscribeClient,
 } from '@aws-sdk/client-transcribe';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { awsErrorName, httpStatusOf } from '../aws/awsErrors';
+import { awsErrorName, httpStatusOf, isAccessDenied } from '../aws/awsErrors';
 import { eventBridgeClient, kmsClient, s3Client, transcribeClient } from '../aws/clients';
 import type { SweepSettings, VerifySettings } from '../config/settings';
 import type { FinishedJobSummary, SweepDependencies } from './sweepFinishedJobs';
@@ -71,7 +71,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
       return { text: (await object.Body?.transformToString('utf8')) ?? '', ...(object.ETag && { etag: object.ETag }) };
     } catch (error) {
       if (awsErrorName(error) === 'NoSuchKey' || httpStatusOf(error) === 404) return undefined;
-      if (httpStatusOf(error) === 403) throw ledgerDenied('GetObject', error);
+      if (isAccessDenied(error)) throw ledgerDenied('GetObject', error);
       throw error;
     }
   }
@@ -93,7 +93,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
     } catch (error) {
       // 412: the condition failed; 409: a concurrent conditional write to the same key won.
       if (httpStatusOf(error) === 412 || httpStatusOf(error) === 409) return undefined;
-      if (httpStatusOf(error) === 403) throw ledgerDenied('PutObject', error);
+      if (isAccessDenied(error)) throw ledgerDenied('PutObject', error);
       throw error;
     }
   }
@@ -126,7 +126,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
           return (await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration;
         } catch (error) {
           if (awsErrorName(error) === 'ServerSideEncryptionConfigurationNotFoundError') return undefined;
-          if (httpStatusOf(error) === 403) {
+          if (isAccessDenied(error)) {
             throw new BucketEncryptionUnknownError(
               `GetBucketEncryption on s3://${bucket} was denied; grant the verify and sweep roles s3:GetEncryptionConfiguration on arn:aws:s3:::${bucket}`,
               { cause: error },
