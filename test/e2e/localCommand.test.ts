@@ -18,7 +18,7 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
   let config: string;
 
   const tkpLocal = (args: string[]) =>
-    runNode([BIN, 'local', '--config', config, '--time-scale', '50', ...args], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work } });
+    runNode([BIN, 'local', '--config', config, '--time-scale', '50', ...args], asUser(work));
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'tkp-local-'));
@@ -86,7 +86,7 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
       [['--config', 'nowhere.json'], `tkp: cannot read the config ${join(work, 'nowhere.json')} (ENOENT); pass --config FILE`],
     ];
     for (const [args, line] of cases) {
-      const run = await runNode([BIN, 'local', ...args], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work } });
+      const run = await runNode([BIN, 'local', ...args], asUser(work));
       expect(run.stderr).toBe(`${line}\n`);
       expect(run.stdout).not.toContain('Starting the local pipeline');
       expect(run.code).toBe(2);
@@ -166,7 +166,7 @@ describe.runIf(motoAvailable('tkp local --watch end-to-end test'))('tkp local --
  * does, the process is then stopped the way a user stops it (Ctrl-C), and no moto is left behind.
  */
 async function withTkpLocal(work: string, args: string[], body: (local: RunningNode, motoPid: number) => Promise<void>): Promise<void> {
-  const local = startNode([BIN, 'local', '--time-scale', '50', ...args], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work } });
+  const local = startNode([BIN, 'local', '--time-scale', '50', ...args], asUser(work));
   let motoPid: number | undefined;
   try {
     motoPid = Number((await local.waitFor(/^moto on \S+ \(pid (\d+)\)/m, 60_000))[1]);
@@ -214,7 +214,7 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
       expect(Object.keys(exports)).toEqual(expect.arrayContaining(['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_TRANSCRIBE', 'TKP_INPUT_BUCKET', 'TKP_TRANSCRIPT_BUCKET']));
 
       // Another shell, with only those exports: the audit finds both transcripts compliant.
-      const audit = await runNode([BIN, 'audit', '--json'], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports } });
+      const audit = await runNode([BIN, 'audit', '--json'], asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }));
       expect(audit.stderr).toBe('');
       expect(JSON.parse(audit.stdout).totals).toMatchObject({ objects: 2, compliant: 2 });
       expect(audit.code).toBe(0);
@@ -227,6 +227,11 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
 /** One word as the shell reads it: bare, or in single quotes with '\'' for a quote. */
 function shellWord(word: string): string {
   return word.startsWith("'") ? word.slice(1, -1).replace(/'\\''/g, "'") : word;
+}
+
+/** A process as a user starts it: in their folder, with their PATH and HOME there, and nothing else but `env`. */
+function asUser(work: string, env: Record<string, string> = {}): { cwd: string; env: NodeJS.ProcessEnv } {
+  return { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work, ...env } };
 }
 
 /** A config the project does not ship, in the user's folder. */
