@@ -9,7 +9,6 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { TranscribeClient } from '@aws-sdk/client-transcribe';
-import { loadClientSettings } from '../config/settings';
 
 let transcribe: TranscribeClient | undefined;
 let transcribeStart: TranscribeClient | undefined;
@@ -39,8 +38,18 @@ export function transcribeStartClient(): TranscribeClient {
   return (transcribeStart ??= new TranscribeClient({ maxAttempts: 1 }));
 }
 
+/**
+ * S3 emulators (moto, LocalStack) need path-style addressing, so it is on whenever an endpoint
+ * override points the SDK away from AWS, unless S3_FORCE_PATH_STYLE says otherwise.
+ */
+export function s3ForcePathStyle(env: Record<string, string | undefined> = process.env): boolean {
+  const explicit = env.S3_FORCE_PATH_STYLE;
+  if (explicit === 'true' || explicit === 'false') return explicit === 'true';
+  return Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
+}
+
 export function s3Client(): S3Client {
-  return (s3 ??= new S3Client({ forcePathStyle: loadClientSettings().s3ForcePathStyle }));
+  return (s3 ??= new S3Client({ forcePathStyle: s3ForcePathStyle() }));
 }
 
 export function kmsClient(): KMSClient {

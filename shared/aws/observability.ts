@@ -1,11 +1,11 @@
 /**
  * The logger and metrics shared by every function, created once. Service name, log level and
  * metrics namespace come from the POWERTOOLS_* variables that serverless.yml sets. Every metric
- * carries the stage, so one stage's mismatches never trip another stage's alarm.
+ * carries the stage (STAGE; `local` outside a deployed stack), so one stage's mismatches never
+ * trip another stage's alarm.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { loadObservabilitySettings } from '../config/settings';
 
 export const logger = new Logger();
-export const metrics = new Metrics({ defaultDimensions: { stage: loadObservabilitySettings().stage } });
+export const metrics = new Metrics({ defaultDimensions: { stage: process.env.STAGE || 'local' } });

@@ -1,7 +1,8 @@
 /**
- * The one place that reads the environment and the per-prefix config. Each function loads its
- * settings once at module scope, so a missing variable or a bad config fails the cold start
- * with a message instead of failing every record later.
+ * The one place that reads the pipeline's environment variables and the per-prefix config (the
+ * SDK's and Powertools' own variables are read where shared/aws/ builds them). Each function
+ * loads its settings once at module scope, so a missing variable or a bad config fails the cold
+ * start with a message instead of failing every record later.
  */
 import { readFileSync } from 'node:fs';
 import bundledConfig from '../../pipeline.config.json' with { type: 'json' };
@@ -58,10 +59,6 @@ export interface SweepSettings extends VerifySettings {
 export interface PreflightSettings extends PipelineSettings {
   /** The role the preflight function runs as: the start function's own role. */
   roleArn: string;
-}
-
-export interface ClientSettings {
-  s3ForcePathStyle: boolean;
 }
 
 function required(env: Env, name: string): string {
@@ -194,19 +191,4 @@ export function loadCliEnvironment(env: Env = process.env): CliEnvironment {
     endpointUrl: env.AWS_ENDPOINT_URL,
   };
   return Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined && value !== '')) as CliEnvironment;
-}
-
-/**
- * S3 emulators (moto, LocalStack) need path-style addressing, so it is on whenever an endpoint
- * override points the SDK away from AWS, unless S3_FORCE_PATH_STYLE says otherwise.
- */
-export function loadClientSettings(env: Env = process.env): ClientSettings {
-  const explicit = env.S3_FORCE_PATH_STYLE;
-  if (explicit === 'true' || explicit === 'false') return { s3ForcePathStyle: explicit === 'true' };
-  return { s3ForcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL) };
-}
-
-/** The stage every metric is dimensioned by; `local` outside a deployed stack. */
-export function loadObservabilitySettings(env: Env = process.env): { stage: string } {
-  return { stage: env.STAGE || 'local' };
 }

@@ -63,13 +63,3 @@ describe('settings', () => {
     expect(loadStartSettings({ ...base, PIPELINE_CONFIG_PATH: path, DATA_ACCESS_ROLE_ARN: 'arn:aws:iam::1:role/r' }).dataAccessRoleArn).toBe('arn:aws:iam::1:role/r');
   });
 });
-
-describe('client settings', () => {
-  it('uses path-style S3 addressing whenever an emulator endpoint is set, unless told otherwise', async () => {
-    const { loadClientSettings } = await import('../../../shared/config/settings');
-    expect(loadClientSettings({}).s3ForcePathStyle).toBe(false);
-    expect(loadClientSettings({ AWS_ENDPOINT_URL: 'http://localhost:4566' }).s3ForcePathStyle).toBe(true);
-    expect(loadClientSettings({ AWS_ENDPOINT_URL_S3: 'http://localhost:5000' }).s3ForcePathStyle).toBe(true);
-    expect(loadClientSettings({ AWS_ENDPOINT_URL: 'http://localhost:4566', S3_FORCE_PATH_STYLE: 'false' }).s3ForcePathStyle).toBe(false);
-  });
-});
