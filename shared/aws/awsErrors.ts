@@ -23,6 +23,12 @@ export function isAccessDenied(error: unknown): boolean {
   return httpStatusOf(error) === 403 || name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'Forbidden';
 }
 
+/** A missing object, whichever way S3 says it: 404, NotFound (HEAD has no body to name it) or NoSuchKey. */
+export function isMissingObject(error: unknown): boolean {
+  const name = awsErrorName(error);
+  return httpStatusOf(error) === 404 || name === 'NotFound' || name === 'NoSuchKey';
+}
+
 function asSdkError(error: unknown): SdkError | undefined {
   return typeof error === 'object' && error !== null ? (error as SdkError) : undefined;
 }

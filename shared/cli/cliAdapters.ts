@@ -5,7 +5,7 @@
 import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { awsErrorName, httpStatusOf, isAccessDenied } from '../aws/awsErrors';
+import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject } from '../aws/awsErrors';
 import { BucketEncryptionUnknownError, describeError } from '../aws/errors';
 import { createKeyResolver } from '../config/keyResolution';
 import { createBucketDefaultReader } from '../verify/bucketDefaultEncryption';
@@ -75,7 +75,7 @@ async function headObject(s3: S3Client, bucket: string, key: string): Promise<He
       ...(head.SSEKMSKeyId !== undefined && { kmsKeyArn: head.SSEKMSKeyId }),
     };
   } catch (error) {
-    if (awsErrorName(error) === 'NotFound' || awsErrorName(error) === 'NoSuchKey' || httpStatusOf(error) === 404) return { found: false };
+    if (isMissingObject(error)) return { found: false };
     if (isAccessDenied(error)) {
       throw new Error(`HeadObject on s3://${bucket}/${key} was denied; the caller needs s3:GetObject on it (a key policy does not matter for HEAD)`);
     }
@@ -125,7 +125,7 @@ export function createAuditAdapters(clients: { s3: S3Client; kms: KMSClient }, t
         const object = await clients.s3.send(new GetObjectCommand({ Bucket: transcriptBucket, Key: verdictKey(ledgerId) }));
         return parseVerdictRecord((await object.Body?.transformToString('utf8')) ?? '');
       } catch (error) {
-        if (awsErrorName(error) === 'NoSuchKey' || httpStatusOf(error) === 404) return undefined;
+        if (isMissingObject(error)) return undefined;
         throw error;
       }
     },

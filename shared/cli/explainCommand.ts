@@ -4,7 +4,7 @@
  * the object, resolves the key and reads what the verifier will demand.
  */
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { awsErrorName, httpStatusOf } from '../aws/awsErrors';
+import { isMissingObject } from '../aws/awsErrors';
 import { describeError } from '../aws/errors';
 import { eventETag } from '../aws/s3Location';
 import { buildRuleIndex } from '../config/ruleIndex';
@@ -68,7 +68,7 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
       };
     } catch (error) {
       notes.push(
-        awsErrorName(error) === 'NotFound' || httpStatusOf(error) === 404
+        isMissingObject(error)
           ? `s3://${targets.inputBucket}/${key} does not exist (yet); size and version come from the flags`
           : `s3://${targets.inputBucket}/${key} cannot be read (${describeError(error)})`,
       );

@@ -8,7 +8,7 @@ import {
   type TranscribeClient,
 } from '@aws-sdk/client-transcribe';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { awsErrorName, httpStatusOf, isAccessDenied } from '../aws/awsErrors';
+import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject } from '../aws/awsErrors';
 import { eventBridgeClient, kmsClient, s3Client, transcribeClient } from '../aws/clients';
 import type { SweepSettings, VerifySettings } from '../config/settings';
 import type { FinishedJobSummary, SweepDependencies } from './sweepFinishedJobs';
@@ -70,7 +70,7 @@ export function createVerifyAdapters(settings: VerifySettings): VerifyDependenci
       const object = await s3.send(new GetObjectCommand({ Bucket: settings.transcriptBucket, Key: key }));
       return { text: (await object.Body?.transformToString('utf8')) ?? '', ...(object.ETag && { etag: object.ETag }) };
     } catch (error) {
-      if (awsErrorName(error) === 'NoSuchKey' || httpStatusOf(error) === 404) return undefined;
+      if (isMissingObject(error)) return undefined;
       if (isAccessDenied(error)) throw ledgerDenied('GetObject', error);
       throw error;
     }

@@ -1,4 +1,4 @@
-import { awsErrorName, httpStatusOf, isAccessDenied, isTransientAwsError } from '../aws/awsErrors';
+import { awsErrorName, isAccessDenied, isMissingObject, isTransientAwsError } from '../aws/awsErrors';
 import { recordOfTags, ruleFingerprint, type BucketDefaultEncryption } from '../config/expectedEncryption';
 import { demandForRule } from './ruleDemand';
 import type { KeyResolver } from '../config/keyResolution';
@@ -326,9 +326,7 @@ export function publishError(busName: string, jobName: string, error: unknown): 
  * so that the two stay distinguishable).
  */
 export function headObjectError(location: S3Location, error: unknown): Error | 'missing' {
-  const name = awsErrorName(error);
-  const status = httpStatusOf(error);
-  if (name === 'NotFound' || name === 'NoSuchKey' || status === 404) return 'missing';
+  if (isMissingObject(error)) return 'missing';
   if (isAccessDenied(error)) {
     return new TranscriptAccessDeniedError(
       `HeadObject on ${s3Uri(location)} was denied; grant the verifier's role s3:GetObject on arn:aws:s3:::${location.bucket}/* ` +

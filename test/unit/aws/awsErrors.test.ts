@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { awsErrorName, httpStatusOf, isQuotaError, isTransientAwsError } from '../../../shared/aws/awsErrors';
+import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject, isQuotaError, isTransientAwsError } from '../../../shared/aws/awsErrors';
 
 function sdkError(name: string, status?: number, extra: Record<string, unknown> = {}) {
   return Object.assign(new Error(name), { name, ...(status !== undefined && { $metadata: { httpStatusCode: status } }), ...extra });
@@ -56,5 +56,18 @@ describe('AWS error classification (the SDK retry classifiers, same decisions as
     expect(awsErrorName('boom')).toBeUndefined();
     expect(isTransientAwsError(undefined)).toBe(false);
     expect(isQuotaError(null)).toBe(false);
+  });
+
+  it('tells a missing object from a refused permission, however S3 names either', () => {
+    for (const missing of [sdkError('NotFound', 404), sdkError('NoSuchKey', 404), sdkError('NoSuchKey'), sdkError('UnknownError', 404)]) {
+      expect(isMissingObject(missing)).toBe(true);
+      expect(isAccessDenied(missing)).toBe(false);
+    }
+    for (const denied of [sdkError('Forbidden', 403), sdkError('AccessDenied', 403), sdkError('AccessDeniedException', 400)]) {
+      expect(isAccessDenied(denied)).toBe(true);
+      expect(isMissingObject(denied)).toBe(false);
+    }
+    expect(isMissingObject(sdkError('InternalError', 500))).toBe(false);
+    expect(isMissingObject('NoSuchKey')).toBe(false);
   });
 });
