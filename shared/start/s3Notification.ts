@@ -47,7 +47,11 @@ export function parseS3Notification(body: string): S3Notification {
   if (isTestEvent(json)) return { kind: 'test-event' };
   const records = (json as { Records?: unknown } | null)?.Records;
   if (!Array.isArray(records) || records.length === 0) {
-    throw new EventShapeError('S3 event has no Records; only S3 ObjectCreated notifications belong on this queue');
+    // An SNS envelope (Type, Message...) or an EventBridge event (detail-type, source...) shows in its fields.
+    const fields = json && typeof json === 'object' ? Object.keys(json).slice(0, 6).join(', ') : typeof json;
+    throw new EventShapeError(
+      `S3 event has no Records (its fields: ${fields}); only S3 ObjectCreated notifications belong on this queue, sent by S3 itself, not through SNS or EventBridge`,
+    );
   }
   return { kind: 'objects', objects: records.map(parseRecord) };
 }

@@ -197,8 +197,25 @@ describe('start handler: what Transcribe receives', () => {
     (event.Records[0] as { body: string }).body = '{"Records":[]}';
     await (await start())(event, lambdaContext);
     expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageAttributes?.reason?.StringValue).toBe(
-      'EventShapeError: S3 event has no Records; only S3 ObjectCreated notifications belong on this queue',
+      'EventShapeError: S3 event has no Records (its fields: Records); only S3 ObjectCreated notifications belong on this queue, sent by S3 itself, not through SNS or EventBridge',
     );
+  });
+
+  it('dead-letters an S3 event wrapped by SNS, naming the envelope and what to change', async () => {
+    const event = sqsEvent('public/a.wav');
+    const wrapped = { Type: 'Notification', MessageId: 'n-1', TopicArn: 'arn:aws:sns:us-east-1:123456789012:uploads', Message: (event.Records[0] as { body: string }).body };
+    (event.Records[0] as { body: string }).body = JSON.stringify(wrapped);
+    expect(await (await start())(event, lambdaContext)).toEqual({ batchItemFailures: [] });
+    expect(transcribe.commandCalls(StartTranscriptionJobCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toMatchObject({
+      MessageBody: JSON.stringify(wrapped),
+      MessageAttributes: {
+        reason: {
+          StringValue:
+            'EventShapeError: S3 event has no Records (its fields: Type, MessageId, TopicArn, Message); only S3 ObjectCreated notifications belong on this queue, sent by S3 itself, not through SNS or EventBridge',
+        },
+      },
+    });
   });
 
   it('keeps a record on the queue when the dead-letter queue refuses it, so nothing is lost', async () => {

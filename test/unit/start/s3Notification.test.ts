@@ -57,6 +57,15 @@ describe('parseS3Notification', () => {
   it('rejects an event with no Records', () => {
     expect(() => parseS3Notification('{"Records":[]}')).toThrow('S3 event has no Records');
     expect(() => parseS3Notification('{}')).toThrow(EventShapeError);
+    expect(() => parseS3Notification('[1]')).toThrow('S3 event has no Records (its fields: 0)');
+    expect(() => parseS3Notification('7')).toThrow('S3 event has no Records (its fields: number)');
+  });
+
+  it('names the fields of an EventBridge event put on the queue, and says S3 must send to it itself', () => {
+    const bridged = { version: '0', id: 'e-1', 'detail-type': 'Object Created', source: 'aws.s3', account: '123456789012', time: '2026-11-29T00:00:00Z', detail: {} };
+    expect(() => parseS3Notification(JSON.stringify(bridged))).toThrow(
+      'S3 event has no Records (its fields: version, id, detail-type, source, account, time); only S3 ObjectCreated notifications belong on this queue, sent by S3 itself, not through SNS or EventBridge',
+    );
   });
 
   it('rejects a record that is not ObjectCreated and names the event', () => {
