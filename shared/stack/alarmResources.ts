@@ -2,16 +2,22 @@
  * Everything that makes a failure reach a person: the alarm topic (created, or the operator's
  * own), an optional email subscription, the alarms on the dead-letter queues, on the start
  * backlog and on mismatches, the outcome-bus rule that sends paging verdicts to the topic, and
- * the bus archive from which verdicts can be replayed.
+ * the bus archive from which verdicts can be replayed, and the default-bus rule that sends a
+ * retargeted alias or a changed bucket default (what a verdict follows without a config deploy)
+ * to the topic.
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
-import { outcomeEventPattern, pagingOutcomePattern } from './eventPatterns';
-import type { Cfn, StackContext } from './stackNames';
+import { outcomeEventPattern, pagingOutcomePattern, trustChangePattern } from './eventPatterns';
+import { transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
 /** A start backlog older than this has been retrying (a full quota, a broken key) for too long. */
 export const START_BACKLOG_ALARM_SECONDS = 3600;
 export const OUTCOME_ARCHIVE_RETENTION_DAYS = 365;
+/** EventBridge's default quota on the length of an event pattern (adjustable to 4,096). */
+export const EVENT_PATTERN_MAX_LENGTH = 2048;
+/** The longest a bucket name that CloudFormation fills in at deploy time can be. */
+const DEPLOY_TIME_NAME_LENGTH = 63;
 
 export function alarmTopicRef(ctx: StackContext): Cfn {
   return ctx.existingAlarmTopicArn ?? { Ref: 'AlarmTopic' };
@@ -111,6 +117,27 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
       ],
     },
   };
+  const trustChanges = trustChangePattern(ctx.config, transcriptBucketRef(ctx));
+  if (trustChanges) {
+    const length = JSON.stringify(trustChanges, (_, value) => (isDeployTimeValue(value) ? 'x'.repeat(DEPLOY_TIME_NAME_LENGTH) : value)).length;
+    if (length > EVENT_PATTERN_MAX_LENGTH) {
+      throw new Error(
+        `the rule that pages on alias retargets and bucket-default changes would have an event pattern of up to ${length} characters, ` +
+          `over EventBridge's default quota of ${EVENT_PATTERN_MAX_LENGTH}; name fewer keys by alias (a key ARN pins its key and needs no watching), ` +
+          `or raise the "Event pattern size" quota and this limit (EVENT_PATTERN_MAX_LENGTH in shared/stack/alarmResources.ts) together`,
+      );
+    }
+    resources.TrustChangesRule = {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Description: 'An alias a rule names retargeted, or the default encryption of a keyless rule’s output bucket changed: CloudTrail events to the alarm topic',
+        EventPattern: trustChanges,
+        State: 'ENABLED',
+        // The CloudTrail event unchanged: who called (userIdentity), what (eventName, requestParameters) and when.
+        Targets: [{ Id: 'alarm-topic', Arn: alarmTopicRef(ctx), DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }],
+      },
+    };
+  }
   resources.OutcomeArchive = {
     Type: 'AWS::Events::Archive',
     Properties: {
@@ -121,4 +148,9 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     },
   };
   return resources;
+}
+
+/** A value CloudFormation fills in at deploy time (`Ref`, `Fn::Sub`, ...). */
+function isDeployTimeValue(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).some((key) => key === 'Ref' || key.startsWith('Fn::'));
 }

@@ -2,8 +2,10 @@
  * Which events reach which function: the EventBridge patterns for Transcribe's completion events
  * and for this stack's outcome events. The local mode matches with the same patterns.
  */
+import type { PipelineConfig } from '../config/rule';
 import { CALL_ANALYTICS_STATE_CHANGE, COMPLETION_DETAIL_FIELDS, JOB_STATE_CHANGE, TRANSCRIBE_SOURCE } from '../verify/completionEvent';
 import { OUTCOME_DETAIL_TYPE, UNPAGED_CAUSES } from '../verify/outcomeEvent';
+import { distinctCfn, type Cfn } from './stackNames';
 
 /** The EventBridge pattern that sends this stack's finished transcription jobs, and only those, to the verifier. */
 export function completionEventPattern(jobNamePrefix: string) {
@@ -48,5 +50,46 @@ export function pagingOutcomePattern(outcomeSource: string) {
     detail: {
       $or: [{ outcome: ['failed'] }, { outcome: ['mismatch'], cause: [{ 'anything-but': [...UNPAGED_CAUSES] }] }],
     },
+  };
+}
+
+/** How EventBridge delivers a management API call that a CloudTrail trail recorded. */
+export const CLOUDTRAIL_API_CALL = 'AWS API Call via CloudTrail';
+/** The calls that point an alias at another key, or take it away. */
+export const ALIAS_CHANGES = ['CreateAlias', 'UpdateAlias', 'DeleteAlias'];
+/** The calls that change what a bucket encrypts new objects with. */
+export const BUCKET_DEFAULT_CHANGES = ['PutBucketEncryption', 'DeleteBucketEncryption'];
+
+/**
+ * The API calls that change what a verdict demands without a config deploy (README, "What a rule
+ * leaves to others"): pointing an alias that a rule names at another key, and changing the
+ * default encryption of an output bucket that a keyless rule writes to. The verifier follows
+ * both as they are now, so a transcript written after such a call verifies; this pattern is how
+ * the call itself reaches a person. Undefined when the config names no alias and has no keyless
+ * rule. An alias named by ARN is matched in its own account only (`recipientAccountId`), so a
+ * same-named alias elsewhere never pages.
+ */
+export function trustChangePattern(config: PipelineConfig, transcriptBucket: Cfn) {
+  const aliasesByAccount = new Map<string, Set<string>>();
+  for (const { kmsKey } of config.rules) {
+    if (kmsKey?.form !== 'alias' && kmsKey?.form !== 'alias-arn') continue;
+    const account = kmsKey.form === 'alias-arn' ? kmsKey.account : '';
+    aliasesByAccount.set(account, (aliasesByAccount.get(account) ?? new Set()).add(kmsKey.aliasName));
+  }
+  const alternatives: Record<string, unknown>[] = [...aliasesByAccount].map(([account, aliases]) => ({
+    eventSource: ['kms.amazonaws.com'],
+    eventName: ALIAS_CHANGES,
+    ...(account && { recipientAccountId: [account] }),
+    requestParameters: { aliasName: [...aliases].sort() },
+  }));
+  const buckets = distinctCfn(config.rules.filter((rule) => !rule.kmsKey).map((rule) => rule.output.bucket ?? transcriptBucket));
+  if (buckets.length > 0) {
+    alternatives.push({ eventSource: ['s3.amazonaws.com'], eventName: BUCKET_DEFAULT_CHANGES, requestParameters: { bucketName: buckets } });
+  }
+  if (alternatives.length === 0) return undefined;
+  return {
+    source: [...(aliasesByAccount.size > 0 ? ['aws.kms'] : []), ...(buckets.length > 0 ? ['aws.s3'] : [])],
+    'detail-type': [CLOUDTRAIL_API_CALL],
+    detail: alternatives.length === 1 ? alternatives[0] : { $or: alternatives },
   };
 }

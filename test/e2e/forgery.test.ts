@@ -1,9 +1,11 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateAliasCommand, DescribeKeyCommand, KMSClient, UpdateAliasCommand } from '@aws-sdk/client-kms';
+import { PutBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { TagResourceCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verdictKey } from '../../shared/verify/verdictLedger';
 import { makeWav } from '../local/emulator/mediaProbe';
 import { LocalPipeline } from '../local/runtime/localPipeline';
+import { LOCAL_CREDENTIALS } from '../local/runtime/provision';
 import { motoAvailable } from '../support/moto';
 
 const CONFIG = new URL('./e2e.config.json', import.meta.url).pathname;
@@ -80,5 +82,49 @@ describe.runIf(motoAvailable('forgery tests'))('forgeries against the local pipe
     const job = pipeline.emulator.jobs().find((j) => j.mediaUri.endsWith(`/${key}`));
     expect(pipeline.outcomes.filter((o) => o.detail.jobName === job?.name).map((o) => o.detailType)).toEqual(['Transcript Encryption Verified']);
     expect(pipeline.alarms.filter((a) => a.detail.jobName === job?.name)).toEqual([]);
+  });
+
+  /**
+   * What a rule leaves to others (README): whoever may retarget an alias a rule names, or change
+   * the default of a keyless rule's output bucket, changes what verdicts demand. The verifier
+   * follows both, so the call itself is what pages, through TrustChangesRule.
+   */
+  it('an alias a rule names retargeted to another key: the call pages at once, naming the alias and the new key', async () => {
+    const kms = new KMSClient({ region: 'us-east-1', endpoint: pipeline.gateway.endpoint, credentials: LOCAL_CREDENTIALS });
+    const trailed = () => pipeline.alarms.filter((a) => a.detailType === 'AWS API Call via CloudTrail').map((a) => [a.detail.eventName, a.detail.requestParameters]);
+    const before = trailed().length;
+    const original = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/legal-transcripts' }))).KeyMetadata?.Arn as string;
+    // An alias no rule names is not watched.
+    await kms.send(new CreateAliasCommand({ AliasName: 'alias/someone-elses', TargetKeyId: pipeline.stack.tamperKeyArn }));
+    expect(trailed().slice(before)).toEqual([]);
+    await kms.send(new UpdateAliasCommand({ AliasName: 'alias/legal-transcripts', TargetKeyId: pipeline.stack.tamperKeyArn }));
+    expect(trailed().slice(before)).toEqual([['UpdateAlias', { aliasName: 'alias/legal-transcripts', targetKeyId: pipeline.stack.tamperKeyArn }]]);
+    // The verifier follows the alias as it points now, so an upload after the retarget verifies
+    // under the new key: the page above is the signal, and it came first.
+    await pipeline.upload('legal/after-retarget.wav', makeWav(1));
+    await pipeline.settle();
+    const job = pipeline.emulator.jobs().find((j) => j.mediaUri.endsWith('/legal/after-retarget.wav'));
+    expect(pipeline.outcomes.filter((o) => o.detail.jobName === job?.name).map((o) => [o.detailType, o.detail.expected.kmsKeyArn])).toEqual([
+      ['Transcript Encryption Verified', pipeline.stack.tamperKeyArn],
+    ]);
+    await kms.send(new UpdateAliasCommand({ AliasName: 'alias/legal-transcripts', TargetKeyId: original }));
+    expect(trailed().slice(before).map(([name]) => name)).toEqual(['UpdateAlias', 'UpdateAlias']);
+  });
+
+  it("the transcript bucket's default set to another key: the call pages at once, naming the bucket", async () => {
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: pipeline.gateway.endpoint, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+    const bucket = pipeline.stack.names.transcriptBucket;
+    const before = pipeline.alarms.length;
+    const setDefault = (rule: { SSEAlgorithm: 'AES256' | 'aws:kms'; KMSMasterKeyID?: string }) =>
+      s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: rule }] } }));
+    await setDefault({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: pipeline.stack.tamperKeyArn });
+    await setDefault({ SSEAlgorithm: 'AES256' });
+    const pages = pipeline.alarms.slice(before);
+    expect(pages.map((a) => [a.detailType, a.detail.eventName, a.detail.requestParameters.bucketName])).toEqual([
+      ['AWS API Call via CloudTrail', 'PutBucketEncryption', bucket],
+      ['AWS API Call via CloudTrail', 'PutBucketEncryption', bucket],
+    ]);
+    // Who called is in the event, as CloudTrail records it.
+    expect(pages[0]?.detail.userIdentity.arn).toMatch(/^arn:aws:iam::\d{12}:user\//);
   });
 });

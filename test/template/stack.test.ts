@@ -343,6 +343,20 @@ describe('the CloudFormation that serverless package writes', () => {
     });
     expect(rule.Targets[0].Arn).toEqual({ Ref: 'AlarmTopic' });
     expect(rule.Targets[0].DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } });
+    // A retargeted alias or a changed bucket default (what verdicts follow without a deploy), from
+    // the default bus's CloudTrail events: the demo config names three aliases and one keyless rule.
+    const trust = template.Resources.TrustChangesRule?.Properties;
+    expect(trust.EventBusName).toBeUndefined();
+    expect(trust.EventPattern.source).toEqual(['aws.kms', 'aws.s3']);
+    expect(trust.EventPattern['detail-type']).toEqual(['AWS API Call via CloudTrail']);
+    const watched = trust.EventPattern.detail.$or.map((alternative: any) => [alternative.eventName, alternative.recipientAccountId, alternative.requestParameters]);
+    expect(watched).toEqual([
+      [['CreateAlias', 'UpdateAlias', 'DeleteAlias'], undefined, { aliasName: ['alias/contact-centre-transcripts', 'alias/legal-transcripts'] }],
+      [['CreateAlias', 'UpdateAlias', 'DeleteAlias'], ['123456789012'], { aliasName: ['alias/partner-intake'] }],
+      [['CreateAlias', 'UpdateAlias', 'DeleteAlias'], ['222233334444'], { aliasName: ['alias/acme-transcripts'] }],
+      [['PutBucketEncryption', 'DeleteBucketEncryption'], undefined, { bucketName: [{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }] }],
+    ]);
+    expect(trust.Targets).toEqual([{ Id: 'alarm-topic', Arn: { Ref: 'AlarmTopic' }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }]);
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
     expect(template.Resources.OutcomeArchive?.Properties).toMatchObject({ SourceArn: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, RetentionDays: 365 });
     expect(template.Outputs.AlarmTopicArn.Value).toEqual({ Ref: 'AlarmTopic' });
@@ -415,6 +429,9 @@ describe('serverless package with other inputs', () => {
     });
     const start = ofType(template, 'AWS::Lambda::Function').find(([name]) => name === 'StartLambdaFunction')?.[1];
     expect(start?.Properties.Environment.Variables.INPUT_BUCKET).toBe('acme-recordings');
+    // The keyless rule writes to the existing transcript bucket, whose default a change pages on.
+    const bucketWatch = template.Resources.TrustChangesRule?.Properties.EventPattern.detail.$or.find((a: any) => a.eventSource[0] === 's3.amazonaws.com');
+    expect(bucketWatch.requestParameters).toEqual({ bucketName: ['acme-transcripts'] });
   }, 120_000);
 
   it('takes the operator’s alarm topic instead of creating one, and subscribes an email to a created one', async () => {
@@ -423,6 +440,7 @@ describe('serverless package with other inputs', () => {
     expect(theirs.Resources.AlarmTopic).toBeUndefined();
     for (const [, alarm] of ofType(theirs, 'AWS::CloudWatch::Alarm')) expect(alarm.Properties.AlarmActions).toEqual([topic]);
     expect(theirs.Resources.PagingVerdictsRule?.Properties.Targets[0].Arn).toBe(topic);
+    expect(theirs.Resources.TrustChangesRule?.Properties.Targets[0].Arn).toBe(topic);
     const { template: ours } = await slsPackage(['--param=alarmEmail=oncall@example.com']);
     expect(ours.Resources.AlarmEmailSubscription?.Properties).toEqual({ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com' });
   }, 240_000);

@@ -17,6 +17,8 @@ import { translateNotificationXml } from './s3FilterMatching';
  *   S3 uses (s3FilterMatching.ts).
  * - Lambda Invoke of the functions the local mode registers (the preflight function).
  * - Events: PutEvents calls are shown to the local mode, which routes them (see eventBus.ts).
+ * - CloudTrail: the alias and bucket-default calls that a trail records and the stack's
+ *   TrustChangesRule watches are shown to the local mode too, once they succeed.
  * - Clock: with a time scale above 1, SQS visibility delays are shortened by the same factor.
  */
 export interface DeclaredKey {
@@ -61,6 +63,33 @@ export interface PutEventsObserver {
   (entries: { EventBusName?: string; Source?: string; DetailType?: string; Detail?: string; Resources?: string[] }[], eventIds: (string | undefined)[]): void;
 }
 
+/** A management call that succeeded, as a CloudTrail trail records it (the fields the stack's rules read). */
+export interface TrailedCall {
+  eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com';
+  eventName: string;
+  account: string;
+  requestParameters: Record<string, unknown>;
+}
+
+const TRAILED_ALIAS_CALLS = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
+
+/** The alias and bucket-default calls among the requests the gateway forwards; undefined for any other. */
+export function trailedCall(request: GatewayRequest, account: string): TrailedCall | undefined {
+  const operation = request.target?.startsWith('TrentService.') ? request.target.slice('TrentService.'.length) : undefined;
+  if (operation && TRAILED_ALIAS_CALLS.has(operation)) {
+    const input = JSON.parse(request.body) as { AliasName?: string; TargetKeyId?: string };
+    return { eventSource: 'kms.amazonaws.com', eventName: operation, account, requestParameters: { aliasName: input.AliasName, ...(input.TargetKeyId && { targetKeyId: input.TargetKeyId }) } };
+  }
+  // Path-style, as the local mode addresses S3: /BUCKET?encryption (or /BUCKET/?encryption).
+  const url = new URL(request.path, 'http://gateway');
+  const bucket = /^\/([^/]+)\/?$/.exec(url.pathname)?.[1];
+  if (!request.target && bucket && url.searchParams.has('encryption') && (request.method === 'PUT' || request.method === 'DELETE')) {
+    const eventName = request.method === 'PUT' ? 'PutBucketEncryption' : 'DeleteBucketEncryption';
+    return { eventSource: 's3.amazonaws.com', eventName, account, requestParameters: { bucketName: decodeURIComponent(bucket) } };
+  }
+  return undefined;
+}
+
 /** A Lambda function the gateway answers Invoke for (the preflight function in the local mode). */
 export type LocalFunction = (payload: unknown) => Promise<unknown>;
 
@@ -73,7 +102,10 @@ interface UpstreamAnswer {
 const DRY_RUN_TARGETS = new Set(['TrentService.GenerateDataKey', 'TrentService.Encrypt']);
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations/;
 
-export async function startGateway(motoEndpoint: string, options: { timeScale?: number; onPutEvents?: PutEventsObserver } = {}): Promise<Gateway> {
+export async function startGateway(
+  motoEndpoint: string,
+  options: { timeScale?: number; onPutEvents?: PutEventsObserver; onTrailedCall?: (call: TrailedCall) => void } = {},
+): Promise<Gateway> {
   const upstream = new URL(motoEndpoint);
   const keys: DeclaredKey[] = [];
   const faults = new Set<FaultRule>();
@@ -165,6 +197,10 @@ export async function startGateway(motoEndpoint: string, options: { timeScale?: 
       const { Entries = [] } = JSON.parse(request.body) as { Entries?: Parameters<PutEventsObserver>[0] };
       const result = JSON.parse(responseBody.toString('utf8')) as { Entries?: { EventId?: string }[] };
       options.onPutEvents(Entries, (result.Entries ?? []).map((e) => e.EventId));
+    }
+    if (options.onTrailedCall && answer.status >= 200 && answer.status < 300) {
+      const call = trailedCall(request, account);
+      if (call) options.onTrailedCall(call);
     }
     const responseHeaders = { ...answer.headers };
     if (method !== 'HEAD') responseHeaders['content-length'] = String(responseBody.length);

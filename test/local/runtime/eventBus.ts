@@ -5,6 +5,9 @@
  * events still go to moto's PutEvents, and the rules this stack defines are matched here, with
  * the envelope EventBridge delivers.
  */
+import { CLOUDTRAIL_API_CALL } from '../../../shared/stack/eventPatterns';
+import type { TrailedCall } from '../emulator/gateway';
+
 export type EventPattern = Record<string, unknown>;
 
 export interface EventEnvelope {
@@ -36,6 +39,36 @@ export function envelope(
     region,
     resources: entry.Resources ?? [],
     detail: JSON.parse(entry.Detail ?? '{}') as Record<string, unknown>,
+  };
+}
+
+/**
+ * A management call as EventBridge delivers it on the default bus from a CloudTrail trail. The
+ * local mode has one identity, so every call is made by the same local user.
+ */
+export function trailEnvelope(call: TrailedCall, id: string, region: string, time = new Date()): EventEnvelope {
+  const at = time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    version: '0',
+    id,
+    'detail-type': CLOUDTRAIL_API_CALL,
+    source: call.eventSource === 'kms.amazonaws.com' ? 'aws.kms' : 'aws.s3',
+    account: call.account,
+    time: at,
+    region,
+    resources: [],
+    detail: {
+      eventVersion: '1.09',
+      userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${call.account}:user/local` },
+      eventTime: at,
+      eventSource: call.eventSource,
+      eventName: call.eventName,
+      awsRegion: region,
+      requestParameters: call.requestParameters,
+      responseElements: null,
+      recipientAccountId: call.account,
+      eventCategory: 'Management',
+    },
   };
 }
 

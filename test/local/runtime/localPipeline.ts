@@ -9,10 +9,10 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import type { PipelineConfig } from '../../../shared/config/rule';
-import { completionEventPatterns, outcomeEventPattern, pagingOutcomePattern } from '../../../shared/stack/eventPatterns';
+import { completionEventPatterns, outcomeEventPattern, pagingOutcomePattern, trustChangePattern } from '../../../shared/stack/eventPatterns';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { JOB_TYPE_FACTS } from '../../../shared/aws/jobTypes';
-import { envelope, matchesPattern } from './eventBus';
+import { envelope, matchesPattern, trailEnvelope } from './eventBus';
 import { startGateway, type FaultRule, type Gateway } from '../emulator/gateway';
 import { asyncFailureRecord, invoke, lambdaContext, runAsyncSource, runSqsSource, type Handler, type RuntimeCounters } from './lambdaRuntime';
 import { captureLambdaLogs, type LogRecord } from './logCapture';
@@ -92,7 +92,7 @@ export class LocalPipeline {
     readonly timeScale: number,
     /** Every event published on the outcome bus that the stack's outcome pattern matches. */
     readonly outcomes: OutcomeEvent[],
-    /** What the alarm topic received from the outcome bus: every paging verdict. */
+    /** What the alarm topic received: every paging verdict, and every call that changes what verdicts follow (TrustChangesRule). */
     readonly alarms: OutcomeEvent[],
   ) {}
 
@@ -119,8 +119,14 @@ export class LocalPipeline {
       const alarms: OutcomeEvent[] = [];
       const outcomeRule = outcomeEventPattern(names.outcomeSource);
       const pagingRule = pagingOutcomePattern(names.outcomeSource);
+      const trustRule = trustChangePattern(config, names.transcriptBucket);
       const gateway = await startGateway(moto.endpoint, {
         timeScale,
+        // The default bus's rule to the alarm topic for a retargeted alias or a changed bucket default (shared/stack/alarmResources.ts).
+        onTrailedCall: (call) => {
+          const event = trailEnvelope(call, randomUUID(), names.region);
+          if (trustRule && matchesPattern(trustRule, event)) alarms.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
+        },
         onPutEvents: (entries, ids) =>
           entries.forEach((entry, i) => {
             if (entry.EventBusName !== names.outcomeBus) return;

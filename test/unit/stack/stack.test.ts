@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
-import { completionEventPattern } from '../../../shared/stack/eventPatterns';
+import { alarmResources } from '../../../shared/stack/alarmResources';
+import { completionEventPattern, trustChangePattern } from '../../../shared/stack/eventPatterns';
+import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 import { queueNotifications } from '../../../shared/stack/inputNotifications';
 import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
 import { kmsStatements } from '../../../shared/stack/kmsStatements';
@@ -124,5 +126,73 @@ describe('stack names and patterns', () => {
       'stage "Dev" would make an invalid input bucket name (S3 bucket names take lower-case letters, digits and - only); ' +
         'use a stage name of those characters, e.g. "dev", or pass an existing bucket with --param="inputBucket=NAME"',
     );
+  });
+});
+
+describe('the rule that pages when what a verdict follows changes without a deploy', () => {
+  const config = validatePipelineConfig(
+    {
+      rules: [
+        { prefix: 'legal/', kmsKey: 'alias/legal-transcripts', languageCode: 'en-US' },
+        { prefix: 'acme/', kmsKey: 'arn:aws:kms:us-east-1:222233334444:alias/acme', account: '222233334444', languageCode: 'en-US' },
+        { prefix: 'hr/', kmsKey: 'arn:aws:kms:us-east-1:123456789012:key/0987dcba-09fe-87dc-65ba-ab0987654321', languageCode: 'en-US' },
+        { prefix: 'calls/', kmsKey: '1234abcd-12ab-34cd-56ef-1234567890ab', languageCode: 'en-US' },
+        { prefix: 'public/', languageCode: 'en-US' },
+        { prefix: 'archive/', languageCode: 'en-US', output: { bucket: 'acme-archive', prefix: 'transcripts/' } },
+      ],
+    },
+    { region: 'us-east-1' },
+  );
+  /** A management call as EventBridge delivers it from a CloudTrail trail. */
+  const apiCall = (eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com', eventName: string, requestParameters: Record<string, unknown>, account = '123456789012') =>
+    trailEnvelope({ eventSource, eventName, account, requestParameters }, 'c0ffee00-0000-4000-8000-000000000001', 'us-east-1');
+  const alias = (eventName: string, aliasName: string, account?: string) =>
+    apiCall('kms.amazonaws.com', eventName, { aliasName, targetKeyId: '99999999-9999-4999-8999-999999999999' }, account);
+  const bucketDefault = (eventName: string, bucketName: string) =>
+    apiCall('s3.amazonaws.com', eventName, { bucketName, Host: `${bucketName}.s3.amazonaws.com`, encryption: '' });
+
+  it('matches a retarget of an alias a rule names, in the account the rule names, and nothing else of KMS', () => {
+    const pattern = trustChangePattern(config, 'tkp-transcripts') as Record<string, unknown>;
+    for (const name of ['UpdateAlias', 'DeleteAlias', 'CreateAlias']) expect(matchesPattern(pattern, alias(name, 'alias/legal-transcripts'))).toBe(true);
+    expect(matchesPattern(pattern, alias('UpdateAlias', 'alias/acme', '222233334444'))).toBe(true);
+    // The same name in another account is another alias.
+    expect(matchesPattern(pattern, alias('UpdateAlias', 'alias/acme', '123456789012'))).toBe(false);
+    expect(matchesPattern(pattern, alias('UpdateAlias', 'alias/someone-elses'))).toBe(false);
+    expect(matchesPattern(pattern, apiCall('kms.amazonaws.com', 'DisableKey', { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab' }))).toBe(false);
+  });
+
+  it('matches a change to the default encryption of every bucket a keyless rule writes to, and nothing else of S3', () => {
+    const pattern = trustChangePattern(config, 'tkp-transcripts') as Record<string, unknown>;
+    for (const bucket of ['tkp-transcripts', 'acme-archive']) {
+      expect(matchesPattern(pattern, bucketDefault('PutBucketEncryption', bucket))).toBe(true);
+      expect(matchesPattern(pattern, bucketDefault('DeleteBucketEncryption', bucket))).toBe(true);
+      expect(matchesPattern(pattern, bucketDefault('PutBucketPolicy', bucket))).toBe(false);
+    }
+    expect(matchesPattern(pattern, bucketDefault('PutBucketEncryption', 'tkp-input'))).toBe(false);
+  });
+
+  it('watches only what the config leaves to others: no rule for a config of key ARNs and key IDs', () => {
+    const pinned = validatePipelineConfig({ rules: [config.rules[2], config.rules[3]].map((r) => ({ prefix: r?.prefix, kmsKey: r?.kmsKey?.value, languageCode: 'en-US' })) }, { region: 'us-east-1' });
+    expect(trustChangePattern(pinned, 'tkp-transcripts')).toBeUndefined();
+    const ctx = { service: 'transcribe-kms-pipeline', stage: 'dev', region: 'us-east-1', jobNamePrefix: 'tkp.dev.' };
+    expect(alarmResources({ ...ctx, config: pinned }).TrustChangesRule).toBeUndefined();
+    // A config with only keyless rules watches the bucket alone, without $or.
+    const keyless = validatePipelineConfig({ rules: [{ prefix: 'a/', languageCode: 'en-US' }] }, { region: 'us-east-1' });
+    expect(trustChangePattern(keyless, 'tkp-transcripts')).toEqual({
+      source: ['aws.s3'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: { eventSource: ['s3.amazonaws.com'], eventName: ['PutBucketEncryption', 'DeleteBucketEncryption'], requestParameters: { bucketName: ['tkp-transcripts'] } },
+    });
+  });
+
+  it('refuses at package time a config whose aliases would overflow EventBridge\'s pattern quota, saying what to change', () => {
+    const many = validatePipelineConfig(
+      { rules: Array.from({ length: 60 }, (_, i) => ({ prefix: `team-${i}/`, kmsKey: `alias/transcripts-for-team-number-${i}`, languageCode: 'en-US' })) },
+      { region: 'us-east-1' },
+    );
+    const ctx = { service: 'transcribe-kms-pipeline', stage: 'dev', region: 'us-east-1', jobNamePrefix: 'tkp.dev.' };
+    expect(() => alarmResources({ ...ctx, config: many })).toThrow(/event pattern of up to \d+ characters, over EventBridge's default quota of 2048; name fewer keys by alias/);
+    const fewer = validatePipelineConfig({ rules: many.rules.slice(0, 20).map((r) => ({ prefix: r.prefix, kmsKey: r.kmsKey?.value, languageCode: 'en-US' })) }, { region: 'us-east-1' });
+    expect(alarmResources({ ...ctx, config: fewer }).TrustChangesRule).toBeDefined();
   });
 });
