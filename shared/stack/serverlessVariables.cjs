@@ -66,10 +66,13 @@ async function derive({ resolveVariable }) {
 }
 
 // Serverless calls this once per reference and in several phases; an early phase may not have
-// params yet, so only a successful derivation is kept.
+// params yet, so only a successful derivation is kept. Serverless prints an error's stack: a
+// refusal of the config or the parameters (a plain Error or a ConfigError, each saying what to
+// change) is printed as its message alone; anything else, a bug, keeps its stack.
 module.exports = async (helpers) => {
   derived ??= derive(helpers).catch((error) => {
     derived = undefined;
+    if (error instanceof Error && (error.name === 'Error' || error.name === 'ConfigError') && !error.code) error.stack = error.message;
     throw error;
   });
   return derived;

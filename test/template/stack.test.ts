@@ -476,6 +476,8 @@ describe('serverless package with other inputs', () => {
     expect(failure).toContain('the --param values are invalid:');
     expect(failure).toContain('--param="inputBucket=s3://acme-recordings" must be the bucket\'s name alone: --param="inputBucket=acme-recordings"');
     expect(failure).toContain('so the address would get nothing');
+    // A refusal is its message, not a JavaScript stack.
+    expect(failure).not.toMatch(/\n\s+at \S/);
   }, 120_000);
 
   it('refuses a bad config with a message naming the rule and the field', async () => {
@@ -486,6 +488,7 @@ describe('serverless package with other inputs', () => {
       (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
     );
     expect(failure).toContain('rules[0] (prefix "x/"): kmsKey is in region eu-west-1 but the stack deploys to us-east-1');
+    expect(failure).not.toMatch(/\n\s+at \S/);
   }, 120_000);
 });
 
