@@ -2,9 +2,9 @@
  * Everything that makes a failure reach a person: the alarm topic (created, or the operator's
  * own), an optional email subscription, the alarms on the dead-letter queues, on the start
  * backlog and on mismatches, the outcome-bus rule that sends paging verdicts to the topic, and
- * the bus archive from which verdicts can be replayed, and the default-bus rule that sends a
- * retargeted alias or a changed bucket default (what a verdict follows without a config deploy)
- * to the topic.
+ * the bus archive from which verdicts can be replayed, and the default-bus rule that sends the
+ * topic a retargeted alias, a changed bucket default or a changed ledger bucket policy (what
+ * verdicts rest on without a config deploy).
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
 import { outcomeEventPattern, pagingOutcomePattern, trustChangePattern } from './eventPatterns';
@@ -118,26 +118,26 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     },
   };
   const trustChanges = trustChangePattern(ctx.config, transcriptBucketRef(ctx));
-  if (trustChanges) {
-    const length = JSON.stringify(trustChanges, (_, value) => (isDeployTimeValue(value) ? 'x'.repeat(DEPLOY_TIME_NAME_LENGTH) : value)).length;
-    if (length > EVENT_PATTERN_MAX_LENGTH) {
-      throw new Error(
-        `the rule that pages on alias retargets and bucket-default changes would have an event pattern of up to ${length} characters, ` +
-          `over EventBridge's default quota of ${EVENT_PATTERN_MAX_LENGTH}; name fewer keys by alias (a key ARN pins its key and needs no watching), ` +
-          `or raise the "Event pattern size" quota and this limit (EVENT_PATTERN_MAX_LENGTH in shared/stack/alarmResources.ts) together`,
-      );
-    }
-    resources.TrustChangesRule = {
-      Type: 'AWS::Events::Rule',
-      Properties: {
-        Description: 'An alias a rule names retargeted, or the default encryption of a keyless rule’s output bucket changed: CloudTrail events to the alarm topic',
-        EventPattern: trustChanges,
-        State: 'ENABLED',
-        // The CloudTrail event unchanged: who called (userIdentity), what (eventName, requestParameters) and when.
-        Targets: [{ Id: 'alarm-topic', Arn: alarmTopicRef(ctx), DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }],
-      },
-    };
+  const length = JSON.stringify(trustChanges, (_, value) => (isDeployTimeValue(value) ? 'x'.repeat(DEPLOY_TIME_NAME_LENGTH) : value)).length;
+  if (length > EVENT_PATTERN_MAX_LENGTH) {
+    throw new Error(
+      `the rule that pages on alias retargets and bucket-default changes would have an event pattern of up to ${length} characters, ` +
+        `over EventBridge's default quota of ${EVENT_PATTERN_MAX_LENGTH}; name fewer keys by alias (a key ARN pins its key and needs no watching), ` +
+        `or raise the "Event pattern size" quota and this limit (EVENT_PATTERN_MAX_LENGTH in shared/stack/alarmResources.ts) together`,
+    );
   }
+  resources.TrustChangesRule = {
+    Type: 'AWS::Events::Rule',
+    // Created after the transcript bucket's own encryption and policy, so the first deploy does not page on them.
+    ...(!ctx.existingTranscriptBucket && { DependsOn: ['TranscriptBucketPolicy'] }),
+    Properties: {
+      Description: 'An alias a rule names retargeted, a keyless rule’s output bucket default or the ledger bucket’s policy changed: CloudTrail events to the alarm topic',
+      EventPattern: trustChanges,
+      State: 'ENABLED',
+      // The CloudTrail event unchanged: who called (userIdentity), what (eventName, requestParameters) and when.
+      Targets: [{ Id: 'alarm-topic', Arn: alarmTopicRef(ctx), DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }],
+    },
+  };
   resources.OutcomeArchive = {
     Type: 'AWS::Events::Archive',
     Properties: {

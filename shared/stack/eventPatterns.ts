@@ -59,15 +59,17 @@ export const CLOUDTRAIL_API_CALL = 'AWS API Call via CloudTrail';
 export const ALIAS_CHANGES = ['CreateAlias', 'UpdateAlias', 'DeleteAlias'];
 /** The calls that change what a bucket encrypts new objects with. */
 export const BUCKET_DEFAULT_CHANGES = ['PutBucketEncryption', 'DeleteBucketEncryption'];
+/** The calls that change a bucket's policy, which is what keeps the verdict ledger to the verifiers. */
+export const BUCKET_POLICY_CHANGES = ['PutBucketPolicy', 'DeleteBucketPolicy'];
 
 /**
- * The API calls that change what a verdict demands without a config deploy (README, "What a rule
- * leaves to others"): pointing an alias that a rule names at another key, and changing the
- * default encryption of an output bucket that a keyless rule writes to. The verifier follows
- * both as they are now, so a transcript written after such a call verifies; this pattern is how
- * the call itself reaches a person. Undefined when the config names no alias and has no keyless
- * rule. An alias named by ARN is matched in its own account only (`recipientAccountId`), so a
- * same-named alias elsewhere never pages.
+ * The API calls that change what verdicts rest on without a config deploy (README, "What a rule
+ * leaves to others"): pointing an alias that a rule names at another key, changing the default
+ * encryption of an output bucket that a keyless rule writes to, and changing the transcript
+ * bucket's policy, which keeps the verdict ledger to the verifiers. The verifier follows the
+ * first two as they are now, so a transcript written after such a call verifies; this pattern is
+ * how the call itself reaches a person. An alias named by ARN is matched in its own account only
+ * (`recipientAccountId`), so a same-named alias elsewhere never pages.
  */
 export function trustChangePattern(config: PipelineConfig, transcriptBucket: Cfn) {
   const aliasesByAccount = new Map<string, Set<string>>();
@@ -86,9 +88,9 @@ export function trustChangePattern(config: PipelineConfig, transcriptBucket: Cfn
   if (buckets.length > 0) {
     alternatives.push({ eventSource: ['s3.amazonaws.com'], eventName: BUCKET_DEFAULT_CHANGES, requestParameters: { bucketName: buckets } });
   }
-  if (alternatives.length === 0) return undefined;
+  alternatives.push({ eventSource: ['s3.amazonaws.com'], eventName: BUCKET_POLICY_CHANGES, requestParameters: { bucketName: [transcriptBucket] } });
   return {
-    source: [...(aliasesByAccount.size > 0 ? ['aws.kms'] : []), ...(buckets.length > 0 ? ['aws.s3'] : [])],
+    source: [...(aliasesByAccount.size > 0 ? ['aws.kms'] : []), 'aws.s3'],
     'detail-type': [CLOUDTRAIL_API_CALL],
     detail: alternatives.length === 1 ? alternatives[0] : { $or: alternatives },
   };

@@ -1,5 +1,5 @@
 import { CreateAliasCommand, DescribeKeyCommand, KMSClient, UpdateAliasCommand } from '@aws-sdk/client-kms';
-import { PutBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteBucketPolicyCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { TagResourceCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verdictKey } from '../../shared/verify/verdictLedger';
@@ -126,5 +126,16 @@ describe.runIf(motoAvailable('forgery tests'))('forgeries against the local pipe
     ]);
     // Who called is in the event, as CloudTrail records it.
     expect(pages[0]?.detail.userIdentity.arn).toMatch(/^arn:aws:iam::\d{12}:user\//);
+  });
+
+  it("the transcript bucket's policy removed, which keeps the verdict ledger to the verifiers: the call pages at once", async () => {
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: pipeline.gateway.endpoint, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+    const before = pipeline.alarms.length;
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: pipeline.stack.names.inputBucket }));
+    expect(pipeline.alarms.slice(before)).toEqual([]);
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: pipeline.stack.names.transcriptBucket }));
+    expect(pipeline.alarms.slice(before).map((a) => [a.detail.eventName, a.detail.requestParameters])).toEqual([
+      ['DeleteBucketPolicy', { bucketName: pipeline.stack.names.transcriptBucket }],
+    ]);
   });
 });

@@ -355,7 +355,10 @@ describe('the CloudFormation that serverless package writes', () => {
       [['CreateAlias', 'UpdateAlias', 'DeleteAlias'], ['123456789012'], { aliasName: ['alias/partner-intake'] }],
       [['CreateAlias', 'UpdateAlias', 'DeleteAlias'], ['222233334444'], { aliasName: ['alias/acme-transcripts'] }],
       [['PutBucketEncryption', 'DeleteBucketEncryption'], undefined, { bucketName: [{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }] }],
+      [['PutBucketPolicy', 'DeleteBucketPolicy'], undefined, { bucketName: [{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }] }],
     ]);
+    // After the bucket's own encryption and policy exist, so that creating them does not page.
+    expect(template.Resources.TrustChangesRule?.DependsOn).toEqual(['TranscriptBucketPolicy']);
     expect(trust.Targets).toEqual([{ Id: 'alarm-topic', Arn: { Ref: 'AlarmTopic' }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }]);
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
     expect(template.Resources.OutcomeArchive?.Properties).toMatchObject({ SourceArn: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, RetentionDays: 365 });
@@ -430,8 +433,9 @@ describe('serverless package with other inputs', () => {
     const start = ofType(template, 'AWS::Lambda::Function').find(([name]) => name === 'StartLambdaFunction')?.[1];
     expect(start?.Properties.Environment.Variables.INPUT_BUCKET).toBe('acme-recordings');
     // The keyless rule writes to the existing transcript bucket, whose default a change pages on.
-    const bucketWatch = template.Resources.TrustChangesRule?.Properties.EventPattern.detail.$or.find((a: any) => a.eventSource[0] === 's3.amazonaws.com');
-    expect(bucketWatch.requestParameters).toEqual({ bucketName: ['acme-transcripts'] });
+    const bucketWatch = template.Resources.TrustChangesRule?.Properties.EventPattern.detail.$or.filter((a: any) => a.eventSource[0] === 's3.amazonaws.com');
+    expect(bucketWatch.map((a: any) => a.requestParameters)).toEqual([{ bucketName: ['acme-transcripts'] }, { bucketName: ['acme-transcripts'] }]);
+    expect(template.Resources.TrustChangesRule?.DependsOn).toBeUndefined();
   }, 120_000);
 
   it('takes the operator’s alarm topic instead of creating one, and subscribes an email to a created one', async () => {

@@ -17,8 +17,8 @@ import { translateNotificationXml } from './s3FilterMatching';
  *   S3 uses (s3FilterMatching.ts).
  * - Lambda Invoke of the functions the local mode registers (the preflight function).
  * - Events: PutEvents calls are shown to the local mode, which routes them (see eventBus.ts).
- * - CloudTrail: the alias and bucket-default calls that a trail records and the stack's
- *   TrustChangesRule watches are shown to the local mode too, once they succeed.
+ * - CloudTrail: the alias, bucket-default and bucket-policy calls that a trail records and the
+ *   stack's TrustChangesRule watches are shown to the local mode too, once they succeed.
  * - Clock: with a time scale above 1, SQS visibility delays are shortened by the same factor.
  */
 export interface DeclaredKey {
@@ -73,7 +73,7 @@ export interface TrailedCall {
 
 const TRAILED_ALIAS_CALLS = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
 
-/** The alias and bucket-default calls among the requests the gateway forwards; undefined for any other. */
+/** The alias, bucket-default and bucket-policy calls among the requests the gateway forwards; undefined for any other. */
 export function trailedCall(request: GatewayRequest, account: string): TrailedCall | undefined {
   const operation = request.target?.startsWith('TrentService.') ? request.target.slice('TrentService.'.length) : undefined;
   if (operation && TRAILED_ALIAS_CALLS.has(operation)) {
@@ -83,8 +83,9 @@ export function trailedCall(request: GatewayRequest, account: string): TrailedCa
   // Path-style, as the local mode addresses S3: /BUCKET?encryption (or /BUCKET/?encryption).
   const url = new URL(request.path, 'http://gateway');
   const bucket = /^\/([^/]+)\/?$/.exec(url.pathname)?.[1];
-  if (!request.target && bucket && url.searchParams.has('encryption') && (request.method === 'PUT' || request.method === 'DELETE')) {
-    const eventName = request.method === 'PUT' ? 'PutBucketEncryption' : 'DeleteBucketEncryption';
+  const subresource = ['encryption', 'policy'].find((name) => url.searchParams.has(name));
+  if (!request.target && bucket && subresource && (request.method === 'PUT' || request.method === 'DELETE')) {
+    const eventName = `${request.method === 'PUT' ? 'Put' : 'Delete'}Bucket${subresource === 'encryption' ? 'Encryption' : 'Policy'}`;
     return { eventSource: 's3.amazonaws.com', eventName, account, requestParameters: { bucketName: decodeURIComponent(bucket) } };
   }
   return undefined;

@@ -129,7 +129,7 @@ describe('stack names and patterns', () => {
   });
 });
 
-describe('the rule that pages when what a verdict follows changes without a deploy', () => {
+describe('the rule that pages when what verdicts rest on changes without a deploy', () => {
   const config = validatePipelineConfig(
     {
       rules: [
@@ -166,22 +166,29 @@ describe('the rule that pages when what a verdict follows changes without a depl
     for (const bucket of ['tkp-transcripts', 'acme-archive']) {
       expect(matchesPattern(pattern, bucketDefault('PutBucketEncryption', bucket))).toBe(true);
       expect(matchesPattern(pattern, bucketDefault('DeleteBucketEncryption', bucket))).toBe(true);
-      expect(matchesPattern(pattern, bucketDefault('PutBucketPolicy', bucket))).toBe(false);
+      expect(matchesPattern(pattern, bucketDefault('PutBucketAcl', bucket))).toBe(false);
     }
     expect(matchesPattern(pattern, bucketDefault('PutBucketEncryption', 'tkp-input'))).toBe(false);
   });
 
-  it('watches only what the config leaves to others: no rule for a config of key ARNs and key IDs', () => {
+  it('watches only what the config leaves to others, and always the ledger bucket’s policy', () => {
+    const ledgerPolicy = { eventSource: ['s3.amazonaws.com'], eventName: ['PutBucketPolicy', 'DeleteBucketPolicy'], requestParameters: { bucketName: ['tkp-transcripts'] } };
+    const pattern = trustChangePattern(config, 'tkp-transcripts') as Record<string, unknown>;
+    for (const name of ['PutBucketPolicy', 'DeleteBucketPolicy']) {
+      expect(matchesPattern(pattern, bucketDefault(name, 'tkp-transcripts'))).toBe(true);
+      // Another bucket's policy is not the ledger's.
+      expect(matchesPattern(pattern, bucketDefault(name, 'acme-archive'))).toBe(false);
+    }
+    // Key ARNs and key IDs pin their keys: only the ledger's policy is watched.
     const pinned = validatePipelineConfig({ rules: [config.rules[2], config.rules[3]].map((r) => ({ prefix: r?.prefix, kmsKey: r?.kmsKey?.value, languageCode: 'en-US' })) }, { region: 'us-east-1' });
-    expect(trustChangePattern(pinned, 'tkp-transcripts')).toBeUndefined();
-    const ctx = { service: 'transcribe-kms-pipeline', stage: 'dev', region: 'us-east-1', jobNamePrefix: 'tkp.dev.' };
-    expect(alarmResources({ ...ctx, config: pinned }).TrustChangesRule).toBeUndefined();
-    // A config with only keyless rules watches the bucket alone, without $or.
+    expect(trustChangePattern(pinned, 'tkp-transcripts')).toEqual({ source: ['aws.s3'], 'detail-type': ['AWS API Call via CloudTrail'], detail: ledgerPolicy });
     const keyless = validatePipelineConfig({ rules: [{ prefix: 'a/', languageCode: 'en-US' }] }, { region: 'us-east-1' });
     expect(trustChangePattern(keyless, 'tkp-transcripts')).toEqual({
       source: ['aws.s3'],
       'detail-type': ['AWS API Call via CloudTrail'],
-      detail: { eventSource: ['s3.amazonaws.com'], eventName: ['PutBucketEncryption', 'DeleteBucketEncryption'], requestParameters: { bucketName: ['tkp-transcripts'] } },
+      detail: {
+        $or: [{ eventSource: ['s3.amazonaws.com'], eventName: ['PutBucketEncryption', 'DeleteBucketEncryption'], requestParameters: { bucketName: ['tkp-transcripts'] } }, ledgerPolicy],
+      },
     });
   });
 
