@@ -197,10 +197,11 @@ function killIfAlive(pid: number): void {
 
 /**
  * `tkp local --keep` as a user runs it: the `export` lines it prints, pasted into another shell,
- * point `tkp` at the running stack; Ctrl-C then stops it and moto.
+ * point `tkp` and the SDK at the running stack, whose alarm topic it prints as messages arrive;
+ * Ctrl-C then stops it and moto.
  */
 describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --keep', () => {
-  it('prints export lines that another process can use, and stops the stack and moto on Ctrl-C', async () => {
+  it('prints export lines that another process can use, prints an alias retarget made from it as an alarm, and stops the stack and moto on Ctrl-C', async () => {
     const work = mkdtempSync(join(tmpdir(), 'tkp-keep-'));
     // A quote in the config's path, so one export (PIPELINE_CONFIG_PATH) needs shell quoting.
     const config = writeConfig(work, "keep's.config.json", [{ prefix: "Zoë's calls/", kmsKey: 'alias/zoe' }, { prefix: 'open/' }]);
@@ -218,6 +219,20 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
       expect(audit.stderr).toBe('');
       expect(JSON.parse(audit.stdout).totals).toMatchObject({ objects: 2, compliant: 2 });
       expect(audit.code).toBe(0);
+
+      // Another shell retargets the rule's alias (here to the key it has): the kept stack prints the page.
+      const retarget = await runNode(
+        [
+          '--input-type=module',
+          '-e',
+          "import { KMSClient, DescribeKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms'; const kms = new KMSClient({}); " +
+            "const key = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/zoe' }))).KeyMetadata.KeyId; " +
+            "await kms.send(new UpdateAliasCommand({ AliasName: 'alias/zoe', TargetKeyId: key }));",
+        ],
+        { ...asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }), cwd: process.cwd() },
+      );
+      expect(retarget.stderr).toBe('');
+      await keep.waitFor(/^  alarm +UpdateAlias \{"aliasName":"alias\/zoe","targetKeyId":"[0-9a-f-]+"\} by arn:aws:iam::\d{12}:user\/local$/m, 10_000);
 
       expect((await stopWithCtrlC(keep, motoPid)).code).toBe(0);
     });

@@ -172,17 +172,34 @@ function tamperMissed(tamper: ReturnType<typeof parseTamper>): string {
   );
 }
 
-/** Keeps the stack serving until Ctrl-C, and says how to reach it from another shell. */
+/**
+ * Keeps the stack serving until Ctrl-C, and says how to reach it from another shell. What reaches
+ * the alarm topic meanwhile (a verdict that pages, or a call that changes what verdicts rest on,
+ * such as `aws kms update-alias`) is printed as it arrives.
+ */
 async function keepRunning(pipeline: LocalPipeline): Promise<void> {
   const exports = localEnvironmentExports(pipeline);
   console.log('\nThe local stack keeps running. In another shell:');
   for (const [name, value] of Object.entries(exports)) console.log(`  export ${name}=${shellQuote(value)}`);
   console.log(`then, for example: npm run tkp -- check   (or pass --endpoint-url ${exports.AWS_ENDPOINT_URL} instead of AWS_ENDPOINT_URL)`);
   console.log('Ctrl-C stops it.');
+  let shown = pipeline.alarms.length;
+  const showAlarms = setInterval(() => {
+    for (const alarm of pipeline.alarms.slice(shown)) console.log(`  alarm     ${describeAlarm(alarm)}`);
+    shown = pipeline.alarms.length;
+  }, 250);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  clearInterval(showAlarms);
+}
+
+/** One line for a message on the alarm topic: a CloudTrail call with what it named, or a verdict with its job. */
+function describeAlarm(alarm: LocalPipeline['alarms'][number]): string {
+  const { detail } = alarm;
+  if (detail.eventName) return `${detail.eventName} ${JSON.stringify(detail.requestParameters)} by ${detail.userIdentity?.arn ?? 'unknown'}`;
+  return `${alarm.detailType}: ${detail.jobName}${detail.cause ? ` (${detail.cause})` : ''}`;
 }
 
 function shellQuote(value: string): string {
