@@ -121,7 +121,7 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
   const length = JSON.stringify(trustChanges, (_, value) => (isDeployTimeValue(value) ? 'x'.repeat(DEPLOY_TIME_NAME_LENGTH) : value)).length;
   if (length > EVENT_PATTERN_MAX_LENGTH) {
     throw new Error(
-      `the rule that pages on alias retargets and bucket-default changes would have an event pattern of up to ${length} characters, ` +
+      `TrustChangesRule, which pages on alias retargets and bucket-default and ledger-policy changes, would have an event pattern of up to ${length} characters, ` +
         `over EventBridge's default quota of ${EVENT_PATTERN_MAX_LENGTH}; name fewer keys by alias (a key ARN pins its key and needs no watching), ` +
         `or raise the "Event pattern size" quota and this limit (EVENT_PATTERN_MAX_LENGTH in shared/stack/alarmResources.ts) together`,
     );

@@ -1,6 +1,7 @@
 /**
- * Which events reach which function: the EventBridge patterns for Transcribe's completion events
- * and for this stack's outcome events. The local mode matches with the same patterns.
+ * Which events reach which function or person: the EventBridge patterns for Transcribe's
+ * completion events, for this stack's outcome events, and for the CloudTrail calls that change
+ * what verdicts rest on. The local mode matches with the same patterns.
  */
 import type { PipelineConfig } from '../config/rule';
 import { CALL_ANALYTICS_STATE_CHANGE, COMPLETION_DETAIL_FIELDS, JOB_STATE_CHANGE, TRANSCRIBE_SOURCE } from '../verify/completionEvent';
@@ -56,11 +57,11 @@ export function pagingOutcomePattern(outcomeSource: string) {
 /** How EventBridge delivers a management API call that a CloudTrail trail recorded. */
 export const CLOUDTRAIL_API_CALL = 'AWS API Call via CloudTrail';
 /** The calls that point an alias at another key, or take it away. */
-export const ALIAS_CHANGES = ['CreateAlias', 'UpdateAlias', 'DeleteAlias'];
+const ALIAS_CHANGES = ['CreateAlias', 'UpdateAlias', 'DeleteAlias'];
 /** The calls that change what a bucket encrypts new objects with. */
-export const BUCKET_DEFAULT_CHANGES = ['PutBucketEncryption', 'DeleteBucketEncryption'];
+const BUCKET_DEFAULT_CHANGES = ['PutBucketEncryption', 'DeleteBucketEncryption'];
 /** The calls that change a bucket's policy, which is what keeps the verdict ledger to the verifiers. */
-export const BUCKET_POLICY_CHANGES = ['PutBucketPolicy', 'DeleteBucketPolicy'];
+const BUCKET_POLICY_CHANGES = ['PutBucketPolicy', 'DeleteBucketPolicy'];
 
 /**
  * The API calls that change what verdicts rest on without a config deploy (README, "What a rule
