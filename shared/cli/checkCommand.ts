@@ -1,7 +1,7 @@
 /**
  * `tkp check`: before deploying (or after), proves that every rule's key will work for the start
- * role, that every output bucket suits its rules, and that the input bucket's notifications are
- * exactly what the config derives.
+ * role, that every output bucket suits its rules, that the input bucket's notifications are
+ * exactly what the config derives, and that a CloudTrail trail lets TrustChangesRule page.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
@@ -12,8 +12,8 @@ import type { CliEnvironment } from '../config/settings';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
-import { keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
-import { createDemandSources } from './cliAdapters';
+import { keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
+import { createDemandSources, readTrails } from './cliAdapters';
 import { callerIdentity, createCliClients, namedTargets, openStack, type CliClients, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
 import { CliError, EXIT, StackNotDeployedError } from './cliErrors';
@@ -140,6 +140,8 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
   } else {
     rows.push({ rule: STACK_ROW, check: notifications, ok: true, skipped: true, detail: 'the start queue does not exist until the stack is deployed' });
   }
+
+  rows.push(trailRow(await readTrails(clients.cloudTrail).catch((error: unknown) => ({ error: describeError(error) })), clients.region));
 
   const failed = rows.filter((row) => !row.ok).length;
   const skipped = rows.filter((row) => row.skipped).length;

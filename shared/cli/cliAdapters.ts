@@ -2,6 +2,7 @@
  * The AWS calls behind `tkp audit` and `tkp backfill`, on the CLI's clients. Listings are async
  * generators that fetch one page at a time, so the callers stream rather than collect.
  */
+import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
@@ -15,6 +16,7 @@ import type { HeadResult } from '../verify/verifyJob';
 import type { AuditDependencies, ListedObject } from '../verify/auditTranscripts';
 import { demandForRule } from '../verify/ruleDemand';
 import type { BackfillDependencies, InputObject } from '../start/backfillUploads';
+import type { TrailFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
@@ -154,4 +156,24 @@ export function createBackfillAdapters(clients: { s3: S3Client; sqs: SQSClient }
       }
     },
   };
+}
+
+/**
+ * The trails that can deliver this region's API calls to EventBridge: its own and other regions'
+ * multi-region trails (`includeShadowTrails`), each with whether it is logging. A trail whose
+ * status cannot be read is returned without it; a refused DescribeTrails throws.
+ */
+export async function readTrails(cloudTrail: CloudTrailClient): Promise<TrailFacts[]> {
+  const { trailList = [] } = await cloudTrail.send(new DescribeTrailsCommand({ includeShadowTrails: true }));
+  return Promise.all(
+    trailList.map(async (trail) => {
+      const facts: TrailFacts = { name: trail.Name ?? trail.TrailARN ?? '(unnamed)', multiRegion: trail.IsMultiRegionTrail === true, ...(trail.HomeRegion && { homeRegion: trail.HomeRegion }) };
+      try {
+        const status = await cloudTrail.send(new GetTrailStatusCommand({ Name: trail.TrailARN ?? trail.Name }));
+        return { ...facts, logging: status.IsLogging === true };
+      } catch {
+        return facts;
+      }
+    }),
+  );
 }

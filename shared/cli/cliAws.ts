@@ -5,6 +5,7 @@
  * resources found from its CloudFormation outputs unless named on the command line.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -33,6 +34,7 @@ export interface CliClients {
   lambda: LambdaClient;
   sts: STSClient;
   cloudFormation: CloudFormationClient;
+  cloudTrail: CloudTrailClient;
 }
 
 /**
@@ -70,6 +72,7 @@ export async function createCliClients(flags: AwsOptions, env: Pick<CliEnvironme
     lambda: new LambdaClient({ ...withRegion, maxAttempts: 2 }),
     sts: new STSClient(withRegion),
     cloudFormation: new CloudFormationClient(withRegion),
+    cloudTrail: new CloudTrailClient(withRegion),
   };
 }
 

@@ -59,6 +59,36 @@ export function outputBucketRow(rule: Rule, bucket: string, answer: BucketDefaul
     : { ...row, ok: true, detail: `s3://${bucket}: transcripts get the bucket default, ${described}, and the verifier demands it` };
 }
 
+/** One CloudTrail trail, as far as TrustChangesRule depends on it. */
+export interface TrailFacts {
+  name: string;
+  homeRegion?: string;
+  multiRegion: boolean;
+  /** Undefined when the trail's status could not be read. */
+  logging?: boolean;
+}
+
+/**
+ * Whether TrustChangesRule can ever page: EventBridge receives `AWS API Call via CloudTrail`
+ * events only where a trail with logging on covers the region (a multi-region trail, or one
+ * whose home is the region). Without one, the rule is deployed and matches nothing, silently.
+ */
+export function trailRow(trails: readonly TrailFacts[] | { error: string }, region: string): CheckRow {
+  const row = { rule: STACK_ROW, check: 'CloudTrail' };
+  const pages = 'TrustChangesRule pages on alias retargets, bucket-default changes and ledger-policy changes';
+  if ('error' in trails) {
+    return { ...row, ok: false, detail: `trails cannot be read (${trails.error}); the caller needs cloudtrail:DescribeTrails and cloudtrail:GetTrailStatus to tell whether ${pages}` };
+  }
+  const covering = trails.filter((trail) => trail.multiRegion || trail.homeRegion === region);
+  const logging = covering.filter((trail) => trail.logging === true);
+  if (logging.length > 0) return { ...row, ok: true, detail: `trail ${logging.map((trail) => trail.name).join(', ')} logs ${region}, so ${pages}` };
+  const fix =
+    covering.length === 0
+      ? `no trail covers ${region}; create one (aws cloudtrail create-trail --name NAME --s3-bucket-name BUCKET --is-multi-region-trail, then aws cloudtrail start-logging --name NAME)`
+      : covering.map((trail) => (trail.logging === false ? `trail ${trail.name} is not logging (aws cloudtrail start-logging --name ${trail.name})` : `the status of trail ${trail.name} cannot be read`)).join('; ');
+  return { ...row, ok: false, detail: `${fix}: until a trail logs ${region}, EventBridge gets no CloudTrail events there and TrustChangesRule never pages` };
+}
+
 /** The start queue's ARN from its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or an emulator's). */
 export function queueArnFromUrl(url: string, region: string): string {
   const [account, name] = new URL(url).pathname.split('/').filter(Boolean);

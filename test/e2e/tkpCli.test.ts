@@ -1,3 +1,4 @@
+import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { GetBucketNotificationConfigurationCommand, HeadObjectCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -72,6 +73,27 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       const notifications = run.json.rows.find((r: any) => r.check.startsWith('notifications'));
       expect(notifications).toMatchObject({ ok: true, detail: expect.stringContaining(JSON.stringify(encodeS3EventKey(ZURICH))) });
       expect(run.json.rows.filter((r: any) => r.check === 'kms:GenerateDataKey (DryRun)')).toHaveLength(8);
+      expect(run.json.rows.find((r: any) => r.check === 'CloudTrail')).toMatchObject({ ok: true, detail: expect.stringMatching(/^trail tkp-local-trail logs us-east-1, so TrustChangesRule pages/) });
+    });
+
+    it('fails when no trail is logging, since TrustChangesRule could then never page, and says what to run', async () => {
+      const cloudTrail = new CloudTrailClient({ region: 'us-east-1', endpoint: pipeline.moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      await cloudTrail.send(new StopLoggingCommand({ Name: 'tkp-local-trail' }));
+      try {
+        const run = await tkp(['check', '--json']);
+        expect(run.code).toBe(1);
+        expect(run.json.rows.filter((r: any) => !r.ok)).toEqual([
+          {
+            rule: '(stack)',
+            check: 'CloudTrail',
+            ok: false,
+            detail:
+              'trail tkp-local-trail is not logging (aws cloudtrail start-logging --name tkp-local-trail): until a trail logs us-east-1, EventBridge gets no CloudTrail events there and TrustChangesRule never pages',
+          },
+        ]);
+      } finally {
+        await cloudTrail.send(new StartLoggingCommand({ Name: 'tkp-local-trail' }));
+      }
     });
 
     it('finds a disabled key and a cross-account key whose DryRun is refused, as the caller and inside the preflight function', async () => {

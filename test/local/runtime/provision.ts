@@ -1,3 +1,4 @@
+import { CloudTrailClient, CreateTrailCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
@@ -135,6 +136,14 @@ export async function provision(
 
   // The rules themselves (completion -> verify, outcomes -> observers) are matched in eventBus.ts.
   await events.send(new CreateEventBusCommand({ Name: names.outcomeBus }));
+
+  // A logging multi-region trail, which is what lets EventBridge see API calls on AWS: the gateway
+  // plays its part (trailedCall), and `tkp check` finds it as it would find the account's own.
+  const trail = `tkp-${names.stage}-trail`;
+  await s3.send(new CreateBucketCommand({ Bucket: `${trail}-logs` }));
+  const cloudTrail = new CloudTrailClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS });
+  await cloudTrail.send(new CreateTrailCommand({ Name: trail, S3BucketName: `${trail}-logs`, IsMultiRegionTrail: true }));
+  await cloudTrail.send(new StartLoggingCommand({ Name: trail }));
 
   const keys = new Map<string, { account: string; arn: string }>();
   const references = [...new Map(config.rules.flatMap((r) => (r.kmsKey ? [[r.kmsKey.value, r.kmsKey] as const] : []))).values()];

@@ -1,7 +1,7 @@
 import type { Event, QueueConfiguration } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
-import { keyRows, notificationRow, outputBucketRow, queueArnFromUrl } from '../../../shared/start/preflightChecks';
+import { keyRows, notificationRow, outputBucketRow, queueArnFromUrl, trailRow } from '../../../shared/start/preflightChecks';
 import { keyArn } from '../../support/fixtures';
 
 const { rules } = validatePipelineConfig(
@@ -69,4 +69,36 @@ describe('keyRows', () => {
 it('derives the queue ARN from its URL, in AWS and in an emulator', () => {
   expect(queueArnFromUrl('https://sqs.eu-west-1.amazonaws.com/123456789012/tkp-start', 'eu-west-1')).toBe('arn:aws:sqs:eu-west-1:123456789012:tkp-start');
   expect(queueArnFromUrl('http://127.0.0.1:4566/123456789012/tkp-start', 'us-east-1')).toBe('arn:aws:sqs:us-east-1:123456789012:tkp-start');
+});
+
+describe('trailRow', () => {
+  it('passes when a logging trail covers the region: its own, or another region\'s multi-region trail', () => {
+    expect(trailRow([{ name: 'org-trail', homeRegion: 'eu-west-1', multiRegion: true, logging: true }], 'us-east-1')).toEqual({
+      rule: '(stack)',
+      check: 'CloudTrail',
+      ok: true,
+      detail: 'trail org-trail logs us-east-1, so TrustChangesRule pages on alias retargets, bucket-default changes and ledger-policy changes',
+    });
+    const here = trailRow([{ name: 'local', homeRegion: 'us-east-1', multiRegion: false, logging: true }, { name: 'off', homeRegion: 'us-east-1', multiRegion: false, logging: false }], 'us-east-1');
+    expect(here).toMatchObject({ ok: true, detail: expect.stringMatching(/^trail local logs us-east-1/) });
+  });
+
+  it('fails, with the command to run, when no trail covers the region or none that does is logging', () => {
+    const none = trailRow([{ name: 'eu-only', homeRegion: 'eu-west-1', multiRegion: false, logging: true }], 'us-east-1');
+    expect(none.ok).toBe(false);
+    expect(none.detail).toBe(
+      'no trail covers us-east-1; create one (aws cloudtrail create-trail --name NAME --s3-bucket-name BUCKET --is-multi-region-trail, then aws cloudtrail start-logging --name NAME): ' +
+        'until a trail logs us-east-1, EventBridge gets no CloudTrail events there and TrustChangesRule never pages',
+    );
+    expect(trailRow([], 'us-east-1').ok).toBe(false);
+    const stopped = trailRow([{ name: 'main', homeRegion: 'us-east-1', multiRegion: true, logging: false }, { name: 'hidden', homeRegion: 'us-east-1', multiRegion: false }], 'us-east-1');
+    expect(stopped).toMatchObject({ ok: false, detail: expect.stringMatching(/^trail main is not logging \(aws cloudtrail start-logging --name main\); the status of trail hidden cannot be read: until a trail logs us-east-1/) });
+  });
+
+  it('fails, naming the permissions, when the trails cannot be read', () => {
+    expect(trailRow({ error: 'AccessDeniedException: no' }, 'us-east-1')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('trails cannot be read (AccessDeniedException: no); the caller needs cloudtrail:DescribeTrails and cloudtrail:GetTrailStatus'),
+    });
+  });
 });
