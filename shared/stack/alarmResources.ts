@@ -3,8 +3,8 @@
  * own), an optional email subscription, the alarms on the dead-letter queues, on the start
  * backlog and on mismatches, the outcome-bus rule that sends paging verdicts to the topic, and
  * the bus archive from which verdicts can be replayed, and the default-bus rule that sends the
- * topic a retargeted alias, a changed bucket default or a changed ledger bucket policy (what
- * verdicts rest on without a config deploy).
+ * topic a retargeted alias, a changed bucket default, or a changed ledger bucket or outcome bus
+ * policy (what verdicts rest on without a config deploy).
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
 import { outcomeEventPattern, pagingOutcomePattern, trustChangePattern } from './eventPatterns';
@@ -16,8 +16,8 @@ export const START_BACKLOG_ALARM_SECONDS = 3600;
 export const OUTCOME_ARCHIVE_RETENTION_DAYS = 365;
 /** EventBridge's default quota on the length of an event pattern (adjustable to 4,096). */
 export const EVENT_PATTERN_MAX_LENGTH = 2048;
-/** The longest a bucket name that CloudFormation fills in at deploy time can be. */
-const DEPLOY_TIME_NAME_LENGTH = 63;
+/** Room for a name or ARN that CloudFormation fills in at deploy time (a bucket name, the outcome bus's ARN). */
+const DEPLOY_TIME_VALUE_LENGTH = 128;
 
 export function alarmTopicRef(ctx: StackContext): Cfn {
   return ctx.existingAlarmTopicArn ?? { Ref: 'AlarmTopic' };
@@ -117,21 +117,21 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
       ],
     },
   };
-  const trustChanges = trustChangePattern(ctx.config, transcriptBucketRef(ctx));
-  const length = JSON.stringify(trustChanges, (_, value) => (isDeployTimeValue(value) ? 'x'.repeat(DEPLOY_TIME_NAME_LENGTH) : value)).length;
+  const trustChanges = trustChangePattern(ctx.config, { transcriptBucket: transcriptBucketRef(ctx), outcomeBus: [{ Ref: 'OutcomeBus' }, { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }] });
+  const length = JSON.stringify(trustChanges, (_, value) => (isDeployTimeValue(value) ? 'x'.repeat(DEPLOY_TIME_VALUE_LENGTH) : value)).length;
   if (length > EVENT_PATTERN_MAX_LENGTH) {
     throw new Error(
-      `TrustChangesRule, which pages on alias retargets and bucket-default and ledger-policy changes, would have an event pattern of up to ${length} characters, ` +
+      `TrustChangesRule, which pages on alias retargets and on bucket-default, ledger-policy and outcome-bus-policy changes, would have an event pattern of up to ${length} characters, ` +
         `over EventBridge's default quota of ${EVENT_PATTERN_MAX_LENGTH}; name fewer keys by alias (a key ARN pins its key and needs no watching), ` +
         `or raise the "Event pattern size" quota and this limit (EVENT_PATTERN_MAX_LENGTH in shared/stack/alarmResources.ts) together`,
     );
   }
   resources.TrustChangesRule = {
     Type: 'AWS::Events::Rule',
-    // Created after the transcript bucket's own encryption and policy, so the first deploy does not page on them.
-    ...(!ctx.existingTranscriptBucket && { DependsOn: ['TranscriptBucketPolicy'] }),
+    // Created after the transcript bucket's own encryption and policy and the outcome bus's policy, so the first deploy does not page on them.
+    DependsOn: [...(!ctx.existingTranscriptBucket ? ['TranscriptBucketPolicy'] : []), 'OutcomeBusPolicy'],
     Properties: {
-      Description: 'An alias a rule names retargeted, a keyless rule’s output bucket default or the ledger bucket’s policy changed: CloudTrail events to the alarm topic',
+      Description: 'An alias a rule names retargeted, or a keyless rule’s output bucket default, the ledger bucket’s policy or the outcome bus’s policy changed: CloudTrail events to the alarm topic',
       EventPattern: trustChanges,
       State: 'ENABLED',
       // The CloudTrail event unchanged: who called (userIdentity), what (eventName, requestParameters) and when.

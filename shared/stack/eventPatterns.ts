@@ -62,17 +62,22 @@ const ALIAS_CHANGES = ['CreateAlias', 'UpdateAlias', 'DeleteAlias'];
 const BUCKET_DEFAULT_CHANGES = ['PutBucketEncryption', 'DeleteBucketEncryption'];
 /** The calls that change a bucket's policy, which is what keeps the verdict ledger to the verifiers. */
 const BUCKET_POLICY_CHANGES = ['PutBucketPolicy', 'DeleteBucketPolicy'];
+/** The calls that change an event bus's policy, which is what keeps the outcome bus to the verifiers. */
+const BUS_POLICY_CHANGES = ['PutPermission', 'RemovePermission'];
 
 /**
  * The API calls that change what verdicts rest on without a config deploy (README, "What a rule
  * leaves to others"): pointing an alias that a rule names at another key, changing the default
- * encryption of an output bucket that a keyless rule writes to, and changing the transcript
- * bucket's policy, which keeps the verdict ledger to the verifiers. The verifier follows the
- * first two as they are now, so a transcript written after such a call verifies; this pattern is
- * how the call itself reaches a person. An alias named by ARN is matched in its own account only
- * (`recipientAccountId`), so a same-named alias elsewhere never pages.
+ * encryption of an output bucket that a keyless rule writes to, changing the transcript bucket's
+ * policy, which keeps the verdict ledger to the verifiers, and changing the outcome bus's policy,
+ * which keeps forged verdicts off it. The verifier follows the first two as they are now, so a
+ * transcript written after such a call verifies; this pattern is how the call itself reaches a
+ * person. An alias named by ARN is matched in its own account only (`recipientAccountId`), so a
+ * same-named alias elsewhere never pages. The bus is matched by name and by ARN, since a caller
+ * may name it either way.
  */
-export function trustChangePattern(config: PipelineConfig, transcriptBucket: Cfn) {
+export function trustChangePattern(config: PipelineConfig, stack: { transcriptBucket: Cfn; outcomeBus: Cfn[] }) {
+  const { transcriptBucket } = stack;
   const aliasesByAccount = new Map<string, Set<string>>();
   for (const { kmsKey } of config.rules) {
     if (kmsKey?.form !== 'alias' && kmsKey?.form !== 'alias-arn') continue;
@@ -90,9 +95,10 @@ export function trustChangePattern(config: PipelineConfig, transcriptBucket: Cfn
     alternatives.push({ eventSource: ['s3.amazonaws.com'], eventName: BUCKET_DEFAULT_CHANGES, requestParameters: { bucketName: buckets } });
   }
   alternatives.push({ eventSource: ['s3.amazonaws.com'], eventName: BUCKET_POLICY_CHANGES, requestParameters: { bucketName: [transcriptBucket] } });
+  alternatives.push({ eventSource: ['events.amazonaws.com'], eventName: BUS_POLICY_CHANGES, requestParameters: { eventBusName: stack.outcomeBus } });
   return {
-    source: [...(aliasesByAccount.size > 0 ? ['aws.kms'] : []), 'aws.s3'],
+    source: [...(aliasesByAccount.size > 0 ? ['aws.kms'] : []), 'aws.s3', 'aws.events'],
     'detail-type': [CLOUDTRAIL_API_CALL],
-    detail: alternatives.length === 1 ? alternatives[0] : { $or: alternatives },
+    detail: { $or: alternatives },
   };
 }

@@ -1,3 +1,4 @@
+import { EventBridgeClient, PutPermissionCommand } from '@aws-sdk/client-eventbridge';
 import { CreateAliasCommand, DescribeKeyCommand, KMSClient, UpdateAliasCommand } from '@aws-sdk/client-kms';
 import { DeleteBucketPolicyCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { TagResourceCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
@@ -137,5 +138,13 @@ describe.runIf(motoAvailable('forgery tests'))('forgeries against the local pipe
     expect(pipeline.alarms.slice(before).map((a) => [a.detail.eventName, a.detail.requestParameters])).toEqual([
       ['DeleteBucketPolicy', { bucketName: pipeline.stack.names.transcriptBucket }],
     ]);
+  });
+
+  it("the outcome bus's policy opened to another account, which could then put forged verdicts on it: the call pages at once", async () => {
+    const events = new EventBridgeClient({ region: 'us-east-1', endpoint: pipeline.gateway.endpoint, credentials: LOCAL_CREDENTIALS });
+    const before = pipeline.alarms.length;
+    const bus = pipeline.stack.names.outcomeBus;
+    await events.send(new PutPermissionCommand({ EventBusName: bus, Action: 'events:PutEvents', Principal: '111122223333', StatementId: 'let-them-in' }));
+    expect(pipeline.alarms.slice(before).map((a) => [a.detail.eventName, a.detail.requestParameters])).toEqual([['PutPermission', { eventBusName: bus, statementId: 'let-them-in' }]]);
   });
 });

@@ -347,7 +347,7 @@ describe('the CloudFormation that serverless package writes', () => {
     // the default bus's CloudTrail events: the demo config names three aliases and one keyless rule.
     const trust = template.Resources.TrustChangesRule?.Properties;
     expect(trust.EventBusName).toBeUndefined();
-    expect(trust.EventPattern.source).toEqual(['aws.kms', 'aws.s3']);
+    expect(trust.EventPattern.source).toEqual(['aws.kms', 'aws.s3', 'aws.events']);
     expect(trust.EventPattern['detail-type']).toEqual(['AWS API Call via CloudTrail']);
     const watched = trust.EventPattern.detail.$or.map((alternative: any) => [alternative.eventName, alternative.recipientAccountId, alternative.requestParameters]);
     expect(watched).toEqual([
@@ -356,9 +356,10 @@ describe('the CloudFormation that serverless package writes', () => {
       [['CreateAlias', 'UpdateAlias', 'DeleteAlias'], ['222233334444'], { aliasName: ['alias/acme-transcripts'] }],
       [['PutBucketEncryption', 'DeleteBucketEncryption'], undefined, { bucketName: [{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }] }],
       [['PutBucketPolicy', 'DeleteBucketPolicy'], undefined, { bucketName: [{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }] }],
+      [['PutPermission', 'RemovePermission'], undefined, { eventBusName: [{ Ref: 'OutcomeBus' }, { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }] }],
     ]);
-    // After the bucket's own encryption and policy exist, so that creating them does not page.
-    expect(template.Resources.TrustChangesRule?.DependsOn).toEqual(['TranscriptBucketPolicy']);
+    // After the bucket's own encryption and policy and the bus's policy exist, so that creating them does not page.
+    expect(template.Resources.TrustChangesRule?.DependsOn).toEqual(['TranscriptBucketPolicy', 'OutcomeBusPolicy']);
     expect(trust.Targets).toEqual([{ Id: 'alarm-topic', Arn: { Ref: 'AlarmTopic' }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }]);
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
     expect(template.Resources.OutcomeArchive?.Properties).toMatchObject({ SourceArn: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, RetentionDays: 365 });
@@ -435,7 +436,7 @@ describe('serverless package with other inputs', () => {
     // The keyless rule writes to the existing transcript bucket, whose default a change pages on.
     const bucketWatch = template.Resources.TrustChangesRule?.Properties.EventPattern.detail.$or.filter((a: any) => a.eventSource[0] === 's3.amazonaws.com');
     expect(bucketWatch.map((a: any) => a.requestParameters)).toEqual([{ bucketName: ['acme-transcripts'] }, { bucketName: ['acme-transcripts'] }]);
-    expect(template.Resources.TrustChangesRule?.DependsOn).toBeUndefined();
+    expect(template.Resources.TrustChangesRule?.DependsOn).toEqual(['OutcomeBusPolicy']);
   }, 120_000);
 
   it('takes the operator’s alarm topic instead of creating one, and subscribes an email to a created one', async () => {

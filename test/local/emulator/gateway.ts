@@ -17,8 +17,8 @@ import { translateNotificationXml } from './s3FilterMatching';
  *   S3 uses (s3FilterMatching.ts).
  * - Lambda Invoke of the functions the local mode registers (the preflight function).
  * - Events: PutEvents calls are shown to the local mode, which routes them (see eventBus.ts).
- * - CloudTrail: the alias, bucket-default and bucket-policy calls that a trail records and the
- *   stack's TrustChangesRule watches are shown to the local mode too, once they succeed.
+ * - CloudTrail: the alias, bucket-default, bucket-policy and bus-policy calls that a trail records
+ *   and the stack's TrustChangesRule watches are shown to the local mode too, once they succeed.
  * - Clock: with a time scale above 1, SQS visibility delays are shortened by the same factor.
  */
 export interface DeclaredKey {
@@ -65,7 +65,7 @@ export interface PutEventsObserver {
 
 /** A management call that succeeded, as a CloudTrail trail records it (the fields the stack's rules read). */
 export interface TrailedCall {
-  eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com';
+  eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com' | 'events.amazonaws.com';
   eventName: string;
   account: string;
   requestParameters: Record<string, unknown>;
@@ -73,9 +73,14 @@ export interface TrailedCall {
 
 const TRAILED_ALIAS_CALLS = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
 
-/** The alias, bucket-default and bucket-policy calls among the requests the gateway forwards; undefined for any other. */
+/** The alias, bucket-default, bucket-policy and bus-policy calls among the requests the gateway forwards; undefined for any other. */
 export function trailedCall(request: GatewayRequest, account: string): TrailedCall | undefined {
   const operation = request.target?.startsWith('TrentService.') ? request.target.slice('TrentService.'.length) : undefined;
+  if (request.target === 'AWSEvents.PutPermission' || request.target === 'AWSEvents.RemovePermission') {
+    const input = JSON.parse(request.body) as { EventBusName?: string; StatementId?: string };
+    const eventName = request.target.slice('AWSEvents.'.length);
+    return { eventSource: 'events.amazonaws.com', eventName, account, requestParameters: { ...(input.EventBusName && { eventBusName: input.EventBusName }), ...(input.StatementId && { statementId: input.StatementId }) } };
+  }
   if (operation && TRAILED_ALIAS_CALLS.has(operation)) {
     const input = JSON.parse(request.body) as { AliasName?: string; TargetKeyId?: string };
     return { eventSource: 'kms.amazonaws.com', eventName: operation, account, requestParameters: { aliasName: input.AliasName, ...(input.TargetKeyId && { targetKeyId: input.TargetKeyId }) } };

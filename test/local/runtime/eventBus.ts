@@ -52,7 +52,7 @@ export function trailEnvelope(call: TrailedCall, id: string, region: string, tim
     version: '0',
     id,
     'detail-type': CLOUDTRAIL_API_CALL,
-    source: call.eventSource === 'kms.amazonaws.com' ? 'aws.kms' : 'aws.s3',
+    source: `aws.${call.eventSource.split('.')[0]}`,
     account: call.account,
     time: at,
     region,

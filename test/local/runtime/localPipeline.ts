@@ -119,13 +119,13 @@ export class LocalPipeline {
       const alarms: OutcomeEvent[] = [];
       const outcomeRule = outcomeEventPattern(names.outcomeSource);
       const pagingRule = pagingOutcomePattern(names.outcomeSource);
-      const trustRule = trustChangePattern(config, names.transcriptBucket);
+      const trustRule = trustChangePattern(config, { transcriptBucket: names.transcriptBucket, outcomeBus: [names.outcomeBus, `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`] });
       const gateway = await startGateway(moto.endpoint, {
         timeScale,
         // The default bus's rule to the alarm topic for a retargeted alias or a changed bucket default (shared/stack/alarmResources.ts).
         onTrailedCall: (call) => {
           const event = trailEnvelope(call, randomUUID(), names.region);
-          if (trustRule && matchesPattern(trustRule, event)) alarms.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
+          if (matchesPattern(trustRule, event)) alarms.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
         },
         onPutEvents: (entries, ids) =>
           entries.forEach((entry, i) => {

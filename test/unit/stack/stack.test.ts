@@ -143,8 +143,9 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     },
     { region: 'us-east-1' },
   );
+  const where = { transcriptBucket: 'tkp-transcripts', outcomeBus: ['tkp-outcomes', 'arn:aws:events:us-east-1:123456789012:event-bus/tkp-outcomes'] };
   /** A management call as EventBridge delivers it from a CloudTrail trail. */
-  const apiCall = (eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com', eventName: string, requestParameters: Record<string, unknown>, account = '123456789012') =>
+  const apiCall = (eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com' | 'events.amazonaws.com', eventName: string, requestParameters: Record<string, unknown>, account = '123456789012') =>
     trailEnvelope({ eventSource, eventName, account, requestParameters }, 'c0ffee00-0000-4000-8000-000000000001', 'us-east-1');
   const alias = (eventName: string, aliasName: string, account?: string) =>
     apiCall('kms.amazonaws.com', eventName, { aliasName, targetKeyId: '99999999-9999-4999-8999-999999999999' }, account);
@@ -152,7 +153,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     apiCall('s3.amazonaws.com', eventName, { bucketName, Host: `${bucketName}.s3.amazonaws.com`, encryption: '' });
 
   it('matches a retarget of an alias a rule names, in the account the rule names, and nothing else of KMS', () => {
-    const pattern = trustChangePattern(config, 'tkp-transcripts') as Record<string, unknown>;
+    const pattern = trustChangePattern(config, where) as Record<string, unknown>;
     for (const name of ['UpdateAlias', 'DeleteAlias', 'CreateAlias']) expect(matchesPattern(pattern, alias(name, 'alias/legal-transcripts'))).toBe(true);
     expect(matchesPattern(pattern, alias('UpdateAlias', 'alias/acme', '222233334444'))).toBe(true);
     // The same name in another account is another alias.
@@ -162,7 +163,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
   });
 
   it('matches a change to the default encryption of every bucket a keyless rule writes to, and nothing else of S3', () => {
-    const pattern = trustChangePattern(config, 'tkp-transcripts') as Record<string, unknown>;
+    const pattern = trustChangePattern(config, where) as Record<string, unknown>;
     for (const bucket of ['tkp-transcripts', 'acme-archive']) {
       expect(matchesPattern(pattern, bucketDefault('PutBucketEncryption', bucket))).toBe(true);
       expect(matchesPattern(pattern, bucketDefault('DeleteBucketEncryption', bucket))).toBe(true);
@@ -171,9 +172,19 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, bucketDefault('PutBucketEncryption', 'tkp-input'))).toBe(false);
   });
 
-  it('watches only what the config leaves to others, and always the ledger bucket’s policy', () => {
+  it('matches a change to the outcome bus’s policy, named by name or ARN, and no other bus’s', () => {
+    const pattern = trustChangePattern(config, where) as Record<string, unknown>;
+    for (const eventBusName of where.outcomeBus) {
+      for (const name of ['PutPermission', 'RemovePermission']) expect(matchesPattern(pattern, apiCall('events.amazonaws.com', name, { eventBusName, statementId: 'anyone' }))).toBe(true);
+    }
+    expect(matchesPattern(pattern, apiCall('events.amazonaws.com', 'PutPermission', { eventBusName: 'someone-elses-bus' }))).toBe(false);
+    expect(matchesPattern(pattern, apiCall('events.amazonaws.com', 'PutRule', { eventBusName: 'tkp-outcomes', name: 'x' }))).toBe(false);
+  });
+
+  it('watches only what the config leaves to others, and always the ledger bucket’s and the outcome bus’s policies', () => {
     const ledgerPolicy = { eventSource: ['s3.amazonaws.com'], eventName: ['PutBucketPolicy', 'DeleteBucketPolicy'], requestParameters: { bucketName: ['tkp-transcripts'] } };
-    const pattern = trustChangePattern(config, 'tkp-transcripts') as Record<string, unknown>;
+    const busPolicy = { eventSource: ['events.amazonaws.com'], eventName: ['PutPermission', 'RemovePermission'], requestParameters: { eventBusName: where.outcomeBus } };
+    const pattern = trustChangePattern(config, where) as Record<string, unknown>;
     for (const name of ['PutBucketPolicy', 'DeleteBucketPolicy']) {
       expect(matchesPattern(pattern, bucketDefault(name, 'tkp-transcripts'))).toBe(true);
       // Another bucket's policy is not the ledger's.
@@ -181,13 +192,13 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     }
     // Key ARNs and key IDs pin their keys: only the ledger's policy is watched.
     const pinned = validatePipelineConfig({ rules: [config.rules[2], config.rules[3]].map((r) => ({ prefix: r?.prefix, kmsKey: r?.kmsKey?.value, languageCode: 'en-US' })) }, { region: 'us-east-1' });
-    expect(trustChangePattern(pinned, 'tkp-transcripts')).toEqual({ source: ['aws.s3'], 'detail-type': ['AWS API Call via CloudTrail'], detail: ledgerPolicy });
+    expect(trustChangePattern(pinned, where)).toEqual({ source: ['aws.s3', 'aws.events'], 'detail-type': ['AWS API Call via CloudTrail'], detail: { $or: [ledgerPolicy, busPolicy] } });
     const keyless = validatePipelineConfig({ rules: [{ prefix: 'a/', languageCode: 'en-US' }] }, { region: 'us-east-1' });
-    expect(trustChangePattern(keyless, 'tkp-transcripts')).toEqual({
-      source: ['aws.s3'],
+    expect(trustChangePattern(keyless, where)).toEqual({
+      source: ['aws.s3', 'aws.events'],
       'detail-type': ['AWS API Call via CloudTrail'],
       detail: {
-        $or: [{ eventSource: ['s3.amazonaws.com'], eventName: ['PutBucketEncryption', 'DeleteBucketEncryption'], requestParameters: { bucketName: ['tkp-transcripts'] } }, ledgerPolicy],
+        $or: [{ eventSource: ['s3.amazonaws.com'], eventName: ['PutBucketEncryption', 'DeleteBucketEncryption'], requestParameters: { bucketName: ['tkp-transcripts'] } }, ledgerPolicy, busPolicy],
       },
     });
   });
