@@ -75,7 +75,7 @@ export interface TrailFacts {
  */
 export function trailRow(trails: readonly TrailFacts[] | { error: string }, region: string): CheckRow {
   const row = { rule: STACK_ROW, check: 'CloudTrail' };
-  const pages = 'TrustChangesRule pages on alias retargets, bucket-default changes and ledger-policy changes';
+  const pages = 'TrustChangesRule pages on alias retargets, bucket-default changes and ledger- and bus-policy changes';
   if ('error' in trails) {
     return { ...row, ok: false, detail: `trails cannot be read (${trails.error}); the caller needs cloudtrail:DescribeTrails and cloudtrail:GetTrailStatus to tell whether ${pages}` };
   }

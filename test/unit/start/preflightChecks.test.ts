@@ -77,7 +77,7 @@ describe('trailRow', () => {
       rule: '(stack)',
       check: 'CloudTrail',
       ok: true,
-      detail: 'trail org-trail logs us-east-1, so TrustChangesRule pages on alias retargets, bucket-default changes and ledger-policy changes',
+      detail: 'trail org-trail logs us-east-1, so TrustChangesRule pages on alias retargets, bucket-default changes and ledger- and bus-policy changes',
     });
     const here = trailRow([{ name: 'local', homeRegion: 'us-east-1', multiRegion: false, logging: true }, { name: 'off', homeRegion: 'us-east-1', multiRegion: false, logging: false }], 'us-east-1');
     expect(here).toMatchObject({ ok: true, detail: expect.stringMatching(/^trail local logs us-east-1/) });
