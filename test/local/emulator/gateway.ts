@@ -75,13 +75,12 @@ const TRAILED_ALIAS_CALLS = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias'
 
 /** The alias, bucket-default, bucket-policy and bus-policy calls among the requests the gateway forwards; undefined for any other. */
 export function trailedCall(request: GatewayRequest, account: string): TrailedCall | undefined {
-  const operation = request.target?.startsWith('TrentService.') ? request.target.slice('TrentService.'.length) : undefined;
-  if (request.target === 'AWSEvents.PutPermission' || request.target === 'AWSEvents.RemovePermission') {
+  const [service, operation = ''] = request.target?.split('.') ?? [];
+  if (service === 'AWSEvents' && (operation === 'PutPermission' || operation === 'RemovePermission')) {
     const input = JSON.parse(request.body) as { EventBusName?: string; StatementId?: string };
-    const eventName = request.target.slice('AWSEvents.'.length);
-    return { eventSource: 'events.amazonaws.com', eventName, account, requestParameters: { ...(input.EventBusName && { eventBusName: input.EventBusName }), ...(input.StatementId && { statementId: input.StatementId }) } };
+    return { eventSource: 'events.amazonaws.com', eventName: operation, account, requestParameters: { ...(input.EventBusName && { eventBusName: input.EventBusName }), ...(input.StatementId && { statementId: input.StatementId }) } };
   }
-  if (operation && TRAILED_ALIAS_CALLS.has(operation)) {
+  if (service === 'TrentService' && TRAILED_ALIAS_CALLS.has(operation)) {
     const input = JSON.parse(request.body) as { AliasName?: string; TargetKeyId?: string };
     return { eventSource: 'kms.amazonaws.com', eventName: operation, account, requestParameters: { aliasName: input.AliasName, ...(input.TargetKeyId && { targetKeyId: input.TargetKeyId }) } };
   }

@@ -35,11 +35,16 @@ export function envelope(
     'detail-type': entry.DetailType ?? '',
     source: entry.Source ?? '',
     account,
-    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    time: eventTime(time),
     region,
     resources: entry.Resources ?? [],
     detail: JSON.parse(entry.Detail ?? '{}') as Record<string, unknown>,
   };
+}
+
+/** A time as EventBridge writes it in an event: to the second. */
+function eventTime(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**
@@ -47,7 +52,7 @@ export function envelope(
  * local mode has one identity, so every call is made by the same local user.
  */
 export function trailEnvelope(call: TrailedCall, id: string, region: string, time = new Date()): EventEnvelope {
-  const at = time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const at = eventTime(time);
   return {
     version: '0',
     id,
