@@ -84,11 +84,12 @@ export function trailedCall(request: GatewayRequest, account: string): TrailedCa
     const input = JSON.parse(request.body) as { AliasName?: string; TargetKeyId?: string };
     return { eventSource: 'kms.amazonaws.com', eventName: operation, account, requestParameters: { aliasName: input.AliasName, ...(input.TargetKeyId && { targetKeyId: input.TargetKeyId }) } };
   }
+  if (request.target || (request.method !== 'PUT' && request.method !== 'DELETE')) return undefined;
   // Path-style, as the local mode addresses S3: /BUCKET?encryption (or /BUCKET/?encryption).
   const url = new URL(request.path, 'http://gateway');
   const bucket = /^\/([^/]+)\/?$/.exec(url.pathname)?.[1];
   const subresource = ['encryption', 'policy'].find((name) => url.searchParams.has(name));
-  if (!request.target && bucket && subresource && (request.method === 'PUT' || request.method === 'DELETE')) {
+  if (bucket && subresource) {
     const eventName = `${request.method === 'PUT' ? 'Put' : 'Delete'}Bucket${subresource === 'encryption' ? 'Encryption' : 'Policy'}`;
     return { eventSource: 's3.amazonaws.com', eventName, account, requestParameters: { bucketName: decodeURIComponent(bucket) } };
   }
