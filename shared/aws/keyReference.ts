@@ -48,3 +48,18 @@ export function parseKeyArn(value: string): Extract<KeyReference, { form: 'key-a
   const ref = parseKeyReference(value);
   return ref?.form === 'key-arn' ? ref : undefined;
 }
+
+/**
+ * The aliases among key references, grouped by the account they live in: an alias ARN's own
+ * account, or undefined for a bare alias name (always the caller's account). Accounts keep the
+ * order of their first reference; each account's alias names are sorted and distinct.
+ */
+export function aliasesByAccount(refs: readonly (KeyReference | undefined)[]): Map<string | undefined, string[]> {
+  const groups = new Map<string | undefined, Set<string>>();
+  for (const ref of refs) {
+    if (ref?.form !== 'alias' && ref?.form !== 'alias-arn') continue;
+    const account = ref.form === 'alias-arn' ? ref.account : undefined;
+    groups.set(account, (groups.get(account) ?? new Set()).add(ref.aliasName));
+  }
+  return new Map([...groups].map(([account, aliases]) => [account, [...aliases].sort()]));
+}

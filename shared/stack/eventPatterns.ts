@@ -3,6 +3,7 @@
  * completion events, for this stack's outcome events, and for the CloudTrail calls that change
  * what verdicts rest on. The local mode matches with the same patterns.
  */
+import { aliasesByAccount } from '../aws/keyReference';
 import type { PipelineConfig } from '../config/rule';
 import { CALL_ANALYTICS_STATE_CHANGE, COMPLETION_DETAIL_FIELDS, JOB_STATE_CHANGE, TRANSCRIBE_SOURCE } from '../verify/completionEvent';
 import { OUTCOME_DETAIL_TYPE, UNPAGED_CAUSES } from '../verify/outcomeEvent';
@@ -78,17 +79,12 @@ const BUS_POLICY_CHANGES = ['PutPermission', 'RemovePermission'];
  */
 export function trustChangePattern(config: PipelineConfig, stack: { transcriptBucket: Cfn; outcomeBus: Cfn[] }) {
   const { transcriptBucket } = stack;
-  const aliasesByAccount = new Map<string, Set<string>>();
-  for (const { kmsKey } of config.rules) {
-    if (kmsKey?.form !== 'alias' && kmsKey?.form !== 'alias-arn') continue;
-    const account = kmsKey.form === 'alias-arn' ? kmsKey.account : '';
-    aliasesByAccount.set(account, (aliasesByAccount.get(account) ?? new Set()).add(kmsKey.aliasName));
-  }
-  const alternatives: Record<string, unknown>[] = [...aliasesByAccount].map(([account, aliases]) => ({
+  const aliases = aliasesByAccount(config.rules.map((rule) => rule.kmsKey));
+  const alternatives: Record<string, unknown>[] = [...aliases].map(([account, aliasNames]) => ({
     eventSource: ['kms.amazonaws.com'],
     eventName: ALIAS_CHANGES,
     ...(account && { recipientAccountId: [account] }),
-    requestParameters: { aliasName: [...aliases].sort() },
+    requestParameters: { aliasName: aliasNames },
   }));
   const buckets = distinctCfn(config.rules.filter((rule) => !rule.kmsKey).map((rule) => rule.output.bucket ?? transcriptBucket));
   if (buckets.length > 0) {
@@ -97,7 +93,7 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
   alternatives.push({ eventSource: ['s3.amazonaws.com'], eventName: BUCKET_POLICY_CHANGES, requestParameters: { bucketName: [transcriptBucket] } });
   alternatives.push({ eventSource: ['events.amazonaws.com'], eventName: BUS_POLICY_CHANGES, requestParameters: { eventBusName: stack.outcomeBus } });
   return {
-    source: [...(aliasesByAccount.size > 0 ? ['aws.kms'] : []), 'aws.s3', 'aws.events'],
+    source: [...(aliases.size > 0 ? ['aws.kms'] : []), 'aws.s3', 'aws.events'],
     'detail-type': [CLOUDTRAIL_API_CALL],
     detail: { $or: alternatives },
   };

@@ -1,15 +1,19 @@
 /**
  * KMS permissions for exactly the configured keys, shared by every role that touches them.
  */
-import { isArnForm, type KeyReference } from '../aws/keyReference';
+import { aliasesByAccount, type KeyReference } from '../aws/keyReference';
 import type { PipelineConfig } from '../config/rule';
 import { distinctCfn, sub, type Cfn, type Statement } from './stackNames';
 
 function keyArnResource(ref: KeyReference): Cfn {
   if (ref.form === 'key-arn') return ref.value;
   if (ref.form === 'key-id') return sub(`arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/${ref.keyId}`);
-  const account = ref.form === 'alias-arn' ? ref.account : '${AWS::AccountId}';
-  return sub(`arn:\${AWS::Partition}:kms:\${AWS::Region}:${account}:key/*`);
+  return accountKeysResource(ref.form === 'alias-arn' ? ref.account : undefined);
+}
+
+/** Every key of one account (undefined: the deploying account), which is what an alias can point at. */
+function accountKeysResource(account: string | undefined): Cfn {
+  return sub(`arn:\${AWS::Partition}:kms:\${AWS::Region}:${account ?? '${AWS::AccountId}'}:key/*`);
 }
 
 /**
@@ -23,20 +27,12 @@ export function kmsStatements(config: PipelineConfig, actions: string[], conditi
   const direct = [...new Map(keys.filter((k) => k.form === 'key-id' || k.form === 'key-arn').map((k) => [k.value, keyArnResource(k)])).values()];
   const extra = Object.keys(condition).length > 0 ? condition : undefined;
   if (direct.length > 0) statements.push({ Effect: 'Allow', Action: actions, Resource: direct, ...(extra && { Condition: extra }) });
-  const aliasesByAccount = new Map<string, { resource: Cfn; aliases: Set<string> }>();
-  for (const key of keys) {
-    if (key.form !== 'alias' && key.form !== 'alias-arn') continue;
-    const account = isArnForm(key) ? key.account : 'self';
-    const entry = aliasesByAccount.get(account) ?? { resource: keyArnResource(key), aliases: new Set<string>() };
-    entry.aliases.add(key.aliasName);
-    aliasesByAccount.set(account, entry);
-  }
-  for (const { resource, aliases } of aliasesByAccount.values()) {
+  for (const [account, aliases] of aliasesByAccount(keys)) {
     statements.push({
       Effect: 'Allow',
       Action: actions,
-      Resource: resource,
-      Condition: { ...condition, 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [...aliases].sort() } },
+      Resource: accountKeysResource(account),
+      Condition: { ...condition, 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': aliases } },
     });
   }
   return statements;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseKeyArn, parseKeyReference } from '../../../shared/aws/keyReference';
+import { aliasesByAccount, parseKeyArn, parseKeyReference } from '../../../shared/aws/keyReference';
 
 describe('parseKeyReference', () => {
   it('reads a key ID', () => {
@@ -55,5 +55,24 @@ describe('parseKeyReference', () => {
       '1234abcd-12ab-34cd-56ef-1234567890ab',
     );
     expect(parseKeyArn('arn:aws:kms:us-east-1:123456789012:alias/x')).toBeUndefined();
+  });
+});
+
+describe('aliasesByAccount', () => {
+  it('groups aliases by the account they live in, bare names under the caller\'s own, and leaves key IDs and key ARNs out', () => {
+    const refs = [
+      'alias/zeta',
+      'arn:aws:kms:us-east-1:222233334444:alias/acme',
+      '1234abcd-12ab-34cd-56ef-1234567890ab',
+      'alias/alpha',
+      'arn:aws:kms:us-east-1:123456789012:key/0987dcba-09fe-87dc-65ba-ab0987654321',
+      'alias/zeta',
+      'arn:aws:kms:us-east-1:222233334444:alias/acme-2',
+    ].map(parseKeyReference);
+    expect([...aliasesByAccount([...refs, undefined])]).toEqual([
+      [undefined, ['alias/alpha', 'alias/zeta']],
+      ['222233334444', ['alias/acme', 'alias/acme-2']],
+    ]);
+    expect(aliasesByAccount([parseKeyReference('1234abcd-12ab-34cd-56ef-1234567890ab')]).size).toBe(0);
   });
 });
