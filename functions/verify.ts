@@ -19,12 +19,12 @@ export const handler = middy<unknown, void, Error, Context>()
   .use(logMetrics(metrics))
   .handler(async (event) => {
     try {
-      const { jobName, jobType } = parseCompletionEvent(event);
-      logger.appendKeys({ jobName, jobType });
-      const result = await verifyJob(deps, jobName, 'completion-event', jobType);
+      const { jobName, jobType, deletion } = parseCompletionEvent(event);
+      logger.appendKeys({ jobName, jobType, ...(deletion && { deletedBy: deletion.by }) });
+      const result = await verifyJob(deps, jobName, 'completion-event', jobType, deletion);
       if (result.status === 'already-reported') {
-        logger.info('verdict already reported', { outcome: result.outcome });
-        metrics.addMetric('RepeatedCompletionEvents', MetricUnit.Count, 1);
+        logger.info(deletion ? 'job deleted after its verdict' : 'verdict already reported', { outcome: result.outcome });
+        metrics.addMetric(deletion ? 'JobsDeletedAfterVerdict' : 'RepeatedCompletionEvents', MetricUnit.Count, 1);
       } else {
         const { outcome, cause, problems, failureReason, mediaUri, transcriptUri, recorded } = result.detail;
         logger[verdictLogLevel(result.detail)]('verdict published', { outcome, cause, problems, failureReason, mediaUri, transcriptUri, recorded: recorded ?? NO_RECORD });

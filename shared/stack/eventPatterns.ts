@@ -5,7 +5,7 @@
  */
 import { aliasesByAccount } from '../aws/keyReference';
 import type { PipelineConfig } from '../config/rule';
-import { CALL_ANALYTICS_STATE_CHANGE, COMPLETION_DETAIL_FIELDS, JOB_STATE_CHANGE, TRANSCRIBE_SOURCE } from '../verify/completionEvent';
+import { CALL_ANALYTICS_STATE_CHANGE, CLOUDTRAIL_API_CALL, COMPLETION_DETAIL_FIELDS, JOB_DELETIONS, JOB_STATE_CHANGE, TRANSCRIBE_SOURCE } from '../verify/completionEvent';
 import { OUTCOME_DETAIL_TYPE, UNPAGED_CAUSES } from '../verify/outcomeEvent';
 import { distinctCfn, type Cfn } from './stackNames';
 
@@ -19,9 +19,17 @@ export function callAnalyticsCompletionPattern(jobNamePrefix: string) {
   return completionPatternFor(CALL_ANALYTICS_STATE_CHANGE, COMPLETION_DETAIL_FIELDS.callAnalytics, jobNamePrefix);
 }
 
-/** Every completion pattern, one EventBridge rule each: medical jobs have no event (the sweeper finds them). */
-export function completionEventPatterns(jobNamePrefix: string) {
-  return { transcription: completionEventPattern(jobNamePrefix), callAnalytics: callAnalyticsCompletionPattern(jobNamePrefix) };
+/**
+ * Every pattern that sends an event to the verifier, one EventBridge rule each: the completion
+ * events (medical jobs have none, the sweeper finds them) and the deletion of any of this stack's
+ * jobs.
+ */
+export function verifierEventPatterns(jobNamePrefix: string) {
+  return {
+    transcription: completionEventPattern(jobNamePrefix),
+    callAnalytics: callAnalyticsCompletionPattern(jobNamePrefix),
+    deletion: jobDeletionPattern(jobNamePrefix),
+  };
 }
 
 function completionPatternFor(detailType: string, fields: { name: string; status: string }, jobNamePrefix: string) {
@@ -31,6 +39,25 @@ function completionPatternFor(detailType: string, fields: { name: string; status
     detail: {
       [fields.name]: [{ prefix: jobNamePrefix }],
       [fields.status]: ['COMPLETED', 'FAILED'],
+    },
+  };
+}
+
+/**
+ * CloudTrail's record of a call that deleted one of this stack's jobs, of any type, and
+ * succeeded: the verifier answers it. A job deleted before its verdict would otherwise end with
+ * none: a medical job has no completion event, so only the sweeper would have found it, and a
+ * deleted job is no longer listed; the verifier dead-letters it instead, saying who deleted it.
+ * A failed call (CloudTrail records those too, with an errorCode) deleted nothing.
+ */
+export function jobDeletionPattern(jobNamePrefix: string) {
+  return {
+    source: [TRANSCRIBE_SOURCE],
+    'detail-type': [CLOUDTRAIL_API_CALL],
+    detail: {
+      eventSource: ['transcribe.amazonaws.com'],
+      errorCode: [{ exists: false }],
+      $or: Object.values(JOB_DELETIONS).map(({ eventName, nameField }) => ({ eventName: [eventName], requestParameters: { [nameField]: [{ prefix: jobNamePrefix }] } })),
     },
   };
 }
@@ -55,8 +82,6 @@ export function pagingOutcomePattern(outcomeSource: string) {
   };
 }
 
-/** How EventBridge delivers a management API call that a CloudTrail trail recorded. */
-export const CLOUDTRAIL_API_CALL = 'AWS API Call via CloudTrail';
 /** The calls that point an alias at another key, or take it away. */
 const ALIAS_CHANGES = ['CreateAlias', 'UpdateAlias', 'DeleteAlias'];
 /** The calls that change what a bucket encrypts new objects with. */

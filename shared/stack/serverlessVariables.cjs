@@ -3,7 +3,7 @@
 const { require: requireTs } = require('tsx/cjs/api');
 
 const { derivedOutputs, derivedResources, functionEnvironment } = requireTs('./stackResources.ts', __filename);
-const { completionEventPatterns } = requireTs('./eventPatterns.ts', __filename);
+const { verifierEventPatterns } = requireTs('./eventPatterns.ts', __filename);
 const { QUEUE_SETTINGS, startRatePerSecond } = requireTs('./queueSettings.ts', __filename);
 const { validatePipelineConfig } = requireTs('../config/pipelineConfig.ts', __filename);
 const { readRawConfig } = requireTs('../config/settings.ts', __filename);
@@ -58,7 +58,7 @@ async function derive({ resolveVariable }) {
   const ctx = { service, stage, region, jobNamePrefix, config, existingInputBucket, existingTranscriptBucket, existingAlarmTopicArn, alarmEmail };
   return {
     env: invokingLocally() ? localEnvironment(functionEnvironment(ctx)) : functionEnvironment(ctx),
-    completionPatterns: completionEventPatterns(jobNamePrefix),
+    verifierPatterns: verifierEventPatterns(jobNamePrefix),
     resources: derivedResources(ctx),
     outputs: derivedOutputs(ctx),
     queue: { ...QUEUE_SETTINGS, startRatePerSecond: startRatePerSecond() },

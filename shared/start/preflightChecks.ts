@@ -59,7 +59,7 @@ export function outputBucketRow(rule: Rule, bucket: string, answer: BucketDefaul
     : { ...row, ok: true, detail: `s3://${bucket}: transcripts get the bucket default, ${described}, and the verifier demands it` };
 }
 
-/** One CloudTrail trail, as far as TrustChangesRule depends on it. */
+/** One CloudTrail trail, as far as TrustChangesRule and the verifier's deleted-job rule depend on it. */
 export interface TrailFacts {
   name: string;
   homeRegion?: string;
@@ -69,13 +69,14 @@ export interface TrailFacts {
 }
 
 /**
- * Whether TrustChangesRule can ever page: EventBridge receives `AWS API Call via CloudTrail`
+ * Whether TrustChangesRule can ever page, and the verifier ever hear of a deleted job:
+ * EventBridge receives `AWS API Call via CloudTrail`
  * events only where a trail with logging on covers the region (a multi-region trail, or one
- * whose home is the region). Without one, the rule is deployed and matches nothing, silently.
+ * whose home is the region). Without one, both rules are deployed and match nothing, silently.
  */
 export function trailRow(trails: readonly TrailFacts[] | { error: string }, region: string): CheckRow {
   const row = { rule: STACK_ROW, check: 'CloudTrail' };
-  const pages = 'TrustChangesRule pages on alias retargets, bucket-default changes and ledger- and bus-policy changes';
+  const pages = 'TrustChangesRule pages on alias retargets, bucket-default changes and ledger- and bus-policy changes, and a job deleted before its verdict is dead-lettered';
   if ('error' in trails) {
     return { ...row, ok: false, detail: `trails cannot be read (${trails.error}); the caller needs cloudtrail:DescribeTrails and cloudtrail:GetTrailStatus to tell whether ${pages}` };
   }
@@ -86,7 +87,7 @@ export function trailRow(trails: readonly TrailFacts[] | { error: string }, regi
     covering.length === 0
       ? `no trail covers ${region}; create one (aws cloudtrail create-trail --name NAME --s3-bucket-name BUCKET --is-multi-region-trail, then aws cloudtrail start-logging --name NAME)`
       : covering.map((trail) => (trail.logging === false ? `trail ${trail.name} is not logging (aws cloudtrail start-logging --name ${trail.name})` : `the status of trail ${trail.name} cannot be read`)).join('; ');
-  return { ...row, ok: false, detail: `${fix}: until a trail logs ${region}, EventBridge gets no CloudTrail events there and TrustChangesRule never pages` };
+  return { ...row, ok: false, detail: `${fix}: until a trail logs ${region}, EventBridge gets no CloudTrail events there: TrustChangesRule never pages, and a job deleted before its verdict leaves no trace` };
 }
 
 /** The start queue's ARN from its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or an emulator's). */

@@ -28,6 +28,7 @@ import { OUTCOME_SCHEMA_VERSION, pagesOperator, type Outcome, type OutcomeDetail
 import { parseOutputUri, parseS3Uri, s3Uri, type S3Location } from '../aws/s3Location';
 import { JOB_TYPE_FACTS, type JobType } from '../aws/jobTypes';
 import type { TranscribeJob } from '../aws/transcribeJob';
+import type { JobDeletion } from './completionEvent';
 
 export type HeadResult =
   | { found: true; serverSideEncryption?: string; kmsKeyArn?: string; bucketKeyEnabled?: boolean }
@@ -89,21 +90,29 @@ export async function verifyJob(
   jobName: string,
   checkedBy: OutcomeDetail['checkedBy'],
   jobType: JobType = 'transcription',
+  deletion?: JobDeletion,
 ): Promise<VerifyResult> {
   if (!isServiceJobName(deps.jobNamePrefix, jobName)) {
     throw new ForeignJobError(
       `job ${jobName} does not start with this stack's prefix ${deps.jobNamePrefix}; the EventBridge rule should not have delivered it`,
     );
   }
-  // The sweeper mostly meets jobs that already have a verdict, so it reads the ledger first; a
-  // completion event mostly meets a new job, so it goes straight to the claim, which also
-  // catches a duplicate.
+  // The sweeper mostly meets jobs that already have a verdict, and a job's deletion mostly comes
+  // after its verdict, so both read the ledger first; a completion event mostly meets a new job,
+  // so it goes straight to the claim, which also catches a duplicate.
   const ledgerId = verdictLedgerId(jobName, jobType);
-  const existing = checkedBy === 'sweeper' ? await deps.readVerdict(ledgerId) : undefined;
+  const existing = checkedBy === 'sweeper' || deletion ? await deps.readVerdict(ledgerId) : undefined;
   if (existing?.record.state === 'published' && existing.record.detail.jobName === jobName) {
     return alreadyReported(ledgerId, jobName, existing.record);
   }
   const job = await deps.getJob(jobName, jobType);
+  if (!job && deletion) {
+    throw new JobNotFoundError(
+      `${JOB_TYPE_FACTS[jobType].label} job ${jobName} was deleted by ${deletion.by} at ${deletion.at} before it was verified, ` +
+        `so its transcript was never checked against its rule: judge it (its key ends in ${jobName}.json) with \`tkp audit\`, ` +
+        're-upload the media (or `tkp backfill` its prefix) to transcribe it again, and ask who deleted the job if that was not your cleanup',
+    );
+  }
   if (!job) {
     throw new JobNotFoundError(
       `${JOB_TYPE_FACTS[jobType].label} job ${jobName} no longer exists (deleted, or older than Transcribe's 90-day retention); ` +

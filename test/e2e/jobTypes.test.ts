@@ -1,8 +1,10 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteMedicalTranscriptionJobCommand, DeleteTranscriptionJobCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeWav } from '../local/emulator/mediaProbe';
 import { MONO_CALL_FAILURE } from '../local/emulator/outputWriter';
 import { LocalPipeline, type OutcomeEvent } from '../local/runtime/localPipeline';
+import { LOCAL_CREDENTIALS } from '../local/runtime/provision';
 import { parseS3Uri, type S3Location } from '../../shared/aws/s3Location';
 import { motoAvailable } from '../support/moto';
 
@@ -89,6 +91,41 @@ describe.runIf(motoAvailable('end-to-end job type tests'))('Call Analytics and m
     expect(pipeline.deadLetters.filter((d) => d.queue === 'verify' && d.reason.includes(job?.name ?? '?')).map((d) => d.reason)).toEqual([
       expect.stringMatching(/^EncryptionMismatchError: transcript encryption of job .* does not match its rule/),
     ]);
+  });
+
+  it('dead-letters a medical job deleted before the sweep reached it, naming who deleted it, as CloudTrail tells the verifier', async () => {
+    const key = 'clinic/deleted-before-sweep.wav';
+    await uploadAndSettle(key, mono);
+    const job = pipeline.emulator.jobs().find((j) => j.mediaUri.endsWith(key));
+    expect(job).toMatchObject({ jobType: 'medical', status: 'COMPLETED' });
+    const transcribe = new TranscribeClient({ region: pipeline.stack.names.region, endpoint: pipeline.emulator.endpoint, credentials: LOCAL_CREDENTIALS });
+    await transcribe.send(new DeleteMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: job?.name }));
+    await pipeline.settle({ timeoutMs: 60_000 });
+    // The sweep that would have judged it no longer lists it; the dead letter is all that is left, and it says what happened.
+    await pipeline.sweep();
+    await pipeline.settle({ timeoutMs: 60_000 });
+    expect(outcomesFor(key)).toEqual([]);
+    expect(pipeline.deadLetters.filter((d) => d.reason.includes(job?.name ?? '?')).map((d) => [d.queue, d.reason])).toEqual([
+      [
+        'verify',
+        expect.stringMatching(
+          new RegExp(`^JobNotFoundError: medical transcription job ${job?.name.replace(/\./g, '\\.')} was deleted by arn:aws:iam::123456789012:user/local at \\S+ before it was verified`),
+        ),
+      ],
+    ]);
+  });
+
+  it('takes the deletion of a job that has its verdict as cleanup: no dead letter, no second verdict', async () => {
+    const key = 'calls/cleaned-up.wav';
+    await uploadAndSettle(key, mono);
+    const job = pipeline.emulator.jobs().find((j) => j.mediaUri.endsWith(key));
+    expect(outcomesFor(key).map((o) => o.detail.outcome)).toEqual(['verified']);
+    const transcribe = new TranscribeClient({ region: pipeline.stack.names.region, endpoint: pipeline.emulator.endpoint, credentials: LOCAL_CREDENTIALS });
+    await transcribe.send(new DeleteTranscriptionJobCommand({ TranscriptionJobName: job?.name }));
+    await pipeline.settle({ timeoutMs: 60_000 });
+    expect(outcomesFor(key).map((o) => o.detail.outcome)).toEqual(['verified']);
+    expect(pipeline.deadLetters.filter((d) => d.reason.includes(job?.name ?? '?'))).toEqual([]);
+    expect(pipeline.logs.some((l) => l.message === 'job deleted after its verdict' && l.jobName === job?.name)).toBe(true);
   });
 
   it('dead-letters a medical job that Transcribe no longer has when the sweeper reaches it, naming the job and what to do', async () => {

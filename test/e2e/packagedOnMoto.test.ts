@@ -7,7 +7,8 @@ import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCom
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetMedicalTranscriptionJobCommand, GetTranscriptionJobCommand, ListMedicalTranscriptionJobsCommand, ListTranscriptionJobsCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
+import { GetMedicalTranscriptionJobCommand, GetTranscriptionJobCommand, DeleteMedicalTranscriptionJobCommand,
+  ListMedicalTranscriptionJobsCommand, ListTranscriptionJobsCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOutputUri } from '../../shared/aws/s3Location';
 import { startMoto, type Moto } from '../local/emulator/moto';
@@ -223,6 +224,36 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
     expect((await verdicts()).map((v) => [v['detail-type'], v.detail.jobType, v.detail.source.key, v.detail.checkedBy, v.detail.expected.kmsKeyArn])).toEqual([
       ['Transcript Encryption Verified', 'medical', key, 'sweeper', keyArn],
     ]);
+  }, 60_000);
+
+  it('answers CloudTrail\'s record of a deleted job: cleanup after the verdict passes quietly, a deletion before it fails naming the deleter', async () => {
+    const deletion = (jobName: string) => ({
+      version: '0', id: 'del', source: 'aws.transcribe', 'detail-type': 'AWS API Call via CloudTrail', account: ACCOUNT, region: REGION, time: new Date().toISOString(), resources: [],
+      detail: {
+        eventSource: 'transcribe.amazonaws.com', eventName: 'DeleteMedicalTranscriptionJob', eventTime: '2026-11-29T03:04:05Z',
+        userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/night-ops/someone` },
+        requestParameters: { medicalTranscriptionJobName: jobName },
+      },
+    });
+    // The medical job the sweep verified above: its deletion is cleanup.
+    const [verified] = (await clients.transcribe.send(new ListMedicalTranscriptionJobsCommand({}))).MedicalTranscriptionJobSummaries ?? [];
+    const verifiedName = verified?.MedicalTranscriptionJobName as string;
+    await clients.transcribe.send(new DeleteMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: verifiedName }));
+    expect(await invoke('verify', deletion(verifiedName))).toEqual({});
+    // A new medical job, deleted before any sweep reached it.
+    const key = 'clinic notes/never swept.wav';
+    await clients.s3.send(new PutObjectCommand({ Bucket: env.INPUT_BUCKET, Key: key, Body: 'RIFF' }));
+    expect(await invoke('start', upload(key, 'n'))).toEqual({ result: { batchItemFailures: [] } });
+    const [fresh] = (await clients.transcribe.send(new ListMedicalTranscriptionJobsCommand({}))).MedicalTranscriptionJobSummaries ?? [];
+    const freshName = fresh?.MedicalTranscriptionJobName as string;
+    expect(freshName).not.toBe(verifiedName);
+    await clients.transcribe.send(new DeleteMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: freshName }));
+    const failed = await invoke('verify', deletion(freshName));
+    expect(failed.error?.name).toBe('JobNotFoundError');
+    expect(failed.error?.message).toMatch(
+      new RegExp(`^medical transcription job ${freshName.replace(/\./g, '\\.')} was deleted by arn:aws:sts::${ACCOUNT}:assumed-role/night-ops/someone at 2026-11-29T03:04:05Z before it was verified`),
+    );
+    expect(await verdicts()).toEqual([]);
   }, 60_000);
 
   it('starts a job from an S3 event delivered to the start function directly, not through the queue', async () => {

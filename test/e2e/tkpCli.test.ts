@@ -88,7 +88,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
             check: 'CloudTrail',
             ok: false,
             detail:
-              'trail tkp-local-trail is not logging (aws cloudtrail start-logging --name tkp-local-trail): until a trail logs us-east-1, EventBridge gets no CloudTrail events there and TrustChangesRule never pages',
+              'trail tkp-local-trail is not logging (aws cloudtrail start-logging --name tkp-local-trail): until a trail logs us-east-1, EventBridge gets no CloudTrail events there: TrustChangesRule never pages, and a job deleted before its verdict leaves no trace',
           },
         ]);
       } finally {

@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetCallAnalyticsJobCommand, GetTranscriptionJobCommand, TranscribeClient, type CallAnalyticsJob, type TranscriptionJob } from '@aws-sdk/client-transcribe';
+import { GetCallAnalyticsJobCommand, GetMedicalTranscriptionJobCommand, GetTranscriptionJobCommand, TranscribeClient, type CallAnalyticsJob, type TranscriptionJob } from '@aws-sdk/client-transcribe';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext, loadEvent } from '../support/fixtures';
@@ -244,6 +244,42 @@ describe('verify handler', () => {
     await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow(/no longer exists .* re-upload the media/);
   });
 
+  describe('a job\'s deletion, as CloudTrail records it', () => {
+    const MEDICAL = 'tkp.test.clinic-dictation-0007-9a1c3e5f7b9d1f3a5c7e9b1d3f5a7c9e1b3d5f7a';
+    function deletionEvent() {
+      const event = loadEvent('transcribe-job-deleted.json');
+      event.detail.requestParameters.medicalTranscriptionJobName = MEDICAL;
+      return event;
+    }
+
+    it('reads the ledger, finds no verdict and no job, and fails naming who deleted the job, publishing nothing', async () => {
+      transcribe.on(GetMedicalTranscriptionJobCommand).rejects(awsError('BadRequestException', 400));
+      await expect((await verify())(deletionEvent(), lambdaContext)).rejects.toThrow(
+        `medical transcription job ${MEDICAL} was deleted by arn:aws:sts::123456789012:assumed-role/ops/mallory at 2026-11-28T09:19:58Z before it was verified`,
+      );
+      expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'tkp-test-transcripts', Key: `verdicts/medical/${MEDICAL}.json` });
+      expect(transcribe.commandCalls(GetMedicalTranscriptionJobCommand)[0]?.args[0].input).toEqual({ MedicalTranscriptionJobName: MEDICAL });
+      expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+      expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+    });
+
+    it('does nothing more for a job deleted after its verdict: no job read, no event', async () => {
+      const published = JSON.stringify({ state: 'published', claimedAt: '2026-11-28T09:00:00Z', detail: { outcome: 'verified', jobName: MEDICAL } });
+      s3.on(GetObjectCommand).resolves({ ETag: '"v9"', Body: body(published) });
+      await (await verify())(deletionEvent(), lambdaContext);
+      expect(transcribe.commandCalls(GetMedicalTranscriptionJobCommand)).toHaveLength(0);
+      expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+      expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+    });
+
+    it('refuses another stack\'s deleted job without reading anything', async () => {
+      const event = deletionEvent();
+      event.detail.requestParameters.medicalTranscriptionJobName = 'tkp.prod.clinic-1';
+      await expect((await verify())(event, lambdaContext)).rejects.toThrow(/job tkp\.prod\.clinic-1 does not start with this stack's prefix tkp\.test\./);
+      expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+    });
+  });
+
   it('rejects a transcript URI in an unexpected form', async () => {
     transcribe.on(GetTranscriptionJobCommand).resolves({ TranscriptionJob: completed({ Transcript: { TranscriptFileUri: 'https://example.com/t.json' } }) });
     await expect((await verify())(completionEvent(), lambdaContext)).rejects.toThrow('is not a path-style S3 URL');
@@ -363,14 +399,15 @@ describe('verify handler: Call Analytics completions', () => {
     const event = callEvent();
     delete (event.detail as Record<string, unknown>).JobName;
     await expect((await verify())(event, lambdaContext)).rejects.toThrow(
-      'not a "Transcribe Job State Change" or "Call Analytics Job State Change" event from aws.transcribe with status COMPLETED or FAILED: detail.JobName is required (string); check the EventBridge rules that target this function',
+      'not a "Transcribe Job State Change" or "Call Analytics Job State Change" event from aws.transcribe with status COMPLETED or FAILED, ' +
+        "nor CloudTrail's record of a Delete*Job call: detail.JobName is required (string); check the EventBridge rules that target this function",
     );
   });
 
   it('names the detail-types it takes, and an unknown status, without reading any job', async () => {
     const other = { ...callEvent(), 'detail-type': 'Transcribe Vocabulary State Change' };
     await expect((await verify())(other, lambdaContext)).rejects.toThrow(
-      'detail-type must be "Transcribe Job State Change" or "Call Analytics Job State Change", not "Transcribe Vocabulary State Change"',
+      'detail-type must be "Transcribe Job State Change" or "Call Analytics Job State Change" or "AWS API Call via CloudTrail", not "Transcribe Vocabulary State Change"',
     );
     const running = callEvent();
     (running.detail as Record<string, unknown>).JobStatus = 'IN_PROGRESS';

@@ -96,7 +96,7 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(mapping.Properties).toMatchObject({ BatchSize: 10, MaximumBatchingWindowInSeconds: 1, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 5 } });
   });
 
-  it('routes only this stage’s Transcribe and Call Analytics completions to the verifier, with a DLQ behind both hops', () => {
+  it('routes only this stage’s Transcribe and Call Analytics completions, and the deletion of its jobs, to the verifier, with a DLQ behind both hops', () => {
     const rules = ofType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern?.source?.[0] === 'aws.transcribe');
     expect(rules.map(([, r]) => r.Properties.EventPattern)).toEqual([
       {
@@ -108,6 +108,19 @@ describe('the CloudFormation that serverless package writes', () => {
         source: ['aws.transcribe'],
         'detail-type': ['Call Analytics Job State Change'],
         detail: { JobName: [{ prefix: 'tkp.dev.' }], JobStatus: ['COMPLETED', 'FAILED'] },
+      },
+      {
+        source: ['aws.transcribe'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['transcribe.amazonaws.com'],
+          errorCode: [{ exists: false }],
+          $or: [
+            { eventName: ['DeleteTranscriptionJob'], requestParameters: { transcriptionJobName: [{ prefix: 'tkp.dev.' }] } },
+            { eventName: ['DeleteCallAnalyticsJob'], requestParameters: { callAnalyticsJobName: [{ prefix: 'tkp.dev.' }] } },
+            { eventName: ['DeleteMedicalTranscriptionJob'], requestParameters: { medicalTranscriptionJobName: [{ prefix: 'tkp.dev.' }] } },
+          ],
+        },
       },
     ]);
     for (const [, rule] of rules) {

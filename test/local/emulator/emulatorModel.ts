@@ -14,6 +14,7 @@ import type {
 } from '@aws-sdk/client-transcribe';
 import { quotaShare, type JobType } from '../../../shared/aws/jobTypes';
 import type { EventEnvelope } from '../runtime/eventBus';
+import type { TrailedCall } from './gateway';
 
 export type { JobType };
 
@@ -27,6 +28,8 @@ export interface EmulatorOptions {
   events: EventBridgeClient;
   /** Hands each completion event, as EventBridge delivers it, to the local rules. */
   deliver?: (event: EventEnvelope) => Promise<void>;
+  /** Hands each Delete*Job call that succeeded to the local rules, as a CloudTrail trail would. */
+  onTrailedCall?: (call: TrailedCall) => void;
   /** Service seconds per real second: 10 runs a 30 s job in 3 s and allows 10x the TPS. */
   timeScale?: number;
   quotas?: Partial<Quotas>;

@@ -18,6 +18,7 @@ import type {
 } from '@aws-sdk/client-transcribe';
 import { JOB_TYPE_FACTS, JOB_TYPES } from '../../../shared/aws/jobTypes';
 import { parseS3Uri } from '../../../shared/aws/s3Location';
+import { JOB_DELETIONS } from '../../../shared/verify/completionEvent';
 import { envelope } from '../runtime/eventBus';
 import {
   quotasFor,
@@ -346,8 +347,12 @@ export function createJobScheduler(
     return [...jobs.values()].filter((job) => job.jobType === jobType);
   }
 
+  /** Deletes a job; CloudTrail records the call, which the stack's deleted-job rule sends to the verifier. */
   function deleteJob(name: unknown, jobType: JobType): void {
-    jobs.delete(key(jobType, findJob(name, jobType).name));
+    const job = findJob(name, jobType);
+    jobs.delete(key(jobType, job.name));
+    const { eventName, nameField } = JOB_DELETIONS[jobType];
+    options.onTrailedCall?.({ eventSource: 'transcribe.amazonaws.com', eventName, account: options.account, requestParameters: { [nameField]: job.name } });
   }
 
   function jobFromArn(arn: unknown): Job {

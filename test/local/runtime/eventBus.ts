@@ -5,7 +5,7 @@
  * events still go to moto's PutEvents, and the rules this stack defines are matched here, with
  * the envelope EventBridge delivers.
  */
-import { CLOUDTRAIL_API_CALL } from '../../../shared/stack/eventPatterns';
+import { CLOUDTRAIL_API_CALL } from '../../../shared/verify/completionEvent';
 import type { TrailedCall } from '../emulator/gateway';
 
 export type EventPattern = Record<string, unknown>;
@@ -79,7 +79,7 @@ export function trailEnvelope(call: TrailedCall, id: string, region: string, tim
 
 /**
  * The subset of EventBridge's pattern language this stack uses: nested objects, lists of
- * literal values, `{ prefix }`, `{ anything-but }` and `$or`. Anything else in a pattern is an
+ * literal values, `{ prefix }`, `{ anything-but }`, `{ exists }` and `$or`. Anything else in a pattern is an
  * error rather than a silent match.
  */
 export function matchesPattern(pattern: EventPattern, event: object): boolean {
@@ -102,6 +102,9 @@ function matchesValue(candidate: unknown, actual: unknown): boolean {
     const excluded = (candidate as { 'anything-but': unknown })['anything-but'];
     const list = Array.isArray(excluded) ? excluded : [excluded];
     return actual !== undefined && !list.includes(actual);
+  }
+  if (candidate !== null && typeof candidate === 'object' && 'exists' in candidate) {
+    return (candidate as { exists: unknown }).exists === (actual !== undefined);
   }
   if (candidate !== null && typeof candidate === 'object') {
     const prefix = (candidate as { prefix?: unknown }).prefix;

@@ -9,11 +9,18 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import type { PipelineConfig } from '../../../shared/config/rule';
-import { completionEventPatterns, outcomeEventPattern, pagingOutcomePattern, trustChangePattern } from '../../../shared/stack/eventPatterns';
+import {
+  callAnalyticsCompletionPattern,
+  completionEventPattern,
+  jobDeletionPattern,
+  outcomeEventPattern,
+  pagingOutcomePattern,
+  trustChangePattern,
+} from '../../../shared/stack/eventPatterns';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { JOB_TYPE_FACTS } from '../../../shared/aws/jobTypes';
 import { envelope, matchesPattern, trailEnvelope } from './eventBus';
-import { startGateway, type FaultRule, type Gateway } from '../emulator/gateway';
+import { startGateway, type FaultRule, type Gateway, type TrailedCall } from '../emulator/gateway';
 import { asyncFailureRecord, invoke, lambdaContext, runAsyncSource, runSqsSource, type Handler, type RuntimeCounters } from './lambdaRuntime';
 import { captureLambdaLogs, type LogRecord } from './logCapture';
 import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from '../emulator/moto';
@@ -120,13 +127,20 @@ export class LocalPipeline {
       const outcomeRule = outcomeEventPattern(names.outcomeSource);
       const pagingRule = pagingOutcomePattern(names.outcomeSource);
       const trustRule = trustChangePattern(config, { transcriptBucket: names.transcriptBucket, outcomeBus: [names.outcomeBus, `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`] });
+      const deletionRule = jobDeletionPattern(names.jobNamePrefix);
+      // The default bus's rules for the calls a trail records: to the alarm topic for a retargeted
+      // alias or a changed bucket default (shared/stack/alarmResources.ts), and to the verifier for
+      // a deleted job (serverless.yml). Only the emulator deletes jobs, after the stack exists.
+      const onTrailedCall = (call: TrailedCall) => {
+        const event = trailEnvelope(call, randomUUID(), names.region);
+        if (matchesPattern(trustRule, event)) alarms.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
+        if (matchesPattern(deletionRule, event)) {
+          sqs.send(new SendMessageCommand({ QueueUrl: stack.completionQueueUrl, MessageBody: JSON.stringify(event) })).catch((error: unknown) => pipeline.runtimeErrors.push(error));
+        }
+      };
       const gateway = await startGateway(moto.endpoint, {
         timeScale,
-        // The default bus's rule to the alarm topic for a retargeted alias or a changed bucket default (shared/stack/alarmResources.ts).
-        onTrailedCall: (call) => {
-          const event = trailEnvelope(call, randomUUID(), names.region);
-          if (matchesPattern(trustRule, event)) alarms.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
-        },
+        onTrailedCall,
         onPutEvents: (entries, ids) =>
           entries.forEach((entry, i) => {
             if (entry.EventBusName !== names.outcomeBus) return;
@@ -140,7 +154,7 @@ export class LocalPipeline {
         timeScale,
         ...(options.transcriptBucketDefault && { transcriptBucketDefault: options.transcriptBucketDefault }),
       });
-      const completionRules = Object.values(completionEventPatterns(names.jobNamePrefix));
+      const completionRules = [completionEventPattern(names.jobNamePrefix), callAnalyticsCompletionPattern(names.jobNamePrefix)];
       const emulator = await startTranscribeEmulator({
         region: names.region,
         account: MOTO_DEFAULT_ACCOUNT,
@@ -150,6 +164,7 @@ export class LocalPipeline {
         deliver: async (event) => {
           if (completionRules.some((rule) => matchesPattern(rule, event))) await sqs.send(new SendMessageCommand({ QueueUrl: stack.completionQueueUrl, MessageBody: JSON.stringify(event) }));
         },
+        onTrailedCall,
         timeScale,
         ...(options.quotas && { quotas: options.quotas }),
         ...(options.timing && { timing: options.timing }),

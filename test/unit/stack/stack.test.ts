@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import { alarmResources } from '../../../shared/stack/alarmResources';
-import { completionEventPattern, trustChangePattern } from '../../../shared/stack/eventPatterns';
+import { completionEventPattern, jobDeletionPattern, trustChangePattern } from '../../../shared/stack/eventPatterns';
+import { parseCompletionEvent } from '../../../shared/verify/completionEvent';
 import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 import { queueNotifications } from '../../../shared/stack/inputNotifications';
 import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
@@ -125,6 +126,44 @@ describe('stack names and patterns', () => {
     expect(() => createdBucketName({ stage: 'Dev', region: 'us-east-1' }, 'input')).toThrow(
       'stage "Dev" would make an invalid input bucket name (S3 bucket names take lower-case letters, digits and - only); ' +
         'use a stage name of those characters, e.g. "dev", or pass an existing bucket with --param="inputBucket=NAME"',
+    );
+  });
+});
+
+describe('the rule that sends the verifier every deletion of this stack\'s jobs', () => {
+  const deleted = (eventName: string, requestParameters: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+    const event = trailEnvelope({ eventSource: 'transcribe.amazonaws.com', eventName, account: '123456789012', requestParameters }, 'c0ffee00-0000-4000-8000-000000000002', 'us-east-1');
+    return { ...event, detail: { ...event.detail, userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::123456789012:assumed-role/ops/alice' }, ...extra } };
+  };
+  const pattern = jobDeletionPattern('tkp.dev.') as Record<string, unknown>;
+
+  it('matches a successful deletion of a job of each type under this stage\'s prefix, and the verifier reads its type, name and deleter', () => {
+    const cases = [
+      ['DeleteTranscriptionJob', 'transcriptionJobName', 'transcription'],
+      ['DeleteCallAnalyticsJob', 'callAnalyticsJobName', 'callAnalytics'],
+      ['DeleteMedicalTranscriptionJob', 'medicalTranscriptionJobName', 'medical'],
+    ] as const;
+    for (const [eventName, field, jobType] of cases) {
+      const event = deleted(eventName, { [field]: 'tkp.dev.abc123' });
+      expect(matchesPattern(pattern, event)).toBe(true);
+      expect(parseCompletionEvent(event)).toEqual({
+        jobType,
+        jobName: 'tkp.dev.abc123',
+        deletion: { by: 'arn:aws:sts::123456789012:assumed-role/ops/alice', at: (event.detail as { eventTime?: string }).eventTime },
+      });
+    }
+  });
+
+  it('ignores another stage\'s jobs, a failed deletion, another call and a job name in another call\'s field', () => {
+    expect(matchesPattern(pattern, deleted('DeleteTranscriptionJob', { transcriptionJobName: 'tkp.prod.abc123' }))).toBe(false);
+    expect(matchesPattern(pattern, deleted('DeleteTranscriptionJob', { transcriptionJobName: 'tkp.dev.abc123' }, { errorCode: 'AccessDeniedException' }))).toBe(false);
+    expect(matchesPattern(pattern, deleted('GetTranscriptionJob', { transcriptionJobName: 'tkp.dev.abc123' }))).toBe(false);
+    expect(matchesPattern(pattern, deleted('DeleteMedicalTranscriptionJob', { transcriptionJobName: 'tkp.dev.abc123' }))).toBe(false);
+  });
+
+  it('refuses at the edge a deletion record without a job name, naming the field', () => {
+    expect(() => parseCompletionEvent(deleted('DeleteCallAnalyticsJob', { callAnalyticsJobName: '' }))).toThrow(
+      /nor CloudTrail's record of a Delete\*Job call: detail\.requestParameters\.callAnalyticsJobName must be a Transcribe job name/,
     );
   });
 });

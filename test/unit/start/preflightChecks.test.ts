@@ -77,7 +77,7 @@ describe('trailRow', () => {
       rule: '(stack)',
       check: 'CloudTrail',
       ok: true,
-      detail: 'trail org-trail logs us-east-1, so TrustChangesRule pages on alias retargets, bucket-default changes and ledger- and bus-policy changes',
+      detail: 'trail org-trail logs us-east-1, so TrustChangesRule pages on alias retargets, bucket-default changes and ledger- and bus-policy changes, and a job deleted before its verdict is dead-lettered',
     });
     const here = trailRow([{ name: 'local', homeRegion: 'us-east-1', multiRegion: false, logging: true }, { name: 'off', homeRegion: 'us-east-1', multiRegion: false, logging: false }], 'us-east-1');
     expect(here).toMatchObject({ ok: true, detail: expect.stringMatching(/^trail local logs us-east-1/) });
@@ -88,7 +88,7 @@ describe('trailRow', () => {
     expect(none.ok).toBe(false);
     expect(none.detail).toBe(
       'no trail covers us-east-1; create one (aws cloudtrail create-trail --name NAME --s3-bucket-name BUCKET --is-multi-region-trail, then aws cloudtrail start-logging --name NAME): ' +
-        'until a trail logs us-east-1, EventBridge gets no CloudTrail events there and TrustChangesRule never pages',
+        'until a trail logs us-east-1, EventBridge gets no CloudTrail events there: TrustChangesRule never pages, and a job deleted before its verdict leaves no trace',
     );
     expect(trailRow([], 'us-east-1').ok).toBe(false);
     const stopped = trailRow([{ name: 'main', homeRegion: 'us-east-1', multiRegion: true, logging: false }, { name: 'hidden', homeRegion: 'us-east-1', multiRegion: false }], 'us-east-1');

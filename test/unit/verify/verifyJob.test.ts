@@ -319,6 +319,29 @@ describe('verifyJob', () => {
     await expect(verifyJob(setup(undefined), NAME, 'completion-event')).rejects.toBeInstanceOf(JobNotFoundError);
   });
 
+  it('answers a job\'s deletion from the ledger when the job has its verdict, without reading the job', async () => {
+    const deps = setup(job());
+    await verifyJob(deps, NAME, 'completion-event');
+    const deletion = { by: 'arn:aws:iam::123456789012:user/cleanup', at: '2026-11-29T10:00:00Z' };
+    await expect(verifyJob(deps, NAME, 'completion-event', 'transcription', deletion)).resolves.toEqual({ status: 'already-reported', jobName: NAME, outcome: 'verified', verdictId: `${NAME}:verified` });
+    expect(deps.getJob).toHaveBeenCalledTimes(1);
+    expect(deps.publish).toHaveBeenCalledTimes(1);
+  });
+
+  it('fails a job deleted before its verdict, saying who deleted it, when, and what to do', async () => {
+    const deps = setup(undefined);
+    const deletion = { by: 'arn:aws:sts::123456789012:assumed-role/ops/mallory', at: '2026-11-29T10:00:00Z' };
+    const error = await verifyJob(deps, NAME, 'completion-event', 'medical', deletion).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobNotFoundError);
+    expect((error as Error).message).toBe(
+      `medical transcription job ${NAME} was deleted by arn:aws:sts::123456789012:assumed-role/ops/mallory at 2026-11-29T10:00:00Z before it was verified, ` +
+        `so its transcript was never checked against its rule: judge it (its key ends in ${NAME}.json) with \`tkp audit\`, ` +
+        're-upload the media (or `tkp backfill` its prefix) to transcribe it again, and ask who deleted the job if that was not your cleanup',
+    );
+    expect(deps.readVerdict).toHaveBeenCalledWith(`medical/${NAME}`);
+    expect(deps.publish).not.toHaveBeenCalled();
+  });
+
   it('asks for a retry when the job is not finished yet', async () => {
     await expect(verifyJob(setup(job({ TranscriptionJobStatus: 'IN_PROGRESS' })), NAME, 'completion-event')).rejects.toBeInstanceOf(JobNotFinishedError);
   });
