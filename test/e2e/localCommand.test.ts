@@ -156,6 +156,23 @@ describe.runIf(motoAvailable('tkp local --watch end-to-end test'))('tkp local --
       expect(run.stdout).toContain('Stopping. 4 object(s) processed.');
       expect(run.stdout).toMatch(/^Équipe A\/rec 1 \+ 2 = 3 #x\.wav +Équipe A\/ +transcription +alias\/equipe-a .* verified$/m);
       expect(run.stdout).toMatch(/^dictation\/note\.wav +dictation\/ +medical .* verified$/m);
+      // The skipped .txt and the file under no rule are not verified, as in a run over files.
+      expect(run.stdout).toContain('Not every upload was verified (see the verdict column).');
+      expect(run.code).toBe(1);
+    });
+  }, 180_000);
+
+  it('exits 0 on Ctrl-C when every upload was verified', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'tkp-watch-ok-'));
+    const config = writeConfig(work, 'watch.config.json', [{ prefix: 'open/' }]);
+    const inbox = join(work, 'inbox');
+    await withTkpLocal(work, ['--config', config, '--watch', inbox], async (watch, motoPid) => {
+      await watch.waitFor(/^Watching .*inbox: drop audio into its folders/m, 60_000);
+      copyFileSync(SAMPLE_AUDIO, join(inbox, 'open', 'fine.wav'));
+      await watch.waitFor(/^  result +open\/fine\.wav: verified, output AES256$/m, 90_000);
+      const run = await stopWithCtrlC(watch, motoPid);
+      expect(run.stdout).toContain('Stopping. 1 object(s) processed.');
+      expect(run.stdout).toContain('All transcripts verified.');
       expect(run.code).toBe(0);
     });
   }, 180_000);

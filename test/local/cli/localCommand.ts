@@ -125,8 +125,8 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
 
   try {
     if (options.watch) {
-      await watchFolder(pipeline, resolve(options.watch), { logFile });
-      return EXIT.ok;
+      const { allVerified } = await watchFolder(pipeline, resolve(options.watch), { logFile });
+      return allVerified ? EXIT.ok : EXIT.findings;
     }
     if (uploadsFromFiles) checkPrefixSlash(options.prefix as string, files, pipeline.config.rules);
     const uploads = uploadsFromFiles ?? pipeline.config.rules.map((rule) => ({ key: `${rule.prefix}${basename(SAMPLE_AUDIO)}`, body: readFileSync(sampleFor(rule.job.jobType)) }));

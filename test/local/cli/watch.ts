@@ -10,9 +10,10 @@ import { formatTable, NO_RULE_REASON, objectRows, type ObjectRow } from './repor
  * A file is uploaded once its size and modification time have held still for one scan, so a
  * file still being copied is not sent half-written; a file changed later is sent again (a new
  * object version, so a new job). Runs until SIGINT or SIGTERM. A finished medical job (which
- * has no completion event) is verified by running the sweeper, as its schedule would.
+ * has no completion event) is verified by running the sweeper, as its schedule would. Says at
+ * the end whether every upload was verified, as a run over files does (its exit status).
  */
-export async function watchFolder(pipeline: LocalPipeline, dir: string, options: { logFile: string; scanMs?: number }): Promise<void> {
+export async function watchFolder(pipeline: LocalPipeline, dir: string, options: { logFile: string; scanMs?: number }): Promise<{ allVerified: boolean }> {
   mkdirSync(dir, { recursive: true });
   for (const rule of pipeline.config.rules) {
     if (rule.prefix.endsWith('/')) mkdirSync(join(dir, ...rule.prefix.split('/').filter(Boolean)), { recursive: true });
@@ -32,6 +33,7 @@ export async function watchFolder(pipeline: LocalPipeline, dir: string, options:
   const keys: string[] = [];
   const finished: ObjectRow[] = [];
   const swept = new Set<string>();
+  const ignored = new Set<string>();
   while (!stop) {
     const medical = pipeline.emulator.jobs().filter((job) => job.jobType === 'medical' && (job.status === 'COMPLETED' || job.status === 'FAILED') && !swept.has(job.name));
     if (medical.length > 0) {
@@ -59,6 +61,7 @@ export async function watchFolder(pipeline: LocalPipeline, dir: string, options:
         if (!matchRule(index, key)) {
           console.log(`  ignored   ${key}: ${NO_RULE_REASON}`);
           reported.add(key);
+          ignored.add(key);
         }
       } catch (error) {
         console.log(`  could not upload ${key}: ${(error as Error).message}`);
@@ -75,7 +78,13 @@ export async function watchFolder(pipeline: LocalPipeline, dir: string, options:
   }
   process.removeListener('SIGINT', onSignal);
   process.removeListener('SIGTERM', onSignal);
+  const pending = keys.filter((key) => !reported.has(key));
   console.log(`\nStopping. ${finished.length} object(s) processed.${finished.length ? `\n\n${formatTable(finished)}` : ''}\nLambda logs: ${options.logFile}`);
+  if (pending.length > 0) console.log(`${pending.length} upload(s) had no verdict yet when stopped: ${pending.join(', ')}`);
+  // As in a run over files, a file under no rule counts as not verified.
+  const allVerified = pending.length === 0 && ignored.size === 0 && finished.every((row) => row.verdict === 'verified');
+  console.log(allVerified ? 'All transcripts verified.' : 'Not every upload was verified (see the verdict column).');
+  return { allVerified };
 }
 
 function listFiles(dir: string): string[] {
