@@ -121,7 +121,7 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
   const length = JSON.stringify(trustChanges, (_, value) => (isDeployTimeValue(value) ? 'x'.repeat(DEPLOY_TIME_VALUE_LENGTH) : value)).length;
   if (length > EVENT_PATTERN_MAX_LENGTH) {
     throw new Error(
-      `TrustChangesRule, which pages on alias retargets and on bucket-default, ledger-policy and outcome-bus-policy changes, would have an event pattern of up to ${length} characters, ` +
+      `TrustChangesRule, which pages on alias retargets, on bucket-default, ledger-policy and outcome-bus-policy changes and on stopped trails, would have an event pattern of up to ${length} characters, ` +
         `over EventBridge's default quota of ${EVENT_PATTERN_MAX_LENGTH}; name fewer keys by alias (a key ARN pins its key and needs no watching), ` +
         `or raise the "Event pattern size" quota and this limit (EVENT_PATTERN_MAX_LENGTH in shared/stack/alarmResources.ts) together`,
     );
@@ -131,7 +131,7 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     // Created after the transcript bucket's own encryption and policy and the outcome bus's policy, so the first deploy does not page on them.
     DependsOn: [...(!ctx.existingTranscriptBucket ? ['TranscriptBucketPolicy'] : []), 'OutcomeBusPolicy'],
     Properties: {
-      Description: 'An alias a rule names retargeted, or a keyless rule’s output bucket default, the ledger bucket’s policy or the outcome bus’s policy changed: CloudTrail events to the alarm topic',
+      Description: 'An alias a rule names retargeted, a keyless rule’s output bucket default, the ledger bucket’s or the outcome bus’s policy changed, or a trail stopped: CloudTrail events to the alarm topic',
       EventPattern: trustChanges,
       State: 'ENABLED',
       // The CloudTrail event unchanged: who called (userIdentity), what (eventName, requestParameters) and when.

@@ -90,13 +90,20 @@ const BUCKET_DEFAULT_CHANGES = ['PutBucketEncryption', 'DeleteBucketEncryption']
 const BUCKET_POLICY_CHANGES = ['PutBucketPolicy', 'DeleteBucketPolicy'];
 /** The calls that change an event bus's policy, which is what keeps the outcome bus to the verifiers. */
 const BUS_POLICY_CHANGES = ['PutPermission', 'RemovePermission'];
+/**
+ * The calls that stop or narrow a trail. This rule and the verifier's deleted-job rule hear of
+ * API calls only through a logging trail, so turning one off is itself a way to silence them.
+ * Any trail of the account: which one covers the region is not known at deploy time.
+ */
+const TRAIL_CHANGES = ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors'];
 
 /**
  * The API calls that change what verdicts rest on without a config deploy (README, "What a rule
  * leaves to others"): pointing an alias that a rule names at another key, changing the default
  * encryption of an output bucket that a keyless rule writes to, changing the transcript bucket's
  * policy, which keeps the verdict ledger to the verifiers, and changing the outcome bus's policy,
- * which keeps forged verdicts off it. The verifier follows the first two as they are now, so a
+ * which keeps forged verdicts off it; and stopping or narrowing a CloudTrail trail, without
+ * which none of this reaches anyone. The verifier follows the first two as they are now, so a
  * transcript written after such a call verifies; this pattern is how the call itself reaches a
  * person. An alias named by ARN is matched in its own account only (`recipientAccountId`), so a
  * same-named alias elsewhere never pages. The bus is matched by name and by ARN, since a caller
@@ -117,8 +124,9 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
   }
   alternatives.push({ eventSource: ['s3.amazonaws.com'], eventName: BUCKET_POLICY_CHANGES, requestParameters: { bucketName: [transcriptBucket] } });
   alternatives.push({ eventSource: ['events.amazonaws.com'], eventName: BUS_POLICY_CHANGES, requestParameters: { eventBusName: stack.outcomeBus } });
+  alternatives.push({ eventSource: ['cloudtrail.amazonaws.com'], eventName: TRAIL_CHANGES });
   return {
-    source: [...(aliases.size > 0 ? ['aws.kms'] : []), 'aws.s3', 'aws.events'],
+    source: [...(aliases.size > 0 ? ['aws.kms'] : []), 'aws.s3', 'aws.events', 'aws.cloudtrail'],
     'detail-type': [CLOUDTRAIL_API_CALL],
     detail: { $or: alternatives },
   };

@@ -1,3 +1,4 @@
+import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { EventBridgeClient, PutPermissionCommand } from '@aws-sdk/client-eventbridge';
 import { CreateAliasCommand, DescribeKeyCommand, KMSClient, UpdateAliasCommand } from '@aws-sdk/client-kms';
 import { DeleteBucketPolicyCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -146,5 +147,15 @@ describe.runIf(motoAvailable('forgery tests'))('forgeries against the local pipe
     const bus = pipeline.stack.names.outcomeBus;
     await events.send(new PutPermissionCommand({ EventBusName: bus, Action: 'events:PutEvents', Principal: '111122223333', StatementId: 'let-them-in' }));
     expect(pipeline.alarms.slice(before).map((a) => [a.detail.eventName, a.detail.requestParameters])).toEqual([['PutPermission', { eventBusName: bus, statementId: 'let-them-in' }]]);
+  });
+
+  it('the trail stopped, which would silence every page above and the deleted-job rule: the call pages at once; starting it again does not', async () => {
+    const cloudTrail = new CloudTrailClient({ region: 'us-east-1', endpoint: pipeline.gateway.endpoint, credentials: LOCAL_CREDENTIALS });
+    const before = pipeline.alarms.length;
+    await cloudTrail.send(new StopLoggingCommand({ Name: 'tkp-local-trail' }));
+    await cloudTrail.send(new StartLoggingCommand({ Name: 'tkp-local-trail' }));
+    expect(pipeline.alarms.slice(before).map((a) => [a.detail.eventSource, a.detail.eventName, a.detail.requestParameters])).toEqual([
+      ['cloudtrail.amazonaws.com', 'StopLogging', { name: 'tkp-local-trail' }],
+    ]);
   });
 });

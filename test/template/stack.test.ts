@@ -360,7 +360,7 @@ describe('the CloudFormation that serverless package writes', () => {
     // the default bus's CloudTrail events: the demo config names three aliases and one keyless rule.
     const trust = template.Resources.TrustChangesRule?.Properties;
     expect(trust.EventBusName).toBeUndefined();
-    expect(trust.EventPattern.source).toEqual(['aws.kms', 'aws.s3', 'aws.events']);
+    expect(trust.EventPattern.source).toEqual(['aws.kms', 'aws.s3', 'aws.events', 'aws.cloudtrail']);
     expect(trust.EventPattern['detail-type']).toEqual(['AWS API Call via CloudTrail']);
     const watched = trust.EventPattern.detail.$or.map((alternative: any) => [alternative.eventName, alternative.recipientAccountId, alternative.requestParameters]);
     expect(watched).toEqual([
@@ -370,6 +370,7 @@ describe('the CloudFormation that serverless package writes', () => {
       [['PutBucketEncryption', 'DeleteBucketEncryption'], undefined, { bucketName: [{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }] }],
       [['PutBucketPolicy', 'DeleteBucketPolicy'], undefined, { bucketName: [{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }] }],
       [['PutPermission', 'RemovePermission'], undefined, { eventBusName: [{ Ref: 'OutcomeBus' }, { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }] }],
+      [['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors'], undefined, undefined],
     ]);
     // After the bucket's own encryption and policy and the bus's policy exist, so that creating them does not page.
     expect(template.Resources.TrustChangesRule?.DependsOn).toEqual(['TranscriptBucketPolicy', 'OutcomeBusPolicy']);

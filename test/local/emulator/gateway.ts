@@ -65,16 +65,25 @@ export interface PutEventsObserver {
 
 /** A management call that succeeded, as a CloudTrail trail records it (the fields the stack's rules read). */
 export interface TrailedCall {
-  eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com' | 'events.amazonaws.com' | 'transcribe.amazonaws.com';
+  eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com' | 'events.amazonaws.com' | 'transcribe.amazonaws.com' | 'cloudtrail.amazonaws.com';
   eventName: string;
   account: string;
   requestParameters: Record<string, unknown>;
 }
 
 const TRAILED_ALIAS_CALLS = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
+const TRAILED_TRAIL_CALLS = new Set(['StopLogging', 'StartLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors']);
+/** CloudTrail's X-Amz-Target: `CloudTrail_20131101.<Operation>`, which older SDKs prefix with `com.amazonaws.cloudtrail.v20131101.`. */
+const CLOUDTRAIL_TARGET = /(?:^|\.)CloudTrail_20131101\.(\w+)$/;
 
-/** The alias, bucket-default, bucket-policy and bus-policy calls among the requests the gateway forwards; undefined for any other. */
+/** The alias, bucket-default, bucket-policy, bus-policy and trail calls among the requests the gateway forwards; undefined for any other. */
 export function trailedCall(request: GatewayRequest, account: string): TrailedCall | undefined {
+  const cloudTrailOperation = CLOUDTRAIL_TARGET.exec(request.target ?? '')?.[1];
+  if (cloudTrailOperation !== undefined) {
+    if (!TRAILED_TRAIL_CALLS.has(cloudTrailOperation)) return undefined;
+    const input = JSON.parse(request.body) as { Name?: string; TrailName?: string };
+    return { eventSource: 'cloudtrail.amazonaws.com', eventName: cloudTrailOperation, account, requestParameters: { name: input.Name ?? input.TrailName } };
+  }
   const [service, operation = ''] = request.target?.split('.') ?? [];
   if (service === 'AWSEvents' && (operation === 'PutPermission' || operation === 'RemovePermission')) {
     const input = JSON.parse(request.body) as { EventBusName?: string; StatementId?: string };

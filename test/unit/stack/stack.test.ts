@@ -220,9 +220,18 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, apiCall('events.amazonaws.com', 'PutRule', { eventBusName: 'tkp-outcomes', name: 'x' }))).toBe(false);
   });
 
-  it('watches only what the config leaves to others, and always the ledger bucket’s and the outcome bus’s policies', () => {
+  it('matches a trail stopped, deleted or narrowed, which would silence this rule and the deleted-job rule, and not a trail started or read', () => {
+    const pattern = trustChangePattern(config, where) as Record<string, unknown>;
+    const trail = (eventName: string) =>
+      trailEnvelope({ eventSource: 'cloudtrail.amazonaws.com', eventName, account: '123456789012', requestParameters: { name: 'org-trail' } }, 'c0ffee00-0000-4000-8000-000000000003', 'us-east-1');
+    for (const name of ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors']) expect(matchesPattern(pattern, trail(name))).toBe(true);
+    for (const name of ['StartLogging', 'DescribeTrails', 'GetTrailStatus']) expect(matchesPattern(pattern, trail(name))).toBe(false);
+  });
+
+  it('watches only what the config leaves to others, and always the ledger bucket’s and the outcome bus’s policies and the trails', () => {
     const ledgerPolicy = { eventSource: ['s3.amazonaws.com'], eventName: ['PutBucketPolicy', 'DeleteBucketPolicy'], requestParameters: { bucketName: ['tkp-transcripts'] } };
     const busPolicy = { eventSource: ['events.amazonaws.com'], eventName: ['PutPermission', 'RemovePermission'], requestParameters: { eventBusName: where.outcomeBus } };
+    const trails = { eventSource: ['cloudtrail.amazonaws.com'], eventName: ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors'] };
     const pattern = trustChangePattern(config, where) as Record<string, unknown>;
     for (const name of ['PutBucketPolicy', 'DeleteBucketPolicy']) {
       expect(matchesPattern(pattern, bucketDefault(name, 'tkp-transcripts'))).toBe(true);
@@ -231,13 +240,13 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     }
     // Key ARNs and key IDs pin their keys: only the ledger's policy is watched.
     const pinned = validatePipelineConfig({ rules: [config.rules[2], config.rules[3]].map((r) => ({ prefix: r?.prefix, kmsKey: r?.kmsKey?.value, languageCode: 'en-US' })) }, { region: 'us-east-1' });
-    expect(trustChangePattern(pinned, where)).toEqual({ source: ['aws.s3', 'aws.events'], 'detail-type': ['AWS API Call via CloudTrail'], detail: { $or: [ledgerPolicy, busPolicy] } });
+    expect(trustChangePattern(pinned, where)).toEqual({ source: ['aws.s3', 'aws.events', 'aws.cloudtrail'], 'detail-type': ['AWS API Call via CloudTrail'], detail: { $or: [ledgerPolicy, busPolicy, trails] } });
     const keyless = validatePipelineConfig({ rules: [{ prefix: 'a/', languageCode: 'en-US' }] }, { region: 'us-east-1' });
     expect(trustChangePattern(keyless, where)).toEqual({
-      source: ['aws.s3', 'aws.events'],
+      source: ['aws.s3', 'aws.events', 'aws.cloudtrail'],
       'detail-type': ['AWS API Call via CloudTrail'],
       detail: {
-        $or: [{ eventSource: ['s3.amazonaws.com'], eventName: ['PutBucketEncryption', 'DeleteBucketEncryption'], requestParameters: { bucketName: ['tkp-transcripts'] } }, ledgerPolicy, busPolicy],
+        $or: [{ eventSource: ['s3.amazonaws.com'], eventName: ['PutBucketEncryption', 'DeleteBucketEncryption'], requestParameters: { bucketName: ['tkp-transcripts'] } }, ledgerPolicy, busPolicy, trails],
       },
     });
   });
