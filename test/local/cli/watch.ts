@@ -1,9 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildRuleIndex, matchRule } from '../../../shared/config/ruleIndex';
 import type { LocalPipeline } from '../runtime/localPipeline';
-import { formatTable, NO_RULE_REASON, objectRows, type ObjectRow } from './report';
+import { formatTable, objectRows, type ObjectRow } from './report';
 
 /**
  * Treats a folder tree as the input bucket: `<dir>/calls/a.wav` is uploaded as `calls/a.wav`.
@@ -26,14 +25,12 @@ export async function watchFolder(pipeline: LocalPipeline, dir: string, options:
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const index = buildRuleIndex(pipeline.config.rules);
   const seen = new Map<string, string>();
   const uploaded = new Map<string, string>();
   const reported = new Set<string>();
   const keys: string[] = [];
   const finished: ObjectRow[] = [];
   const swept = new Set<string>();
-  const ignored = new Set<string>();
   while (!stop) {
     const medical = pipeline.emulator.jobs().filter((job) => job.jobType === 'medical' && (job.status === 'COMPLETED' || job.status === 'FAILED') && !swept.has(job.name));
     if (medical.length > 0) {
@@ -58,11 +55,6 @@ export async function watchFolder(pipeline: LocalPipeline, dir: string, options:
       try {
         await pipeline.upload(key, readFileSync(file));
         console.log(`  uploaded  ${key}`);
-        if (!matchRule(index, key)) {
-          console.log(`  ignored   ${key}: ${NO_RULE_REASON}`);
-          reported.add(key);
-          ignored.add(key);
-        }
       } catch (error) {
         console.log(`  could not upload ${key}: ${(error as Error).message}`);
       }
@@ -81,8 +73,8 @@ export async function watchFolder(pipeline: LocalPipeline, dir: string, options:
   const pending = keys.filter((key) => !reported.has(key));
   console.log(`\nStopping. ${finished.length} object(s) processed.${finished.length ? `\n\n${formatTable(finished)}` : ''}\nLambda logs: ${options.logFile}`);
   if (pending.length > 0) console.log(`${pending.length} upload(s) had no verdict yet when stopped: ${pending.join(', ')}`);
-  // As in a run over files, a file under no rule counts as not verified.
-  const allVerified = pending.length === 0 && ignored.size === 0 && finished.every((row) => row.verdict === 'verified');
+  // As in a run over files, a file under no rule (ignored) counts as not verified.
+  const allVerified = pending.length === 0 && finished.every((row) => row.verdict === 'verified');
   console.log(allVerified ? 'All transcripts verified.' : 'Not every upload was verified (see the verdict column).');
   return { allVerified };
 }
