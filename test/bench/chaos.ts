@@ -9,11 +9,13 @@
  * Faults: LimitExceededException and InternalFailureException on every Start operation,
  * duplicate S3 notifications and duplicate completion events, lost completion events (the
  * sweeper must find those jobs), a KMS key disabled half-way through the uploads, one
- * transcript deleted before verification and one HeadObject answered with 403.
+ * transcript deleted before verification, one HeadObject answered with 403, and one medical
+ * job deleted before the sweeper reached it (CloudTrail's record of it sends it to the verifier).
  * Exits 1 unless duplicate jobs, duplicate verdicts and unaccounted objects are all 0.
  */
 import { DescribeKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMedicalTranscriptionJobCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,7 +24,7 @@ import { makeWav } from '../local/emulator/mediaProbe';
 import { MOTO_DEFAULT_ACCOUNT } from '../local/emulator/moto';
 import { LocalPipeline } from '../local/runtime/localPipeline';
 import { buildRuleIndex, matchRule } from '../../shared/config/ruleIndex';
-import { kmsClientFor } from '../local/runtime/provision';
+import { kmsClientFor, LOCAL_CREDENTIALS } from '../local/runtime/provision';
 import { seededRandom } from './random';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -49,6 +51,7 @@ const random = seededRandom(Number(values.seed));
 const injected = { limitExceeded: 0, internalFailure: 0, duplicateNotifications: 0, duplicateCompletionEvents: 0, lostCompletionEvents: 0 };
 const DELETED = 'chaos-deleted-transcript';
 const FORBIDDEN = 'chaos-forbidden-head';
+const DELETED_JOB = 'chaos-deleted-job';
 const DISABLED_ALIAS = 'alias/legal-transcripts';
 
 const started = Date.now();
@@ -74,6 +77,10 @@ try {
   const keys = Array.from({ length: objects }, (_, i) => `${prefixes[i % prefixes.length]}chaos-${String(i).padStart(5, '0')}.wav`);
   keys[3] = `${prefixes[3 % prefixes.length]}${DELETED}.wav`;
   keys[4] = `${prefixes[4 % prefixes.length]}${FORBIDDEN}.wav`;
+  // A medical job, deleted once finished and before the sweeper (its only check) runs.
+  const medicalPrefix = pipeline.config.rules.find((rule) => rule.job.jobType === 'medical')?.prefix;
+  const deletedJobIndex = keys.findIndex((key, i) => i > 4 && medicalPrefix !== undefined && key.startsWith(medicalPrefix));
+  if (deletedJobIndex >= 0) keys[deletedJobIndex] = `${medicalPrefix}${DELETED_JOB}.wav`;
   const mono = makeWav(1);
   const stereo = makeWav(1, { channels: 2 });
   const ruleIndex = buildRuleIndex(pipeline.config.rules);
@@ -105,6 +112,13 @@ try {
   await Promise.all(Array.from({ length: 8 }, uploader));
   console.log(`  uploads done after ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for the pipeline to settle`);
   await pipeline.settle({ timeoutMs: 30 * 60_000 });
+  const doomed = pipeline.emulator.jobs().find((job) => job.mediaUri.endsWith(`/${DELETED_JOB}.wav`));
+  if (doomed) {
+    const transcribe = new TranscribeClient({ region: pipeline.stack.names.region, endpoint: pipeline.emulator.endpoint, credentials: LOCAL_CREDENTIALS });
+    await transcribe.send(new DeleteMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: doomed.name }));
+    console.log(`  deleted medical job ${doomed.name} before the sweep`);
+    await pipeline.settle({ timeoutMs: 10 * 60_000 });
+  }
   console.log('  settled; running the sweeper for lost completion events and for the medical jobs, which have none');
   await pipeline.sweep({ deadLetterOnFailure: true });
   await pipeline.settle({ timeoutMs: 10 * 60_000 });

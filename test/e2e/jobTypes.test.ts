@@ -5,6 +5,7 @@ import { makeWav } from '../local/emulator/mediaProbe';
 import { MONO_CALL_FAILURE } from '../local/emulator/outputWriter';
 import { LocalPipeline, type OutcomeEvent } from '../local/runtime/localPipeline';
 import { LOCAL_CREDENTIALS } from '../local/runtime/provision';
+import { account } from '../local/runtime/accounting';
 import { parseS3Uri, type S3Location } from '../../shared/aws/s3Location';
 import { motoAvailable } from '../support/moto';
 
@@ -113,6 +114,8 @@ describe.runIf(motoAvailable('end-to-end job type tests'))('Call Analytics and m
         ),
       ],
     ]);
+    // The chaos run's accounting maps that dead letter back to the upload, though Transcribe no longer has the job.
+    expect(account(pipeline, [key])).toMatchObject({ jobsStarted: pipeline.emulator.jobs().length + 1, deadLettered: 1, unaccounted: 0, deadLetterReasons: { JobNotFoundError: 1 } });
   });
 
   it('takes the deletion of a job that has its verdict as cleanup: no dead letter, no second verdict', async () => {

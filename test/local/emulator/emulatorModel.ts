@@ -157,6 +157,8 @@ export interface TranscribeEmulator {
   stats: EmulatorStats;
   /** What each job was asked; `outputKmsKeyId` is the key the start function sent. */
   jobs(): { jobType: JobType; name: string; status: JobStatus; mediaUri: string; outputKmsKeyId?: string; failureReason?: string }[];
+  /** The jobs deleted through Delete*Job, which `jobs()` no longer lists (the accounting still maps them to their media). */
+  deletedJobs(): { jobType: JobType; name: string; mediaUri: string }[];
   /** Waits until no job is QUEUED or IN_PROGRESS. */
   idle(): Promise<void>;
   setFaults(faults: EmulatorFaults): void;

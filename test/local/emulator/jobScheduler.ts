@@ -121,6 +121,8 @@ export function createJobScheduler(
   const timeScale = options.timeScale ?? 1;
   /** Each job type is its own name space: keyed by type and name. */
   const jobs = new Map<string, Job>();
+  /** Jobs deleted through Delete*Job, for the local mode's accounting (Transcribe forgets them). */
+  const deleted: Job[] = [];
   const key = (jobType: JobType, name: string) => `${jobType}/${name}`;
   const perType = Object.fromEntries(
     JOB_TYPES.map((jobType) => {
@@ -351,6 +353,7 @@ export function createJobScheduler(
   function deleteJob(name: unknown, jobType: JobType): void {
     const job = findJob(name, jobType);
     jobs.delete(key(jobType, job.name));
+    deleted.push(job);
     const { eventName, nameField } = JOB_DELETIONS[jobType];
     options.onTrailedCall?.({ eventSource: 'transcribe.amazonaws.com', eventName, account: options.account, requestParameters: { [nameField]: job.name } });
   }
@@ -376,6 +379,7 @@ export function createJobScheduler(
 
   return {
     jobs,
+    deleted,
     stats,
     startJob,
     describe,

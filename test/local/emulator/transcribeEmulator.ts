@@ -43,6 +43,7 @@ export async function startTranscribeEmulator(options: EmulatorOptions): Promise
         ...(j.spec.kmsKeyId && { outputKmsKeyId: j.spec.kmsKeyId }),
         ...(j.failureReason && { failureReason: j.failureReason }),
       })),
+    deletedJobs: () => scheduler.deleted.map((j) => ({ jobType: j.jobType, name: j.name, mediaUri: j.spec.mediaUri })),
     idle: scheduler.idle,
     tamperedJob: writer.tamperedJob,
     setFaults: (next) => {

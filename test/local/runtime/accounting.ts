@@ -1,4 +1,5 @@
 import type { LocalPipeline } from './localPipeline';
+import { parseCompletionEvent } from '../../../shared/verify/completionEvent';
 import { deadLetterKeys } from '../cli/report';
 
 /**
@@ -25,7 +26,8 @@ export interface Accounting {
 
 export function account(pipeline: LocalPipeline, uploadedKeys: readonly string[]): Accounting {
   const bucket = pipeline.stack.names.inputBucket;
-  const jobs = pipeline.emulator.jobs();
+  // A job deleted through Delete*Job still counts, and its dead letter still maps to its media.
+  const jobs = [...pipeline.emulator.jobs(), ...pipeline.emulator.deletedJobs()];
   const jobsPerKey = new Map<string, number>();
   const keyOfJob = new Map<string, string>();
   const jobsByType: Record<string, number> = {};
@@ -84,17 +86,21 @@ export function account(pipeline: LocalPipeline, uploadedKeys: readonly string[]
 
 /**
  * The jobs a failed asynchronous invocation was about: the job of a completion event (either
- * kind), or, for a failed sweep, every job its SweepIncompleteError lists (one line each).
+ * kind) or of CloudTrail's record of its deletion, or, for a failed sweep, every job its
+ * SweepIncompleteError lists (one line each).
  */
 function jobNamesOfAsyncFailure(letter: { body: string; reason: string }): string[] {
-  let detail: { TranscriptionJobName?: string; JobName?: string } | undefined;
+  let event: unknown;
   try {
-    detail = (JSON.parse(letter.body) as { requestPayload?: { detail?: { TranscriptionJobName?: string; JobName?: string } } }).requestPayload?.detail;
+    event = (JSON.parse(letter.body) as { requestPayload?: unknown }).requestPayload;
   } catch {
     return [];
   }
-  const name = detail?.TranscriptionJobName ?? detail?.JobName;
-  if (name) return [name];
+  try {
+    return [parseCompletionEvent(event).jobName];
+  } catch {
+    // not an event the verifier takes: a sweep's failure
+  }
   return [...letter.reason.matchAll(/^ {2}- (?:\w+ job )?(\S+): /gm)].map((match) => match[1] as string);
 }
 
