@@ -3,11 +3,12 @@
  * own), an optional email subscription, the alarms on the dead-letter queues, on the start
  * backlog and on mismatches, the outcome-bus rule that sends paging verdicts to the topic, and
  * the bus archive from which verdicts can be replayed, and the default-bus rule that sends the
- * topic a retargeted alias, a changed bucket default, or a changed ledger bucket or outcome bus
- * policy (what verdicts rest on without a config deploy).
+ * topic a retargeted alias, a changed bucket default, a changed ledger bucket or outcome bus
+ * policy, or a stopped trail (what verdicts rest on without a config deploy), and the one that
+ * sends it a verifier's code or configuration changed outside a deploy.
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
-import { outcomeEventPattern, pagingOutcomePattern, trustChangePattern } from './eventPatterns';
+import { outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
 import { transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
@@ -135,6 +136,16 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
       EventPattern: trustChanges,
       State: 'ENABLED',
       // The CloudTrail event unchanged: who called (userIdentity), what (eventName, requestParameters) and when.
+      Targets: [{ Id: 'alarm-topic', Arn: alarmTopicRef(ctx), DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }],
+    },
+  };
+  resources.VerifierChangesRule = {
+    Type: 'AWS::Events::Rule',
+    // It names the functions, so it is created after them: the first deploy does not page, and a later deploy's changes come from CloudFormation.
+    Properties: {
+      Description: 'The verify or sweep function’s code or configuration changed outside a deploy: CloudTrail events to the alarm topic',
+      EventPattern: verifierChangePattern(['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => [{ Ref: fn }, { 'Fn::GetAtt': [fn, 'Arn'] }])),
+      State: 'ENABLED',
       Targets: [{ Id: 'alarm-topic', Arn: alarmTopicRef(ctx), DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }],
     },
   };

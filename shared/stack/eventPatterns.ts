@@ -96,6 +96,14 @@ const BUS_POLICY_CHANGES = ['PutPermission', 'RemovePermission'];
  * Any trail of the account: which one covers the region is not known at deploy time.
  */
 const TRAIL_CHANGES = ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors'];
+/**
+ * The calls that change what a verifier runs: its code, or its configuration (environment,
+ * layers, role). Lambda's CloudTrail event names carry an API version (`UpdateFunctionCode20150331v2`),
+ * hence prefixes. A deploy's own changes come from CloudFormation and are not paged: a deploy is
+ * reviewed where it is made.
+ */
+const FUNCTION_CHANGES = [{ prefix: 'UpdateFunctionCode' }, { prefix: 'UpdateFunctionConfiguration' }];
+const CLOUDFORMATION = 'cloudformation.amazonaws.com';
 
 /**
  * The API calls that change what verdicts rest on without a config deploy (README, "What a rule
@@ -129,5 +137,25 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
     source: [...(aliases.size > 0 ? ['aws.kms'] : []), 'aws.s3', 'aws.events', 'aws.cloudtrail'],
     'detail-type': [CLOUDTRAIL_API_CALL],
     detail: { $or: alternatives },
+  };
+}
+
+/**
+ * The verifiers' code or configuration changed outside a deploy: a new environment variable
+ * alone (an endpoint for KMS or S3) could point their DescribeKey or HeadObject at a forger, and
+ * new code could say anything. A rule of its own, since TrustChangesRule's pattern is near
+ * EventBridge's size quota with the demo config. Functions are matched by name and by ARN, as a
+ * caller may name one either way.
+ */
+export function verifierChangePattern(verifierFunctions: Cfn[]) {
+  return {
+    source: ['aws.lambda'],
+    'detail-type': [CLOUDTRAIL_API_CALL],
+    detail: {
+      eventSource: ['lambda.amazonaws.com'],
+      eventName: FUNCTION_CHANGES,
+      requestParameters: { functionName: verifierFunctions },
+      sourceIPAddress: [{ 'anything-but': CLOUDFORMATION }],
+    },
   };
 }

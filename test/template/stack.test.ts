@@ -375,6 +375,19 @@ describe('the CloudFormation that serverless package writes', () => {
     // After the bucket's own encryption and policy and the bus's policy exist, so that creating them does not page.
     expect(template.Resources.TrustChangesRule?.DependsOn).toEqual(['TranscriptBucketPolicy', 'OutcomeBusPolicy']);
     expect(trust.Targets).toEqual([{ Id: 'alarm-topic', Arn: { Ref: 'AlarmTopic' }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }]);
+    // The verifiers' code and configuration, changed outside a deploy (a deploy's changes come from CloudFormation).
+    const verifiers = template.Resources.VerifierChangesRule?.Properties;
+    expect(verifiers.EventPattern).toEqual({
+      source: ['aws.lambda'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: {
+        eventSource: ['lambda.amazonaws.com'],
+        eventName: [{ prefix: 'UpdateFunctionCode' }, { prefix: 'UpdateFunctionConfiguration' }],
+        requestParameters: { functionName: ['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => [{ Ref: fn }, { 'Fn::GetAtt': [fn, 'Arn'] }]) },
+        sourceIPAddress: [{ 'anything-but': 'cloudformation.amazonaws.com' }],
+      },
+    });
+    expect(verifiers.Targets).toEqual(trust.Targets);
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
     expect(template.Resources.OutcomeArchive?.Properties).toMatchObject({ SourceArn: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, RetentionDays: 365 });
     expect(template.Outputs.AlarmTopicArn.Value).toEqual({ Ref: 'AlarmTopic' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import { alarmResources } from '../../../shared/stack/alarmResources';
-import { completionEventPattern, jobDeletionPattern, trustChangePattern } from '../../../shared/stack/eventPatterns';
+import { completionEventPattern, jobDeletionPattern, trustChangePattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
 import { parseCompletionEvent } from '../../../shared/verify/completionEvent';
 import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 import { queueNotifications } from '../../../shared/stack/inputNotifications';
@@ -183,6 +183,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     { region: 'us-east-1' },
   );
   const where = { transcriptBucket: 'tkp-transcripts', outcomeBus: ['tkp-outcomes', 'arn:aws:events:us-east-1:123456789012:event-bus/tkp-outcomes'] };
+  const verifierFunctions = ['tkp-dev-verify', 'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-verify'];
   /** A management call as EventBridge delivers it from a CloudTrail trail. */
   const apiCall = (eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com' | 'events.amazonaws.com', eventName: string, requestParameters: Record<string, unknown>, account = '123456789012') =>
     trailEnvelope({ eventSource, eventName, account, requestParameters }, 'c0ffee00-0000-4000-8000-000000000001', 'us-east-1');
@@ -220,6 +221,22 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, apiCall('events.amazonaws.com', 'PutRule', { eventBusName: 'tkp-outcomes', name: 'x' }))).toBe(false);
   });
 
+  it('matches a verifier\'s code or configuration changed outside a deploy, by name or ARN, and not a deploy\'s change or another function\'s', () => {
+    const pattern = verifierChangePattern(verifierFunctions) as Record<string, unknown>;
+    const lambdaCall = (eventName: string, functionName: string, sourceIPAddress = '203.0.113.9') => {
+      const event = trailEnvelope({ eventSource: 'lambda.amazonaws.com', eventName, account: '123456789012', requestParameters: { functionName } }, 'c0ffee00-0000-4000-8000-000000000004', 'us-east-1');
+      return { ...event, detail: { ...event.detail, sourceIPAddress } };
+    };
+    for (const name of verifierFunctions) {
+      expect(matchesPattern(pattern, lambdaCall('UpdateFunctionConfiguration20150331v2', name))).toBe(true);
+      expect(matchesPattern(pattern, lambdaCall('UpdateFunctionCode20150331v2', name))).toBe(true);
+      // The same change made by a stack update is a deploy's.
+      expect(matchesPattern(pattern, lambdaCall('UpdateFunctionCode20150331v2', name, 'cloudformation.amazonaws.com'))).toBe(false);
+    }
+    expect(matchesPattern(pattern, lambdaCall('UpdateFunctionConfiguration20150331v2', 'tkp-dev-start'))).toBe(false);
+    expect(matchesPattern(pattern, lambdaCall('GetFunction20150331v2', 'tkp-dev-verify'))).toBe(false);
+  });
+
   it('matches a trail stopped, deleted or narrowed, which would silence this rule and the deleted-job rule, and not a trail started or read', () => {
     const pattern = trustChangePattern(config, where) as Record<string, unknown>;
     const trail = (eventName: string) =>
@@ -240,7 +257,11 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     }
     // Key ARNs and key IDs pin their keys: only the ledger's policy is watched.
     const pinned = validatePipelineConfig({ rules: [config.rules[2], config.rules[3]].map((r) => ({ prefix: r?.prefix, kmsKey: r?.kmsKey?.value, languageCode: 'en-US' })) }, { region: 'us-east-1' });
-    expect(trustChangePattern(pinned, where)).toEqual({ source: ['aws.s3', 'aws.events', 'aws.cloudtrail'], 'detail-type': ['AWS API Call via CloudTrail'], detail: { $or: [ledgerPolicy, busPolicy, trails] } });
+    expect(trustChangePattern(pinned, where)).toEqual({
+      source: ['aws.s3', 'aws.events', 'aws.cloudtrail'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: { $or: [ledgerPolicy, busPolicy, trails] },
+    });
     const keyless = validatePipelineConfig({ rules: [{ prefix: 'a/', languageCode: 'en-US' }] }, { region: 'us-east-1' });
     expect(trustChangePattern(keyless, where)).toEqual({
       source: ['aws.s3', 'aws.events', 'aws.cloudtrail'],
