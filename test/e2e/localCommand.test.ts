@@ -220,10 +220,14 @@ function killIfAlive(pid: number): void {
  * Ctrl-C then stops it and moto.
  */
 describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --keep', () => {
-  it('prints export lines that another process can use, prints an alias retarget made from it as an alarm, and stops the stack and moto on Ctrl-C', async () => {
+  it('prints export lines that another process can use, an alias retarget made from it as an alarm and a job deleted from it as a dead letter, and stops the stack and moto on Ctrl-C', async () => {
     const work = mkdtempSync(join(tmpdir(), 'tkp-keep-'));
     // A quote in the config's path, so one export (PIPELINE_CONFIG_PATH) needs shell quoting.
-    const config = writeConfig(work, "keep's.config.json", [{ prefix: "Zoë's calls/", kmsKey: 'alias/zoe' }, { prefix: 'open/' }]);
+    const config = writeConfig(work, "keep's.config.json", [
+      { prefix: "Zoë's calls/", kmsKey: 'alias/zoe' },
+      { prefix: 'open/' },
+      { prefix: 'dictation/', jobType: 'medical', type: 'DICTATION' },
+    ]);
     await withTkpLocal(work, ['--config', config, '--keep'], async (keep, motoPid) => {
       await keep.waitFor(/^Ctrl-C stops it\.$/m, 120_000);
       expect(keep.stdout()).toContain('All transcripts verified.');
@@ -236,7 +240,7 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
       // Another shell, with only those exports: the audit finds both transcripts compliant.
       const audit = await runNode([BIN, 'audit', '--json'], asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }));
       expect(audit.stderr).toBe('');
-      expect(JSON.parse(audit.stdout).totals).toMatchObject({ objects: 2, compliant: 2 });
+      expect(JSON.parse(audit.stdout).totals).toMatchObject({ objects: 3, compliant: 3 });
       expect(audit.code).toBe(0);
 
       // Another shell retargets the rule's alias (here to the key it has): the kept stack prints the page.
@@ -252,6 +256,32 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
       );
       expect(retarget.stderr).toBe('');
       await keep.waitFor(/^  alarm +UpdateAlias \{"aliasName":"alias\/zoe","targetKeyId":"[0-9a-f-]+"\} by arn:aws:iam::\d{12}:user\/local$/m, 10_000);
+
+      // Another shell uploads dictation, waits for its medical job (which only the sweeper would
+      // judge) to finish, and deletes it: the kept stack prints the dead letter, naming the deleter.
+      const deleted = await runNode(
+        [
+          '--input-type=module',
+          '-e',
+          "import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3'; " +
+            "import { TranscribeClient, ListMedicalTranscriptionJobsCommand, DeleteMedicalTranscriptionJobCommand } from '@aws-sdk/client-transcribe'; " +
+            `import { readFileSync } from 'node:fs'; ` +
+            "const s3 = new S3Client({ forcePathStyle: true }); const transcribe = new TranscribeClient({}); " +
+            `await s3.send(new PutObjectCommand({ Bucket: process.env.TKP_INPUT_BUCKET, Key: 'dictation/late note.wav', Body: readFileSync(${JSON.stringify(SAMPLE_AUDIO)}) })); ` +
+            'let job; ' +
+            "for (let i = 0; i < 200 && !job; i++) { const { MedicalTranscriptionJobSummaries: all = [] } = await transcribe.send(new ListMedicalTranscriptionJobsCommand({ Status: 'COMPLETED' })); " +
+            "job = all.find((j) => j.MedicalTranscriptionJobName.includes('late_note')); if (!job) await new Promise((r) => setTimeout(r, 100)); } " +
+            'await transcribe.send(new DeleteMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: job.MedicalTranscriptionJobName })); ' +
+            'console.log(job.MedicalTranscriptionJobName);',
+        ],
+        { ...asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }), cwd: process.cwd() },
+      );
+      expect(deleted.stderr).toBe('');
+      const jobName = deleted.stdout.trim();
+      await keep.waitFor(
+        new RegExp(`^  dead letter \\(verify DLQ\\) JobNotFoundError: medical transcription job ${jobName.replace(/\./g, '\\.')} was deleted by arn:aws:iam::\\d{12}:user/local at \\S+ before it was verified`, 'm'),
+        30_000,
+      );
 
       expect((await stopWithCtrlC(keep, motoPid)).code).toBe(0);
     });

@@ -175,7 +175,7 @@ function tamperMissed(tamper: ReturnType<typeof parseTamper>): string {
 /**
  * Keeps the stack serving until Ctrl-C, and says how to reach it from another shell. What reaches
  * the alarm topic meanwhile (a verdict that pages, or a call that changes what verdicts rest on,
- * such as `aws kms update-alias`) is printed as it arrives.
+ * such as `aws kms update-alias`), and each dead letter with its reason, is printed as it arrives.
  */
 async function keepRunning(pipeline: LocalPipeline): Promise<void> {
   const exports = localEnvironmentExports(pipeline);
@@ -184,9 +184,13 @@ async function keepRunning(pipeline: LocalPipeline): Promise<void> {
   console.log(`then, for example: npm run tkp -- check   (or pass --endpoint-url ${exports.AWS_ENDPOINT_URL} instead of AWS_ENDPOINT_URL)`);
   console.log('Ctrl-C stops it.');
   let shown = pipeline.alarms.length;
+  let shownLetters = pipeline.deadLetters.length;
   const showAlarms = setInterval(() => {
     for (const alarm of pipeline.alarms.slice(shown)) console.log(`  alarm     ${describeAlarm(alarm)}`);
     shown = pipeline.alarms.length;
+    // A dead letter pages through its queue's alarm: the first line of its reason says what happened.
+    for (const letter of pipeline.deadLetters.slice(shownLetters)) console.log(`  dead letter (${letter.queue} DLQ) ${letter.reason.split('\n')[0]}`);
+    shownLetters = pipeline.deadLetters.length;
   }, 250);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
