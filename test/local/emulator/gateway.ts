@@ -73,7 +73,7 @@ export interface TrailedCall {
 
 const TRAILED_ALIAS_CALLS = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
 const TRAILED_TRAIL_CALLS = new Set(['StopLogging', 'StartLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors']);
-/** CloudTrail's X-Amz-Target: `CloudTrail_20131101.<Operation>`, which older SDKs prefix with `com.amazonaws.cloudtrail.v20131101.`. */
+/** CloudTrail's X-Amz-Target: `CloudTrail_20131101.<Operation>` from the JavaScript SDK; the AWS CLI prefixes it with `com.amazonaws.cloudtrail.v20131101.`. */
 const CLOUDTRAIL_TARGET = /(?:^|\.)CloudTrail_20131101\.(\w+)$/;
 
 /** The alias, bucket-default, bucket-policy, bus-policy and trail calls among the requests the gateway forwards; undefined for any other. */
