@@ -41,6 +41,26 @@ function alarm(ctx: StackContext, description: string, metric: Record<string, un
   };
 }
 
+/**
+ * An EventBridge rule that sends the events it matches, unchanged, to the alarm topic: a verdict
+ * carries the expectation, the facts, the cause and the problems, and a CloudTrail event who
+ * called (userIdentity), what (eventName, requestParameters) and when. (An input transformer would
+ * have to escape the problems array into text.) If the topic refuses an event, it lands in the
+ * verify DLQ, whose alarm is on this topic too.
+ */
+function alarmTopicRule(ctx: StackContext, description: string, eventPattern: unknown, eventBusName?: Cfn) {
+  return {
+    Type: 'AWS::Events::Rule',
+    Properties: {
+      Description: description,
+      ...(eventBusName && { EventBusName: eventBusName }),
+      EventPattern: eventPattern,
+      State: 'ENABLED',
+      Targets: [{ Id: 'alarm-topic', Arn: alarmTopicRef(ctx), DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }],
+    },
+  };
+}
+
 const queueMetric = (queue: string, metricName: string) => ({
   Namespace: 'AWS/SQS',
   MetricName: metricName,
@@ -103,21 +123,12 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     ],
     Statistic: 'Sum',
   });
-  resources.PagingVerdictsRule = {
-    Type: 'AWS::Events::Rule',
-    Properties: {
-      Description: 'Mismatch and Failed verdicts (a config deploy’s rule change excepted) to the alarm topic',
-      EventBusName: { Ref: 'OutcomeBus' },
-      EventPattern: pagingOutcomePattern(ctx.service),
-      State: 'ENABLED',
-      Targets: [
-        // The whole verdict event, unchanged: it carries the expectation, the facts, the cause and
-        // the problems. (An input transformer would have to escape the problems array into text.)
-        // If the topic refuses the event, it lands in the verify DLQ, whose alarm is on this topic too.
-        { Id: 'alarm-topic', Arn: alarmTopicRef(ctx), DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } },
-      ],
-    },
-  };
+  resources.PagingVerdictsRule = alarmTopicRule(
+    ctx,
+    'Mismatch and Failed verdicts (a config deploy’s rule change excepted) to the alarm topic',
+    pagingOutcomePattern(ctx.service),
+    { Ref: 'OutcomeBus' },
+  );
   const trustChanges = trustChangePattern(ctx.config, { transcriptBucket: transcriptBucketRef(ctx), outcomeBus: [{ Ref: 'OutcomeBus' }, { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }] });
   const length = JSON.stringify(trustChanges, (_, value) => (isDeployTimeValue(value) ? 'x'.repeat(DEPLOY_TIME_VALUE_LENGTH) : value)).length;
   if (length > EVENT_PATTERN_MAX_LENGTH) {
@@ -128,27 +139,20 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     );
   }
   resources.TrustChangesRule = {
-    Type: 'AWS::Events::Rule',
+    ...alarmTopicRule(
+      ctx,
+      'An alias a rule names retargeted, a keyless rule’s output bucket default, the ledger bucket’s or the outcome bus’s policy changed, or a trail stopped: CloudTrail events to the alarm topic',
+      trustChanges,
+    ),
     // Created after the transcript bucket's own encryption and policy and the outcome bus's policy, so the first deploy does not page on them.
     DependsOn: [...(!ctx.existingTranscriptBucket ? ['TranscriptBucketPolicy'] : []), 'OutcomeBusPolicy'],
-    Properties: {
-      Description: 'An alias a rule names retargeted, a keyless rule’s output bucket default, the ledger bucket’s or the outcome bus’s policy changed, or a trail stopped: CloudTrail events to the alarm topic',
-      EventPattern: trustChanges,
-      State: 'ENABLED',
-      // The CloudTrail event unchanged: who called (userIdentity), what (eventName, requestParameters) and when.
-      Targets: [{ Id: 'alarm-topic', Arn: alarmTopicRef(ctx), DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }],
-    },
   };
-  resources.VerifierChangesRule = {
-    Type: 'AWS::Events::Rule',
-    // It names the functions, so it is created after them: the first deploy does not page, and a later deploy's changes come from CloudFormation.
-    Properties: {
-      Description: 'The verify or sweep function’s code or configuration changed outside a deploy: CloudTrail events to the alarm topic',
-      EventPattern: verifierChangePattern(['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => [{ Ref: fn }, { 'Fn::GetAtt': [fn, 'Arn'] }])),
-      State: 'ENABLED',
-      Targets: [{ Id: 'alarm-topic', Arn: alarmTopicRef(ctx), DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }],
-    },
-  };
+  // It names the functions, so it is created after them: the first deploy does not page, and a later deploy's changes come from CloudFormation.
+  resources.VerifierChangesRule = alarmTopicRule(
+    ctx,
+    'The verify or sweep function’s code or configuration changed outside a deploy: CloudTrail events to the alarm topic',
+    verifierChangePattern(['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => [{ Ref: fn }, { 'Fn::GetAtt': [fn, 'Arn'] }])),
+  );
   resources.OutcomeArchive = {
     Type: 'AWS::Events::Archive',
     Properties: {
