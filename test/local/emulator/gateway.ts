@@ -17,8 +17,9 @@ import { translateNotificationXml } from './s3FilterMatching';
  *   S3 uses (s3FilterMatching.ts).
  * - Lambda Invoke of the functions the local mode registers (the preflight function).
  * - Events: PutEvents calls are shown to the local mode, which routes them (see eventBus.ts).
- * - CloudTrail: the alias, bucket-default, bucket-policy and bus-policy calls that a trail records
- *   and the stack's TrustChangesRule watches are shown to the local mode too, once they succeed.
+ * - CloudTrail: the alias, bucket-default, bucket-policy, bus-policy and trail calls that a trail
+ *   records and the stack's TrustChangesRule watches are shown to the local mode too, once they
+ *   succeed (the Transcribe emulator does the same for its Delete*Job calls).
  * - Clock: with a time scale above 1, SQS visibility delays are shortened by the same factor.
  */
 export interface DeclaredKey {

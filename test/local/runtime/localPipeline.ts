@@ -9,14 +9,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import type { PipelineConfig } from '../../../shared/config/rule';
-import {
-  callAnalyticsCompletionPattern,
-  completionEventPattern,
-  jobDeletionPattern,
-  outcomeEventPattern,
-  pagingOutcomePattern,
-  trustChangePattern,
-} from '../../../shared/stack/eventPatterns';
+import { outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { JOB_TYPE_FACTS } from '../../../shared/aws/jobTypes';
 import { envelope, matchesPattern, trailEnvelope } from './eventBus';
@@ -127,10 +120,13 @@ export class LocalPipeline {
       const outcomeRule = outcomeEventPattern(names.outcomeSource);
       const pagingRule = pagingOutcomePattern(names.outcomeSource);
       const trustRule = trustChangePattern(config, { transcriptBucket: names.transcriptBucket, outcomeBus: [names.outcomeBus, `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`] });
-      const deletionRule = jobDeletionPattern(names.jobNamePrefix);
-      // The default bus's rules for the calls a trail records: to the alarm topic for a retargeted
-      // alias or a changed bucket default (shared/stack/alarmResources.ts), and to the verifier for
-      // a deleted job (serverless.yml). Only the emulator deletes jobs, after the stack exists.
+      // The verifier's rules, as serverless.yml deploys them: the completion events come from the
+      // emulator's PutEvents, a deleted job from CloudTrail's record of the call.
+      const { deletion: deletionRule, ...completionPatterns } = verifierEventPatterns(names.jobNamePrefix);
+      const completionRules = Object.values(completionPatterns);
+      // The default bus's rules for the calls a trail records: to the alarm topic for what
+      // TrustChangesRule watches (shared/stack/alarmResources.ts), and to the verifier for a
+      // deleted job (serverless.yml). Only the emulator deletes jobs, after the stack exists.
       const onTrailedCall = (call: TrailedCall) => {
         const event = trailEnvelope(call, randomUUID(), names.region);
         if (matchesPattern(trustRule, event)) alarms.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
@@ -154,7 +150,6 @@ export class LocalPipeline {
         timeScale,
         ...(options.transcriptBucketDefault && { transcriptBucketDefault: options.transcriptBucketDefault }),
       });
-      const completionRules = [completionEventPattern(names.jobNamePrefix), callAnalyticsCompletionPattern(names.jobNamePrefix)];
       const emulator = await startTranscribeEmulator({
         region: names.region,
         account: MOTO_DEFAULT_ACCOUNT,
