@@ -106,17 +106,14 @@ export async function verifyJob(
     return alreadyReported(ledgerId, jobName, existing.record);
   }
   const job = await deps.getJob(jobName, jobType);
-  if (!job && deletion) {
-    throw new JobNotFoundError(
-      `${JOB_TYPE_FACTS[jobType].label} job ${jobName} was deleted by ${deletion.by} at ${deletion.at} before it was verified, ` +
-        `so its transcript was never checked against its rule: judge it (its key ends in ${jobName}.json) with \`tkp audit\`, ` +
-        're-upload the media (or `tkp backfill` its prefix) to transcribe it again, and ask who deleted the job if that was not your cleanup',
-    );
-  }
   if (!job) {
+    const named = `${JOB_TYPE_FACTS[jobType].label} job ${jobName}`;
+    const again = 're-upload the media (or `tkp backfill` its prefix) to transcribe it again';
     throw new JobNotFoundError(
-      `${JOB_TYPE_FACTS[jobType].label} job ${jobName} no longer exists (deleted, or older than Transcribe's 90-day retention); ` +
-        're-upload the media (or `tkp backfill` its prefix) to transcribe it again',
+      deletion
+        ? `${named} was deleted by ${deletion.by} at ${deletion.at} before it was verified, so its transcript was never checked against its rule: ` +
+            `judge it (its key ends in ${jobName}.json) with \`tkp audit\`, ${again}, and ask who deleted the job if that was not your cleanup`
+        : `${named} no longer exists (deleted, or older than Transcribe's 90-day retention); ${again}`,
     );
   }
   const tags = tagsToRecord(job.tags);
