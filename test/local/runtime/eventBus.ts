@@ -106,10 +106,12 @@ function matchesValue(candidate: unknown, actual: unknown): boolean {
   if (candidate !== null && typeof candidate === 'object' && 'exists' in candidate) {
     return (candidate as { exists: unknown }).exists === (actual !== undefined);
   }
+  // An array in the event matches when one of its elements does (CloudWatch's DeleteAlarms names its alarms in one).
+  if (Array.isArray(actual)) return actual.some((element) => matchesValue(candidate, element));
   if (candidate !== null && typeof candidate === 'object') {
     const prefix = (candidate as { prefix?: unknown }).prefix;
     if (typeof prefix !== 'string') throw new Error(`unsupported event pattern filter ${JSON.stringify(candidate)}`);
     return typeof actual === 'string' && actual.startsWith(prefix);
   }
-  return Array.isArray(actual) ? actual.includes(candidate) : actual === candidate;
+  return actual === candidate;
 }

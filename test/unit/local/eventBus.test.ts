@@ -44,6 +44,13 @@ describe('local EventBridge rule matching', () => {
     expect(matchesPattern(pattern, { detail: { outcome: 'verified', cause: null } })).toBe(false);
   });
 
+  it('matches an array in the event when one element matches, by value or by prefix, as EventBridge does', () => {
+    expect(matchesPattern({ names: [{ prefix: 'tkp-dev-' }] }, { names: ['other', 'tkp-dev-alarm'] })).toBe(true);
+    expect(matchesPattern({ names: ['tkp-dev-alarm'] }, { names: ['other', 'tkp-dev-alarm'] })).toBe(true);
+    expect(matchesPattern({ names: [{ prefix: 'tkp-dev-' }] }, { names: ['other', 'tkp-prod-alarm'] })).toBe(false);
+    expect(matchesPattern({ names: [{ prefix: 'tkp-dev-' }] }, { names: [] })).toBe(false);
+  });
+
   it('builds the envelope EventBridge delivers', () => {
     const built = envelope({ Source: 'transcribe-kms-pipeline', DetailType: 'Transcription Failed', Detail: '{"a":1}' }, 'id-1', '123456789012', 'us-east-1', new Date('2026-11-28T10:00:00.123Z'));
     expect(built).toEqual({ version: '0', id: 'id-1', 'detail-type': 'Transcription Failed', source: 'transcribe-kms-pipeline', account: '123456789012', time: '2026-11-28T10:00:00Z', region: 'us-east-1', resources: [], detail: { a: 1 } });
