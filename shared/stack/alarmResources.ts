@@ -4,12 +4,14 @@
  * backlog and on mismatches, the outcome-bus rule that sends paging verdicts to the topic, and
  * the bus archive from which verdicts can be replayed, and the default-bus rule that sends the
  * topic a retargeted alias, a changed bucket default, a changed ledger bucket or outcome bus
- * policy, or a stopped trail (what verdicts rest on without a config deploy), and the one that
- * sends it a verifier's code or configuration changed outside a deploy.
+ * policy, or a stopped trail (what verdicts rest on without a config deploy), the one that sends
+ * it a verifier's code or configuration changed outside a deploy, and the one that sends it any of
+ * this stack's rules, alarms or topic turned off outside a deploy. Every rule and alarm has a
+ * fixed name (stackNames.ts, alertingNames) for that last rule to match.
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
-import { outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
-import { transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
+import { alertingChangePattern, outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
+import { alertingNames, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
 /** A start backlog older than this has been retrying (a full quota, a broken key) for too long. */
@@ -24,10 +26,11 @@ export function alarmTopicRef(ctx: StackContext): Cfn {
   return ctx.existingAlarmTopicArn ?? { Ref: 'AlarmTopic' };
 }
 
-function alarm(ctx: StackContext, description: string, metric: Record<string, unknown>, threshold = 0) {
+function alarm(ctx: StackContext, name: string, description: string, metric: Record<string, unknown>, threshold = 0) {
   return {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
+      AlarmName: name,
       AlarmDescription: description,
       ...metric,
       Period: 300,
@@ -48,10 +51,18 @@ function alarm(ctx: StackContext, description: string, metric: Record<string, un
  * have to escape the problems array into text.) If the topic refuses an event, it lands in the
  * verify DLQ, whose alarm is on this topic too.
  */
-function alarmTopicRule(ctx: StackContext, description: string, eventPattern: unknown, eventBusName?: Cfn) {
+function alarmTopicRule(ctx: StackContext, name: string, description: string, eventPattern: unknown, eventBusName?: Cfn, whenTooLong = '') {
+  const length = JSON.stringify(eventPattern, (_, value) => (isDeployTimeValue(value) ? 'x'.repeat(DEPLOY_TIME_VALUE_LENGTH) : value)).length;
+  if (length > EVENT_PATTERN_MAX_LENGTH) {
+    throw new Error(
+      `the EventBridge rule ${name} (${description}) would have an event pattern of up to ${length} characters, over EventBridge's default quota of ${EVENT_PATTERN_MAX_LENGTH}; ` +
+        `${whenTooLong}raise the "Event pattern size" quota and this limit (EVENT_PATTERN_MAX_LENGTH in shared/stack/alarmResources.ts) together`,
+    );
+  }
   return {
     Type: 'AWS::Events::Rule',
     Properties: {
+      Name: name,
       Description: description,
       ...(eventBusName && { EventBusName: eventBusName }),
       EventPattern: eventPattern,
@@ -98,23 +109,27 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
       };
     }
   }
+  const names = alertingNames(ctx);
   resources.StartDeadLetterAlarm = alarm(
     ctx,
+    names.alarms.startDeadLetters,
     'Uploads that could not become a Transcribe job; each message in the start DLQ carries its reason (README: "When an alarm fires")',
     queueMetric('StartDeadLetterQueue', 'ApproximateNumberOfMessagesVisible'),
   );
   resources.VerifyDeadLetterAlarm = alarm(
     ctx,
+    names.alarms.verifyDeadLetters,
     'Completion events that could not be verified, every encryption mismatch and every incomplete sweep (README: "When an alarm fires")',
     queueMetric('VerifyDeadLetterQueue', 'ApproximateNumberOfMessagesVisible'),
   );
   resources.StartQueueAgeAlarm = alarm(
     ctx,
+    names.alarms.startBacklog,
     'Uploads have waited over an hour to become jobs: a full Transcribe quota or a failing key keeps them retrying (README: "When an alarm fires")',
     queueMetric('StartQueue', 'ApproximateAgeOfOldestMessage'),
     START_BACKLOG_ALARM_SECONDS,
   );
-  resources.EncryptionMismatchAlarm = alarm(ctx, `A transcript of stage ${ctx.stage} was not encrypted the way its rule asks`, {
+  resources.EncryptionMismatchAlarm = alarm(ctx, names.alarms.encryptionMismatch, `A transcript of stage ${ctx.stage} was not encrypted the way its rule asks`, {
     Namespace: METRICS_NAMESPACE,
     MetricName: OUTCOME_METRIC.mismatch,
     Dimensions: [
@@ -125,24 +140,19 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
   });
   resources.PagingVerdictsRule = alarmTopicRule(
     ctx,
+    names.rules.pagingVerdicts,
     'Mismatch and Failed verdicts (a config deploy’s rule change excepted) to the alarm topic',
     pagingOutcomePattern(ctx.service),
     { Ref: 'OutcomeBus' },
   );
-  const trustChanges = trustChangePattern(ctx.config, { transcriptBucket: transcriptBucketRef(ctx), outcomeBus: [{ Ref: 'OutcomeBus' }, { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }] });
-  const length = JSON.stringify(trustChanges, (_, value) => (isDeployTimeValue(value) ? 'x'.repeat(DEPLOY_TIME_VALUE_LENGTH) : value)).length;
-  if (length > EVENT_PATTERN_MAX_LENGTH) {
-    throw new Error(
-      `TrustChangesRule, which pages on alias retargets, on bucket-default, ledger-policy and outcome-bus-policy changes and on stopped trails, would have an event pattern of up to ${length} characters, ` +
-        `over EventBridge's default quota of ${EVENT_PATTERN_MAX_LENGTH}; name fewer keys by alias (a key ARN pins its key and needs no watching), ` +
-        `or raise the "Event pattern size" quota and this limit (EVENT_PATTERN_MAX_LENGTH in shared/stack/alarmResources.ts) together`,
-    );
-  }
   resources.TrustChangesRule = {
     ...alarmTopicRule(
       ctx,
+      names.rules.trustChanges,
       'An alias a rule names retargeted, a keyless rule’s output bucket default, the ledger bucket’s or the outcome bus’s policy changed, or a trail stopped: CloudTrail events to the alarm topic',
-      trustChanges,
+      trustChangePattern(ctx.config, { transcriptBucket: transcriptBucketRef(ctx), outcomeBus: [{ Ref: 'OutcomeBus' }, { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }] }),
+      undefined,
+      'name fewer keys by alias (a key ARN pins its key and needs no watching), or ',
     ),
     // Created after the transcript bucket's own encryption and policy and the outcome bus's policy, so the first deploy does not page on them.
     DependsOn: [...(!ctx.existingTranscriptBucket ? ['TranscriptBucketPolicy'] : []), 'OutcomeBusPolicy'],
@@ -150,8 +160,20 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
   // It names the functions, so it is created after them: the first deploy does not page, and a later deploy's changes come from CloudFormation.
   resources.VerifierChangesRule = alarmTopicRule(
     ctx,
-    'The verify or sweep function’s code or configuration changed outside a deploy: CloudTrail events to the alarm topic',
-    verifierChangePattern(['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => [{ Ref: fn }, { 'Fn::GetAtt': [fn, 'Arn'] }])),
+    names.rules.verifierChanges,
+    'The verify or sweep function’s code or configuration, or the rule that watches the alarms, changed outside a deploy: CloudTrail events to the alarm topic',
+    verifierChangePattern(['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => [{ Ref: fn }, { 'Fn::GetAtt': [fn, 'Arn'] }]), names.rules.alertingChanges),
+  );
+  const topic = alarmTopicRef(ctx);
+  resources.AlertingChangesRule = alarmTopicRule(
+    ctx,
+    names.rules.alertingChanges,
+    'One of this stack’s rules or alarms turned off, deleted or rewritten, or the alarm topic’s subscriptions or policy changed, outside a deploy: CloudTrail events to the alarm topic',
+    alertingChangePattern({
+      namePrefix: names.prefix,
+      alarmTopic: topic,
+      subscriptionPrefix: typeof topic === 'string' ? `${topic}:` : { 'Fn::Sub': '${AlarmTopic}:' },
+    }),
   );
   resources.OutcomeArchive = {
     Type: 'AWS::Events::Archive',

@@ -102,8 +102,26 @@ const TRAIL_CHANGES = ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSel
  * hence prefixes. A deploy's own changes come from CloudFormation and are not paged: a deploy is
  * reviewed where it is made.
  */
-const FUNCTION_CHANGES = [{ prefix: 'UpdateFunctionCode' }, { prefix: 'UpdateFunctionConfiguration' }];
+const FUNCTION_CHANGES = [
+  { prefix: 'UpdateFunctionCode' },
+  { prefix: 'UpdateFunctionConfiguration' },
+  // Where a failed invocation goes (the verify DLQ) and how often it is retried.
+  { prefix: 'PutFunctionEventInvokeConfig' },
+  { prefix: 'UpdateFunctionEventInvokeConfig' },
+  { prefix: 'DeleteFunctionEventInvokeConfig' },
+];
 const CLOUDFORMATION = 'cloudformation.amazonaws.com';
+/** The calls that turn an EventBridge rule off, delete it or rewrite its pattern (the rule is `name`)... */
+const RULE_CHANGES = ['DisableRule', 'DeleteRule', 'PutRule'];
+/** ...and those that change where it sends what it matches (the rule is `rule`). */
+const RULE_TARGET_CHANGES = ['PutTargets', 'RemoveTargets'];
+/** The calls that delete an alarm or stop its actions (`alarmNames`), and the one that rewrites it (`alarmName`). */
+const ALARM_CHANGES = ['DeleteAlarms', 'DisableAlarmActions'];
+const ALARM_REWRITE = ['PutMetricAlarm'];
+/** The calls that remove a subscription or filter what it receives (`subscriptionArn`, which starts with the topic's ARN and `:`). */
+const SUBSCRIPTION_CHANGES = ['Unsubscribe', 'SetSubscriptionAttributes'];
+/** The calls that delete the topic or change who may publish to it (`topicArn`). */
+const TOPIC_CHANGES = ['DeleteTopic', 'SetTopicAttributes', 'RemovePermission'];
 
 /**
  * The API calls that change what verdicts rest on without a config deploy (README, "What a rule
@@ -142,20 +160,71 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
 
 /**
  * The verifiers' code or configuration changed outside a deploy: a new environment variable
- * alone (an endpoint for KMS or S3) could point their DescribeKey or HeadObject at a forger, and
- * new code could say anything. A rule of its own, since TrustChangesRule's pattern is near
- * EventBridge's size quota with the demo config. Functions are matched by name and by ARN, as a
- * caller may name one either way.
+ * alone (an endpoint for KMS or S3) could point their DescribeKey or HeadObject at a forger, new
+ * code could say anything, and a changed invoke config could drop their failures instead of
+ * dead-lettering them. It also watches AlertingChangesRule, which cannot see its own rule turned
+ * off (the call reaches EventBridge after the rule is off), as that rule watches this one. A rule
+ * of its own, since TrustChangesRule's pattern is near EventBridge's size quota with the demo
+ * config. Functions are matched by name and by ARN, as a caller may name one either way.
  */
-export function verifierChangePattern(verifierFunctions: Cfn[]) {
+export function verifierChangePattern(verifierFunctions: Cfn[], alertingRule: string) {
   return {
-    source: ['aws.lambda'],
+    source: ['aws.lambda', 'aws.events'],
     'detail-type': [CLOUDTRAIL_API_CALL],
     detail: {
-      eventSource: ['lambda.amazonaws.com'],
-      eventName: FUNCTION_CHANGES,
-      requestParameters: { functionName: verifierFunctions },
       sourceIPAddress: [{ 'anything-but': CLOUDFORMATION }],
+      $or: [
+        { eventSource: ['lambda.amazonaws.com'], eventName: FUNCTION_CHANGES, requestParameters: { functionName: verifierFunctions } },
+        ...ruleChangeAlternatives([alertingRule]),
+      ],
     },
   };
+}
+
+/** What the stack's alerting is made of: its rules and alarms, whose names all start with one prefix, and the alarm topic. */
+export interface AlertingParts {
+  /** The start of every name the stack gives its rules and alarms (shared/stack/stackNames.ts, alertingNames). */
+  namePrefix: string;
+  alarmTopic: Cfn;
+  /** The start of every subscription's ARN: the topic's ARN and `:`. */
+  subscriptionPrefix: Cfn;
+}
+
+/**
+ * The calls that silence a page outside a deploy: one of the stack's EventBridge rules turned
+ * off, deleted, rewritten or retargeted (the verifier's, the sweeper's schedule, and every rule
+ * that pages, this one's own included, though it cannot see that one: VerifierChangesRule does);
+ * one of its alarms deleted, its actions disabled or rewritten; a subscription of the alarm topic
+ * removed or filtered; the topic deleted or its policy changed. Rules and alarms are matched by
+ * the stack's name prefix, which keeps the pattern within EventBridge's size quota whatever the
+ * stage is called; another stage whose name extends this one's with a `-` would page here too,
+ * which errs on the side of a page. Failed calls are matched too: an attempt to silence the
+ * alarms is worth a page.
+ */
+export function alertingChangePattern(parts: AlertingParts) {
+  const stackNames = [{ prefix: parts.namePrefix }];
+  return {
+    // EventBridge's reference gives `aws.monitoring` as the source of CloudWatch's calls through
+    // CloudTrail; `aws.cloudwatch`, the source its alarm events were long documented with, is
+    // matched too, so that either spelling pages (eventSource is what narrows the match).
+    source: ['aws.events', 'aws.monitoring', 'aws.cloudwatch', 'aws.sns'],
+    'detail-type': [CLOUDTRAIL_API_CALL],
+    detail: {
+      sourceIPAddress: [{ 'anything-but': CLOUDFORMATION }],
+      $or: [
+        ...ruleChangeAlternatives(stackNames),
+        { eventSource: ['monitoring.amazonaws.com'], eventName: ALARM_CHANGES, requestParameters: { alarmNames: stackNames } },
+        { eventSource: ['monitoring.amazonaws.com'], eventName: ALARM_REWRITE, requestParameters: { alarmName: stackNames } },
+        { eventSource: ['sns.amazonaws.com'], eventName: SUBSCRIPTION_CHANGES, requestParameters: { subscriptionArn: [{ prefix: parts.subscriptionPrefix }] } },
+        { eventSource: ['sns.amazonaws.com'], eventName: TOPIC_CHANGES, requestParameters: { topicArn: [parts.alarmTopic] } },
+      ],
+    },
+  };
+}
+
+function ruleChangeAlternatives(rules: (string | { prefix: string })[]) {
+  return [
+    { eventSource: ['events.amazonaws.com'], eventName: RULE_CHANGES, requestParameters: { name: rules } },
+    { eventSource: ['events.amazonaws.com'], eventName: RULE_TARGET_CHANGES, requestParameters: { rule: rules } },
+  ];
 }

@@ -8,7 +8,7 @@ const { QUEUE_SETTINGS, startRatePerSecond } = requireTs('./queueSettings.ts', _
 const { validatePipelineConfig } = requireTs('../config/pipelineConfig.ts', __filename);
 const { readRawConfig } = requireTs('../config/settings.ts', __filename);
 const { jobNamePrefixProblem } = requireTs('../aws/jobName.ts', __filename);
-const { stackParamProblems } = requireTs('./stackNames.ts', __filename);
+const { alertingNames, stackParamProblems } = requireTs('./stackNames.ts', __filename);
 
 let derived;
 
@@ -59,6 +59,7 @@ async function derive({ resolveVariable }) {
   return {
     env: invokingLocally() ? localEnvironment(functionEnvironment(ctx)) : functionEnvironment(ctx),
     verifierPatterns: verifierEventPatterns(jobNamePrefix),
+    ruleNames: alertingNames(ctx).rules,
     resources: derivedResources(ctx),
     outputs: derivedOutputs(ctx),
     queue: { ...QUEUE_SETTINGS, startRatePerSecond: startRatePerSecond() },

@@ -122,6 +122,48 @@ export function jobArn(ctx: StackContext, jobType: JobType = 'transcription'): C
   return sub(`arn:\${AWS::Partition}:transcribe:\${AWS::Region}:\${AWS::AccountId}:${JOB_TYPE_FACTS[jobType].arnResourceType}/${ctx.jobNamePrefix}*`);
 }
 
+/** EventBridge's rule names, which a Lambda schedule's share: letters, digits, `.`, `-` and `_`, at most 64. */
+const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
+const RULE_NAME_MAX_LENGTH = 64;
+
+/**
+ * The names of the stack's EventBridge rules and CloudWatch alarms: fixed and all starting with
+ * `prefix`, so that the rules that page on their being turned off or deleted
+ * (AlertingChangesRule, VerifierChangesRule) can name them, and so that a page names the alarm
+ * an operator recognises. The verifier's three
+ * rules keep the names serverless gave them before they were named here, so that a deploy does
+ * not replace them.
+ */
+export function alertingNames(ctx: Pick<StackContext, 'service' | 'stage'>) {
+  const prefix = `${ctx.service}-${ctx.stage}-`;
+  const base = prefix.slice(0, -1);
+  const rules = {
+    verifyTranscription: `${base}-verify-rule-1`,
+    verifyCallAnalytics: `${base}-verify-rule-2`,
+    verifyDeletion: `${base}-verify-rule-3`,
+    sweepSchedule: `${base}-sweep-schedule`,
+    pagingVerdicts: `${base}-paging-verdicts`,
+    trustChanges: `${base}-trust-changes`,
+    verifierChanges: `${base}-verifier-changes`,
+    alertingChanges: `${base}-alerting-changes`,
+  };
+  if (!Object.values(rules).every((name) => RULE_NAME.test(name))) {
+    const longest = Object.values(rules).reduce((a, b) => (b.length > a.length ? b : a));
+    const room = ctx.stage.length - (longest.length - RULE_NAME_MAX_LENGTH);
+    throw new Error(
+      `stage ${JSON.stringify(ctx.stage)} would make the EventBridge rule name ${JSON.stringify(longest)}, which takes at most ${RULE_NAME_MAX_LENGTH} letters, digits, . - and _; ` +
+        `use a stage name of ${room > 0 ? `at most ${room} ` : ''}such characters`,
+    );
+  }
+  const alarms = {
+    startDeadLetters: `${base}-start-dead-letters`,
+    verifyDeadLetters: `${base}-verify-dead-letters`,
+    startBacklog: `${base}-start-backlog`,
+    encryptionMismatch: `${base}-encryption-mismatch`,
+  };
+  return { prefix, rules, alarms };
+}
+
 /** Role names are fixed, so another account's key policy can name them before they exist. */
 export function roleName(ctx: Pick<StackContext, 'service' | 'stage' | 'region'>, name: string): string {
   return `${ctx.service}-${ctx.stage}-${ctx.region}-${name}`.slice(0, 64);

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEvent, repoPath } from '../support/fixtures';
 import { HANDLER_ENV } from '../support/functionEnvironment';
 import { invokeBundle } from '../support/invokeBundle';
+import { matchesPattern, trailEnvelope } from '../local/runtime/eventBus';
 
 const run = promisify(execFile);
 type Template = { Resources: Record<string, { Type: string; Properties: any; DependsOn?: unknown }>; Outputs: Record<string, any> };
@@ -378,19 +379,65 @@ describe('the CloudFormation that serverless package writes', () => {
     // The verifiers' code and configuration, changed outside a deploy (a deploy's changes come from CloudFormation).
     const verifiers = template.Resources.VerifierChangesRule?.Properties;
     expect(verifiers.EventPattern).toEqual({
-      source: ['aws.lambda'],
+      source: ['aws.lambda', 'aws.events'],
       'detail-type': ['AWS API Call via CloudTrail'],
       detail: {
-        eventSource: ['lambda.amazonaws.com'],
-        eventName: [{ prefix: 'UpdateFunctionCode' }, { prefix: 'UpdateFunctionConfiguration' }],
-        requestParameters: { functionName: ['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => [{ Ref: fn }, { 'Fn::GetAtt': [fn, 'Arn'] }]) },
         sourceIPAddress: [{ 'anything-but': 'cloudformation.amazonaws.com' }],
+        $or: [
+          {
+            eventSource: ['lambda.amazonaws.com'],
+            eventName: ['UpdateFunctionCode', 'UpdateFunctionConfiguration', 'PutFunctionEventInvokeConfig', 'UpdateFunctionEventInvokeConfig', 'DeleteFunctionEventInvokeConfig'].map((prefix) => ({ prefix })),
+            requestParameters: { functionName: ['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => [{ Ref: fn }, { 'Fn::GetAtt': [fn, 'Arn'] }]) },
+          },
+          // The rule that watches the alarms cannot see itself turned off; this one does.
+          { eventSource: ['events.amazonaws.com'], eventName: ['DisableRule', 'DeleteRule', 'PutRule'], requestParameters: { name: ['transcribe-kms-pipeline-dev-alerting-changes'] } },
+          { eventSource: ['events.amazonaws.com'], eventName: ['PutTargets', 'RemoveTargets'], requestParameters: { rule: ['transcribe-kms-pipeline-dev-alerting-changes'] } },
+        ],
       },
     });
     expect(verifiers.Targets).toEqual(trust.Targets);
+    expect(template.Resources.AlertingChangesRule?.Properties.Targets).toEqual(trust.Targets);
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
     expect(template.Resources.OutcomeArchive?.Properties).toMatchObject({ SourceArn: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, RetentionDays: 365 });
     expect(template.Outputs.AlarmTopicArn.Value).toEqual({ Ref: 'AlarmTopic' });
+  });
+
+  it('pages when any of its rules or alarms is turned off, deleted or rewritten outside a deploy, or the alarm topic is unsubscribed, the watcher itself included', () => {
+    // Every rule and alarm the template holds, by the name it deploys with, turned off by hand as
+    // CloudTrail reports it, against the deployed patterns (the topic's ARN filled in as CloudFormation would).
+    const topicArn = 'arn:aws:sns:us-east-1:123456789012:transcribe-kms-pipeline-dev-alarms';
+    const resolve = (pattern: unknown) => JSON.parse(JSON.stringify(pattern).replaceAll('{"Ref":"AlarmTopic"}', JSON.stringify(topicArn)).replaceAll('{"Fn::Sub":"${AlarmTopic}:"}', JSON.stringify(`${topicArn}:`)));
+    const alerting = resolve(template.Resources.AlertingChangesRule?.Properties.EventPattern);
+    const verifiers = template.Resources.VerifierChangesRule?.Properties.EventPattern;
+    const byHand = (eventSource: string, eventName: string, requestParameters: Record<string, unknown>, sourceIPAddress = '198.51.100.7') => {
+      const event = trailEnvelope({ eventSource: eventSource as never, eventName, account: '123456789012', requestParameters }, 'c0ffee00-0000-4000-8000-000000000009', 'us-east-1');
+      return { ...event, detail: { ...event.detail, sourceIPAddress } };
+    };
+    const rules = ofType(template, 'AWS::Events::Rule');
+    const alarms = ofType(template, 'AWS::CloudWatch::Alarm');
+    expect(rules.map(([id]) => id)).toHaveLength(8);
+    expect(alarms).toHaveLength(4);
+    for (const [id, rule] of rules) {
+      const name = rule.Properties.Name;
+      expect(typeof name, `${id} has a fixed name`).toBe('string');
+      expect(matchesPattern(alerting, byHand('events.amazonaws.com', 'DisableRule', { name })), `${id} (${name}) disabled`).toBe(true);
+      expect(matchesPattern(alerting, byHand('events.amazonaws.com', 'RemoveTargets', { rule: name, ids: ['x'] })), `${id} (${name}) untargeted`).toBe(true);
+      expect(matchesPattern(alerting, byHand('events.amazonaws.com', 'DisableRule', { name }, 'cloudformation.amazonaws.com')), `${id} changed by a deploy`).toBe(false);
+    }
+    // The watcher cannot see its own rule turned off, so the verifiers' rule watches it.
+    const watcher = template.Resources.AlertingChangesRule?.Properties.Name;
+    expect(matchesPattern(verifiers, byHand('events.amazonaws.com', 'DisableRule', { name: watcher }))).toBe(true);
+    expect(matchesPattern(verifiers, byHand('events.amazonaws.com', 'DeleteRule', { name: template.Resources.TrustChangesRule?.Properties.Name }))).toBe(false);
+    for (const [id, alarm] of alarms) {
+      const name = alarm.Properties.AlarmName;
+      expect(typeof name, `${id} has a fixed name`).toBe('string');
+      expect(matchesPattern(alerting, byHand('monitoring.amazonaws.com', 'DeleteAlarms', { alarmNames: [name] })), `${id} (${name}) deleted`).toBe(true);
+      expect(matchesPattern(alerting, byHand('monitoring.amazonaws.com', 'DisableAlarmActions', { alarmNames: [name] })), `${id} (${name}) silenced`).toBe(true);
+    }
+    expect(template.Resources.AlarmTopic?.Properties.TopicName).toBe('transcribe-kms-pipeline-dev-alarms');
+    expect(matchesPattern(alerting, byHand('sns.amazonaws.com', 'Unsubscribe', { subscriptionArn: `${topicArn}:0b9a4c1e-0000-4000-8000-000000000001` }))).toBe(true);
+    expect(matchesPattern(alerting, byHand('sns.amazonaws.com', 'SetTopicAttributes', { topicArn, attributeName: 'Policy' }))).toBe(true);
+    expect(matchesPattern(alerting, byHand('sns.amazonaws.com', 'Unsubscribe', { subscriptionArn: 'arn:aws:sns:us-east-1:123456789012:another-topic:0b9a4c1e-0000-4000-8000-000000000001' }))).toBe(false);
   });
 
   it('keeps dead letters longer than the messages of the queue they come from, and gives every function the stage for its metrics', () => {
@@ -473,6 +520,9 @@ describe('serverless package with other inputs', () => {
     for (const [, alarm] of ofType(theirs, 'AWS::CloudWatch::Alarm')) expect(alarm.Properties.AlarmActions).toEqual([topic]);
     expect(theirs.Resources.PagingVerdictsRule?.Properties.Targets[0].Arn).toBe(topic);
     expect(theirs.Resources.TrustChangesRule?.Properties.Targets[0].Arn).toBe(topic);
+    // Their topic is watched as the created one would be.
+    const topicWatch = theirs.Resources.AlertingChangesRule?.Properties.EventPattern.detail.$or.filter((a: any) => a.eventSource[0] === 'sns.amazonaws.com');
+    expect(topicWatch.map((a: any) => a.requestParameters)).toEqual([{ subscriptionArn: [{ prefix: `${topic}:` }] }, { topicArn: [topic] }]);
     const { template: ours } = await slsPackage(['--param=alarmEmail=oncall@example.com']);
     expect(ours.Resources.AlarmEmailSubscription?.Properties).toEqual({ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com' });
   }, 240_000);

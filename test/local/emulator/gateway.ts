@@ -66,7 +66,7 @@ export interface PutEventsObserver {
 
 /** A management call that succeeded, as a CloudTrail trail records it (the fields the stack's rules read). */
 export interface TrailedCall {
-  eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com' | 'events.amazonaws.com' | 'transcribe.amazonaws.com' | 'cloudtrail.amazonaws.com' | 'lambda.amazonaws.com';
+  eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com' | 'events.amazonaws.com' | 'transcribe.amazonaws.com' | 'cloudtrail.amazonaws.com' | 'lambda.amazonaws.com' | 'monitoring.amazonaws.com' | 'sns.amazonaws.com';
   eventName: string;
   account: string;
   requestParameters: Record<string, unknown>;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import { alarmResources } from '../../../shared/stack/alarmResources';
-import { completionEventPattern, jobDeletionPattern, trustChangePattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
+import { alertingChangePattern, completionEventPattern, jobDeletionPattern, trustChangePattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
 import { parseCompletionEvent } from '../../../shared/verify/completionEvent';
 import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 import { queueNotifications } from '../../../shared/stack/inputNotifications';
 import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
 import { kmsStatements } from '../../../shared/stack/kmsStatements';
-import { createdBucketName, stackParamProblems } from '../../../shared/stack/stackNames';
+import { alertingNames, createdBucketName, stackParamProblems } from '../../../shared/stack/stackNames';
 
 describe('notificationPrefixes', () => {
   it('drops prefixes already covered by a shorter one', () => {
@@ -221,20 +221,82 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, apiCall('events.amazonaws.com', 'PutRule', { eventBusName: 'tkp-outcomes', name: 'x' }))).toBe(false);
   });
 
-  it('matches a verifier\'s code or configuration changed outside a deploy, by name or ARN, and not a deploy\'s change or another function\'s', () => {
-    const pattern = verifierChangePattern(verifierFunctions) as Record<string, unknown>;
-    const lambdaCall = (eventName: string, functionName: string, sourceIPAddress = '203.0.113.9') => {
-      const event = trailEnvelope({ eventSource: 'lambda.amazonaws.com', eventName, account: '123456789012', requestParameters: { functionName } }, 'c0ffee00-0000-4000-8000-000000000004', 'us-east-1');
-      return { ...event, detail: { ...event.detail, sourceIPAddress } };
-    };
+  /** CloudTrail's record of a call as EventBridge delivers it, made from an address (a deploy's calls come from CloudFormation's). */
+  const call = (eventSource: string, eventName: string, requestParameters: Record<string, unknown>, sourceIPAddress = '203.0.113.9') => {
+    const event = trailEnvelope({ eventSource: eventSource as never, eventName, account: '123456789012', requestParameters }, 'c0ffee00-0000-4000-8000-000000000004', 'us-east-1');
+    return { ...event, detail: { ...event.detail, sourceIPAddress } };
+  };
+
+  it('matches a verifier\'s code, configuration or invoke config changed outside a deploy, by name or ARN, and not a deploy\'s change or another function\'s', () => {
+    const pattern = verifierChangePattern(verifierFunctions, 'tkp-dev-alerting-changes') as Record<string, unknown>;
+    const lambdaCall = (eventName: string, functionName: string, sourceIPAddress?: string) => call('lambda.amazonaws.com', eventName, { functionName }, sourceIPAddress);
     for (const name of verifierFunctions) {
       expect(matchesPattern(pattern, lambdaCall('UpdateFunctionConfiguration20150331v2', name))).toBe(true);
       expect(matchesPattern(pattern, lambdaCall('UpdateFunctionCode20150331v2', name))).toBe(true);
+      // Where its failures go: without the on-failure destination, a failed verification is dropped.
+      for (const eventName of ['PutFunctionEventInvokeConfig', 'UpdateFunctionEventInvokeConfig', 'DeleteFunctionEventInvokeConfig']) expect(matchesPattern(pattern, lambdaCall(eventName, name))).toBe(true);
       // The same change made by a stack update is a deploy's.
       expect(matchesPattern(pattern, lambdaCall('UpdateFunctionCode20150331v2', name, 'cloudformation.amazonaws.com'))).toBe(false);
     }
     expect(matchesPattern(pattern, lambdaCall('UpdateFunctionConfiguration20150331v2', 'tkp-dev-start'))).toBe(false);
     expect(matchesPattern(pattern, lambdaCall('GetFunction20150331v2', 'tkp-dev-verify'))).toBe(false);
+  });
+
+  it('watches the rule that watches the alarms, which cannot see itself turned off, and no other rule', () => {
+    const pattern = verifierChangePattern(verifierFunctions, 'tkp-dev-alerting-changes') as Record<string, unknown>;
+    for (const eventName of ['DisableRule', 'DeleteRule', 'PutRule']) expect(matchesPattern(pattern, call('events.amazonaws.com', eventName, { name: 'tkp-dev-alerting-changes' }))).toBe(true);
+    for (const eventName of ['PutTargets', 'RemoveTargets']) expect(matchesPattern(pattern, call('events.amazonaws.com', eventName, { rule: 'tkp-dev-alerting-changes', ids: ['alarm-topic'] }))).toBe(true);
+    expect(matchesPattern(pattern, call('events.amazonaws.com', 'DisableRule', { name: 'tkp-dev-alerting-changes' }, 'cloudformation.amazonaws.com'))).toBe(false);
+    expect(matchesPattern(pattern, call('events.amazonaws.com', 'EnableRule', { name: 'tkp-dev-alerting-changes' }))).toBe(false);
+    expect(matchesPattern(pattern, call('events.amazonaws.com', 'DisableRule', { name: 'tkp-dev-alerting-changes-2' }))).toBe(false);
+    expect(matchesPattern(pattern, call('events.amazonaws.com', 'DisableRule', { name: 'someone-elses-rule' }))).toBe(false);
+  });
+
+  it('matches a rule or alarm of the stack turned off, deleted or rewritten, and the alarm topic unsubscribed, filtered, deleted or re-permissioned, outside a deploy', () => {
+    const topic = 'arn:aws:sns:us-east-1:123456789012:tkp-dev-alarms';
+    const pattern = alertingChangePattern({ namePrefix: 'tkp-dev-', alarmTopic: topic, subscriptionPrefix: `${topic}:` }) as Record<string, unknown>;
+    const paged = [
+      ...['DisableRule', 'DeleteRule', 'PutRule'].map((name) => call('events.amazonaws.com', name, { name: 'tkp-dev-trust-changes' })),
+      call('events.amazonaws.com', 'DisableRule', { name: 'tkp-dev-paging-verdicts', eventBusName: 'tkp-dev-outcomes' }),
+      call('events.amazonaws.com', 'RemoveTargets', { rule: 'tkp-dev-verify-rule-1', ids: ['verify'] }),
+      call('events.amazonaws.com', 'PutTargets', { rule: 'tkp-dev-sweep-schedule', targets: [] }),
+      call('monitoring.amazonaws.com', 'DeleteAlarms', { alarmNames: ['unrelated', 'tkp-dev-verify-dead-letters'] }),
+      call('monitoring.amazonaws.com', 'DisableAlarmActions', { alarmNames: ['tkp-dev-start-dead-letters'] }),
+      call('monitoring.amazonaws.com', 'PutMetricAlarm', { alarmName: 'tkp-dev-encryption-mismatch', alarmActions: [] }),
+      call('sns.amazonaws.com', 'Unsubscribe', { subscriptionArn: `${topic}:5f1c9a3e-0000-4000-8000-000000000001` }),
+      call('sns.amazonaws.com', 'SetSubscriptionAttributes', { subscriptionArn: `${topic}:5f1c9a3e-0000-4000-8000-000000000001`, attributeName: 'FilterPolicy' }),
+      ...['DeleteTopic', 'SetTopicAttributes', 'RemovePermission'].map((name) => call('sns.amazonaws.com', name, { topicArn: topic })),
+      // A refused attempt to silence a page is worth one too.
+      { ...call('events.amazonaws.com', 'DisableRule', { name: 'tkp-dev-alerting-changes' }), detail: { ...call('events.amazonaws.com', 'DisableRule', { name: 'tkp-dev-alerting-changes' }).detail, errorCode: 'AccessDeniedException' } },
+    ];
+    for (const event of paged) expect(matchesPattern(pattern, event), JSON.stringify(event.detail)).toBe(true);
+    const quiet = [
+      // A deploy's changes come from CloudFormation.
+      call('events.amazonaws.com', 'DisableRule', { name: 'tkp-dev-trust-changes' }, 'cloudformation.amazonaws.com'),
+      call('monitoring.amazonaws.com', 'DeleteAlarms', { alarmNames: ['tkp-dev-verify-dead-letters'] }, 'cloudformation.amazonaws.com'),
+      // Another stage's, another topic's (whose name only starts like this one's), and reads or harmless calls.
+      call('events.amazonaws.com', 'DisableRule', { name: 'tkp-prod-trust-changes' }),
+      call('monitoring.amazonaws.com', 'DeleteAlarms', { alarmNames: ['tkp-prod-verify-dead-letters'] }),
+      call('sns.amazonaws.com', 'Unsubscribe', { subscriptionArn: `${topic}-2:5f1c9a3e-0000-4000-8000-000000000001` }),
+      call('sns.amazonaws.com', 'DeleteTopic', { topicArn: `${topic}-2` }),
+      call('events.amazonaws.com', 'EnableRule', { name: 'tkp-dev-trust-changes' }),
+      call('events.amazonaws.com', 'DescribeRule', { name: 'tkp-dev-trust-changes' }),
+      call('monitoring.amazonaws.com', 'SetAlarmState', { alarmName: 'tkp-dev-verify-dead-letters' }),
+      call('sns.amazonaws.com', 'Subscribe', { topicArn: topic, protocol: 'email' }),
+    ];
+    for (const event of quiet) expect(matchesPattern(pattern, event), JSON.stringify(event.detail)).toBe(false);
+  });
+
+  it('names every rule and alarm of the stack with one prefix, and refuses a stage that would make a rule name too long, saying how long it may be', () => {
+    const names = alertingNames({ service: 'transcribe-kms-pipeline', stage: 'dev' });
+    expect(names.prefix).toBe('transcribe-kms-pipeline-dev-');
+    for (const name of [...Object.values(names.rules), ...Object.values(names.alarms)]) expect(name.startsWith(names.prefix)).toBe(true);
+    // The verifier's rules keep the names serverless gave them, so a deploy does not replace them.
+    expect(names.rules.verifyTranscription).toBe('transcribe-kms-pipeline-dev-verify-rule-1');
+    expect(() => alertingNames({ service: 'transcribe-kms-pipeline', stage: 'a'.repeat(24) })).toThrow(
+      'stage "aaaaaaaaaaaaaaaaaaaaaaaa" would make the EventBridge rule name "transcribe-kms-pipeline-aaaaaaaaaaaaaaaaaaaaaaaa-verifier-changes", which takes at most 64 letters, digits, . - and _; use a stage name of at most 23 such characters',
+    );
+    expect(Object.values(alertingNames({ service: 'transcribe-kms-pipeline', stage: 'a'.repeat(23) }).rules).every((name) => name.length <= 64)).toBe(true);
   });
 
   it('matches a trail stopped, deleted or narrowed, which would silence this rule and the deleted-job rule, and not a trail started or read', () => {
