@@ -130,13 +130,11 @@ const RULE_NAME_MAX_LENGTH = 64;
  * The names of the stack's EventBridge rules and CloudWatch alarms: fixed and all starting with
  * `prefix`, so that the rules that page on their being turned off or deleted
  * (AlertingChangesRule, VerifierChangesRule) can name them, and so that a page names the alarm
- * an operator recognises. The verifier's three
- * rules keep the names serverless gave them before they were named here, so that a deploy does
- * not replace them.
+ * an operator recognises. The verifier's three rules keep the names serverless gave them before
+ * they were named here, so that a deploy does not replace them.
  */
 export function alertingNames(ctx: Pick<StackContext, 'service' | 'stage'>) {
-  const prefix = `${ctx.service}-${ctx.stage}-`;
-  const base = prefix.slice(0, -1);
+  const base = `${ctx.service}-${ctx.stage}`;
   const rules = {
     verifyTranscription: `${base}-verify-rule-1`,
     verifyCallAnalytics: `${base}-verify-rule-2`,
@@ -147,13 +145,15 @@ export function alertingNames(ctx: Pick<StackContext, 'service' | 'stage'>) {
     verifierChanges: `${base}-verifier-changes`,
     alertingChanges: `${base}-alerting-changes`,
   };
-  if (!Object.values(rules).every((name) => RULE_NAME.test(name))) {
-    const longest = Object.values(rules).reduce((a, b) => (b.length > a.length ? b : a));
-    const room = ctx.stage.length - (longest.length - RULE_NAME_MAX_LENGTH);
+  const longest = Object.values(rules).reduce((a, b) => (b.length > a.length ? b : a));
+  if (longest.length > RULE_NAME_MAX_LENGTH) {
     throw new Error(
-      `stage ${JSON.stringify(ctx.stage)} would make the EventBridge rule name ${JSON.stringify(longest)}, which takes at most ${RULE_NAME_MAX_LENGTH} letters, digits, . - and _; ` +
-        `use a stage name of ${room > 0 ? `at most ${room} ` : ''}such characters`,
+      `stage ${JSON.stringify(ctx.stage)} would make the EventBridge rule name ${JSON.stringify(longest)} ${longest.length} characters long, over EventBridge's ${RULE_NAME_MAX_LENGTH}; ` +
+        `use a stage name of at most ${ctx.stage.length - (longest.length - RULE_NAME_MAX_LENGTH)} characters`,
     );
+  }
+  if (!RULE_NAME.test(longest)) {
+    throw new Error(`stage ${JSON.stringify(ctx.stage)} would make the EventBridge rule name ${JSON.stringify(longest)}, which takes only letters, digits, . - and _; use a stage name of those characters`);
   }
   const alarms = {
     startDeadLetters: `${base}-start-dead-letters`,
@@ -161,7 +161,7 @@ export function alertingNames(ctx: Pick<StackContext, 'service' | 'stage'>) {
     startBacklog: `${base}-start-backlog`,
     encryptionMismatch: `${base}-encryption-mismatch`,
   };
-  return { prefix, rules, alarms };
+  return { prefix: `${base}-`, rules, alarms };
 }
 
 /** Role names are fixed, so another account's key policy can name them before they exist. */

@@ -294,7 +294,10 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     // The verifier's rules keep the names serverless gave them, so a deploy does not replace them.
     expect(names.rules.verifyTranscription).toBe('transcribe-kms-pipeline-dev-verify-rule-1');
     expect(() => alertingNames({ service: 'transcribe-kms-pipeline', stage: 'a'.repeat(24) })).toThrow(
-      'stage "aaaaaaaaaaaaaaaaaaaaaaaa" would make the EventBridge rule name "transcribe-kms-pipeline-aaaaaaaaaaaaaaaaaaaaaaaa-verifier-changes", which takes at most 64 letters, digits, . - and _; use a stage name of at most 23 such characters',
+      'stage "aaaaaaaaaaaaaaaaaaaaaaaa" would make the EventBridge rule name "transcribe-kms-pipeline-aaaaaaaaaaaaaaaaaaaaaaaa-verifier-changes" 65 characters long, over EventBridge\'s 64; use a stage name of at most 23 characters',
+    );
+    expect(() => alertingNames({ service: 'transcribe-kms-pipeline', stage: 'dev eu' })).toThrow(
+      'stage "dev eu" would make the EventBridge rule name "transcribe-kms-pipeline-dev eu-verifier-changes", which takes only letters, digits, . - and _; use a stage name of those characters',
     );
     expect(Object.values(alertingNames({ service: 'transcribe-kms-pipeline', stage: 'a'.repeat(23) }).rules).every((name) => name.length <= 64)).toBe(true);
   });
