@@ -165,9 +165,10 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
  * dead-lettering them. It also watches AlertingChangesRule, which cannot see its own rule turned
  * off (the call reaches EventBridge after the rule is off), as that rule watches this one. A rule
  * of its own, since TrustChangesRule's pattern is near EventBridge's size quota with the demo
- * config. Functions are matched by name and by ARN, as a caller may name one either way.
+ * config. `verifierFunctions` are pattern values for every form a caller may name a function by
+ * (alarmResources.ts, functionNameForms).
  */
-export function verifierChangePattern(verifierFunctions: Cfn[], alertingRule: string) {
+export function verifierChangePattern(verifierFunctions: unknown[], alertingRule: string) {
   return {
     source: ['aws.lambda', 'aws.events'],
     'detail-type': [CLOUDTRAIL_API_CALL],

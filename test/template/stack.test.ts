@@ -387,7 +387,14 @@ describe('the CloudFormation that serverless package writes', () => {
           {
             eventSource: ['lambda.amazonaws.com'],
             eventName: ['UpdateFunctionCode', 'UpdateFunctionConfiguration', 'PutFunctionEventInvokeConfig', 'UpdateFunctionEventInvokeConfig', 'DeleteFunctionEventInvokeConfig'].map((prefix) => ({ prefix })),
-            requestParameters: { functionName: ['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => [{ Ref: fn }, { 'Fn::GetAtt': [fn, 'Arn'] }]) },
+            requestParameters: {
+              functionName: ['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => [
+                { Ref: fn },
+                { suffix: { 'Fn::Sub': `:function:\${${fn}}` } },
+                { wildcard: { 'Fn::Sub': `*:function:\${${fn}}:*` } },
+                { prefix: { 'Fn::Sub': `\${${fn}}:` } },
+              ]),
+            },
           },
           // The rule that watches the alarms cannot see itself turned off; this one does.
           { eventSource: ['events.amazonaws.com'], eventName: ['DisableRule', 'DeleteRule', 'PutRule'], requestParameters: { name: ['transcribe-kms-pipeline-dev-alerting-changes'] } },
@@ -424,10 +431,20 @@ describe('the CloudFormation that serverless package writes', () => {
       expect(matchesPattern(alerting, byHand('events.amazonaws.com', 'RemoveTargets', { rule: name, ids: ['x'] })), `${id} (${name}) untargeted`).toBe(true);
       expect(matchesPattern(alerting, byHand('events.amazonaws.com', 'DisableRule', { name }, 'cloudformation.amazonaws.com')), `${id} changed by a deploy`).toBe(false);
     }
+    // A verifier changed by hand, however the caller names it, with the names CloudFormation gives the functions.
+    const functionNames = { VerifyLambdaFunction: 'transcribe-kms-pipeline-dev-verify', SweepLambdaFunction: 'transcribe-kms-pipeline-dev-sweep' };
+    for (const [id, name] of Object.entries(functionNames)) expect(template.Resources[id]?.Properties.FunctionName).toBe(name);
+    let resolved = JSON.stringify(verifiers);
+    for (const [id, name] of Object.entries(functionNames)) resolved = resolved.replaceAll(`{"Ref":"${id}"}`, JSON.stringify(name)).replaceAll(`\${${id}}`, name);
+    const verifierPattern = JSON.parse(resolved.replace(/\{"Fn::Sub":("[^"]*")\}/g, '$1'));
+    for (const naming of ['transcribe-kms-pipeline-dev-verify', '123456789012:function:transcribe-kms-pipeline-dev-sweep', 'arn:aws:lambda:us-east-1:123456789012:function:transcribe-kms-pipeline-dev-verify:$LATEST']) {
+      expect(matchesPattern(verifierPattern, byHand('lambda.amazonaws.com', 'UpdateFunctionConfiguration20150331v2', { functionName: naming })), naming).toBe(true);
+    }
+    expect(matchesPattern(verifierPattern, byHand('lambda.amazonaws.com', 'UpdateFunctionConfiguration20150331v2', { functionName: 'transcribe-kms-pipeline-dev-start' }))).toBe(false);
     // The watcher cannot see its own rule turned off, so the verifiers' rule watches it.
     const watcher = template.Resources.AlertingChangesRule?.Properties.Name;
-    expect(matchesPattern(verifiers, byHand('events.amazonaws.com', 'DisableRule', { name: watcher }))).toBe(true);
-    expect(matchesPattern(verifiers, byHand('events.amazonaws.com', 'DeleteRule', { name: template.Resources.TrustChangesRule?.Properties.Name }))).toBe(false);
+    expect(matchesPattern(verifierPattern, byHand('events.amazonaws.com', 'DisableRule', { name: watcher }))).toBe(true);
+    expect(matchesPattern(verifierPattern, byHand('events.amazonaws.com', 'DeleteRule', { name: template.Resources.TrustChangesRule?.Properties.Name }))).toBe(false);
     for (const [id, alarm] of alarms) {
       const name = alarm.Properties.AlarmName;
       expect(typeof name, `${id} has a fixed name`).toBe('string');

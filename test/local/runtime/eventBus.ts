@@ -79,7 +79,7 @@ export function trailEnvelope(call: TrailedCall, id: string, region: string, tim
 
 /**
  * The subset of EventBridge's pattern language this stack uses: nested objects, lists of
- * literal values, `{ prefix }`, `{ anything-but }`, `{ exists }` and `$or`. Anything else in a pattern is an
+ * literal values, `{ prefix }`, `{ suffix }`, `{ wildcard }`, `{ anything-but }`, `{ exists }` and `$or`. Anything else in a pattern is an
  * error rather than a silent match.
  */
 export function matchesPattern(pattern: EventPattern, event: object): boolean {
@@ -109,9 +109,15 @@ function matchesValue(candidate: unknown, actual: unknown): boolean {
   // An array in the event matches when one of its elements does (CloudWatch's DeleteAlarms names its alarms in one).
   if (Array.isArray(actual)) return actual.some((element) => matchesValue(candidate, element));
   if (candidate !== null && typeof candidate === 'object') {
-    const prefix = (candidate as { prefix?: unknown }).prefix;
-    if (typeof prefix !== 'string') throw new Error(`unsupported event pattern filter ${JSON.stringify(candidate)}`);
-    return typeof actual === 'string' && actual.startsWith(prefix);
+    const [filter, value, ...more] = Object.entries(candidate).flat();
+    if (typeof value !== 'string' || more.length > 0 || !(filter === 'prefix' || filter === 'suffix' || filter === 'wildcard')) {
+      throw new Error(`unsupported event pattern filter ${JSON.stringify(candidate)}`);
+    }
+    if (typeof actual !== 'string') return false;
+    if (filter === 'prefix') return actual.startsWith(value);
+    if (filter === 'suffix') return actual.endsWith(value);
+    // `*` matches any run of characters, as in EventBridge's wildcard filter; nothing else is special.
+    return new RegExp(`^${value.split('*').map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&')).join('.*')}$`, 's').test(actual);
   }
   return actual === candidate;
 }

@@ -51,6 +51,15 @@ describe('local EventBridge rule matching', () => {
     expect(matchesPattern({ names: [{ prefix: 'tkp-dev-' }] }, { names: [] })).toBe(false);
   });
 
+  it('matches suffix and wildcard filters as EventBridge does, with only * special in a wildcard', () => {
+    expect(matchesPattern({ f: [{ suffix: ':function:tkp-verify' }] }, { f: '123456789012:function:tkp-verify' })).toBe(true);
+    expect(matchesPattern({ f: [{ suffix: ':function:tkp-verify' }] }, { f: 'arn:aws:lambda:us-east-1:123456789012:function:tkp-verify-2' })).toBe(false);
+    expect(matchesPattern({ f: [{ wildcard: '*:function:tkp.verify:*' }] }, { f: 'arn:aws:lambda:us-east-1:1:function:tkp.verify:$LATEST' })).toBe(true);
+    expect(matchesPattern({ f: [{ wildcard: '*:function:tkp.verify:*' }] }, { f: 'arn:aws:lambda:us-east-1:1:function:tkpXverify:$LATEST' })).toBe(false);
+    expect(matchesPattern({ f: [{ wildcard: '*:function:tkp.verify:*' }] }, { f: 'arn:aws:lambda:us-east-1:1:function:tkp.verify' })).toBe(false);
+    expect(() => matchesPattern({ f: [{ suffix: 'a', prefix: 'b' }] }, { f: 'ab' })).toThrow(/unsupported/);
+  });
+
   it('builds the envelope EventBridge delivers', () => {
     const built = envelope({ Source: 'transcribe-kms-pipeline', DetailType: 'Transcription Failed', Detail: '{"a":1}' }, 'id-1', '123456789012', 'us-east-1', new Date('2026-11-28T10:00:00.123Z'));
     expect(built).toEqual({ version: '0', id: 'id-1', 'detail-type': 'Transcription Failed', source: 'transcribe-kms-pipeline', account: '123456789012', time: '2026-11-28T10:00:00Z', region: 'us-east-1', resources: [], detail: { a: 1 } });

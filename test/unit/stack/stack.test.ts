@@ -183,7 +183,15 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     { region: 'us-east-1' },
   );
   const where = { transcriptBucket: 'tkp-transcripts', outcomeBus: ['tkp-outcomes', 'arn:aws:events:us-east-1:123456789012:event-bus/tkp-outcomes'] };
-  const verifierFunctions = ['tkp-dev-verify', 'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-verify'];
+  // The forms alarmResources.ts gives for a function (functionNameForms), with its name filled in.
+  const verifierFunctions = ['tkp-dev-verify', { suffix: ':function:tkp-dev-verify' }, { wildcard: '*:function:tkp-dev-verify:*' }, { prefix: 'tkp-dev-verify:' }];
+  const namings = [
+    'tkp-dev-verify',
+    'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-verify',
+    '123456789012:function:tkp-dev-verify',
+    'tkp-dev-verify:live',
+    'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-verify:$LATEST',
+  ];
   /** A management call as EventBridge delivers it from a CloudTrail trail. */
   const apiCall = (eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com' | 'events.amazonaws.com', eventName: string, requestParameters: Record<string, unknown>, account = '123456789012') =>
     trailEnvelope({ eventSource, eventName, account, requestParameters }, 'c0ffee00-0000-4000-8000-000000000001', 'us-east-1');
@@ -227,10 +235,11 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     return { ...event, detail: { ...event.detail, sourceIPAddress } };
   };
 
-  it('matches a verifier\'s code, configuration or invoke config changed outside a deploy, by name or ARN, and not a deploy\'s change or another function\'s', () => {
+  it('matches a verifier\'s code, configuration or invoke config changed outside a deploy, however the function is named, and not a deploy\'s change or another function\'s', () => {
     const pattern = verifierChangePattern(verifierFunctions, 'tkp-dev-alerting-changes') as Record<string, unknown>;
     const lambdaCall = (eventName: string, functionName: string, sourceIPAddress?: string) => call('lambda.amazonaws.com', eventName, { functionName }, sourceIPAddress);
-    for (const name of verifierFunctions) {
+    // By name, ARN or partial ARN, with or without a version or alias: each is how Lambda may be told which function.
+    for (const name of namings) {
       expect(matchesPattern(pattern, lambdaCall('UpdateFunctionConfiguration20150331v2', name))).toBe(true);
       expect(matchesPattern(pattern, lambdaCall('UpdateFunctionCode20150331v2', name))).toBe(true);
       // Where its failures go: without the on-failure destination, a failed verification is dropped.
@@ -238,7 +247,9 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
       // The same change made by a stack update is a deploy's.
       expect(matchesPattern(pattern, lambdaCall('UpdateFunctionCode20150331v2', name, 'cloudformation.amazonaws.com'))).toBe(false);
     }
-    expect(matchesPattern(pattern, lambdaCall('UpdateFunctionConfiguration20150331v2', 'tkp-dev-start'))).toBe(false);
+    for (const other of ['tkp-dev-start', 'tkp-dev-verify-2', '123456789012:function:tkp-dev-verify-2', 'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-verifyX:1', 'xtkp-dev-verify']) {
+      expect(matchesPattern(pattern, lambdaCall('UpdateFunctionConfiguration20150331v2', other)), other).toBe(false);
+    }
     expect(matchesPattern(pattern, lambdaCall('GetFunction20150331v2', 'tkp-dev-verify'))).toBe(false);
   });
 
