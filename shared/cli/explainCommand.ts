@@ -92,7 +92,7 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
   if (explanation.unrelatedRules > 0) out.line(`  ${explanation.unrelatedRules} other rule(s): their prefix does not match`);
   if (explanation.decision) {
     const { decision } = explanation;
-    const said = decision.action === 'transcribe' ? `transcribe as ${decision.mediaFormat}` : colour[decision.action === 'skip' ? 'yellow' : 'red'](`${decision.action}: ${decision.reason}`);
+    const said = decision.action === 'transcribe' ? (decision.mediaFormat ? `transcribe as ${decision.mediaFormat}` : 'transcribe; the name has no extension, so no MediaFormat is sent and Transcribe determines the format') : colour[decision.action === 'skip' ? 'yellow' : 'red'](`${decision.action}: ${decision.reason}`);
     out.line(`${colour.bold('decision')}       ${said}`);
   }
   if (explanation.jobType) out.line(`${colour.bold('job type')}       ${explanation.jobType}`);

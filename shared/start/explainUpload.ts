@@ -12,7 +12,7 @@ import type { ResolvedKey } from '../config/keyResolution';
 import type { Rule } from '../config/rule';
 import { matchRule, type RuleIndex } from '../config/ruleIndex';
 import { demandForRule, type DemandSources } from '../verify/ruleDemand';
-import { classifyObject, mediaFormatOf } from './mediaObject';
+import { classifyObject } from './mediaObject';
 import { decodeS3Key } from './s3Notification';
 import { buildJobRequest, type JobRequest } from './startRequest';
 
@@ -43,7 +43,7 @@ export interface Explanation {
   /** Rules whose prefix simply does not match (not listed one by one). */
   unrelatedRules: number;
   /** `transcribe`, or why the object is skipped; `unknown` parts are said in `notes`. */
-  decision: { action: 'transcribe'; mediaFormat: string } | { action: 'skip' | 'dead-letter'; reason: string } | null;
+  decision: { action: 'transcribe'; mediaFormat?: string } | { action: 'skip' | 'dead-letter'; reason: string } | null;
   jobName: string | null;
   /** The winning rule's job type, and the Start operation the request goes to. */
   jobType: JobType | null;
@@ -95,7 +95,7 @@ export async function explainUpload(input: ExplainInput, lookups: ExplainLookups
   const size = input.object?.size;
   if (size === undefined) notes.push('size unknown (the object was not read; pass --size or let explain read it with credentials), so the size checks were not made');
   const decision = classifyObject({ key, size: size ?? 1 });
-  base.decision = decision.action === 'transcribe' ? { action: 'transcribe', mediaFormat: decision.mediaFormat } : decision;
+  base.decision = decision.action === 'transcribe' ? { action: 'transcribe', ...(decision.mediaFormat && { mediaFormat: decision.mediaFormat }) } : decision;
   if (decision.action !== 'transcribe') return base;
 
   const object = { bucket: input.inputBucket, key, size: size ?? 0, ...(input.object?.versionId && { versionId: input.object.versionId }), ...(input.object?.eTag && { eTag: input.object.eTag }) };
@@ -120,7 +120,7 @@ export async function explainUpload(input: ExplainInput, lookups: ExplainLookups
   base.request = buildJobRequest({
     object,
     rule: winner,
-    mediaFormat: mediaFormatOf(key) ?? decision.mediaFormat,
+    ...(decision.mediaFormat && { mediaFormat: decision.mediaFormat }),
     jobName: base.jobName,
     ...(winner.kmsKey && { key: key_ ?? { arn: `<the key ARN of ${winner.kmsKey.value}>`, account: '' } }),
     outputBucket: winner.output.bucket ?? input.transcriptBucket,

@@ -2,7 +2,8 @@ import type { MediaFormat } from '@aws-sdk/client-transcribe';
 import { MEDIA_FORMATS, MEDIA_MAX_BYTES, UNSUPPORTED_RECORDING_FORMATS, WRITE_ACCESS_PROBE_NAME } from '../aws/transcribeModel';
 
 export type ObjectDecision =
-  | { action: 'transcribe'; mediaFormat: MediaFormat }
+  /** Without a mediaFormat (a name with no extension), Transcribe determines the format itself. */
+  | { action: 'transcribe'; mediaFormat?: MediaFormat }
   | { action: 'skip'; reason: string }
   | { action: 'dead-letter'; reason: string };
 
@@ -11,7 +12,9 @@ export type ObjectDecision =
  * sent to Transcribe, which would bill a failed job: a recording (over 2 GB, or in a format
  * Transcribe does not take) goes to the dead-letter queue with what to do, because its uploader
  * expects a transcript; anything else (a folder marker, an empty object, a note beside the
- * recordings) is skipped with a reason.
+ * recordings) is skipped with a reason. A name with no extension at all is how automated writers
+ * often name a recording (by its ID): it becomes a job without a MediaFormat, which Transcribe
+ * then determines, and what is not media ends as a Failed verdict, which pages, not as a log line.
  */
 export function classifyObject(object: { key: string; size: number }): ObjectDecision {
   if (object.key.endsWith('/')) return { action: 'skip', reason: 'folder marker' };
@@ -24,6 +27,8 @@ export function classifyObject(object: { key: string; size: number }): ObjectDec
   const mediaFormat = mediaFormatOf(name);
   if (!mediaFormat) {
     const dot = name.lastIndexOf('.');
+    if (dot < 0) return { action: 'transcribe' };
+    // A name that only starts with a dot (.DS_Store) is a hidden file, not a recording.
     const extension = dot > 0 ? name.slice(dot) : '(none)';
     const formats = MEDIA_FORMATS.join(', ');
     if (UNSUPPORTED_RECORDING_FORMATS.has(extension.slice(1).toLowerCase())) {

@@ -17,7 +17,8 @@ import type { S3ObjectRef } from './s3Notification';
 export interface StartRequestInput {
   object: S3ObjectRef;
   rule: Rule;
-  mediaFormat: MediaFormat;
+  /** Undefined for a name without an extension: Transcribe determines the format. */
+  mediaFormat?: MediaFormat;
   jobName: string;
   /** The rule's key, already resolved to its ARN; undefined for SSE-S3. */
   key?: ResolvedKey;

@@ -1,6 +1,7 @@
 import { DescribeKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetTranscriptionJobCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWav } from '../local/emulator/mediaProbe';
 import { MOTO_DEFAULT_ACCOUNT } from '../local/emulator/moto';
@@ -136,6 +137,26 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
     expect(pipeline.emulator.jobs().some((j) => j.mediaUri.endsWith(key))).toBe(false);
     expect(outcomesFor(key)).toEqual([]);
     expect(pipeline.deadLetters.some((d) => d.body.includes('notes.txt'))).toBe(false);
+  });
+
+  it('transcribes an object named without an extension, sending no MediaFormat, so that Transcribe determines the format', async () => {
+    const key = 'public/ingest/4f0c2a9e-77b1-4c35-9d2e-0a1b2c3d4e5f';
+    await uploadAndSettle(key);
+    expect(outcomesFor(key).map((o) => [o.detailType, o.detail.outcome])).toEqual([['Transcript Encryption Verified', 'verified']]);
+    const job = pipeline.emulator.jobs().find((j) => j.mediaUri.endsWith(`/${key}`));
+    const sent = await new TranscribeClient({ region: 'us-east-1', endpoint: pipeline.emulator.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }).send(
+      new GetTranscriptionJobCommand({ TranscriptionJobName: job?.name }),
+    );
+    expect(sent.TranscriptionJob?.MediaFormat).toBeUndefined();
+  });
+
+  it('ends an object named without an extension that is not media as a Failed verdict, which pages, not as a log line', async () => {
+    const key = 'public/ingest/manifest';
+    await uploadAndSettle(key, 'not audio: a list of files');
+    const outcomes = outcomesFor(key);
+    expect(outcomes.map((o) => o.detailType)).toEqual(['Transcription Failed']);
+    expect(outcomes[0]?.detail.failureReason).toContain('media format');
+    expect(pipeline.alarms.some((a) => a.detail.source?.key === key)).toBe(true);
   });
 
   it('dead-letters a recording in a format Transcribe does not take, saying what to do, and starts no job', async () => {

@@ -80,6 +80,13 @@ describe('explainUpload', () => {
     expect((await explainUpload(input('calls/folder/'), lookups())).decision).toEqual({ action: 'skip', reason: 'folder marker' });
   });
 
+  it('says that a name without an extension is transcribed with no MediaFormat, as the start function sends it', async () => {
+    const explanation = await explainUpload(input('calls/4f0c2a9e-77b1-4c35-9d2e-0a1b2c3d4e5f'), lookups());
+    expect(explanation.decision).toEqual({ action: 'transcribe' });
+    expect(explanation.request).toMatchObject({ Media: { MediaFileUri: expect.stringMatching(/\/calls\/4f0c2a9e-77b1-4c35-9d2e-0a1b2c3d4e5f$/) } });
+    expect((explanation.request as { MediaFormat?: string }).MediaFormat).toBeUndefined();
+  });
+
   it('works without credentials, saying what it could not resolve', async () => {
     const explanation = await explainUpload(input('hr/a.wav', {}), undefined);
     expect(explanation.keyArn).toBeNull();

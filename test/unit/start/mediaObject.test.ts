@@ -20,7 +20,7 @@ describe('classifyObject', () => {
     ['the write probe', { key: 'transcripts/.write_access_check_file.temp', size: 1 }, 'Transcribe write-access probe'],
     ['a zero-byte object', { key: 'calls/a.wav', size: 0 }, 'zero-byte object'],
     ['an unsupported extension', { key: 'calls/notes.txt', size: 5 }, 'unsupported extension .txt; Transcribe takes amr, flac, m4a, mp3, mp4, ogg, wav, webm'],
-    ['a name without extension', { key: 'calls/README', size: 5 }, 'unsupported extension (none); Transcribe takes amr, flac, m4a, mp3, mp4, ogg, wav, webm'],
+    ['a hidden file', { key: 'calls/.DS_Store', size: 6148 }, 'unsupported extension (none); Transcribe takes amr, flac, m4a, mp3, mp4, ogg, wav, webm'],
   ])('skips %s with a reason', (_label, object, reason) => {
     expect(classifyObject(object)).toEqual({ action: 'skip', reason });
   });
@@ -34,6 +34,13 @@ describe('classifyObject', () => {
     ],
   ])('dead-letters %s, whose uploader expects a transcript, with what to do', (_label, object, reason) => {
     expect(classifyObject(object)).toEqual({ action: 'dead-letter', reason });
+  });
+
+  it('transcribes a name without an extension with no MediaFormat, so that Transcribe determines it (what is not media ends as a Failed verdict)', () => {
+    expect(classifyObject({ key: 'ingest/2026/11/29/4f0c2a9e-77b1-4c35-9d2e-0a1b2c3d4e5f', size: 48_000 })).toEqual({ action: 'transcribe' });
+    expect(classifyObject({ key: 'calls/README', size: 5 })).toEqual({ action: 'transcribe' });
+    // The extension is the last dot's in the name, not in a folder.
+    expect(classifyObject({ key: 'calls/v1.2/recording', size: 5 })).toEqual({ action: 'transcribe' });
   });
 
   it('accepts exactly 2 GB', () => {
