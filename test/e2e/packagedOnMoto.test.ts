@@ -265,4 +265,12 @@ describe.runIf(motoAvailable('packaged bundles on moto'))('the packaged bundles 
     const media = await Promise.all(jobs.map(async ({ TranscriptionJobName }) => (await clients.transcribe.send(new GetTranscriptionJobCommand({ TranscriptionJobName }))).TranscriptionJob?.Media?.MediaFileUri));
     expect(media).toContain(`s3://${env.INPUT_BUCKET}/${key}`);
   }, 60_000);
+
+  it('starts a job for an object named without an extension, and verifies it', async () => {
+    // The request carries no MediaFormat (test/e2e/pipeline.test.ts reads it back from the local
+    // emulator); moto reports its own default, mp3, for such a job, so it is not read here.
+    const key = 'open/ingest/4f0c2a9e-77b1-4c35-9d2e-0a1b2c3d4e5f';
+    expect(await transcribe(key, 'g', { ServerSideEncryption: 'AES256' })).toEqual({});
+    expect((await verdicts()).map((v) => [v.detail.outcome, v.detail.source.key])).toEqual([['verified', key]]);
+  }, 60_000);
 });
