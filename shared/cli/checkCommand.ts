@@ -1,7 +1,8 @@
 /**
  * `tkp check`: before deploying (or after), proves that every rule's key will work for the start
  * role, that every output bucket suits its rules, that the input bucket's notifications are
- * exactly what the config derives, and that a CloudTrail trail lets TrustChangesRule page.
+ * exactly what the config derives, that a CloudTrail trail lets TrustChangesRule page, and that
+ * the alarm topic has someone to deliver pages to.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
@@ -12,8 +13,8 @@ import type { CliEnvironment } from '../config/settings';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
-import { keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
-import { createDemandSources, readTrails } from './cliAdapters';
+import { alarmTopicRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
+import { createDemandSources, readSubscriptions, readTrails } from './cliAdapters';
 import { callerIdentity, createCliClients, namedTargets, openStack, type CliClients, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
 import { CliError, EXIT, StackNotDeployedError } from './cliErrors';
@@ -67,11 +68,12 @@ interface CheckTargets {
   transcriptBucket?: string;
   startQueueUrl?: string;
   preflightFunction?: string;
+  alarmTopicArn?: string;
 }
 
 async function openForCheck(options: CheckOptions, env: CliEnvironment) {
   try {
-    const stack = await openStack(options, env, ['startQueueUrl', ...(options.deployed ? (['preflightFunction'] as const) : [])]);
+    const stack = await openStack(options, env, ['startQueueUrl', 'alarmTopicArn', ...(options.deployed ? (['preflightFunction'] as const) : [])]);
     return { ...stack, targets: stack.targets as CheckTargets, notDeployed: undefined };
   } catch (error) {
     if (!(error instanceof StackNotDeployedError) || options.deployed) throw error;
@@ -142,6 +144,11 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
   }
 
   rows.push(trailRow(await readTrails(clients.cloudTrail).catch((error: unknown) => ({ error: describeError(error) })), clients.region));
+  rows.push(
+    targets.alarmTopicArn
+      ? alarmTopicRow(targets.alarmTopicArn, await readSubscriptions(clients.sns, targets.alarmTopicArn).catch((error: unknown) => ({ error: describeError(error) })))
+      : { rule: STACK_ROW, check: 'alarm topic', ok: true, skipped: true, detail: 'the alarm topic does not exist until the stack is deployed (or pass --alarm-topic-arn)' },
+  );
 
   const failed = rows.filter((row) => !row.ok).length;
   const skipped = rows.filter((row) => row.skipped).length;

@@ -4,6 +4,7 @@
  */
 import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject } from '../aws/awsErrors';
@@ -16,7 +17,7 @@ import type { HeadResult } from '../verify/verifyJob';
 import type { AuditDependencies, ListedObject } from '../verify/auditTranscripts';
 import { demandForRule } from '../verify/ruleDemand';
 import type { BackfillDependencies, InputObject } from '../start/backfillUploads';
-import type { TrailFacts } from '../start/preflightChecks';
+import type { SubscriptionFacts, TrailFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
@@ -156,6 +157,21 @@ export function createBackfillAdapters(clients: { s3: S3Client; sqs: SQSClient }
       }
     },
   };
+}
+
+/** The alarm topic's subscriptions, every page of them; a refused or missing topic throws. */
+export async function readSubscriptions(sns: SNSClient, topicArn: string): Promise<SubscriptionFacts[]> {
+  const found: SubscriptionFacts[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, ...(NextToken && { NextToken }) }));
+    for (const subscription of page.Subscriptions ?? []) {
+      // A confirmed subscription has its own ARN; an unconfirmed one is listed as PendingConfirmation.
+      found.push({ protocol: subscription.Protocol ?? '?', endpoint: subscription.Endpoint ?? '?', confirmed: subscription.SubscriptionArn?.startsWith('arn:') === true });
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return found;
 }
 
 /**

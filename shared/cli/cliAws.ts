@@ -9,6 +9,7 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { loadSharedConfigFiles } from '@smithy/core/config';
@@ -35,6 +36,7 @@ export interface CliClients {
   sts: STSClient;
   cloudFormation: CloudFormationClient;
   cloudTrail: CloudTrailClient;
+  sns: SNSClient;
 }
 
 /**
@@ -73,6 +75,7 @@ export async function createCliClients(flags: AwsOptions, env: Pick<CliEnvironme
     sts: new STSClient(withRegion),
     cloudFormation: new CloudFormationClient(withRegion),
     cloudTrail: new CloudTrailClient(withRegion),
+    sns: new SNSClient(withRegion),
   };
 }
 
@@ -112,15 +115,17 @@ export interface StackTargets {
   transcriptBucket: string;
   startQueueUrl?: string;
   preflightFunction?: string;
+  alarmTopicArn?: string;
 }
 
-export type TargetFlags = Partial<Pick<StackTargets, 'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'preflightFunction'>> & { stage?: string };
+export type TargetFlags = Partial<Pick<StackTargets, 'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'preflightFunction' | 'alarmTopicArn'>> & { stage?: string };
 
-const OUTPUT_OF: Record<'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'preflightFunction', string> = {
+const OUTPUT_OF: Record<'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'preflightFunction' | 'alarmTopicArn', string> = {
   inputBucket: 'InputBucketName',
   transcriptBucket: 'TranscriptBucketName',
   startQueueUrl: 'StartQueueUrl',
   preflightFunction: 'PreflightFunctionName',
+  alarmTopicArn: 'AlarmTopicArn',
 };
 
 const FLAG_OF: Record<keyof typeof OUTPUT_OF, string> = {
@@ -128,6 +133,7 @@ const FLAG_OF: Record<keyof typeof OUTPUT_OF, string> = {
   transcriptBucket: '--transcript-bucket',
   startQueueUrl: '--start-queue-url',
   preflightFunction: '--preflight-function',
+  alarmTopicArn: '--alarm-topic-arn',
 };
 
 /** The stage and the resources named on the command line or, failing that, in the environment. */
@@ -171,6 +177,7 @@ export async function resolveStackTargets(
     transcriptBucket: known.transcriptBucket as string,
     ...(known.startQueueUrl && { startQueueUrl: known.startQueueUrl }),
     ...(known.preflightFunction && { preflightFunction: known.preflightFunction }),
+    ...(known.alarmTopicArn && { alarmTopicArn: known.alarmTopicArn }),
   };
 }
 

@@ -177,6 +177,7 @@ export interface CliEnvironment {
   transcriptBucket?: string;
   startQueueUrl?: string;
   preflightFunction?: string;
+  alarmTopicArn?: string;
   endpointUrl?: string;
 }
 
@@ -188,6 +189,7 @@ export function loadCliEnvironment(env: Env = process.env): CliEnvironment {
     transcriptBucket: env.TKP_TRANSCRIPT_BUCKET,
     startQueueUrl: env.TKP_START_QUEUE_URL,
     preflightFunction: env.TKP_PREFLIGHT_FUNCTION,
+    alarmTopicArn: env.TKP_ALARM_TOPIC_ARN,
     endpointUrl: env.AWS_ENDPOINT_URL,
   };
   return Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined && value !== '')) as CliEnvironment;

@@ -90,6 +90,40 @@ export function trailRow(trails: readonly TrailFacts[] | { error: string }, regi
   return { ...row, ok: false, detail: `${fix}: until a trail logs ${region}, EventBridge gets no CloudTrail events there: TrustChangesRule never pages, and a job deleted before its verdict leaves no trace` };
 }
 
+/** One subscription of the alarm topic, as ListSubscriptionsByTopic lists it. */
+export interface SubscriptionFacts {
+  protocol: string;
+  endpoint: string;
+  /** False while its subscriber has not confirmed it (SNS lists it as `PendingConfirmation`). */
+  confirmed: boolean;
+}
+
+const subscriber = (subscription: SubscriptionFacts) => `${subscription.protocol} ${subscription.endpoint}`;
+
+/**
+ * Whether a page can reach a person: every alarm, paging verdict and CloudTrail page goes to the
+ * alarm topic, which delivers only to confirmed subscriptions. A topic with none (an email
+ * address that never confirmed, the last subscriber removed) takes every page and delivers none,
+ * and no rule can tell, since the page saying so would go to the same topic.
+ */
+export function alarmTopicRow(topicArn: string, subscriptions: readonly SubscriptionFacts[] | { error: string }): CheckRow {
+  const row = { rule: STACK_ROW, check: 'alarm topic' };
+  if ('error' in subscriptions) {
+    return { ...row, ok: false, detail: `the subscriptions of ${topicArn} cannot be read (${subscriptions.error}); the caller needs sns:ListSubscriptionsByTopic to tell whether a page reaches anyone` };
+  }
+  const confirmed = subscriptions.filter((subscription) => subscription.confirmed);
+  const pending = subscriptions.filter((subscription) => !subscription.confirmed);
+  const waiting = pending.length > 0 ? `; not yet confirmed: ${pending.map(subscriber).join(', ')} (confirm the message AWS sent)` : '';
+  if (confirmed.length > 0) return { ...row, ok: true, detail: `${topicArn} delivers every alarm and page to ${confirmed.map(subscriber).join(', ')}${waiting}` };
+  return {
+    ...row,
+    ok: false,
+    detail:
+      `${topicArn} has no confirmed subscription, so no alarm or page reaches anyone${waiting}; ` +
+      `subscribe someone (aws sns subscribe --topic-arn ${topicArn} --protocol email --notification-endpoint ADDRESS, or serverless deploy --param="alarmEmail=ADDRESS") and confirm it`,
+  };
+}
+
 /** The start queue's ARN from its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or an emulator's). */
 export function queueArnFromUrl(url: string, region: string): string {
   const [account, name] = new URL(url).pathname.split('/').filter(Boolean);

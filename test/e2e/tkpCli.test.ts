@@ -1,6 +1,7 @@
 import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { GetBucketNotificationConfigurationCommand, HeadObjectCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
+import { ListSubscriptionsByTopicCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,34 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       expect(notifications).toMatchObject({ ok: true, detail: expect.stringContaining(JSON.stringify(encodeS3EventKey(ZURICH))) });
       expect(run.json.rows.filter((r: any) => r.check === 'kms:GenerateDataKey (DryRun)')).toHaveLength(8);
       expect(run.json.rows.find((r: any) => r.check === 'CloudTrail')).toMatchObject({ ok: true, detail: expect.stringMatching(/^trail tkp-local-trail logs us-east-1, so TrustChangesRule pages/) });
+      expect(run.json.rows.find((r: any) => r.check === 'alarm topic')).toMatchObject({
+        ok: true,
+        detail: `${pipeline.stack.alarmTopicArn} delivers every alarm and page to sqs arn:aws:sqs:us-east-1:${MOTO_DEFAULT_ACCOUNT}:tkp-alarm-inbox`,
+      });
+    });
+
+    it('fails when the alarm topic has no confirmed subscription, since no page would reach anyone, and says how to subscribe', async () => {
+      const sns = new SNSClient({ region: 'us-east-1', endpoint: pipeline.moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const topic = pipeline.stack.alarmTopicArn;
+      const [subscription] = (await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }))).Subscriptions ?? [];
+      await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscription?.SubscriptionArn }));
+      try {
+        const run = await tkp(['check', '--json']);
+        expect(run.code).toBe(1);
+        expect(run.json.rows.filter((r: any) => !r.ok)).toEqual([
+          {
+            rule: '(stack)',
+            check: 'alarm topic',
+            ok: false,
+            detail:
+              `${topic} has no confirmed subscription, so no alarm or page reaches anyone; subscribe someone (aws sns subscribe --topic-arn ${topic} --protocol email ` +
+              '--notification-endpoint ADDRESS, or serverless deploy --param="alarmEmail=ADDRESS") and confirm it',
+          },
+        ]);
+      } finally {
+        await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: subscription?.Protocol, Endpoint: subscription?.Endpoint }));
+      }
+      expect((await tkp(['check', '--json'])).code).toBe(0);
     });
 
     it('fails when no trail is logging, since TrustChangesRule could then never page, and says what to run', async () => {

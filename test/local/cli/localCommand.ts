@@ -74,6 +74,7 @@ export function localEnvironmentExports(pipeline: LocalPipeline): Record<string,
     TKP_TRANSCRIPT_BUCKET: names.transcriptBucket,
     TKP_START_QUEUE_URL: env.START_QUEUE_URL as string,
     TKP_PREFLIGHT_FUNCTION: `${SERVICE_NAME}-${names.stage}-preflight`,
+    TKP_ALARM_TOPIC_ARN: pipeline.stack.alarmTopicArn,
     PIPELINE_CONFIG_PATH: pipeline.configPath,
   };
 }

@@ -8,6 +8,7 @@ import {
   PutBucketVersioningCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mergeQueueNotifications, notificationIdPrefix } from '../../../shared/stack/inputNotifications';
 import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
@@ -44,6 +45,8 @@ export interface ProvisionedStack {
   tamperKeyArn: string;
   /** The transcript bucket's default KMS key, when it was provisioned with an SSE-KMS default. */
   transcriptBucketKeyArn?: string;
+  /** The alarm topic, with one confirmed subscriber (a queue standing in for the on-call inbox), for `tkp check`. */
+  alarmTopicArn: string;
 }
 
 export function localNames(stage = 'local'): LocalNames {
@@ -145,6 +148,14 @@ export async function provision(
   await cloudTrail.send(new CreateTrailCommand({ Name: trail, S3BucketName: `${trail}-logs`, IsMultiRegionTrail: true }));
   await cloudTrail.send(new StartLoggingCommand({ Name: trail }));
 
+  // The alarm topic and a confirmed subscriber, as `serverless deploy --param="alarmEmail=..."` and
+  // its confirmation leave them: `tkp check` reads whether a page can reach anyone. (The local mode
+  // lists what reaches the topic itself, in LocalPipeline.alarms.)
+  const sns = new SNSClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS });
+  const { TopicArn: alarmTopicArn } = await sns.send(new CreateTopicCommand({ Name: `transcribe-kms-pipeline-${names.stage}-alarms` }));
+  await createQueue('tkp-alarm-inbox');
+  await sns.send(new SubscribeCommand({ TopicArn: alarmTopicArn, Protocol: 'sqs', Endpoint: queueArn(names.region, 'tkp-alarm-inbox') }));
+
   const keys = new Map<string, { account: string; arn: string }>();
   const references = [...new Map(config.rules.flatMap((r) => (r.kmsKey ? [[r.kmsKey.value, r.kmsKey] as const] : []))).values()];
   for (const ref of references) {
@@ -168,6 +179,7 @@ export async function provision(
     keys,
     tamperKeyArn: tamper.KeyMetadata?.Arn as string,
     ...(bucketKeyArn && { transcriptBucketKeyArn: bucketKeyArn }),
+    alarmTopicArn: alarmTopicArn as string,
   };
 }
 

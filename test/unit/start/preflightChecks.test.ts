@@ -1,7 +1,7 @@
 import type { Event, QueueConfiguration } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
-import { keyRows, notificationRow, outputBucketRow, queueArnFromUrl, trailRow } from '../../../shared/start/preflightChecks';
+import { alarmTopicRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, trailRow } from '../../../shared/start/preflightChecks';
 import { keyArn } from '../../support/fixtures';
 
 const { rules } = validatePipelineConfig(
@@ -69,6 +69,36 @@ describe('keyRows', () => {
 it('derives the queue ARN from its URL, in AWS and in an emulator', () => {
   expect(queueArnFromUrl('https://sqs.eu-west-1.amazonaws.com/123456789012/tkp-start', 'eu-west-1')).toBe('arn:aws:sqs:eu-west-1:123456789012:tkp-start');
   expect(queueArnFromUrl('http://127.0.0.1:4566/123456789012/tkp-start', 'us-east-1')).toBe('arn:aws:sqs:us-east-1:123456789012:tkp-start');
+});
+
+describe('alarmTopicRow', () => {
+  const topic = 'arn:aws:sns:eu-west-1:123456789012:transcribe-kms-pipeline-prod-alarms';
+  const email = (endpoint: string, confirmed: boolean) => ({ protocol: 'email', endpoint, confirmed });
+
+  it('passes when one subscription is confirmed, naming who gets the pages and who has yet to confirm', () => {
+    expect(alarmTopicRow(topic, [email('oncall@example.com', true), email('new@example.com', false)])).toEqual({
+      rule: '(stack)',
+      check: 'alarm topic',
+      ok: true,
+      detail: `${topic} delivers every alarm and page to email oncall@example.com; not yet confirmed: email new@example.com (confirm the message AWS sent)`,
+    });
+  });
+
+  it('fails when no subscription is confirmed, since every page would go nowhere, and says how to subscribe', () => {
+    const subscribe = `subscribe someone (aws sns subscribe --topic-arn ${topic} --protocol email --notification-endpoint ADDRESS, or serverless deploy --param="alarmEmail=ADDRESS") and confirm it`;
+    expect(alarmTopicRow(topic, [email('oncall@example.com', false)])).toMatchObject({
+      ok: false,
+      detail: `${topic} has no confirmed subscription, so no alarm or page reaches anyone; not yet confirmed: email oncall@example.com (confirm the message AWS sent); ${subscribe}`,
+    });
+    expect(alarmTopicRow(topic, [])).toMatchObject({ ok: false, detail: `${topic} has no confirmed subscription, so no alarm or page reaches anyone; ${subscribe}` });
+  });
+
+  it('fails, naming the permission, when the subscriptions cannot be read', () => {
+    expect(alarmTopicRow(topic, { error: 'AuthorizationError: not allowed' })).toMatchObject({
+      ok: false,
+      detail: `the subscriptions of ${topic} cannot be read (AuthorizationError: not allowed); the caller needs sns:ListSubscriptionsByTopic to tell whether a page reaches anyone`,
+    });
+  });
 });
 
 describe('trailRow', () => {
