@@ -4,6 +4,7 @@
  */
 import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DescribeRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
@@ -17,7 +18,7 @@ import type { HeadResult } from '../verify/verifyJob';
 import type { AuditDependencies, ListedObject } from '../verify/auditTranscripts';
 import { demandForRule } from '../verify/ruleDemand';
 import type { BackfillDependencies, InputObject } from '../start/backfillUploads';
-import type { SubscriptionFacts, TrailFacts } from '../start/preflightChecks';
+import type { RuleFacts, SubscriptionFacts, TrailFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
@@ -157,6 +158,21 @@ export function createBackfillAdapters(clients: { s3: S3Client; sqs: SQSClient }
       }
     },
   };
+}
+
+/** Each rule's state; a rule that does not exist has none, and any other refusal throws. */
+export async function readRules(events: EventBridgeClient, rules: readonly { name: string; bus?: string }[]): Promise<RuleFacts[]> {
+  return Promise.all(
+    rules.map(async ({ name, bus }) => {
+      try {
+        const { State } = await events.send(new DescribeRuleCommand({ Name: name, ...(bus && { EventBusName: bus }) }));
+        return { name, ...(bus && { bus }), ...(State && { state: State }) };
+      } catch (error) {
+        if (awsErrorName(error) === 'ResourceNotFoundException') return { name, ...(bus && { bus }) };
+        throw error;
+      }
+    }),
+  );
 }
 
 /** The alarm topic's subscriptions, every page of them; a refused or missing topic throws. */

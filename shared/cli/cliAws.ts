@@ -6,6 +6,7 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -37,6 +38,7 @@ export interface CliClients {
   cloudFormation: CloudFormationClient;
   cloudTrail: CloudTrailClient;
   sns: SNSClient;
+  events: EventBridgeClient;
 }
 
 /**
@@ -76,6 +78,7 @@ export async function createCliClients(flags: AwsOptions, env: Pick<CliEnvironme
     cloudFormation: new CloudFormationClient(withRegion),
     cloudTrail: new CloudTrailClient(withRegion),
     sns: new SNSClient(withRegion),
+    events: new EventBridgeClient(withRegion),
   };
 }
 

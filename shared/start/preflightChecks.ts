@@ -124,6 +124,36 @@ export function alarmTopicRow(topicArn: string, subscriptions: readonly Subscrip
   };
 }
 
+/** One of the stack's EventBridge rules as DescribeRule tells it; no state when it does not exist. */
+export interface RuleFacts {
+  name: string;
+  /** The rule's event bus, when it is not the default one. */
+  bus?: string;
+  state?: string;
+}
+
+/**
+ * Whether the stack's EventBridge rules are all on: the verifier's (a rule turned off means its
+ * completions or deletions never reach it), the sweeper's schedule, and the four that page. Each
+ * of them being turned off pages through AlertingChangesRule or VerifierChangesRule, but both
+ * watchers turned off within the seconds CloudTrail takes does not; this row sees the result.
+ */
+export function alertingRulesRow(rules: readonly RuleFacts[] | { error: string }): CheckRow {
+  const row = { rule: STACK_ROW, check: 'EventBridge rules' };
+  if ('error' in rules) return { ...row, ok: false, detail: `the stack's rules cannot be read (${rules.error}); the caller needs events:DescribeRule to tell whether they are on` };
+  const problems = rules.flatMap((rule) => {
+    if (rule.state === undefined) return [`${rule.name} does not exist`];
+    if (rule.state !== 'ENABLED') return [`${rule.name} is ${rule.state} (aws events enable-rule --name ${rule.name}${rule.bus ? ` --event-bus-name ${rule.bus}` : ''})`];
+    return [];
+  });
+  if (problems.length === 0) return { ...row, ok: true, detail: `all ${rules.length} are enabled: ${rules.map((rule) => rule.name).join(', ')}` };
+  return {
+    ...row,
+    ok: false,
+    detail: `${problems.join('; ')}; serverless deploy restores them. Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed`,
+  };
+}
+
 /** The start queue's ARN from its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or an emulator's). */
 export function queueArnFromUrl(url: string, region: string): string {
   const [account, name] = new URL(url).pathname.split('/').filter(Boolean);

@@ -2,6 +2,7 @@ import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { GetBucketNotificationConfigurationCommand, HeadObjectCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { ListSubscriptionsByTopicCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,31 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       expect((await tkp(['check', '--json'])).code).toBe(0);
     });
 
+    it('fails while one of the stack\'s rules is off, as after both watchers were turned off at once, naming the rule and the command', async () => {
+      const events = new EventBridgeClient({ region: 'us-east-1', endpoint: pipeline.moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const passing = await tkp(['check', '--json']);
+      expect(passing.json.rows.find((r: any) => r.check === 'EventBridge rules')).toMatchObject({ ok: true, detail: expect.stringMatching(/^all 8 are enabled: transcribe-kms-pipeline-local-verify-rule-1, /) });
+      const bus = 'transcribe-kms-pipeline-local-outcomes';
+      await events.send(new DisableRuleCommand({ Name: 'transcribe-kms-pipeline-local-alerting-changes' }));
+      await events.send(new DisableRuleCommand({ Name: 'transcribe-kms-pipeline-local-paging-verdicts', EventBusName: bus }));
+      try {
+        const run = await tkp(['check', '--json']);
+        expect(run.code).toBe(1);
+        expect(run.json.rows.filter((r: any) => !r.ok).map((r: any) => [r.check, r.detail])).toEqual([
+          [
+            'EventBridge rules',
+            'transcribe-kms-pipeline-local-paging-verdicts is DISABLED (aws events enable-rule --name transcribe-kms-pipeline-local-paging-verdicts --event-bus-name transcribe-kms-pipeline-local-outcomes); ' +
+              'transcribe-kms-pipeline-local-alerting-changes is DISABLED (aws events enable-rule --name transcribe-kms-pipeline-local-alerting-changes); ' +
+              'serverless deploy restores them. Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed',
+          ],
+        ]);
+      } finally {
+        await events.send(new EnableRuleCommand({ Name: 'transcribe-kms-pipeline-local-alerting-changes' }));
+        await events.send(new EnableRuleCommand({ Name: 'transcribe-kms-pipeline-local-paging-verdicts', EventBusName: bus }));
+      }
+      expect((await tkp(['check', '--json'])).code).toBe(0);
+    });
+
     it('fails when no trail is logging, since TrustChangesRule could then never page, and says what to run', async () => {
       const cloudTrail = new CloudTrailClient({ region: 'us-east-1', endpoint: pipeline.moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
       await cloudTrail.send(new StopLoggingCommand({ Name: 'tkp-local-trail' }));
@@ -185,10 +211,16 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
     });
 
     it('before the first deploy, proves the keys and marks what the stack will create as not checked yet', async () => {
-      const run = await tkp(['check', '--stage', 'notyet', '--json'], { TKP_STAGE: '', TKP_INPUT_BUCKET: '', TKP_TRANSCRIPT_BUCKET: '', TKP_START_QUEUE_URL: '' });
+      const run = await tkp(['check', '--stage', 'notyet', '--json'], { TKP_STAGE: '', TKP_INPUT_BUCKET: '', TKP_TRANSCRIPT_BUCKET: '', TKP_START_QUEUE_URL: '', TKP_ALARM_TOPIC_ARN: '' });
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
-      expect(run.json.rows.filter((r: any) => r.skipped).map((r: any) => r.check)).toEqual(['stack', ...Array(9).fill('output bucket'), 'notifications of s3://(input bucket)']);
+      expect(run.json.rows.filter((r: any) => r.skipped).map((r: any) => r.check)).toEqual([
+        'stack',
+        ...Array(9).fill('output bucket'),
+        'notifications of s3://(input bucket)',
+        'alarm topic',
+        'EventBridge rules',
+      ]);
       expect(run.json.rows.find((r: any) => r.check === 'stack').detail).toMatch(/^stack transcribe-kms-pipeline-notyet is not deployed in us-east-1/);
       expect(run.json.rows.filter((r: any) => r.check === 'kms:Encrypt (DryRun)' && r.ok)).toHaveLength(8);
       expectOneLineError(await tkp(['check', '--stage', 'notyet', '--deployed'], { TKP_STAGE: '', TKP_INPUT_BUCKET: '', TKP_TRANSCRIPT_BUCKET: '', TKP_START_QUEUE_URL: '', TKP_PREFLIGHT_FUNCTION: '' }), /stack transcribe-kms-pipeline-notyet is not deployed/);

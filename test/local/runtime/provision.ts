@@ -1,5 +1,5 @@
 import { CloudTrailClient, CreateTrailCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
-import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateBucketCommand,
@@ -16,6 +16,8 @@ import { forMoto } from '../emulator/s3FilterMatching';
 import type { KeyReference } from '../../../shared/aws/keyReference';
 import type { PipelineConfig } from '../../../shared/config/rule';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
+import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
+import { alertingNames } from '../../../shared/stack/stackNames';
 import type { DeclaredKey } from '../emulator/gateway';
 import { MOTO_DEFAULT_ACCOUNT } from '../emulator/moto';
 
@@ -156,6 +158,8 @@ export async function provision(
   await createQueue('tkp-alarm-inbox');
   await sns.send(new SubscribeCommand({ TopicArn: alarmTopicArn, Protocol: 'sqs', Endpoint: queueArn(names.region, 'tkp-alarm-inbox') }));
 
+  await createStackRules(events, config, names, alarmTopicArn as string);
+
   const keys = new Map<string, { account: string; arn: string }>();
   const references = [...new Map(config.rules.flatMap((r) => (r.kmsKey ? [[r.kmsKey.value, r.kmsKey] as const] : []))).values()];
   for (const ref of references) {
@@ -181,6 +185,38 @@ export async function provision(
     ...(bucketKeyArn && { transcriptBucketKeyArn: bucketKeyArn }),
     alarmTopicArn: alarmTopicArn as string,
   };
+}
+
+/**
+ * The stack's EventBridge rules, by the names and with the patterns serverless.yml deploys, so
+ * that `tkp check` finds them on and an operator can turn one off and see the check fail. They
+ * have no targets: the local mode matches events with the same patterns itself (eventBus.ts), and
+ * moto cannot deliver to a Lambda function or an SNS topic.
+ */
+async function createStackRules(events: EventBridgeClient, config: PipelineConfig, names: LocalNames, alarmTopicArn: string) {
+  const service = 'transcribe-kms-pipeline';
+  const { prefix, rules } = alertingNames({ service, stage: names.stage });
+  const verifier = verifierEventPatterns(names.jobNamePrefix);
+  const functions = ['verify', 'sweep'].flatMap((fn) => {
+    const name = `${service}-${names.stage}-${fn}`;
+    return [name, { suffix: `:function:${name}` }, { wildcard: `*:function:${name}:*` }, { prefix: `${name}:` }];
+  });
+  const outcomeBusArn = `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`;
+  const patterns: [string, object | undefined, string?][] = [
+    [rules.verifyTranscription, verifier.transcription],
+    [rules.verifyCallAnalytics, verifier.callAnalytics],
+    [rules.verifyDeletion, verifier.deletion],
+    [rules.sweepSchedule, undefined],
+    [rules.pagingVerdicts, pagingOutcomePattern(names.outcomeSource), names.outcomeBus],
+    [rules.trustChanges, trustChangePattern(config, { transcriptBucket: names.transcriptBucket, outcomeBus: [names.outcomeBus, outcomeBusArn] })],
+    [rules.verifierChanges, verifierChangePattern(functions, rules.alertingChanges)],
+    [rules.alertingChanges, alertingChangePattern({ namePrefix: prefix, alarmTopic: alarmTopicArn, subscriptionPrefix: `${alarmTopicArn}:` })],
+  ];
+  for (const [name, pattern, bus] of patterns) {
+    await events.send(
+      new PutRuleCommand({ Name: name, State: 'ENABLED', ...(pattern ? { EventPattern: JSON.stringify(pattern) } : { ScheduleExpression: 'rate(15 minutes)' }), ...(bus && { EventBusName: bus }) }),
+    );
+  }
 }
 
 async function createKeyFor(

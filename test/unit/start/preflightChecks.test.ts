@@ -1,7 +1,7 @@
 import type { Event, QueueConfiguration } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
-import { alarmTopicRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, trailRow } from '../../../shared/start/preflightChecks';
+import { alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, trailRow } from '../../../shared/start/preflightChecks';
 import { keyArn } from '../../support/fixtures';
 
 const { rules } = validatePipelineConfig(
@@ -98,6 +98,37 @@ describe('alarmTopicRow', () => {
       ok: false,
       detail: `the subscriptions of ${topic} cannot be read (AuthorizationError: not allowed); the caller needs sns:ListSubscriptionsByTopic to tell whether a page reaches anyone`,
     });
+  });
+});
+
+describe('alertingRulesRow', () => {
+  it('passes when every rule of the stack is enabled', () => {
+    expect(alertingRulesRow([{ name: 'tkp-dev-verify-rule-1', state: 'ENABLED' }, { name: 'tkp-dev-paging-verdicts', bus: 'tkp-dev-outcomes', state: 'ENABLED' }])).toEqual({
+      rule: '(stack)',
+      check: 'EventBridge rules',
+      ok: true,
+      detail: 'all 2 are enabled: tkp-dev-verify-rule-1, tkp-dev-paging-verdicts',
+    });
+  });
+
+  it('names each rule that is off or missing and the command that turns it back on, on its own bus', () => {
+    const row = alertingRulesRow([
+      { name: 'tkp-dev-verify-rule-1', state: 'ENABLED' },
+      { name: 'tkp-dev-paging-verdicts', bus: 'tkp-dev-outcomes', state: 'DISABLED' },
+      { name: 'tkp-dev-alerting-changes', state: 'DISABLED' },
+      { name: 'tkp-dev-trust-changes' },
+    ]);
+    expect(row).toMatchObject({
+      ok: false,
+      detail:
+        'tkp-dev-paging-verdicts is DISABLED (aws events enable-rule --name tkp-dev-paging-verdicts --event-bus-name tkp-dev-outcomes); ' +
+        'tkp-dev-alerting-changes is DISABLED (aws events enable-rule --name tkp-dev-alerting-changes); tkp-dev-trust-changes does not exist; ' +
+        'serverless deploy restores them. Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed',
+    });
+  });
+
+  it('fails, naming the permission, when the rules cannot be read', () => {
+    expect(alertingRulesRow({ error: 'AccessDeniedException: no' })).toMatchObject({ ok: false, detail: "the stack's rules cannot be read (AccessDeniedException: no); the caller needs events:DescribeRule to tell whether they are on" });
   });
 });
 
