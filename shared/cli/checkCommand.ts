@@ -2,7 +2,8 @@
  * `tkp check`: before deploying (or after), proves that every rule's key will work for the start
  * role, that every output bucket suits its rules, that the input bucket's notifications are
  * exactly what the config derives, that a CloudTrail trail lets TrustChangesRule page, that the
- * alarm topic has someone to deliver pages to, and that the stack's EventBridge rules are on.
+ * alarm topic has someone to deliver pages to, and that the stack's EventBridge rules are on and
+ * its alarms send to that topic.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
@@ -13,9 +14,9 @@ import type { CliEnvironment } from '../config/settings';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
-import { alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
+import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
 import { alertingNames } from '../stack/stackNames';
-import { createDemandSources, readRules, readSubscriptions, readTrails } from './cliAdapters';
+import { createDemandSources, readAlarms, readRules, readSubscriptions, readTrails } from './cliAdapters';
 import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
 import { CliError, EXIT, StackNotDeployedError } from './cliErrors';
@@ -152,11 +153,17 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
   );
   if (notDeployed) {
     rows.push({ rule: STACK_ROW, check: 'EventBridge rules', ok: true, skipped: true, detail: 'the stack\'s rules do not exist until it is deployed' });
+    rows.push({ rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the stack\'s alarms do not exist until it is deployed' });
   } else {
-    const { rules } = alertingNames({ service: SERVICE_NAME, stage: targets.stage });
+    const { rules, alarms } = alertingNames({ service: SERVICE_NAME, stage: targets.stage });
     const outcomeBus = `${SERVICE_NAME}-${targets.stage}-outcomes`;
     const expected = Object.values(rules).map((name) => ({ name, ...(name === rules.pagingVerdicts && { bus: outcomeBus }) }));
     rows.push(alertingRulesRow(await readRules(clients.events, expected).catch((error: unknown) => ({ error: describeError(error) }))));
+    rows.push(
+      targets.alarmTopicArn
+        ? alarmsRow(await readAlarms(clients.cloudWatch, Object.values(alarms)).catch((error: unknown) => ({ error: describeError(error) })), targets.alarmTopicArn)
+        : { rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the alarm topic is not known (pass --alarm-topic-arn)' },
+    );
   }
 
   const failed = rows.filter((row) => !row.ok).length;

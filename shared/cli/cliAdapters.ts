@@ -4,6 +4,7 @@
  */
 import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -18,7 +19,7 @@ import type { HeadResult } from '../verify/verifyJob';
 import type { AuditDependencies, ListedObject } from '../verify/auditTranscripts';
 import { demandForRule } from '../verify/ruleDemand';
 import type { BackfillDependencies, InputObject } from '../start/backfillUploads';
-import type { RuleFacts, SubscriptionFacts, TrailFacts } from '../start/preflightChecks';
+import type { AlarmFacts, RuleFacts, SubscriptionFacts, TrailFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
@@ -173,6 +174,15 @@ export async function readRules(events: EventBridgeClient, rules: readonly { nam
       }
     }),
   );
+}
+
+/** The named metric alarms, each found or not (DescribeAlarms takes up to 100 names). */
+export async function readAlarms(cloudWatch: CloudWatchClient, names: readonly string[]): Promise<AlarmFacts[]> {
+  const { MetricAlarms = [] } = await cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [...names], AlarmTypes: ['MetricAlarm'] }));
+  return names.map((name) => {
+    const alarm = MetricAlarms.find((found) => found.AlarmName === name);
+    return alarm ? { name, found: true, ...(alarm.ActionsEnabled !== undefined && { actionsEnabled: alarm.ActionsEnabled }), actions: alarm.AlarmActions ?? [] } : { name, found: false };
+  });
 }
 
 /** The alarm topic's subscriptions, every page of them; a refused or missing topic throws. */

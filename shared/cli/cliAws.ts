@@ -6,6 +6,7 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -39,6 +40,7 @@ export interface CliClients {
   cloudTrail: CloudTrailClient;
   sns: SNSClient;
   events: EventBridgeClient;
+  cloudWatch: CloudWatchClient;
 }
 
 /**
@@ -79,6 +81,7 @@ export async function createCliClients(flags: AwsOptions, env: Pick<CliEnvironme
     cloudTrail: new CloudTrailClient(withRegion),
     sns: new SNSClient(withRegion),
     events: new EventBridgeClient(withRegion),
+    cloudWatch: new CloudWatchClient(withRegion),
   };
 }
 

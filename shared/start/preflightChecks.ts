@@ -154,6 +154,32 @@ export function alertingRulesRow(rules: readonly RuleFacts[] | { error: string }
   };
 }
 
+/** One of the stack's alarms as DescribeAlarms tells it; `found: false` when it does not exist. */
+export interface AlarmFacts {
+  name: string;
+  found: boolean;
+  actionsEnabled?: boolean;
+  actions?: string[];
+}
+
+/**
+ * Whether the stack's alarms can page: each exists, has its actions on, and sends its alarm to
+ * the alarm topic. An alarm deleted, silenced or pointed elsewhere pages through
+ * AlertingChangesRule when it happens; this row sees the state whatever happened.
+ */
+export function alarmsRow(alarms: readonly AlarmFacts[] | { error: string }, topicArn: string): CheckRow {
+  const row = { rule: STACK_ROW, check: 'CloudWatch alarms' };
+  if ('error' in alarms) return { ...row, ok: false, detail: `the stack's alarms cannot be read (${alarms.error}); the caller needs cloudwatch:DescribeAlarms to tell whether they can page` };
+  const problems = alarms.flatMap((alarm) => {
+    if (!alarm.found) return [`${alarm.name} does not exist`];
+    if (alarm.actionsEnabled === false) return [`${alarm.name} has its actions disabled (aws cloudwatch enable-alarm-actions --alarm-names ${alarm.name})`];
+    if (!(alarm.actions ?? []).includes(topicArn)) return [`${alarm.name} does not send its alarm to ${topicArn}`];
+    return [];
+  });
+  if (problems.length === 0) return { ...row, ok: true, detail: `all ${alarms.length} send their alarm to the alarm topic: ${alarms.map((alarm) => alarm.name).join(', ')}` };
+  return { ...row, ok: false, detail: `${problems.join('; ')}; serverless deploy restores them. Until then that alarm pages no one: read the DLQs and the outcome bus yourself` };
+}
+
 /** The start queue's ARN from its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or an emulator's). */
 export function queueArnFromUrl(url: string, region: string): string {
   const [account, name] = new URL(url).pathname.split('/').filter(Boolean);

@@ -3,6 +3,7 @@ import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyComma
 import { GetBucketNotificationConfigurationCommand, HeadObjectCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { ListSubscriptionsByTopicCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +103,51 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         ]);
       } finally {
         await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: subscription?.Protocol, Endpoint: subscription?.Endpoint }));
+      }
+      expect((await tkp(['check', '--json'])).code).toBe(0);
+    });
+
+    it('fails while one of the stack\'s alarms has its actions disabled, naming the alarm and the command', async () => {
+      const cloudWatch = new CloudWatchClient({ region: 'us-east-1', endpoint: pipeline.moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const passing = await tkp(['check', '--json']);
+      expect(passing.json.rows.find((r: any) => r.check === 'CloudWatch alarms')).toEqual({
+        rule: '(stack)',
+        check: 'CloudWatch alarms',
+        ok: true,
+        detail:
+          'all 4 send their alarm to the alarm topic: transcribe-kms-pipeline-local-start-dead-letters, transcribe-kms-pipeline-local-verify-dead-letters, ' +
+          'transcribe-kms-pipeline-local-start-backlog, transcribe-kms-pipeline-local-encryption-mismatch',
+      });
+      const alarm = 'transcribe-kms-pipeline-local-verify-dead-letters';
+      // Rewritten with its actions off (moto 5.2.1 has no DisableAlarmActions), as PutMetricAlarm can.
+      const [current] = (await cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarm] }))).MetricAlarms ?? [];
+      const rewrite = (ActionsEnabled: boolean) =>
+        cloudWatch.send(
+          new PutMetricAlarmCommand({
+            AlarmName: alarm,
+            ActionsEnabled,
+            AlarmActions: current?.AlarmActions,
+            OKActions: current?.OKActions,
+            Namespace: current?.Namespace,
+            MetricName: current?.MetricName,
+            Dimensions: current?.Dimensions,
+            Statistic: current?.Statistic,
+            Period: current?.Period,
+            EvaluationPeriods: current?.EvaluationPeriods,
+            Threshold: current?.Threshold,
+            ComparisonOperator: current?.ComparisonOperator,
+            TreatMissingData: current?.TreatMissingData,
+          }),
+        );
+      await rewrite(false);
+      try {
+        const run = await tkp(['check', '--json']);
+        expect(run.code).toBe(1);
+        expect(run.json.rows.filter((r: any) => !r.ok).map((r: any) => r.detail)).toEqual([
+          `${alarm} has its actions disabled (aws cloudwatch enable-alarm-actions --alarm-names ${alarm}); serverless deploy restores them. Until then that alarm pages no one: read the DLQs and the outcome bus yourself`,
+        ]);
+      } finally {
+        await rewrite(true);
       }
       expect((await tkp(['check', '--json'])).code).toBe(0);
     });
@@ -220,6 +266,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         'notifications of s3://(input bucket)',
         'alarm topic',
         'EventBridge rules',
+        'CloudWatch alarms',
       ]);
       expect(run.json.rows.find((r: any) => r.check === 'stack').detail).toMatch(/^stack transcribe-kms-pipeline-notyet is not deployed in us-east-1/);
       expect(run.json.rows.filter((r: any) => r.check === 'kms:Encrypt (DryRun)' && r.ok)).toHaveLength(8);

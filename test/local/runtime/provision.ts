@@ -1,4 +1,5 @@
 import { CloudTrailClient, CreateTrailCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
@@ -18,6 +19,7 @@ import type { PipelineConfig } from '../../../shared/config/rule';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
 import { alertingNames } from '../../../shared/stack/stackNames';
+import { alarmResources } from '../../../shared/stack/alarmResources';
 import type { DeclaredKey } from '../emulator/gateway';
 import { MOTO_DEFAULT_ACCOUNT } from '../emulator/moto';
 
@@ -159,6 +161,7 @@ export async function provision(
   await sns.send(new SubscribeCommand({ TopicArn: alarmTopicArn, Protocol: 'sqs', Endpoint: queueArn(names.region, 'tkp-alarm-inbox') }));
 
   await createStackRules(events, config, names, alarmTopicArn as string);
+  await createStackAlarms(new CloudWatchClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), config, names, alarmTopicArn as string);
 
   const keys = new Map<string, { account: string; arn: string }>();
   const references = [...new Map(config.rules.flatMap((r) => (r.kmsKey ? [[r.kmsKey.value, r.kmsKey] as const] : []))).values()];
@@ -216,6 +219,23 @@ async function createStackRules(events: EventBridgeClient, config: PipelineConfi
     await events.send(
       new PutRuleCommand({ Name: name, State: 'ENABLED', ...(pattern ? { EventPattern: JSON.stringify(pattern) } : { ScheduleExpression: 'rate(15 minutes)' }), ...(bus && { EventBusName: bus }) }),
     );
+  }
+}
+
+/**
+ * The stack's alarms as alarmResources derives them for the deployed stack (names, metrics,
+ * thresholds, actions to the alarm topic), each queue named as the local mode names it, so that
+ * `tkp check` finds them. moto does not evaluate them: the run counts dead letters and alarms itself.
+ */
+async function createStackAlarms(cloudWatch: CloudWatchClient, config: PipelineConfig, names: LocalNames, alarmTopicArn: string) {
+  const ctx = { service: 'transcribe-kms-pipeline', stage: names.stage, region: names.region, jobNamePrefix: names.jobNamePrefix, config, existingAlarmTopicArn: alarmTopicArn };
+  const localQueue: Record<string, string> = { StartQueue: 'tkp-start', StartDeadLetterQueue: 'tkp-start-dlq', VerifyDeadLetterQueue: 'tkp-verify-dlq' };
+  type Dimension = { Name: string; Value: string | { 'Fn::GetAtt': [string, string] } };
+  for (const resource of Object.values(alarmResources(ctx)) as { Type: string; Properties: Record<string, unknown> & { Dimensions: Dimension[] } }[]) {
+    if (resource.Type !== 'AWS::CloudWatch::Alarm') continue;
+    const { Dimensions, ...properties } = resource.Properties;
+    const dimensions = Dimensions.map(({ Name, Value }) => ({ Name, Value: typeof Value === 'string' ? Value : (localQueue[Value['Fn::GetAtt'][0]] as string) }));
+    await cloudWatch.send(new PutMetricAlarmCommand({ ...(properties as unknown as PutMetricAlarmCommandInput), Dimensions: dimensions }));
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Event, QueueConfiguration } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
-import { alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, trailRow } from '../../../shared/start/preflightChecks';
+import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, trailRow } from '../../../shared/start/preflightChecks';
 import { keyArn } from '../../support/fixtures';
 
 const { rules } = validatePipelineConfig(
@@ -129,6 +129,42 @@ describe('alertingRulesRow', () => {
 
   it('fails, naming the permission, when the rules cannot be read', () => {
     expect(alertingRulesRow({ error: 'AccessDeniedException: no' })).toMatchObject({ ok: false, detail: "the stack's rules cannot be read (AccessDeniedException: no); the caller needs events:DescribeRule to tell whether they are on" });
+  });
+});
+
+describe('alarmsRow', () => {
+  const topic = 'arn:aws:sns:us-east-1:123456789012:tkp-dev-alarms';
+
+  it('passes when every alarm exists, has its actions on and sends to the alarm topic', () => {
+    expect(alarmsRow([{ name: 'tkp-dev-verify-dead-letters', found: true, actionsEnabled: true, actions: [topic] }], topic)).toEqual({
+      rule: '(stack)',
+      check: 'CloudWatch alarms',
+      ok: true,
+      detail: 'all 1 send their alarm to the alarm topic: tkp-dev-verify-dead-letters',
+    });
+  });
+
+  it('names each alarm that is gone, silenced or sending elsewhere, with the command that turns one back on', () => {
+    const row = alarmsRow(
+      [
+        { name: 'tkp-dev-start-dead-letters', found: true, actionsEnabled: true, actions: [topic] },
+        { name: 'tkp-dev-verify-dead-letters', found: true, actionsEnabled: false, actions: [topic] },
+        { name: 'tkp-dev-start-backlog', found: true, actionsEnabled: true, actions: ['arn:aws:sns:us-east-1:123456789012:elsewhere'] },
+        { name: 'tkp-dev-encryption-mismatch', found: false },
+      ],
+      topic,
+    );
+    expect(row).toMatchObject({
+      ok: false,
+      detail:
+        'tkp-dev-verify-dead-letters has its actions disabled (aws cloudwatch enable-alarm-actions --alarm-names tkp-dev-verify-dead-letters); ' +
+        `tkp-dev-start-backlog does not send its alarm to ${topic}; tkp-dev-encryption-mismatch does not exist; ` +
+        'serverless deploy restores them. Until then that alarm pages no one: read the DLQs and the outcome bus yourself',
+    });
+  });
+
+  it('fails, naming the permission, when the alarms cannot be read', () => {
+    expect(alarmsRow({ error: 'AccessDenied: no' }, topic)).toMatchObject({ ok: false, detail: "the stack's alarms cannot be read (AccessDenied: no); the caller needs cloudwatch:DescribeAlarms to tell whether they can page" });
   });
 });
 
