@@ -10,7 +10,7 @@
  * fixed name (stackNames.ts, alertingNames) for that last rule to match.
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
-import { alertingChangePattern, outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
+import { alertingChangePattern, functionNameForms, outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
 import { alertingNames, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
@@ -162,7 +162,10 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     ctx,
     names.rules.verifierChanges,
     'The verify or sweep function’s code or configuration, or the rule that watches the alarms, changed outside a deploy: CloudTrail events to the alarm topic',
-    verifierChangePattern(['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => functionNameForms(fn)), names.rules.alertingChanges),
+    verifierChangePattern(
+      ['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => functionNameForms({ Ref: fn }, (before, after) => ({ 'Fn::Sub': `${before}\${${fn}}${after}` }))),
+      names.rules.alertingChanges,
+    ),
   );
   const topic = alarmTopicRef(ctx);
   resources.AlertingChangesRule = alarmTopicRule(
@@ -185,21 +188,6 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     },
   };
   return resources;
-}
-
-/**
- * Every way a caller can name one of the stack's functions to Lambda, as pattern values: its
- * name, its ARN or partial ARN (`ACCOUNT:function:NAME`), and either with a version or alias
- * (which the invoke-config calls take). Matching only the name and the full ARN would let a
- * caller who names it by partial ARN change it without a page.
- */
-function functionNameForms(logicalId: string): unknown[] {
-  return [
-    { Ref: logicalId },
-    { suffix: { 'Fn::Sub': `:function:\${${logicalId}}` } },
-    { wildcard: { 'Fn::Sub': `*:function:\${${logicalId}}:*` } },
-    { prefix: { 'Fn::Sub': `\${${logicalId}}:` } },
-  ];
 }
 
 /** A value CloudFormation fills in at deploy time (`Ref`, `Fn::Sub`, ...). */

@@ -166,7 +166,7 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
  * off (the call reaches EventBridge after the rule is off), as that rule watches this one. A rule
  * of its own, since TrustChangesRule's pattern is near EventBridge's size quota with the demo
  * config. `verifierFunctions` are pattern values for every form a caller may name a function by
- * (alarmResources.ts, functionNameForms).
+ * (functionNameForms).
  */
 export function verifierChangePattern(verifierFunctions: unknown[], alertingRule: string) {
   return {
@@ -180,6 +180,18 @@ export function verifierChangePattern(verifierFunctions: unknown[], alertingRule
       ],
     },
   };
+}
+
+/**
+ * Every way a caller can name a function to Lambda, as pattern values: its name, its ARN or
+ * partial ARN (`ACCOUNT:function:NAME`), and either with a version or alias (which the
+ * invoke-config calls take). Matching only the name and the full ARN would let a caller who
+ * names it by partial ARN change it without a page. `around(before, after)` is the value of the
+ * name with text around it: a string where the name is known, an `Fn::Sub` where CloudFormation
+ * fills it in.
+ */
+export function functionNameForms(name: Cfn, around: (before: string, after: string) => Cfn): unknown[] {
+  return [name, { suffix: around(':function:', '') }, { wildcard: around('*:function:', ':*') }, { prefix: around('', ':') }];
 }
 
 /** What the stack's alerting is made of: its rules and alarms, whose names all start with one prefix, and the alarm topic. */

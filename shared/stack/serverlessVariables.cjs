@@ -8,7 +8,7 @@ const { QUEUE_SETTINGS, startRatePerSecond } = requireTs('./queueSettings.ts', _
 const { validatePipelineConfig } = requireTs('../config/pipelineConfig.ts', __filename);
 const { readRawConfig } = requireTs('../config/settings.ts', __filename);
 const { jobNamePrefixProblem } = requireTs('../aws/jobName.ts', __filename);
-const { alertingNames, stackParamProblems } = requireTs('./stackNames.ts', __filename);
+const { alertingNames, outcomeBusName, stackParamProblems } = requireTs('./stackNames.ts', __filename);
 
 let derived;
 
@@ -60,6 +60,7 @@ async function derive({ resolveVariable }) {
     env: invokingLocally() ? localEnvironment(functionEnvironment(ctx)) : functionEnvironment(ctx),
     verifierPatterns: verifierEventPatterns(jobNamePrefix),
     ruleNames: alertingNames(ctx).rules,
+    outcomeBusName: outcomeBusName(ctx),
     resources: derivedResources(ctx),
     outputs: derivedOutputs(ctx),
     queue: { ...QUEUE_SETTINGS, startRatePerSecond: startRatePerSecond() },

@@ -122,6 +122,11 @@ export function jobArn(ctx: StackContext, jobType: JobType = 'transcription'): C
   return sub(`arn:\${AWS::Partition}:transcribe:\${AWS::Region}:\${AWS::AccountId}:${JOB_TYPE_FACTS[jobType].arnResourceType}/${ctx.jobNamePrefix}*`);
 }
 
+/** The outcome bus's name (serverless.yml), which the CLI and the local mode name it by too. */
+export function outcomeBusName(ctx: Pick<StackContext, 'service' | 'stage'>): string {
+  return `${ctx.service}-${ctx.stage}-outcomes`;
+}
+
 /** EventBridge's rule names, which a Lambda schedule's share: letters, digits, `.`, `-` and `_`, at most 64. */
 const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
 const RULE_NAME_MAX_LENGTH = 64;

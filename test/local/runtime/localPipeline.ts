@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import type { PipelineConfig } from '../../../shared/config/rule';
-import { outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
+import { outcomeEventPattern } from '../../../shared/stack/eventPatterns';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { JOB_TYPE_FACTS } from '../../../shared/aws/jobTypes';
 import { envelope, matchesPattern, trailEnvelope } from './eventBus';
@@ -18,7 +18,7 @@ import { asyncFailureRecord, invoke, lambdaContext, runAsyncSource, runSqsSource
 import { captureLambdaLogs, type LogRecord } from './logCapture';
 import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from '../emulator/moto';
 import { parseTamper } from '../cli/samples';
-import { LOCAL_CREDENTIALS, localNames, provision, type ProvisionedStack } from './provision';
+import { LOCAL_CREDENTIALS, localNames, localRulePatterns, provision, type ProvisionedStack } from './provision';
 import { DEFAULT_QUOTAS, type EmulatorFaults, type Quotas, type Timing, type TranscribeEmulator } from '../emulator/emulatorModel';
 import { startTranscribeEmulator } from '../emulator/transcribeEmulator';
 
@@ -118,11 +118,12 @@ export class LocalPipeline {
       const outcomes: OutcomeEvent[] = [];
       const alarms: OutcomeEvent[] = [];
       const outcomeRule = outcomeEventPattern(names.outcomeSource);
-      const pagingRule = pagingOutcomePattern(names.outcomeSource);
-      const trustRule = trustChangePattern(config, { transcriptBucket: names.transcriptBucket, outcomeBus: [names.outcomeBus, `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`] });
+      const patterns = localRulePatterns(config, names);
+      const pagingRule = patterns.pagingVerdicts;
+      const trustRule = patterns.trustChanges;
       // The verifier's rules, as serverless.yml deploys them: the completion events come from the
       // emulator's PutEvents, a deleted job from CloudTrail's record of the call.
-      const { deletion: deletionRule, ...completionPatterns } = verifierEventPatterns(names.jobNamePrefix);
+      const { deletion: deletionRule, ...completionPatterns } = patterns.verifier;
       const completionRules = Object.values(completionPatterns);
       // The default bus's rules for the calls a trail records: to the alarm topic for what
       // TrustChangesRule watches (shared/stack/alarmResources.ts), and to the verifier for a

@@ -17,13 +17,15 @@ import { forMoto } from '../emulator/s3FilterMatching';
 import type { KeyReference } from '../../../shared/aws/keyReference';
 import type { PipelineConfig } from '../../../shared/config/rule';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
-import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
-import { alertingNames } from '../../../shared/stack/stackNames';
+import { SERVICE_NAME } from '../../../shared/cli/cliAws';
+import { alertingChangePattern, functionNameForms, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
+import { alertingNames, outcomeBusName } from '../../../shared/stack/stackNames';
 import { alarmResources } from '../../../shared/stack/alarmResources';
 import type { DeclaredKey } from '../emulator/gateway';
 import { MOTO_DEFAULT_ACCOUNT } from '../emulator/moto';
 
 export interface LocalNames {
+  service: string;
   stage: string;
   region: string;
   jobNamePrefix: string;
@@ -31,6 +33,8 @@ export interface LocalNames {
   transcriptBucket: string;
   outcomeBus: string;
   outcomeSource: string;
+  /** The alarm topic's ARN, as moto names the topic the local mode creates. */
+  alarmTopicArn: string;
 }
 
 export interface ProvisionedStack {
@@ -54,14 +58,38 @@ export interface ProvisionedStack {
 }
 
 export function localNames(stage = 'local'): LocalNames {
+  const region = 'us-east-1';
   return {
+    service: SERVICE_NAME,
     stage,
-    region: 'us-east-1',
+    region,
     jobNamePrefix: `tkp.${stage}.`,
     inputBucket: `tkp-${stage}-input`,
     transcriptBucket: `tkp-${stage}-transcripts`,
-    outcomeBus: `transcribe-kms-pipeline-${stage}-outcomes`,
-    outcomeSource: 'transcribe-kms-pipeline',
+    outcomeBus: outcomeBusName({ service: SERVICE_NAME, stage }),
+    outcomeSource: SERVICE_NAME,
+    alarmTopicArn: `arn:aws:sns:${region}:${MOTO_DEFAULT_ACCOUNT}:${SERVICE_NAME}-${stage}-alarms`,
+  };
+}
+
+/**
+ * The patterns of the stack's rules as serverless.yml and alarmResources.ts derive them, with the
+ * local stack's names where CloudFormation fills in its own: the local mode matches events with
+ * them, and provisions the rules in moto with them.
+ */
+export function localRulePatterns(config: PipelineConfig, names: LocalNames) {
+  const outcomeBusArn = `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`;
+  const functions = ['verify', 'sweep'].flatMap((fn) => {
+    const name = `${names.service}-${names.stage}-${fn}`;
+    return functionNameForms(name, (before, after) => `${before}${name}${after}`);
+  });
+  const { prefix, rules } = alertingNames(names);
+  return {
+    verifier: verifierEventPatterns(names.jobNamePrefix),
+    pagingVerdicts: pagingOutcomePattern(names.outcomeSource),
+    trustChanges: trustChangePattern(config, { transcriptBucket: names.transcriptBucket, outcomeBus: [names.outcomeBus, outcomeBusArn] }),
+    verifierChanges: verifierChangePattern(functions, rules.alertingChanges),
+    alertingChanges: alertingChangePattern({ namePrefix: prefix, alarmTopic: names.alarmTopicArn, subscriptionPrefix: `${names.alarmTopicArn}:` }),
   };
 }
 
@@ -156,12 +184,12 @@ export async function provision(
   // its confirmation leave them: `tkp check` reads whether a page can reach anyone. (The local mode
   // lists what reaches the topic itself, in LocalPipeline.alarms.)
   const sns = new SNSClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS });
-  const { TopicArn: alarmTopicArn } = await sns.send(new CreateTopicCommand({ Name: `transcribe-kms-pipeline-${names.stage}-alarms` }));
+  const { TopicArn: alarmTopicArn } = await sns.send(new CreateTopicCommand({ Name: names.alarmTopicArn.slice(names.alarmTopicArn.lastIndexOf(':') + 1) }));
   await createQueue('tkp-alarm-inbox');
   await sns.send(new SubscribeCommand({ TopicArn: alarmTopicArn, Protocol: 'sqs', Endpoint: queueArn(names.region, 'tkp-alarm-inbox') }));
 
-  await createStackRules(events, config, names, alarmTopicArn as string);
-  await createStackAlarms(new CloudWatchClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), config, names, alarmTopicArn as string);
+  await createStackRules(events, config, names);
+  await createStackAlarms(new CloudWatchClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), config, names);
 
   const keys = new Map<string, { account: string; arn: string }>();
   const references = [...new Map(config.rules.flatMap((r) => (r.kmsKey ? [[r.kmsKey.value, r.kmsKey] as const] : []))).values()];
@@ -186,7 +214,7 @@ export async function provision(
     keys,
     tamperKeyArn: tamper.KeyMetadata?.Arn as string,
     ...(bucketKeyArn && { transcriptBucketKeyArn: bucketKeyArn }),
-    alarmTopicArn: alarmTopicArn as string,
+    alarmTopicArn: names.alarmTopicArn,
   };
 }
 
@@ -196,26 +224,20 @@ export async function provision(
  * have no targets: the local mode matches events with the same patterns itself (eventBus.ts), and
  * moto cannot deliver to a Lambda function or an SNS topic.
  */
-async function createStackRules(events: EventBridgeClient, config: PipelineConfig, names: LocalNames, alarmTopicArn: string) {
-  const service = 'transcribe-kms-pipeline';
-  const { prefix, rules } = alertingNames({ service, stage: names.stage });
-  const verifier = verifierEventPatterns(names.jobNamePrefix);
-  const functions = ['verify', 'sweep'].flatMap((fn) => {
-    const name = `${service}-${names.stage}-${fn}`;
-    return [name, { suffix: `:function:${name}` }, { wildcard: `*:function:${name}:*` }, { prefix: `${name}:` }];
-  });
-  const outcomeBusArn = `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`;
-  const patterns: [string, object | undefined, string?][] = [
-    [rules.verifyTranscription, verifier.transcription],
-    [rules.verifyCallAnalytics, verifier.callAnalytics],
-    [rules.verifyDeletion, verifier.deletion],
+async function createStackRules(events: EventBridgeClient, config: PipelineConfig, names: LocalNames) {
+  const { rules } = alertingNames(names);
+  const patterns = localRulePatterns(config, names);
+  const created: [string, object | undefined, string?][] = [
+    [rules.verifyTranscription, patterns.verifier.transcription],
+    [rules.verifyCallAnalytics, patterns.verifier.callAnalytics],
+    [rules.verifyDeletion, patterns.verifier.deletion],
     [rules.sweepSchedule, undefined],
-    [rules.pagingVerdicts, pagingOutcomePattern(names.outcomeSource), names.outcomeBus],
-    [rules.trustChanges, trustChangePattern(config, { transcriptBucket: names.transcriptBucket, outcomeBus: [names.outcomeBus, outcomeBusArn] })],
-    [rules.verifierChanges, verifierChangePattern(functions, rules.alertingChanges)],
-    [rules.alertingChanges, alertingChangePattern({ namePrefix: prefix, alarmTopic: alarmTopicArn, subscriptionPrefix: `${alarmTopicArn}:` })],
+    [rules.pagingVerdicts, patterns.pagingVerdicts, names.outcomeBus],
+    [rules.trustChanges, patterns.trustChanges],
+    [rules.verifierChanges, patterns.verifierChanges],
+    [rules.alertingChanges, patterns.alertingChanges],
   ];
-  for (const [name, pattern, bus] of patterns) {
+  for (const [name, pattern, bus] of created) {
     await events.send(
       new PutRuleCommand({ Name: name, State: 'ENABLED', ...(pattern ? { EventPattern: JSON.stringify(pattern) } : { ScheduleExpression: 'rate(15 minutes)' }), ...(bus && { EventBusName: bus }) }),
     );
@@ -227,8 +249,8 @@ async function createStackRules(events: EventBridgeClient, config: PipelineConfi
  * thresholds, actions to the alarm topic), each queue named as the local mode names it, so that
  * `tkp check` finds them. moto does not evaluate them: the run counts dead letters and alarms itself.
  */
-async function createStackAlarms(cloudWatch: CloudWatchClient, config: PipelineConfig, names: LocalNames, alarmTopicArn: string) {
-  const ctx = { service: 'transcribe-kms-pipeline', stage: names.stage, region: names.region, jobNamePrefix: names.jobNamePrefix, config, existingAlarmTopicArn: alarmTopicArn };
+async function createStackAlarms(cloudWatch: CloudWatchClient, config: PipelineConfig, names: LocalNames) {
+  const ctx = { service: names.service, stage: names.stage, region: names.region, jobNamePrefix: names.jobNamePrefix, config, existingAlarmTopicArn: names.alarmTopicArn };
   const localQueue: Record<string, string> = { StartQueue: 'tkp-start', StartDeadLetterQueue: 'tkp-start-dlq', VerifyDeadLetterQueue: 'tkp-verify-dlq' };
   type Dimension = { Name: string; Value: string | { 'Fn::GetAtt': [string, string] } };
   for (const resource of Object.values(alarmResources(ctx)) as { Type: string; Properties: Record<string, unknown> & { Dimensions: Dimension[] } }[]) {
