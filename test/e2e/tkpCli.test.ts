@@ -13,7 +13,7 @@ import { localEnvironmentExports } from '../local/cli/localCommand';
 import { makeWav } from '../local/emulator/mediaProbe';
 import { MOTO_DEFAULT_ACCOUNT } from '../local/emulator/moto';
 import { LocalPipeline } from '../local/runtime/localPipeline';
-import { kmsClientFor } from '../local/runtime/provision';
+import { kmsClientFor, LOCAL_CREDENTIALS } from '../local/runtime/provision';
 import { motoAvailable } from '../support/moto';
 import { runNode, type NodeRun } from '../support/runNode';
 
@@ -55,6 +55,22 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
     expect(run.stderr).not.toMatch(/\n\s+at /);
   };
 
+  /** Clients for the stack's own moto, through which the tests break and mend it behind the CLI's back. */
+  const atMoto = () => ({ region: 'us-east-1', endpoint: pipeline.moto.endpoint, credentials: LOCAL_CREDENTIALS });
+
+  /** `tkp check` while `breakIt` holds: it exits 1 with exactly these stack rows failing, and passes again once `restore` has run. */
+  async function expectCheckFailsWhile(breakIt: () => Promise<unknown>, restore: () => Promise<unknown>, failed: { check: string; detail: string }[]) {
+    await breakIt();
+    try {
+      const run = await tkp(['check', '--json']);
+      expect(run.code).toBe(1);
+      expect(run.json.rows.filter((r: any) => !r.ok)).toEqual(failed.map((row) => ({ rule: '(stack)', ok: false, ...row })));
+    } finally {
+      await restore();
+    }
+    expect((await tkp(['check', '--json'])).code).toBe(0);
+  }
+
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'tkp-cli-'));
     pipeline = await LocalPipeline.start({ configPath: CONFIG, timeScale: 50 });
@@ -84,31 +100,25 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
     });
 
     it('fails when the alarm topic has no confirmed subscription, since no page would reach anyone, and says how to subscribe', async () => {
-      const sns = new SNSClient({ region: 'us-east-1', endpoint: pipeline.moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const sns = new SNSClient(atMoto());
       const topic = pipeline.stack.alarmTopicArn;
       const [subscription] = (await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }))).Subscriptions ?? [];
-      await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscription?.SubscriptionArn }));
-      try {
-        const run = await tkp(['check', '--json']);
-        expect(run.code).toBe(1);
-        expect(run.json.rows.filter((r: any) => !r.ok)).toEqual([
+      await expectCheckFailsWhile(
+        () => sns.send(new UnsubscribeCommand({ SubscriptionArn: subscription?.SubscriptionArn })),
+        () => sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: subscription?.Protocol, Endpoint: subscription?.Endpoint })),
+        [
           {
-            rule: '(stack)',
             check: 'alarm topic',
-            ok: false,
             detail:
               `${topic} has no confirmed subscription, so no alarm or page reaches anyone; subscribe someone (aws sns subscribe --topic-arn ${topic} --protocol email ` +
               '--notification-endpoint ADDRESS, or serverless deploy --param="alarmEmail=ADDRESS") and confirm it',
           },
-        ]);
-      } finally {
-        await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: subscription?.Protocol, Endpoint: subscription?.Endpoint }));
-      }
-      expect((await tkp(['check', '--json'])).code).toBe(0);
+        ],
+      );
     });
 
     it('fails while one of the stack\'s alarms has its actions disabled, naming the alarm and the command', async () => {
-      const cloudWatch = new CloudWatchClient({ region: 'us-east-1', endpoint: pipeline.moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const cloudWatch = new CloudWatchClient(atMoto());
       const passing = await tkp(['check', '--json']);
       expect(passing.json.rows.find((r: any) => r.check === 'CloudWatch alarms')).toEqual({
         rule: '(stack)',
@@ -139,62 +149,51 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
             TreatMissingData: current?.TreatMissingData,
           }),
         );
-      await rewrite(false);
-      try {
-        const run = await tkp(['check', '--json']);
-        expect(run.code).toBe(1);
-        expect(run.json.rows.filter((r: any) => !r.ok).map((r: any) => r.detail)).toEqual([
-          `${alarm} has its actions disabled (aws cloudwatch enable-alarm-actions --alarm-names ${alarm}); serverless deploy restores them. Until then that alarm pages no one: read the DLQs and the outcome bus yourself`,
-        ]);
-      } finally {
-        await rewrite(true);
-      }
-      expect((await tkp(['check', '--json'])).code).toBe(0);
+      await expectCheckFailsWhile(
+        () => rewrite(false),
+        () => rewrite(true),
+        [
+          {
+            check: 'CloudWatch alarms',
+            detail: `${alarm} has its actions disabled (aws cloudwatch enable-alarm-actions --alarm-names ${alarm}); serverless deploy restores them. Until then that alarm pages no one: read the DLQs and the outcome bus yourself`,
+          },
+        ],
+      );
     });
 
     it('fails while one of the stack\'s rules is off, as after both watchers were turned off at once, naming the rule and the command', async () => {
-      const events = new EventBridgeClient({ region: 'us-east-1', endpoint: pipeline.moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const events = new EventBridgeClient(atMoto());
       const passing = await tkp(['check', '--json']);
       expect(passing.json.rows.find((r: any) => r.check === 'EventBridge rules')).toMatchObject({ ok: true, detail: expect.stringMatching(/^all 8 are enabled: transcribe-kms-pipeline-local-verify-rule-1, /) });
       const bus = 'transcribe-kms-pipeline-local-outcomes';
-      await events.send(new DisableRuleCommand({ Name: 'transcribe-kms-pipeline-local-alerting-changes' }));
-      await events.send(new DisableRuleCommand({ Name: 'transcribe-kms-pipeline-local-paging-verdicts', EventBusName: bus }));
-      try {
-        const run = await tkp(['check', '--json']);
-        expect(run.code).toBe(1);
-        expect(run.json.rows.filter((r: any) => !r.ok).map((r: any) => [r.check, r.detail])).toEqual([
-          [
-            'EventBridge rules',
+      const turned = (Command: typeof DisableRuleCommand | typeof EnableRuleCommand) => async () => {
+        await events.send(new Command({ Name: 'transcribe-kms-pipeline-local-alerting-changes' }));
+        await events.send(new Command({ Name: 'transcribe-kms-pipeline-local-paging-verdicts', EventBusName: bus }));
+      };
+      await expectCheckFailsWhile(turned(DisableRuleCommand), turned(EnableRuleCommand), [
+        {
+          check: 'EventBridge rules',
+          detail:
             'transcribe-kms-pipeline-local-paging-verdicts is DISABLED (aws events enable-rule --name transcribe-kms-pipeline-local-paging-verdicts --event-bus-name transcribe-kms-pipeline-local-outcomes); ' +
-              'transcribe-kms-pipeline-local-alerting-changes is DISABLED (aws events enable-rule --name transcribe-kms-pipeline-local-alerting-changes); ' +
-              'serverless deploy restores them. Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed',
-          ],
-        ]);
-      } finally {
-        await events.send(new EnableRuleCommand({ Name: 'transcribe-kms-pipeline-local-alerting-changes' }));
-        await events.send(new EnableRuleCommand({ Name: 'transcribe-kms-pipeline-local-paging-verdicts', EventBusName: bus }));
-      }
-      expect((await tkp(['check', '--json'])).code).toBe(0);
+            'transcribe-kms-pipeline-local-alerting-changes is DISABLED (aws events enable-rule --name transcribe-kms-pipeline-local-alerting-changes); ' +
+            'serverless deploy restores them. Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed',
+        },
+      ]);
     });
 
     it('fails when no trail is logging, since TrustChangesRule could then never page, and says what to run', async () => {
-      const cloudTrail = new CloudTrailClient({ region: 'us-east-1', endpoint: pipeline.moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-      await cloudTrail.send(new StopLoggingCommand({ Name: 'tkp-local-trail' }));
-      try {
-        const run = await tkp(['check', '--json']);
-        expect(run.code).toBe(1);
-        expect(run.json.rows.filter((r: any) => !r.ok)).toEqual([
+      const cloudTrail = new CloudTrailClient(atMoto());
+      await expectCheckFailsWhile(
+        () => cloudTrail.send(new StopLoggingCommand({ Name: 'tkp-local-trail' })),
+        () => cloudTrail.send(new StartLoggingCommand({ Name: 'tkp-local-trail' })),
+        [
           {
-            rule: '(stack)',
             check: 'CloudTrail',
-            ok: false,
             detail:
               'trail tkp-local-trail is not logging (aws cloudtrail start-logging --name tkp-local-trail): until a trail logs us-east-1, EventBridge gets no CloudTrail events there: TrustChangesRule never pages, and a job deleted before its verdict leaves no trace',
           },
-        ]);
-      } finally {
-        await cloudTrail.send(new StartLoggingCommand({ Name: 'tkp-local-trail' }));
-      }
+        ],
+      );
     });
 
     it('finds a disabled key and a cross-account key whose DryRun is refused, as the caller and inside the preflight function', async () => {
