@@ -12,15 +12,20 @@ export type ObjectDecision =
  * sent to Transcribe, which would bill a failed job: a recording (over 2 GB, or in a format
  * Transcribe does not take) goes to the dead-letter queue with what to do, because its uploader
  * expects a transcript; anything else (a folder marker, an empty object, a note beside the
- * recordings) is skipped with a reason. A name with no extension at all is how automated writers
- * often name a recording (by its ID): it becomes a job without a MediaFormat, which Transcribe
- * then determines, and what is not media ends as a Failed verdict, which pages, not as a log line.
+ * recordings, a hidden file) is skipped with a reason. A name with no extension at all is how
+ * automated writers often name a recording (by its ID): it becomes a job without a MediaFormat,
+ * which Transcribe then determines, and what is not media ends as a Failed verdict, which pages,
+ * not as a log line.
  */
 export function classifyObject(object: { key: string; size: number }): ObjectDecision {
   if (object.key.endsWith('/')) return { action: 'skip', reason: 'folder marker' };
   const name = object.key.slice(object.key.lastIndexOf('/') + 1);
   if (name === WRITE_ACCESS_PROBE_NAME) return { action: 'skip', reason: 'Transcribe write-access probe' };
   if (object.size === 0) return { action: 'skip', reason: 'zero-byte object' };
+  // Finder's .DS_Store, and the ._NAME.wav metadata that macOS writes beside every file copied to
+  // a mounted bucket (whose job would fail and page), or a tool's temporary .NAME.wav (whose
+  // transcript would duplicate the renamed copy's): none is a recording of its own.
+  if (name.startsWith('.')) return { action: 'skip', reason: 'hidden file' };
   if (object.size > MEDIA_MAX_BYTES) {
     return { action: 'dead-letter', reason: `the recording is ${object.size} bytes and Transcribe accepts at most 2 GB: split it into parts under 2 GB and upload those` };
   }
@@ -28,8 +33,7 @@ export function classifyObject(object: { key: string; size: number }): ObjectDec
   if (!mediaFormat) {
     const dot = name.lastIndexOf('.');
     if (dot < 0) return { action: 'transcribe' };
-    // A name that only starts with a dot (.DS_Store) is a hidden file, not a recording.
-    const extension = dot > 0 ? name.slice(dot) : '(none)';
+    const extension = name.slice(dot);
     const formats = MEDIA_FORMATS.join(', ');
     if (UNSUPPORTED_RECORDING_FORMATS.has(extension.slice(1).toLowerCase())) {
       return { action: 'dead-letter', reason: `${extension} is a recording format Transcribe does not take (it takes ${formats}): convert the recording to one of them and upload that` };

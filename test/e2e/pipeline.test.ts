@@ -139,6 +139,19 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
     expect(pipeline.deadLetters.some((d) => d.body.includes('notes.txt'))).toBe(false);
   });
 
+  it('transcribes a recording copied from a Mac through a mounted bucket once, and skips the ._ metadata macOS writes beside it', async () => {
+    const key = 'public/mounted/Interview 3.wav';
+    const metadata = 'public/mounted/._Interview 3.wav';
+    await pipeline.upload(key, audio);
+    // An AppleDouble header (magic 0x00051607), not audio: as a job it would fail and page.
+    await uploadAndSettle(metadata, Buffer.concat([Buffer.from([0, 5, 22, 7, 0, 2, 0, 0]), Buffer.alloc(4088)]));
+    expect(outcomesFor(key).map((o) => o.detail.outcome)).toEqual(['verified']);
+    expect(pipeline.logs.find((l) => l.message === 'object skipped' && l.key === metadata)?.reason).toBe('hidden file');
+    expect(pipeline.emulator.jobs().filter((j) => j.mediaUri.includes('/mounted/'))).toHaveLength(1);
+    expect(outcomesFor(metadata)).toEqual([]);
+    expect(pipeline.deadLetters.some((d) => d.body.includes('mounted'))).toBe(false);
+  });
+
   it('transcribes an object named without an extension, sending no MediaFormat, so that Transcribe determines the format', async () => {
     const key = 'public/ingest/4f0c2a9e-77b1-4c35-9d2e-0a1b2c3d4e5f';
     await uploadAndSettle(key);

@@ -20,7 +20,11 @@ describe('classifyObject', () => {
     ['the write probe', { key: 'transcripts/.write_access_check_file.temp', size: 1 }, 'Transcribe write-access probe'],
     ['a zero-byte object', { key: 'calls/a.wav', size: 0 }, 'zero-byte object'],
     ['an unsupported extension', { key: 'calls/notes.txt', size: 5 }, 'unsupported extension .txt; Transcribe takes amr, flac, m4a, mp3, mp4, ogg, wav, webm'],
-    ['a hidden file', { key: 'calls/.DS_Store', size: 6148 }, 'unsupported extension (none); Transcribe takes amr, flac, m4a, mp3, mp4, ogg, wav, webm'],
+    ['a hidden file', { key: 'calls/.DS_Store', size: 6148 }, 'hidden file'],
+    // macOS writes one beside every file copied to a mounted bucket; as a job it would fail and page.
+    ['macOS metadata named like a recording', { key: 'calls/._Interview 3.wav', size: 4096 }, 'hidden file'],
+    ['a temporary copy named like a recording', { key: 'calls/.interview.wav', size: 48_000 }, 'hidden file'],
+    ['a hidden file without an extension', { key: 'ingest/._4f0c2a9e', size: 4096 }, 'hidden file'],
   ])('skips %s with a reason', (_label, object, reason) => {
     expect(classifyObject(object)).toEqual({ action: 'skip', reason });
   });
