@@ -15,7 +15,7 @@ import { notificationPrefixes } from '../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
-import { alertingNames, outcomeBusName } from '../stack/stackNames';
+import { alertingNames, stackRules } from '../stack/stackNames';
 import { createDemandSources, readAlarms, readRules, readSubscriptions, readTrails } from './cliAdapters';
 import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
@@ -156,10 +156,8 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     rows.push({ rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the stack\'s alarms do not exist until it is deployed' });
   } else {
     const stack = { service: SERVICE_NAME, stage: targets.stage };
-    const { rules, alarms } = alertingNames(stack);
-    const outcomeBus = outcomeBusName(stack);
-    const expected = Object.values(rules).map((name) => ({ name, ...(name === rules.pagingVerdicts && { bus: outcomeBus }) }));
-    rows.push(alertingRulesRow(await readRules(clients.events, expected).catch((error: unknown) => ({ error: describeError(error) }))));
+    const { alarms } = alertingNames(stack);
+    rows.push(alertingRulesRow(await readRules(clients.events, stackRules(stack)).catch((error: unknown) => ({ error: describeError(error) })), targets.alarmTopicArn));
     rows.push(
       targets.alarmTopicArn
         ? alarmsRow(await readAlarms(clients.cloudWatch, Object.values(alarms)).catch((error: unknown) => ({ error: describeError(error) })), targets.alarmTopicArn)

@@ -5,7 +5,7 @@
 import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DescribeRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DescribeRuleCommand, ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
@@ -161,15 +161,21 @@ export function createBackfillAdapters(clients: { s3: S3Client; sqs: SQSClient }
   };
 }
 
-/** Each rule's state; a rule that does not exist has none, and any other refusal throws. */
-export async function readRules(events: EventBridgeClient, rules: readonly { name: string; bus?: string }[]): Promise<RuleFacts[]> {
+/**
+ * Each rule's state and targets; a rule that does not exist has neither, and any other refusal
+ * throws. A rule has at most five targets, so one ListTargetsByRule page holds them all.
+ */
+export async function readRules<R extends { name: string; bus?: string }>(events: EventBridgeClient, rules: readonly R[]): Promise<(R & Pick<RuleFacts, 'state' | 'targets'>)[]> {
   return Promise.all(
-    rules.map(async ({ name, bus }) => {
+    rules.map(async (rule) => {
+      const on = { Name: rule.name, ...(rule.bus && { EventBusName: rule.bus }) };
       try {
-        const { State } = await events.send(new DescribeRuleCommand({ Name: name, ...(bus && { EventBusName: bus }) }));
-        return { name, ...(bus && { bus }), ...(State && { state: State }) };
+        const { State } = await events.send(new DescribeRuleCommand(on));
+        const { Targets = [] } = await events.send(new ListTargetsByRuleCommand({ Rule: rule.name, ...(rule.bus && { EventBusName: rule.bus }) }));
+        const targets = Targets.map((target) => ({ arn: target.Arn ?? '', ...(target.DeadLetterConfig?.Arn && { deadLetterArn: target.DeadLetterConfig.Arn }) }));
+        return { ...rule, ...(State && { state: State }), targets };
       } catch (error) {
-        if (awsErrorName(error) === 'ResourceNotFoundException') return { name, ...(bus && { bus }) };
+        if (awsErrorName(error) === 'ResourceNotFoundException') return rule;
         throw error;
       }
     }),

@@ -9,13 +9,13 @@ import { TAG } from '../aws/jobTags';
 import { JOB_TYPE_FACTS, JOB_TYPES, type JobType } from '../aws/jobTypes';
 import type { Rule } from '../config/rule';
 import { allowedOutputKeyArns, kmsStatements } from './kmsStatements';
-import { bucketArn, distinctCfn, inputBucketRef, jobArn, roleName, sub, transcriptBucketRef, transcriptDestinations, type StackContext, type Statement } from './stackNames';
+import { bucketArn, distinctCfn, functionName, inputBucketRef, jobArn, roleName, sub, transcriptBucketRef, transcriptDestinations, type StackContext, type Statement } from './stackNames';
 
-function logStatement(ctx: StackContext, fn: string): Statement {
+function logStatement(ctx: StackContext, fn: Parameters<typeof functionName>[1]): Statement {
   return {
     Effect: 'Allow',
     Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-    Resource: sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${ctx.service}-${ctx.stage}-${fn}:*`),
+    Resource: sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName(ctx, fn)}:*`),
   };
 }
 
@@ -196,7 +196,7 @@ function expectationStatements(ctx: StackContext): Statement[] {
  * The verifiers read jobs of every type, not only the types the config uses now: a job started
  * before a config deploy changed a rule's job type still needs its verdict.
  */
-function verifierStatements(ctx: StackContext, fn: string): Statement[] {
+function verifierStatements(ctx: StackContext, fn: 'verify' | 'sweep'): Statement[] {
   return [
     logStatement(ctx, fn),
     ...JOB_TYPES.map((jobType): Statement => ({ Effect: 'Allow', Action: [`transcribe:${JOB_TYPE_FACTS[jobType].getOperation}`], Resource: jobArn(ctx, jobType) })),

@@ -169,6 +169,37 @@ export function alertingNames(ctx: Pick<StackContext, 'service' | 'stage'>) {
   return { prefix: `${base}-`, rules, alarms };
 }
 
+/** The name serverless gives a function of the stack (serverless.yml leaves it to serverless). */
+export function functionName(ctx: Pick<StackContext, 'service' | 'stage'>, fn: 'start' | 'verify' | 'sweep' | 'bucketNotifications' | 'preflight'): string {
+  return `${ctx.service}-${ctx.stage}-${fn}`;
+}
+
+/** Where a rule sends what it matches: one of the stack's functions, or the alarm topic. */
+export type RuleTarget = { function: string } | { alarmTopic: true };
+
+/**
+ * Each of the stack's EventBridge rules with its bus and where it sends, as serverless.yml and
+ * alarmResources.ts deploy them: the verifier's three to the verify function and the sweeper's
+ * schedule to the sweep function, unqualified; the four that page to the alarm topic. Every rule
+ * but the schedule has a dead-letter queue for what cannot be delivered. `tkp check` compares the
+ * deployed rules with this, and the local mode creates them from it.
+ */
+export function stackRules(ctx: Pick<StackContext, 'service' | 'stage'>): { name: string; bus?: string; target: RuleTarget; deadLetter: boolean }[] {
+  const { rules } = alertingNames(ctx);
+  const verify = { target: { function: functionName(ctx, 'verify') }, deadLetter: true };
+  const page = { target: { alarmTopic: true as const }, deadLetter: true };
+  return [
+    { name: rules.verifyTranscription, ...verify },
+    { name: rules.verifyCallAnalytics, ...verify },
+    { name: rules.verifyDeletion, ...verify },
+    { name: rules.sweepSchedule, target: { function: functionName(ctx, 'sweep') }, deadLetter: false },
+    { name: rules.pagingVerdicts, bus: outcomeBusName(ctx), ...page },
+    { name: rules.trustChanges, ...page },
+    { name: rules.verifierChanges, ...page },
+    { name: rules.alertingChanges, ...page },
+  ];
+}
+
 /** Role names are fixed, so another account's key policy can name them before they exist. */
 export function roleName(ctx: Pick<StackContext, 'service' | 'stage' | 'region'>, name: string): string {
   return `${ctx.service}-${ctx.stage}-${ctx.region}-${name}`.slice(0, 64);

@@ -124,29 +124,57 @@ export function alarmTopicRow(topicArn: string, subscriptions: readonly Subscrip
   };
 }
 
-/** One of the stack's EventBridge rules as DescribeRule tells it; no state when it does not exist. */
+/**
+ * One of the stack's EventBridge rules: where it should send (stackRules in
+ * shared/stack/stackNames.ts), and as DescribeRule and ListTargetsByRule tell it, with no state
+ * when it does not exist.
+ */
 export interface RuleFacts {
   name: string;
   /** The rule's event bus, when it is not the default one. */
   bus?: string;
+  target: { function: string } | { alarmTopic: true };
+  deadLetter: boolean;
   state?: string;
+  targets?: { arn: string; deadLetterArn?: string }[];
+}
+
+/** Whether a target is the function by name (unqualified: a version or alias would run other code), or the topic. */
+function isExpectedTarget(rule: RuleFacts, arn: string, alarmTopicArn: string | undefined): boolean {
+  if ('function' in rule.target) return /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:/.test(arn) && arn.split(':').slice(6).join(':') === rule.target.function;
+  return alarmTopicArn === undefined ? arn.includes(':sns:') : arn === alarmTopicArn;
+}
+
+/** What a rule's problem is, if any: missing, off, or on but not sending where the stack sends. */
+function ruleProblem(rule: RuleFacts, alarmTopicArn: string | undefined): string | undefined {
+  if (rule.state === undefined) return `${rule.name} does not exist`;
+  if (rule.state !== 'ENABLED') return `${rule.name} is ${rule.state} (aws events enable-rule --name ${rule.name}${rule.bus ? ` --event-bus-name ${rule.bus}` : ''})`;
+  const destination = 'function' in rule.target ? `the function ${rule.target.function}` : `the alarm topic${alarmTopicArn ? ` ${alarmTopicArn}` : ''}`;
+  const target = (rule.targets ?? []).find((candidate) => isExpectedTarget(rule, candidate.arn, alarmTopicArn));
+  if (!target) {
+    const others = (rule.targets ?? []).map((candidate) => candidate.arn);
+    return `${rule.name} is on but does not send to ${destination} (${others.length > 0 ? `it sends to ${others.join(', ')}` : 'it has no target'})`;
+  }
+  if (rule.deadLetter && !target.deadLetterArn) return `${rule.name} sends to ${destination} without its dead-letter queue, so an event it cannot deliver is lost`;
+  return undefined;
 }
 
 /**
- * Whether the stack's EventBridge rules are all on: the verifier's (a rule turned off means its
- * completions or deletions never reach it), the sweeper's schedule, and the four that page. Each
- * of them being turned off pages through AlertingChangesRule or VerifierChangesRule, but both
- * watchers turned off within the seconds CloudTrail takes does not; this row sees the result.
+ * Whether the stack's EventBridge rules are all on and send where the stack sends them: the
+ * verifier's (a rule turned off, or sending elsewhere, means its completions or deletions never
+ * reach it), the sweeper's schedule, and the four that page. Each change pages through
+ * AlertingChangesRule or VerifierChangesRule, but not while both watchers are off (turned off
+ * within the seconds CloudTrail takes, and perhaps back on since); this row sees the result.
  */
-export function alertingRulesRow(rules: readonly RuleFacts[] | { error: string }): CheckRow {
+export function alertingRulesRow(rules: readonly RuleFacts[] | { error: string }, alarmTopicArn?: string): CheckRow {
   const row = { rule: STACK_ROW, check: 'EventBridge rules' };
-  if ('error' in rules) return { ...row, ok: false, detail: `the stack's rules cannot be read (${rules.error}); the caller needs events:DescribeRule to tell whether they are on` };
-  const problems = rules.flatMap((rule) => {
-    if (rule.state === undefined) return [`${rule.name} does not exist`];
-    if (rule.state !== 'ENABLED') return [`${rule.name} is ${rule.state} (aws events enable-rule --name ${rule.name}${rule.bus ? ` --event-bus-name ${rule.bus}` : ''})`];
-    return [];
-  });
-  if (problems.length === 0) return { ...row, ok: true, detail: `all ${rules.length} are enabled: ${rules.map((rule) => rule.name).join(', ')}` };
+  if ('error' in rules) {
+    return { ...row, ok: false, detail: `the stack's rules cannot be read (${rules.error}); the caller needs events:DescribeRule and events:ListTargetsByRule to tell whether they are on and where they send` };
+  }
+  const problems = rules.flatMap((rule) => ruleProblem(rule, alarmTopicArn) ?? []);
+  if (problems.length === 0) {
+    return { ...row, ok: true, detail: `all ${rules.length} are enabled and send to their function or the alarm topic: ${rules.map((rule) => rule.name).join(', ')}` };
+  }
   return {
     ...row,
     ok: false,

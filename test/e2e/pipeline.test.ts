@@ -1,6 +1,6 @@
 import { DescribeKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetTranscriptionJobCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWav } from '../local/emulator/mediaProbe';
@@ -207,6 +207,12 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
     expect(pipeline.emulator.jobs().some((j) => j.mediaUri.endsWith('retired/a.wav'))).toBe(false);
   });
 
+  /** One batch of what the alarm topic delivered to its subscriber queue, each message as received once. */
+  async function receive(QueueUrl: string | undefined) {
+    const { Messages = [] } = await pipeline.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 3600 }));
+    return Messages.map((m) => JSON.parse(JSON.parse(m.Body as string).Message));
+  }
+
   it('catches a transcript written under the wrong key: mismatch event, then a failed invocation in the DLQ', async () => {
     pipeline.emulator.setFaults({ tamper: { match: 'hr/tampered', mode: 'wrong-key', wrongKeyArn: pipeline.stack.tamperKeyArn } });
     const key = 'hr/tampered.wav';
@@ -223,6 +229,11 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
     expect(head.SSEKMSKeyId).toBe(pipeline.stack.tamperKeyArn);
     const letter = pipeline.deadLetters.find((d) => d.queue === 'verify' && d.body.includes(outcome.detail.jobName));
     expect(letter?.reason).toMatch(/^EncryptionMismatchError: transcript encryption of job tkp\.local\.tampered-/);
+    // Through the paging rule's target in moto, to the alarm topic and on to its subscriber, as a person receives it.
+    const { QueueUrl } = await pipeline.sqs.send(new GetQueueUrlCommand({ QueueName: 'tkp-alarm-inbox' }));
+    const pages: { 'detail-type': string; detail: { jobName: string; outcome: string } }[] = [];
+    for (let batch = await receive(QueueUrl); batch.length > 0; batch = await receive(QueueUrl)) pages.push(...batch);
+    expect(pages.filter((page) => page.detail.jobName === outcome.detail.jobName).map((page) => [page['detail-type'], page.detail.outcome])).toEqual([['Transcript Encryption Mismatch', 'mismatch']]);
   });
 
   it('catches a transcript written without KMS where a key was asked for', async () => {

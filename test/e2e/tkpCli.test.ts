@@ -2,7 +2,7 @@ import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { GetBucketNotificationConfigurationCommand, HeadObjectCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { ListSubscriptionsByTopicCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
-import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient, ListTargetsByRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -164,7 +164,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
     it('fails while one of the stack\'s rules is off, as after both watchers were turned off at once, naming the rule and the command', async () => {
       const events = new EventBridgeClient(atMoto());
       const passing = await tkp(['check', '--json']);
-      expect(passing.json.rows.find((r: any) => r.check === 'EventBridge rules')).toMatchObject({ ok: true, detail: expect.stringMatching(/^all 8 are enabled: transcribe-kms-pipeline-local-verify-rule-1, /) });
+      expect(passing.json.rows.find((r: any) => r.check === 'EventBridge rules')).toMatchObject({ ok: true, detail: expect.stringMatching(/^all 8 are enabled and send to their function or the alarm topic: transcribe-kms-pipeline-local-verify-rule-1, /) });
       const bus = 'transcribe-kms-pipeline-local-outcomes';
       const turned = (Command: typeof DisableRuleCommand | typeof EnableRuleCommand) => async () => {
         await events.send(new Command({ Name: 'transcribe-kms-pipeline-local-alerting-changes' }));
@@ -179,6 +179,40 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
             'serverless deploy restores them. Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed',
         },
       ]);
+    });
+
+    it('fails while a rule is on but sends nowhere or elsewhere, as after its targets were changed while both watchers were off', async () => {
+      const events = new EventBridgeClient(atMoto());
+      const verifyRule = 'transcribe-kms-pipeline-local-verify-rule-1';
+      const pagingRule = 'transcribe-kms-pipeline-local-paging-verdicts';
+      const bus = 'transcribe-kms-pipeline-local-outcomes';
+      const { Targets: verifyTargets } = await events.send(new ListTargetsByRuleCommand({ Rule: verifyRule }));
+      const { Targets: pagingTargets } = await events.send(new ListTargetsByRuleCommand({ Rule: pagingRule, EventBusName: bus }));
+      // The deployed stack's targets: the verify function and the alarm topic, each with the verify DLQ.
+      expect(verifyTargets?.map((t) => [t.Arn, t.DeadLetterConfig?.Arn])).toEqual([
+        [`arn:aws:lambda:us-east-1:${MOTO_DEFAULT_ACCOUNT}:function:transcribe-kms-pipeline-local-verify`, `arn:aws:sqs:us-east-1:${MOTO_DEFAULT_ACCOUNT}:tkp-verify-dlq`],
+      ]);
+      expect(pagingTargets?.map((t) => t.Arn)).toEqual([pipeline.stack.alarmTopicArn]);
+      const quiet = `arn:aws:sns:us-east-1:${MOTO_DEFAULT_ACCOUNT}:quiet`;
+      await expectCheckFailsWhile(
+        async () => {
+          await events.send(new RemoveTargetsCommand({ Rule: verifyRule, Ids: verifyTargets?.map((t) => t.Id as string) }));
+          await events.send(new PutTargetsCommand({ Rule: pagingRule, EventBusName: bus, Targets: pagingTargets?.map((t) => ({ ...t, Arn: quiet })) }));
+        },
+        async () => {
+          await events.send(new PutTargetsCommand({ Rule: verifyRule, Targets: verifyTargets }));
+          await events.send(new PutTargetsCommand({ Rule: pagingRule, EventBusName: bus, Targets: pagingTargets }));
+        },
+        [
+          {
+            check: 'EventBridge rules',
+            detail:
+              `${verifyRule} is on but does not send to the function transcribe-kms-pipeline-local-verify (it has no target); ` +
+              `${pagingRule} is on but does not send to the alarm topic ${pipeline.stack.alarmTopicArn} (it sends to ${quiet}); ` +
+              'serverless deploy restores them. Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed',
+          },
+        ],
+      );
     });
 
     it('fails when no trail is logging, since TrustChangesRule could then never page, and says what to run', async () => {

@@ -8,6 +8,7 @@ import { loadEvent, repoPath } from '../support/fixtures';
 import { HANDLER_ENV } from '../support/functionEnvironment';
 import { invokeBundle } from '../support/invokeBundle';
 import { matchesPattern, trailEnvelope } from '../local/runtime/eventBus';
+import { stackRules } from '../../shared/stack/stackNames';
 
 const run = promisify(execFile);
 type Template = { Resources: Record<string, { Type: string; Properties: any; DependsOn?: unknown }>; Outputs: Record<string, any> };
@@ -407,6 +408,25 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
     expect(template.Resources.OutcomeArchive?.Properties).toMatchObject({ SourceArn: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, RetentionDays: 365 });
     expect(template.Outputs.AlarmTopicArn.Value).toEqual({ Ref: 'AlarmTopic' });
+  });
+
+  it('deploys each rule on the bus and with the target that tkp check expects (stackRules)', () => {
+    // tkp check fails a rule that does not send where stackRules says; a rule added or repointed
+    // in serverless.yml or alarmResources.ts without it would make every deployed check fail.
+    const deployed = ofType(template, 'AWS::Events::Rule').map(([, rule]) => {
+      const { Name, EventBusName, Targets } = rule.Properties;
+      const [target, ...more] = Targets as { Arn: any; DeadLetterConfig?: unknown }[];
+      expect(more, `${Name} has one target`).toEqual([]);
+      const fn = target?.Arn['Fn::GetAtt']?.[0];
+      return {
+        name: Name,
+        ...(EventBusName && { bus: template.Resources[EventBusName.Ref]?.Properties.Name }),
+        target: fn ? { function: template.Resources[fn]?.Properties.FunctionName } : target?.Arn.Ref === 'AlarmTopic' ? { alarmTopic: true } : target?.Arn,
+        deadLetter: target?.DeadLetterConfig !== undefined,
+      };
+    });
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    expect(deployed.sort(byName)).toEqual(stackRules({ service: 'transcribe-kms-pipeline', stage: 'dev' }).sort(byName));
   });
 
   it('pages when any of its rules or alarms is turned off, deleted or rewritten outside a deploy, or the alarm topic is unsubscribed, the watcher itself included', () => {

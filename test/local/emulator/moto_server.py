@@ -1,4 +1,5 @@
-"""moto's server, with one performance patch for long queues and one fidelity patch for S3 events.
+"""moto's server, with one performance patch for long queues and two fidelity patches, for S3
+events and EventBridge targets.
 
 S3 events: S3 puts the object's `versionId` in the event record of a versioned bucket; moto
 leaves it out. The job name hashes the version, so without it the local mode would name jobs
@@ -9,13 +10,25 @@ Queues: moto recounts every message of a queue (ApproximateNumberOfMessages and 
 time it builds the queue's attributes, which SendMessage does on every call. With a backlog of
 10,000 messages that makes each S3 upload that notifies the queue slow down linearly. The three
 counts are approximate in AWS too; here each is recomputed at most once a second per queue.
+EventBridge targets: moto delivers a matched event to a queue, a log group or another bus, and
+raises NotImplementedError for an SNS topic or a Lambda function, which fails the whole PutEvents.
+The local stack's rules have the targets the deployed stack's have (so that `tkp check` can
+tell a rule that sends nowhere): here an SNS target publishes the event to the topic, as
+EventBridge does, and a Lambda target is skipped, because the local mode runs the functions
+itself. Every other target goes to moto as before.
+
 Nothing else about moto changes.
 """
+import copy
+import json
 import sys
 import time
 
+from moto.events import models as events_models
 from moto.s3 import notifications
+from moto.sns.models import sns_backends
 from moto.sqs import models
+from moto.utilities.arns import parse_arn
 
 _s3_event = notifications._get_s3_event
 
@@ -55,6 +68,36 @@ def _cached(name):
 
 for _name in COUNTS:
     setattr(models.Queue, _name, _cached(_name))
+
+_send_to_targets = events_models.Rule.send_to_targets
+
+
+def _send_to_targets_with_sns(self, original_event, transform_input=True):
+    services = [(target, parse_arn(target["Arn"])) for target in self.targets]
+    if not any(arn.service in ("sns", "lambda") for _, arn in services):
+        return _send_to_targets(self, original_event, transform_input)
+    if not self.event_pattern.matches_event(original_event):
+        return None
+    for target, arn in services:
+        if arn.service == "sns":
+            transformer = target.get("InputTransformer", {})
+            event = events_models.EventTemplateParser.parse(
+                input_template=transformer.get("InputTemplate"),
+                input_paths_map=transformer.get("InputPathsMap", {}),
+                event=original_event,
+            )
+            message = event if isinstance(event, str) else json.dumps(event)
+            try:
+                sns_backends[arn.account][arn.region].get_topic(target["Arn"]).publish(message)
+            except Exception:  # noqa: BLE001 - a failed delivery does not fail PutEvents in AWS either
+                pass
+    # The rest, on a copy: the rule itself is shared with concurrent requests.
+    rest = copy.copy(self)
+    rest.targets = [target for target, arn in services if arn.service not in ("sns", "lambda")]
+    return _send_to_targets(rest, original_event, transform_input)
+
+
+events_models.Rule.send_to_targets = _send_to_targets_with_sns
 
 if __name__ == "__main__":
     from moto.server import main

@@ -1,6 +1,6 @@
 import { CloudTrailClient, CreateTrailCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
-import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge';
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateBucketCommand,
@@ -19,7 +19,7 @@ import type { PipelineConfig } from '../../../shared/config/rule';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { SERVICE_NAME } from '../../../shared/cli/cliAws';
 import { alertingChangePattern, functionNameForms, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
-import { alertingNames, outcomeBusName } from '../../../shared/stack/stackNames';
+import { alertingNames, functionName, outcomeBusName, stackRules } from '../../../shared/stack/stackNames';
 import { alarmResources } from '../../../shared/stack/alarmResources';
 import type { DeclaredKey } from '../emulator/gateway';
 import { MOTO_DEFAULT_ACCOUNT } from '../emulator/moto';
@@ -79,8 +79,8 @@ export function localNames(stage = 'local'): LocalNames {
  */
 export function localRulePatterns(config: PipelineConfig, names: LocalNames) {
   const outcomeBusArn = `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`;
-  const functions = ['verify', 'sweep'].flatMap((fn) => {
-    const name = `${names.service}-${names.stage}-${fn}`;
+  const functions = (['verify', 'sweep'] as const).flatMap((fn) => {
+    const name = functionName(names, fn);
     return functionNameForms(name, (before, after) => `${before}${name}${after}`);
   });
   const { prefix, rules } = alertingNames(names);
@@ -219,28 +219,31 @@ export async function provision(
 }
 
 /**
- * The stack's EventBridge rules, by the names and with the patterns serverless.yml deploys, so
- * that `tkp check` finds them on and an operator can turn one off and see the check fail. They
- * have no targets: the local mode matches events with the same patterns itself (eventBus.ts), and
- * moto cannot deliver to a Lambda function or an SNS topic.
+ * The stack's EventBridge rules, by the names, patterns and targets serverless.yml deploys
+ * (stackRules), so that `tkp check` finds them on and sending where they should, and an operator
+ * can turn one off or remove its target and see the check fail. The local mode still matches
+ * events with the same patterns itself (eventBus.ts) and runs the functions itself, so moto
+ * (moto_server.py) skips a Lambda target; it publishes to the alarm topic as EventBridge would.
  */
 async function createStackRules(events: EventBridgeClient, config: PipelineConfig, names: LocalNames) {
   const { rules } = alertingNames(names);
   const patterns = localRulePatterns(config, names);
-  const created: [string, object | undefined, string?][] = [
-    [rules.verifyTranscription, patterns.verifier.transcription],
-    [rules.verifyCallAnalytics, patterns.verifier.callAnalytics],
-    [rules.verifyDeletion, patterns.verifier.deletion],
-    [rules.sweepSchedule, undefined],
-    [rules.pagingVerdicts, patterns.pagingVerdicts, names.outcomeBus],
-    [rules.trustChanges, patterns.trustChanges],
-    [rules.verifierChanges, patterns.verifierChanges],
-    [rules.alertingChanges, patterns.alertingChanges],
-  ];
-  for (const [name, pattern, bus] of created) {
-    await events.send(
-      new PutRuleCommand({ Name: name, State: 'ENABLED', ...(pattern ? { EventPattern: JSON.stringify(pattern) } : { ScheduleExpression: 'rate(15 minutes)' }), ...(bus && { EventBusName: bus }) }),
-    );
+  const patternOf: Record<string, object | undefined> = {
+    [rules.verifyTranscription]: patterns.verifier.transcription,
+    [rules.verifyCallAnalytics]: patterns.verifier.callAnalytics,
+    [rules.verifyDeletion]: patterns.verifier.deletion,
+    [rules.pagingVerdicts]: patterns.pagingVerdicts,
+    [rules.trustChanges]: patterns.trustChanges,
+    [rules.verifierChanges]: patterns.verifierChanges,
+    [rules.alertingChanges]: patterns.alertingChanges,
+  };
+  for (const { name, bus, target, deadLetter } of stackRules(names)) {
+    const pattern = patternOf[name];
+    const on = bus && { EventBusName: bus };
+    await events.send(new PutRuleCommand({ Name: name, State: 'ENABLED', ...(pattern ? { EventPattern: JSON.stringify(pattern) } : { ScheduleExpression: 'rate(15 minutes)' }), ...on }));
+    const arn = 'function' in target ? `arn:aws:lambda:${names.region}:${MOTO_DEFAULT_ACCOUNT}:function:${target.function}` : names.alarmTopicArn;
+    const Targets = [{ Id: 'function' in target ? 'function' : 'alarm-topic', Arn: arn, ...(deadLetter && { DeadLetterConfig: { Arn: queueArn(names.region, 'tkp-verify-dlq') } }) }];
+    await events.send(new PutTargetsCommand({ Rule: name, Targets, ...on }));
   }
 }
 

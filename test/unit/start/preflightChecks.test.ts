@@ -102,22 +102,34 @@ describe('alarmTopicRow', () => {
 });
 
 describe('alertingRulesRow', () => {
-  it('passes when every rule of the stack is enabled', () => {
-    expect(alertingRulesRow([{ name: 'tkp-dev-verify-rule-1', state: 'ENABLED' }, { name: 'tkp-dev-paging-verdicts', bus: 'tkp-dev-outcomes', state: 'ENABLED' }])).toEqual({
+  const topicArn = 'arn:aws:sns:us-east-1:123456789012:tkp-dev-alarms';
+  const verifyArn = 'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-verify';
+  const dlq = 'arn:aws:sqs:us-east-1:123456789012:tkp-dev-VerifyDeadLetterQueue-1X2Y';
+  const toVerify = { target: { function: 'tkp-dev-verify' }, deadLetter: true };
+  const toTopic = { target: { alarmTopic: true as const }, deadLetter: true };
+  const verifyRule = { name: 'tkp-dev-verify-rule-1', ...toVerify, state: 'ENABLED', targets: [{ arn: verifyArn, deadLetterArn: dlq }] };
+  const schedule = { name: 'tkp-dev-sweep-schedule', target: { function: 'tkp-dev-sweep' }, deadLetter: false, state: 'ENABLED', targets: [{ arn: 'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-sweep' }] };
+  const pagingRule = { name: 'tkp-dev-paging-verdicts', bus: 'tkp-dev-outcomes', ...toTopic, state: 'ENABLED', targets: [{ arn: topicArn, deadLetterArn: dlq }] };
+
+  it('passes when every rule of the stack is enabled and sends where the stack sends it', () => {
+    expect(alertingRulesRow([verifyRule, schedule, pagingRule], topicArn)).toEqual({
       rule: '(stack)',
       check: 'EventBridge rules',
       ok: true,
-      detail: 'all 2 are enabled: tkp-dev-verify-rule-1, tkp-dev-paging-verdicts',
+      detail: 'all 3 are enabled and send to their function or the alarm topic: tkp-dev-verify-rule-1, tkp-dev-sweep-schedule, tkp-dev-paging-verdicts',
     });
   });
 
   it('names each rule that is off or missing and the command that turns it back on, on its own bus', () => {
-    const row = alertingRulesRow([
-      { name: 'tkp-dev-verify-rule-1', state: 'ENABLED' },
-      { name: 'tkp-dev-paging-verdicts', bus: 'tkp-dev-outcomes', state: 'DISABLED' },
-      { name: 'tkp-dev-alerting-changes', state: 'DISABLED' },
-      { name: 'tkp-dev-trust-changes' },
-    ]);
+    const row = alertingRulesRow(
+      [
+        verifyRule,
+        { ...pagingRule, state: 'DISABLED' },
+        { name: 'tkp-dev-alerting-changes', ...toTopic, state: 'DISABLED', targets: [] },
+        { name: 'tkp-dev-trust-changes', ...toTopic },
+      ],
+      topicArn,
+    );
     expect(row).toMatchObject({
       ok: false,
       detail:
@@ -127,8 +139,38 @@ describe('alertingRulesRow', () => {
     });
   });
 
-  it('fails, naming the permission, when the rules cannot be read', () => {
-    expect(alertingRulesRow({ error: 'AccessDeniedException: no' })).toMatchObject({ ok: false, detail: "the stack's rules cannot be read (AccessDeniedException: no); the caller needs events:DescribeRule to tell whether they are on" });
+  // Enabled, but quietly emptied or repointed while both watchers were off: as good as off.
+  it('names a rule that is on but sends nowhere, or somewhere else, or without its dead-letter queue', () => {
+    const row = alertingRulesRow(
+      [
+        { ...verifyRule, targets: [] },
+        { ...verifyRule, name: 'tkp-dev-verify-rule-2', targets: [{ arn: `${verifyArn}:forger`, deadLetterArn: dlq }, { arn: 'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-verify-copy' }] },
+        { ...verifyRule, name: 'tkp-dev-verify-rule-3', targets: [{ arn: verifyArn }] },
+        { ...schedule, targets: [{ arn: verifyArn }] },
+        { ...pagingRule, targets: [{ arn: 'arn:aws:sns:us-east-1:123456789012:quiet', deadLetterArn: dlq }] },
+      ],
+      topicArn,
+    );
+    expect(row.ok).toBe(false);
+    expect(row.detail.split('; ').slice(0, 5)).toEqual([
+      'tkp-dev-verify-rule-1 is on but does not send to the function tkp-dev-verify (it has no target)',
+      `tkp-dev-verify-rule-2 is on but does not send to the function tkp-dev-verify (it sends to ${verifyArn}:forger, arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-verify-copy)`,
+      'tkp-dev-verify-rule-3 sends to the function tkp-dev-verify without its dead-letter queue, so an event it cannot deliver is lost',
+      `tkp-dev-sweep-schedule is on but does not send to the function tkp-dev-sweep (it sends to ${verifyArn})`,
+      `tkp-dev-paging-verdicts is on but does not send to the alarm topic ${topicArn} (it sends to arn:aws:sns:us-east-1:123456789012:quiet)`,
+    ]);
+  });
+
+  it('takes any topic for the paging rules when the alarm topic is not known', () => {
+    expect(alertingRulesRow([{ ...pagingRule, targets: [{ arn: 'arn:aws:sns:us-east-1:123456789012:theirs', deadLetterArn: dlq }] }]).ok).toBe(true);
+    expect(alertingRulesRow([{ ...pagingRule, targets: [] }]).detail).toMatch(/^tkp-dev-paging-verdicts is on but does not send to the alarm topic \(it has no target\); /);
+  });
+
+  it('fails, naming the permissions, when the rules cannot be read', () => {
+    expect(alertingRulesRow({ error: 'AccessDeniedException: no' })).toMatchObject({
+      ok: false,
+      detail: "the stack's rules cannot be read (AccessDeniedException: no); the caller needs events:DescribeRule and events:ListTargetsByRule to tell whether they are on and where they send",
+    });
   });
 });
 
