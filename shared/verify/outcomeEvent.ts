@@ -49,9 +49,35 @@ export interface OutcomeDetail {
   cause: MismatchCause | null;
   actual: ObservedObject[];
   problems: string[];
+  /** What the person it pages should do, by outcome and cause; null for verified. Added in schema 1 (a new field). */
+  whatToDo: string | null;
   failureReason: string | null;
   checkedBy: 'completion-event' | 'sweeper';
   checkedAt: string;
+}
+
+/**
+ * What to do about a verdict that is not `verified`, by its cause (or `failed`), so that the page
+ * itself says it, not only README's "When an alarm fires". Each names where to look first.
+ */
+export const WHAT_TO_DO: Record<MismatchCause | 'failed', string> = {
+  failed:
+    'Transcribe failed the job and wrote no transcript: fix what failureReason names (the media, the key, its grants, the quota), then upload the media again',
+  'wrong-encryption':
+    'Treat the transcript as exposed until you know why: find in CloudTrail who wrote it (s3:PutObject, s3:CopyObject) or changed its bucket\'s default encryption, then run tkp audit --since the job\'s start to find others',
+  'missing-output': 'Find in CloudTrail who deleted the transcript (s3:DeleteObject); to transcribe the media again, upload it again',
+  'tags-altered': 'Treat the transcript as exposed until you know why: find in CloudTrail who changed the job\'s tags (transcribe:TagResource, transcribe:UntagResource)',
+  'alias-retargeted':
+    'Find in CloudTrail who pointed the rule\'s alias at another key (kms:UpdateAlias); if nobody planned it, point it back, then run tkp audit --since the change',
+  'rule-changed': 'Nothing, if the config deploy that changed the rule after the job started was planned (this verdict does not page)',
+  'no-rule':
+    'If a config deploy removed the rule, nothing; otherwise find in CloudTrail who started the job (transcribe:Start*Job) and treat its transcript as exposed until you know why',
+};
+
+/** The `whatToDo` of a verdict: null when it is verified. */
+export function whatToDo(detail: Pick<OutcomeDetail, 'outcome' | 'cause'>): string | null {
+  if (detail.outcome === 'failed') return WHAT_TO_DO.failed;
+  return detail.cause === null ? null : WHAT_TO_DO[detail.cause];
 }
 
 export function outcomeEntry(detail: OutcomeDetail, busName: string, source: string): PutEventsRequestEntry {

@@ -257,6 +257,23 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
       expect(retarget.stderr).toBe('');
       await keep.waitFor(/^  alarm +UpdateAlias \{"aliasName":"alias\/zoe","targetKeyId":"[0-9a-f-]+"\} by arn:aws:iam::\d{12}:user\/local$/m, 10_000);
 
+      // Another shell uploads what an ingestion system named by ID alone, and is not media: the
+      // job fails, and the kept stack prints the page with what to do.
+      const notMedia = await runNode(
+        [
+          '--input-type=module',
+          '-e',
+          "import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3'; " +
+            "await new S3Client({ forcePathStyle: true }).send(new PutObjectCommand({ Bucket: process.env.TKP_INPUT_BUCKET, Key: 'open/ingest/0b7e1c2d', Body: 'not a recording' }));",
+        ],
+        { ...asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }), cwd: process.cwd() },
+      );
+      expect(notMedia.stderr).toBe('');
+      await keep.waitFor(
+        /^  alarm +Transcription Failed: tkp\.local\.0b7e1c2d-[0-9a-f]+\. Transcribe failed the job and wrote no transcript: fix what failureReason names \(the media, the key, its grants, the quota\), then upload the media again$/m,
+        30_000,
+      );
+
       // Another shell uploads dictation, waits for its medical job (which only the sweeper would
       // judge) to finish, and deletes it: the kept stack prints the dead letter, naming the deleter.
       const deleted = await runNode(

@@ -231,9 +231,12 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
     expect(letter?.reason).toMatch(/^EncryptionMismatchError: transcript encryption of job tkp\.local\.tampered-/);
     // Through the paging rule's target in moto, to the alarm topic and on to its subscriber, as a person receives it.
     const { QueueUrl } = await pipeline.sqs.send(new GetQueueUrlCommand({ QueueName: 'tkp-alarm-inbox' }));
-    const pages: { 'detail-type': string; detail: { jobName: string; outcome: string } }[] = [];
+    const pages: { 'detail-type': string; detail: { jobName: string; outcome: string; whatToDo: string } }[] = [];
     for (let batch = await receive(QueueUrl); batch.length > 0; batch = await receive(QueueUrl)) pages.push(...batch);
-    expect(pages.filter((page) => page.detail.jobName === outcome.detail.jobName).map((page) => [page['detail-type'], page.detail.outcome])).toEqual([['Transcript Encryption Mismatch', 'mismatch']]);
+    // The page itself says what to do.
+    expect(pages.filter((page) => page.detail.jobName === outcome.detail.jobName).map((page) => [page['detail-type'], page.detail.outcome, page.detail.whatToDo])).toEqual([
+      ['Transcript Encryption Mismatch', 'mismatch', expect.stringMatching(/^Treat the transcript as exposed until you know why: find in CloudTrail who wrote it \(s3:PutObject, s3:CopyObject\)/)],
+    ]);
   });
 
   it('catches a transcript written without KMS where a key was asked for', async () => {

@@ -93,6 +93,7 @@ describe('verify handler', () => {
       cause: null,
       actual: [{ uri: `s3://tkp-test-transcripts/${TRANSCRIPT_KEY}`, serverSideEncryption: 'aws:kms', kmsKeyArn: ARN, bucketKeyEnabled: false }],
       problems: [],
+      whatToDo: null,
       failureReason: null,
       checkedBy: 'completion-event',
     });
@@ -122,7 +123,13 @@ describe('verify handler', () => {
     expect(error).toMatchObject({ name: 'EncryptionMismatchError' });
     const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
     expect(entry?.DetailType).toBe('Transcript Encryption Mismatch');
-    expect(JSON.parse(entry?.Detail as string)).toMatchObject({ cause: 'tags-altered', expected: { kmsKeyArn: ARN }, recorded: { kmsKeyArn: forged } });
+    expect(JSON.parse(entry?.Detail as string)).toMatchObject({
+      cause: 'tags-altered',
+      expected: { kmsKeyArn: ARN },
+      recorded: { kmsKeyArn: forged },
+      // The page says what to do, not only README.
+      whatToDo: "Treat the transcript as exposed until you know why: find in CloudTrail who changed the job's tags (transcribe:TagResource, transcribe:UntagResource)",
+    });
   });
 
   it('judges a job whose tags are gone on the deployed config: publishes Verified with recorded null, and logs a warning', async () => {
@@ -211,7 +218,12 @@ describe('verify handler', () => {
     await (await verify())(completionEvent('FAILED'), lambdaContext);
     const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
     expect(entry?.DetailType).toBe('Transcription Failed');
-    expect(JSON.parse(entry?.Detail as string)).toMatchObject({ outcome: 'failed', failureReason: 'media format mismatch', transcriptUri: null });
+    expect(JSON.parse(entry?.Detail as string)).toMatchObject({
+      outcome: 'failed',
+      failureReason: 'media format mismatch',
+      transcriptUri: null,
+      whatToDo: 'Transcribe failed the job and wrote no transcript: fix what failureReason names (the media, the key, its grants, the quota), then upload the media again',
+    });
     expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
   });
 

@@ -200,11 +200,11 @@ async function keepRunning(pipeline: LocalPipeline): Promise<void> {
   clearInterval(showAlarms);
 }
 
-/** One line for a message on the alarm topic: a CloudTrail call with what it named, or a verdict with its job. */
+/** One line for a message on the alarm topic: a CloudTrail call with what it named, or a verdict with its job and what to do. */
 function describeAlarm(alarm: LocalPipeline['alarms'][number]): string {
   const { detail } = alarm;
   if (detail.eventName) return `${detail.eventName} ${JSON.stringify(detail.requestParameters)} by ${detail.userIdentity?.arn ?? 'unknown'}`;
-  return `${alarm.detailType}: ${detail.jobName}${detail.cause ? ` (${detail.cause})` : ''}`;
+  return `${alarm.detailType}: ${detail.jobName}${detail.cause ? ` (${detail.cause})` : ''}${detail.whatToDo ? `. ${detail.whatToDo}` : ''}`;
 }
 
 function shellQuote(value: string): string {

@@ -146,6 +146,7 @@ describe('verifyJob', () => {
       cause: null,
       actual: [{ uri: `s3://out/transcripts/${NAME}.json`, serverSideEncryption: 'aws:kms', kmsKeyArn: ARN }],
       problems: [],
+      whatToDo: null,
       failureReason: null,
       checkedBy: 'completion-event',
       checkedAt: '2026-11-28T10:00:00.000Z',
