@@ -10,7 +10,7 @@
  * fixed name (stackNames.ts, alertingNames) for that last rule to match.
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
-import { alertingChangePattern, functionNameForms, outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
+import { alertingChangePattern, outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
 import { alertingNames, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
@@ -157,16 +157,18 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     // Created after the transcript bucket's own encryption and policy and the outcome bus's policy, so the first deploy does not page on them.
     DependsOn: [...(!ctx.existingTranscriptBucket ? ['TranscriptBucketPolicy'] : []), 'OutcomeBusPolicy'],
   };
-  // It names the functions, so it is created after them: the first deploy does not page, and a later deploy's changes come from CloudFormation.
-  resources.VerifierChangesRule = alarmTopicRule(
-    ctx,
-    names.rules.verifierChanges,
-    'The verify or sweep function’s code or configuration, or the rule that watches the alarms, changed outside a deploy: CloudTrail events to the alarm topic',
-    verifierChangePattern(
-      ['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => functionNameForms({ Ref: fn }, (before, after) => ({ 'Fn::Sub': `${before}\${${fn}}${after}` }))),
-      names.rules.alertingChanges,
+  // It names the functions (by the names serverless gives them, which keep the pattern within its
+  // quota), so it is created after them: the first deploy does not page, and a later deploy's
+  // changes come from CloudFormation.
+  resources.VerifierChangesRule = {
+    ...alarmTopicRule(
+      ctx,
+      names.rules.verifierChanges,
+      'The verify or sweep function’s code or configuration, a function given their role, or the rule that watches the alarms, changed outside a deploy: CloudTrail events to the alarm topic',
+      verifierChangePattern(ctx),
     ),
-  );
+    DependsOn: ['VerifyLambdaFunction', 'SweepLambdaFunction'],
+  };
   const topic = alarmTopicRef(ctx);
   resources.AlertingChangesRule = alarmTopicRule(
     ctx,

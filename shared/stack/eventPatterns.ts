@@ -7,7 +7,7 @@ import { aliasesByAccount } from '../aws/keyReference';
 import type { PipelineConfig } from '../config/rule';
 import { CALL_ANALYTICS_STATE_CHANGE, CLOUDTRAIL_API_CALL, COMPLETION_DETAIL_FIELDS, JOB_DELETIONS, JOB_STATE_CHANGE, TRANSCRIBE_SOURCE } from '../verify/completionEvent';
 import { OUTCOME_DETAIL_TYPE, UNPAGED_CAUSES } from '../verify/outcomeEvent';
-import { distinctCfn, type Cfn } from './stackNames';
+import { alertingNames, distinctCfn, functionName, roleName, type Cfn, type StackContext } from './stackNames';
 
 /** The EventBridge pattern that sends this stack's finished transcription jobs, and only those, to the verifier. */
 export function completionEventPattern(jobNamePrefix: string) {
@@ -110,6 +110,8 @@ const FUNCTION_CHANGES = [
   { prefix: 'UpdateFunctionEventInvokeConfig' },
   { prefix: 'DeleteFunctionEventInvokeConfig' },
 ];
+/** The calls that give a function its role. */
+const ROLE_GRANTS = [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunctionConfiguration' }];
 const CLOUDFORMATION = 'cloudformation.amazonaws.com';
 /** The calls that turn an EventBridge rule off, delete it or rewrite its pattern (the rule is `name`)... */
 const RULE_CHANGES = ['DisableRule', 'DeleteRule', 'PutRule'];
@@ -165,10 +167,14 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
  * dead-lettering them. It also watches AlertingChangesRule, which cannot see its own rule turned
  * off (the call reaches EventBridge after the rule is off), as that rule watches this one. A rule
  * of its own, since TrustChangesRule's pattern is near EventBridge's size quota with the demo
- * config. `verifierFunctions` are pattern values for every form a caller may name a function by
- * (functionNameForms).
+ * config. It names the functions and roles by the names the stack gives them (stackNames.ts),
+ * and each function in every form a caller may name it by (functionNameForms).
  */
-export function verifierChangePattern(verifierFunctions: unknown[], alertingRule: string) {
+export function verifierChangePattern(stack: Pick<StackContext, 'service' | 'stage' | 'region'>) {
+  const verifiers = ['verify', 'sweep'] as const;
+  const verifierFunctions = verifiers.flatMap((fn) => functionNameForms(functionName(stack, fn)));
+  const verifierRoleNames = verifiers.map((fn) => roleName(stack, fn));
+  const alertingRule = alertingNames(stack).rules.alertingChanges;
   return {
     source: ['aws.lambda', 'aws.events'],
     'detail-type': [CLOUDTRAIL_API_CALL],
@@ -176,6 +182,9 @@ export function verifierChangePattern(verifierFunctions: unknown[], alertingRule
       sourceIPAddress: [{ 'anything-but': CLOUDFORMATION }],
       $or: [
         { eventSource: ['lambda.amazonaws.com'], eventName: FUNCTION_CHANGES, requestParameters: { functionName: verifierFunctions } },
+        // Another function given a verifier's role: its code could act as the verifier (the role's
+        // policy denies it verdicts, iamStatements.ts; this says someone tried, in this region).
+        { eventSource: ['lambda.amazonaws.com'], eventName: ROLE_GRANTS, requestParameters: { role: verifierRoleNames.map((name) => ({ suffix: `:role/${name}` })) } },
         ...ruleChangeAlternatives([alertingRule]),
       ],
     },
@@ -186,12 +195,10 @@ export function verifierChangePattern(verifierFunctions: unknown[], alertingRule
  * Every way a caller can name a function to Lambda, as pattern values: its name, its ARN or
  * partial ARN (`ACCOUNT:function:NAME`), and either with a version or alias (which the
  * invoke-config calls take). Matching only the name and the full ARN would let a caller who
- * names it by partial ARN change it without a page. `around(before, after)` is the value of the
- * name with text around it: a string where the name is known, an `Fn::Sub` where CloudFormation
- * fills it in.
+ * names it by partial ARN change it without a page.
  */
-export function functionNameForms(name: Cfn, around: (before: string, after: string) => Cfn): unknown[] {
-  return [name, { suffix: around(':function:', '') }, { wildcard: around('*:function:', ':*') }, { prefix: around('', ':') }];
+export function functionNameForms(name: string): unknown[] {
+  return [name, { suffix: `:function:${name}` }, { wildcard: `*:function:${name}:*` }, { prefix: `${name}:` }];
 }
 
 /** What the stack's alerting is made of: its rules and alarms, whose names all start with one prefix, and the alarm topic. */

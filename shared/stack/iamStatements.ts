@@ -193,11 +193,35 @@ function expectationStatements(ctx: StackContext): Statement[] {
 }
 
 /**
+ * Only the function's own code may publish a verdict or write the ledger with a verifier's role.
+ * Without this, any other Lambda function given the role (iam:PassRole and
+ * lambda:CreateFunction are all that takes, and in any region: a role is global), or anyone who
+ * made the role assumable, could claim a job's verdict before the verifier and publish Verified
+ * for a transcript under the wrong key; the verifier would then find the verdict taken and stop.
+ * Lambda adds the calling function's ARN (lambda:SourceFunctionArn) to every call its code makes
+ * with the role's credentials; a version or alias qualifier is allowed for, and a call without
+ * the key is not from a function's code at all.
+ */
+function verdictWriteGuard(ctx: StackContext, fn: 'verify' | 'sweep'): Statement[] {
+  const arn = `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionName(ctx, fn)}`;
+  const guarded = {
+    Effect: 'Deny' as const,
+    Action: ['events:PutEvents', 's3:PutObject'],
+    Resource: [{ 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, bucketArn(transcriptBucketRef(ctx), `/${VERDICT_PREFIX}*`)],
+  };
+  return [
+    { Sid: 'VerdictsOnlyFromOwnCode', ...guarded, Condition: { ArnNotLike: { 'lambda:SourceFunctionArn': [sub(arn), sub(`${arn}:*`)] } } },
+    { Sid: 'VerdictsOnlyFromFunctionCode', ...guarded, Condition: { Null: { 'lambda:SourceFunctionArn': 'true' } } },
+  ];
+}
+
+/**
  * The verifiers read jobs of every type, not only the types the config uses now: a job started
  * before a config deploy changed a rule's job type still needs its verdict.
  */
 function verifierStatements(ctx: StackContext, fn: 'verify' | 'sweep'): Statement[] {
   return [
+    ...verdictWriteGuard(ctx, fn),
     logStatement(ctx, fn),
     ...JOB_TYPES.map((jobType): Statement => ({ Effect: 'Allow', Action: [`transcribe:${JOB_TYPE_FACTS[jobType].getOperation}`], Resource: jobArn(ctx, jobType) })),
     ...transcriptReadStatements(ctx),

@@ -169,10 +169,29 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(dataKey).toHaveLength(1);
     expect(dataKey[0].Condition.StringEquals['kms:ViaService']).toEqual({ 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' });
     expect(JSON.stringify(dataKey[0].Condition.StringLike['kms:EncryptionContext:aws:s3:arn'])).toContain('/verdicts/*');
-    const writes = statements(template, 'VerifyRole').filter((s) => s.Action.includes('s3:PutObject'));
+    const allowed = statements(template, 'VerifyRole').filter((s) => s.Effect === 'Allow');
+    const writes = allowed.filter((s) => s.Action.includes('s3:PutObject'));
     expect(writes).toHaveLength(1);
     expect(writes[0].Resource['Fn::Join'][1][2]).toBe('/verdicts/*');
-    expect(statements(template, 'VerifyRole').find((s) => s.Action.includes('events:PutEvents')).Resource).toEqual({ 'Fn::GetAtt': ['OutcomeBus', 'Arn'] });
+    expect(allowed.find((s) => s.Action.includes('events:PutEvents')).Resource).toEqual({ 'Fn::GetAtt': ['OutcomeBus', 'Arn'] });
+  });
+
+  it('denies verdicts and ledger writes made with a verifier\'s role by anything but that function\'s own code', () => {
+    for (const [role, fn] of [['VerifyRole', 'verify'], ['SweepRole', 'sweep']]) {
+      const denied = statements(template, role as string).filter((s) => s.Effect === 'Deny');
+      const arn = `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:transcribe-kms-pipeline-dev-${fn}`;
+      const guarded = { Effect: 'Deny', Action: ['events:PutEvents', 's3:PutObject'], Resource: [{ 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, expect.anything()] };
+      expect(denied).toEqual([
+        // Another function given the role (its ARN is another), in any region.
+        { Sid: 'VerdictsOnlyFromOwnCode', ...guarded, Condition: { ArnNotLike: { 'lambda:SourceFunctionArn': [{ 'Fn::Sub': arn }, { 'Fn::Sub': `${arn}:*` }] } } },
+        // Anyone who assumed the role outside Lambda (no function ARN at all).
+        { Sid: 'VerdictsOnlyFromFunctionCode', ...guarded, Condition: { Null: { 'lambda:SourceFunctionArn': 'true' } } },
+      ]);
+      // The ledger, exactly as it is allowed, is what is guarded.
+      expect(JSON.stringify(denied[0].Resource[1])).toBe(JSON.stringify(statements(template, role as string).find((s) => s.Effect === 'Allow' && s.Action.includes('s3:PutObject')).Resource));
+      // The function's name is the one the guard names.
+      expect(template.Resources[`${fn === 'verify' ? 'Verify' : 'Sweep'}LambdaFunction`]?.Properties.FunctionName).toBe(`transcribe-kms-pipeline-dev-${fn}`);
+    }
   });
 
   it('allows the three List actions, which have no resource-level permissions, to the sweeper alone', () => {
@@ -389,13 +408,18 @@ describe('the CloudFormation that serverless package writes', () => {
             eventSource: ['lambda.amazonaws.com'],
             eventName: ['UpdateFunctionCode', 'UpdateFunctionConfiguration', 'PutFunctionEventInvokeConfig', 'UpdateFunctionEventInvokeConfig', 'DeleteFunctionEventInvokeConfig'].map((prefix) => ({ prefix })),
             requestParameters: {
-              functionName: ['VerifyLambdaFunction', 'SweepLambdaFunction'].flatMap((fn) => [
-                { Ref: fn },
-                { suffix: { 'Fn::Sub': `:function:\${${fn}}` } },
-                { wildcard: { 'Fn::Sub': `*:function:\${${fn}}:*` } },
-                { prefix: { 'Fn::Sub': `\${${fn}}:` } },
-              ]),
+              // By the names the functions are given (checked above), in every form Lambda takes.
+              functionName: ['verify', 'sweep'].flatMap((fn) => {
+                const name = `transcribe-kms-pipeline-dev-${fn}`;
+                return [name, { suffix: `:function:${name}` }, { wildcard: `*:function:${name}:*` }, { prefix: `${name}:` }];
+              }),
             },
+          },
+          // Any function given a verifier's role, by the role names the stack sets.
+          {
+            eventSource: ['lambda.amazonaws.com'],
+            eventName: [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunctionConfiguration' }],
+            requestParameters: { role: ['VerifyRole', 'SweepRole'].map((id) => ({ suffix: `:role/${template.Resources[id]?.Properties.RoleName}` })) },
           },
           // The rule that watches the alarms cannot see itself turned off; this one does.
           { eventSource: ['events.amazonaws.com'], eventName: ['DisableRule', 'DeleteRule', 'PutRule'], requestParameters: { name: ['transcribe-kms-pipeline-dev-alerting-changes'] } },
@@ -403,6 +427,8 @@ describe('the CloudFormation that serverless package writes', () => {
         ],
       },
     });
+    // Created after the functions it names, so that creating them does not page.
+    expect(template.Resources.VerifierChangesRule?.DependsOn).toEqual(['VerifyLambdaFunction', 'SweepLambdaFunction']);
     expect(verifiers.Targets).toEqual(trust.Targets);
     expect(template.Resources.AlertingChangesRule?.Properties.Targets).toEqual(trust.Targets);
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
@@ -456,11 +482,18 @@ describe('the CloudFormation that serverless package writes', () => {
     for (const [id, name] of Object.entries(functionNames)) expect(template.Resources[id]?.Properties.FunctionName).toBe(name);
     let resolved = JSON.stringify(verifiers);
     for (const [id, name] of Object.entries(functionNames)) resolved = resolved.replaceAll(`{"Ref":"${id}"}`, JSON.stringify(name)).replaceAll(`\${${id}}`, name);
+    const roleArns = ['VerifyRole', 'SweepRole'].map((id) => {
+      const arn = `arn:aws:iam::123456789012:role/${template.Resources[id]?.Properties.RoleName}`;
+      resolved = resolved.replaceAll(`{"Fn::GetAtt":["${id}","Arn"]}`, JSON.stringify(arn));
+      return arn;
+    });
     const verifierPattern = JSON.parse(resolved.replace(/\{"Fn::Sub":("[^"]*")\}/g, '$1'));
     for (const naming of ['transcribe-kms-pipeline-dev-verify', '123456789012:function:transcribe-kms-pipeline-dev-sweep', 'arn:aws:lambda:us-east-1:123456789012:function:transcribe-kms-pipeline-dev-verify:$LATEST']) {
       expect(matchesPattern(verifierPattern, byHand('lambda.amazonaws.com', 'UpdateFunctionConfiguration20150331v2', { functionName: naming })), naming).toBe(true);
     }
     expect(matchesPattern(verifierPattern, byHand('lambda.amazonaws.com', 'UpdateFunctionConfiguration20150331v2', { functionName: 'transcribe-kms-pipeline-dev-start' }))).toBe(false);
+    // Another function given a verifier's role, by the ARN CloudFormation gives the role.
+    for (const role of roleArns) expect(matchesPattern(verifierPattern, byHand('lambda.amazonaws.com', 'CreateFunction20150331', { functionName: 'helper', role })), role).toBe(true);
     // The watcher cannot see its own rule turned off, so the verifiers' rule watches it.
     const watcher = template.Resources.AlertingChangesRule?.Properties.Name;
     expect(matchesPattern(verifierPattern, byHand('events.amazonaws.com', 'DisableRule', { name: watcher }))).toBe(true);

@@ -18,8 +18,8 @@ import type { KeyReference } from '../../../shared/aws/keyReference';
 import type { PipelineConfig } from '../../../shared/config/rule';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { SERVICE_NAME } from '../../../shared/cli/cliAws';
-import { alertingChangePattern, functionNameForms, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
-import { alertingNames, functionName, outcomeBusName, stackRules } from '../../../shared/stack/stackNames';
+import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
+import { alertingNames, outcomeBusName, stackRules } from '../../../shared/stack/stackNames';
 import { alarmResources } from '../../../shared/stack/alarmResources';
 import type { DeclaredKey } from '../emulator/gateway';
 import { MOTO_DEFAULT_ACCOUNT } from '../emulator/moto';
@@ -79,16 +79,12 @@ export function localNames(stage = 'local'): LocalNames {
  */
 export function localRulePatterns(config: PipelineConfig, names: LocalNames) {
   const outcomeBusArn = `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`;
-  const functions = (['verify', 'sweep'] as const).flatMap((fn) => {
-    const name = functionName(names, fn);
-    return functionNameForms(name, (before, after) => `${before}${name}${after}`);
-  });
-  const { prefix, rules } = alertingNames(names);
+  const { prefix } = alertingNames(names);
   return {
     verifier: verifierEventPatterns(names.jobNamePrefix),
     pagingVerdicts: pagingOutcomePattern(names.outcomeSource),
     trustChanges: trustChangePattern(config, { transcriptBucket: names.transcriptBucket, outcomeBus: [names.outcomeBus, outcomeBusArn] }),
-    verifierChanges: verifierChangePattern(functions, rules.alertingChanges),
+    verifierChanges: verifierChangePattern(names),
     alertingChanges: alertingChangePattern({ namePrefix: prefix, alarmTopic: names.alarmTopicArn, subscriptionPrefix: `${names.alarmTopicArn}:` }),
   };
 }

@@ -184,7 +184,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
   );
   const where = { transcriptBucket: 'tkp-transcripts', outcomeBus: ['tkp-outcomes', 'arn:aws:events:us-east-1:123456789012:event-bus/tkp-outcomes'] };
   // The forms alarmResources.ts gives for a function (functionNameForms), with its name filled in.
-  const verifierFunctions = ['tkp-dev-verify', { suffix: ':function:tkp-dev-verify' }, { wildcard: '*:function:tkp-dev-verify:*' }, { prefix: 'tkp-dev-verify:' }];
+  const verifierRoles = ['arn:aws:iam::123456789012:role/tkp-dev-us-east-1-verify', 'arn:aws:iam::123456789012:role/tkp-dev-us-east-1-sweep'];
   const namings = [
     'tkp-dev-verify',
     'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-verify',
@@ -236,7 +236,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
   };
 
   it('matches a verifier\'s code, configuration or invoke config changed outside a deploy, however the function is named, and not a deploy\'s change or another function\'s', () => {
-    const pattern = verifierChangePattern(verifierFunctions, 'tkp-dev-alerting-changes') as Record<string, unknown>;
+    const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }) as Record<string, unknown>;
     const lambdaCall = (eventName: string, functionName: string, sourceIPAddress?: string) => call('lambda.amazonaws.com', eventName, { functionName }, sourceIPAddress);
     // By name, ARN or partial ARN, with or without a version or alias: each is how Lambda may be told which function.
     for (const name of namings) {
@@ -253,8 +253,20 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, lambdaCall('GetFunction20150331v2', 'tkp-dev-verify'))).toBe(false);
   });
 
+  it('matches another function created with, or switched to, a verifier\'s role outside a deploy, and not another role', () => {
+    const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }) as Record<string, unknown>;
+    const withRole = (eventName: string, role: string, sourceIPAddress?: string) => call('lambda.amazonaws.com', eventName, { functionName: 'anything-else', role }, sourceIPAddress);
+    for (const role of verifierRoles) {
+      expect(matchesPattern(pattern, withRole('CreateFunction20150331', role))).toBe(true);
+      expect(matchesPattern(pattern, withRole('UpdateFunctionConfiguration20150331v2', role))).toBe(true);
+      expect(matchesPattern(pattern, withRole('CreateFunction20150331', role, 'cloudformation.amazonaws.com'))).toBe(false);
+    }
+    expect(matchesPattern(pattern, withRole('CreateFunction20150331', 'arn:aws:iam::123456789012:role/tkp-dev-us-east-1-start'))).toBe(false);
+    expect(matchesPattern(pattern, withRole('GetFunction20150331v2', verifierRoles[0] as string))).toBe(false);
+  });
+
   it('watches the rule that watches the alarms, which cannot see itself turned off, and no other rule', () => {
-    const pattern = verifierChangePattern(verifierFunctions, 'tkp-dev-alerting-changes') as Record<string, unknown>;
+    const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }) as Record<string, unknown>;
     for (const eventName of ['DisableRule', 'DeleteRule', 'PutRule']) expect(matchesPattern(pattern, call('events.amazonaws.com', eventName, { name: 'tkp-dev-alerting-changes' }))).toBe(true);
     for (const eventName of ['PutTargets', 'RemoveTargets']) expect(matchesPattern(pattern, call('events.amazonaws.com', eventName, { rule: 'tkp-dev-alerting-changes', ids: ['alarm-topic'] }))).toBe(true);
     expect(matchesPattern(pattern, call('events.amazonaws.com', 'DisableRule', { name: 'tkp-dev-alerting-changes' }, 'cloudformation.amazonaws.com'))).toBe(false);
