@@ -1,5 +1,5 @@
-"""moto's server, with one performance patch for long queues and two fidelity patches, for S3
-events and EventBridge targets.
+"""moto's server, with one performance patch for long queues and three fidelity patches, for S3
+events, deletes from a queue and EventBridge targets.
 
 S3 events: S3 puts the object's `versionId` in the event record of a versioned bucket; moto
 leaves it out. The job name hashes the version, so without it the local mode would name jobs
@@ -10,6 +10,13 @@ Queues: moto recounts every message of a queue (ApproximateNumberOfMessages and 
 time it builds the queue's attributes, which SendMessage does on every call. With a backlog of
 10,000 messages that makes each S3 upload that notifies the queue slow down linearly. The three
 counts are approximate in AWS too; here each is recomputed at most once a second per queue.
+
+Deletes: moto deletes a message by rebuilding the queue's message list without a lock, so two
+deletes at once can each start from the same list, and the later one puts back the message the
+earlier one deleted: it returns after its visibility timeout (six minutes for the start queue at
+real time) as a duplicate, and a message sent meanwhile can be lost. A delete here holds the
+queue's own lock, as a send does.
+
 EventBridge targets: moto delivers a matched event to a queue, a log group or another bus, and
 raises NotImplementedError for an SNS topic or a Lambda function, which fails the whole PutEvents.
 The local stack's rules have the targets the deployed stack's have (so that `tkp check` can
@@ -68,6 +75,16 @@ def _cached(name):
 
 for _name in COUNTS:
     setattr(models.Queue, _name, _cached(_name))
+
+_delete_message = models.Queue.delete_message
+
+
+def _delete_message_locked(self, receipt_handle):
+    with self._messages_lock:
+        return _delete_message(self, receipt_handle)
+
+
+models.Queue.delete_message = _delete_message_locked
 
 _send_to_targets = events_models.Rule.send_to_targets
 

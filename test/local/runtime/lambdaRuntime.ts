@@ -92,6 +92,20 @@ export interface SqsSourceOptions {
  * and after each invocation deletes exactly the messages the handler did not report as failed.
  * A thrown invocation deletes nothing, so the whole batch comes back.
  */
+/**
+ * Deletes what an invocation handled, as Lambda's event source does. DeleteMessageBatch answers
+ * a refused entry in `Failed` without throwing: such a message comes back after its visibility
+ * timeout, so it is reported, not ignored.
+ */
+async function deleteBatch(options: { sqs: SQSClient; queueUrl: string }, messages: Message[]): Promise<void> {
+  const { Failed = [] } = await options.sqs.send(
+    new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })) }),
+  );
+  if (Failed.length > 0) {
+    throw new Error(`DeleteMessageBatch on ${options.queueUrl} refused ${Failed.length} of ${messages.length}: ${Failed.map((f) => `${f.Code} ${f.Message ?? ''}`.trim()).join('; ')}`);
+  }
+}
+
 export function runSqsSource(
   options: SqsSourceOptions,
   counters: RuntimeCounters,
@@ -129,11 +143,7 @@ export function runSqsSource(
           failed = new Set(messages.map((m) => m.MessageId as string));
         }
         const done = messages.filter((m) => !failed.has(m.MessageId as string));
-        if (done.length > 0) {
-          await options.sqs.send(
-            new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })) }),
-          );
-        }
+        if (done.length > 0) await deleteBatch(options, done);
       } catch (error) {
         options.onError(error);
       } finally {
@@ -236,9 +246,7 @@ export function runAsyncSource(options: AsyncSourceOptions, counters: RuntimeCou
       if (messages.length === 0) continue;
       // Lambda has accepted the events: from here on, retries are its business, not the queue's.
       inFlight.count += messages.length;
-      await options.sqs
-        .send(new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })) }))
-        .catch(options.onError);
+      await deleteBatch(options, messages).catch(options.onError);
       for (const message of messages) {
         void invokeWithRetries(JSON.parse(message.Body ?? 'null'))
           .catch(options.onError)
