@@ -14,9 +14,10 @@ import type { CliEnvironment } from '../config/settings';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
-import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
-import { alertingNames, stackRules } from '../stack/stackNames';
-import { createDemandSources, readAlarms, readRules, readSubscriptions, readTrails } from './cliAdapters';
+import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
+import { alertingNames, roleName, stackRules } from '../stack/stackNames';
+import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
+import { createDemandSources, readAlarms, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
 import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
 import { CliError, EXIT, StackNotDeployedError } from './cliErrors';
@@ -154,6 +155,7 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
   if (notDeployed) {
     rows.push({ rule: STACK_ROW, check: 'EventBridge rules', ok: true, skipped: true, detail: 'the stack\'s rules do not exist until it is deployed' });
     rows.push({ rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the stack\'s alarms do not exist until it is deployed' });
+    rows.push({ rule: STACK_ROW, check: 'verifier roles', ok: true, skipped: true, detail: 'the verifiers\' roles do not exist until the stack is deployed' });
   } else {
     const stack = { service: SERVICE_NAME, stage: targets.stage };
     const { alarms } = alertingNames(stack);
@@ -163,6 +165,8 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
         ? alarmsRow(await readAlarms(clients.cloudWatch, Object.values(alarms)).catch((error: unknown) => ({ error: describeError(error) })), targets.alarmTopicArn)
         : { rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the alarm topic is not known (pass --alarm-topic-arn)' },
     );
+    const verifierRoles = (['verify', 'sweep'] as const).map((fn) => ({ name: roleName({ ...stack, region: clients.region }, fn), policy: fn }));
+    rows.push(verifierRolesRow(await readVerifierRoles(clients.iam, verifierRoles).catch((error: unknown) => ({ error: describeError(error) })), VERDICT_GUARD_SIDS));
   }
 
   const failed = rows.filter((row) => !row.ok).length;

@@ -6,6 +6,7 @@ import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } f
 import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeRuleCommand, ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
@@ -19,7 +20,7 @@ import type { HeadResult } from '../verify/verifyJob';
 import type { AuditDependencies, ListedObject } from '../verify/auditTranscripts';
 import { demandForRule } from '../verify/ruleDemand';
 import type { BackfillDependencies, InputObject } from '../start/backfillUploads';
-import type { AlarmFacts, RuleFacts, SubscriptionFacts, TrailFacts } from '../start/preflightChecks';
+import type { AlarmFacts, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
@@ -176,6 +177,41 @@ export async function readRules<R extends { name: string; bus?: string }>(events
         return { ...rule, ...(State && { state: State }), targets };
       } catch (error) {
         if (awsErrorName(error) === 'ResourceNotFoundException') return rule;
+        throw error;
+      }
+    }),
+  );
+}
+
+/** A policy document as IAM returns it: URL-encoded JSON. */
+function policyDocument(encoded: string | undefined): { Statement?: unknown } {
+  return JSON.parse(decodeURIComponent(encoded ?? '{}')) as { Statement?: unknown };
+}
+
+/** A policy's statements, which IAM allows as one object or a list. */
+const statementsOf = (document: { Statement?: unknown }) => [document.Statement ?? []].flat() as { Sid?: string; Effect?: string; Principal?: unknown }[];
+
+/**
+ * Each verifier role's trust (who may assume it) and the Sids of the Deny statements in its own
+ * inline policy, named after its function; a role that does not exist is `found: false`.
+ */
+export async function readVerifierRoles(iam: IAMClient, roles: readonly { name: string; policy: string }[]): Promise<VerifierRoleFacts[]> {
+  return Promise.all(
+    roles.map(async ({ name, policy }) => {
+      try {
+        const { Role } = await iam.send(new GetRoleCommand({ RoleName: name }));
+        const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policy }));
+        const trustedBy = statementsOf(policyDocument(Role?.AssumeRolePolicyDocument))
+          .filter((statement) => statement.Effect === 'Allow')
+          .flatMap((statement) =>
+            typeof statement.Principal === 'string'
+              ? [`AWS:${statement.Principal}`]
+              : Object.entries((statement.Principal ?? {}) as Record<string, string | string[]>).flatMap(([kind, values]) => [values].flat().map((value) => `${kind}:${value}`)),
+          );
+        const denySids = statementsOf(policyDocument(PolicyDocument)).flatMap((statement) => (statement.Effect === 'Deny' && statement.Sid ? [statement.Sid] : []));
+        return { name, found: true, trustedBy, denySids };
+      } catch (error) {
+        if (awsErrorName(error) === 'NoSuchEntity' || awsErrorName(error) === 'NoSuchEntityException') return { name, found: false };
         throw error;
       }
     }),

@@ -7,6 +7,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -41,6 +42,7 @@ export interface CliClients {
   sns: SNSClient;
   events: EventBridgeClient;
   cloudWatch: CloudWatchClient;
+  iam: IAMClient;
 }
 
 /**
@@ -82,6 +84,7 @@ export async function createCliClients(flags: AwsOptions, env: Pick<CliEnvironme
     sns: new SNSClient(withRegion),
     events: new EventBridgeClient(withRegion),
     cloudWatch: new CloudWatchClient(withRegion),
+    iam: new IAMClient(withRegion),
   };
 }
 

@@ -202,6 +202,8 @@ function expectationStatements(ctx: StackContext): Statement[] {
  * with the role's credentials; a version or alias qualifier is allowed for, and a call without
  * the key is not from a function's code at all.
  */
+export const VERDICT_GUARD_SIDS = ['VerdictsOnlyFromOwnCode', 'VerdictsOnlyFromFunctionCode'] as const;
+
 function verdictWriteGuard(ctx: StackContext, fn: 'verify' | 'sweep'): Statement[] {
   const arn = `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionName(ctx, fn)}`;
   const guarded = {
@@ -210,8 +212,8 @@ function verdictWriteGuard(ctx: StackContext, fn: 'verify' | 'sweep'): Statement
     Resource: [{ 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, bucketArn(transcriptBucketRef(ctx), `/${VERDICT_PREFIX}*`)],
   };
   return [
-    { Sid: 'VerdictsOnlyFromOwnCode', ...guarded, Condition: { ArnNotLike: { 'lambda:SourceFunctionArn': [sub(arn), sub(`${arn}:*`)] } } },
-    { Sid: 'VerdictsOnlyFromFunctionCode', ...guarded, Condition: { Null: { 'lambda:SourceFunctionArn': 'true' } } },
+    { Sid: VERDICT_GUARD_SIDS[0], ...guarded, Condition: { ArnNotLike: { 'lambda:SourceFunctionArn': [sub(arn), sub(`${arn}:*`)] } } },
+    { Sid: VERDICT_GUARD_SIDS[1], ...guarded, Condition: { Null: { 'lambda:SourceFunctionArn': 'true' } } },
   ];
 }
 

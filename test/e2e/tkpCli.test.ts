@@ -12,6 +12,7 @@ import { encodeS3EventKey } from '../../shared/aws/s3Location';
 import { localEnvironmentExports } from '../local/cli/localCommand';
 import { makeWav } from '../local/emulator/mediaProbe';
 import { MOTO_DEFAULT_ACCOUNT } from '../local/emulator/moto';
+import { GetRoleCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { LocalPipeline } from '../local/runtime/localPipeline';
 import { kmsClientFor, LOCAL_CREDENTIALS } from '../local/runtime/provision';
 import { motoAvailable } from '../support/moto';
@@ -215,6 +216,48 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       );
     });
 
+    it('fails while a verifier\'s role lacks its guard against forged verdicts or may be assumed by a person, as after IAM calls no rule sees', async () => {
+      const iam = new IAMClient(atMoto());
+      const verify = 'transcribe-kms-pipeline-local-us-east-1-verify';
+      const sweep = 'transcribe-kms-pipeline-local-us-east-1-sweep';
+      const passing = await tkp(['check', '--json']);
+      expect(passing.json.rows.find((r: any) => r.check === 'verifier roles')).toEqual({
+        rule: '(stack)',
+        check: 'verifier roles',
+        ok: true,
+        detail: `${verify}, ${sweep}: assumed by Lambda alone, and verdicts refused to any code but their function's`,
+      });
+      // The local roles carry the deployed policy, guard included.
+      const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: verify, PolicyName: 'verify' }));
+      const policy = JSON.parse(decodeURIComponent(PolicyDocument as string));
+      expect(policy.Statement.filter((s: any) => s.Effect === 'Deny').map((s: any) => [s.Sid, Object.keys(s.Condition)[0]])).toEqual([
+        ['VerdictsOnlyFromOwnCode', 'ArnNotLike'],
+        ['VerdictsOnlyFromFunctionCode', 'Null'],
+      ]);
+      const { Role } = await iam.send(new GetRoleCommand({ RoleName: sweep }));
+      const trust = decodeURIComponent(Role?.AssumeRolePolicyDocument as string);
+      await expectCheckFailsWhile(
+        async () => {
+          await iam.send(new PutRolePolicyCommand({ RoleName: verify, PolicyName: 'verify', PolicyDocument: JSON.stringify({ ...policy, Statement: policy.Statement.filter((s: any) => s.Effect !== 'Deny') }) }));
+          const mallory = { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:user/mallory` }, Action: 'sts:AssumeRole' };
+          await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: sweep, PolicyDocument: JSON.stringify({ ...JSON.parse(trust), Statement: [...JSON.parse(trust).Statement, mallory] }) }));
+        },
+        async () => {
+          await iam.send(new PutRolePolicyCommand({ RoleName: verify, PolicyName: 'verify', PolicyDocument: JSON.stringify(policy) }));
+          await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: sweep, PolicyDocument: trust }));
+        },
+        [
+          {
+            check: 'verifier roles',
+            detail:
+              `${verify} lacks its Deny statement(s) VerdictsOnlyFromOwnCode, VerdictsOnlyFromFunctionCode, so code other than its function's may publish verdicts with it; ` +
+              `${sweep} may also be assumed by AWS:arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:user/mallory; ` +
+              'serverless deploy restores them. Until then a verdict may be forged: tkp audit --since the time they changed judges the transcripts themselves',
+          },
+        ],
+      );
+    });
+
     it('fails when no trail is logging, since TrustChangesRule could then never page, and says what to run', async () => {
       const cloudTrail = new CloudTrailClient(atMoto());
       await expectCheckFailsWhile(
@@ -300,6 +343,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         'alarm topic',
         'EventBridge rules',
         'CloudWatch alarms',
+        'verifier roles',
       ]);
       expect(run.json.rows.find((r: any) => r.check === 'stack').detail).toMatch(/^stack transcribe-kms-pipeline-notyet is not deployed in us-east-1/);
       expect(run.json.rows.filter((r: any) => r.check === 'kms:Encrypt (DryRun)' && r.ok)).toHaveLength(8);

@@ -9,6 +9,7 @@ import {
   PutBucketVersioningCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mergeQueueNotifications, notificationIdPrefix } from '../../../shared/stack/inputNotifications';
@@ -21,6 +22,7 @@ import { SERVICE_NAME } from '../../../shared/cli/cliAws';
 import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
 import { alertingNames, outcomeBusName, stackRules } from '../../../shared/stack/stackNames';
 import { alarmResources } from '../../../shared/stack/alarmResources';
+import { role, sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
 import type { DeclaredKey } from '../emulator/gateway';
 import { MOTO_DEFAULT_ACCOUNT } from '../emulator/moto';
 
@@ -186,6 +188,7 @@ export async function provision(
 
   await createStackRules(events, config, names);
   await createStackAlarms(new CloudWatchClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), config, names);
+  await createVerifierRoles(new IAMClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), config, names);
 
   const keys = new Map<string, { account: string; arn: string }>();
   const references = [...new Map(config.rules.flatMap((r) => (r.kmsKey ? [[r.kmsKey.value, r.kmsKey] as const] : []))).values()];
@@ -243,6 +246,51 @@ async function createStackRules(events: EventBridgeClient, config: PipelineConfi
   }
 }
 
+/** The local mode's names for the stack's queues, which CloudFormation would name itself. */
+const LOCAL_QUEUES: Record<string, string> = { StartQueue: 'tkp-start', StartDeadLetterQueue: 'tkp-start-dlq', VerifyDeadLetterQueue: 'tkp-verify-dlq' };
+
+/**
+ * A CloudFormation value with the local stack's values in place of what CloudFormation fills in:
+ * the pseudo parameters, the queues' and the outcome bus's ARNs, and joined strings.
+ */
+function resolveLocally(value: unknown, names: LocalNames): unknown {
+  if (Array.isArray(value)) return value.map((item) => resolveLocally(item, names));
+  if (value === null || typeof value !== 'object') return value;
+  const object = value as Record<string, unknown>;
+  if ('Fn::Sub' in object) {
+    return (object['Fn::Sub'] as string).replaceAll('${AWS::Partition}', 'aws').replaceAll('${AWS::Region}', names.region).replaceAll('${AWS::AccountId}', MOTO_DEFAULT_ACCOUNT);
+  }
+  if ('Fn::Join' in object) {
+    const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+    return parts.map((part) => resolveLocally(part, names)).join(separator);
+  }
+  if ('Fn::GetAtt' in object) {
+    const [id] = object['Fn::GetAtt'] as [string, string];
+    if (id === 'OutcomeBus') return `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`;
+    if (LOCAL_QUEUES[id]) return queueArn(names.region, LOCAL_QUEUES[id]);
+    throw new Error(`the local mode has no value for Fn::GetAtt ${id}`);
+  }
+  return Object.fromEntries(Object.entries(object).map(([key, inner]) => [key, resolveLocally(inner, names)]));
+}
+
+/**
+ * The verifiers' roles as iamStatements.ts makes them (name, trust, and the policy with its guard
+ * against forged verdicts), so that `tkp check` reads them as it reads a deployed stack's. moto
+ * does not enforce them: the local mode's functions run with its own credentials.
+ */
+async function createVerifierRoles(iam: IAMClient, config: PipelineConfig, names: LocalNames) {
+  const ctx = { service: names.service, stage: names.stage, region: names.region, jobNamePrefix: names.jobNamePrefix, config, existingInputBucket: names.inputBucket, existingTranscriptBucket: names.transcriptBucket };
+  for (const [fn, statements] of [['verify', verifyRoleStatements(ctx)], ['sweep', sweepRoleStatements(ctx)]] as const) {
+    const { RoleName, AssumeRolePolicyDocument, Policies } = resolveLocally(role(ctx, 'lambda.amazonaws.com', statements, fn).Properties, names) as {
+      RoleName: string;
+      AssumeRolePolicyDocument: unknown;
+      Policies: { PolicyName: string; PolicyDocument: unknown }[];
+    };
+    await iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: JSON.stringify(AssumeRolePolicyDocument) }));
+    for (const { PolicyName, PolicyDocument } of Policies) await iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: JSON.stringify(PolicyDocument) }));
+  }
+}
+
 /**
  * The stack's alarms as alarmResources derives them for the deployed stack (names, metrics,
  * thresholds, actions to the alarm topic), each queue named as the local mode names it, so that
@@ -250,12 +298,11 @@ async function createStackRules(events: EventBridgeClient, config: PipelineConfi
  */
 async function createStackAlarms(cloudWatch: CloudWatchClient, config: PipelineConfig, names: LocalNames) {
   const ctx = { service: names.service, stage: names.stage, region: names.region, jobNamePrefix: names.jobNamePrefix, config, existingAlarmTopicArn: names.alarmTopicArn };
-  const localQueue: Record<string, string> = { StartQueue: 'tkp-start', StartDeadLetterQueue: 'tkp-start-dlq', VerifyDeadLetterQueue: 'tkp-verify-dlq' };
   type Dimension = { Name: string; Value: string | { 'Fn::GetAtt': [string, string] } };
   for (const resource of Object.values(alarmResources(ctx)) as { Type: string; Properties: Record<string, unknown> & { Dimensions: Dimension[] } }[]) {
     if (resource.Type !== 'AWS::CloudWatch::Alarm') continue;
     const { Dimensions, ...properties } = resource.Properties;
-    const dimensions = Dimensions.map(({ Name, Value }) => ({ Name, Value: typeof Value === 'string' ? Value : (localQueue[Value['Fn::GetAtt'][0]] as string) }));
+    const dimensions = Dimensions.map(({ Name, Value }) => ({ Name, Value: typeof Value === 'string' ? Value : (LOCAL_QUEUES[Value['Fn::GetAtt'][0]] as string) }));
     await cloudWatch.send(new PutMetricAlarmCommand({ ...(properties as unknown as PutMetricAlarmCommandInput), Dimensions: dimensions }));
   }
 }
