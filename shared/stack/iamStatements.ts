@@ -267,11 +267,42 @@ export function dataAccessRoleStatements(ctx: StackContext): Statement[] {
   ];
 }
 
+/** IAM's limit on the inline policies of one role, in characters, whitespace not counted. */
+export const ROLE_POLICY_MAX_LENGTH = 10_240;
+/** The longest each pseudo parameter becomes (aws-us-gov, ap-southeast-2, an account ID); any other value CloudFormation fills in, at most. */
+const PSEUDO_PARAMETER_LENGTH: Record<string, number> = { 'AWS::Partition': 10, 'AWS::Region': 14, 'AWS::AccountId': 12 };
+const OTHER_DEPLOY_TIME_LENGTH = 128;
+
+/** A CloudFormation value as a string at least as long as what CloudFormation will make of it. */
+function atMostResolved(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const object = value as Record<string, unknown>;
+  const filled = (name: string) => 'x'.repeat(PSEUDO_PARAMETER_LENGTH[name] ?? OTHER_DEPLOY_TIME_LENGTH);
+  if (typeof object['Fn::Sub'] === 'string') return object['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => filled(name));
+  if (Array.isArray(object['Fn::Join'])) {
+    const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+    return parts.map((part) => String(atMostResolved(part))).join(separator);
+  }
+  if (typeof object.Ref === 'string') return filled(object.Ref);
+  if ('Fn::GetAtt' in object) return filled('');
+  return value;
+}
+
 /**
  * A role for one AWS service. Transcribe's data access role is only assumable by Transcribe
- * acting for this account (aws:SourceAccount, aws:SourceArn), against the confused deputy.
+ * acting for this account (aws:SourceAccount, aws:SourceArn), against the confused deputy. A
+ * policy over IAM's limit is refused here, naming what to change, rather than failing the deploy
+ * half-way: the start role grows by about 310 characters per rule with a key of its own.
  */
 export function role(ctx: StackContext, service: string, statements: Statement[], name: string) {
+  const length = JSON.stringify({ Version: '2012-10-17', Statement: statements }, (_, value) => atMostResolved(value)).length;
+  if (length > ROLE_POLICY_MAX_LENGTH) {
+    const keys = new Set(ctx.config.rules.flatMap((rule) => (rule.kmsKey ? [rule.kmsKey.value] : []))).size;
+    throw new Error(
+      `the ${name} role's policy would be up to ${length} characters once deployed, over IAM's ${ROLE_POLICY_MAX_LENGTH} for a role; it grows with the config's ${ctx.config.rules.length} rules and ${keys} distinct keys: ` +
+        'let rules share keys and output locations (rules that share them share statements), or split the prefixes between two stages that share the input bucket (--param="inputBucket=NAME")',
+    );
+  }
   const confusedDeputy =
     service === 'transcribe.amazonaws.com'
       ? {

@@ -642,6 +642,18 @@ describe('serverless package with other inputs', () => {
     expect(failure).toContain('rules[0] (prefix "x/"): kmsKey is in region eu-west-1 but the stack deploys to us-east-1');
     expect(failure).not.toMatch(/\n\s+at \S/);
   }, 120_000);
+
+  it('refuses a config whose start role policy would pass IAM\'s limit, before anything is deployed', async () => {
+    const big = join(mkdtempSync(join(tmpdir(), 'tkp-big-')), 'big.json');
+    const rules = Array.from({ length: 30 }, (_, i) => ({ prefix: `team-${i}/`, kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${String(i).padStart(8, '0')}-1111-4222-8333-444455556666` }));
+    writeFileSync(big, JSON.stringify({ defaults: { languageCode: 'en-US' }, rules }));
+    const failure = await slsPackage([], { PIPELINE_CONFIG_PATH: big }).then(
+      () => 'packaged',
+      (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
+    );
+    expect(failure).toMatch(/the start role's policy would be up to \d+ characters once deployed, over IAM's 10240 for a role; it grows with the config's 30 rules and 30 distinct keys: let rules share keys/);
+    expect(failure).not.toMatch(/\n\s+at \S/);
+  }, 120_000);
 });
 
 describe('serverless package with deferred execution', () => {

@@ -8,6 +8,7 @@ import { queueNotifications } from '../../../shared/stack/inputNotifications';
 import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
 import { kmsStatements } from '../../../shared/stack/kmsStatements';
 import { alertingNames, createdBucketName, stackParamProblems } from '../../../shared/stack/stackNames';
+import { role, ROLE_POLICY_MAX_LENGTH, startRoleStatements } from '../../../shared/stack/iamStatements';
 
 describe('notificationPrefixes', () => {
   it('drops prefixes already covered by a shorter one', () => {
@@ -369,5 +370,32 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(() => alarmResources({ ...ctx, config: many })).toThrow(/event pattern of up to \d+ characters, over EventBridge's default quota of 2048; name fewer keys by alias/);
     const fewer = validatePipelineConfig({ rules: many.rules.slice(0, 20).map((r) => ({ prefix: r.prefix, kmsKey: r.kmsKey?.value, languageCode: 'en-US' })) }, { region: 'us-east-1' });
     expect(alarmResources({ ...ctx, config: fewer }).TrustChangesRule).toBeDefined();
+  });
+});
+
+describe('a role whose policy would pass IAM\'s limit', () => {
+  /** A config of `count` rules, each with a key of its own, as a team with a key per prefix writes it. */
+  const ctxWith = (count: number) => {
+    const rules = Array.from({ length: count }, (_, i) => ({ prefix: `team-${i}/recordings/`, kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${String(i).padStart(8, '0')}-1111-4222-8333-444455556666`, languageCode: 'en-US' }));
+    const config = validatePipelineConfig({ rules }, { region: 'us-east-1', inputBucket: 'in', transcriptBucket: 'out' });
+    return { service: 'transcribe-kms-pipeline', stage: 'dev', region: 'us-east-1', jobNamePrefix: 'tkp.dev.', config };
+  };
+
+  it('is refused at package time, naming the role, its size and what to change, instead of failing the deploy', () => {
+    const ctx = ctxWith(30);
+    expect(() => role(ctx, 'lambda.amazonaws.com', startRoleStatements(ctx), 'start')).toThrow(
+      new Error(
+        "the start role's policy would be up to 11756 characters once deployed, over IAM's 10240 for a role; it grows with the config's 30 rules and 30 distinct keys: " +
+          'let rules share keys and output locations (rules that share them share statements), or split the prefixes between two stages that share the input bucket (--param="inputBucket=NAME")',
+      ),
+    );
+  });
+
+  it('passes a config within the limit, and refuses from about 25 rules with keys of their own', () => {
+    const ctx = ctxWith(24);
+    const policy = role(ctx, 'lambda.amazonaws.com', startRoleStatements(ctx), 'start').Properties.Policies[0]?.PolicyDocument;
+    expect(policy?.Statement.length).toBeGreaterThan(0);
+    expect(() => role(ctxWith(26), 'lambda.amazonaws.com', startRoleStatements(ctxWith(26)), 'start')).toThrow(/^the start role's policy would be up to 105\d\d characters/);
+    expect(ROLE_POLICY_MAX_LENGTH).toBe(10_240);
   });
 });
