@@ -201,9 +201,26 @@ export function stackRules(ctx: Pick<StackContext, 'service' | 'stage'>): { name
 }
 
 /** Role names are fixed, so another account's key policy can name them before they exist. */
-export function roleName(ctx: Pick<StackContext, 'service' | 'stage' | 'region'>, name: string): string {
-  return `${ctx.service}-${ctx.stage}-${ctx.region}-${name}`.slice(0, 64);
+export function roleName(ctx: Pick<StackContext, 'service' | 'stage' | 'region'>, name: (typeof ROLES)[number]): string {
+  const cut = (role: string, stage: string) => `${ctx.service}-${stage}-${ctx.region}-${role}`.slice(0, ROLE_NAME_MAX_LENGTH);
+  const collides = (stage: string) => new Set(ROLES.map((role) => cut(role, stage))).size < ROLES.length;
+  if (collides(ctx.stage)) {
+    let longest = ctx.stage.length - 1;
+    while (longest > 0 && collides('x'.repeat(longest))) longest--;
+    // Only the start role shares a first letter with another (sweep), so it is always among those cut to one name.
+    const same = cut('start', ctx.stage);
+    const sharing = ROLES.filter((role) => cut(role, ctx.stage) === same);
+    throw new Error(
+      `stage ${JSON.stringify(ctx.stage)} in ${ctx.region} would give the stack's ${sharing.slice(0, -1).join(', ')} and ${sharing.at(-1)} roles one name once cut to IAM's ${ROLE_NAME_MAX_LENGTH} characters ` +
+        `(${JSON.stringify(same)}); use a stage name of at most ${longest} characters`,
+    );
+  }
+  return cut(name, ctx.stage);
 }
+
+/** The stack's roles, by the name each ends in; names longer than IAM's limit are cut. */
+const ROLES = ['start', 'verify', 'sweep', 'notifications', 'transcribe-data'] as const;
+const ROLE_NAME_MAX_LENGTH = 64;
 
 /** Where the config writes transcripts: one entry per distinct bucket and prefix. */
 export function transcriptDestinations(config: PipelineConfig, transcriptBucket: Cfn): { bucket: Cfn; prefix: string }[] {

@@ -7,7 +7,7 @@ import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 import { queueNotifications } from '../../../shared/stack/inputNotifications';
 import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
 import { kmsStatements } from '../../../shared/stack/kmsStatements';
-import { alertingNames, createdBucketName, stackParamProblems } from '../../../shared/stack/stackNames';
+import { alertingNames, createdBucketName, roleName, stackParamProblems } from '../../../shared/stack/stackNames';
 import { role, ROLE_POLICY_MAX_LENGTH, startRoleStatements } from '../../../shared/stack/iamStatements';
 
 describe('notificationPrefixes', () => {
@@ -370,6 +370,19 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(() => alarmResources({ ...ctx, config: many })).toThrow(/event pattern of up to \d+ characters, over EventBridge's default quota of 2048; name fewer keys by alias/);
     const fewer = validatePipelineConfig({ rules: many.rules.slice(0, 20).map((r) => ({ prefix: r.prefix, kmsKey: r.kmsKey?.value, languageCode: 'en-US' })) }, { region: 'us-east-1' });
     expect(alarmResources({ ...ctx, config: fewer }).TrustChangesRule).toBeDefined();
+  });
+});
+
+describe('role names', () => {
+  it('are cut to IAM\'s 64 characters, and a stage that would cut two to one name is refused with the length that works', () => {
+    expect(roleName({ service: 'transcribe-kms-pipeline', stage: 'a'.repeat(22), region: 'ap-southeast-2' }, 'sweep')).toBe(`transcribe-kms-pipeline-${'a'.repeat(22)}-ap-southeast-2-sw`);
+    expect(() => roleName({ service: 'transcribe-kms-pipeline', stage: 'a'.repeat(23), region: 'ap-southeast-2' }, 'verify')).toThrow(
+      new Error(
+        `stage "${'a'.repeat(23)}" in ap-southeast-2 would give the stack's start and sweep roles one name once cut to IAM's 64 characters ` +
+          `("transcribe-kms-pipeline-${'a'.repeat(23)}-ap-southeast-2-s"); use a stage name of at most 22 characters`,
+      ),
+    );
+    expect(roleName({ service: 'transcribe-kms-pipeline', stage: 'prod', region: 'eu-west-1' }, 'transcribe-data')).toBe('transcribe-kms-pipeline-prod-eu-west-1-transcribe-data');
   });
 });
 
