@@ -62,7 +62,7 @@ export interface OutcomeDetail {
  */
 export const WHAT_TO_DO: Record<MismatchCause | 'failed', string> = {
   failed:
-    'Transcribe failed the job and wrote no transcript: fix what failureReason names (the media, the key, its grants, the quota), then upload the media again',
+    'Transcribe failed the job and wrote no transcript: fix what failureReason names (the media, the key, its grants, the quota), then upload the media again (where the input bucket keeps no versions, an unchanged file keeps its job name: delete the failed job first)',
   'wrong-encryption':
     'Treat the transcript as exposed until you know why: find in CloudTrail who wrote it (s3:PutObject, s3:CopyObject) or changed its bucket\'s default encryption, then run tkp audit --since the job\'s start to find others',
   'missing-output': 'Find in CloudTrail who deleted the transcript (s3:DeleteObject); to transcribe the media again, upload it again',

@@ -270,7 +270,7 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
       );
       expect(notMedia.stderr).toBe('');
       await keep.waitFor(
-        /^  alarm +Transcription Failed: tkp\.local\.0b7e1c2d-[0-9a-f]+\. Transcribe failed the job and wrote no transcript: fix what failureReason names \(the media, the key, its grants, the quota\), then upload the media again$/m,
+        /^  alarm +Transcription Failed: tkp\.local\.0b7e1c2d-[0-9a-f]+\. Transcribe failed the job and wrote no transcript: fix what failureReason names \(the media, the key, its grants, the quota\), then upload the media again \(where the input bucket keeps no versions, an unchanged file keeps its job name: delete the failed job first\)$/m,
         30_000,
       );
 

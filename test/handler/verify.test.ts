@@ -222,7 +222,7 @@ describe('verify handler', () => {
       outcome: 'failed',
       failureReason: 'media format mismatch',
       transcriptUri: null,
-      whatToDo: 'Transcribe failed the job and wrote no transcript: fix what failureReason names (the media, the key, its grants, the quota), then upload the media again',
+      whatToDo: 'Transcribe failed the job and wrote no transcript: fix what failureReason names (the media, the key, its grants, the quota), then upload the media again (where the input bucket keeps no versions, an unchanged file keeps its job name: delete the failed job first)',
     });
     expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
   });

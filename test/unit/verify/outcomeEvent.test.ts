@@ -10,7 +10,7 @@ describe('whatToDo', () => {
 
   it('tells the person a failed job pages what to fix, from failureReason', () => {
     expect(whatToDo({ outcome: 'failed', cause: null })).toBe(
-      'Transcribe failed the job and wrote no transcript: fix what failureReason names (the media, the key, its grants, the quota), then upload the media again',
+      'Transcribe failed the job and wrote no transcript: fix what failureReason names (the media, the key, its grants, the quota), then upload the media again (where the input bucket keeps no versions, an unchanged file keeps its job name: delete the failed job first)',
     );
   });
 
