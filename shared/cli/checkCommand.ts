@@ -15,7 +15,7 @@ import { notificationPrefixes } from '../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
-import { alertingNames, roleName, stackRules } from '../stack/stackNames';
+import { alertingNames, roleName, stackRules, VERIFIERS } from '../stack/stackNames';
 import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
 import { createDemandSources, readAlarms, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
 import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions } from './cliAws';
@@ -63,6 +63,9 @@ async function invokePreflight(clients: CliClients, targets: CheckTargets, ident
   }
   return JSON.parse(text) as PreflightAnswer;
 }
+
+/** A stack row's facts, or the reason they could not be read, which the row then says. */
+const orError = <T>(read: Promise<T>): Promise<T | { error: string }> => read.catch((error: unknown) => ({ error: describeError(error) }));
 
 /** What check works on: the whole stack, or before the first deploy only what the flags name. */
 interface CheckTargets {
@@ -146,10 +149,10 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     rows.push({ rule: STACK_ROW, check: notifications, ok: true, skipped: true, detail: 'the start queue does not exist until the stack is deployed' });
   }
 
-  rows.push(trailRow(await readTrails(clients.cloudTrail).catch((error: unknown) => ({ error: describeError(error) })), clients.region));
+  rows.push(trailRow(await orError(readTrails(clients.cloudTrail)), clients.region));
   rows.push(
     targets.alarmTopicArn
-      ? alarmTopicRow(targets.alarmTopicArn, await readSubscriptions(clients.sns, targets.alarmTopicArn).catch((error: unknown) => ({ error: describeError(error) })))
+      ? alarmTopicRow(targets.alarmTopicArn, await orError(readSubscriptions(clients.sns, targets.alarmTopicArn)))
       : { rule: STACK_ROW, check: 'alarm topic', ok: true, skipped: true, detail: 'the alarm topic does not exist until the stack is deployed (or pass --alarm-topic-arn)' },
   );
   if (notDeployed) {
@@ -159,14 +162,14 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
   } else {
     const stack = { service: SERVICE_NAME, stage: targets.stage };
     const { alarms } = alertingNames(stack);
-    rows.push(alertingRulesRow(await readRules(clients.events, stackRules(stack)).catch((error: unknown) => ({ error: describeError(error) })), targets.alarmTopicArn));
+    rows.push(alertingRulesRow(await orError(readRules(clients.events, stackRules(stack))), targets.alarmTopicArn));
     rows.push(
       targets.alarmTopicArn
-        ? alarmsRow(await readAlarms(clients.cloudWatch, Object.values(alarms)).catch((error: unknown) => ({ error: describeError(error) })), targets.alarmTopicArn)
+        ? alarmsRow(await orError(readAlarms(clients.cloudWatch, Object.values(alarms))), targets.alarmTopicArn)
         : { rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the alarm topic is not known (pass --alarm-topic-arn)' },
     );
-    const verifierRoles = (['verify', 'sweep'] as const).map((fn) => ({ name: roleName({ ...stack, region: clients.region }, fn), policy: fn }));
-    rows.push(verifierRolesRow(await readVerifierRoles(clients.iam, verifierRoles).catch((error: unknown) => ({ error: describeError(error) })), VERDICT_GUARD_SIDS));
+    const verifierRoles = VERIFIERS.map((fn) => ({ name: roleName({ ...stack, region: clients.region }, fn), policy: fn }));
+    rows.push(verifierRolesRow(await orError(readVerifierRoles(clients.iam, verifierRoles)), VERDICT_GUARD_SIDS));
   }
 
   const failed = rows.filter((row) => !row.ok).length;

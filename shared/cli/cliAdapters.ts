@@ -169,10 +169,10 @@ export function createBackfillAdapters(clients: { s3: S3Client; sqs: SQSClient }
 export async function readRules<R extends { name: string; bus?: string }>(events: EventBridgeClient, rules: readonly R[]): Promise<(R & Pick<RuleFacts, 'state' | 'targets'>)[]> {
   return Promise.all(
     rules.map(async (rule) => {
-      const on = { Name: rule.name, ...(rule.bus && { EventBusName: rule.bus }) };
+      const bus = rule.bus ? { EventBusName: rule.bus } : {};
       try {
-        const { State } = await events.send(new DescribeRuleCommand(on));
-        const { Targets = [] } = await events.send(new ListTargetsByRuleCommand({ Rule: rule.name, ...(rule.bus && { EventBusName: rule.bus }) }));
+        const { State } = await events.send(new DescribeRuleCommand({ Name: rule.name, ...bus }));
+        const { Targets = [] } = await events.send(new ListTargetsByRuleCommand({ Rule: rule.name, ...bus }));
         const targets = Targets.map((target) => ({ arn: target.Arn ?? '', ...(target.DeadLetterConfig?.Arn && { deadLetterArn: target.DeadLetterConfig.Arn }) }));
         return { ...rule, ...(State && { state: State }), targets };
       } catch (error) {
@@ -199,8 +199,10 @@ export async function readVerifierRoles(iam: IAMClient, roles: readonly { name: 
   return Promise.all(
     roles.map(async ({ name, policy }) => {
       try {
-        const { Role } = await iam.send(new GetRoleCommand({ RoleName: name }));
-        const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policy }));
+        const [{ Role }, { PolicyDocument }] = await Promise.all([
+          iam.send(new GetRoleCommand({ RoleName: name })),
+          iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policy })),
+        ]);
         const trustedBy = statementsOf(policyDocument(Role?.AssumeRolePolicyDocument))
           .filter((statement) => statement.Effect === 'Allow')
           .flatMap((statement) =>

@@ -11,7 +11,7 @@
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
 import { alertingChangePattern, outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
-import { alertingNames, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
+import { alertingNames, DEPLOY_TIME_VALUE_LENGTH, isDeployTimeValue, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
 /** A start backlog older than this has been retrying (a full quota, a broken key) for too long. */
@@ -19,8 +19,6 @@ export const START_BACKLOG_ALARM_SECONDS = 3600;
 export const OUTCOME_ARCHIVE_RETENTION_DAYS = 365;
 /** EventBridge's default quota on the length of an event pattern (adjustable to 4,096). */
 export const EVENT_PATTERN_MAX_LENGTH = 2048;
-/** Room for a name or ARN that CloudFormation fills in at deploy time (a bucket name, the outcome bus's ARN). */
-const DEPLOY_TIME_VALUE_LENGTH = 128;
 
 export function alarmTopicRef(ctx: StackContext): Cfn {
   return ctx.existingAlarmTopicArn ?? { Ref: 'AlarmTopic' };
@@ -192,7 +190,3 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
   return resources;
 }
 
-/** A value CloudFormation fills in at deploy time (`Ref`, `Fn::Sub`, ...). */
-function isDeployTimeValue(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).some((key) => key === 'Ref' || key.startsWith('Fn::'));
-}

@@ -7,7 +7,7 @@ import { aliasesByAccount } from '../aws/keyReference';
 import type { PipelineConfig } from '../config/rule';
 import { CALL_ANALYTICS_STATE_CHANGE, CLOUDTRAIL_API_CALL, COMPLETION_DETAIL_FIELDS, JOB_DELETIONS, JOB_STATE_CHANGE, TRANSCRIBE_SOURCE } from '../verify/completionEvent';
 import { OUTCOME_DETAIL_TYPE, UNPAGED_CAUSES } from '../verify/outcomeEvent';
-import { alertingNames, distinctCfn, functionName, roleName, type Cfn, type StackContext } from './stackNames';
+import { alertingNames, distinctCfn, functionName, roleName, VERIFIERS, type Cfn, type StackContext } from './stackNames';
 
 /** The EventBridge pattern that sends this stack's finished transcription jobs, and only those, to the verifier. */
 export function completionEventPattern(jobNamePrefix: string) {
@@ -171,9 +171,8 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
  * and each function in every form a caller may name it by (functionNameForms).
  */
 export function verifierChangePattern(stack: Pick<StackContext, 'service' | 'stage' | 'region'>) {
-  const verifiers = ['verify', 'sweep'] as const;
-  const verifierFunctions = verifiers.flatMap((fn) => functionNameForms(functionName(stack, fn)));
-  const verifierRoleNames = verifiers.map((fn) => roleName(stack, fn));
+  const verifierFunctions = VERIFIERS.flatMap((fn) => functionNameForms(functionName(stack, fn)));
+  const verifierRoleNames = VERIFIERS.map((fn) => roleName(stack, fn));
   const alertingRule = alertingNames(stack).rules.alertingChanges;
   return {
     source: ['aws.lambda', 'aws.events'],

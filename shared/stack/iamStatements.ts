@@ -9,7 +9,22 @@ import { TAG } from '../aws/jobTags';
 import { JOB_TYPE_FACTS, JOB_TYPES, type JobType } from '../aws/jobTypes';
 import type { Rule } from '../config/rule';
 import { allowedOutputKeyArns, kmsStatements } from './kmsStatements';
-import { bucketArn, distinctCfn, functionName, inputBucketRef, jobArn, roleName, sub, transcriptBucketRef, transcriptDestinations, type StackContext, type Statement } from './stackNames';
+import {
+  bucketArn,
+  DEPLOY_TIME_VALUE_LENGTH,
+  distinctCfn,
+  functionName,
+  inputBucketRef,
+  isDeployTimeValue,
+  jobArn,
+  roleName,
+  sub,
+  transcriptBucketRef,
+  transcriptDestinations,
+  type StackContext,
+  type Statement,
+  type Verifier,
+} from './stackNames';
 
 function logStatement(ctx: StackContext, fn: Parameters<typeof functionName>[1]): Statement {
   return {
@@ -204,7 +219,7 @@ function expectationStatements(ctx: StackContext): Statement[] {
  */
 export const VERDICT_GUARD_SIDS = ['VerdictsOnlyFromOwnCode', 'VerdictsOnlyFromFunctionCode'] as const;
 
-function verdictWriteGuard(ctx: StackContext, fn: 'verify' | 'sweep'): Statement[] {
+function verdictWriteGuard(ctx: StackContext, fn: Verifier): Statement[] {
   const arn = `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionName(ctx, fn)}`;
   const guarded = {
     Effect: 'Deny' as const,
@@ -221,7 +236,7 @@ function verdictWriteGuard(ctx: StackContext, fn: 'verify' | 'sweep'): Statement
  * The verifiers read jobs of every type, not only the types the config uses now: a job started
  * before a config deploy changed a rule's job type still needs its verdict.
  */
-function verifierStatements(ctx: StackContext, fn: 'verify' | 'sweep'): Statement[] {
+function verifierStatements(ctx: StackContext, fn: Verifier): Statement[] {
   return [
     ...verdictWriteGuard(ctx, fn),
     logStatement(ctx, fn),
@@ -269,23 +284,20 @@ export function dataAccessRoleStatements(ctx: StackContext): Statement[] {
 
 /** IAM's limit on the inline policies of one role, in characters, whitespace not counted. */
 export const ROLE_POLICY_MAX_LENGTH = 10_240;
-/** The longest each pseudo parameter becomes (aws-us-gov, ap-southeast-2, an account ID); any other value CloudFormation fills in, at most. */
+/** The longest each pseudo parameter becomes (aws-us-gov, ap-southeast-2, an account ID). */
 const PSEUDO_PARAMETER_LENGTH: Record<string, number> = { 'AWS::Partition': 10, 'AWS::Region': 14, 'AWS::AccountId': 12 };
-const OTHER_DEPLOY_TIME_LENGTH = 128;
 
 /** A CloudFormation value as a string at least as long as what CloudFormation will make of it. */
 function atMostResolved(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  const object = value as Record<string, unknown>;
-  const filled = (name: string) => 'x'.repeat(PSEUDO_PARAMETER_LENGTH[name] ?? OTHER_DEPLOY_TIME_LENGTH);
-  if (typeof object['Fn::Sub'] === 'string') return object['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => filled(name));
-  if (Array.isArray(object['Fn::Join'])) {
-    const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+  if (!isDeployTimeValue(value)) return value;
+  const filled = (name: string) => 'x'.repeat(PSEUDO_PARAMETER_LENGTH[name] ?? DEPLOY_TIME_VALUE_LENGTH);
+  if (typeof value['Fn::Sub'] === 'string') return value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => filled(name));
+  if (Array.isArray(value['Fn::Join'])) {
+    const [separator, parts] = value['Fn::Join'] as [string, unknown[]];
     return parts.map((part) => String(atMostResolved(part))).join(separator);
   }
-  if (typeof object.Ref === 'string') return filled(object.Ref);
-  if ('Fn::GetAtt' in object) return filled('');
-  return value;
+  // A Ref to a pseudo parameter is as long as it; anything else (GetAtt, another Ref) gets the room for any value.
+  return filled(typeof value.Ref === 'string' ? value.Ref : '');
 }
 
 /**

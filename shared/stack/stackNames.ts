@@ -169,6 +169,18 @@ export function alertingNames(ctx: Pick<StackContext, 'service' | 'stage'>) {
   return { prefix: `${base}-`, rules, alarms };
 }
 
+/** The functions that judge jobs and publish verdicts, each with a role of its own. */
+export const VERIFIERS = ['verify', 'sweep'] as const;
+export type Verifier = (typeof VERIFIERS)[number];
+
+/** Room for a value CloudFormation fills in at deploy time (a bucket name, an ARN), when sizing what it will be. */
+export const DEPLOY_TIME_VALUE_LENGTH = 128;
+
+/** A value CloudFormation fills in at deploy time (`Ref`, `Fn::Sub`, ...). */
+export function isDeployTimeValue(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).some((key) => key === 'Ref' || key.startsWith('Fn::'));
+}
+
 /** The name serverless gives a function of the stack (serverless.yml leaves it to serverless). */
 export function functionName(ctx: Pick<StackContext, 'service' | 'stage'>, fn: 'start' | 'verify' | 'sweep' | 'bucketNotifications' | 'preflight'): string {
   return `${ctx.service}-${ctx.stage}-${fn}`;

@@ -24,7 +24,7 @@ import {
 import { decodeTagValue, TAG, tagsToRecord } from '../aws/jobTags';
 import { decideOnExistingClaim, verdictLedgerId, type StoredVerdict, type VerdictRecord } from './verdictLedger';
 import { isServiceJobName } from '../aws/jobName';
-import { OUTCOME_SCHEMA_VERSION, pagesOperator, WHAT_TO_DO, whatToDo, type Outcome, type OutcomeDetail } from './outcomeEvent';
+import { OUTCOME_SCHEMA_VERSION, pagesOperator, whatToDo, type Outcome, type OutcomeDetail } from './outcomeEvent';
 import { parseOutputUri, parseS3Uri, s3Uri, type S3Location } from '../aws/s3Location';
 import { JOB_TYPE_FACTS, type JobType } from '../aws/jobTypes';
 import type { TranscribeJob } from '../aws/transcribeJob';
@@ -168,7 +168,7 @@ export async function verifyJob(
       transcriptUri: null,
       actual: [],
       problems: demand.problem ? [demand.problem] : [],
-      whatToDo: WHAT_TO_DO.failed,
+      whatToDo: whatToDo({ outcome: 'failed', cause: null }),
       failureReason: job.failureReason ?? 'Transcribe gave no FailureReason',
       checkedAt: deps.now().toISOString(),
     };
