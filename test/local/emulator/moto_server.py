@@ -108,9 +108,12 @@ def _send_to_targets_with_sns(self, original_event, transform_input=True):
                 sns_backends[arn.account][arn.region].get_topic(target["Arn"]).publish(message)
             except Exception:  # noqa: BLE001 - a failed delivery does not fail PutEvents in AWS either
                 pass
+    others = [target for target, arn in services if arn.service not in ("sns", "lambda")]
+    if not others:
+        return None
     # The rest, on a copy: the rule itself is shared with concurrent requests.
     rest = copy.copy(self)
-    rest.targets = [target for target, arn in services if arn.service not in ("sns", "lambda")]
+    rest.targets = others
     return _send_to_targets(rest, original_event, transform_input)
 
 

@@ -88,16 +88,11 @@ export interface SqsSourceOptions {
 }
 
 /**
- * Polls a queue like Lambda's SQS event source mapping: up to `concurrency` batches in flight,
- * and after each invocation deletes exactly the messages the handler did not report as failed.
- * A thrown invocation deletes nothing, so the whole batch comes back.
- */
-/**
- * Deletes what an invocation handled, as Lambda's event source does. DeleteMessageBatch answers
+ * Deletes messages that were handled, as Lambda's event source does. DeleteMessageBatch answers
  * a refused entry in `Failed` without throwing: such a message comes back after its visibility
  * timeout, so it is reported, not ignored.
  */
-async function deleteBatch(options: { sqs: SQSClient; queueUrl: string }, messages: Message[]): Promise<void> {
+export async function deleteBatch(options: { sqs: SQSClient; queueUrl: string }, messages: Message[]): Promise<void> {
   const { Failed = [] } = await options.sqs.send(
     new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })) }),
   );
@@ -106,6 +101,11 @@ async function deleteBatch(options: { sqs: SQSClient; queueUrl: string }, messag
   }
 }
 
+/**
+ * Polls a queue like Lambda's SQS event source mapping: up to `concurrency` batches in flight,
+ * and after each invocation deletes exactly the messages the handler did not report as failed.
+ * A thrown invocation deletes nothing, so the whole batch comes back.
+ */
 export function runSqsSource(
   options: SqsSourceOptions,
   counters: RuntimeCounters,

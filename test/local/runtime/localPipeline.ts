@@ -1,7 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { InvokeStore } from '@aws/lambda-invoke-store';
 import { randomUUID } from 'node:crypto';
@@ -14,7 +14,7 @@ import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { JOB_TYPE_FACTS } from '../../../shared/aws/jobTypes';
 import { envelope, matchesPattern, trailEnvelope } from './eventBus';
 import { startGateway, type FaultRule, type Gateway, type TrailedCall } from '../emulator/gateway';
-import { asyncFailureRecord, invoke, lambdaContext, runAsyncSource, runSqsSource, type Handler, type RuntimeCounters } from './lambdaRuntime';
+import { asyncFailureRecord, deleteBatch, invoke, lambdaContext, runAsyncSource, runSqsSource, type Handler, type RuntimeCounters } from './lambdaRuntime';
 import { captureLambdaLogs, type LogRecord } from './logCapture';
 import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from '../emulator/moto';
 import { parseTamper } from '../cli/samples';
@@ -298,7 +298,7 @@ export class LocalPipeline {
         );
         if (Messages.length === 0) continue;
         for (const message of Messages) onMessage(message);
-        await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })) }));
+        await deleteBatch({ sqs: this.sqs, queueUrl }, Messages);
       } catch (error) {
         if (this.running) this.runtimeErrors.push(error);
         await sleep(200);

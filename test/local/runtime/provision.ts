@@ -80,7 +80,7 @@ export function localNames(stage = 'local'): LocalNames {
  * them, and provisions the rules in moto with them.
  */
 export function localRulePatterns(config: PipelineConfig, names: LocalNames) {
-  const outcomeBusArn = `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`;
+  const outcomeBusArn = localOutcomeBusArn(names);
   const { prefix } = alertingNames(names);
   return {
     verifier: verifierEventPatterns(names.jobNamePrefix),
@@ -249,9 +249,17 @@ async function createStackRules(events: EventBridgeClient, config: PipelineConfi
 /** The local mode's names for the stack's queues, which CloudFormation would name itself. */
 const LOCAL_QUEUES: Record<string, string> = { StartQueue: 'tkp-start', StartDeadLetterQueue: 'tkp-start-dlq', VerifyDeadLetterQueue: 'tkp-verify-dlq' };
 
+const localOutcomeBusArn = (names: LocalNames) => `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`;
+
+/** The stack's context as the local mode deploys it: its buckets and alarm topic named, as existing ones are. */
+function localStackContext(config: PipelineConfig, names: LocalNames) {
+  const { service, stage, region, jobNamePrefix, inputBucket, transcriptBucket, alarmTopicArn } = names;
+  return { service, stage, region, jobNamePrefix, config, existingInputBucket: inputBucket, existingTranscriptBucket: transcriptBucket, existingAlarmTopicArn: alarmTopicArn };
+}
+
 /**
  * A CloudFormation value with the local stack's values in place of what CloudFormation fills in:
- * the pseudo parameters, the queues' and the outcome bus's ARNs, and joined strings.
+ * the pseudo parameters, the queues' names and ARNs, the outcome bus's ARN, and joined strings.
  */
 function resolveLocally(value: unknown, names: LocalNames): unknown {
   if (Array.isArray(value)) return value.map((item) => resolveLocally(item, names));
@@ -265,10 +273,12 @@ function resolveLocally(value: unknown, names: LocalNames): unknown {
     return parts.map((part) => resolveLocally(part, names)).join(separator);
   }
   if ('Fn::GetAtt' in object) {
-    const [id] = object['Fn::GetAtt'] as [string, string];
-    if (id === 'OutcomeBus') return `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`;
-    if (LOCAL_QUEUES[id]) return queueArn(names.region, LOCAL_QUEUES[id]);
-    throw new Error(`the local mode has no value for Fn::GetAtt ${id}`);
+    const [id, attribute] = object['Fn::GetAtt'] as [string, string];
+    if (id === 'OutcomeBus' && attribute === 'Arn') return localOutcomeBusArn(names);
+    const queue = LOCAL_QUEUES[id];
+    if (queue && attribute === 'QueueName') return queue;
+    if (queue && attribute === 'Arn') return queueArn(names.region, queue);
+    throw new Error(`the local mode has no value for Fn::GetAtt ${id}.${attribute}`);
   }
   return Object.fromEntries(Object.entries(object).map(([key, inner]) => [key, resolveLocally(inner, names)]));
 }
@@ -279,7 +289,7 @@ function resolveLocally(value: unknown, names: LocalNames): unknown {
  * does not enforce them: the local mode's functions run with its own credentials.
  */
 async function createVerifierRoles(iam: IAMClient, config: PipelineConfig, names: LocalNames) {
-  const ctx = { service: names.service, stage: names.stage, region: names.region, jobNamePrefix: names.jobNamePrefix, config, existingInputBucket: names.inputBucket, existingTranscriptBucket: names.transcriptBucket };
+  const ctx = localStackContext(config, names);
   for (const [fn, statements] of [['verify', verifyRoleStatements(ctx)], ['sweep', sweepRoleStatements(ctx)]] as const) {
     const { RoleName, AssumeRolePolicyDocument, Policies } = resolveLocally(role(ctx, 'lambda.amazonaws.com', statements, fn).Properties, names) as {
       RoleName: string;
@@ -297,13 +307,9 @@ async function createVerifierRoles(iam: IAMClient, config: PipelineConfig, names
  * `tkp check` finds them. moto does not evaluate them: the run counts dead letters and alarms itself.
  */
 async function createStackAlarms(cloudWatch: CloudWatchClient, config: PipelineConfig, names: LocalNames) {
-  const ctx = { service: names.service, stage: names.stage, region: names.region, jobNamePrefix: names.jobNamePrefix, config, existingAlarmTopicArn: names.alarmTopicArn };
-  type Dimension = { Name: string; Value: string | { 'Fn::GetAtt': [string, string] } };
-  for (const resource of Object.values(alarmResources(ctx)) as { Type: string; Properties: Record<string, unknown> & { Dimensions: Dimension[] } }[]) {
+  for (const resource of Object.values(alarmResources(localStackContext(config, names))) as { Type: string; Properties: unknown }[]) {
     if (resource.Type !== 'AWS::CloudWatch::Alarm') continue;
-    const { Dimensions, ...properties } = resource.Properties;
-    const dimensions = Dimensions.map(({ Name, Value }) => ({ Name, Value: typeof Value === 'string' ? Value : (LOCAL_QUEUES[Value['Fn::GetAtt'][0]] as string) }));
-    await cloudWatch.send(new PutMetricAlarmCommand({ ...(properties as unknown as PutMetricAlarmCommandInput), Dimensions: dimensions }));
+    await cloudWatch.send(new PutMetricAlarmCommand(resolveLocally(resource.Properties, names) as PutMetricAlarmCommandInput));
   }
 }
 
