@@ -43,10 +43,43 @@ function alarm(ctx: StackContext, name: string, description: string, metric: Rec
 }
 
 /**
- * An EventBridge rule that sends the events it matches, unchanged, to the alarm topic: a verdict
- * carries the expectation, the facts, the cause and the problems, and a CloudTrail event who
- * called (userIdentity), what (eventName, requestParameters) and when. (An input transformer would
- * have to escape the problems array into text.) If the topic refuses an event, it lands in the
+ * What a person paged by a CloudTrail call should do, by the rule that paged. A verdict carries
+ * its own (whatToDo); a bare CloudTrail event says who called, what and when, but nothing of this
+ * stack. The text goes through EventBridge's input template, which cannot escape < or >.
+ */
+export const CHANGE_PAGE_WHAT_TO_DO = {
+  trustChanges:
+    'A key alias a rule names, a keyless rule\'s output bucket default, the verdict ledger\'s bucket policy or the outcome bus\'s policy, or a CloudTrail trail changed outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
+    'If nobody planned it: point the alias back (aws kms update-alias) or restore the bucket default; serverless deploy restores the ledger and bus policies; start the trail again (aws cloudtrail start-logging). ' +
+    'Then run tkp audit --since the event\'s time: verdicts since then rest on what changed. README: When an alarm fires.',
+  verifierChanges:
+    'The verify or sweep function\'s code or configuration changed, or a function was given a verifier\'s role, outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
+    'If nobody planned it: remove a function given a verifier\'s role (its verdicts are refused), and run serverless deploy to put the reviewed code and configuration back. ' +
+    'Until then, trust no verdict from the event\'s time on without tkp audit --since that time, which judges the transcripts with your own credentials. README: When an alarm fires.',
+  alertingChanges:
+    'One of this stack\'s EventBridge rules or CloudWatch alarms, or the alarm topic\'s subscriptions or policy, was turned off, deleted or changed outside a deploy, so pages may not have reached anyone since: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
+    'If nobody planned it: run serverless deploy to put them back (re-subscribe a removed address yourself) and tkp check to confirm, then tkp audit --since the event\'s time and read both dead-letter queues. README: When an alarm fires.',
+} as const;
+
+/**
+ * The page a CloudTrail rule sends instead of the bare event: the rule's name, what to do, and
+ * the whole event under "event" (EventBridge's <aws.events.event.json>), so nothing CloudTrail
+ * recorded is lost. Keyed by rule name, for the stack and the local mode alike.
+ */
+export function changePageInputs(ctx: Pick<StackContext, 'service' | 'stage'>): Record<string, { InputTemplate: string }> {
+  const { rules } = alertingNames(ctx);
+  return Object.fromEntries(
+    (Object.keys(CHANGE_PAGE_WHAT_TO_DO) as (keyof typeof CHANGE_PAGE_WHAT_TO_DO)[]).map((key) => [
+      rules[key],
+      { InputTemplate: `{"page": ${JSON.stringify(rules[key])}, "whatToDo": ${JSON.stringify(CHANGE_PAGE_WHAT_TO_DO[key])}, "event": <aws.events.event.json>}` },
+    ]),
+  );
+}
+
+/**
+ * An EventBridge rule that sends what it matches to the alarm topic: a verdict unchanged (it
+ * carries the expectation, the facts, the cause, the problems and what to do), a CloudTrail event
+ * wrapped with what to do (changePageInputs). If the topic refuses an event, it lands in the
  * verify DLQ, whose alarm is on this topic too.
  */
 function alarmTopicRule(ctx: StackContext, name: string, description: string, eventPattern: unknown, eventBusName?: Cfn, whenTooLong = '') {
@@ -57,6 +90,7 @@ function alarmTopicRule(ctx: StackContext, name: string, description: string, ev
         `${whenTooLong}raise the "Event pattern size" quota and this limit (EVENT_PATTERN_MAX_LENGTH in shared/stack/alarmResources.ts) together`,
     );
   }
+  const input = changePageInputs(ctx)[name];
   return {
     Type: 'AWS::Events::Rule',
     Properties: {
@@ -65,7 +99,14 @@ function alarmTopicRule(ctx: StackContext, name: string, description: string, ev
       ...(eventBusName && { EventBusName: eventBusName }),
       EventPattern: eventPattern,
       State: 'ENABLED',
-      Targets: [{ Id: 'alarm-topic', Arn: alarmTopicRef(ctx), DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }],
+      Targets: [
+        {
+          Id: 'alarm-topic',
+          Arn: alarmTopicRef(ctx),
+          ...(input && { InputTransformer: input }),
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } },
+        },
+      ],
     },
   };
 }

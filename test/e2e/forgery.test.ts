@@ -1,9 +1,11 @@
 import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { EventBridgeClient, PutPermissionCommand } from '@aws-sdk/client-eventbridge';
+import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { CreateAliasCommand, DescribeKeyCommand, KMSClient, UpdateAliasCommand } from '@aws-sdk/client-kms';
 import { DeleteBucketPolicyCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { TagResourceCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHANGE_PAGE_WHAT_TO_DO } from '../../shared/stack/alarmResources';
 import { verdictKey } from '../../shared/verify/verdictLedger';
 import { makeWav } from '../local/emulator/mediaProbe';
 import { LocalPipeline } from '../local/runtime/localPipeline';
@@ -30,6 +32,24 @@ describe.runIf(motoAvailable('forgery tests'))('forgeries against the local pipe
   afterAll(async () => {
     await pipeline?.stop();
   });
+
+  /**
+   * The CloudTrail pages that reached the alarm topic's subscriber so far (through moto's default
+   * bus, the rule's input template and the topic), as a person receives them; waits for `count`.
+   */
+  type ChangePage = { page: string; whatToDo: string; event: { 'detail-type': string; detail: Record<string, any> } };
+  const changePages: ChangePage[] = [];
+  async function changePagesOnceThere(enough: number | ((pages: ChangePage[]) => boolean)) {
+    const { QueueUrl } = await pipeline.sqs.send(new GetQueueUrlCommand({ QueueName: 'tkp-alarm-inbox' }));
+    const done = typeof enough === 'number' ? (pages: ChangePage[]) => pages.length >= enough : enough;
+    for (let tries = 0; !done(changePages) && tries < 50; tries++) {
+      const { Messages = [] } = await pipeline.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 3600 }));
+      const received = Messages.map((m) => JSON.parse(JSON.parse(m.Body as string).Message));
+      changePages.push(...received.filter((message) => 'page' in message));
+      if (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return changePages;
+  }
 
   /** Uploads one object whose transcript the emulator writes under the wrong key, with its completion event held back. */
   async function tamperedJob(key: string) {
@@ -95,12 +115,18 @@ describe.runIf(motoAvailable('forgery tests'))('forgeries against the local pipe
     const kms = new KMSClient({ region: 'us-east-1', endpoint: pipeline.gateway.endpoint, credentials: LOCAL_CREDENTIALS });
     const trailed = () => pipeline.alarms.filter((a) => a.detailType === 'AWS API Call via CloudTrail').map((a) => [a.detail.eventName, a.detail.requestParameters]);
     const before = trailed().length;
+    const pagesBefore = (await changePagesOnceThere(0)).length;
     const original = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/legal-transcripts' }))).KeyMetadata?.Arn as string;
     // An alias no rule names is not watched.
     await kms.send(new CreateAliasCommand({ AliasName: 'alias/someone-elses', TargetKeyId: pipeline.stack.tamperKeyArn }));
     expect(trailed().slice(before)).toEqual([]);
     await kms.send(new UpdateAliasCommand({ AliasName: 'alias/legal-transcripts', TargetKeyId: pipeline.stack.tamperKeyArn }));
     expect(trailed().slice(before)).toEqual([['UpdateAlias', { aliasName: 'alias/legal-transcripts', targetKeyId: pipeline.stack.tamperKeyArn }]]);
+    // What the person paged reads: which rule, what to do, and the whole CloudTrail event.
+    const aliasPages = (pages: ChangePage[]) => pages.slice(pagesBefore).filter(({ event }) => event.detail.eventSource === 'kms.amazonaws.com');
+    expect(aliasPages(await changePagesOnceThere((pages) => aliasPages(pages).length > 0)).map(({ page, whatToDo, event }) => [page, whatToDo, event['detail-type'], event.detail.eventName, event.detail.requestParameters])).toEqual([
+      [expect.stringMatching(/-trust-changes$/), CHANGE_PAGE_WHAT_TO_DO.trustChanges, 'AWS API Call via CloudTrail', 'UpdateAlias', { aliasName: 'alias/legal-transcripts', targetKeyId: pipeline.stack.tamperKeyArn }],
+    ]);
     // The verifier follows the alias as it points now, so an upload after the retarget verifies
     // under the new key: the page above is the signal, and it came first.
     await pipeline.upload('legal/after-retarget.wav', makeWav(1));
@@ -152,10 +178,13 @@ describe.runIf(motoAvailable('forgery tests'))('forgeries against the local pipe
   it('the trail stopped, which would silence every page above and the deleted-job rule: the call pages at once; starting it again does not', async () => {
     const cloudTrail = new CloudTrailClient({ region: 'us-east-1', endpoint: pipeline.gateway.endpoint, credentials: LOCAL_CREDENTIALS });
     const before = pipeline.alarms.length;
+    const pagesBefore = (await changePagesOnceThere(0)).length;
     await cloudTrail.send(new StopLoggingCommand({ Name: 'tkp-local-trail' }));
     await cloudTrail.send(new StartLoggingCommand({ Name: 'tkp-local-trail' }));
     expect(pipeline.alarms.slice(before).map((a) => [a.detail.eventSource, a.detail.eventName, a.detail.requestParameters])).toEqual([
       ['cloudtrail.amazonaws.com', 'StopLogging', { name: 'tkp-local-trail' }],
     ]);
+    const trailPages = (pages: ChangePage[]) => pages.slice(pagesBefore).filter(({ event }) => event.detail.eventSource === 'cloudtrail.amazonaws.com');
+    expect(trailPages(await changePagesOnceThere((pages) => trailPages(pages).length > 0)).map(({ whatToDo, event }) => [event.detail.eventName, whatToDo])).toEqual([['StopLogging', CHANGE_PAGE_WHAT_TO_DO.trustChanges]]);
   });
 });

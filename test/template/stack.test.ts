@@ -395,7 +395,15 @@ describe('the CloudFormation that serverless package writes', () => {
     ]);
     // After the bucket's own encryption and policy and the bus's policy exist, so that creating them does not page.
     expect(template.Resources.TrustChangesRule?.DependsOn).toEqual(['TranscriptBucketPolicy', 'OutcomeBusPolicy']);
-    expect(trust.Targets).toEqual([{ Id: 'alarm-topic', Arn: { Ref: 'AlarmTopic' }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } } }]);
+    // The page wraps the event with what to do (the unit tests read the template's text).
+    expect(trust.Targets).toEqual([
+      {
+        Id: 'alarm-topic',
+        Arn: { Ref: 'AlarmTopic' },
+        InputTransformer: { InputTemplate: expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-trust-changes", "whatToDo": "A key alias .*", "event": <aws\.events\.event\.json>\}$/) },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } },
+      },
+    ]);
     // The verifiers' code and configuration, changed outside a deploy (a deploy's changes come from CloudFormation).
     const verifiers = template.Resources.VerifierChangesRule?.Properties;
     expect(verifiers.EventPattern).toEqual({
@@ -429,8 +437,14 @@ describe('the CloudFormation that serverless package writes', () => {
     });
     // Created after the functions it names, so that creating them does not page.
     expect(template.Resources.VerifierChangesRule?.DependsOn).toEqual(['VerifyLambdaFunction', 'SweepLambdaFunction']);
-    expect(verifiers.Targets).toEqual(trust.Targets);
-    expect(template.Resources.AlertingChangesRule?.Properties.Targets).toEqual(trust.Targets);
+    // The same target, each with its own page text.
+    const withoutPage = (targets: Record<string, unknown>[]) => targets.map(({ InputTransformer, ...target }) => target);
+    expect(withoutPage(verifiers.Targets)).toEqual(withoutPage(trust.Targets));
+    expect(withoutPage(template.Resources.AlertingChangesRule?.Properties.Targets)).toEqual(withoutPage(trust.Targets));
+    expect([verifiers, template.Resources.AlertingChangesRule?.Properties].map((rule) => rule.Targets[0].InputTransformer.InputTemplate)).toEqual([
+      expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-verifier-changes", "whatToDo": "The verify or sweep function's code/),
+      expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-alerting-changes", "whatToDo": "One of this stack's EventBridge rules/),
+    ]);
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
     expect(template.Resources.OutcomeArchive?.Properties).toMatchObject({ SourceArn: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, RetentionDays: 365 });
     expect(template.Outputs.AlarmTopicArn.Value).toEqual({ Ref: 'AlarmTopic' });

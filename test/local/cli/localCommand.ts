@@ -15,6 +15,7 @@ import { CliError, EXIT } from '../../../shared/cli/cliErrors';
 import { buildRuleIndex, matchRule } from '../../../shared/config/ruleIndex';
 import type { Rule } from '../../../shared/config/rule';
 import { SERVICE_NAME } from '../../../shared/cli/cliAws';
+import { CHANGE_PAGE_WHAT_TO_DO } from '../../../shared/stack/alarmResources';
 import { LocalPipeline } from '../runtime/localPipeline';
 import { configSummary, describeProgress, formatTable, objectRows } from './report';
 import { parseTamper, SAMPLE_AUDIO, sampleFor } from './samples';
@@ -203,7 +204,8 @@ async function keepRunning(pipeline: LocalPipeline): Promise<void> {
 /** One line for a message on the alarm topic: a CloudTrail call with what it named, or a verdict with its job and what to do. */
 function describeAlarm(alarm: LocalPipeline['alarms'][number]): string {
   const { detail } = alarm;
-  if (detail.eventName) return `${detail.eventName} ${JSON.stringify(detail.requestParameters)} by ${detail.userIdentity?.arn ?? 'unknown'}`;
+  // The local mode lists the calls TrustChangesRule pages on; its page says what to do.
+  if (detail.eventName) return `${detail.eventName} ${JSON.stringify(detail.requestParameters)} by ${detail.userIdentity?.arn ?? 'unknown'}. ${CHANGE_PAGE_WHAT_TO_DO.trustChanges}`;
   return `${alarm.detailType}: ${detail.jobName}${detail.cause ? ` (${detail.cause})` : ''}${detail.whatToDo ? `. ${detail.whatToDo}` : ''}`;
 }
 

@@ -1,4 +1,4 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
@@ -128,9 +128,15 @@ export class LocalPipeline {
       // The default bus's rules for the calls a trail records: to the alarm topic for what
       // TrustChangesRule watches (shared/stack/alarmResources.ts), and to the verifier for a
       // deleted job (serverless.yml). Only the emulator deletes jobs, after the stack exists.
+      // The call also goes onto moto's default bus, whose rules page through the alarm topic as
+      // deployed (to tkp-alarm-inbox, with what to do).
       const onTrailedCall = (call: TrailedCall) => {
         const event = trailEnvelope(call, randomUUID(), names.region);
         if (matchesPattern(trustRule, event)) alarms.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
+        events
+          .send(new PutEventsCommand({ Entries: [{ Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail) }] }))
+          .then(({ Entries }) => Entries?.filter((entry) => entry.ErrorCode).forEach((entry) => pipeline.runtimeErrors.push(new Error(`PutEvents of a trailed ${call.eventName}: ${entry.ErrorCode} ${entry.ErrorMessage}`))))
+          .catch((error: unknown) => pipeline.runtimeErrors.push(error));
         if (matchesPattern(deletionRule, event)) {
           sqs.send(new SendMessageCommand({ QueueUrl: stack.completionQueueUrl, MessageBody: JSON.stringify(event) })).catch((error: unknown) => pipeline.runtimeErrors.push(error));
         }

@@ -21,7 +21,7 @@ import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { SERVICE_NAME } from '../../../shared/cli/cliAws';
 import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
 import { alertingNames, outcomeBusName, stackRules } from '../../../shared/stack/stackNames';
-import { alarmResources } from '../../../shared/stack/alarmResources';
+import { alarmResources, changePageInputs } from '../../../shared/stack/alarmResources';
 import { role, sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
 import type { DeclaredKey } from '../emulator/gateway';
 import { MOTO_DEFAULT_ACCOUNT } from '../emulator/moto';
@@ -220,13 +220,15 @@ export async function provision(
 /**
  * The stack's EventBridge rules, by the names, patterns and targets serverless.yml deploys
  * (stackRules), so that `tkp check` finds them on and sending where they should, and an operator
- * can turn one off or remove its target and see the check fail. The local mode still matches
+ * can turn one off or remove its target and see the check fail. A CloudTrail rule's page carries
+ * what to do (changePageInputs), as deployed. The local mode still matches
  * events with the same patterns itself (eventBus.ts) and runs the functions itself, so moto
  * (moto_server.py) skips a Lambda target; it publishes to the alarm topic as EventBridge would.
  */
 async function createStackRules(events: EventBridgeClient, config: PipelineConfig, names: LocalNames) {
   const { rules } = alertingNames(names);
   const patterns = localRulePatterns(config, names);
+  const changePages = changePageInputs(names);
   const patternOf: Record<string, object | undefined> = {
     [rules.verifyTranscription]: patterns.verifier.transcription,
     [rules.verifyCallAnalytics]: patterns.verifier.callAnalytics,
@@ -241,7 +243,10 @@ async function createStackRules(events: EventBridgeClient, config: PipelineConfi
     const on = bus && { EventBusName: bus };
     await events.send(new PutRuleCommand({ Name: name, State: 'ENABLED', ...(pattern ? { EventPattern: JSON.stringify(pattern) } : { ScheduleExpression: 'rate(15 minutes)' }), ...on }));
     const arn = 'function' in target ? `arn:aws:lambda:${names.region}:${MOTO_DEFAULT_ACCOUNT}:function:${target.function}` : names.alarmTopicArn;
-    const Targets = [{ Id: 'function' in target ? 'function' : 'alarm-topic', Arn: arn, ...(deadLetter && { DeadLetterConfig: { Arn: queueArn(names.region, 'tkp-verify-dlq') } }) }];
+    const input = changePages[name];
+    const Targets = [
+      { Id: 'function' in target ? 'function' : 'alarm-topic', Arn: arn, ...(input && { InputTransformer: input }), ...(deadLetter && { DeadLetterConfig: { Arn: queueArn(names.region, 'tkp-verify-dlq') } }) },
+    ];
     await events.send(new PutTargetsCommand({ Rule: name, Targets, ...on }));
   }
 }

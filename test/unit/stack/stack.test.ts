@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
-import { alarmResources } from '../../../shared/stack/alarmResources';
+import { alarmResources, CHANGE_PAGE_WHAT_TO_DO, changePageInputs } from '../../../shared/stack/alarmResources';
 import { alertingChangePattern, completionEventPattern, jobDeletionPattern, trustChangePattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
 import { parseCompletionEvent } from '../../../shared/verify/completionEvent';
 import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 import { queueNotifications } from '../../../shared/stack/inputNotifications';
 import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
 import { kmsStatements } from '../../../shared/stack/kmsStatements';
-import { alertingNames, createdBucketName, roleName, stackParamProblems } from '../../../shared/stack/stackNames';
+import { alertingNames, createdBucketName, roleName, stackParamProblems, stackRules } from '../../../shared/stack/stackNames';
 import { role, ROLE_POLICY_MAX_LENGTH, startRoleStatements } from '../../../shared/stack/iamStatements';
 
 describe('notificationPrefixes', () => {
@@ -370,6 +370,39 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(() => alarmResources({ ...ctx, config: many })).toThrow(/event pattern of up to \d+ characters, over EventBridge's default quota of 2048; name fewer keys by alias/);
     const fewer = validatePipelineConfig({ rules: many.rules.slice(0, 20).map((r) => ({ prefix: r.prefix, kmsKey: r.kmsKey?.value, languageCode: 'en-US' })) }, { region: 'us-east-1' });
     expect(alarmResources({ ...ctx, config: fewer }).TrustChangesRule).toBeDefined();
+  });
+});
+
+describe('what a CloudTrail page says', () => {
+  const ctx = { service: 'tkp', stage: 'dev' };
+  const { rules } = alertingNames(ctx);
+
+  it('wraps the event of each CloudTrail rule with the rule and what to do, and leaves a verdict (which says it itself) unchanged', () => {
+    const inputs = changePageInputs(ctx);
+    expect(Object.keys(inputs).sort()).toEqual([rules.alertingChanges, rules.trustChanges, rules.verifierChanges].sort());
+    // Every rule that pages, but the verdicts' own, has one; no function's rule has one.
+    expect(stackRules(ctx).filter((rule) => inputs[rule.name]).map((rule) => rule.name)).toEqual(stackRules(ctx).filter((rule) => 'alarmTopic' in rule.target && !rule.bus).map((rule) => rule.name));
+    const event = trailEnvelope({ eventSource: 'kms.amazonaws.com', eventName: 'UpdateAlias', account: '123456789012', requestParameters: { aliasName: 'alias/a"b<c>' } }, 'c0ffee00-0000-4000-8000-000000000009', 'us-east-1');
+    // As EventBridge fills in <aws.events.event.json>: the event unescaped, as a JSON value.
+    const page = JSON.parse((inputs[rules.trustChanges]?.InputTemplate ?? '').replace('<aws.events.event.json>', JSON.stringify(event)));
+    expect(page).toEqual({ page: rules.trustChanges, whatToDo: CHANGE_PAGE_WHAT_TO_DO.trustChanges, event });
+  });
+
+  it('uses no placeholder but the event, and no < or > in its text, which EventBridge cannot escape', () => {
+    for (const { InputTemplate } of Object.values(changePageInputs(ctx))) {
+      expect(InputTemplate.match(/<[^>]*>/g)).toEqual(['<aws.events.event.json>']);
+      expect(InputTemplate.replace('<aws.events.event.json>', '')).not.toMatch(/[<>]/);
+      expect(InputTemplate.length).toBeLessThanOrEqual(8192);
+    }
+    for (const text of Object.values(CHANGE_PAGE_WHAT_TO_DO)) expect(text).toMatch(/serverless deploy.*tkp audit --since/);
+  });
+
+  it('is on the alarm topic target of the deployed rules', () => {
+    const config = validatePipelineConfig({ rules: [{ prefix: 'a/', languageCode: 'en-US' }] }, { region: 'us-east-1' });
+    const resources = alarmResources({ ...ctx, region: 'us-east-1', jobNamePrefix: 'tkp.dev.', config }) as Record<string, any>;
+    expect(resources.VerifierChangesRule.Properties.Targets[0].InputTransformer).toEqual(changePageInputs(ctx)[rules.verifierChanges]);
+    expect(resources.AlertingChangesRule.Properties.Targets[0].InputTransformer).toEqual(changePageInputs(ctx)[rules.alertingChanges]);
+    expect(resources.PagingVerdictsRule.Properties.Targets[0].InputTransformer).toBeUndefined();
   });
 });
 
