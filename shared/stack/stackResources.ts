@@ -89,6 +89,30 @@ export function ledgerPolicyStatements(ctx: StackContext, bucketLogicalId: strin
 }
 
 /**
+ * A verified transcript stays the one that was verified: in the bucket the stack creates, only the
+ * stack's own roles may write an object. Transcribe writes a job's output with the credentials of
+ * whoever started it (the start role) or with the data access role, the verifiers write the
+ * ledger, and each role's own policy keeps it to its folders. Anyone else, an administrator
+ * included, is refused s3:PutObject (which CopyObject and every upload need), so nobody can put
+ * a transcript under another key, or none, in the place of one already verified. A request
+ * without a principal ARN (an AWS service writing as itself) is left alone. The break-glass path
+ * is to change this bucket policy, which pages (TrustChangesRule).
+ */
+export function transcriptPolicyStatements(ctx: StackContext, bucketLogicalId: string): Record<string, unknown>[] {
+  const writers = ['StartRole', 'VerifyRole', 'SweepRole', ...(needsDataAccessRole(ctx.config) ? ['DataAccessRole'] : [])];
+  return [
+    {
+      Sid: 'WritesOnlyByThisStack',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:PutObject',
+      Resource: { 'Fn::Sub': `\${${bucketLogicalId}.Arn}/*` },
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': writers.map((writer) => ({ 'Fn::GetAtt': [writer, 'Arn'] })) }, Null: { 'aws:PrincipalArn': 'false' } },
+    },
+  ];
+}
+
+/**
  * Only the verifiers publish verdicts. Consumers act on the outcome bus, so an event that anyone
  * else in the account put there (a forged `Transcript Encryption Verified`) would pass as a
  * verdict: the bus's own policy denies PutEvents to every principal but the verify and sweep
@@ -186,7 +210,7 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
       VersioningConfiguration: { Status: 'Enabled' },
       LifecycleConfiguration: { Rules: [{ Id: 'expire-old-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } }] },
     });
-    resources.TranscriptBucketPolicy = tlsOnlyPolicy(TRANSCRIPT_BUCKET, ledgerPolicyStatements(ctx, TRANSCRIPT_BUCKET));
+    resources.TranscriptBucketPolicy = tlsOnlyPolicy(TRANSCRIPT_BUCKET, [...ledgerPolicyStatements(ctx, TRANSCRIPT_BUCKET), ...transcriptPolicyStatements(ctx, TRANSCRIPT_BUCKET)]);
   }
   return { ...resources, ...alarmResources(ctx) };
 }

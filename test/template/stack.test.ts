@@ -344,6 +344,26 @@ describe('the CloudFormation that serverless package writes', () => {
     });
   });
 
+  it('lets only the stack\'s own roles write into the transcript bucket, so nobody can replace a verified transcript with one under another key', () => {
+    const policy = template.Resources.TranscriptBucketPolicy?.Properties.PolicyDocument.Statement;
+    const writers = [{ 'Fn::GetAtt': ['StartRole', 'Arn'] }, { 'Fn::GetAtt': ['VerifyRole', 'Arn'] }, { 'Fn::GetAtt': ['SweepRole', 'Arn'] }, { 'Fn::GetAtt': ['DataAccessRole', 'Arn'] }];
+    expect(policy.find((s: any) => s.Sid === 'WritesOnlyByThisStack')).toEqual({
+      Sid: 'WritesOnlyByThisStack',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:PutObject',
+      Resource: { 'Fn::Sub': '${TranscriptBucket.Arn}/*' },
+      // A request with no principal ARN (an AWS service writing as itself) is not denied.
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': writers }, Null: { 'aws:PrincipalArn': 'false' } },
+    });
+    // Exactly the roles whose own policies write there: Transcribe writes with the start role's
+    // credentials or the data access role, the verifiers write the ledger.
+    const writesThere = (role: string) =>
+      statements(template, role).some((s) => s.Effect === 'Allow' && [s.Action].flat().includes('s3:PutObject') && JSON.stringify(s.Resource).includes('tkp-dev-transcripts-'));
+    const roles = ofType(template, 'AWS::IAM::Role').map(([name]) => name);
+    expect(roles.filter(writesThere).sort()).toEqual(writers.map((w) => w['Fn::GetAtt'][0]).sort());
+  });
+
   it('lets only the verify and sweep roles put events on the outcome bus, so no one else can publish a verdict', () => {
     const policy = template.Resources.OutcomeBusPolicy;
     expect(policy?.Type).toBe('AWS::Events::EventBusPolicy');
