@@ -2,14 +2,17 @@
  * `tkp check`: before deploying (or after), proves that every rule's key will work for the start
  * role, that every output bucket suits its rules, that the input bucket's notifications are
  * exactly what the config derives, that a CloudTrail trail lets TrustChangesRule page, that the
- * alarm topic has someone to deliver pages to, and that the stack's EventBridge rules are on and
- * its alarms send to that topic.
+ * alarm topic has someone to deliver pages to, that the stack's EventBridge rules are on and
+ * its alarms send to that topic, that the verifiers' roles refuse forged verdicts, and that the
+ * transcript bucket's policy refuses a forged verdict record or a rewritten transcript.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { awsErrorName } from '../aws/awsErrors';
 import { describeError } from '../aws/errors';
 import { configFingerprint } from '../config/expectedEncryption';
+import { needsDataAccessRole } from '../config/pipelineConfig';
+import type { PipelineConfig } from '../config/rule';
 import type { CliEnvironment } from '../config/settings';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
@@ -17,7 +20,8 @@ import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
 import { alertingNames, roleName, stackRules, VERIFIERS } from '../stack/stackNames';
 import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
-import { createDemandSources, readAlarms, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
+import { createDemandSources, readAlarms, readBucketPolicy, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
+import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
 import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
 import { CliError, EXIT, StackNotDeployedError } from './cliErrors';
@@ -91,6 +95,21 @@ async function openForCheck(options: CheckOptions, env: CliEnvironment) {
   }
 }
 
+/** Who the stack lets write into its transcript bucket, by the role names it gives them, and where its rules put transcripts there. */
+function bucketWriters(config: PipelineConfig, bucket: string, stack: { service: string; stage: string; region: string }, caller: { arn: string; account: string }): BucketWriters {
+  const partition = caller.arn.split(':')[1] ?? 'aws';
+  const roleArn = (name: string) => `arn:${partition}:iam::${caller.account}:role/${name}`;
+  return {
+    bucket,
+    partition,
+    verifiers: VERIFIERS.map((fn) => roleArn(roleName(stack, fn))),
+    start: roleArn(roleName(stack, 'start')),
+    ...(needsDataAccessRole(config) && { dataAccess: roleArn(roleName(stack, 'transcribe-data')) }),
+    transcriptPrefixes: [...new Set(config.rules.filter((rule) => (rule.output.bucket ?? bucket) === bucket).map((rule) => rule.output.prefix))],
+    outsider: roleArn('tkp-check-outsider'),
+  };
+}
+
 export async function runCheck(options: CheckOptions, env: CliEnvironment, out: TerminalOutput): Promise<number> {
   const { clients, targets, config, configPath, notDeployed } = await openForCheck(options, env);
   const caller = await callerIdentity(clients);
@@ -159,6 +178,7 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     rows.push({ rule: STACK_ROW, check: 'EventBridge rules', ok: true, skipped: true, detail: 'the stack\'s rules do not exist until it is deployed' });
     rows.push({ rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the stack\'s alarms do not exist until it is deployed' });
     rows.push({ rule: STACK_ROW, check: 'verifier roles', ok: true, skipped: true, detail: 'the verifiers\' roles do not exist until the stack is deployed' });
+    rows.push({ rule: STACK_ROW, check: 'transcript bucket policy', ok: true, skipped: true, detail: 'what the policy must let through, the stack\'s roles, does not exist until the stack is deployed' });
   } else {
     const stack = { service: SERVICE_NAME, stage: targets.stage };
     const { alarms } = alertingNames(stack);
@@ -170,6 +190,10 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     );
     const verifierRoles = VERIFIERS.map((fn) => ({ name: roleName({ ...stack, region: clients.region }, fn), policy: fn }));
     rows.push(verifierRolesRow(await orError(readVerifierRoles(clients.iam, verifierRoles)), VERDICT_GUARD_SIDS));
+    if (targets.transcriptBucket) {
+      const writers = bucketWriters(config, targets.transcriptBucket, { ...stack, region: clients.region }, caller);
+      rows.push(transcriptBucketPolicyRow(await orError(readBucketPolicy(clients.s3, writers.bucket)), writers));
+    }
   }
 
   const failed = rows.filter((row) => !row.ok).length;

@@ -3,7 +3,7 @@
  * generators that fetch one page at a time, so the callers stream rather than collect.
  */
 import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetBucketEncryptionCommand, GetBucketPolicyCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeRuleCommand, ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
@@ -218,6 +218,17 @@ export async function readVerifierRoles(iam: IAMClient, roles: readonly { name: 
       }
     }),
   );
+}
+
+/** A bucket's policy document, or null when it has none (NoSuchBucketPolicy). */
+export async function readBucketPolicy(s3: S3Client, bucket: string): Promise<{ policy: string | null }> {
+  try {
+    const { Policy } = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
+    return { policy: Policy ?? null };
+  } catch (error) {
+    if (awsErrorName(error) === 'NoSuchBucketPolicy') return { policy: null };
+    throw error;
+  }
 }
 
 /** The named metric alarms, each found or not (DescribeAlarms takes up to 100 names). */

@@ -1,6 +1,6 @@
 import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
-import { GetBucketNotificationConfigurationCommand, HeadObjectCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
+import { GetBucketNotificationConfigurationCommand, GetBucketPolicyCommand, HeadObjectCommand, PutBucketNotificationConfigurationCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListSubscriptionsByTopicCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient, ListTargetsByRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
@@ -258,6 +258,47 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       );
     });
 
+    it('fails while the transcript bucket\'s policy lets others write transcripts or the ledger, judged by what it refuses, not by statement names', async () => {
+      const s3 = new S3Client({ ...atMoto(), forcePathStyle: true });
+      const bucket = pipeline.stack.names.transcriptBucket;
+      const passing = await tkp(['check', '--json']);
+      expect(passing.json.rows.find((r: any) => r.check === 'transcript bucket policy')).toEqual({
+        rule: '(stack)',
+        check: 'transcript bucket policy',
+        ok: true,
+        detail: `s3://${bucket}: the verdict ledger is written by the verifiers alone, conditionally, and transcripts by the stack's roles alone`,
+      });
+      const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy as string);
+      expect(policy.Statement.map((s: any) => s.Sid)).toEqual(['LedgerWritesOnlyByVerifiers', 'LedgerWritesOnlyConditional', 'WritesOnlyByThisStack']);
+      // The conditional-write rule gone, and a person added to the transcript guard's exemption under its own name.
+      const mallory = `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:user/mallory`;
+      const weakened = policy.Statement.flatMap((s: any) =>
+        s.Sid === 'LedgerWritesOnlyConditional' ? [] : s.Sid === 'WritesOnlyByThisStack' ? [{ ...s, Condition: { ...s.Condition, ArnNotEquals: { 'aws:PrincipalArn': [...s.Condition.ArnNotEquals['aws:PrincipalArn'], mallory] } } }] : [s],
+      );
+      const run = await (async () => {
+        await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ ...policy, Statement: weakened }) }));
+        try {
+          return await tkp(['check', '--json']);
+        } finally {
+          await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
+        }
+      })();
+      expect(run.code).toBe(1);
+      const [failed, ...more] = run.json.rows.filter((r: any) => !r.ok);
+      expect(more).toEqual([]);
+      expect(failed.check).toBe('transcript bucket policy');
+      const [listed = '', advice] = failed.detail.split('. serverless deploy restores ');
+      const problems = listed.split('; ');
+      expect(problems[0]).toBe(`s3://${bucket}: a verifier may overwrite a verdict without a conditional write (LedgerWritesOnlyConditional)`);
+      // Then one per output prefix of the transcript bucket, naming the person.
+      expect(problems.length).toBeGreaterThan(1);
+      for (const problem of problems.slice(1)) expect(problem).toMatch(new RegExp(`^${mallory} may replace a transcript under [^ ]+/ with one under another key \\(WritesOnlyByThisStack\\)$`));
+      expect(advice).toBe(
+        'the policy of the bucket the stack creates; a transcript bucket of your own needs the statements LedgerWritesOnlyByVerifiers, LedgerWritesOnlyConditional and WritesOnlyByThisStack (README: "The verdict ledger")',
+      );
+      expect((await tkp(['check', '--json'])).code).toBe(0);
+    });
+
     it('fails when no trail is logging, since TrustChangesRule could then never page, and says what to run', async () => {
       const cloudTrail = new CloudTrailClient(atMoto());
       await expectCheckFailsWhile(
@@ -344,6 +385,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         'EventBridge rules',
         'CloudWatch alarms',
         'verifier roles',
+        'transcript bucket policy',
       ]);
       expect(run.json.rows.find((r: any) => r.check === 'stack').detail).toMatch(/^stack transcribe-kms-pipeline-notyet is not deployed in us-east-1/);
       expect(run.json.rows.filter((r: any) => r.check === 'kms:Encrypt (DryRun)' && r.ok)).toHaveLength(8);

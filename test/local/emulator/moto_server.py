@@ -1,10 +1,16 @@
-"""moto's server, with one performance patch for long queues and three fidelity patches, for S3
-events, deletes from a queue and EventBridge targets.
+"""moto's server, with one performance patch for long queues and four fidelity patches, for S3
+events, bucket policies, deletes from a queue and EventBridge targets.
 
 S3 events: S3 puts the object's `versionId` in the event record of a versioned bucket; moto
 leaves it out. The job name hashes the version, so without it the local mode would name jobs
 by ETag where AWS names them by version, and `tkp backfill` (which sends what S3 sends) would
 look like a different upload.
+
+Bucket policies: moto refuses a PutObject, GetObject or DeleteObject that a bucket policy's Deny
+covers, but evaluates the Deny's conditions without the request's values, so a Deny that spares
+the stack's roles by `aws:PrincipalArn` (the transcript bucket's) refuses every write. The local
+mode has one identity and does not enforce the stack's policies, as with its roles: here a Deny
+with conditions is left out when moto decides. `tkp check` still reads the whole policy.
 
 Queues: moto recounts every message of a queue (ApproximateNumberOfMessages and its two siblings) each
 time it builds the queue's attributes, which SendMessage does on every call. With a backlog of
@@ -32,6 +38,8 @@ import sys
 import time
 
 from moto.events import models as events_models
+from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.s3 import models as s3_models
 from moto.s3 import notifications
 from moto.sns.models import sns_backends
 from moto.sqs import models
@@ -49,6 +57,18 @@ def _s3_event_with_version(event_name, bucket, key, notification_id):
 
 
 notifications._get_s3_event = _s3_event_with_version
+
+def _permission_without_conditional_denies(self, action, resource):
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    document = json.loads(self.policy.decode())
+    statements = document.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    kept = [statement for statement in statements if not (statement.get("Effect") == "Deny" and statement.get("Condition"))]
+    return IAMPolicy(json.dumps({**document, "Statement": kept})).is_action_permitted(action, resource)
+
+
+s3_models.FakeBucket.get_permission = _permission_without_conditional_denies
 
 COUNTS = (
     "approximate_number_of_messages",

@@ -4,6 +4,7 @@ import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCom
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateBucketCommand,
+  PutBucketPolicyCommand,
   PutBucketEncryptionCommand,
   PutBucketNotificationConfigurationCommand,
   PutBucketVersioningCommand,
@@ -20,7 +21,8 @@ import type { PipelineConfig } from '../../../shared/config/rule';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { SERVICE_NAME } from '../../../shared/cli/cliAws';
 import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
-import { alertingNames, outcomeBusName, stackRules } from '../../../shared/stack/stackNames';
+import { alertingNames, outcomeBusName, roleName, stackRules, TRANSCRIPT_BUCKET } from '../../../shared/stack/stackNames';
+import { ledgerPolicyStatements, transcriptPolicyStatements } from '../../../shared/stack/stackResources';
 import { alarmResources, changePageInputs } from '../../../shared/stack/alarmResources';
 import { role, sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
 import type { DeclaredKey } from '../emulator/gateway';
@@ -188,6 +190,7 @@ export async function provision(
 
   await createStackRules(events, config, names);
   await createStackAlarms(new CloudWatchClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), config, names);
+  await putTranscriptBucketPolicy(s3, config, names);
   await createVerifierRoles(new IAMClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), config, names);
 
   const keys = new Map<string, { account: string; arn: string }>();
@@ -251,6 +254,9 @@ async function createStackRules(events: EventBridgeClient, config: PipelineConfi
   }
 }
 
+/** The stack's roles by logical ID, with the name each ends in (roleName). */
+const LOCAL_ROLES: Record<string, Parameters<typeof roleName>[1]> = { StartRole: 'start', VerifyRole: 'verify', SweepRole: 'sweep', DataAccessRole: 'transcribe-data', BucketNotificationsRole: 'notifications' };
+
 /** The local mode's names for the stack's queues, which CloudFormation would name itself. */
 const LOCAL_QUEUES: Record<string, string> = { StartQueue: 'tkp-start', StartDeadLetterQueue: 'tkp-start-dlq', VerifyDeadLetterQueue: 'tkp-verify-dlq' };
 
@@ -271,7 +277,11 @@ function resolveLocally(value: unknown, names: LocalNames): unknown {
   if (value === null || typeof value !== 'object') return value;
   const object = value as Record<string, unknown>;
   if ('Fn::Sub' in object) {
-    return (object['Fn::Sub'] as string).replaceAll('${AWS::Partition}', 'aws').replaceAll('${AWS::Region}', names.region).replaceAll('${AWS::AccountId}', MOTO_DEFAULT_ACCOUNT);
+    return (object['Fn::Sub'] as string)
+      .replaceAll('${AWS::Partition}', 'aws')
+      .replaceAll('${AWS::Region}', names.region)
+      .replaceAll('${AWS::AccountId}', MOTO_DEFAULT_ACCOUNT)
+      .replaceAll(`\${${TRANSCRIPT_BUCKET}.Arn}`, `arn:aws:s3:::${names.transcriptBucket}`);
   }
   if ('Fn::Join' in object) {
     const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
@@ -280,6 +290,8 @@ function resolveLocally(value: unknown, names: LocalNames): unknown {
   if ('Fn::GetAtt' in object) {
     const [id, attribute] = object['Fn::GetAtt'] as [string, string];
     if (id === 'OutcomeBus' && attribute === 'Arn') return localOutcomeBusArn(names);
+    const role = LOCAL_ROLES[id];
+    if (role && attribute === 'Arn') return `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:role/${roleName(names, role)}`;
     const queue = LOCAL_QUEUES[id];
     if (queue && attribute === 'QueueName') return queue;
     if (queue && attribute === 'Arn') return queueArn(names.region, queue);
@@ -304,6 +316,17 @@ async function createVerifierRoles(iam: IAMClient, config: PipelineConfig, names
     await iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: JSON.stringify(AssumeRolePolicyDocument) }));
     for (const { PolicyName, PolicyDocument } of Policies) await iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: JSON.stringify(PolicyDocument) }));
   }
+}
+
+/**
+ * The transcript bucket's policy as the stack deploys it for the bucket it creates (the ledger's
+ * guard and WritesOnlyByThisStack), so that `tkp check` reads it as it reads a deployed stack's.
+ * moto does not enforce it: the local mode's functions and emulator write with its own credentials.
+ */
+async function putTranscriptBucketPolicy(s3: S3Client, config: PipelineConfig, names: LocalNames) {
+  const ctx = localStackContext(config, names);
+  const Statement = resolveLocally([...ledgerPolicyStatements(ctx, TRANSCRIPT_BUCKET), ...transcriptPolicyStatements(ctx, TRANSCRIPT_BUCKET)], names);
+  await s3.send(new PutBucketPolicyCommand({ Bucket: names.transcriptBucket, Policy: JSON.stringify({ Version: '2012-10-17', Statement }) }));
 }
 
 /**
