@@ -53,9 +53,9 @@ export const CHANGE_PAGE_WHAT_TO_DO = {
     'If nobody planned it: point the alias back (aws kms update-alias) or restore the bucket default; serverless deploy restores the ledger and bus policies; start the trail again (aws cloudtrail start-logging). ' +
     'Then run tkp audit --since the event\'s time: verdicts since then rest on what changed. README: When an alarm fires.',
   verifierChanges:
-    'The verify or sweep function\'s code or configuration changed, or a function was given a verifier\'s role, outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
-    'If nobody planned it: remove a function given a verifier\'s role (its verdicts are refused), and run serverless deploy to put the reviewed code and configuration back. ' +
-    'Until then, trust no verdict from the event\'s time on without tkp audit --since that time, which judges the transcripts with your own credentials. README: When an alarm fires.',
+    'The code or configuration of one of this stack\'s functions changed, or a function was given one of its roles, outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
+    'If nobody planned it: remove a function given one of its roles (a verifier\'s role is refused verdicts, the start role may write transcripts), and run serverless deploy to put the reviewed code and configuration back. ' +
+    'Until then, trust no verdict or transcript from the event\'s time on without tkp audit --since that time, which judges the transcripts with your own credentials. README: When an alarm fires.',
   alertingChanges:
     'One of this stack\'s EventBridge rules or CloudWatch alarms, or the alarm topic\'s subscriptions or policy, was turned off, deleted or changed outside a deploy, so pages may not have reached anyone since: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
     'If nobody planned it: run serverless deploy to put them back (re-subscribe a removed address yourself) and tkp check to confirm, then tkp audit --since the event\'s time and read both dead-letter queues. README: When an alarm fires.',
@@ -196,17 +196,16 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     // Created after the transcript bucket's own encryption and policy and the outcome bus's policy, so the first deploy does not page on them.
     DependsOn: [...(!ctx.existingTranscriptBucket ? ['TranscriptBucketPolicy'] : []), 'OutcomeBusPolicy'],
   };
-  // It names the functions (by the names serverless gives them, which keep the pattern within its
-  // quota), so it is created after them: the first deploy does not page, and a later deploy's
-  // changes come from CloudFormation.
+  // It matches the functions by the names serverless gives them, so it is created after them: the
+  // first deploy does not page, and a later deploy's changes come from CloudFormation.
   resources.VerifierChangesRule = {
     ...alarmTopicRule(
       ctx,
       names.rules.verifierChanges,
-      'The verify or sweep function’s code or configuration, a function given their role, or the rule that watches the alarms, changed outside a deploy: CloudTrail events to the alarm topic',
+      'The code or configuration of any of the stack’s functions (the verifiers, and the start role’s, which may write transcripts), a function given one of its roles, or the rule that watches the alarms, changed outside a deploy: CloudTrail events to the alarm topic',
       verifierChangePattern(ctx),
     ),
-    DependsOn: ['VerifyLambdaFunction', 'SweepLambdaFunction'],
+    DependsOn: ['VerifyLambdaFunction', 'SweepLambdaFunction', 'StartLambdaFunction', 'PreflightLambdaFunction', 'BucketNotificationsLambdaFunction'],
   };
   const topic = alarmTopicRef(ctx);
   resources.AlertingChangesRule = alarmTopicRule(

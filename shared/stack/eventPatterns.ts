@@ -7,7 +7,7 @@ import { aliasesByAccount } from '../aws/keyReference';
 import type { PipelineConfig } from '../config/rule';
 import { CALL_ANALYTICS_STATE_CHANGE, CLOUDTRAIL_API_CALL, COMPLETION_DETAIL_FIELDS, JOB_DELETIONS, JOB_STATE_CHANGE, TRANSCRIBE_SOURCE } from '../verify/completionEvent';
 import { OUTCOME_DETAIL_TYPE, UNPAGED_CAUSES } from '../verify/outcomeEvent';
-import { alertingNames, distinctCfn, functionName, roleName, VERIFIERS, type Cfn, type StackContext } from './stackNames';
+import { alertingNames, distinctCfn, functionNamePrefix, roleNamePrefix, type Cfn, type StackContext } from './stackNames';
 
 /** The EventBridge pattern that sends this stack's finished transcription jobs, and only those, to the verifier. */
 export function completionEventPattern(jobNamePrefix: string) {
@@ -161,18 +161,20 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
 }
 
 /**
- * The verifiers' code or configuration changed outside a deploy: a new environment variable
- * alone (an endpoint for KMS or S3) could point their DescribeKey or HeadObject at a forger, new
- * code could say anything, and a changed invoke config could drop their failures instead of
- * dead-lettering them. It also watches AlertingChangesRule, which cannot see its own rule turned
- * off (the call reaches EventBridge after the rule is off), as that rule watches this one. A rule
- * of its own, since TrustChangesRule's pattern is near EventBridge's size quota with the demo
- * config. It names the functions and roles by the names the stack gives them (stackNames.ts),
- * and each function in every form a caller may name it by (functionNameForms).
+ * Any of the stack's functions' code or configuration changed outside a deploy: a new environment
+ * variable alone (an endpoint for KMS or S3) could point the verifiers' DescribeKey or HeadObject
+ * at a forger, new code could say anything, and a changed invoke config could drop their failures
+ * instead of dead-lettering them. The start and preflight functions run with the start role,
+ * which may write transcripts (Transcribe writes with it), and the notifications function decides
+ * which uploads reach the start queue. Any function given one of the stack's roles pages too. It
+ * also watches AlertingChangesRule, which cannot see its own rule turned off (the call reaches
+ * EventBridge after the rule is off), as that rule watches this one. A rule of its own, since
+ * TrustChangesRule's pattern is near EventBridge's size quota with the demo config. Functions and
+ * roles are matched by the name prefix the stack gives them (stackNames.ts), in every form a
+ * caller may name a function by (functionNameForms); another stage whose name extends this one's
+ * with a `-` pages here too, which errs on the side of a page.
  */
 export function verifierChangePattern(stack: Pick<StackContext, 'service' | 'stage' | 'region'>) {
-  const verifierFunctions = VERIFIERS.flatMap((fn) => functionNameForms(functionName(stack, fn)));
-  const verifierRoleNames = VERIFIERS.map((fn) => roleName(stack, fn));
   const alertingRule = alertingNames(stack).rules.alertingChanges;
   return {
     source: ['aws.lambda', 'aws.events'],
@@ -180,10 +182,11 @@ export function verifierChangePattern(stack: Pick<StackContext, 'service' | 'sta
     detail: {
       sourceIPAddress: [{ 'anything-but': CLOUDFORMATION }],
       $or: [
-        { eventSource: ['lambda.amazonaws.com'], eventName: FUNCTION_CHANGES, requestParameters: { functionName: verifierFunctions } },
-        // Another function given a verifier's role: its code could act as the verifier (the role's
-        // policy denies it verdicts, iamStatements.ts; this says someone tried, in this region).
-        { eventSource: ['lambda.amazonaws.com'], eventName: ROLE_GRANTS, requestParameters: { role: verifierRoleNames.map((name) => ({ suffix: `:role/${name}` })) } },
+        { eventSource: ['lambda.amazonaws.com'], eventName: FUNCTION_CHANGES, requestParameters: { functionName: functionNameForms(functionNamePrefix(stack)) } },
+        // Another function given one of the stack's roles: its code could act as the verifier (a
+        // verifier role's policy denies it verdicts, iamStatements.ts; this says someone tried,
+        // in this region) or write transcripts as the start role may.
+        { eventSource: ['lambda.amazonaws.com'], eventName: ROLE_GRANTS, requestParameters: { role: [{ wildcard: `*:role/${roleNamePrefix(stack)}*` }] } },
         ...ruleChangeAlternatives([alertingRule]),
       ],
     },
@@ -191,13 +194,13 @@ export function verifierChangePattern(stack: Pick<StackContext, 'service' | 'sta
 }
 
 /**
- * Every way a caller can name a function to Lambda, as pattern values: its name, its ARN or
- * partial ARN (`ACCOUNT:function:NAME`), and either with a version or alias (which the
- * invoke-config calls take). Matching only the name and the full ARN would let a caller who
- * names it by partial ARN change it without a page.
+ * Every way a caller can name a function whose name starts with `prefix` to Lambda, as pattern
+ * values: its name, its ARN or partial ARN (`ACCOUNT:function:NAME`), either with a version or
+ * alias (which the invoke-config calls take). Matching only the name and the full ARN would let a
+ * caller who names it by partial ARN change it without a page.
  */
-export function functionNameForms(name: string): unknown[] {
-  return [name, { suffix: `:function:${name}` }, { wildcard: `*:function:${name}:*` }, { prefix: `${name}:` }];
+export function functionNameForms(prefix: string): unknown[] {
+  return [{ prefix }, { wildcard: `*:function:${prefix}*` }];
 }
 
 /** What the stack's alerting is made of: its rules and alarms, whose names all start with one prefix, and the alarm topic. */

@@ -186,6 +186,11 @@ export function functionName(ctx: Pick<StackContext, 'service' | 'stage'>, fn: '
   return `${ctx.service}-${ctx.stage}-${fn}`;
 }
 
+/** What the name of every function of the stack starts with. */
+export function functionNamePrefix(ctx: Pick<StackContext, 'service' | 'stage'>): string {
+  return `${ctx.service}-${ctx.stage}-`;
+}
+
 /** Where a rule sends what it matches: one of the stack's functions, or the alarm topic. */
 export type RuleTarget = { function: string } | { alarmTopic: true };
 
@@ -228,6 +233,11 @@ export function roleName(ctx: Pick<StackContext, 'service' | 'stage' | 'region'>
     );
   }
   return cut(name, ctx.stage);
+}
+
+/** What the name of every role of the stack starts with (within IAM's limit: roleName refuses a stage that would cut into it). */
+export function roleNamePrefix(ctx: Pick<StackContext, 'service' | 'stage' | 'region'>): string {
+  return `${ctx.service}-${ctx.stage}-${ctx.region}-`.slice(0, ROLE_NAME_MAX_LENGTH);
 }
 
 /** The stack's roles, by the name each ends in; names longer than IAM's limit are cut. */

@@ -424,7 +424,7 @@ describe('the CloudFormation that serverless package writes', () => {
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] } },
       },
     ]);
-    // The verifiers' code and configuration, changed outside a deploy (a deploy's changes come from CloudFormation).
+    // The stack's functions' code and configuration, changed outside a deploy (a deploy's changes come from CloudFormation).
     const verifiers = template.Resources.VerifierChangesRule?.Properties;
     expect(verifiers.EventPattern).toEqual({
       source: ['aws.lambda', 'aws.events'],
@@ -435,19 +435,14 @@ describe('the CloudFormation that serverless package writes', () => {
           {
             eventSource: ['lambda.amazonaws.com'],
             eventName: ['UpdateFunctionCode', 'UpdateFunctionConfiguration', 'PutFunctionEventInvokeConfig', 'UpdateFunctionEventInvokeConfig', 'DeleteFunctionEventInvokeConfig'].map((prefix) => ({ prefix })),
-            requestParameters: {
-              // By the names the functions are given (checked above), in every form Lambda takes.
-              functionName: ['verify', 'sweep'].flatMap((fn) => {
-                const name = `transcribe-kms-pipeline-dev-${fn}`;
-                return [name, { suffix: `:function:${name}` }, { wildcard: `*:function:${name}:*` }, { prefix: `${name}:` }];
-              }),
-            },
+            // Every function of the stack, by the prefix of the names it is given (checked above), in every form Lambda takes.
+            requestParameters: { functionName: [{ prefix: 'transcribe-kms-pipeline-dev-' }, { wildcard: '*:function:transcribe-kms-pipeline-dev-*' }] },
           },
-          // Any function given a verifier's role, by the role names the stack sets.
+          // Any function given one of the stack's roles, by the prefix of the role names the stack sets.
           {
             eventSource: ['lambda.amazonaws.com'],
             eventName: [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunctionConfiguration' }],
-            requestParameters: { role: ['VerifyRole', 'SweepRole'].map((id) => ({ suffix: `:role/${template.Resources[id]?.Properties.RoleName}` })) },
+            requestParameters: { role: [{ wildcard: '*:role/transcribe-kms-pipeline-dev-us-east-1-*' }] },
           },
           // The rule that watches the alarms cannot see itself turned off; this one does.
           { eventSource: ['events.amazonaws.com'], eventName: ['DisableRule', 'DeleteRule', 'PutRule'], requestParameters: { name: ['transcribe-kms-pipeline-dev-alerting-changes'] } },
@@ -456,13 +451,15 @@ describe('the CloudFormation that serverless package writes', () => {
       },
     });
     // Created after the functions it names, so that creating them does not page.
-    expect(template.Resources.VerifierChangesRule?.DependsOn).toEqual(['VerifyLambdaFunction', 'SweepLambdaFunction']);
+    expect(template.Resources.VerifierChangesRule?.DependsOn).toEqual(['VerifyLambdaFunction', 'SweepLambdaFunction', 'StartLambdaFunction', 'PreflightLambdaFunction', 'BucketNotificationsLambdaFunction']);
+    // Every role the stack creates starts with that prefix.
+    for (const [, resource] of ofType(template, 'AWS::IAM::Role')) expect(resource.Properties.RoleName).toMatch(/^transcribe-kms-pipeline-dev-us-east-1-/);
     // The same target, each with its own page text.
     const withoutPage = (targets: Record<string, unknown>[]) => targets.map(({ InputTransformer, ...target }) => target);
     expect(withoutPage(verifiers.Targets)).toEqual(withoutPage(trust.Targets));
     expect(withoutPage(template.Resources.AlertingChangesRule?.Properties.Targets)).toEqual(withoutPage(trust.Targets));
     expect([verifiers, template.Resources.AlertingChangesRule?.Properties].map((rule) => rule.Targets[0].InputTransformer.InputTemplate)).toEqual([
-      expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-verifier-changes", "whatToDo": "The verify or sweep function's code/),
+      expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-verifier-changes", "whatToDo": "The code or configuration of one of this stack's functions changed/),
       expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-alerting-changes", "whatToDo": "One of this stack's EventBridge rules/),
     ]);
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
@@ -512,11 +509,11 @@ describe('the CloudFormation that serverless package writes', () => {
       expect(matchesPattern(alerting, byHand('events.amazonaws.com', 'DisableRule', { name }, 'cloudformation.amazonaws.com')), `${id} changed by a deploy`).toBe(false);
     }
     // A verifier changed by hand, however the caller names it, with the names CloudFormation gives the functions.
-    const functionNames = { VerifyLambdaFunction: 'transcribe-kms-pipeline-dev-verify', SweepLambdaFunction: 'transcribe-kms-pipeline-dev-sweep' };
+    const functionNames = { VerifyLambdaFunction: 'transcribe-kms-pipeline-dev-verify', SweepLambdaFunction: 'transcribe-kms-pipeline-dev-sweep', StartLambdaFunction: 'transcribe-kms-pipeline-dev-start' };
     for (const [id, name] of Object.entries(functionNames)) expect(template.Resources[id]?.Properties.FunctionName).toBe(name);
     let resolved = JSON.stringify(verifiers);
     for (const [id, name] of Object.entries(functionNames)) resolved = resolved.replaceAll(`{"Ref":"${id}"}`, JSON.stringify(name)).replaceAll(`\${${id}}`, name);
-    const roleArns = ['VerifyRole', 'SweepRole'].map((id) => {
+    const roleArns = ['VerifyRole', 'SweepRole', 'StartRole'].map((id) => {
       const arn = `arn:aws:iam::123456789012:role/${template.Resources[id]?.Properties.RoleName}`;
       resolved = resolved.replaceAll(`{"Fn::GetAtt":["${id}","Arn"]}`, JSON.stringify(arn));
       return arn;
@@ -525,8 +522,12 @@ describe('the CloudFormation that serverless package writes', () => {
     for (const naming of ['transcribe-kms-pipeline-dev-verify', '123456789012:function:transcribe-kms-pipeline-dev-sweep', 'arn:aws:lambda:us-east-1:123456789012:function:transcribe-kms-pipeline-dev-verify:$LATEST']) {
       expect(matchesPattern(verifierPattern, byHand('lambda.amazonaws.com', 'UpdateFunctionConfiguration20150331v2', { functionName: naming })), naming).toBe(true);
     }
-    expect(matchesPattern(verifierPattern, byHand('lambda.amazonaws.com', 'UpdateFunctionConfiguration20150331v2', { functionName: 'transcribe-kms-pipeline-dev-start' }))).toBe(false);
-    // Another function given a verifier's role, by the ARN CloudFormation gives the role.
+    // Every function of the template, by the name it deploys with, and no other stage's.
+    for (const [id, fn] of ofType(template, 'AWS::Lambda::Function')) {
+      expect(matchesPattern(verifierPattern, byHand('lambda.amazonaws.com', 'UpdateFunctionCode20150331v2', { functionName: fn.Properties.FunctionName })), id).toBe(true);
+    }
+    expect(matchesPattern(verifierPattern, byHand('lambda.amazonaws.com', 'UpdateFunctionConfiguration20150331v2', { functionName: 'transcribe-kms-pipeline-prod-verify' }))).toBe(false);
+    // Another function given a verifier's role or the start role, by the ARN CloudFormation gives the role.
     for (const role of roleArns) expect(matchesPattern(verifierPattern, byHand('lambda.amazonaws.com', 'CreateFunction20150331', { functionName: 'helper', role })), role).toBe(true);
     // The watcher cannot see its own rule turned off, so the verifiers' rule watches it.
     const watcher = template.Resources.AlertingChangesRule?.Properties.Name;

@@ -184,7 +184,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     { region: 'us-east-1' },
   );
   const where = { transcriptBucket: 'tkp-transcripts', outcomeBus: ['tkp-outcomes', 'arn:aws:events:us-east-1:123456789012:event-bus/tkp-outcomes'] };
-  // The forms alarmResources.ts gives for a function (functionNameForms), with its name filled in.
+  // Forms in which a caller may name the verify function (functionNameForms matches each).
   const verifierRoles = ['arn:aws:iam::123456789012:role/tkp-dev-us-east-1-verify', 'arn:aws:iam::123456789012:role/tkp-dev-us-east-1-sweep'];
   const namings = [
     'tkp-dev-verify',
@@ -236,7 +236,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     return { ...event, detail: { ...event.detail, sourceIPAddress } };
   };
 
-  it('matches a verifier\'s code, configuration or invoke config changed outside a deploy, however the function is named, and not a deploy\'s change or another function\'s', () => {
+  it('matches a function\'s code, configuration or invoke config changed outside a deploy, however the function is named, and not a deploy\'s change or another stack\'s function', () => {
     const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }) as Record<string, unknown>;
     const lambdaCall = (eventName: string, functionName: string, sourceIPAddress?: string) => call('lambda.amazonaws.com', eventName, { functionName }, sourceIPAddress);
     // By name, ARN or partial ARN, with or without a version or alias: each is how Lambda may be told which function.
@@ -248,13 +248,17 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
       // The same change made by a stack update is a deploy's.
       expect(matchesPattern(pattern, lambdaCall('UpdateFunctionCode20150331v2', name, 'cloudformation.amazonaws.com'))).toBe(false);
     }
-    for (const other of ['tkp-dev-start', 'tkp-dev-verify-2', '123456789012:function:tkp-dev-verify-2', 'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-verifyX:1', 'xtkp-dev-verify']) {
+    // Every function of the stack: the start and preflight functions run with the start role, which may write transcripts.
+    for (const name of ['tkp-dev-start', 'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-preflight', '123456789012:function:tkp-dev-bucketNotifications:live']) {
+      expect(matchesPattern(pattern, lambdaCall('UpdateFunctionCode20150331v2', name)), name).toBe(true);
+    }
+    for (const other of ['tkp-devx-verify', 'tkp-dev2-start', '123456789012:function:tkp-prod-verify', 'arn:aws:lambda:us-east-1:123456789012:function:tkp-devverify:1', 'xtkp-dev-verify']) {
       expect(matchesPattern(pattern, lambdaCall('UpdateFunctionConfiguration20150331v2', other)), other).toBe(false);
     }
     expect(matchesPattern(pattern, lambdaCall('GetFunction20150331v2', 'tkp-dev-verify'))).toBe(false);
   });
 
-  it('matches another function created with, or switched to, a verifier\'s role outside a deploy, and not another role', () => {
+  it('matches another function created with, or switched to, one of the stack\'s roles outside a deploy, and not another role', () => {
     const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }) as Record<string, unknown>;
     const withRole = (eventName: string, role: string, sourceIPAddress?: string) => call('lambda.amazonaws.com', eventName, { functionName: 'anything-else', role }, sourceIPAddress);
     for (const role of verifierRoles) {
@@ -262,7 +266,11 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
       expect(matchesPattern(pattern, withRole('UpdateFunctionConfiguration20150331v2', role))).toBe(true);
       expect(matchesPattern(pattern, withRole('CreateFunction20150331', role, 'cloudformation.amazonaws.com'))).toBe(false);
     }
-    expect(matchesPattern(pattern, withRole('CreateFunction20150331', 'arn:aws:iam::123456789012:role/tkp-dev-us-east-1-start'))).toBe(false);
+    // Every role of the stack: the start role may write transcripts, the notifications role decides which uploads reach the start queue.
+    for (const name of ['start', 'notifications']) expect(matchesPattern(pattern, withRole('CreateFunction20150331', `arn:aws:iam::123456789012:role/tkp-dev-us-east-1-${name}`))).toBe(true);
+    for (const role of ['arn:aws:iam::123456789012:role/tkp-dev-eu-west-1-verify', 'arn:aws:iam::123456789012:role/tkp-prod-us-east-1-verify', 'arn:aws:iam::123456789012:role/other']) {
+      expect(matchesPattern(pattern, withRole('CreateFunction20150331', role)), role).toBe(false);
+    }
     expect(matchesPattern(pattern, withRole('GetFunction20150331v2', verifierRoles[0] as string))).toBe(false);
   });
 
