@@ -20,6 +20,7 @@ import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
 import { alertingNames, roleName, stackRules, VERIFIERS } from '../stack/stackNames';
 import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
+import { changePageInputs } from '../stack/alarmResources';
 import { createDemandSources, readAlarms, readBucketPolicy, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
 import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions } from './cliAws';
@@ -182,7 +183,9 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
   } else {
     const stack = { service: SERVICE_NAME, stage: targets.stage };
     const { alarms } = alertingNames(stack);
-    rows.push(alertingRulesRow(await orError(readRules(clients.events, stackRules(stack))), targets.alarmTopicArn));
+    const pages = changePageInputs(stack);
+    const rules = stackRules(stack).map((rule) => ({ ...rule, ...(pages[rule.name] && { pageTemplate: pages[rule.name]?.InputTemplate }) }));
+    rows.push(alertingRulesRow(await orError(readRules(clients.events, rules)), targets.alarmTopicArn));
     rows.push(
       targets.alarmTopicArn
         ? alarmsRow(await orError(readAlarms(clients.cloudWatch, Object.values(alarms))), targets.alarmTopicArn)

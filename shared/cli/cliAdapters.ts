@@ -173,7 +173,11 @@ export async function readRules<R extends { name: string; bus?: string }>(events
       try {
         const { State } = await events.send(new DescribeRuleCommand({ Name: rule.name, ...bus }));
         const { Targets = [] } = await events.send(new ListTargetsByRuleCommand({ Rule: rule.name, ...bus }));
-        const targets = Targets.map((target) => ({ arn: target.Arn ?? '', ...(target.DeadLetterConfig?.Arn && { deadLetterArn: target.DeadLetterConfig.Arn }) }));
+        const targets = Targets.map((target) => ({
+          arn: target.Arn ?? '',
+          ...(target.DeadLetterConfig?.Arn && { deadLetterArn: target.DeadLetterConfig.Arn }),
+          ...(target.InputTransformer?.InputTemplate && { inputTemplate: target.InputTransformer.InputTemplate }),
+        }));
         return { ...rule, ...(State && { state: State }), targets };
       } catch (error) {
         if (awsErrorName(error) === 'ResourceNotFoundException') return rule;

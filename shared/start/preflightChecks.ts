@@ -135,8 +135,10 @@ export interface RuleFacts {
   bus?: string;
   target: { function: string } | { alarmTopic: true };
   deadLetter: boolean;
+  /** The input template of a CloudTrail rule's page (changePageInputs in shared/stack/alarmResources.ts). */
+  pageTemplate?: string;
   state?: string;
-  targets?: { arn: string; deadLetterArn?: string }[];
+  targets?: { arn: string; deadLetterArn?: string; inputTemplate?: string }[];
 }
 
 /** Whether a target is the function by name (unqualified: a version or alias would run other code), or the topic. */
@@ -156,6 +158,9 @@ function ruleProblem(rule: RuleFacts, alarmTopicArn: string | undefined): string
     return `${rule.name} is on but does not send to ${destination} (${others.length > 0 ? `it sends to ${others.join(', ')}` : 'it has no target'})`;
   }
   if (rule.deadLetter && !target.deadLetterArn) return `${rule.name} sends to ${destination} without its dead-letter queue, so an event it cannot deliver is lost`;
+  if (rule.pageTemplate !== undefined && target.inputTemplate !== rule.pageTemplate) {
+    return `${rule.name} sends to ${destination} ${target.inputTemplate ? 'another text than' : 'without'} its page's input template, so whoever is paged is not told what to do`;
+  }
   return undefined;
 }
 

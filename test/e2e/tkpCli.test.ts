@@ -186,9 +186,13 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       const events = new EventBridgeClient(atMoto());
       const verifyRule = 'transcribe-kms-pipeline-local-verify-rule-1';
       const pagingRule = 'transcribe-kms-pipeline-local-paging-verdicts';
+      const trustRule = 'transcribe-kms-pipeline-local-trust-changes';
       const bus = 'transcribe-kms-pipeline-local-outcomes';
       const { Targets: verifyTargets } = await events.send(new ListTargetsByRuleCommand({ Rule: verifyRule }));
       const { Targets: pagingTargets } = await events.send(new ListTargetsByRuleCommand({ Rule: pagingRule, EventBusName: bus }));
+      const { Targets: trustTargets } = await events.send(new ListTargetsByRuleCommand({ Rule: trustRule }));
+      // A CloudTrail rule's page says what to do through its input template.
+      expect(trustTargets?.map((t) => [t.Arn, t.InputTransformer?.InputTemplate])).toEqual([[pipeline.stack.alarmTopicArn, expect.stringMatching(new RegExp(`^\\{"page": "${trustRule}", "whatToDo": "A key alias a rule `))]]);
       // The deployed stack's targets: the verify function and the alarm topic, each with the verify DLQ.
       expect(verifyTargets?.map((t) => [t.Arn, t.DeadLetterConfig?.Arn])).toEqual([
         [`arn:aws:lambda:us-east-1:${MOTO_DEFAULT_ACCOUNT}:function:transcribe-kms-pipeline-local-verify`, `arn:aws:sqs:us-east-1:${MOTO_DEFAULT_ACCOUNT}:tkp-verify-dlq`],
@@ -199,10 +203,12 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         async () => {
           await events.send(new RemoveTargetsCommand({ Rule: verifyRule, Ids: verifyTargets?.map((t) => t.Id as string) }));
           await events.send(new PutTargetsCommand({ Rule: pagingRule, EventBusName: bus, Targets: pagingTargets?.map((t) => ({ ...t, Arn: quiet })) }));
+          await events.send(new PutTargetsCommand({ Rule: trustRule, Targets: trustTargets?.map(({ InputTransformer, ...t }) => t) }));
         },
         async () => {
           await events.send(new PutTargetsCommand({ Rule: verifyRule, Targets: verifyTargets }));
           await events.send(new PutTargetsCommand({ Rule: pagingRule, EventBusName: bus, Targets: pagingTargets }));
+          await events.send(new PutTargetsCommand({ Rule: trustRule, Targets: trustTargets }));
         },
         [
           {
@@ -210,6 +216,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
             detail:
               `${verifyRule} is on but does not send to the function transcribe-kms-pipeline-local-verify (it has no target); ` +
               `${pagingRule} is on but does not send to the alarm topic ${pipeline.stack.alarmTopicArn} (it sends to ${quiet}); ` +
+              `${trustRule} sends to the alarm topic ${pipeline.stack.alarmTopicArn} without its page's input template, so whoever is paged is not told what to do; ` +
               'serverless deploy restores them. Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed',
           },
         ],

@@ -161,6 +161,15 @@ describe('alertingRulesRow', () => {
     ]);
   });
 
+  it('names a CloudTrail rule whose page lost, or changed, the input template that says what to do', () => {
+    const trust = { name: 'tkp-dev-trust-changes', ...toTopic, pageTemplate: '{"page": "tkp-dev-trust-changes", "whatToDo": "x", "event": <aws.events.event.json>}', state: 'ENABLED' };
+    expect(alertingRulesRow([{ ...trust, targets: [{ arn: topicArn, deadLetterArn: dlq, inputTemplate: trust.pageTemplate }] }], topicArn).ok).toBe(true);
+    expect(alertingRulesRow([{ ...trust, targets: [{ arn: topicArn, deadLetterArn: dlq }] }], topicArn).detail).toMatch(
+      new RegExp(`^tkp-dev-trust-changes sends to the alarm topic ${topicArn} without its page's input template, so whoever is paged is not told what to do; `),
+    );
+    expect(alertingRulesRow([{ ...trust, targets: [{ arn: topicArn, deadLetterArn: dlq, inputTemplate: '"all is well"' }] }], topicArn).detail).toMatch(/^tkp-dev-trust-changes sends to the alarm topic \S+ another text than its page's input template/);
+  });
+
   it('takes any topic for the paging rules when the alarm topic is not known', () => {
     expect(alertingRulesRow([{ ...pagingRule, targets: [{ arn: 'arn:aws:sns:us-east-1:123456789012:theirs', deadLetterArn: dlq }] }]).ok).toBe(true);
     expect(alertingRulesRow([{ ...pagingRule, targets: [] }]).detail).toMatch(/^tkp-dev-paging-verdicts is on but does not send to the alarm topic \(it has no target\); /);
