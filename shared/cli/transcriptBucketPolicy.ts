@@ -49,8 +49,9 @@ export interface BucketWriters {
   outsider: string;
 }
 
-const glob = (pattern: string, value: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, 'i').test(value);
+/** IAM's wildcards: `*` any run of characters, `?` one; case-sensitive but for actions. */
+const glob = (pattern: string, value: string, ignoreCase = false) =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, ignoreCase ? 'i' : '').test(value);
 const list = (value: unknown): string[] => [value ?? []].flat().map(String);
 
 function principalMatches(principal: unknown, arn: string): boolean {
@@ -59,9 +60,18 @@ function principalMatches(principal: unknown, arn: string): boolean {
   return aws.some((candidate) => candidate === '*' || candidate === arn);
 }
 
-/** What a request carries, for the condition keys a ledger or transcript guard uses. */
+/**
+ * What the probe's request carries for the condition keys it knows (undefined: known to be
+ * absent). Any other key (a VPC endpoint, an encryption header) is one it cannot judge.
+ */
 function contextOf(probe: WriteProbe): Record<string, string | undefined> {
-  return { 'aws:principalarn': probe.principalArn, 's3:if-none-match': probe.conditional ? '*' : undefined, 's3:if-match': undefined, 'aws:securetransport': 'true' };
+  return {
+    'aws:principalarn': probe.principalArn,
+    'aws:principalaccount': probe.principalArn.split(':')[4],
+    'aws:securetransport': 'true',
+    's3:if-none-match': probe.conditional ? '*' : undefined,
+    's3:if-match': undefined,
+  };
 }
 
 const OPERATORS: Record<string, (values: string[], actual: string) => boolean> = {
@@ -77,6 +87,7 @@ function conditionsHold(condition: Statement['Condition'], probe: WriteProbe): b
   const context = contextOf(probe);
   for (const [operator, entries] of Object.entries(condition ?? {})) {
     for (const [key, expected] of Object.entries(entries)) {
+      if (!(key.toLowerCase() in context)) return `${operator} on ${key}`;
       const actual = context[key.toLowerCase()];
       const values = list(expected);
       if (operator === 'Null') {
@@ -103,8 +114,8 @@ export function deniesWrite(statements: readonly Statement[], bucket: { name: st
     if (statement.Effect !== 'Deny') continue;
     if (statement.Principal !== undefined && !principalMatches(statement.Principal, probe.principalArn)) continue;
     if (statement.NotPrincipal !== undefined && principalMatches(statement.NotPrincipal, probe.principalArn)) continue;
-    if (statement.Action !== undefined && !list(statement.Action).some((action) => glob(action, 's3:PutObject'))) continue;
-    if (statement.NotAction !== undefined && list(statement.NotAction).some((action) => glob(action, 's3:PutObject'))) continue;
+    if (statement.Action !== undefined && !list(statement.Action).some((action) => glob(action, 's3:PutObject', true))) continue;
+    if (statement.NotAction !== undefined && list(statement.NotAction).some((action) => glob(action, 's3:PutObject', true))) continue;
     if (statement.Resource !== undefined && !list(statement.Resource).some((pattern) => glob(pattern, resource))) continue;
     if (statement.NotResource !== undefined && list(statement.NotResource).some((pattern) => glob(pattern, resource))) continue;
     const holds = conditionsHold(statement.Condition, probe);
@@ -164,23 +175,27 @@ export function transcriptBucketPolicyRow(answer: BucketPolicyAnswer, writers: B
   }
   const statements = answer.policy ? ([JSON.parse(answer.policy).Statement ?? []].flat() as Statement[]) : [];
   const bucket = { name: writers.bucket, partition: writers.partition };
-  const problems: string[] = [];
+  const problems = new Set<string>();
+  // A statement it cannot evaluate fails the row only where it is all that stands between a forger and a write.
+  const unjudged = new Set<string>();
   for (const { probe, refused, otherwise } of probes(writers, sparedOthers(statements, writers))) {
     const denied = deniesWrite(statements, bucket, probe);
     if (typeof denied === 'string') {
-      problems.push(`${denied}, which tkp check does not evaluate: check by hand that it ${refused ? 'refuses' : 'lets through'} a PutObject of ${probe.key} by ${probe.principalArn}`);
+      if (refused) problems.add(`${denied}, which tkp check does not evaluate, so it cannot tell whether ${otherwise.replace(/ \(\w+\)$/, '')}: check that statement by hand`);
+      else unjudged.add(denied);
     } else if (denied !== refused) {
-      problems.push(otherwise);
+      problems.add(otherwise);
     }
   }
-  if (problems.length === 0) {
-    return { ...row, ok: true, detail: `s3://${writers.bucket}: the verdict ledger is written by the verifiers alone, conditionally, and transcripts by the stack's roles alone` };
+  const notJudged = unjudged.size > 0 ? `; not evaluated: ${[...unjudged].join(', ')} (it must let the stack's own writes through)` : '';
+  if (problems.size === 0) {
+    return { ...row, ok: true, detail: `s3://${writers.bucket}: the verdict ledger is written by the verifiers alone, conditionally, and transcripts by the stack's roles alone${notJudged}` };
   }
   return {
     ...row,
     ok: false,
     detail:
-      `s3://${writers.bucket}${answer.policy ? '' : ' has no bucket policy'}: ${[...new Set(problems)].join('; ')}. ` +
+      `s3://${writers.bucket}${answer.policy ? '' : ' has no bucket policy'}: ${[...problems].join('; ')}${notJudged}. ` +
       `serverless deploy restores the policy of the bucket the stack creates; a transcript bucket of your own needs the statements LedgerWritesOnlyByVerifiers, LedgerWritesOnlyConditional and WritesOnlyByThisStack (README: "The verdict ledger")`,
   };
 }

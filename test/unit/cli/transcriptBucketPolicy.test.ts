@@ -77,11 +77,16 @@ describe('the transcript bucket policy row', () => {
     expect(detail).toContain(`the policy refuses ${role('transcribe-data')} writes under calls/out/, so Transcribe cannot write the transcripts`);
   });
 
-  it('says which statement it cannot evaluate instead of guessing', () => {
-    const policy = { Statement: [{ Sid: 'ByNetwork', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${writers.bucket}/*`, Condition: { NotIpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }] };
-    expect(rowFor(policy).detail).toContain(
-      `ByNetwork uses NotIpAddress, which tkp check does not evaluate: check by hand that it refuses a PutObject of verdicts/tkp-check-probe.json by ${writers.outsider}`,
+  it('names a statement it cannot evaluate where it is all that refuses a forger, and only notes it where it could refuse the stack', () => {
+    const byNetwork = { Sid: 'ByNetwork', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${writers.bucket}/*`, Condition: { NotIpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } };
+    const alone = rowFor({ Statement: [byNetwork] });
+    expect(alone.ok).toBe(false);
+    expect(alone.detail).toContain(
+      'ByNetwork uses NotIpAddress on aws:SourceIp, which tkp check does not evaluate, so it cannot tell whether anyone in the account may write the verdict ledger verdicts/: check that statement by hand',
     );
+    // Beside the stack's statements, it can only refuse the stack's own writes: noted, not failed.
+    const beside = rowFor({ Statement: [...deployedPolicy().Statement, byNetwork] });
+    expect(beside).toMatchObject({ ok: true, detail: expect.stringMatching(/; not evaluated: ByNetwork uses NotIpAddress on aws:SourceIp \(it must let the stack's own writes through\)$/) });
   });
 
   it('says what the caller needs when the policy cannot be read', () => {
@@ -97,6 +102,8 @@ describe('deniesWrite', () => {
   it('matches actions and resources as IAM does: wildcards, NotAction, NotResource, case of the action', () => {
     expect(deniesWrite(deny({ Action: 's3:*' }), bucket, probe)).toBe(true);
     expect(deniesWrite(deny({ Action: 'S3:putobject' }), bucket, probe)).toBe(true);
+    // Keys are case-sensitive: this covers another folder.
+    expect(deniesWrite(deny({ Resource: 'arn:aws:s3:::b/K' }), bucket, probe)).toBe(false);
     expect(deniesWrite(deny({ Action: 's3:GetObject' }), bucket, probe)).toBe(false);
     expect(deniesWrite([{ Effect: 'Deny', Principal: '*', NotAction: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }], bucket, probe)).toBe(true);
     expect(deniesWrite(deny({ Resource: 'arn:aws:s3:::b/other/*' }), bucket, probe)).toBe(false);
@@ -105,8 +112,12 @@ describe('deniesWrite', () => {
   });
 
   it('evaluates a negated operator on a key the request lacks as holding, and Null by presence', () => {
-    expect(deniesWrite(deny({ Condition: { StringNotEquals: { 'aws:SourceVpce': 'vpce-1' } } }), bucket, probe)).toBe(true);
-    expect(deniesWrite(deny({ Condition: { StringEquals: { 'aws:SourceVpce': 'vpce-1' } } }), bucket, probe)).toBe(false);
+    expect(deniesWrite(deny({ Condition: { StringNotEquals: { 's3:if-match': 'x' } } }), bucket, probe)).toBe(true);
+    expect(deniesWrite(deny({ Condition: { StringEquals: { 's3:if-match': 'x' } } }), bucket, probe)).toBe(false);
+    // Another account's principals refused: the probes are of this account.
+    expect(deniesWrite(deny({ Condition: { StringNotEquals: { 'aws:PrincipalAccount': '1' } } }), bucket, probe)).toBe(false);
+    // A key the probe cannot know is named, not guessed.
+    expect(deniesWrite(deny({ Sid: 'ViaEndpoint', Condition: { StringNotEquals: { 'aws:SourceVpce': 'vpce-1' } } }), bucket, probe)).toBe('ViaEndpoint uses StringNotEquals on aws:SourceVpce');
     expect(deniesWrite(deny({ Condition: { Null: { 's3:if-none-match': 'true' } } }), bucket, probe)).toBe(true);
     expect(deniesWrite(deny({ Condition: { Null: { 's3:if-none-match': 'true' } } }), bucket, { ...probe, conditional: true })).toBe(false);
     expect(deniesWrite(deny({ Condition: { ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::1:role/*' } } }), bucket, probe)).toBe(false);
