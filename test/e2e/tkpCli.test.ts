@@ -399,6 +399,19 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       expectOneLineError(await tkp(['check', '--stage', 'notyet', '--deployed'], { TKP_STAGE: '', TKP_INPUT_BUCKET: '', TKP_TRANSCRIPT_BUCKET: '', TKP_START_QUEUE_URL: '', TKP_PREFLIGHT_FUNCTION: '' }), /stack transcribe-kms-pipeline-notyet is not deployed/);
     });
 
+    it('before the first deploy onto an existing transcript bucket, judges its policy against the roles the stage will have', async () => {
+      const bucket = pipeline.stack.names.transcriptBucket;
+      // The local stack's bucket policy spares stage "local"'s roles, not stage "notyet"'s.
+      const run = await tkp(['check', '--stage', 'notyet', '--json'], { TKP_STAGE: '', TKP_INPUT_BUCKET: '', TKP_TRANSCRIPT_BUCKET: bucket, TKP_START_QUEUE_URL: '', TKP_ALARM_TOPIC_ARN: '' });
+      expect(run.code).toBe(1);
+      const role = (name: string) => `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:role/transcribe-kms-pipeline-notyet-us-east-1-${name}`;
+      const [failed, ...more] = run.json.rows.filter((r: any) => !r.ok);
+      expect(more).toEqual([]);
+      expect(failed.check).toBe('transcript bucket policy');
+      expect(failed.detail).toContain(`the policy refuses ${role('verify')} its claim of a verdict, so no verdict can be recorded`);
+      expect(failed.detail).toContain(`the policy refuses ${role('start')} writes under `);
+    });
+
     it('says in one line when the preflight function is not deployed', async () => {
       expectOneLineError(await tkp(['check', '--deployed', '--preflight-function', 'transcribe-kms-pipeline-gone-preflight']), /--deployed: the preflight function transcribe-kms-pipeline-gone-preflight is not deployed in us-east-1/);
     });
