@@ -22,6 +22,7 @@ import { demandForRule } from '../verify/ruleDemand';
 import type { BackfillDependencies, InputObject } from '../start/backfillUploads';
 import type { AlarmFacts, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
+import type { PolicyStatement } from './transcriptBucketPolicy';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
   if (isAccessDenied(error)) {
@@ -193,7 +194,7 @@ function policyDocument(encoded: string | undefined): { Statement?: unknown } {
 }
 
 /** A policy's statements, which IAM allows as one object or a list. */
-const statementsOf = (document: { Statement?: unknown }) => [document.Statement ?? []].flat() as { Sid?: string; Effect?: string; Principal?: unknown }[];
+const statementsOf = (document: { Statement?: unknown }) => [document.Statement ?? []].flat() as PolicyStatement[];
 
 /**
  * Each verifier role's trust (who may assume it) and the Sids of the Deny statements in its own
@@ -224,13 +225,13 @@ export async function readVerifierRoles(iam: IAMClient, roles: readonly { name: 
   );
 }
 
-/** A bucket's policy document, or null when it has none (NoSuchBucketPolicy). */
-export async function readBucketPolicy(s3: S3Client, bucket: string): Promise<{ policy: string | null }> {
+/** A bucket policy's statements, or null when the bucket has none (NoSuchBucketPolicy). */
+export async function readBucketPolicy(s3: S3Client, bucket: string): Promise<{ statements: PolicyStatement[] | null }> {
   try {
     const { Policy } = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
-    return { policy: Policy ?? null };
+    return { statements: Policy ? statementsOf(JSON.parse(Policy) as { Statement?: unknown }) : null };
   } catch (error) {
-    if (awsErrorName(error) === 'NoSuchBucketPolicy') return { policy: null };
+    if (awsErrorName(error) === 'NoSuchBucketPolicy') return { statements: null };
     throw error;
   }
 }

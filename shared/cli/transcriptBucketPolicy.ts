@@ -13,7 +13,8 @@
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { STACK_ROW, type CheckRow } from '../start/preflightChecks';
 
-interface Statement {
+/** A bucket policy statement, as far as the probes read it. */
+export interface PolicyStatement {
   Sid?: string;
   Effect?: string;
   Principal?: unknown;
@@ -33,8 +34,8 @@ export interface WriteProbe {
   conditional: boolean;
 }
 
-/** The bucket's policy as GetBucketPolicy returns it; `null` when it has none. */
-export type BucketPolicyAnswer = { policy: string | null } | { error: string };
+/** The bucket policy's statements; `null` when the bucket has no policy. */
+export type BucketPolicyAnswer = { statements: PolicyStatement[] | null } | { error: string };
 
 export interface BucketWriters {
   bucket: string;
@@ -82,9 +83,8 @@ const OPERATORS: Record<string, (values: string[], actual: string) => boolean> =
   Bool: (values, actual) => values.some((value) => value.toLowerCase() === actual.toLowerCase()),
 };
 
-/** Whether a statement's conditions hold for the probe; a string names an operator it does not evaluate. */
-function conditionsHold(condition: Statement['Condition'], probe: WriteProbe): boolean | string {
-  const context = contextOf(probe);
+/** Whether a statement's conditions hold for the probe's request; a string names an operator it does not evaluate. */
+function conditionsHold(condition: PolicyStatement['Condition'], context: Record<string, string | undefined>): boolean | string {
   for (const [operator, entries] of Object.entries(condition ?? {})) {
     for (const [key, expected] of Object.entries(entries)) {
       if (!(key.toLowerCase() in context)) return `${operator} on ${key}`;
@@ -107,8 +107,9 @@ function conditionsHold(condition: Statement['Condition'], probe: WriteProbe): b
 }
 
 /** Whether the policy's Deny statements refuse the probe; a string when one uses an operator this does not evaluate. */
-export function deniesWrite(statements: readonly Statement[], bucket: { name: string; partition: string }, probe: WriteProbe): boolean | string {
+export function deniesWrite(statements: readonly PolicyStatement[], bucket: { name: string; partition: string }, probe: WriteProbe): boolean | string {
   const resource = `arn:${bucket.partition}:s3:::${bucket.name}/${probe.key}`;
+  const context = contextOf(probe);
   let unknown: string | undefined;
   for (const statement of statements) {
     if (statement.Effect !== 'Deny') continue;
@@ -118,7 +119,7 @@ export function deniesWrite(statements: readonly Statement[], bucket: { name: st
     if (statement.NotAction !== undefined && list(statement.NotAction).some((action) => glob(action, 's3:PutObject', true))) continue;
     if (statement.Resource !== undefined && !list(statement.Resource).some((pattern) => glob(pattern, resource))) continue;
     if (statement.NotResource !== undefined && list(statement.NotResource).some((pattern) => glob(pattern, resource))) continue;
-    const holds = conditionsHold(statement.Condition, probe);
+    const holds = conditionsHold(statement.Condition, context);
     if (holds === true) return true;
     if (typeof holds === 'string') unknown = `${statement.Sid ?? 'a statement'} uses ${holds}`;
   }
@@ -127,12 +128,15 @@ export function deniesWrite(statements: readonly Statement[], bucket: { name: st
 
 const LEDGER_PROBE_KEY = `${VERDICT_PREFIX}tkp-check-probe.json`;
 
+/** The stack's roles that write into the bucket: Transcribe's (the start role, the data access role), and the verifiers. */
+const transcribeWriters = (writers: BucketWriters) => [writers.start, ...(writers.dataAccess ? [writers.dataAccess] : [])];
+
 /**
  * Principals a Deny statement spares by name (aws:PrincipalArn) that are none of the stack's, each
  * as one concrete ARN: someone who added themselves to the exemption is then probed as themselves.
  */
-function sparedOthers(statements: readonly Statement[], writers: BucketWriters): string[] {
-  const own = new Set([...writers.verifiers, writers.start, ...(writers.dataAccess ? [writers.dataAccess] : [])]);
+function sparedOthers(statements: readonly PolicyStatement[], writers: BucketWriters): string[] {
+  const own = new Set([...writers.verifiers, ...transcribeWriters(writers)]);
   const spared = statements
     .filter((statement) => statement.Effect === 'Deny')
     .flatMap((statement) =>
@@ -143,22 +147,30 @@ function sparedOthers(statements: readonly Statement[], writers: BucketWriters):
   return [...new Set(spared.filter((arn) => arn.startsWith('arn:') && !own.has(arn)).map((arn) => arn.replace(/[*?]/g, 'x')))];
 }
 
-/** The writes the policy must refuse and the ones it must let through, each with what it means. */
-function probes(writers: BucketWriters, spared: string[]): { probe: WriteProbe; refused: boolean; otherwise: string }[] {
+/**
+ * The writes the policy must refuse and the ones it must let through, each with what it would
+ * mean otherwise and, for a forger's write, the statement of the stack's policy that refuses it.
+ */
+function probes(writers: BucketWriters, spared: string[]): { probe: WriteProbe; refused: boolean; otherwise: string; guard?: string }[] {
   const [verifier = ''] = writers.verifiers;
   const ledger = (principalArn: string, conditional: boolean) => ({ principalArn, key: LEDGER_PROBE_KEY, conditional });
   const others = [{ arn: writers.outsider, who: 'anyone in the account' }, { arn: writers.start, who: 'the start role' }, ...spared.map((arn) => ({ arn, who: arn }))];
   return [
-    ...others.map(({ arn, who }) => ({ probe: ledger(arn, true), refused: true, otherwise: `${who} may write the verdict ledger ${VERDICT_PREFIX} (LedgerWritesOnlyByVerifiers)` })),
-    { probe: ledger(verifier, false), refused: true, otherwise: 'a verifier may overwrite a verdict without a conditional write (LedgerWritesOnlyConditional)' },
+    ...others.map(({ arn, who }) => ({ probe: ledger(arn, true), refused: true, otherwise: `${who} may write the verdict ledger ${VERDICT_PREFIX}`, guard: 'LedgerWritesOnlyByVerifiers' })),
+    { probe: ledger(verifier, false), refused: true, otherwise: 'a verifier may overwrite a verdict without a conditional write', guard: 'LedgerWritesOnlyConditional' },
     ...writers.verifiers.map((arn) => ({ probe: ledger(arn, true), refused: false, otherwise: `the policy refuses ${arn} its claim of a verdict, so no verdict can be recorded` })),
     ...writers.transcriptPrefixes.flatMap((prefix) => {
       const key = `${prefix}tkp-check-probe.json`;
       return [
         ...others
           .filter(({ arn }) => arn !== writers.start)
-          .map(({ arn, who }) => ({ probe: { principalArn: arn, key, conditional: false }, refused: true, otherwise: `${who} may replace a transcript under ${prefix} with one under another key (WritesOnlyByThisStack)` })),
-        ...[writers.start, ...(writers.dataAccess ? [writers.dataAccess] : [])].map((arn) => ({
+          .map(({ arn, who }) => ({
+            probe: { principalArn: arn, key, conditional: false },
+            refused: true,
+            otherwise: `${who} may replace a transcript under ${prefix} with one under another key`,
+            guard: 'WritesOnlyByThisStack',
+          })),
+        ...transcribeWriters(writers).map((arn) => ({
           probe: { principalArn: arn, key, conditional: false },
           refused: false,
           otherwise: `the policy refuses ${arn} writes under ${prefix}, so Transcribe cannot write the transcripts`,
@@ -173,18 +185,18 @@ export function transcriptBucketPolicyRow(answer: BucketPolicyAnswer, writers: B
   if ('error' in answer) {
     return { ...row, ok: false, detail: `the policy of s3://${writers.bucket} cannot be read (${answer.error}); the caller needs s3:GetBucketPolicy to tell whether it refuses forged verdicts and rewritten transcripts` };
   }
-  const statements = answer.policy ? ([JSON.parse(answer.policy).Statement ?? []].flat() as Statement[]) : [];
+  const statements = answer.statements ?? [];
   const bucket = { name: writers.bucket, partition: writers.partition };
   const problems = new Set<string>();
   // A statement it cannot evaluate fails the row only where it is all that stands between a forger and a write.
   const unjudged = new Set<string>();
-  for (const { probe, refused, otherwise } of probes(writers, sparedOthers(statements, writers))) {
+  for (const { probe, refused, otherwise, guard } of probes(writers, sparedOthers(statements, writers))) {
     const denied = deniesWrite(statements, bucket, probe);
     if (typeof denied === 'string') {
-      if (refused) problems.add(`${denied}, which tkp check does not evaluate, so it cannot tell whether ${otherwise.replace(/ \(\w+\)$/, '')}: check that statement by hand`);
+      if (refused) problems.add(`${denied}, which tkp check does not evaluate, so it cannot tell whether ${otherwise}: check that statement by hand`);
       else unjudged.add(denied);
     } else if (denied !== refused) {
-      problems.add(otherwise);
+      problems.add(guard ? `${otherwise} (${guard})` : otherwise);
     }
   }
   const notJudged = unjudged.size > 0 ? `; not evaluated: ${[...unjudged].join(', ')} (it must let the stack's own writes through)` : '';
@@ -195,7 +207,7 @@ export function transcriptBucketPolicyRow(answer: BucketPolicyAnswer, writers: B
     ...row,
     ok: false,
     detail:
-      `s3://${writers.bucket}${answer.policy ? '' : ' has no bucket policy'}: ${[...problems].join('; ')}${notJudged}. ` +
+      `s3://${writers.bucket}${answer.statements ? '' : ' has no bucket policy'}: ${[...problems].join('; ')}${notJudged}. ` +
       `serverless deploy restores the policy of the bucket the stack creates; a transcript bucket of your own needs the statements LedgerWritesOnlyByVerifiers, LedgerWritesOnlyConditional and WritesOnlyByThisStack (README: "The verdict ledger")`,
   };
 }

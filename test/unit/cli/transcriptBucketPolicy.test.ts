@@ -30,7 +30,7 @@ function deployedPolicy(): { Statement: Record<string, any>[] } {
   return { Statement: JSON.parse(resolved) };
 }
 
-const rowFor = (policy: unknown) => transcriptBucketPolicyRow({ policy: policy === null ? null : JSON.stringify(policy) }, writers);
+const rowFor = (policy: { Statement: Record<string, unknown>[] } | null) => transcriptBucketPolicyRow({ statements: policy === null ? null : policy.Statement }, writers);
 
 describe('the transcript bucket policy row', () => {
   it('passes the policy the stack deploys: every forger refused, every writer of the stack let through', () => {
