@@ -186,15 +186,16 @@ export async function verifyJob(
       outputs: locations,
       actual,
     });
+    const outcome = judgement.cause === null ? 'verified' : 'mismatch';
     detail = {
       ...base,
-      outcome: judgement.cause === null ? 'verified' : 'mismatch',
-      verdictId: `${ledgerId}:${judgement.cause === null ? 'verified' : 'mismatch'}`,
+      outcome,
+      verdictId: `${ledgerId}:${outcome}`,
       cause: judgement.cause,
       transcriptUri: locations[0] ? s3Uri(locations[0]) : null,
       actual,
       problems: judgement.problems,
-      whatToDo: whatToDo({ outcome: judgement.cause === null ? 'verified' : 'mismatch', cause: judgement.cause }),
+      whatToDo: whatToDo({ outcome, cause: judgement.cause }),
       failureReason: null,
       checkedAt: deps.now().toISOString(),
     };
