@@ -18,7 +18,7 @@ import { notificationPrefixes } from '../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
-import { alertingNames, roleName, stackRules, VERIFIERS } from '../stack/stackNames';
+import { alertingNames, roleArn, roleName, stackRules, VERIFIERS } from '../stack/stackNames';
 import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
 import { changePageInputs } from '../stack/alarmResources';
 import { createDemandSources, readAlarms, readBucketPolicy, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
@@ -98,16 +98,15 @@ async function openForCheck(options: CheckOptions, env: CliEnvironment) {
 
 /** Who the stack lets write into its transcript bucket, by the role names it gives them, and where its rules put transcripts there. */
 function bucketWriters(config: PipelineConfig, bucket: string, stack: { service: string; stage: string; region: string }, caller: { arn: string; account: string }): BucketWriters {
-  const partition = caller.arn.split(':')[1] ?? 'aws';
-  const roleArn = (name: string) => `arn:${partition}:iam::${caller.account}:role/${name}`;
+  const where = { partition: caller.arn.split(':')[1] ?? 'aws', account: caller.account };
   return {
     bucket,
-    partition,
-    verifiers: VERIFIERS.map((fn) => roleArn(roleName(stack, fn))),
-    start: roleArn(roleName(stack, 'start')),
-    ...(needsDataAccessRole(config) && { dataAccess: roleArn(roleName(stack, 'transcribe-data')) }),
+    partition: where.partition,
+    verifiers: VERIFIERS.map((fn) => roleArn(where, roleName(stack, fn))),
+    start: roleArn(where, roleName(stack, 'start')),
+    ...(needsDataAccessRole(config) && { dataAccess: roleArn(where, roleName(stack, 'transcribe-data')) }),
     transcriptPrefixes: [...new Set(config.rules.filter((rule) => (rule.output.bucket ?? bucket) === bucket).map((rule) => rule.output.prefix))],
-    outsider: roleArn('tkp-check-outsider'),
+    outsider: roleArn(where, 'tkp-check-outsider'),
   };
 }
 

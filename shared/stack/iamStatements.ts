@@ -18,6 +18,7 @@ import {
   isDeployTimeValue,
   jobArn,
   roleName,
+  type RoleEnding,
   sub,
   transcriptBucketRef,
   transcriptDestinations,
@@ -306,7 +307,7 @@ function atMostResolved(value: unknown): unknown {
  * policy over IAM's limit is refused here, naming what to change, rather than failing the deploy
  * half-way: the start role grows by about 310 characters per rule with a key of its own.
  */
-export function role(ctx: StackContext, service: string, statements: Statement[], name: Parameters<typeof roleName>[1]) {
+export function role(ctx: StackContext, service: string, statements: Statement[], name: RoleEnding) {
   const length = JSON.stringify({ Version: '2012-10-17', Statement: statements }, (_, value) => atMostResolved(value)).length;
   if (length > ROLE_POLICY_MAX_LENGTH) {
     const keys = new Set(ctx.config.rules.flatMap((rule) => (rule.kmsKey ? [rule.kmsKey.value] : []))).size;

@@ -217,8 +217,15 @@ export function stackRules(ctx: Pick<StackContext, 'service' | 'stage'>): { name
   ];
 }
 
+/** The stack's roles, by logical ID, with the name each ends in (roleName); names longer than IAM's limit are cut. */
+export const STACK_ROLES = { StartRole: 'start', VerifyRole: 'verify', SweepRole: 'sweep', BucketNotificationsRole: 'notifications', DataAccessRole: 'transcribe-data' } as const;
+export type RoleId = keyof typeof STACK_ROLES;
+export type RoleEnding = (typeof STACK_ROLES)[RoleId];
+const ROLES: readonly RoleEnding[] = Object.values(STACK_ROLES);
+const ROLE_NAME_MAX_LENGTH = 64;
+
 /** Role names are fixed, so another account's key policy can name them before they exist. */
-export function roleName(ctx: Pick<StackContext, 'service' | 'stage' | 'region'>, name: (typeof ROLES)[number]): string {
+export function roleName(ctx: Pick<StackContext, 'service' | 'stage' | 'region'>, name: RoleEnding): string {
   const cut = (role: string, stage: string) => `${ctx.service}-${stage}-${ctx.region}-${role}`.slice(0, ROLE_NAME_MAX_LENGTH);
   const collides = (stage: string) => new Set(ROLES.map((role) => cut(role, stage))).size < ROLES.length;
   if (collides(ctx.stage)) {
@@ -240,9 +247,10 @@ export function roleNamePrefix(ctx: Pick<StackContext, 'service' | 'stage' | 're
   return `${ctx.service}-${ctx.stage}-${ctx.region}-`.slice(0, ROLE_NAME_MAX_LENGTH);
 }
 
-/** The stack's roles, by the name each ends in; names longer than IAM's limit are cut. */
-const ROLES = ['start', 'verify', 'sweep', 'notifications', 'transcribe-data'] as const;
-const ROLE_NAME_MAX_LENGTH = 64;
+/** A role's ARN from its name, in the account and partition it lives in. */
+export function roleArn(where: { partition: string; account: string }, name: string): string {
+  return `arn:${where.partition}:iam::${where.account}:role/${name}`;
+}
 
 /** Where the config writes transcripts: one entry per distinct bucket and prefix. */
 export function transcriptDestinations(config: PipelineConfig, transcriptBucket: Cfn): { bucket: Cfn; prefix: string }[] {

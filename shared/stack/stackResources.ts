@@ -15,7 +15,7 @@ import { notificationIdPrefix, queueNotifications } from './inputNotifications';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { alarmResources, alarmTopicRef } from './alarmResources';
-import { bucketArn, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
+import { bucketArn, inputBucketRef, INPUT_BUCKET, STACK_ROLES, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type RoleId, type StackContext } from './stackNames';
 
 const BLOCK_PUBLIC = {
   BlockPublicAcls: true,
@@ -99,7 +99,7 @@ export function ledgerPolicyStatements(ctx: StackContext, bucketLogicalId: strin
  * is to change this bucket policy, which pages (TrustChangesRule).
  */
 export function transcriptPolicyStatements(ctx: StackContext, bucketLogicalId: string): Record<string, unknown>[] {
-  const writers = ['StartRole', 'VerifyRole', 'SweepRole', ...(needsDataAccessRole(ctx.config) ? ['DataAccessRole'] : [])];
+  const writers: RoleId[] = ['StartRole', 'VerifyRole', 'SweepRole', ...(needsDataAccessRole(ctx.config) ? (['DataAccessRole'] as const) : [])];
   return [
     {
       Sid: 'WritesOnlyByThisStack',
@@ -165,13 +165,13 @@ function sendMessagePolicy(queue: string, sid: string, service: string, conditio
 /** The CloudFormation resources that depend on the config. */
 export function derivedResources(ctx: StackContext): Record<string, unknown> {
   const resources: Record<string, unknown> = {
-    StartRole: role(ctx, 'lambda.amazonaws.com', startRoleStatements(ctx), 'start'),
-    VerifyRole: role(ctx, 'lambda.amazonaws.com', verifyRoleStatements(ctx), 'verify'),
-    SweepRole: role(ctx, 'lambda.amazonaws.com', sweepRoleStatements(ctx), 'sweep'),
-    BucketNotificationsRole: role(ctx, 'lambda.amazonaws.com', bucketNotificationsRoleStatements(ctx), 'notifications'),
+    StartRole: role(ctx, 'lambda.amazonaws.com', startRoleStatements(ctx), STACK_ROLES.StartRole),
+    VerifyRole: role(ctx, 'lambda.amazonaws.com', verifyRoleStatements(ctx), STACK_ROLES.VerifyRole),
+    SweepRole: role(ctx, 'lambda.amazonaws.com', sweepRoleStatements(ctx), STACK_ROLES.SweepRole),
+    BucketNotificationsRole: role(ctx, 'lambda.amazonaws.com', bucketNotificationsRoleStatements(ctx), STACK_ROLES.BucketNotificationsRole),
   };
   if (needsDataAccessRole(ctx.config)) {
-    resources.DataAccessRole = role(ctx, 'transcribe.amazonaws.com', dataAccessRoleStatements(ctx), 'transcribe-data');
+    resources.DataAccessRole = role(ctx, 'transcribe.amazonaws.com', dataAccessRoleStatements(ctx), STACK_ROLES.DataAccessRole);
   }
   resources.StartQueuePolicy = sendMessagePolicy('StartQueue', 'InputBucketNotifications', 's3.amazonaws.com', {
     ArnEquals: { 'aws:SourceArn': bucketArn(inputBucketRef(ctx)) },

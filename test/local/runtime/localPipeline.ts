@@ -18,7 +18,7 @@ import { asyncFailureRecord, deleteBatch, invoke, lambdaContext, runAsyncSource,
 import { captureLambdaLogs, type LogRecord } from './logCapture';
 import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from '../emulator/moto';
 import { parseTamper } from '../cli/samples';
-import { LOCAL_CREDENTIALS, localNames, localRulePatterns, provision, type ProvisionedStack } from './provision';
+import { LOCAL_CREDENTIALS, localNames, localRoleArn, localRulePatterns, provision, type ProvisionedStack } from './provision';
 import { DEFAULT_QUOTAS, type EmulatorFaults, type Quotas, type Timing, type TranscribeEmulator } from '../emulator/emulatorModel';
 import { startTranscribeEmulator } from '../emulator/transcribeEmulator';
 
@@ -209,9 +209,9 @@ export class LocalPipeline {
       START_RATE_PER_SECOND: String((options.quotas?.startTps ?? DEFAULT_QUOTAS.startTps) * this.timeScale * 0.96),
       OUTCOME_BUS_NAME: names.outcomeBus,
       // Transcribe's data access role (Call Analytics jobs, deferred jobs): the emulator checks its form, not IAM.
-      DATA_ACCESS_ROLE_ARN: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:role/transcribe-kms-pipeline-${names.stage}-${names.region}-transcribe-data`,
+      DATA_ACCESS_ROLE_ARN: localRoleArn(names, 'transcribe-data'),
       // The preflight function runs as the start role; moto has one identity, so this only names it.
-      PREFLIGHT_ROLE_ARN: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:role/transcribe-kms-pipeline-${names.stage}-${names.region}-start`,
+      PREFLIGHT_ROLE_ARN: localRoleArn(names, 'start'),
       OUTCOME_EVENT_SOURCE: names.outcomeSource,
       VERDICT_LEASE_SECONDS: String(120 / this.timeScale),
       MISSING_TRANSCRIPT_RETRIES: '2',

@@ -21,7 +21,7 @@ import type { PipelineConfig } from '../../../shared/config/rule';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { SERVICE_NAME } from '../../../shared/cli/cliAws';
 import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
-import { alertingNames, outcomeBusName, roleName, stackRules, TRANSCRIPT_BUCKET } from '../../../shared/stack/stackNames';
+import { alertingNames, outcomeBusName, roleArn, roleName, STACK_ROLES, stackRules, TRANSCRIPT_BUCKET, type RoleEnding, type RoleId } from '../../../shared/stack/stackNames';
 import { ledgerPolicyStatements, transcriptPolicyStatements } from '../../../shared/stack/stackResources';
 import { alarmResources, changePageInputs } from '../../../shared/stack/alarmResources';
 import { role, sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
@@ -254,11 +254,11 @@ async function createStackRules(events: EventBridgeClient, config: PipelineConfi
   }
 }
 
-/** The stack's roles by logical ID, with the name each ends in (roleName). */
-const LOCAL_ROLES: Record<string, Parameters<typeof roleName>[1]> = { StartRole: 'start', VerifyRole: 'verify', SweepRole: 'sweep', DataAccessRole: 'transcribe-data', BucketNotificationsRole: 'notifications' };
-
 /** The local mode's names for the stack's queues, which CloudFormation would name itself. */
 const LOCAL_QUEUES: Record<string, string> = { StartQueue: 'tkp-start', StartDeadLetterQueue: 'tkp-start-dlq', VerifyDeadLetterQueue: 'tkp-verify-dlq' };
+
+/** A role of the local stack, by the name it ends in: moto has one identity, so the ARN only names it. */
+export const localRoleArn = (names: LocalNames, role: RoleEnding) => roleArn({ partition: 'aws', account: MOTO_DEFAULT_ACCOUNT }, roleName(names, role));
 
 const localOutcomeBusArn = (names: LocalNames) => `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:event-bus/${names.outcomeBus}`;
 
@@ -290,8 +290,7 @@ function resolveLocally(value: unknown, names: LocalNames): unknown {
   if ('Fn::GetAtt' in object) {
     const [id, attribute] = object['Fn::GetAtt'] as [string, string];
     if (id === 'OutcomeBus' && attribute === 'Arn') return localOutcomeBusArn(names);
-    const role = LOCAL_ROLES[id];
-    if (role && attribute === 'Arn') return `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:role/${roleName(names, role)}`;
+    if (id in STACK_ROLES && attribute === 'Arn') return localRoleArn(names, STACK_ROLES[id as RoleId]);
     const queue = LOCAL_QUEUES[id];
     if (queue && attribute === 'QueueName') return queue;
     if (queue && attribute === 'Arn') return queueArn(names.region, queue);
