@@ -76,6 +76,18 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
     expect(run.code).toBe(1);
   }, 120_000);
 
+  it('a file whose name moto cannot store as a key is reported as not uploaded, with why; the others still run; a tab is shown escaped; exit 1', async () => {
+    copyFileSync(SAMPLE_AUDIO, join(work, 'line\nbreak.wav'));
+    copyFileSync(SAMPLE_AUDIO, join(work, 'tab\there.wav'));
+    const run = await tkpLocal(['--prefix', 'open/', 'line\nbreak.wav', 'tab\there.wav']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('  not uploaded  open/line\\nbreak.wav: the key has a line break (CR or LF) in it, which S3 stores but moto, the local S3, cannot; rename the file to run it here');
+    expect(run.stdout).toMatch(/^open\/line\\nbreak\.wav +- +- +- +- +- +- +not uploaded$/m);
+    expect(run.stdout).toMatch(/^open\/tab\\there\.wav +open\/ +transcription +none: bucket default .* verified$/m);
+    expect(run.stdout).toContain('Not every transcript was verified');
+    expect(run.code).toBe(1);
+  }, 120_000);
+
   it('answers bad arguments with one line and exit 2, before starting anything', async () => {
     const cases: [string[], string][] = [
       [['missing.wav'], 'tkp: your own files need --prefix, e.g. --prefix calls/'],

@@ -17,7 +17,7 @@ import type { Rule } from '../../../shared/config/rule';
 import { SERVICE_NAME } from '../../../shared/cli/cliAws';
 import { CHANGE_PAGE_WHAT_TO_DO } from '../../../shared/stack/alarmResources';
 import { LocalPipeline } from '../runtime/localPipeline';
-import { configSummary, describeProgress, formatTable, objectRows } from './report';
+import { configSummary, describeProgress, formatTable, notUploadedRow, objectRows, shownKey, type ObjectRow } from './report';
 import { parseTamper, SAMPLE_AUDIO, sampleFor } from './samples';
 import { watchFolder } from './watch';
 import type { OutputKind } from '../emulator/emulatorModel';
@@ -132,9 +132,16 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
     }
     if (uploadsFromFiles) checkPrefixSlash(options.prefix as string, files, pipeline.config.rules);
     const uploads = uploadsFromFiles ?? pipeline.config.rules.map((rule) => ({ key: `${rule.prefix}${basename(SAMPLE_AUDIO)}`, body: readFileSync(sampleFor(rule.job.jobType)) }));
+    // A file that cannot be uploaded is reported in its row, and the others still run.
+    const notUploaded = new Map<string, ObjectRow>();
     for (const upload of uploads) {
-      await pipeline.upload(upload.key, upload.body);
-      console.log(`  uploaded  s3://${names.inputBucket}/${upload.key}`);
+      try {
+        await pipeline.upload(upload.key, upload.body);
+        console.log(`  uploaded  s3://${names.inputBucket}/${shownKey(upload.key)}`);
+      } catch (error) {
+        console.log(`  not uploaded  ${shownKey(upload.key)}: ${(error as Error).message}`);
+        notUploaded.set(upload.key, notUploadedRow(upload.key, (error as Error).message));
+      }
     }
     await pipeline.settle({ timeoutMs: 300_000 });
     if (pipeline.emulator.jobs().some((job) => job.jobType === 'medical')) {
@@ -143,7 +150,8 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
       await pipeline.sweep({ deadLetterOnFailure: true });
       await pipeline.settle({ timeoutMs: 300_000 });
     }
-    const rows = await objectRows(pipeline, uploads.map((u) => u.key));
+    const reached = await objectRows(pipeline, uploads.map((u) => u.key).filter((key) => !notUploaded.has(key)));
+    const rows = uploads.map((u) => notUploaded.get(u.key) ?? (reached.find((row) => row.key === u.key) as ObjectRow));
     console.log(`\n${formatTable(rows)}\n`);
     console.log(`Outcome events on ${names.outcomeBus}: ${pipeline.outcomes.length}; on the alarm topic: ${pipeline.alarms.length}; dead letters: ${pipeline.deadLetters.length}; Lambda logs: ${logFile}`);
     const clean = rows.every((row) => row.verdict === 'verified');

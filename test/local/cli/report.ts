@@ -6,7 +6,7 @@ import type { PipelineConfig } from '../../../shared/config/rule';
 import type { DeadLetter, LocalPipeline } from '../runtime/localPipeline';
 import type { LogRecord } from '../runtime/logCapture';
 
-export type Verdict = 'verified' | 'mismatch' | 'failed' | 'skipped' | 'ignored' | 'dead-lettered' | 'unaccounted';
+export type Verdict = 'verified' | 'mismatch' | 'failed' | 'skipped' | 'ignored' | 'dead-lettered' | 'not uploaded' | 'unaccounted';
 
 /** Why an object under no rule gets no job: the stack's notification filters never send it. */
 export const NO_RULE_REASON = "no rule's prefix covers this key, so S3 sends the pipeline no notification for it";
@@ -67,6 +67,17 @@ export async function objectRows(pipeline: LocalPipeline, keys: readonly string[
   return rows;
 }
 
+/** The row of a file that never reached the bucket, with why. */
+export function notUploadedRow(key: string, reason: string): ObjectRow {
+  return { key, rule: '-', jobType: '-', keyAskedFor: '-', jobName: '-', jobStatus: '-', actualEncryption: '-', verdict: 'not uploaded', detail: reason, outcomeEvents: 0 };
+}
+
+/** A key as one line of a terminal: tabs, line breaks and other control characters written as escapes. */
+export function shownKey(key: string): string {
+  const named: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+  return key.replace(/[\u0000-\u001f\u007f]/g, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** The object keys a dead letter is about, read from the S3 event or the failed invocation. */
 export function deadLetterKeys(letter: DeadLetter): string[] {
   try {
@@ -111,13 +122,19 @@ export function shortKeyArn(arn: string): string {
   return match ? `key/${(match[2] as string).slice(0, 8)}… @${match[1]}` : arn;
 }
 
+/** A long cell as its first `head` and last `tail` characters, joined by an ellipsis. */
+function shortened(value: string, head: number, tail: number): string {
+  const chars = [...value];
+  return chars.length <= head + 1 + tail ? value : `${chars.slice(0, head).join('')}…${chars.slice(-tail).join('')}`;
+}
+
 export function formatTable(rows: readonly ObjectRow[]): string {
   const headers = ['object', 'rule', 'job type', 'key asked for', 'job', 'status', 'output encryption', 'verdict'];
   const cells = rows.map((r) => [
-    r.key,
+    shortened(shownKey(r.key), 28, 31),
     r.rule,
     r.jobType,
-    r.keyAskedFor.length > 44 ? `${r.keyAskedFor.slice(0, 20)}…${r.keyAskedFor.slice(-23)}` : r.keyAskedFor,
+    shortened(r.keyAskedFor, 20, 23),
     r.jobName.length > 30 ? `${r.jobName.slice(0, 29)}…` : r.jobName,
     r.jobStatus,
     r.actualEncryption,
@@ -125,7 +142,7 @@ export function formatTable(rows: readonly ObjectRow[]): string {
   ]);
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => [...(c[i] ?? '')].length)));
   const line = (values: string[]) => values.map((v, i) => v + ' '.repeat((widths[i] ?? 0) - [...v].length)).join('  ').trimEnd();
-  const notes = rows.filter((r) => r.verdict !== 'verified' && r.detail).map((r) => `  ${r.key}: ${r.detail}`);
+  const notes = rows.filter((r) => r.verdict !== 'verified' && r.detail).map((r) => `  ${shownKey(r.key)}: ${r.detail}`);
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line), ...(notes.length ? ['', ...notes] : [])].join('\n');
 }
 

@@ -80,3 +80,13 @@ export async function startMoto(options: { quiet?: boolean } = {}): Promise<Moto
     },
   };
 }
+
+/**
+ * Why moto cannot hold this key, when S3 could: moto 5.2.1 answers a key with a line feed with an
+ * HTML error page and stores a carriage return as a line feed, so either would end the run with
+ * an unreadable error, or give the pipeline another key than the one uploaded.
+ */
+export function motoKeyProblem(key: string): string | undefined {
+  if (!/[\r\n]/.test(key)) return undefined;
+  return 'the key has a line break (CR or LF) in it, which S3 stores but moto, the local S3, cannot; rename the file to run it here';
+}

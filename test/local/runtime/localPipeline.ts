@@ -16,7 +16,7 @@ import { envelope, matchesPattern, trailEnvelope } from './eventBus';
 import { startGateway, type FaultRule, type Gateway, type TrailedCall } from '../emulator/gateway';
 import { asyncFailureRecord, deleteBatch, invoke, lambdaContext, runAsyncSource, runSqsSource, type Handler, type RuntimeCounters } from './lambdaRuntime';
 import { captureLambdaLogs, type LogRecord } from './logCapture';
-import { MOTO_DEFAULT_ACCOUNT, startMoto, type Moto } from '../emulator/moto';
+import { MOTO_DEFAULT_ACCOUNT, motoKeyProblem, startMoto, type Moto } from '../emulator/moto';
 import { parseTamper } from '../cli/samples';
 import { LOCAL_CREDENTIALS, localNames, localRoleArn, localRulePatterns, provision, type ProvisionedStack } from './provision';
 import { DEFAULT_QUOTAS, type EmulatorFaults, type Quotas, type Timing, type TranscribeEmulator } from '../emulator/emulatorModel';
@@ -317,8 +317,10 @@ export class LocalPipeline {
     this.startPaused = false;
   }
 
-  /** Puts an object into the input bucket, as an uploader would; S3 notifies the start queue. */
+  /** Puts an object into the input bucket, as an uploader would; S3 notifies the start queue. A key moto cannot store is refused, saying so. */
   async upload(key: string, body: Buffer | string): Promise<void> {
+    const problem = motoKeyProblem(key);
+    if (problem) throw new Error(problem);
     await this.s3.send(new PutObjectCommand({ Bucket: this.stack.names.inputBucket, Key: key, Body: body }));
   }
 
