@@ -283,6 +283,15 @@ export function dataAccessRoleStatements(ctx: StackContext): Statement[] {
   ];
 }
 
+/** A statement as a message names it: its actions, and how many resources and condition values it lists. */
+function describeStatement(statement: Statement): string {
+  const resources = Array.isArray(statement.Resource) ? statement.Resource.length : 1;
+  const values = Object.values(statement.Condition ?? {})
+    .flatMap((byKey) => Object.values(byKey as Record<string, unknown>))
+    .reduce<number>((count, value) => count + (Array.isArray(value) ? value.length : 1), 0);
+  return `${statement.Action.join(', ')} on ${resources} resource${resources === 1 ? '' : 's'}${values > 1 ? ` with ${values} condition values` : ''}`;
+}
+
 /** IAM's limit on the inline policies of one role, in characters, whitespace not counted. */
 export const ROLE_POLICY_MAX_LENGTH = 10_240;
 /** The longest each pseudo parameter becomes (aws-us-gov, ap-southeast-2, an account ID). */
@@ -305,15 +314,22 @@ function atMostResolved(value: unknown): unknown {
  * A role for one AWS service. Transcribe's data access role is only assumable by Transcribe
  * acting for this account (aws:SourceAccount, aws:SourceArn), against the confused deputy. A
  * policy over IAM's limit is refused here, naming what to change, rather than failing the deploy
- * half-way: the start role grows by about 310 characters per rule with a key of its own.
+ * half-way: the start role grows by about 310 characters per rule with a key of its own, and by
+ * about 70 per input prefix (its media read statement), so the message names the largest statement.
  */
 export function role(ctx: StackContext, service: string, statements: Statement[], name: RoleEnding) {
-  const length = JSON.stringify({ Version: '2012-10-17', Statement: statements }, (_, value) => atMostResolved(value)).length;
+  const resolvedLength = (value: unknown) => JSON.stringify(value, (_, inner) => atMostResolved(inner)).length;
+  const length = resolvedLength({ Version: '2012-10-17', Statement: statements });
   if (length > ROLE_POLICY_MAX_LENGTH) {
-    const keys = new Set(ctx.config.rules.flatMap((rule) => (rule.kmsKey ? [rule.kmsKey.value] : []))).size;
+    const { config } = ctx;
+    const keys = new Set(config.rules.flatMap((rule) => (rule.kmsKey ? [rule.kmsKey.value] : []))).size;
+    const largest = statements.reduce((big, statement) => (resolvedLength(statement) > resolvedLength(big) ? statement : big));
     throw new Error(
-      `the ${name} role's policy would be up to ${length} characters once deployed, over IAM's ${ROLE_POLICY_MAX_LENGTH} for a role; it grows with the config's ${ctx.config.rules.length} rules and ${keys} distinct keys: ` +
-        'let rules share keys and output locations (rules that share them share statements), or split the prefixes between two stages that share the input bucket (--param="inputBucket=NAME")',
+      `the ${name} role's policy would be up to ${length} characters once deployed, over IAM's ${ROLE_POLICY_MAX_LENGTH} for a role; ` +
+        `its largest statement is ${describeStatement(largest)} (${resolvedLength(largest)} characters). ` +
+        `The policy lists each input prefix (the config's ${config.rules.length} rules cover ${notificationPrefixes(config.rules).length}; a prefix under another rule's is not listed again), ` +
+        `each distinct key (${keys}) and each output location (${transcriptDestinations(config, transcriptBucketRef(ctx)).length}): ` +
+        'use fewer of whichever is largest (rules that share a key or an output location share its statements), or split the prefixes between two stages that share the input bucket (--param="inputBucket=NAME")',
     );
   }
   const confusedDeputy =

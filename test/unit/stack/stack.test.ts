@@ -439,8 +439,10 @@ describe('a role whose policy would pass IAM\'s limit', () => {
     const ctx = ctxWith(30);
     expect(() => role(ctx, 'lambda.amazonaws.com', startRoleStatements(ctx), 'start')).toThrow(
       new Error(
-        "the start role's policy would be up to 11756 characters once deployed, over IAM's 10240 for a role; it grows with the config's 30 rules and 30 distinct keys: " +
-          'let rules share keys and output locations (rules that share them share statements), or split the prefixes between two stages that share the input bucket (--param="inputBucket=NAME")',
+        "the start role's policy would be up to 11756 characters once deployed, over IAM's 10240 for a role; " +
+          'its largest statement is transcribe:StartTranscriptionJob on 1 resource with 38 condition values (2773 characters). ' +
+          "The policy lists each input prefix (the config's 30 rules cover 30; a prefix under another rule's is not listed again), each distinct key (30) and each output location (1): " +
+          'use fewer of whichever is largest (rules that share a key or an output location share its statements), or split the prefixes between two stages that share the input bucket (--param="inputBucket=NAME")',
       ),
     );
   });
@@ -451,5 +453,14 @@ describe('a role whose policy would pass IAM\'s limit', () => {
     expect(policy?.Statement.length).toBeGreaterThan(0);
     expect(() => role(ctxWith(26), 'lambda.amazonaws.com', startRoleStatements(ctxWith(26)), 'start')).toThrow(/^the start role's policy would be up to 105\d\d characters/);
     expect(ROLE_POLICY_MAX_LENGTH).toBe(10_240);
+  });
+
+  it('names the media read statement when many prefixes share two keys, not the keys', () => {
+    const rules = Array.from({ length: 300 }, (_, i) => ({ prefix: `team-${String(i).padStart(3, '0')}/`, ...(i % 2 === 0 && { kmsKey: i % 4 === 0 ? 'alias/a' : 'alias/b' }), languageCode: 'en-US' }));
+    const config = validatePipelineConfig({ rules }, { region: 'us-east-1', inputBucket: 'in', transcriptBucket: 'out' });
+    const ctx = { service: 'transcribe-kms-pipeline', stage: 'dev', region: 'us-east-1', jobNamePrefix: 'tkp.dev.', config };
+    expect(() => role(ctx, 'lambda.amazonaws.com', startRoleStatements(ctx), 'start')).toThrow(
+      /; its largest statement is s3:GetObject on 300 resources \(\d+ characters\)\. The policy lists each input prefix \(the config's 300 rules cover 300; .*each distinct key \(2\) and each output location \(1\): use fewer of whichever is largest/,
+    );
   });
 });
