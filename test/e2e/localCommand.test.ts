@@ -147,6 +147,7 @@ describe.runIf(motoAvailable('tkp local --watch end-to-end test'))('tkp local --
       copyFileSync(SAMPLE_AUDIO, join(inbox, 'Équipe A', 'rec 1 + 2 = 3 #x.wav'));
       copyFileSync(SAMPLE_AUDIO, join(inbox, 'dictation', 'note.wav'));
       writeFileSync(join(inbox, 'open', 'notes.txt'), 'not audio');
+      copyFileSync(SAMPLE_AUDIO, join(inbox, 'open', 'line\nbreak.wav'));
       mkdirSync(join(inbox, 'elsewhere'));
       copyFileSync(SAMPLE_AUDIO, join(inbox, 'elsewhere', 'stray.wav'));
       // Written in two steps, as a copy in progress: it is sent once, whole.
@@ -163,10 +164,13 @@ describe.runIf(motoAvailable('tkp local --watch end-to-end test'))('tkp local --
       // Under no rule: S3 sends no notification, so the report says so at once, as for a run over files.
       await watch.waitFor(/^  result +elsewhere\/stray\.wav: ignored \(no rule's prefix covers this key/m, 90_000);
       expect(watch.stdout().match(/^  uploaded +open\/slow\.wav$/gm)).toHaveLength(1);
+      // A name moto cannot store as a key: said once, with why, and counted as not verified.
+      expect(watch.stdout()).toContain('  could not upload open/line\\nbreak.wav: the key has a line break (CR or LF) in it');
 
       const run = await stopWithCtrlC(watch, motoPid);
       expect(run.stderr).toBe('');
-      expect(run.stdout).toContain('Stopping. 5 object(s) processed.');
+      expect(run.stdout).toContain('Stopping. 6 object(s) processed.');
+      expect(run.stdout).toMatch(/^open\/line\\nbreak\.wav +- +- +- +- +- +- +not uploaded$/m);
       expect(run.stdout).toMatch(/^elsewhere\/stray\.wav +\(none\) .* ignored$/m);
       expect(run.stdout).toMatch(/^Équipe A\/rec 1 \+ 2 = 3 #x\.wav +Équipe A\/ +transcription +alias\/equipe-a .* verified$/m);
       expect(run.stdout).toMatch(/^dictation\/note\.wav +dictation\/ +medical .* verified$/m);
