@@ -60,13 +60,19 @@ function tlsOnlyPolicy(bucketLogicalId: string, extra: Record<string, unknown>[]
   };
 }
 
+/** The stack's roles whose verdicts count: only they may write the ledger or publish an outcome. */
+const VERIFIER_ROLES: RoleId[] = ['VerifyRole', 'SweepRole'];
+
+/** The ARNs of some of the stack's roles, as a policy condition names them. */
+const roleArnRefs = (roles: readonly RoleId[]) => roles.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
+
 /**
  * The verdict ledger may be written only by the verify and sweep roles, and only with a
  * conditional write (If-None-Match or If-Match), which is how a verdict is claimed exactly once.
  * Anyone else, an administrator included, is refused; the break-glass path is to change this
  * bucket policy, which CloudTrail records (README: "The verdict ledger").
  */
-export function ledgerPolicyStatements(ctx: StackContext, bucketLogicalId: string): Record<string, unknown>[] {
+function ledgerPolicyStatements(ctx: StackContext, bucketLogicalId: string): Record<string, unknown>[] {
   const ledger = { 'Fn::Sub': `\${${bucketLogicalId}.Arn}/${VERDICT_PREFIX}*` };
   return [
     {
@@ -75,7 +81,7 @@ export function ledgerPolicyStatements(ctx: StackContext, bucketLogicalId: strin
       Principal: '*',
       Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
       Resource: ledger,
-      Condition: { ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['VerifyRole', 'Arn'] }, { 'Fn::GetAtt': ['SweepRole', 'Arn'] }] } },
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArnRefs(VERIFIER_ROLES) } },
     },
     {
       Sid: 'LedgerWritesOnlyConditional',
@@ -98,8 +104,8 @@ export function ledgerPolicyStatements(ctx: StackContext, bucketLogicalId: strin
  * without a principal ARN (an AWS service writing as itself) is left alone. The break-glass path
  * is to change this bucket policy, which pages (TrustChangesRule).
  */
-export function transcriptPolicyStatements(ctx: StackContext, bucketLogicalId: string): Record<string, unknown>[] {
-  const writers: RoleId[] = ['StartRole', 'VerifyRole', 'SweepRole', ...(needsDataAccessRole(ctx.config) ? (['DataAccessRole'] as const) : [])];
+function transcriptPolicyStatements(ctx: StackContext, bucketLogicalId: string): Record<string, unknown>[] {
+  const writers: RoleId[] = ['StartRole', ...VERIFIER_ROLES, ...(needsDataAccessRole(ctx.config) ? (['DataAccessRole'] as const) : [])];
   return [
     {
       Sid: 'WritesOnlyByThisStack',
@@ -107,9 +113,14 @@ export function transcriptPolicyStatements(ctx: StackContext, bucketLogicalId: s
       Principal: '*',
       Action: 's3:PutObject',
       Resource: { 'Fn::Sub': `\${${bucketLogicalId}.Arn}/*` },
-      Condition: { ArnNotEquals: { 'aws:PrincipalArn': writers.map((writer) => ({ 'Fn::GetAtt': [writer, 'Arn'] })) }, Null: { 'aws:PrincipalArn': 'false' } },
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArnRefs(writers) }, Null: { 'aws:PrincipalArn': 'false' } },
     },
   ];
+}
+
+/** The transcript bucket's own statements, as the stack deploys them (and the local mode puts them): the ledger's guard and WritesOnlyByThisStack. */
+export function transcriptBucketStatements(ctx: StackContext, bucketLogicalId: string): Record<string, unknown>[] {
+  return [...ledgerPolicyStatements(ctx, bucketLogicalId), ...transcriptPolicyStatements(ctx, bucketLogicalId)];
 }
 
 /**
@@ -131,7 +142,7 @@ function outcomeBusPolicy() {
         Action: 'events:PutEvents',
         Resource: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] },
         Condition: {
-          ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['VerifyRole', 'Arn'] }, { 'Fn::GetAtt': ['SweepRole', 'Arn'] }] },
+          ArnNotEquals: { 'aws:PrincipalArn': roleArnRefs(VERIFIER_ROLES) },
           Null: { 'aws:PrincipalArn': 'false' },
         },
       },
@@ -210,7 +221,7 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
       VersioningConfiguration: { Status: 'Enabled' },
       LifecycleConfiguration: { Rules: [{ Id: 'expire-old-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } }] },
     });
-    resources.TranscriptBucketPolicy = tlsOnlyPolicy(TRANSCRIPT_BUCKET, [...ledgerPolicyStatements(ctx, TRANSCRIPT_BUCKET), ...transcriptPolicyStatements(ctx, TRANSCRIPT_BUCKET)]);
+    resources.TranscriptBucketPolicy = tlsOnlyPolicy(TRANSCRIPT_BUCKET, transcriptBucketStatements(ctx, TRANSCRIPT_BUCKET));
   }
   return { ...resources, ...alarmResources(ctx) };
 }

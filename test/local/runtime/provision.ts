@@ -22,7 +22,7 @@ import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { SERVICE_NAME } from '../../../shared/cli/cliAws';
 import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
 import { alertingNames, outcomeBusName, roleArn, roleName, STACK_ROLES, stackRules, TRANSCRIPT_BUCKET, type RoleEnding, type RoleId } from '../../../shared/stack/stackNames';
-import { ledgerPolicyStatements, transcriptPolicyStatements } from '../../../shared/stack/stackResources';
+import { transcriptBucketStatements } from '../../../shared/stack/stackResources';
 import { alarmResources, changePageInputs } from '../../../shared/stack/alarmResources';
 import { role, sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
 import type { DeclaredKey } from '../emulator/gateway';
@@ -324,7 +324,7 @@ async function createVerifierRoles(iam: IAMClient, config: PipelineConfig, names
  */
 async function putTranscriptBucketPolicy(s3: S3Client, config: PipelineConfig, names: LocalNames) {
   const ctx = localStackContext(config, names);
-  const Statement = resolveLocally([...ledgerPolicyStatements(ctx, TRANSCRIPT_BUCKET), ...transcriptPolicyStatements(ctx, TRANSCRIPT_BUCKET)], names);
+  const Statement = resolveLocally(transcriptBucketStatements(ctx, TRANSCRIPT_BUCKET), names);
   await s3.send(new PutBucketPolicyCommand({ Bucket: names.transcriptBucket, Policy: JSON.stringify({ Version: '2012-10-17', Statement }) }));
 }
 

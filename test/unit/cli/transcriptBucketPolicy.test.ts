@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deniesWrite, transcriptBucketPolicyRow, type BucketWriters } from '../../../shared/cli/transcriptBucketPolicy';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
-import { ledgerPolicyStatements, transcriptPolicyStatements } from '../../../shared/stack/stackResources';
+import { transcriptBucketStatements } from '../../../shared/stack/stackResources';
 
 const role = (name: string) => `arn:aws:iam::123456789012:role/tkp-dev-us-east-1-${name}`;
 const writers: BucketWriters = {
@@ -26,7 +26,7 @@ function deployedPolicy(): { Statement: Record<string, any>[] } {
     if ('Fn::GetAtt' in value) return role(roles[value['Fn::GetAtt'][0]] as string);
     return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, resolve(inner)]));
   };
-  const resolved = JSON.stringify(resolve([...ledgerPolicyStatements(ctx, 'TranscriptBucket'), ...transcriptPolicyStatements(ctx, 'TranscriptBucket')]));
+  const resolved = JSON.stringify(resolve(transcriptBucketStatements(ctx, 'TranscriptBucket')));
   return { Statement: JSON.parse(resolved) };
 }
 
