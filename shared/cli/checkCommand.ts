@@ -174,7 +174,7 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
       ? alarmTopicRow(targets.alarmTopicArn, await orError(readSubscriptions(clients.sns, targets.alarmTopicArn)))
       : { rule: STACK_ROW, check: 'alarm topic', ok: true, skipped: true, detail: 'the alarm topic does not exist until the stack is deployed (or pass --alarm-topic-arn)' },
   );
-  const stack = { service: SERVICE_NAME, stage: targets.stage };
+  const stack = { service: SERVICE_NAME, stage: targets.stage, region: clients.region };
   if (notDeployed) {
     rows.push({ rule: STACK_ROW, check: 'EventBridge rules', ok: true, skipped: true, detail: 'the stack\'s rules do not exist until it is deployed' });
     rows.push({ rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the stack\'s alarms do not exist until it is deployed' });
@@ -189,12 +189,12 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
         ? alarmsRow(await orError(readAlarms(clients.cloudWatch, Object.values(alarms))), targets.alarmTopicArn)
         : { rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the alarm topic is not known (pass --alarm-topic-arn)' },
     );
-    const verifierRoles = VERIFIERS.map((fn) => ({ name: roleName({ ...stack, region: clients.region }, fn), policy: fn }));
+    const verifierRoles = VERIFIERS.map((fn) => ({ name: roleName(stack, fn), policy: fn }));
     rows.push(verifierRolesRow(await orError(readVerifierRoles(clients.iam, verifierRoles)), VERDICT_GUARD_SIDS));
   }
   // The roles' names are fixed, so an existing bucket's policy can be judged before the first deploy.
   if (targets.transcriptBucket) {
-    const writers = bucketWriters(config, targets.transcriptBucket, { ...stack, region: clients.region }, caller);
+    const writers = bucketWriters(config, targets.transcriptBucket, stack, caller);
     rows.push(transcriptBucketPolicyRow(await orError(readBucketPolicy(clients.s3, writers.bucket)), writers));
   } else {
     rows.push({ rule: STACK_ROW, check: 'transcript bucket policy', ok: true, skipped: true, detail: 'the transcript bucket the stack creates does not exist yet (or pass --transcript-bucket)' });

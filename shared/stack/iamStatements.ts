@@ -323,10 +323,10 @@ export function role(ctx: StackContext, service: string, statements: Statement[]
   if (length > ROLE_POLICY_MAX_LENGTH) {
     const { config } = ctx;
     const keys = new Set(config.rules.flatMap((rule) => (rule.kmsKey ? [rule.kmsKey.value] : []))).size;
-    const largest = statements.reduce((big, statement) => (resolvedLength(statement) > resolvedLength(big) ? statement : big));
+    const largest = statements.map((statement) => ({ statement, length: resolvedLength(statement) })).reduce((big, next) => (next.length > big.length ? next : big));
     throw new Error(
       `the ${name} role's policy would be up to ${length} characters once deployed, over IAM's ${ROLE_POLICY_MAX_LENGTH} for a role; ` +
-        `its largest statement is ${describeStatement(largest)} (${resolvedLength(largest)} characters). ` +
+        `its largest statement is ${describeStatement(largest.statement)} (${largest.length} characters). ` +
         `The policy lists each input prefix (the config's ${config.rules.length} rules cover ${notificationPrefixes(config.rules).length}; a prefix under another rule's is not listed again), ` +
         `each distinct key (${keys}) and each output location (${transcriptDestinations(config, transcriptBucketRef(ctx)).length}): ` +
         'use fewer of whichever is largest (rules that share a key or an output location share its statements), or split the prefixes between two stages that share the input bucket (--param="inputBucket=NAME")',
