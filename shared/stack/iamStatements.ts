@@ -11,14 +11,10 @@ import type { Rule } from '../config/rule';
 import { allowedOutputKeyArns, kmsStatements } from './kmsStatements';
 import {
   bucketArn,
-  DEPLOY_TIME_VALUE_LENGTH,
   distinctCfn,
   functionName,
   inputBucketRef,
-  isDeployTimeValue,
   jobArn,
-  roleName,
-  type RoleEnding,
   sub,
   transcriptBucketRef,
   transcriptDestinations,
@@ -281,75 +277,4 @@ export function dataAccessRoleStatements(ctx: StackContext): Statement[] {
     ...kmsStatements(roleCtx.config, KMS_ACTIONS),
     ...kmsStatements(roleCtx.config, ['kms:Decrypt'], viaS3),
   ];
-}
-
-/** A statement as a message names it: its actions, and how many resources and condition values it lists. */
-function describeStatement(statement: Statement): string {
-  const resources = Array.isArray(statement.Resource) ? statement.Resource.length : 1;
-  const values = Object.values(statement.Condition ?? {})
-    .flatMap((byKey) => Object.values(byKey as Record<string, unknown>))
-    .reduce<number>((count, value) => count + (Array.isArray(value) ? value.length : 1), 0);
-  return `${statement.Action.join(', ')} on ${resources} resource${resources === 1 ? '' : 's'}${values > 1 ? ` with ${values} condition values` : ''}`;
-}
-
-/** IAM's limit on the inline policies of one role, in characters, whitespace not counted. */
-export const ROLE_POLICY_MAX_LENGTH = 10_240;
-/** The longest each pseudo parameter becomes (aws-us-gov, ap-southeast-2, an account ID). */
-const PSEUDO_PARAMETER_LENGTH: Record<string, number> = { 'AWS::Partition': 10, 'AWS::Region': 14, 'AWS::AccountId': 12 };
-
-/** A CloudFormation value as a string at least as long as what CloudFormation will make of it. */
-function atMostResolved(value: unknown): unknown {
-  if (!isDeployTimeValue(value)) return value;
-  const filled = (name: string) => 'x'.repeat(PSEUDO_PARAMETER_LENGTH[name] ?? DEPLOY_TIME_VALUE_LENGTH);
-  if (typeof value['Fn::Sub'] === 'string') return value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => filled(name));
-  if (Array.isArray(value['Fn::Join'])) {
-    const [separator, parts] = value['Fn::Join'] as [string, unknown[]];
-    return parts.map((part) => String(atMostResolved(part))).join(separator);
-  }
-  // A Ref to a pseudo parameter is as long as it; anything else (GetAtt, another Ref) gets the room for any value.
-  return filled(typeof value.Ref === 'string' ? value.Ref : '');
-}
-
-/**
- * A role for one AWS service. Transcribe's data access role is only assumable by Transcribe
- * acting for this account (aws:SourceAccount, aws:SourceArn), against the confused deputy. A
- * policy over IAM's limit is refused here, naming what to change, rather than failing the deploy
- * half-way: the start role grows by about 310 characters per rule with a key of its own, and by
- * about 70 per input prefix (its media read statement), so the message names the largest statement.
- */
-export function role(ctx: StackContext, service: string, statements: Statement[], name: RoleEnding) {
-  const resolvedLength = (value: unknown) => JSON.stringify(value, (_, inner) => atMostResolved(inner)).length;
-  const length = resolvedLength({ Version: '2012-10-17', Statement: statements });
-  if (length > ROLE_POLICY_MAX_LENGTH) {
-    const { config } = ctx;
-    const keys = new Set(config.rules.flatMap((rule) => (rule.kmsKey ? [rule.kmsKey.value] : []))).size;
-    const largest = statements.map((statement) => ({ statement, length: resolvedLength(statement) })).reduce((big, next) => (next.length > big.length ? next : big));
-    throw new Error(
-      `the ${name} role's policy would be up to ${length} characters once deployed, over IAM's ${ROLE_POLICY_MAX_LENGTH} for a role; ` +
-        `its largest statement is ${describeStatement(largest.statement)} (${largest.length} characters). ` +
-        `The policy lists each input prefix (the config's ${config.rules.length} rules cover ${notificationPrefixes(config.rules).length}; a prefix under another rule's is not listed again), ` +
-        `each distinct key (${keys}) and each output location (${transcriptDestinations(config, transcriptBucketRef(ctx)).length}): ` +
-        'use fewer of whichever is largest (rules that share a key or an output location share its statements), or split the prefixes between two stages that share the input bucket (--param="inputBucket=NAME")',
-    );
-  }
-  const confusedDeputy =
-    service === 'transcribe.amazonaws.com'
-      ? {
-          Condition: {
-            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-            ArnLike: { 'aws:SourceArn': sub('arn:${AWS::Partition}:transcribe:${AWS::Region}:${AWS::AccountId}:*') },
-          },
-        }
-      : {};
-  return {
-    Type: 'AWS::IAM::Role',
-    Properties: {
-      RoleName: roleName(ctx, name),
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: [service] }, Action: ['sts:AssumeRole'], ...confusedDeputy }],
-      },
-      Policies: [{ PolicyName: name, PolicyDocument: { Version: '2012-10-17', Statement: statements } }],
-    },
-  };
 }

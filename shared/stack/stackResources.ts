@@ -3,19 +3,13 @@
  * reads them through serverlessVariables.cjs; the local mode provisions from the same functions.
  */
 import { needsDataAccessRole } from '../config/pipelineConfig';
-import {
-  bucketNotificationsRoleStatements,
-  dataAccessRoleStatements,
-  role,
-  startRoleStatements,
-  sweepRoleStatements,
-  verifyRoleStatements,
-} from './iamStatements';
+import { bucketNotificationsRoleStatements, dataAccessRoleStatements, startRoleStatements, sweepRoleStatements, verifyRoleStatements } from './iamStatements';
+import { roleResources } from './roleResources';
 import { notificationIdPrefix, queueNotifications } from './inputNotifications';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { alarmResources, alarmTopicRef } from './alarmResources';
-import { bucketArn, inputBucketRef, INPUT_BUCKET, STACK_ROLES, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type RoleId, type StackContext } from './stackNames';
+import { bucketArn, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type RoleId, type StackContext } from './stackNames';
 
 const BLOCK_PUBLIC = {
   BlockPublicAcls: true,
@@ -176,14 +170,12 @@ function sendMessagePolicy(queue: string, sid: string, service: string, conditio
 /** The CloudFormation resources that depend on the config. */
 export function derivedResources(ctx: StackContext): Record<string, unknown> {
   const resources: Record<string, unknown> = {
-    StartRole: role(ctx, 'lambda.amazonaws.com', startRoleStatements(ctx), STACK_ROLES.StartRole),
-    VerifyRole: role(ctx, 'lambda.amazonaws.com', verifyRoleStatements(ctx), STACK_ROLES.VerifyRole),
-    SweepRole: role(ctx, 'lambda.amazonaws.com', sweepRoleStatements(ctx), STACK_ROLES.SweepRole),
-    BucketNotificationsRole: role(ctx, 'lambda.amazonaws.com', bucketNotificationsRoleStatements(ctx), STACK_ROLES.BucketNotificationsRole),
+    ...roleResources(ctx, 'StartRole', 'lambda.amazonaws.com', startRoleStatements(ctx)),
+    ...roleResources(ctx, 'VerifyRole', 'lambda.amazonaws.com', verifyRoleStatements(ctx)),
+    ...roleResources(ctx, 'SweepRole', 'lambda.amazonaws.com', sweepRoleStatements(ctx)),
+    ...roleResources(ctx, 'BucketNotificationsRole', 'lambda.amazonaws.com', bucketNotificationsRoleStatements(ctx)),
   };
-  if (needsDataAccessRole(ctx.config)) {
-    resources.DataAccessRole = role(ctx, 'transcribe.amazonaws.com', dataAccessRoleStatements(ctx), STACK_ROLES.DataAccessRole);
-  }
+  if (needsDataAccessRole(ctx.config)) Object.assign(resources, roleResources(ctx, 'DataAccessRole', 'transcribe.amazonaws.com', dataAccessRoleStatements(ctx)));
   resources.StartQueuePolicy = sendMessagePolicy('StartQueue', 'InputBucketNotifications', 's3.amazonaws.com', {
     ArnEquals: { 'aws:SourceArn': bucketArn(inputBucketRef(ctx)) },
   });

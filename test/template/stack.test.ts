@@ -34,6 +34,14 @@ async function slsPackage(args: string[] = [], env: Record<string, string> = {})
   return { dir, template: JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) };
 }
 
+/** cfn-lint on a packaged template: 'clean', what it found, or 'cfn-lint not installed'. */
+function cfnLint(dir: string): Promise<string> {
+  return run('cfn-lint', ['--', join(dir, 'cloudformation-template-update-stack.json')]).then(
+    () => 'clean',
+    (error: { code?: string | number; stdout?: string }) => (error.code === 'ENOENT' ? 'cfn-lint not installed' : `${error.stdout}`),
+  );
+}
+
 const ofType = (t: Template, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
 const statements = (t: Template, role: string): any[] => t.Resources[role]?.Properties.Policies[0].PolicyDocument.Statement;
 const actionsOf = (t: Template, role: string) => statements(t, role).flatMap((s) => s.Action as string[]);
@@ -580,10 +588,7 @@ describe('the CloudFormation that serverless package writes', () => {
   }, 60_000);
 
   it('passes cfn-lint with no check ignored (no DependsOn that a GetAtt already enforces)', async () => {
-    const lint = await run('cfn-lint', ['--', join(dir, 'cloudformation-template-update-stack.json')]).then(
-      () => 'clean',
-      (error: { code?: string | number; stdout?: string }) => (error.code === 'ENOENT' ? 'cfn-lint not installed' : `${error.stdout}`),
-    );
+    const lint = await cfnLint(dir);
     if (lint === 'cfn-lint not installed' && process.env.CI !== 'true') return;
     expect(lint).toBe('clean');
   }, 60_000);
@@ -678,15 +683,41 @@ describe('serverless package with other inputs', () => {
     expect(failure).not.toMatch(/\n\s+at \S/);
   }, 120_000);
 
-  it('refuses a config whose start role policy would pass IAM\'s limit, before anything is deployed', async () => {
+  it('gives a role whose statements pass its inline policy managed policies it attaches, and passes cfn-lint', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tkp-many-')), 'many.json');
+    const rules = Array.from({ length: 120 }, (_, i) => ({ prefix: `team-${i}/`, kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${String(i).padStart(8, '0')}-1111-4222-8333-444455556666` }));
+    writeFileSync(path, JSON.stringify({ defaults: { languageCode: 'en-US' }, rules }));
+    const { dir: many, template: big } = await slsPackage([], { PIPELINE_CONFIG_PATH: path });
+    const byNumber = ([a]: [string, unknown], [b]: [string, unknown]) => a.localeCompare(b, 'en', { numeric: true });
+    const managedOf = (role: string) => ofType(big, 'AWS::IAM::ManagedPolicy').filter(([id]) => id.startsWith(`${role}Policy`)).sort(byNumber);
+    expect(managedOf('StartRole').length).toBeGreaterThan(1);
+    expect(ofType(big, 'AWS::IAM::ManagedPolicy').map(([id]) => id.replace(/Policy\d+$/, ''))).toEqual(expect.arrayContaining(['StartRole', 'VerifyRole', 'SweepRole']));
+    for (const [role, ending] of [['StartRole', 'start'], ['VerifyRole', 'verify'], ['SweepRole', 'sweep']]) {
+      const managed = managedOf(role!);
+      expect(managed.map(([id]) => id)).toEqual(managed.map((_, i) => `${role}Policy${i + 1}`));
+      expect(big.Resources[role!]!.Properties.ManagedPolicyArns).toEqual(managed.map(([id]) => ({ Ref: id })));
+      expect(managed.map(([, policy]) => policy.Properties.ManagedPolicyName)).toEqual(managed.map((_, i) => `transcribe-kms-pipeline-dev-us-east-1-${ending}-${i + 1}`));
+    }
+    // Every key is still allowed to the start role, inline or managed, and the verifiers keep their guards inline.
+    const startText = JSON.stringify([big.Resources.StartRole, ...managedOf('StartRole').map(([, policy]) => policy)]);
+    for (const rule of rules) expect(startText).toContain(rule.kmsKey);
+    for (const role of ['VerifyRole', 'SweepRole']) {
+      expect(statements(big, role).filter((s) => s.Effect === 'Deny').map((s) => s.Sid)).toEqual(['VerdictsOnlyFromOwnCode', 'VerdictsOnlyFromFunctionCode']);
+    }
+    const lint = await cfnLint(many);
+    if (lint === 'cfn-lint not installed' && process.env.CI !== 'true') return;
+    expect(lint).toBe('clean');
+  }, 120_000);
+
+  it('refuses a config whose start role would pass even its managed policies, before anything is deployed', async () => {
     const big = join(mkdtempSync(join(tmpdir(), 'tkp-big-')), 'big.json');
-    const rules = Array.from({ length: 30 }, (_, i) => ({ prefix: `team-${i}/`, kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${String(i).padStart(8, '0')}-1111-4222-8333-444455556666` }));
+    const rules = Array.from({ length: 180 }, (_, i) => ({ prefix: `team-${i}/`, kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${String(i).padStart(8, '0')}-1111-4222-8333-444455556666` }));
     writeFileSync(big, JSON.stringify({ defaults: { languageCode: 'en-US' }, rules }));
     const failure = await slsPackage([], { PIPELINE_CONFIG_PATH: big }).then(
       () => 'packaged',
       (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
     );
-    expect(failure).toMatch(/the start role's policy would be up to \d+ characters once deployed, over IAM's 10240 for a role; its largest statement is .* each distinct key \(30\) .*: use fewer of whichever is largest/);
+    expect(failure).toMatch(/the start role's policies would be up to \d+ characters once deployed, more than IAM lets one role hold \(10240 inline, and 10 managed policies of 6144\); its largest statement is .* each distinct key \(180\) .*: use fewer of whichever is largest/);
     expect(failure).not.toMatch(/\n\s+at \S/);
   }, 120_000);
 });

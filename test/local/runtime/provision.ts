@@ -10,7 +10,7 @@ import {
   PutBucketVersioningCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { AttachRolePolicyCommand, CreatePolicyCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mergeQueueNotifications, notificationIdPrefix } from '../../../shared/stack/inputNotifications';
@@ -24,7 +24,8 @@ import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifi
 import { alertingNames, outcomeBusName, roleArn, roleName, STACK_ROLES, stackRules, TRANSCRIPT_BUCKET, type RoleEnding, type RoleId } from '../../../shared/stack/stackNames';
 import { transcriptBucketStatements } from '../../../shared/stack/stackResources';
 import { alarmResources, changePageInputs } from '../../../shared/stack/alarmResources';
-import { role, sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
+import { sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
+import { roleResources } from '../../../shared/stack/roleResources';
 import type { DeclaredKey } from '../emulator/gateway';
 import { MOTO_DEFAULT_ACCOUNT } from '../emulator/moto';
 
@@ -300,20 +301,27 @@ function resolveLocally(value: unknown, names: LocalNames): unknown {
 }
 
 /**
- * The verifiers' roles as iamStatements.ts makes them (name, trust, and the policy with its guard
+ * The verifiers' roles as roleResources.ts makes them (name, trust, and the policy with its guard
  * against forged verdicts), so that `tkp check` reads them as it reads a deployed stack's. moto
  * does not enforce them: the local mode's functions run with its own credentials.
  */
 async function createVerifierRoles(iam: IAMClient, config: PipelineConfig, names: LocalNames) {
   const ctx = localStackContext(config, names);
-  for (const [fn, statements] of [['verify', verifyRoleStatements(ctx)], ['sweep', sweepRoleStatements(ctx)]] as const) {
-    const { RoleName, AssumeRolePolicyDocument, Policies } = resolveLocally(role(ctx, 'lambda.amazonaws.com', statements, fn).Properties, names) as {
+  for (const [id, statements] of [['VerifyRole', verifyRoleStatements(ctx)], ['SweepRole', sweepRoleStatements(ctx)]] as const) {
+    const { [id]: created, ...managed } = roleResources(ctx, id, 'lambda.amazonaws.com', statements);
+    const { RoleName, AssumeRolePolicyDocument, Policies } = resolveLocally(created!.Properties, names) as {
       RoleName: string;
       AssumeRolePolicyDocument: unknown;
       Policies: { PolicyName: string; PolicyDocument: unknown }[];
     };
     await iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: JSON.stringify(AssumeRolePolicyDocument) }));
     for (const { PolicyName, PolicyDocument } of Policies) await iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: JSON.stringify(PolicyDocument) }));
+    // A config too large for the inline policy also gets the managed policies the stack attaches.
+    for (const { Properties } of Object.values(managed)) {
+      const { ManagedPolicyName, PolicyDocument } = resolveLocally(Properties, names) as { ManagedPolicyName: string; PolicyDocument: unknown };
+      const { Policy } = await iam.send(new CreatePolicyCommand({ PolicyName: ManagedPolicyName, PolicyDocument: JSON.stringify(PolicyDocument) }));
+      await iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: Policy?.Arn }));
+    }
   }
 }
 

@@ -8,7 +8,6 @@ import { queueNotifications } from '../../../shared/stack/inputNotifications';
 import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
 import { kmsStatements } from '../../../shared/stack/kmsStatements';
 import { alertingNames, createdBucketName, roleName, stackParamProblems, stackRules } from '../../../shared/stack/stackNames';
-import { role, ROLE_POLICY_MAX_LENGTH, startRoleStatements } from '../../../shared/stack/iamStatements';
 
 describe('notificationPrefixes', () => {
   it('drops prefixes already covered by a shorter one', () => {
@@ -424,43 +423,5 @@ describe('role names', () => {
       ),
     );
     expect(roleName({ service: 'transcribe-kms-pipeline', stage: 'prod', region: 'eu-west-1' }, 'transcribe-data')).toBe('transcribe-kms-pipeline-prod-eu-west-1-transcribe-data');
-  });
-});
-
-describe('a role whose policy would pass IAM\'s limit', () => {
-  /** A config of `count` rules, each with a key of its own, as a team with a key per prefix writes it. */
-  const ctxWith = (count: number) => {
-    const rules = Array.from({ length: count }, (_, i) => ({ prefix: `team-${i}/recordings/`, kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${String(i).padStart(8, '0')}-1111-4222-8333-444455556666`, languageCode: 'en-US' }));
-    const config = validatePipelineConfig({ rules }, { region: 'us-east-1', inputBucket: 'in', transcriptBucket: 'out' });
-    return { service: 'transcribe-kms-pipeline', stage: 'dev', region: 'us-east-1', jobNamePrefix: 'tkp.dev.', config };
-  };
-
-  it('is refused at package time, naming the role, its size and what to change, instead of failing the deploy', () => {
-    const ctx = ctxWith(30);
-    expect(() => role(ctx, 'lambda.amazonaws.com', startRoleStatements(ctx), 'start')).toThrow(
-      new Error(
-        "the start role's policy would be up to 11756 characters once deployed, over IAM's 10240 for a role; " +
-          'its largest statement is transcribe:StartTranscriptionJob on 1 resource with 38 condition values (2773 characters). ' +
-          "The policy lists each input prefix (the config's 30 rules cover 30; a prefix under another rule's is not listed again), each distinct key (30) and each output location (1): " +
-          'use fewer of whichever is largest (rules that share a key or an output location share its statements), or split the prefixes between two stages that share the input bucket (--param="inputBucket=NAME")',
-      ),
-    );
-  });
-
-  it('passes a config within the limit, and refuses from about 25 rules with keys of their own', () => {
-    const ctx = ctxWith(24);
-    const policy = role(ctx, 'lambda.amazonaws.com', startRoleStatements(ctx), 'start').Properties.Policies[0]?.PolicyDocument;
-    expect(policy?.Statement.length).toBeGreaterThan(0);
-    expect(() => role(ctxWith(26), 'lambda.amazonaws.com', startRoleStatements(ctxWith(26)), 'start')).toThrow(/^the start role's policy would be up to 105\d\d characters/);
-    expect(ROLE_POLICY_MAX_LENGTH).toBe(10_240);
-  });
-
-  it('names the media read statement when many prefixes share two keys, not the keys', () => {
-    const rules = Array.from({ length: 300 }, (_, i) => ({ prefix: `team-${String(i).padStart(3, '0')}/`, ...(i % 2 === 0 && { kmsKey: i % 4 === 0 ? 'alias/a' : 'alias/b' }), languageCode: 'en-US' }));
-    const config = validatePipelineConfig({ rules }, { region: 'us-east-1', inputBucket: 'in', transcriptBucket: 'out' });
-    const ctx = { service: 'transcribe-kms-pipeline', stage: 'dev', region: 'us-east-1', jobNamePrefix: 'tkp.dev.', config };
-    expect(() => role(ctx, 'lambda.amazonaws.com', startRoleStatements(ctx), 'start')).toThrow(
-      /; its largest statement is s3:GetObject on 300 resources \(\d+ characters\)\. The policy lists each input prefix \(the config's 300 rules cover 300; .*each distinct key \(2\) and each output location \(1\): use fewer of whichever is largest/,
-    );
   });
 });

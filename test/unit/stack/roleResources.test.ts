@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
+import { startRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
+import {
+  MANAGED_POLICIES_PER_ROLE,
+  MANAGED_POLICY_MAX_LENGTH,
+  packRolePolicies,
+  resolvedLength,
+  ROLE_POLICY_MAX_LENGTH,
+  roleResources,
+  splitStatement,
+} from '../../../shared/stack/roleResources';
+import type { Statement } from '../../../shared/stack/stackNames';
+
+const stackCtx = (rules: unknown[]) => ({
+  service: 'transcribe-kms-pipeline',
+  stage: 'dev',
+  region: 'us-east-1',
+  jobNamePrefix: 'tkp.dev.',
+  config: validatePipelineConfig({ rules }, { region: 'us-east-1', inputBucket: 'in', transcriptBucket: 'out' }),
+});
+
+/** A config of `count` rules, each with a key of its own, as a team with a key per prefix writes it. */
+const ctxWithKeys = (count: number) =>
+  stackCtx(Array.from({ length: count }, (_, i) => ({ prefix: `team-${i}/recordings/`, kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${String(i).padStart(8, '0')}-1111-4222-8333-444455556666`, languageCode: 'en-US' })));
+
+/** A config of `count` prefixes that share two aliases (and some no key), as an intake per site writes it. */
+const ctxWithPrefixes = (count: number) =>
+  stackCtx(Array.from({ length: count }, (_, i) => ({ prefix: `team-${String(i).padStart(3, '0')}/`, ...(i % 2 === 0 && { kmsKey: i % 4 === 0 ? 'alias/a' : 'alias/b' }), languageCode: 'en-US' })));
+
+const ANY_OF = ['StringEquals', 'StringLike', 'ArnEquals', 'ArnLike', 'ForAnyValue:StringEquals', 'ForAnyValue:StringLike'];
+
+/**
+ * What a list of statements allows, as single-valued atoms: each statement once per resource and
+ * per value of each "any of" condition list. Two lists with the same atoms allow the same.
+ */
+function atoms(statements: readonly Statement[]): string[] {
+  const out = new Set<string>();
+  for (const { Resource, Condition = {}, ...rest } of statements) {
+    let partial: Record<string, unknown>[] = [[Resource].flat().map((resource) => ({ ...rest, Resource: resource }))].flat();
+    for (const [operator, byKey] of Object.entries(Condition)) {
+      for (const [key, value] of Object.entries(byKey as Record<string, unknown>)) {
+        const values = ANY_OF.includes(operator) && Array.isArray(value) ? value : [value];
+        partial = partial.flatMap((atom) => values.map((one) => ({ ...atom, [`${operator} ${key}`]: one })));
+      }
+    }
+    for (const atom of partial) out.add(JSON.stringify(atom, Object.keys(atom).sort()));
+  }
+  return [...out].sort();
+}
+
+/** Every statement a role's resources hold, inline and managed, and each policy's deployed length at most. */
+function policiesOf(resources: ReturnType<typeof roleResources>, id: string) {
+  const role = resources[id]!.Properties;
+  const managed = Object.entries(resources).filter(([key]) => key !== id);
+  return {
+    inline: role.Policies[0].PolicyDocument.Statement as Statement[],
+    inlineLength: resolvedLength(role.Policies[0].PolicyDocument),
+    managedArns: role.ManagedPolicyArns,
+    managed: managed.map(([key, resource]) => ({ key, type: resource.Type, name: resource.Properties.ManagedPolicyName, length: resolvedLength(resource.Properties.PolicyDocument), statements: resource.Properties.PolicyDocument.Statement as Statement[] })),
+  };
+}
+
+describe('a role within IAM\'s limits', () => {
+  it('keeps every statement inline, in order, while they fit, and attaches no managed policy', () => {
+    const ctx = ctxWithKeys(24);
+    const resources = roleResources(ctx, 'StartRole', 'lambda.amazonaws.com', startRoleStatements(ctx));
+    expect(Object.keys(resources)).toEqual(['StartRole']);
+    expect(resources.StartRole!.Properties.Policies).toEqual([{ PolicyName: 'start', PolicyDocument: { Version: '2012-10-17', Statement: startRoleStatements(ctx) } }]);
+    expect(resources.StartRole!.Properties).not.toHaveProperty('ManagedPolicyArns');
+    expect(resources.StartRole!.Properties.RoleName).toBe('transcribe-kms-pipeline-dev-us-east-1-start');
+  });
+
+  it('puts what the inline policy cannot hold in managed policies the role attaches, each within IAM\'s 6,144 characters, allowing exactly the same', () => {
+    const ctx = ctxWithKeys(150);
+    const statements = startRoleStatements(ctx);
+    expect(resolvedLength({ Version: '2012-10-17', Statement: statements })).toBeGreaterThan(ROLE_POLICY_MAX_LENGTH);
+    const policies = policiesOf(roleResources(ctx, 'StartRole', 'lambda.amazonaws.com', statements), 'StartRole');
+    expect(policies.inlineLength).toBeLessThanOrEqual(ROLE_POLICY_MAX_LENGTH);
+    expect(policies.managed.length).toBeGreaterThan(0);
+    expect(policies.managed.length).toBeLessThanOrEqual(MANAGED_POLICIES_PER_ROLE);
+    expect(policies.managedArns).toEqual(policies.managed.map(({ key }) => ({ Ref: key })));
+    policies.managed.forEach(({ key, type, name, length }, i) => {
+      expect(key).toBe(`StartRolePolicy${i + 1}`);
+      expect(type).toBe('AWS::IAM::ManagedPolicy');
+      expect(name).toBe(`transcribe-kms-pipeline-dev-us-east-1-start-${i + 1}`);
+      expect(length).toBeLessThanOrEqual(MANAGED_POLICY_MAX_LENGTH);
+    });
+    // The 151-value StartTranscriptionJob condition is split across statements, and nothing else is allowed.
+    const all = [...policies.inline, ...policies.managed.flatMap((policy) => policy.statements)];
+    expect(all.filter((s) => s.Action.includes('transcribe:StartTranscriptionJob')).length).toBeGreaterThan(1);
+    expect(atoms(all)).toEqual(atoms(statements));
+  });
+
+  it('splits the media read statement of 300 prefixes across managed policies', () => {
+    const ctx = ctxWithPrefixes(300);
+    const statements = startRoleStatements(ctx);
+    const policies = policiesOf(roleResources(ctx, 'StartRole', 'lambda.amazonaws.com', statements), 'StartRole');
+    const all = [...policies.inline, ...policies.managed.flatMap((policy) => policy.statements)];
+    const mediaReads = all.filter((s) => s.Action.join() === 's3:GetObject' && JSON.stringify(s.Resource).includes('team-'));
+    expect(mediaReads.length).toBeGreaterThan(1);
+    expect(mediaReads.flatMap((s) => [s.Resource].flat())).toHaveLength(300);
+    for (const { length } of policies.managed) expect(length).toBeLessThanOrEqual(MANAGED_POLICY_MAX_LENGTH);
+    expect(atoms(all)).toEqual(atoms(statements));
+  });
+
+  it('keeps a verifier\'s Deny guards whole and first in its inline policy, where tkp check reads them', () => {
+    const ctx = ctxWithKeys(200);
+    const statements = verifyRoleStatements(ctx);
+    const policies = policiesOf(roleResources(ctx, 'VerifyRole', 'lambda.amazonaws.com', statements), 'VerifyRole');
+    expect(policies.managed.length).toBeGreaterThan(0);
+    expect(policies.inline.slice(0, 2)).toEqual(statements.filter((s) => s.Effect === 'Deny'));
+    expect(policies.managed.flatMap((policy) => policy.statements).filter((s) => s.Effect === 'Deny')).toEqual([]);
+    expect(atoms([...policies.inline, ...policies.managed.flatMap((policy) => policy.statements)])).toEqual(atoms(statements));
+  });
+
+  it('refuses a config past even the managed policies, naming the role, its size, both limits and what to change', () => {
+    const ctx = ctxWithKeys(160);
+    expect(() => roleResources(ctx, 'StartRole', 'lambda.amazonaws.com', startRoleStatements(ctx))).toThrow(
+      new RegExp(
+        "^the start role's policies would be up to \\d+ characters once deployed, more than IAM lets one role hold \\(10240 inline, and 10 managed policies of 6144\\); " +
+          'its largest statement is transcribe:StartTranscriptionJob on 1 resource with 168 condition values \\(\\d+ characters\\)\\. ' +
+          "The policies list each input prefix \\(the config's 160 rules cover 160; .*each distinct key \\(160\\) and each output location \\(1\\): use fewer of whichever is largest",
+      ),
+    );
+  });
+
+  it('takes about 150 rules with keys of their own, or about 690 short prefixes that share keys (README: "Deploy")', () => {
+    const fits = (ctx: ReturnType<typeof stackCtx>) => packRolePolicies(startRoleStatements(ctx)) !== undefined;
+    expect(fits(ctxWithKeys(152))).toBe(true);
+    expect(fits(ctxWithKeys(153))).toBe(false);
+    expect(fits(ctxWithPrefixes(692))).toBe(true);
+    expect(fits(ctxWithPrefixes(693))).toBe(false);
+  });
+});
+
+describe('splitStatement', () => {
+  const allow = (extra: Partial<Statement>): Statement => ({ Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['a', 'b', 'c'], ...extra });
+
+  it('halves the longest list of resources or "any of" values, allowing together what the statement allowed', () => {
+    const statement = allow({ Condition: { StringLike: { 'transcribe:OutputEncryptionKMSKeyId': ['k1', 'k2', 'k3', 'k4', 'k5'] }, StringEquals: { 'transcribe:OutputBucketName': ['out'] } } });
+    const halves = splitStatement(statement)!;
+    expect(halves.map((s) => (s.Condition as any).StringLike['transcribe:OutputEncryptionKMSKeyId'])).toEqual([['k1', 'k2', 'k3'], ['k4', 'k5']]);
+    expect(halves.every((s) => JSON.stringify(s.Resource) === '["a","b","c"]')).toBe(true);
+    expect(atoms(halves)).toEqual(atoms([statement]));
+    expect(splitStatement(allow({}))!.map((s) => s.Resource)).toEqual([['a', 'b'], ['c']]);
+  });
+
+  it('never splits a Deny, a statement with a Sid, or a list whose values must hold together', () => {
+    expect(splitStatement(allow({ Effect: 'Deny' }))).toBeUndefined();
+    expect(splitStatement(allow({ Sid: 'Named' }))).toBeUndefined();
+    // ForAllValues: every tag key must be in the one list; StringNotEquals: none of the values.
+    const held = allow({ Resource: '*', Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['a', 'b'] }, StringNotEquals: { 'aws:PrincipalAccount': ['1', '2'] } } });
+    expect(splitStatement(held)).toBeUndefined();
+  });
+
+  it('gives up, rather than split wrongly, when a statement longer than a managed policy has nothing it may halve', () => {
+    const huge = allow({ Resource: 'x'.repeat(MANAGED_POLICY_MAX_LENGTH), Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['a', 'b'] } } });
+    expect(packRolePolicies(Array.from({ length: 2 }, () => huge))).toBeUndefined();
+  });
+});
