@@ -155,14 +155,36 @@ function oversizedRoleMessage(ctx: StackContext, name: string, statements: State
 /** The logical ID of a role's nth managed policy (n from 1), beside the role's. */
 export const managedPolicyId = (id: RoleId, n: number) => `${id}Policy${n}`;
 
+type PolicyDocument = ReturnType<typeof policyDocument>;
+
+export interface RoleResource {
+  Type: 'AWS::IAM::Role';
+  Properties: {
+    RoleName: string;
+    AssumeRolePolicyDocument: { Version: string; Statement: Record<string, unknown>[] };
+    Policies: { PolicyName: string; PolicyDocument: PolicyDocument }[];
+    ManagedPolicyArns?: { Ref: string }[];
+  };
+}
+
+export interface ManagedPolicyResource {
+  Type: 'AWS::IAM::ManagedPolicy';
+  Properties: { ManagedPolicyName: string; Description: string; PolicyDocument: PolicyDocument };
+}
+
+/** A role and the managed policies it attaches beyond its inline policy (none for most configs), keyed by logical ID. */
+export interface RoleResources {
+  role: RoleResource;
+  managedPolicies: Record<string, ManagedPolicyResource>;
+}
+
 /**
- * A role for one AWS service, and the managed policies it needs beyond its inline policy (none
- * for most configs), keyed by logical ID. Transcribe's data access role is only assumable by
- * Transcribe acting for this account (aws:SourceAccount, aws:SourceArn), against the confused
- * deputy. The role attaches its managed policies when it is created, so a function never runs
- * with part of its permissions.
+ * A role for one AWS service, with the managed policies its statements need beyond its inline
+ * policy. Transcribe's data access role is only assumable by Transcribe acting for this account
+ * (aws:SourceAccount, aws:SourceArn), against the confused deputy. The role attaches its managed
+ * policies when it is created, so a function never runs with part of its permissions.
  */
-export function roleResources(ctx: StackContext, id: RoleId, service: string, statements: Statement[]): Record<string, { Type: string; Properties: Record<string, any> }> {
+export function roleResources(ctx: StackContext, id: RoleId, service: string, statements: Statement[]): RoleResources {
   const name = STACK_ROLES[id];
   const packed = packRolePolicies(statements);
   if (!packed) throw new Error(oversizedRoleMessage(ctx, name, statements));
@@ -175,8 +197,8 @@ export function roleResources(ctx: StackContext, id: RoleId, service: string, st
           },
         }
       : {};
-  const managed = Object.fromEntries(
-    packed.managed.map((part, i) => [
+  const managedPolicies = Object.fromEntries(
+    packed.managed.map((part, i): [string, ManagedPolicyResource] => [
       managedPolicyId(id, i + 1),
       {
         Type: 'AWS::IAM::ManagedPolicy',
@@ -188,19 +210,23 @@ export function roleResources(ctx: StackContext, id: RoleId, service: string, st
       },
     ]),
   );
-  return {
-    [id]: {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        RoleName: roleName(ctx, name),
-        AssumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: [service] }, Action: ['sts:AssumeRole'], ...confusedDeputy }],
-        },
-        Policies: [{ PolicyName: name, PolicyDocument: policyDocument(packed.inline) }],
-        ...(packed.managed.length > 0 && { ManagedPolicyArns: Object.keys(managed).map((policyId) => ({ Ref: policyId })) }),
+  const role: RoleResource = {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      RoleName: roleName(ctx, name),
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: [service] }, Action: ['sts:AssumeRole'], ...confusedDeputy }],
       },
+      Policies: [{ PolicyName: name, PolicyDocument: policyDocument(packed.inline) }],
+      ...(packed.managed.length > 0 && { ManagedPolicyArns: Object.keys(managedPolicies).map((policyId) => ({ Ref: policyId })) }),
     },
-    ...managed,
   };
+  return { role, managedPolicies };
+}
+
+/** A role's resources as the template lists them, by logical ID. */
+export function roleTemplateResources(ctx: StackContext, id: RoleId, service: string, statements: Statement[]): Record<string, RoleResource | ManagedPolicyResource> {
+  const { role, managedPolicies } = roleResources(ctx, id, service, statements);
+  return { [id]: role, ...managedPolicies };
 }

@@ -4,7 +4,7 @@
  */
 import { needsDataAccessRole } from '../config/pipelineConfig';
 import { bucketNotificationsRoleStatements, dataAccessRoleStatements, startRoleStatements, sweepRoleStatements, verifyRoleStatements } from './iamStatements';
-import { roleResources } from './roleResources';
+import { roleTemplateResources } from './roleResources';
 import { notificationIdPrefix, queueNotifications } from './inputNotifications';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
@@ -170,12 +170,12 @@ function sendMessagePolicy(queue: string, sid: string, service: string, conditio
 /** The CloudFormation resources that depend on the config. */
 export function derivedResources(ctx: StackContext): Record<string, unknown> {
   const resources: Record<string, unknown> = {
-    ...roleResources(ctx, 'StartRole', 'lambda.amazonaws.com', startRoleStatements(ctx)),
-    ...roleResources(ctx, 'VerifyRole', 'lambda.amazonaws.com', verifyRoleStatements(ctx)),
-    ...roleResources(ctx, 'SweepRole', 'lambda.amazonaws.com', sweepRoleStatements(ctx)),
-    ...roleResources(ctx, 'BucketNotificationsRole', 'lambda.amazonaws.com', bucketNotificationsRoleStatements(ctx)),
+    ...roleTemplateResources(ctx, 'StartRole', 'lambda.amazonaws.com', startRoleStatements(ctx)),
+    ...roleTemplateResources(ctx, 'VerifyRole', 'lambda.amazonaws.com', verifyRoleStatements(ctx)),
+    ...roleTemplateResources(ctx, 'SweepRole', 'lambda.amazonaws.com', sweepRoleStatements(ctx)),
+    ...roleTemplateResources(ctx, 'BucketNotificationsRole', 'lambda.amazonaws.com', bucketNotificationsRoleStatements(ctx)),
   };
-  if (needsDataAccessRole(ctx.config)) Object.assign(resources, roleResources(ctx, 'DataAccessRole', 'transcribe.amazonaws.com', dataAccessRoleStatements(ctx)));
+  if (needsDataAccessRole(ctx.config)) Object.assign(resources, roleTemplateResources(ctx, 'DataAccessRole', 'transcribe.amazonaws.com', dataAccessRoleStatements(ctx)));
   resources.StartQueuePolicy = sendMessagePolicy('StartQueue', 'InputBucketNotifications', 's3.amazonaws.com', {
     ArnEquals: { 'aws:SourceArn': bucketArn(inputBucketRef(ctx)) },
   });

@@ -25,7 +25,7 @@ import { alertingNames, outcomeBusName, roleArn, roleName, STACK_ROLES, stackRul
 import { transcriptBucketStatements } from '../../../shared/stack/stackResources';
 import { alarmResources, changePageInputs } from '../../../shared/stack/alarmResources';
 import { sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
-import { roleResources } from '../../../shared/stack/roleResources';
+import { roleResources, type ManagedPolicyResource, type RoleResource } from '../../../shared/stack/roleResources';
 import type { DeclaredKey } from '../emulator/gateway';
 import { MOTO_DEFAULT_ACCOUNT } from '../emulator/moto';
 
@@ -308,17 +308,13 @@ function resolveLocally(value: unknown, names: LocalNames): unknown {
 async function createVerifierRoles(iam: IAMClient, config: PipelineConfig, names: LocalNames) {
   const ctx = localStackContext(config, names);
   for (const [id, statements] of [['VerifyRole', verifyRoleStatements(ctx)], ['SweepRole', sweepRoleStatements(ctx)]] as const) {
-    const { [id]: created, ...managed } = roleResources(ctx, id, 'lambda.amazonaws.com', statements);
-    const { RoleName, AssumeRolePolicyDocument, Policies } = resolveLocally(created!.Properties, names) as {
-      RoleName: string;
-      AssumeRolePolicyDocument: unknown;
-      Policies: { PolicyName: string; PolicyDocument: unknown }[];
-    };
+    const { role, managedPolicies } = roleResources(ctx, id, 'lambda.amazonaws.com', statements);
+    const { RoleName, AssumeRolePolicyDocument, Policies } = resolveLocally(role.Properties, names) as RoleResource['Properties'];
     await iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: JSON.stringify(AssumeRolePolicyDocument) }));
     for (const { PolicyName, PolicyDocument } of Policies) await iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: JSON.stringify(PolicyDocument) }));
     // A config too large for the inline policy also gets the managed policies the stack attaches.
-    for (const { Properties } of Object.values(managed)) {
-      const { ManagedPolicyName, PolicyDocument } = resolveLocally(Properties, names) as { ManagedPolicyName: string; PolicyDocument: unknown };
+    for (const { Properties } of Object.values(managedPolicies)) {
+      const { ManagedPolicyName, PolicyDocument } = resolveLocally(Properties, names) as ManagedPolicyResource['Properties'];
       const { Policy } = await iam.send(new CreatePolicyCommand({ PolicyName: ManagedPolicyName, PolicyDocument: JSON.stringify(PolicyDocument) }));
       await iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: Policy?.Arn }));
     }

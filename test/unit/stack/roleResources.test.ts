@@ -9,6 +9,7 @@ import {
   ROLE_POLICY_MAX_LENGTH,
   roleResources,
   splitStatement,
+  type RoleResources,
 } from '../../../shared/stack/roleResources';
 import type { Statement } from '../../../shared/stack/stackNames';
 
@@ -50,32 +51,30 @@ function atoms(statements: readonly Statement[]): string[] {
 }
 
 /** Every statement a role's resources hold, inline and managed, and each policy's deployed length at most. */
-function policiesOf(resources: ReturnType<typeof roleResources>, id: string) {
-  const role = resources[id]!.Properties;
-  const managed = Object.entries(resources).filter(([key]) => key !== id);
+function policiesOf({ role, managedPolicies }: RoleResources) {
   return {
-    inline: role.Policies[0].PolicyDocument.Statement as Statement[],
-    inlineLength: resolvedLength(role.Policies[0].PolicyDocument),
-    managedArns: role.ManagedPolicyArns,
-    managed: managed.map(([key, resource]) => ({ key, type: resource.Type, name: resource.Properties.ManagedPolicyName, length: resolvedLength(resource.Properties.PolicyDocument), statements: resource.Properties.PolicyDocument.Statement as Statement[] })),
+    inline: role.Properties.Policies[0]!.PolicyDocument.Statement,
+    inlineLength: resolvedLength(role.Properties.Policies[0]!.PolicyDocument),
+    managedArns: role.Properties.ManagedPolicyArns,
+    managed: Object.entries(managedPolicies).map(([key, { Type, Properties }]) => ({ key, type: Type, name: Properties.ManagedPolicyName, length: resolvedLength(Properties.PolicyDocument), statements: Properties.PolicyDocument.Statement })),
   };
 }
 
 describe('a role within IAM\'s limits', () => {
   it('keeps every statement inline, in order, while they fit, and attaches no managed policy', () => {
     const ctx = ctxWithKeys(24);
-    const resources = roleResources(ctx, 'StartRole', 'lambda.amazonaws.com', startRoleStatements(ctx));
-    expect(Object.keys(resources)).toEqual(['StartRole']);
-    expect(resources.StartRole!.Properties.Policies).toEqual([{ PolicyName: 'start', PolicyDocument: { Version: '2012-10-17', Statement: startRoleStatements(ctx) } }]);
-    expect(resources.StartRole!.Properties).not.toHaveProperty('ManagedPolicyArns');
-    expect(resources.StartRole!.Properties.RoleName).toBe('transcribe-kms-pipeline-dev-us-east-1-start');
+    const { role, managedPolicies } = roleResources(ctx, 'StartRole', 'lambda.amazonaws.com', startRoleStatements(ctx));
+    expect(managedPolicies).toEqual({});
+    expect(role.Properties.Policies).toEqual([{ PolicyName: 'start', PolicyDocument: { Version: '2012-10-17', Statement: startRoleStatements(ctx) } }]);
+    expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
+    expect(role.Properties.RoleName).toBe('transcribe-kms-pipeline-dev-us-east-1-start');
   });
 
   it('puts what the inline policy cannot hold in managed policies the role attaches, each within IAM\'s 6,144 characters, allowing exactly the same', () => {
     const ctx = ctxWithKeys(150);
     const statements = startRoleStatements(ctx);
     expect(resolvedLength({ Version: '2012-10-17', Statement: statements })).toBeGreaterThan(ROLE_POLICY_MAX_LENGTH);
-    const policies = policiesOf(roleResources(ctx, 'StartRole', 'lambda.amazonaws.com', statements), 'StartRole');
+    const policies = policiesOf(roleResources(ctx, 'StartRole', 'lambda.amazonaws.com', statements));
     expect(policies.inlineLength).toBeLessThanOrEqual(ROLE_POLICY_MAX_LENGTH);
     expect(policies.managed.length).toBeGreaterThan(0);
     expect(policies.managed.length).toBeLessThanOrEqual(MANAGED_POLICIES_PER_ROLE);
@@ -95,7 +94,7 @@ describe('a role within IAM\'s limits', () => {
   it('splits the media read statement of 300 prefixes across managed policies', () => {
     const ctx = ctxWithPrefixes(300);
     const statements = startRoleStatements(ctx);
-    const policies = policiesOf(roleResources(ctx, 'StartRole', 'lambda.amazonaws.com', statements), 'StartRole');
+    const policies = policiesOf(roleResources(ctx, 'StartRole', 'lambda.amazonaws.com', statements));
     const all = [...policies.inline, ...policies.managed.flatMap((policy) => policy.statements)];
     const mediaReads = all.filter((s) => s.Action.join() === 's3:GetObject' && JSON.stringify(s.Resource).includes('team-'));
     expect(mediaReads.length).toBeGreaterThan(1);
@@ -107,7 +106,7 @@ describe('a role within IAM\'s limits', () => {
   it('keeps a verifier\'s Deny guards whole and first in its inline policy, where tkp check reads them', () => {
     const ctx = ctxWithKeys(200);
     const statements = verifyRoleStatements(ctx);
-    const policies = policiesOf(roleResources(ctx, 'VerifyRole', 'lambda.amazonaws.com', statements), 'VerifyRole');
+    const policies = policiesOf(roleResources(ctx, 'VerifyRole', 'lambda.amazonaws.com', statements));
     expect(policies.managed.length).toBeGreaterThan(0);
     expect(policies.inline.slice(0, 2)).toEqual(statements.filter((s) => s.Effect === 'Deny'));
     expect(policies.managed.flatMap((policy) => policy.statements).filter((s) => s.Effect === 'Deny')).toEqual([]);
