@@ -260,6 +260,11 @@ export function queueArnFromUrl(url: string, region: string): string {
   return `arn:aws:sqs:${region}:${account ?? ''}:${name ?? ''}`;
 }
 
+/** How many filters or problems one row lists: a config of hundreds of prefixes would otherwise fill the screen. */
+const LISTED = 10;
+const firstOf = (items: readonly string[], separator: string) =>
+  items.length <= LISTED ? items.join(separator) : `${items.slice(0, LISTED).join(separator)}${separator}and ${items.length - LISTED} more`;
+
 /**
  * Whether the input bucket sends exactly the configured prefixes to the start queue, with each
  * filter written as S3 encodes keys. A filter written raw (`Zürich/` instead of
@@ -282,10 +287,10 @@ export function notificationRow(current: NotificationConfiguration, queueArn: st
     if (!wanted.includes(f.filter)) problems.push(`an extra notification for prefix ${JSON.stringify(f.filter)} that no rule derives`);
     else if (!f.created) problems.push(`the notification for ${JSON.stringify(f.filter)} is not for s3:ObjectCreated:*`);
   }
-  if (problems.length === 0) return { ...row, ok: true, detail: `${wanted.length} notification(s) to the start queue, filters ${wanted.map((w) => JSON.stringify(w)).join(', ')}` };
+  if (problems.length === 0) return { ...row, ok: true, detail: `${wanted.length} notification(s) to the start queue, filters ${firstOf(wanted.map((w) => JSON.stringify(w)), ', ')}` };
   return {
     ...row,
     ok: false,
-    detail: `${problems.join('; ')}; redeploy the stack (serverless deploy) so the notifications match the config, encoded as S3 encodes keys`,
+    detail: `${firstOf(problems, '; ')}; redeploy the stack (serverless deploy) so the notifications match the config, encoded as S3 encodes keys`,
   };
 }

@@ -35,6 +35,18 @@ describe('notificationRow', () => {
   it('fails when the bucket has no notification to the queue at all', () => {
     expect(notificationRow({}, QUEUE, ['calls/'], 'in')).toMatchObject({ ok: false, detail: expect.stringContaining('no notification for prefix "calls/"') });
   });
+
+  it('lists ten filters or problems of a config with hundreds of prefixes, and counts the rest', () => {
+    const prefixes = Array.from({ length: 300 }, (_, i) => `team-${String(i).padStart(3, '0')}/`);
+    const passing = notificationRow({ QueueConfigurations: prefixes.map((prefix) => queueConfig(prefix)) }, QUEUE, prefixes, 'in');
+    expect(passing).toMatchObject({ ok: true, detail: `300 notification(s) to the start queue, filters ${prefixes.slice(0, 10).map((p) => JSON.stringify(p)).join(', ')}, and 290 more` });
+    const wiped = notificationRow({}, QUEUE, prefixes, 'in');
+    expect(wiped.ok).toBe(false);
+    expect(wiped.detail).toBe(
+      `${prefixes.slice(0, 10).map((p) => `no notification for prefix ${JSON.stringify(p)}`).join('; ')}; and 290 more; ` +
+        'redeploy the stack (serverless deploy) so the notifications match the config, encoded as S3 encodes keys',
+    );
+  });
 });
 
 describe('outputBucketRow', () => {
