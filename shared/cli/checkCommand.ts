@@ -20,6 +20,7 @@ import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
 import { alertingNames, roleArn, roleName, stackRules, VERIFIERS } from '../stack/stackNames';
 import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
+import { notificationCountProblem } from '../stack/inputNotifications';
 import { changePageInputs } from '../stack/alarmResources';
 import { createDemandSources, readAlarms, readBucketPolicy, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
@@ -156,7 +157,10 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
   }
 
   const notifications = `notifications of s3://${targets.inputBucket ?? '(input bucket)'}`;
-  if (targets.inputBucket && targets.startQueueUrl) {
+  const tooManyNotifications = notificationCountProblem(config.rules);
+  if (tooManyNotifications) {
+    rows.push({ rule: STACK_ROW, check: notifications, ok: false, detail: tooManyNotifications });
+  } else if (targets.inputBucket && targets.startQueueUrl) {
     const queueArn = queueArnFromUrl(targets.startQueueUrl, clients.region);
     try {
       const current = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: targets.inputBucket }));

@@ -8,6 +8,24 @@ import { encodeS3EventKey } from '../aws/s3Location';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import type { Cfn } from './stackNames';
 
+/** S3's limit on a bucket's event notification configurations, all destinations together (a hard limit). */
+export const S3_NOTIFICATIONS_PER_BUCKET = 100;
+
+/**
+ * Why the rules need more notifications than S3 gives one bucket, or undefined. Each input prefix
+ * not under another rule's is one notification, so `serverless package` refuses such a config
+ * rather than the deploy failing at S3.
+ */
+export function notificationCountProblem(rules: readonly Pick<Rule, 'prefix'>[]): string | undefined {
+  const count = notificationPrefixes(rules).length;
+  if (count <= S3_NOTIFICATIONS_PER_BUCKET) return undefined;
+  return (
+    `the config's ${rules.length} rules need ${count} S3 notifications on the input bucket, one per input prefix not under another rule's, ` +
+    `over S3's ${S3_NOTIFICATIONS_PER_BUCKET} per bucket; put the prefixes under fewer parents, each with a rule of its own ` +
+    '(e.g. a rule for "teams/" beside "teams/a/" and "teams/b/": the longest prefix still decides the key, and the parent\'s rule takes what no team rule matches)'
+  );
+}
+
 /** S3 ObjectCreated notifications to the start queue, one per non-overlapping prefix, encoded as S3 requires. */
 export function queueNotifications(rules: readonly Pick<Rule, 'prefix'>[], queueArn: Cfn) {
   return notificationPrefixes(rules).map((prefix) => ({
@@ -55,5 +73,12 @@ export function mergeQueueNotifications(current: NotificationConfiguration, owne
   }));
   const { QueueConfigurations: _replaced, ...rest } = current;
   const queues = [...others, ...ours];
+  const elsewhere = others.length + (rest.TopicConfigurations?.length ?? 0) + (rest.LambdaFunctionConfigurations?.length ?? 0);
+  if (elsewhere + ours.length > S3_NOTIFICATIONS_PER_BUCKET) {
+    throw new Error(
+      `the bucket already has ${elsewhere} other event notification configurations, and this stage's ${ours.length} would make more than S3's ${S3_NOTIFICATIONS_PER_BUCKET} per bucket; ` +
+        'remove notifications the bucket no longer needs, or put the config\'s prefixes under fewer parents, each with a rule of its own',
+    );
+  }
   return { ...rest, ...(queues.length > 0 && { QueueConfigurations: queues }) };
 }

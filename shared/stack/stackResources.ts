@@ -5,7 +5,7 @@
 import { needsDataAccessRole } from '../config/pipelineConfig';
 import { bucketNotificationsRoleStatements, dataAccessRoleStatements, startRoleStatements, sweepRoleStatements, verifyRoleStatements } from './iamStatements';
 import { roleTemplateResources } from './roleResources';
-import { notificationIdPrefix, queueNotifications } from './inputNotifications';
+import { notificationCountProblem, notificationIdPrefix, queueNotifications } from './inputNotifications';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { alarmResources, alarmTopicRef } from './alarmResources';
@@ -169,6 +169,8 @@ function sendMessagePolicy(queue: string, sid: string, service: string, conditio
 
 /** The CloudFormation resources that depend on the config. */
 export function derivedResources(ctx: StackContext): Record<string, unknown> {
+  const tooManyNotifications = notificationCountProblem(ctx.config.rules);
+  if (tooManyNotifications) throw new Error(tooManyNotifications);
   const resources: Record<string, unknown> = {
     ...roleTemplateResources(ctx, 'StartRole', 'lambda.amazonaws.com', startRoleStatements(ctx)),
     ...roleTemplateResources(ctx, 'VerifyRole', 'lambda.amazonaws.com', verifyRoleStatements(ctx)),

@@ -380,6 +380,21 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       }
     });
 
+    it('fails a config that needs more S3 notifications than the input bucket takes, before it is deployed, saying what to change', async () => {
+      const path = join(work, 'many-prefixes.json');
+      writeFileSync(path, JSON.stringify({ defaults: { languageCode: 'en-US' }, rules: Array.from({ length: 101 }, (_, i) => ({ prefix: `site-${i}/` })) }));
+      const run = await tkp(['check', '--config', path, '--json']);
+      expect(run.code).toBe(1);
+      expect(run.json.rows.filter((r: any) => !r.ok)).toEqual([
+        {
+          rule: '(stack)',
+          check: `notifications of s3://${pipeline.stack.names.inputBucket}`,
+          ok: false,
+          detail: expect.stringMatching(/^the config's 101 rules need 101 S3 notifications on the input bucket, .* over S3's 100 per bucket; put the prefixes under fewer parents/),
+        },
+      ]);
+    });
+
     it('before the first deploy, proves the keys and marks what the stack will create as not checked yet', async () => {
       const run = await tkp(['check', '--stage', 'notyet', '--json'], { TKP_STAGE: '', TKP_INPUT_BUCKET: '', TKP_TRANSCRIPT_BUCKET: '', TKP_START_QUEUE_URL: '', TKP_ALARM_TOPIC_ARN: '' });
       expect(run.stderr).toBe('');

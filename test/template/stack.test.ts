@@ -34,6 +34,16 @@ async function slsPackage(args: string[] = [], env: Record<string, string> = {})
   return { dir, template: JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) };
 }
 
+/** `serverless package` of a config written to a file of its own: what it printed when it refused, or 'packaged'. */
+async function packageRefusal(config: unknown): Promise<string> {
+  const path = join(mkdtempSync(join(tmpdir(), 'tkp-config-')), 'config.json');
+  writeFileSync(path, JSON.stringify(config));
+  return slsPackage([], { PIPELINE_CONFIG_PATH: path }).then(
+    () => 'packaged',
+    (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
+  );
+}
+
 /** cfn-lint on a packaged template: 'clean', what it found, or 'cfn-lint not installed'. */
 function cfnLint(dir: string): Promise<string> {
   return run('cfn-lint', ['--', join(dir, 'cloudformation-template-update-stack.json')]).then(
@@ -646,14 +656,7 @@ describe('serverless package with other inputs', () => {
   }, 120_000);
 
   it('refuses an output that overlaps the verdict ledger, and an output in the input bucket the stack creates', async () => {
-    const failureFor = async (rules: object[]) => {
-      const path = join(mkdtempSync(join(tmpdir(), 'tkp-bad-')), 'bad.json');
-      writeFileSync(path, JSON.stringify({ defaults: { languageCode: 'en-US' }, rules }));
-      return slsPackage([], { PIPELINE_CONFIG_PATH: path }).then(
-        () => 'packaged',
-        (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
-      );
-    };
+    const failureFor = (rules: object[]) => packageRefusal({ defaults: { languageCode: 'en-US' }, rules });
     expect(await failureFor([{ prefix: 'a/', output: { prefix: 'verdicts/' } }])).toContain('rules[0] (prefix "a/"): output.prefix "verdicts/" is the verdict ledger verdicts/');
     expect(await failureFor([{ prefix: 'a/', output: { bucket: 'tkp-dev-input-123456789012-us-east-1', prefix: 'a/text/' } }])).toContain(
       'output s3://tkp-dev-input-123456789012-us-east-1/a/text/ overlaps input prefix "a/"',
@@ -673,19 +676,15 @@ describe('serverless package with other inputs', () => {
   }, 120_000);
 
   it('refuses a bad config with a message naming the rule and the field', async () => {
-    const bad = join(mkdtempSync(join(tmpdir(), 'tkp-bad-')), 'bad.json');
-    writeFileSync(bad, JSON.stringify({ defaults: { languageCode: 'en-US' }, rules: [{ prefix: 'x/', kmsKey: 'arn:aws:kms:eu-west-1:123456789012:alias/x' }] }));
-    const failure = await slsPackage([], { PIPELINE_CONFIG_PATH: bad }).then(
-      () => 'packaged',
-      (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
-    );
+    const failure = await packageRefusal({ defaults: { languageCode: 'en-US' }, rules: [{ prefix: 'x/', kmsKey: 'arn:aws:kms:eu-west-1:123456789012:alias/x' }] });
     expect(failure).toContain('rules[0] (prefix "x/"): kmsKey is in region eu-west-1 but the stack deploys to us-east-1');
     expect(failure).not.toMatch(/\n\s+at \S/);
   }, 120_000);
 
   it('gives a role whose statements pass its inline policy managed policies it attaches, and passes cfn-lint', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'tkp-many-')), 'many.json');
-    const rules = Array.from({ length: 120 }, (_, i) => ({ prefix: `team-${i}/`, kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${String(i).padStart(8, '0')}-1111-4222-8333-444455556666` }));
+    const teams = Array.from({ length: 120 }, (_, i) => ({ prefix: `teams/team-${i}/`, kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${String(i).padStart(8, '0')}-1111-4222-8333-444455556666` }));
+    const rules = [{ prefix: 'teams/' }, ...teams];
     writeFileSync(path, JSON.stringify({ defaults: { languageCode: 'en-US' }, rules }));
     const { dir: many, template: big } = await slsPackage([], { PIPELINE_CONFIG_PATH: path });
     const byNumber = ([a]: [string, unknown], [b]: [string, unknown]) => a.localeCompare(b, 'en', { numeric: true });
@@ -700,7 +699,7 @@ describe('serverless package with other inputs', () => {
     }
     // Every key is still allowed to the start role, inline or managed, and the verifiers keep their guards inline.
     const startText = JSON.stringify([big.Resources.StartRole, ...managedOf('StartRole').map(([, policy]) => policy)]);
-    for (const rule of rules) expect(startText).toContain(rule.kmsKey);
+    for (const team of teams) expect(startText).toContain(team.kmsKey);
     for (const role of ['VerifyRole', 'SweepRole']) {
       expect(statements(big, role).filter((s) => s.Effect === 'Deny').map((s) => s.Sid)).toEqual(['VerdictsOnlyFromOwnCode', 'VerdictsOnlyFromFunctionCode']);
     }
@@ -709,15 +708,16 @@ describe('serverless package with other inputs', () => {
     expect(lint).toBe('clean');
   }, 120_000);
 
+  it('refuses a config that needs more S3 notifications than a bucket takes, before anything is deployed', async () => {
+    const failure = await packageRefusal({ defaults: { languageCode: 'en-US' }, rules: Array.from({ length: 101 }, (_, i) => ({ prefix: `site-${i}/` })) });
+    expect(failure).toContain("the config's 101 rules need 101 S3 notifications on the input bucket, one per input prefix not under another rule's, over S3's 100 per bucket; put the prefixes under fewer parents");
+    expect(failure).not.toMatch(/\n\s+at \S/);
+  }, 120_000);
+
   it('refuses a config whose start role would pass even its managed policies, before anything is deployed', async () => {
-    const big = join(mkdtempSync(join(tmpdir(), 'tkp-big-')), 'big.json');
-    const rules = Array.from({ length: 180 }, (_, i) => ({ prefix: `team-${i}/`, kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${String(i).padStart(8, '0')}-1111-4222-8333-444455556666` }));
-    writeFileSync(big, JSON.stringify({ defaults: { languageCode: 'en-US' }, rules }));
-    const failure = await slsPackage([], { PIPELINE_CONFIG_PATH: big }).then(
-      () => 'packaged',
-      (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
-    );
-    expect(failure).toMatch(/the start role's policies would be up to \d+ characters once deployed, more than IAM lets one role hold \(10240 inline, and 10 managed policies of 6144\); its largest statement is .* each distinct key \(180\) .*: use fewer of whichever is largest/);
+    const rules = [{ prefix: 'teams/' }, ...Array.from({ length: 260 }, (_, i) => ({ prefix: `teams/team-${i}/`, kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${String(i).padStart(8, '0')}-1111-4222-8333-444455556666` }))];
+    const failure = await packageRefusal({ defaults: { languageCode: 'en-US' }, rules });
+    expect(failure).toMatch(/the start role's policies would be up to \d+ characters once deployed, more than IAM lets one role hold \(10240 inline, and 10 managed policies of 6144\); its largest statement is .* each distinct key \(260\) .*: use fewer of whichever is largest/);
     expect(failure).not.toMatch(/\n\s+at \S/);
   }, 120_000);
 });

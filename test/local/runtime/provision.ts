@@ -13,7 +13,7 @@ import {
 import { AttachRolePolicyCommand, CreatePolicyCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mergeQueueNotifications, notificationIdPrefix } from '../../../shared/stack/inputNotifications';
+import { mergeQueueNotifications, notificationCountProblem, notificationIdPrefix } from '../../../shared/stack/inputNotifications';
 import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
 import { forMoto } from '../emulator/s3FilterMatching';
 import type { KeyReference } from '../../../shared/aws/keyReference';
@@ -166,7 +166,9 @@ export async function provision(
     );
   }
   await s3.send(new PutBucketVersioningCommand({ Bucket: names.inputBucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  // Written as S3 requires (encoded filter values), then translated for moto's raw comparison.
+  // S3 takes at most 100 (moto any number); then written as S3 requires (encoded filter values), translated for moto's raw comparison.
+  const tooManyNotifications = notificationCountProblem(config.rules);
+  if (tooManyNotifications) throw new Error(tooManyNotifications);
   const notifications = mergeQueueNotifications({}, { idPrefix: notificationIdPrefix(names.stage), queueArn: queueArn(names.region, 'tkp-start'), prefixes: notificationPrefixes(config.rules) });
   await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: names.inputBucket, NotificationConfiguration: forMoto(notifications) }));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeQueueNotifications, notificationIdPrefix } from '../../../shared/stack/inputNotifications';
+import { mergeQueueNotifications, notificationCountProblem, notificationIdPrefix } from '../../../shared/stack/inputNotifications';
 import { encodeS3EventKey } from '../../../shared/aws/s3Location';
 
 const owned = { idPrefix: 'tkp-prod-', queueArn: 'arn:aws:sqs:us-east-1:123456789012:start', prefixes: ['calls/', ''] };
@@ -74,5 +74,35 @@ describe('notification ids per stage', () => {
     };
     const merged = mergeQueueNotifications(legacy, { idPrefix: notificationIdPrefix('dev'), queueArn, prefixes: ['b/'] });
     expect(merged.QueueConfigurations?.map((q) => q.Id)).toEqual(['tkp-dev-2-0', 'tkp/dev/0']);
+  });
+});
+
+describe("S3's 100 notifications per bucket", () => {
+  const prefixes = (count: number) => Array.from({ length: count }, (_, i) => ({ prefix: `team-${i}/` }));
+
+  it('refuses a config needing more, naming the count and what to change; prefixes under another rule\'s do not count', () => {
+    expect(notificationCountProblem(prefixes(100))).toBeUndefined();
+    expect(notificationCountProblem([{ prefix: 'teams/' }, ...prefixes(150).map(({ prefix }) => ({ prefix: `teams/${prefix}` }))])).toBeUndefined();
+    expect(notificationCountProblem(prefixes(101))).toBe(
+      "the config's 101 rules need 101 S3 notifications on the input bucket, one per input prefix not under another rule's, over S3's 100 per bucket; " +
+        'put the prefixes under fewer parents, each with a rule of its own (e.g. a rule for "teams/" beside "teams/a/" and "teams/b/": the longest prefix still decides the key, ' +
+        "and the parent's rule takes what no team rule matches)",
+    );
+  });
+
+  it('refuses to merge into an existing bucket whose other notifications would leave too few, counting topics and functions too', () => {
+    const others = {
+      TopicConfigurations: Array.from({ length: 50 }, (_, i) => ({ Id: `t${i}`, TopicArn: 'arn:aws:sns:us-east-1:1:t', Events: ['s3:ObjectRemoved:*' as const] })),
+      QueueConfigurations: Array.from({ length: 40 }, (_, i) => ({ Id: `q${i}`, QueueArn: 'arn:aws:sqs:us-east-1:1:b', Events: ['s3:ObjectRemoved:*' as const] })),
+    };
+    const ten = prefixes(10).map(({ prefix }) => prefix);
+    expect(mergeQueueNotifications(others, { ...owned, prefixes: ten }).QueueConfigurations).toHaveLength(50);
+    expect(() => mergeQueueNotifications(others, { ...owned, prefixes: [...ten, 'one-more/'] })).toThrow(
+      "the bucket already has 90 other event notification configurations, and this stage's 11 would make more than S3's 100 per bucket; " +
+        "remove notifications the bucket no longer needs, or put the config's prefixes under fewer parents, each with a rule of its own",
+    );
+    // Its own earlier entries are replaced, so they do not count against it.
+    const mine = mergeQueueNotifications(others, { ...owned, prefixes: ten });
+    expect(mergeQueueNotifications(mine, { ...owned, prefixes: ten }).QueueConfigurations).toHaveLength(50);
   });
 });

@@ -25,6 +25,13 @@ const stackCtx = (rules: unknown[]) => ({
 const ctxWithKeys = (count: number) =>
   stackCtx(Array.from({ length: count }, (_, i) => ({ prefix: `team-${i}/recordings/`, kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${String(i).padStart(8, '0')}-1111-4222-8333-444455556666`, languageCode: 'en-US' })));
 
+/** A config of `count` teams under one parent prefix, each with a key of its own: one S3 notification for all of them. */
+const ctxUnderParent = (count: number) =>
+  stackCtx([
+    { prefix: 'teams/', languageCode: 'en-US' },
+    ...Array.from({ length: count }, (_, i) => ({ prefix: `teams/team-${i}/`, kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${String(i).padStart(8, '0')}-1111-4222-8333-444455556666`, languageCode: 'en-US' })),
+  ]);
+
 /** A config of `count` prefixes that share two aliases (and some no key), as an intake per site writes it. */
 const ctxWithPrefixes = (count: number) =>
   stackCtx(Array.from({ length: count }, (_, i) => ({ prefix: `team-${String(i).padStart(3, '0')}/`, ...(i % 2 === 0 && { kmsKey: i % 4 === 0 ? 'alias/a' : 'alias/b' }), languageCode: 'en-US' })));
@@ -124,12 +131,12 @@ describe('a role within IAM\'s limits', () => {
     );
   });
 
-  it('takes about 150 rules with keys of their own, or about 690 short prefixes that share keys (README: "Deploy")', () => {
+  it('holds about 240 keys for rules under one parent, or 152 with their own prefixes (README: "Deploy"; S3\'s 100 notifications bind first there)', () => {
     const fits = (ctx: ReturnType<typeof stackCtx>) => packRolePolicies(startRoleStatements(ctx)) !== undefined;
+    expect(fits(ctxUnderParent(240))).toBe(true);
+    expect(fits(ctxUnderParent(241))).toBe(false);
     expect(fits(ctxWithKeys(152))).toBe(true);
     expect(fits(ctxWithKeys(153))).toBe(false);
-    expect(fits(ctxWithPrefixes(692))).toBe(true);
-    expect(fits(ctxWithPrefixes(693))).toBe(false);
   });
 });
 
