@@ -260,9 +260,10 @@ export function queueArnFromUrl(url: string, region: string): string {
   return `arn:aws:sqs:${region}:${account ?? ''}:${name ?? ''}`;
 }
 
-/** How many filters or problems one row lists: a config of hundreds of prefixes would otherwise fill the screen. */
+/** How many filters or problems one line lists: a config of a hundred prefixes would otherwise fill the screen. */
 const LISTED = 10;
-const firstOf = (items: readonly string[], separator: string) =>
+/** The first ten items, and how many more there are. */
+export const firstTenOf = (items: readonly string[], separator: string) =>
   items.length <= LISTED ? items.join(separator) : `${items.slice(0, LISTED).join(separator)}${separator}and ${items.length - LISTED} more`;
 
 /**
@@ -287,10 +288,10 @@ export function notificationRow(current: NotificationConfiguration, queueArn: st
     if (!wanted.includes(f.filter)) problems.push(`an extra notification for prefix ${JSON.stringify(f.filter)} that no rule derives`);
     else if (!f.created) problems.push(`the notification for ${JSON.stringify(f.filter)} is not for s3:ObjectCreated:*`);
   }
-  if (problems.length === 0) return { ...row, ok: true, detail: `${wanted.length} notification(s) to the start queue, filters ${firstOf(wanted.map((w) => JSON.stringify(w)), ', ')}` };
+  if (problems.length === 0) return { ...row, ok: true, detail: `${wanted.length} notification(s) to the start queue, filters ${firstTenOf(wanted.map((w) => JSON.stringify(w)), ', ')}` };
   return {
     ...row,
     ok: false,
-    detail: `${firstOf(problems, '; ')}; redeploy the stack (serverless deploy) so the notifications match the config, encoded as S3 encodes keys`,
+    detail: `${firstTenOf(problems, '; ')}; redeploy the stack (serverless deploy) so the notifications match the config, encoded as S3 encodes keys`,
   };
 }

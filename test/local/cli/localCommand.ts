@@ -13,6 +13,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, resolve } from 'node:path';
 import { CliError, EXIT } from '../../../shared/cli/cliErrors';
 import { buildRuleIndex, matchRule } from '../../../shared/config/ruleIndex';
+import { firstTenOf } from '../../../shared/start/preflightChecks';
 import type { Rule } from '../../../shared/config/rule';
 import { SERVICE_NAME } from '../../../shared/cli/cliAws';
 import { CHANGE_PAGE_WHAT_TO_DO } from '../../../shared/stack/alarmResources';
@@ -114,7 +115,7 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
   });
   const { names } = pipeline.stack;
   console.log(`moto on ${pipeline.moto.endpoint} (pid ${pipeline.moto.pid}), Transcribe emulator on ${pipeline.emulator.endpoint}`);
-  console.log(`input bucket ${names.inputBucket}, transcripts in ${names.transcriptBucket}, S3 notifications on ${pipeline.stack.notificationPrefixes.map((p) => JSON.stringify(p)).join(', ')}`);
+  console.log(`input bucket ${names.inputBucket}, transcripts in ${names.transcriptBucket}, S3 notifications on ${firstTenOf(pipeline.stack.notificationPrefixes.map((p) => JSON.stringify(p)), ', ')}`);
   console.log(`rules (${pipeline.configPath}):\n${configSummary(pipeline.config).join('\n')}`);
   if (tamper) {
     tamper.match ||= pipeline.config.rules.find((rule) => rule.kmsKey)?.prefix ?? '';
