@@ -2,9 +2,10 @@
  * A role's CloudFormation resources, within IAM's size limits. The statements go in the role's
  * inline policy while they fit (10,240 characters); the rest go in customer managed policies
  * attached to the role (6,144 characters each, at most 10 per role by IAM's default quota), so a
- * config with many prefixes or keys still deploys. A statement too long for a managed policy is
- * split into statements that together allow exactly what it allowed. A role that would not fit
- * even so is refused here, naming what to change, rather than failing the deploy half-way.
+ * config with many keys, or up to S3's 100 input prefixes, still deploys. A statement too long for
+ * a managed policy is split into statements that together allow exactly what it allowed. A role
+ * that would not fit even so is refused here, naming what to change, rather than failing the
+ * deploy half-way.
  */
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import {
