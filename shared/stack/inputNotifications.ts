@@ -49,6 +49,11 @@ function isLegacyId(id: string, idPrefix: string): boolean {
   return stage !== undefined && id.startsWith(`tkp-${stage}-`) && /^\d+$/.test(id.slice(`tkp-${stage}-`.length));
 }
 
+/** The bucket has no room for this stage's notifications; its message says what to remove or change. */
+export class TooManyNotificationsError extends Error {
+  override readonly name = 'TooManyNotificationsError';
+}
+
 export interface OwnedNotifications {
   /** Ids of the configurations this stack owns start with it; nothing else is touched. */
   idPrefix: string;
@@ -75,7 +80,7 @@ export function mergeQueueNotifications(current: NotificationConfiguration, owne
   const queues = [...others, ...ours];
   const elsewhere = others.length + (rest.TopicConfigurations?.length ?? 0) + (rest.LambdaFunctionConfigurations?.length ?? 0);
   if (elsewhere + ours.length > S3_NOTIFICATIONS_PER_BUCKET) {
-    throw new Error(
+    throw new TooManyNotificationsError(
       `the bucket already has ${elsewhere} other event notification configurations, and this stage's ${ours.length} would make more than S3's ${S3_NOTIFICATIONS_PER_BUCKET} per bucket; ` +
         'remove notifications the bucket no longer needs, or put the config\'s prefixes under fewer parents, each with a rule of its own',
     );

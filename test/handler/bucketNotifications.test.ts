@@ -74,6 +74,21 @@ describe('bucketNotifications custom resource', () => {
     expect(responses[0]?.Reason).toContain('notifications of s3://acme-recordings could not be updated (InvalidArgument: Configurations overlap)');
   });
 
+  it('fails, saying what to remove, when the bucket\'s other notifications leave no room under S3\'s 100, and writes nothing', async () => {
+    s3.on(GetBucketNotificationConfigurationCommand).resolves({
+      TopicConfigurations: Array.from({ length: 100 }, (_, i) => ({ Id: `audit-${i}`, TopicArn: 'arn:aws:sns:us-east-1:1:t', Events: ['s3:ObjectRemoved:*' as const] })),
+    });
+    const { handler } = await loadHandler(() => import('../../functions/bucketNotifications'));
+    await handler(event('Create'), lambdaContext);
+    expect(s3.commandCalls(PutBucketNotificationConfigurationCommand)).toHaveLength(0);
+    expect(responses[0]).toMatchObject({
+      Status: 'FAILED',
+      Reason:
+        "notifications of s3://acme-recordings could not be updated: the bucket already has 100 other event notification configurations, and this stage's 1 would make more than S3's 100 per bucket; " +
+        "remove notifications the bucket no longer needs, or put the config's prefixes under fewer parents, each with a rule of its own",
+    });
+  });
+
   it('removes only its own notifications on delete', async () => {
     s3.on(GetBucketNotificationConfigurationCommand).resolves({
       QueueConfigurations: [{ Id: 'tkp-prod-0', QueueArn: properties.QueueArn, Events: ['s3:ObjectCreated:*'] }, { Id: 'other', QueueArn: 'arn:q', Events: ['s3:ObjectCreated:*'] }],
