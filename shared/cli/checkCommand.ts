@@ -7,7 +7,7 @@
  * transcript bucket's policy refuses a forged verdict record or a rewritten transcript.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { GetBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
+import { GetBucketNotificationConfigurationCommand, type NotificationConfiguration } from '@aws-sdk/client-s3';
 import { awsErrorName } from '../aws/awsErrors';
 import { describeError } from '../aws/errors';
 import { configFingerprint } from '../config/expectedEncryption';
@@ -20,7 +20,7 @@ import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
 import { alertingNames, roleArn, roleName, stackRules, VERIFIERS } from '../stack/stackNames';
 import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
-import { notificationCountProblem } from '../stack/inputNotifications';
+import { mergeQueueNotifications, notificationCountProblem, notificationIdPrefix, TooManyNotificationsError } from '../stack/inputNotifications';
 import { changePageInputs } from '../stack/alarmResources';
 import { createDemandSources, readAlarms, readBucketPolicy, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
@@ -111,6 +111,22 @@ function bucketWriters(config: PipelineConfig, bucket: string, stack: { service:
   };
 }
 
+/**
+ * An existing input bucket before this stage's first deploy: the custom resource will add the
+ * stage's notifications beside the bucket's own, and fails the deploy if S3's 100 would not hold
+ * them all, so the check says so first.
+ */
+function notificationRoomRow(current: NotificationConfiguration, stage: string, prefixes: readonly string[], check: string): CheckRow {
+  const row = { rule: STACK_ROW, check };
+  try {
+    mergeQueueNotifications(current, { idPrefix: notificationIdPrefix(stage), queueArn: 'the start queue', prefixes });
+  } catch (error) {
+    if (error instanceof TooManyNotificationsError) return { ...row, ok: false, detail: `${error.message}; the deploy would fail at the custom resource that sets them` };
+    throw error;
+  }
+  return { ...row, ok: true, skipped: true, detail: `the start queue does not exist until the stack is deployed; the bucket has room for this stage's ${prefixes.length} notification(s)` };
+}
+
 export async function runCheck(options: CheckOptions, env: CliEnvironment, out: TerminalOutput): Promise<number> {
   const { clients, targets, config, configPath, notDeployed } = await openForCheck(options, env);
   const caller = await callerIdentity(clients);
@@ -165,6 +181,14 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     try {
       const current = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: targets.inputBucket }));
       rows.push(notificationRow(current, queueArn, notificationPrefixes(config.rules), targets.inputBucket));
+    } catch (error) {
+      rows.push({ rule: STACK_ROW, check: notifications, ok: false, detail: `cannot be read (${describeError(error)}); the caller needs s3:GetBucketNotification on the input bucket` });
+    }
+  } else if (targets.inputBucket) {
+    // Before the first deploy into an existing bucket: whether the bucket's own notifications leave room for this stage's.
+    try {
+      const current = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: targets.inputBucket }));
+      rows.push(notificationRoomRow(current, targets.stage, notificationPrefixes(config.rules), notifications));
     } catch (error) {
       rows.push({ rule: STACK_ROW, check: notifications, ok: false, detail: `cannot be read (${describeError(error)}); the caller needs s3:GetBucketNotification on the input bucket` });
     }

@@ -395,6 +395,31 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       ]);
     });
 
+    it('before the first deploy into an existing bucket, fails when the bucket\'s own notifications leave too little room for this stage\'s', async () => {
+      const bucket = pipeline.stack.names.inputBucket;
+      // The local stage's notifications are this bucket's own, as far as stage notyet is concerned.
+      const current = await pipeline.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+      const own = current.QueueConfigurations?.length ?? 0;
+      expect(own).toBeGreaterThan(0);
+      const checkWith = async (prefixes: number) => {
+        const path = join(work, `room-${prefixes}.json`);
+        writeFileSync(path, JSON.stringify({ defaults: { languageCode: 'en-US' }, rules: Array.from({ length: prefixes }, (_, i) => ({ prefix: `site-${i}/` })) }));
+        const run = await tkp(['check', '--stage', 'notyet', '--config', path, '--json'], { TKP_STAGE: '', TKP_INPUT_BUCKET: bucket, TKP_TRANSCRIPT_BUCKET: '', TKP_START_QUEUE_URL: '', TKP_ALARM_TOPIC_ARN: '' });
+        return { run, row: run.json.rows.find((r: any) => r.check === `notifications of s3://${bucket}`) };
+      };
+      const fits = await checkWith(100 - own);
+      expect(fits.run.code).toBe(0);
+      expect(fits.row).toEqual({ rule: '(stack)', check: `notifications of s3://${bucket}`, ok: true, skipped: true, detail: `the start queue does not exist until the stack is deployed; the bucket has room for this stage's ${100 - own} notification(s)` });
+      const over = await checkWith(101 - own);
+      expect(over.run.code).toBe(1);
+      expect(over.row).toMatchObject({
+        ok: false,
+        detail:
+          `the bucket already has ${own} other event notification configurations, and this stage's ${101 - own} would make more than S3's 100 per bucket; ` +
+          "remove notifications the bucket no longer needs, or put the config's prefixes under fewer parents, each with a rule of its own; the deploy would fail at the custom resource that sets them",
+      });
+    });
+
     it('before the first deploy, proves the keys and marks what the stack will create as not checked yet', async () => {
       const run = await tkp(['check', '--stage', 'notyet', '--json'], { TKP_STAGE: '', TKP_INPUT_BUCKET: '', TKP_TRANSCRIPT_BUCKET: '', TKP_START_QUEUE_URL: '', TKP_ALARM_TOPIC_ARN: '' });
       expect(run.stderr).toBe('');
