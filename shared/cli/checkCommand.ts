@@ -176,19 +176,16 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
   const tooManyNotifications = notificationCountProblem(config.rules);
   if (tooManyNotifications) {
     rows.push({ rule: STACK_ROW, check: notifications, ok: false, detail: tooManyNotifications });
-  } else if (targets.inputBucket && targets.startQueueUrl) {
-    const queueArn = queueArnFromUrl(targets.startQueueUrl, clients.region);
-    try {
-      const current = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: targets.inputBucket }));
-      rows.push(notificationRow(current, queueArn, notificationPrefixes(config.rules), targets.inputBucket));
-    } catch (error) {
-      rows.push({ rule: STACK_ROW, check: notifications, ok: false, detail: `cannot be read (${describeError(error)}); the caller needs s3:GetBucketNotification on the input bucket` });
-    }
   } else if (targets.inputBucket) {
-    // Before the first deploy into an existing bucket: whether the bucket's own notifications leave room for this stage's.
+    const prefixes = notificationPrefixes(config.rules);
     try {
       const current = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: targets.inputBucket }));
-      rows.push(notificationRoomRow(current, targets.stage, notificationPrefixes(config.rules), notifications));
+      rows.push(
+        targets.startQueueUrl
+          ? notificationRow(current, queueArnFromUrl(targets.startQueueUrl, clients.region), prefixes, targets.inputBucket)
+          : // Before the first deploy into an existing bucket: whether the bucket's own notifications leave room for this stage's.
+            notificationRoomRow(current, targets.stage, prefixes, notifications),
+      );
     } catch (error) {
       rows.push({ rule: STACK_ROW, check: notifications, ok: false, detail: `cannot be read (${describeError(error)}); the caller needs s3:GetBucketNotification on the input bucket` });
     }
