@@ -48,9 +48,15 @@ function atMostResolved(value: unknown): unknown {
 export const resolvedLength = (value: unknown) => JSON.stringify(value, (_, inner) => atMostResolved(inner)).length;
 
 const policyDocument = (statements: Statement[]) => ({ Version: '2012-10-17', Statement: statements });
-/** A policy document's length from its statements' lengths: the document around them and a comma between each two. */
 const EMPTY_DOCUMENT_LENGTH = resolvedLength(policyDocument([]));
-const documentLength = (lengths: readonly number[]) => EMPTY_DOCUMENT_LENGTH + lengths.reduce((sum, length) => sum + length, 0) + Math.max(0, lengths.length - 1);
+
+/** A policy being filled, with its document's length so far: a statement adds its own length and, after the first, a comma. */
+interface Filling {
+  statements: Statement[];
+  length: number;
+}
+const emptyPolicy = (): Filling => ({ statements: [], length: EMPTY_DOCUMENT_LENGTH });
+const lengthWith = (policy: Filling, statementLength: number) => policy.length + statementLength + (policy.statements.length > 0 ? 1 : 0);
 
 /**
  * Condition operators whose list of values means "any of them" for a single-valued key, so the
@@ -78,7 +84,8 @@ export function splitStatement(statement: Statement): [Statement, Statement] | u
     }
   }
   if (lists.length === 0) return undefined;
-  const longest = lists.reduce((long, next) => (resolvedLength(next.values) > resolvedLength(long.values) ? next : long));
+  const measured = lists.map((list) => ({ ...list, length: resolvedLength(list.values) }));
+  const longest = measured.reduce((long, next) => (next.length > long.length ? next : long));
   const middle = Math.ceil(longest.values.length / 2);
   return [longest.rebuild(longest.values.slice(0, middle)), longest.rebuild(longest.values.slice(middle))];
 }
@@ -95,35 +102,37 @@ export interface PackedPolicies {
  * statements need more managed policies than a role may have.
  */
 export function packRolePolicies(statements: readonly Statement[]): PackedPolicies | undefined {
-  const inline: { statements: Statement[]; lengths: number[] } = { statements: [], lengths: [] };
-  const managed: { statements: Statement[]; lengths: number[] }[] = [];
-  const fits = (policy: { lengths: number[] }, length: number, max: number) => documentLength([...policy.lengths, length]) <= max;
+  const inline = emptyPolicy();
+  const managed: Filling[] = [];
   const queue = [...statements.filter((s) => s.Effect === 'Deny'), ...statements.filter((s) => s.Effect !== 'Deny')];
   while (queue.length > 0) {
     const statement = queue.shift() as Statement;
     const length = resolvedLength(statement);
-    const place = (policy: { statements: Statement[]; lengths: number[] }) => {
+    const fits = (policy: Filling, max: number) => lengthWith(policy, length) <= max;
+    const place = (policy: Filling) => {
+      policy.length = lengthWith(policy, length);
       policy.statements.push(statement);
-      policy.lengths.push(length);
     };
-    if (fits(inline, length, ROLE_POLICY_MAX_LENGTH)) {
+    if (fits(inline, ROLE_POLICY_MAX_LENGTH)) {
       place(inline);
       continue;
     }
     if (statement.Effect === 'Deny') return undefined;
-    const withRoom = managed.find((policy) => fits(policy, length, MANAGED_POLICY_MAX_LENGTH));
+    const withRoom = managed.find((policy) => fits(policy, MANAGED_POLICY_MAX_LENGTH));
     if (withRoom) {
       place(withRoom);
       continue;
     }
-    if (!fits({ lengths: [] }, length, MANAGED_POLICY_MAX_LENGTH)) {
+    const fresh = emptyPolicy();
+    if (!fits(fresh, MANAGED_POLICY_MAX_LENGTH)) {
       const halves = splitStatement(statement);
       if (!halves) return undefined;
       queue.unshift(...halves);
       continue;
     }
     if (managed.length === MANAGED_POLICIES_PER_ROLE) return undefined;
-    managed.push({ statements: [statement], lengths: [length] });
+    place(fresh);
+    managed.push(fresh);
   }
   return { inline: inline.statements, managed: managed.map((policy) => policy.statements) };
 }
