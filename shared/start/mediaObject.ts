@@ -15,11 +15,12 @@ export type ObjectDecision =
  * recordings, a hidden file) is skipped with a reason. A name with no extension at all is how
  * automated writers often name a recording (by its ID): it becomes a job without a MediaFormat,
  * which Transcribe then determines, and what is not media ends as a Failed verdict, which pages,
- * not as a log line.
+ * not as a log line. Whitespace after the extension (`call.wav `, or `call.wav\r` from a list of
+ * names written on Windows) is an ingestion slip, not another format: the format is read without it.
  */
 export function classifyObject(object: { key: string; size: number }): ObjectDecision {
   if (object.key.endsWith('/')) return { action: 'skip', reason: 'folder marker' };
-  const name = object.key.slice(object.key.lastIndexOf('/') + 1);
+  const name = object.key.slice(object.key.lastIndexOf('/') + 1).trimEnd();
   if (name === WRITE_ACCESS_PROBE_NAME) return { action: 'skip', reason: 'Transcribe write-access probe' };
   if (object.size === 0) return { action: 'skip', reason: 'zero-byte object' };
   // Finder's .DS_Store, and the ._NAME.wav metadata that macOS writes beside every file copied to

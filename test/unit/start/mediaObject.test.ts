@@ -47,6 +47,17 @@ describe('classifyObject', () => {
     expect(classifyObject({ key: 'calls/v1.2/recording', size: 5 })).toEqual({ action: 'transcribe' });
   });
 
+  it('reads the format past whitespace after the extension, which an ingestion slip leaves (a trailing space, or a CR from a list of names written on Windows)', () => {
+    expect(classifyObject({ key: 'hr/ leading space and trailing .ogg ', size: 100 })).toEqual({ action: 'transcribe', mediaFormat: 'ogg' });
+    expect(classifyObject({ key: 'ingest/call 7.WAV\r', size: 100 })).toEqual({ action: 'transcribe', mediaFormat: 'wav' });
+    expect(classifyObject({ key: 'calls/a.mp3\u00a0\t', size: 100 })).toEqual({ action: 'transcribe', mediaFormat: 'mp3' });
+    // ...and the same for what is not a recording, or a recording Transcribe does not take.
+    expect(classifyObject({ key: 'calls/notes.txt ', size: 5 })).toEqual({ action: 'skip', reason: 'unsupported extension .txt; Transcribe takes amr, flac, m4a, mp3, mp4, ogg, wav, webm' });
+    expect(classifyObject({ key: 'calls/a.aiff\n', size: 5 }).action).toBe('dead-letter');
+    // Whitespace inside the name is part of it.
+    expect(classifyObject({ key: 'calls/a.w av', size: 5 }).action).toBe('skip');
+  });
+
   it('accepts exactly 2 GB', () => {
     expect(classifyObject({ key: 'a.wav', size: 2 * 1024 ** 3 }).action).toBe('transcribe');
   });
