@@ -51,7 +51,7 @@ withStackOptions(program.command('audit').description('judge every stored transc
   .option('--concurrency <n>', 'HeadObject calls in flight (default 16)')
   .action((options) => later(async (out) => (await import('../shared/cli/auditCommand')).runAudit(options, env, out)));
 
-withStackOptions(program.command('explain').description('say what the pipeline does with one upload, and why').argument('<key>', 'the object key as the uploader wrote it (quote it)'))
+withStackOptions(program.command('explain').description('say what the pipeline does with one upload, and why').argument('<key>', 'the object key as the uploader wrote it (quote it), or its s3://BUCKET/KEY URI'))
   .option('--from-event', 'the key is copied from an S3 event or a log (space as +, percent-encoded)')
   .option('--size <bytes>', 'the object size, when the object cannot be read')
   .option('--version-id <id>', 'the object version')

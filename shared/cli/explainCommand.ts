@@ -6,7 +6,7 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { isMissingObject } from '../aws/awsErrors';
 import { describeError } from '../aws/errors';
-import { eventETag } from '../aws/s3Location';
+import { eventETag, parseS3Uri } from '../aws/s3Location';
 import { buildRuleIndex } from '../config/ruleIndex';
 import type { CliEnvironment } from '../config/settings';
 import { explainUpload, type ExplainLookups } from '../start/explainUpload';
@@ -22,6 +22,23 @@ export interface ExplainOptions extends StackOptions {
   size?: string;
   versionId?: string;
   offline?: boolean;
+}
+
+/**
+ * The key an argument names: the key itself, or the object's `s3://BUCKET/KEY` URI as the local
+ * mode, the AWS console and `aws s3 ls` print it, whose bucket must be the stage's input bucket.
+ */
+export function keyOfArgument(argument: string, inputBucket: string): string {
+  if (!argument.startsWith('s3://')) return argument;
+  const uri = parseS3Uri(argument);
+  if (!uri) throw new CliError(`${argument} names no object; pass s3://BUCKET/KEY, or the key alone`);
+  if (uri.bucket !== inputBucket) {
+    throw new CliError(
+      `${argument} is in the bucket ${uri.bucket}, not this stage's input bucket ${inputBucket}, and the start function dead-letters an upload to another bucket (ForeignBucketError); ` +
+        'name the stage whose input bucket it is (--stage, or --input-bucket), or pass the key alone',
+    );
+  }
+  return uri.key;
 }
 
 export async function runExplain(rawKey: string, options: ExplainOptions, env: CliEnvironment, out: TerminalOutput): Promise<number> {
@@ -54,6 +71,7 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
     throw new CliError(`without credentials the stack ${stackName} cannot be looked up; pass --input-bucket and --transcript-bucket (or export TKP_INPUT_BUCKET and TKP_TRANSCRIPT_BUCKET)`);
   });
   const { config, path } = loadCliConfig(options.config ?? env.configPath, { region: clients.region, inputBucket: targets.inputBucket, transcriptBucket: targets.transcriptBucket });
+  key = keyOfArgument(key, targets.inputBucket);
 
   let object: { size?: number; versionId?: string; eTag?: string } = { ...(size !== undefined && { size }), ...(options.versionId && { versionId: options.versionId }) };
   if (online) {

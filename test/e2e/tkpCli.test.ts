@@ -483,6 +483,15 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       expect(fromEvent.json.jobName).toBe(job?.name);
     });
 
+    it('takes the object\'s s3:// URI as the local mode prints it, and refuses one in another bucket', async () => {
+      const key = 'calls/a+b c 100%.wav';
+      const byKey = await tkp(['explain', key, '--json']);
+      const byUri = await tkp(['explain', `s3://${pipeline.stack.names.inputBucket}/${key}`, '--json']);
+      expect(byUri.code).toBe(0);
+      expect(byUri.json).toMatchObject({ key, jobName: byKey.json.jobName, request: byKey.json.request });
+      expectOneLineError(await tkp(['explain', `s3://elsewhere/${key}`]), /^tkp: s3:\/\/elsewhere\/calls\/a\+b c 100%\.wav is in the bucket elsewhere, not this stage's input bucket tkp-local-input/);
+    });
+
     it('offline, given the object\'s version and size, names the same job and makes no AWS call', async () => {
       const key = 'calls/offline (v2).wav';
       await pipeline.upload(key, makeWav(1));
