@@ -7,10 +7,11 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { configFingerprint } from '../config/expectedEncryption';
 import type { CliEnvironment } from '../config/settings';
-import { auditTranscripts, type AuditedObject } from '../verify/auditTranscripts';
+import { auditLocations, auditTranscripts, type AuditedObject } from '../verify/auditTranscripts';
 import { createAuditAdapters } from './cliAdapters';
 import { callerIdentity, openStack, type StackOptions } from './cliAws';
-import { parseSince } from './cliConfig';
+import { firstTenOf } from '../start/preflightChecks';
+import { checkPrefixOption, parseSince } from './cliConfig';
 import { CliError, EXIT } from './cliErrors';
 import type { TerminalOutput } from './terminalOutput';
 
@@ -42,6 +43,8 @@ export async function runAudit(options: AuditOptions, env: CliEnvironment, out: 
   const concurrency = parseConcurrency(options.concurrency);
   const stack = await openStack(options, env);
   const { clients, targets, config } = stack;
+  const locations = (prefix?: string) => auditLocations({ rules: config.rules, transcriptBucket: targets.transcriptBucket, ...(prefix !== undefined && { prefix }) }).map((l) => `s3://${l.bucket}/${l.key}`);
+  checkPrefixOption(options.prefix, locations(options.prefix), { what: "the rules' output locations", items: locations(), verb: 'audited' });
   const caller = await callerIdentity(clients);
   const runAt = new Date().toISOString();
   const fingerprint = configFingerprint(config.rules);
@@ -103,7 +106,8 @@ export async function runAudit(options: AuditOptions, env: CliEnvironment, out: 
     }
     if (deleted.length > 0) out.line(`${deleted.length} object(s) were deleted while the audit ran; they are listed in --csv and --json, and do not fail the audit.`);
     out.line();
-    out.line(failing === 0 ? out.colour.green(`All ${report.totals.objects} transcripts are under the encryption their rules demand.`) : out.colour.red(`${failing} of ${report.totals.objects} transcripts are not.`));
+    if (report.totals.objects === 0) out.line(`No transcript is stored under ${firstTenOf(locations(options.prefix), ', ')}${since ? ` modified since ${since.toISOString()}` : ''}: nothing was judged.`);
+    else out.line(failing === 0 ? out.colour.green(`All ${report.totals.objects} transcripts are under the encryption their rules demand.`) : out.colour.red(`${failing} of ${report.totals.objects} transcripts are not.`));
     if (options.csv) out.line(`Evidence: ${options.csv}`);
   }
   return failing === 0 ? EXIT.ok : EXIT.findings;

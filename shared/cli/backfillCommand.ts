@@ -6,7 +6,7 @@ import type { CliEnvironment } from '../config/settings';
 import { backfillPrefixes, backfillUploads } from '../start/backfillUploads';
 import { createBackfillAdapters } from './cliAdapters';
 import { openStack, type StackOptions } from './cliAws';
-import { parseSince } from './cliConfig';
+import { checkPrefixOption, parseSince } from './cliConfig';
 import { EXIT } from './cliErrors';
 import type { TerminalOutput } from './terminalOutput';
 
@@ -21,7 +21,8 @@ export async function runBackfill(options: BackfillOptions, env: CliEnvironment,
   const stack = await openStack(options, env, ['startQueueUrl']);
   const { clients, targets, config } = stack;
   const prefixes = backfillPrefixes(config.rules, options.prefix);
-  out.line(`tkp backfill: s3://${targets.inputBucket} under ${prefixes.map((p) => JSON.stringify(p)).join(', ') || '(no rule prefix matches --prefix)'} -> ${targets.startQueueUrl}${options.dryRun ? ' (dry run: nothing is sent)' : ''}`);
+  checkPrefixOption(options.prefix, prefixes, { what: "the rules' input prefixes", items: backfillPrefixes(config.rules, undefined).map((p) => JSON.stringify(p)), verb: 'sent' });
+  out.line(`tkp backfill: s3://${targets.inputBucket} under ${prefixes.map((p) => JSON.stringify(p)).join(', ')} -> ${targets.startQueueUrl}${options.dryRun ? ' (dry run: nothing is sent)' : ''}`);
   const progress = out.progress(options.dryRun ? 'listing' : 'sending');
   let shown = 0;
   const report = await backfillUploads(

@@ -5,8 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseS3Uri } from '../aws/s3Location';
 import { validatePipelineConfig } from '../config/pipelineConfig';
 import type { PipelineConfig } from '../config/rule';
+import { firstTenOf } from '../start/preflightChecks';
 import { CliError } from './cliErrors';
 
 export function loadCliConfig(path: string | undefined, context: { region: string; inputBucket?: string; transcriptBucket?: string }): { config: PipelineConfig; path: string } {
@@ -32,4 +34,19 @@ export function parseSince(value: string | undefined): Date | undefined {
   const at = new Date(value);
   if (Number.isNaN(at.getTime())) throw new CliError(`--since ${JSON.stringify(value)} is not a date; use ISO 8601, e.g. 2026-01-31 or 2026-01-31T12:00:00Z`);
   return at;
+}
+
+/**
+ * --prefix of audit and backfill, once narrowed to what the command lists (`overlapping`): a
+ * prefix that overlaps none of it (a typo, or an s3:// URI) is refused, because the command would
+ * otherwise report on nothing as if all were well ("All 0 transcripts are under the encryption
+ * their rules demand").
+ */
+export function checkPrefixOption(prefix: string | undefined, overlapping: readonly string[], listed: { what: string; items: readonly string[]; verb: string }): void {
+  if (prefix === undefined || overlapping.length > 0) return;
+  const uri = prefix.startsWith('s3://') ? parseS3Uri(prefix) : undefined;
+  throw new CliError(
+    `--prefix ${JSON.stringify(prefix)} overlaps none of ${listed.what} (${firstTenOf(listed.items, ', ')}), so nothing would be ${listed.verb}; ` +
+      (uri ? `--prefix takes a key prefix, not an S3 URI: pass --prefix ${JSON.stringify(uri.key)}` : 'pass a key prefix that lies under one of them, or that one of them lies under'),
+  );
 }

@@ -572,6 +572,19 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       }
     });
 
+    it('refuses a --prefix that overlaps no output location (an s3:// URI, a typo) instead of passing on nothing, and says when nothing is stored under one that does', async () => {
+      const bucket = pipeline.stack.names.transcriptBucket;
+      expectOneLineError(
+        await tkp(['audit', '--prefix', `s3://${bucket}/transcripts/`]),
+        new RegExp(`^tkp: --prefix "s3://${bucket}/transcripts/" overlaps none of the rules' output locations \\(s3://${bucket}/transcripts/\\), so nothing would be audited; --prefix takes a key prefix, not an S3 URI: pass --prefix "transcripts/"`),
+      );
+      expectOneLineError(await tkp(['audit', '--prefix', 'transcript/hr/']), /overlaps none of the rules' output locations .* pass a key prefix that lies under one of them/);
+      const empty = await tkp(['audit', '--prefix', 'transcripts/tkp.nothing-here']);
+      expect(empty.code).toBe(0);
+      expect(empty.stdout).toContain(`No transcript is stored under s3://${bucket}/transcripts/tkp.nothing-here: nothing was judged.`);
+      expect(empty.stdout).not.toContain('All 0');
+    });
+
     it('says in one line when the transcript bucket cannot be listed', async () => {
       const bucket = pipeline.stack.names.transcriptBucket;
       const deny = pipeline.gateway.addFault((request) => (request.method === 'GET' && request.path.startsWith(`/${bucket}`) && request.path.includes('list-type=2') ? { status: 403, code: 'AccessDenied', message: 'Access Denied' } : undefined));
@@ -612,6 +625,14 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       }
       // Everything uploaded live earlier was already transcribed: the backfill started only the three.
       expect(pipeline.emulator.jobs().length).toBe(jobsBefore + before.length);
+    });
+
+    it('refuses a --prefix that overlaps no rule prefix, naming the rules\' prefixes, before sending anything', async () => {
+      const bucket = pipeline.stack.names.inputBucket;
+      expectOneLineError(
+        await tkp(['backfill', '--prefix', `s3://${bucket}/calls/`]),
+        new RegExp(`^tkp: --prefix "s3://${bucket}/calls/" overlaps none of the rules' input prefixes \\(.*"calls/".*\\), so nothing would be sent; --prefix takes a key prefix, not an S3 URI: pass --prefix "calls/"`),
+      );
     });
   });
 
