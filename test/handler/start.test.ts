@@ -15,6 +15,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { jobNameFor } from '../../shared/aws/jobName';
+import { decodeTagValue } from '../../shared/aws/jobTags';
 import { ruleFingerprint } from '../../shared/config/expectedEncryption';
 import { validatePipelineConfig } from '../../shared/config/pipelineConfig';
 import bundledConfig from '../../pipeline.config.json' with { type: 'json' };
@@ -123,6 +124,17 @@ describe('start handler: what Transcribe receives', () => {
       OutputKey: `transcripts/${jobName}.json`,
       Tags: tags('AES256', undefined, 'public/', 'public/town-hall.webm'),
     });
+  });
+
+  it('sends the format past whitespace after the extension, and the key as it is in the media URI', async () => {
+    const key = 'public/Town Hall.webm\r';
+    expect(await (await start())(sqsEvent(key), lambdaContext)).toEqual({ batchItemFailures: [] });
+    const input = transcribe.commandCalls(StartTranscriptionJobCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ Media: { MediaFileUri: `s3://${BUCKET}/${key}` }, MediaFormat: 'webm' });
+    // A tag value cannot hold a CR: the key is recorded encoded, and reads back whole.
+    const recorded = input?.Tags?.find((tag) => tag.Key === 'tkp:source-key')?.Value;
+    expect(recorded).toMatch(/^b64:/);
+    expect(decodeTagValue(recorded as string)).toBe(key);
   });
 
   it('resolves each key once per cold start', async () => {
