@@ -20,7 +20,7 @@ import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
 import { alertingNames, roleArn, roleName, stackRules, VERIFIERS } from '../stack/stackNames';
 import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
-import { mergeQueueNotifications, notificationCountProblem, notificationIdPrefix, TooManyNotificationsError } from '../stack/inputNotifications';
+import { notificationCountProblem, notificationIdPrefix, notificationRoomProblem } from '../stack/inputNotifications';
 import { changePageInputs } from '../stack/alarmResources';
 import { createDemandSources, readAlarms, readBucketPolicy, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
@@ -118,12 +118,8 @@ function bucketWriters(config: PipelineConfig, bucket: string, stack: { service:
  */
 function notificationRoomRow(current: NotificationConfiguration, stage: string, prefixes: readonly string[], check: string): CheckRow {
   const row = { rule: STACK_ROW, check };
-  try {
-    mergeQueueNotifications(current, { idPrefix: notificationIdPrefix(stage), queueArn: 'the start queue', prefixes });
-  } catch (error) {
-    if (error instanceof TooManyNotificationsError) return { ...row, ok: false, detail: `${error.message}; the deploy would fail at the custom resource that sets them` };
-    throw error;
-  }
+  const noRoom = notificationRoomProblem(current, notificationIdPrefix(stage), prefixes.length);
+  if (noRoom) return { ...row, ok: false, detail: `${noRoom}; the deploy would fail at the custom resource that sets them` };
   return { ...row, ok: true, skipped: true, detail: `the start queue does not exist until the stack is deployed; the bucket has room for this stage's ${prefixes.length} notification(s)` };
 }
 

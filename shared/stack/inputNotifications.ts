@@ -62,14 +62,35 @@ export interface OwnedNotifications {
   prefixes: readonly string[];
 }
 
+/** The bucket's queue notifications that are not this stage's (another stage's, or anyone else's). */
+function othersQueues(current: NotificationConfiguration, idPrefix: string): QueueConfiguration[] {
+  return (current.QueueConfigurations ?? []).filter((q) => !q.Id?.startsWith(idPrefix) && !(q.Id && isLegacyId(q.Id, idPrefix)));
+}
+
+/**
+ * Why an existing bucket has no room for this stage's `count` notifications beside its others
+ * (queues, topics and functions; this stage's earlier entries are replaced, so they do not count),
+ * or undefined.
+ */
+export function notificationRoomProblem(current: NotificationConfiguration, idPrefix: string, count: number): string | undefined {
+  const elsewhere = othersQueues(current, idPrefix).length + (current.TopicConfigurations?.length ?? 0) + (current.LambdaFunctionConfigurations?.length ?? 0);
+  if (elsewhere + count <= S3_NOTIFICATIONS_PER_BUCKET) return undefined;
+  return (
+    `the bucket already has ${elsewhere} other event notification configurations, and this stage's ${count} would make more than S3's ${S3_NOTIFICATIONS_PER_BUCKET} per bucket; ` +
+    'remove notifications the bucket no longer needs, or put the config\'s prefixes under fewer parents, each with a rule of its own'
+  );
+}
+
 /**
  * The notification configuration of an existing bucket with this stack's queue notifications
  * put in place: the bucket's other notifications (topics, functions, other queues, EventBridge)
  * are kept as they are, and this stack's earlier entries are replaced. S3 has one configuration
- * per bucket, so writing only ours would silently delete someone else's.
+ * per bucket, so writing only ours would silently delete someone else's. A bucket without room
+ * for ours under S3's 100 is refused (TooManyNotificationsError), so nothing is written.
  */
 export function mergeQueueNotifications(current: NotificationConfiguration, owned: OwnedNotifications): NotificationConfiguration {
-  const others = (current.QueueConfigurations ?? []).filter((q) => !q.Id?.startsWith(owned.idPrefix) && !(q.Id && isLegacyId(q.Id, owned.idPrefix)));
+  const noRoom = notificationRoomProblem(current, owned.idPrefix, owned.prefixes.length);
+  if (noRoom) throw new TooManyNotificationsError(noRoom);
   const ours: QueueConfiguration[] = owned.prefixes.map((prefix, i) => ({
     Id: `${owned.idPrefix}${i}`,
     QueueArn: owned.queueArn,
@@ -77,13 +98,6 @@ export function mergeQueueNotifications(current: NotificationConfiguration, owne
     ...(prefix !== '' && { Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: encodeS3EventKey(prefix) }] } } }),
   }));
   const { QueueConfigurations: _replaced, ...rest } = current;
-  const queues = [...others, ...ours];
-  const elsewhere = others.length + (rest.TopicConfigurations?.length ?? 0) + (rest.LambdaFunctionConfigurations?.length ?? 0);
-  if (elsewhere + ours.length > S3_NOTIFICATIONS_PER_BUCKET) {
-    throw new TooManyNotificationsError(
-      `the bucket already has ${elsewhere} other event notification configurations, and this stage's ${ours.length} would make more than S3's ${S3_NOTIFICATIONS_PER_BUCKET} per bucket; ` +
-        'remove notifications the bucket no longer needs, or put the config\'s prefixes under fewer parents, each with a rule of its own',
-    );
-  }
+  const queues = [...othersQueues(current, owned.idPrefix), ...ours];
   return { ...rest, ...(queues.length > 0 && { QueueConfigurations: queues }) };
 }
