@@ -44,7 +44,8 @@ export async function runAudit(options: AuditOptions, env: CliEnvironment, out: 
   const stack = await openStack(options, env);
   const { clients, targets, config } = stack;
   const locations = (prefix?: string) => auditLocations({ rules: config.rules, transcriptBucket: targets.transcriptBucket, ...(prefix !== undefined && { prefix }) }).map((l) => `s3://${l.bucket}/${l.key}`);
-  checkPrefixOption(options.prefix, locations(options.prefix), { what: "the rules' output locations", items: locations(), verb: 'audited' });
+  const scoped = locations(options.prefix);
+  checkPrefixOption(options.prefix, scoped, { what: "the rules' output locations", items: locations(), verb: 'audited' });
   const caller = await callerIdentity(clients);
   const runAt = new Date().toISOString();
   const fingerprint = configFingerprint(config.rules);
@@ -106,7 +107,7 @@ export async function runAudit(options: AuditOptions, env: CliEnvironment, out: 
     }
     if (deleted.length > 0) out.line(`${deleted.length} object(s) were deleted while the audit ran; they are listed in --csv and --json, and do not fail the audit.`);
     out.line();
-    if (report.totals.objects === 0) out.line(`No transcript is stored under ${firstTenOf(locations(options.prefix), ', ')}${since ? ` modified since ${since.toISOString()}` : ''}: nothing was judged.`);
+    if (report.totals.objects === 0) out.line(`No transcript is stored under ${firstTenOf(scoped, ', ')}${since ? ` modified since ${since.toISOString()}` : ''}: nothing was judged.`);
     else out.line(failing === 0 ? out.colour.green(`All ${report.totals.objects} transcripts are under the encryption their rules demand.`) : out.colour.red(`${failing} of ${report.totals.objects} transcripts are not.`));
     if (options.csv) out.line(`Evidence: ${options.csv}`);
   }
