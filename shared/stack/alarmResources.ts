@@ -152,7 +152,7 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
   resources.StartDeadLetterAlarm = alarm(
     ctx,
     names.alarms.startDeadLetters,
-    'Uploads that could not become a Transcribe job; each message in the start DLQ carries its reason (README: "When an alarm fires")',
+    'Uploads that could not become a Transcribe job; each message in the start DLQ carries its reason: fix what it names, then tkp redrive moves them back (README: "When an alarm fires")',
     queueMetric('StartDeadLetterQueue', 'ApproximateNumberOfMessagesVisible'),
   );
   resources.VerifyDeadLetterAlarm = alarm(

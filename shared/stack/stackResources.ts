@@ -245,6 +245,9 @@ export function derivedOutputs(ctx: StackContext): Record<string, unknown> {
     StartQueueUrl: { Value: { Ref: 'StartQueue' } },
     PreflightFunctionName: { Value: { Ref: 'PreflightLambdaFunction' } },
     StartDeadLetterQueueUrl: { Value: { Ref: 'StartDeadLetterQueue' } },
+    // What `aws sqs start-message-move-task` takes to move the start DLQ back (README: When an alarm fires).
+    StartDeadLetterQueueArn: { Value: { 'Fn::GetAtt': ['StartDeadLetterQueue', 'Arn'] } },
+    StartQueueArn: { Value: { 'Fn::GetAtt': ['StartQueue', 'Arn'] } },
     VerifyDeadLetterQueueUrl: { Value: { Ref: 'VerifyDeadLetterQueue' } },
     AlarmTopicArn: { Value: alarmTopicRef(ctx) },
   };

@@ -76,6 +76,10 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(logs).toEqual([expect.stringContaining('/aws/lambda/transcribe-kms-pipeline-dev-start:*'), expect.stringContaining('/aws/lambda/transcribe-kms-pipeline-dev-preflight:*')]);
     expect(template.Outputs.StartQueueUrl.Value).toEqual({ Ref: 'StartQueue' });
     expect(template.Outputs.PreflightFunctionName.Value).toEqual({ Ref: 'PreflightLambdaFunction' });
+    // tkp redrive reads the DLQ by URL; aws sqs start-message-move-task takes both ARNs.
+    expect(template.Outputs.StartDeadLetterQueueUrl.Value).toEqual({ Ref: 'StartDeadLetterQueue' });
+    expect(template.Outputs.StartDeadLetterQueueArn.Value).toEqual({ 'Fn::GetAtt': ['StartDeadLetterQueue', 'Arn'] });
+    expect(template.Outputs.StartQueueArn.Value).toEqual({ 'Fn::GetAtt': ['StartQueue', 'Arn'] });
   });
 
   it('runs every function on nodejs22.x with its own role', () => {
