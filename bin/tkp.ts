@@ -1,8 +1,8 @@
 /**
  * tkp: check the keys before deploying, audit what is stored, explain one upload, backfill what
- * was there first, and run everything locally. The logic lives in shared/cli/ and the flows it
- * reuses; this file only declares the commands and turns their results into exit codes
- * (0 all good, 1 findings, 2 usage, config or environment).
+ * was there first, redrive the start DLQ, and run everything locally. The logic lives in
+ * shared/cli/ and the flows it reuses; this file only declares the commands and turns their
+ * results into exit codes (0 all good, 1 findings, 2 usage, config or environment).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { describeCliError, EXIT, exitCodeOf } from '../shared/cli/cliErrors';
@@ -33,7 +33,7 @@ const later = (runner: Runner) => {
 };
 
 const program = new Command('tkp')
-  .description('Check, audit, explain and backfill the transcribe-kms-pipeline; run it locally.')
+  .description('Check, audit, explain, backfill and redrive the transcribe-kms-pipeline; run it locally.')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(`tkp: ${text.trim().replace(/^error: /, '')} (--help lists the commands and options)\n`) });
 
@@ -64,6 +64,13 @@ withStackOptions(program.command('backfill').description('send objects already i
   .option('--dry-run', 'list and count, send nothing')
   .option('--start-queue-url <url>', 'the start queue (default: TKP_START_QUEUE_URL, else the stack\'s output)')
   .action((options) => later(async (out) => (await import('../shared/cli/backfillCommand')).runBackfill(options, env, out)));
+
+withStackOptions(program.command('redrive').description('move the start DLQ\'s messages back to the start queue once what their reasons name is fixed'))
+  .option('--dry-run', 'list the messages and their reasons, move nothing')
+  .option('--error-name <name>', 'move only the messages of this error name (KeyNotUsableError, StartRejectedError, ...)')
+  .option('--start-queue-url <url>', 'the start queue (default: TKP_START_QUEUE_URL, else the stack\'s output)')
+  .option('--start-dlq-url <url>', 'the start DLQ (default: TKP_START_DLQ_URL, else the stack\'s output)')
+  .action((options) => later(async (out) => (await import('../shared/cli/redriveCommand')).runRedrive(options, env, out)));
 
 program
   .command('local')

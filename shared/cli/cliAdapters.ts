@@ -1,5 +1,5 @@
 /**
- * The AWS calls behind `tkp audit` and `tkp backfill`, on the CLI's clients. Listings are async
+ * The AWS calls behind `tkp audit`, `tkp backfill` and `tkp redrive`, on the CLI's clients. Listings are async
  * generators that fetch one page at a time, so the callers stream rather than collect.
  */
 import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
@@ -8,7 +8,7 @@ import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cl
 import { DescribeRuleCommand, ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject } from '../aws/awsErrors';
 import { BucketEncryptionUnknownError, describeError } from '../aws/errors';
@@ -20,6 +20,7 @@ import type { HeadResult } from '../verify/verifyJob';
 import type { AuditDependencies, ListedObject } from '../verify/auditTranscripts';
 import { demandForRule } from '../verify/ruleDemand';
 import type { BackfillDependencies, InputObject } from '../start/backfillUploads';
+import type { RedriveDependencies } from '../start/redriveDeadLetters';
 import type { AlarmFacts, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
 import type { PolicyStatement } from './transcriptBucketPolicy';
@@ -158,6 +159,58 @@ export function createBackfillAdapters(clients: { s3: S3Client; sqs: SQSClient }
           throw new CliError(`SendMessageBatch to ${startQueueUrl} was denied (${describeError(error)}); the caller needs sqs:SendMessage on the start queue`, EXIT.usage);
         }
         throw error;
+      }
+    },
+  };
+}
+
+/** A run of `tkp redrive` reads each message once: it stays hidden from other readers this long. */
+export const REDRIVE_VISIBILITY_SECONDS = 900;
+
+function queueCallError(call: string, queueUrl: string, grant: string, error: unknown, flag: string): unknown {
+  if (isAccessDenied(error) || httpStatusOf(error) === 403) return new CliError(`${call} on ${queueUrl} was denied (${describeError(error)}); the caller needs ${grant} on that queue`, EXIT.usage);
+  // QueueDoesNotExist in SQS's JSON protocol, AWS.SimpleQueueService.NonExistentQueue in its query protocol.
+  if (/QueueDoesNotExist|NonExistentQueue/.test(awsErrorName(error) ?? '')) return new CliError(`queue ${queueUrl} does not exist; check --stage and --region, or the URL ${flag} gives`, EXIT.usage);
+  return error;
+}
+
+export function createRedriveAdapters(sqs: SQSClient, deadLetterQueueUrl: string, startQueueUrl: string): RedriveDependencies {
+  const attribute = (message: { MessageAttributes?: Record<string, { StringValue?: string }> }, name: string) => message.MessageAttributes?.[name]?.StringValue;
+  return {
+    receive: async () => {
+      const { Messages } = await sqs
+        .send(new ReceiveMessageCommand({ QueueUrl: deadLetterQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: REDRIVE_VISIBILITY_SECONDS, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['SentTimestamp'] }))
+        .catch((error: unknown) => {
+          throw queueCallError('ReceiveMessage', deadLetterQueueUrl, 'sqs:ReceiveMessage and sqs:DeleteMessage', error, '--start-dlq-url (or TKP_START_DLQ_URL)');
+        });
+      return (Messages ?? []).map((message) => {
+        const reason = attribute(message, 'reason');
+        const errorName = attribute(message, 'errorName');
+        const sentAt = Number(message.Attributes?.SentTimestamp);
+        return {
+          messageId: message.MessageId ?? '',
+          receiptHandle: message.ReceiptHandle ?? '',
+          body: message.Body ?? '',
+          ...(reason && { reason }),
+          ...(errorName && { errorName }),
+          ...(Number.isFinite(sentAt) && { sentAt }),
+        };
+      });
+    },
+    send: async (body) => {
+      await sqs.send(new SendMessageCommand({ QueueUrl: startQueueUrl, MessageBody: body })).catch((error: unknown) => {
+        throw queueCallError('SendMessage', startQueueUrl, 'sqs:SendMessage', error, '--start-queue-url (or TKP_START_QUEUE_URL)');
+      });
+    },
+    remove: async (receiptHandle) => {
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: deadLetterQueueUrl, ReceiptHandle: receiptHandle })).catch((error: unknown) => {
+        throw queueCallError('DeleteMessage', deadLetterQueueUrl, 'sqs:DeleteMessage', error, '--start-dlq-url (or TKP_START_DLQ_URL)');
+      });
+    },
+    release: async (receiptHandles) => {
+      for (let i = 0; i < receiptHandles.length; i += 10) {
+        const entries = receiptHandles.slice(i, i + 10).map((handle, n) => ({ Id: String(n), ReceiptHandle: handle, VisibilityTimeout: 0 }));
+        await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: deadLetterQueueUrl, Entries: entries }));
       }
     },
   };

@@ -123,16 +123,20 @@ export interface StackTargets {
   inputBucket: string;
   transcriptBucket: string;
   startQueueUrl?: string;
+  startDeadLetterQueueUrl?: string;
   preflightFunction?: string;
   alarmTopicArn?: string;
 }
 
-export type TargetFlags = Partial<Pick<StackTargets, 'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'preflightFunction' | 'alarmTopicArn'>> & { stage?: string };
+type NamedTarget = 'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'startDeadLetterQueueUrl' | 'preflightFunction' | 'alarmTopicArn';
 
-const OUTPUT_OF: Record<'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'preflightFunction' | 'alarmTopicArn', string> = {
+export type TargetFlags = Partial<Pick<StackTargets, NamedTarget>> & { stage?: string };
+
+const OUTPUT_OF: Record<NamedTarget, string> = {
   inputBucket: 'InputBucketName',
   transcriptBucket: 'TranscriptBucketName',
   startQueueUrl: 'StartQueueUrl',
+  startDeadLetterQueueUrl: 'StartDeadLetterQueueUrl',
   preflightFunction: 'PreflightFunctionName',
   alarmTopicArn: 'AlarmTopicArn',
 };
@@ -141,6 +145,7 @@ const FLAG_OF: Record<keyof typeof OUTPUT_OF, string> = {
   inputBucket: '--input-bucket',
   transcriptBucket: '--transcript-bucket',
   startQueueUrl: '--start-queue-url',
+  startDeadLetterQueueUrl: '--start-dlq-url',
   preflightFunction: '--preflight-function',
   alarmTopicArn: '--alarm-topic-arn',
 };
@@ -185,6 +190,7 @@ export async function resolveStackTargets(
     inputBucket: known.inputBucket as string,
     transcriptBucket: known.transcriptBucket as string,
     ...(known.startQueueUrl && { startQueueUrl: known.startQueueUrl }),
+    ...(known.startDeadLetterQueueUrl && { startDeadLetterQueueUrl: known.startDeadLetterQueueUrl }),
     ...(known.preflightFunction && { preflightFunction: known.preflightFunction }),
     ...(known.alarmTopicArn && { alarmTopicArn: known.alarmTopicArn }),
   };

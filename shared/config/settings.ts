@@ -176,6 +176,7 @@ export interface CliEnvironment {
   inputBucket?: string;
   transcriptBucket?: string;
   startQueueUrl?: string;
+  startDeadLetterQueueUrl?: string;
   preflightFunction?: string;
   alarmTopicArn?: string;
   endpointUrl?: string;
@@ -188,6 +189,7 @@ export function loadCliEnvironment(env: Env = process.env): CliEnvironment {
     inputBucket: env.TKP_INPUT_BUCKET,
     transcriptBucket: env.TKP_TRANSCRIPT_BUCKET,
     startQueueUrl: env.TKP_START_QUEUE_URL,
+    startDeadLetterQueueUrl: env.TKP_START_DLQ_URL,
     preflightFunction: env.TKP_PREFLIGHT_FUNCTION,
     alarmTopicArn: env.TKP_ALARM_TOPIC_ARN,
     endpointUrl: env.AWS_ENDPOINT_URL,
