@@ -636,6 +636,63 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
     });
   });
 
+  describe('tkp redrive', () => {
+    it('lists the start DLQ with each letter\'s object and reason, and once the key is enabled again moves those letters back, so the upload is verified and the rest stays', async () => {
+      await pipeline.retainStartDeadLetters();
+      const bucket = pipeline.stack.names.inputBucket;
+      const key = 'retired/Bänd 1 (redrive) 100%.wav';
+      const aiff = 'retired/memo.aiff';
+      const { KeyMetadata } = await kms().send(new DescribeKeyCommand({ KeyId: 'alias/retired-key' }));
+      await kms().send(new DisableKeyCommand({ KeyId: KeyMetadata?.KeyId }));
+      const deadLettered = Date.now();
+      try {
+        await pipeline.upload(key, makeWav(1));
+        await pipeline.upload(aiff, 'FORM AIFF');
+        await pipeline.settle();
+      } finally {
+        await kms().send(new EnableKeyCommand({ KeyId: KeyMetadata?.KeyId }));
+      }
+      expect(jobsFor(key)).toHaveLength(0);
+      expect(await pipeline.startDeadLetterDepth()).toBe(2);
+
+      const dry = await tkp(['redrive', '--dry-run', '--json']);
+      expect(dry.code).toBe(0);
+      expect(dry.json).toMatchObject({ dryRun: true, read: 2, moved: 0, kept: 2, failed: 0 });
+      expect(dry.json.byErrorName).toEqual([
+        { errorName: 'KeyNotUsableError', count: 1 },
+        { errorName: 'UnsupportedRecordingError', count: 1 },
+      ]);
+      expect(dry.json.messages).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ errorName: 'KeyNotUsableError', objects: [`s3://${bucket}/${key}`], reason: expect.stringMatching(/kmsKey alias\/retired-key \(arn:aws:kms:[^)]+\) is Disabled \(enable it\)$/), action: 'kept' }),
+          expect.objectContaining({ errorName: 'UnsupportedRecordingError', objects: [`s3://${bucket}/${aiff}`], action: 'kept' }),
+        ]),
+      );
+      const table = await tkp(['redrive', '--dry-run']);
+      expect(table.stdout).toMatch(new RegExp(`· s3://${bucket}/retired/Bänd 1 \\(redrive\\) 100%\\.wav \\[dry run\\]\\n +KeyNotUsableError: rules\\[7\\] \\(prefix "retired/"\\)`));
+      expect(table.stdout).toContain('2 message(s) in the start DLQ. Fix what their reasons name, then run tkp redrive without --dry-run');
+      expect(await pipeline.startDeadLetterDepth()).toBe(2);
+
+      // The start function remembers a failed key lookup for 30 seconds, so that a burst under a broken rule does not call KMS per record.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadLettered + 31_000 - Date.now())));
+      const run = await tkp(['redrive', '--error-name', 'KeyNotUsableError', '--json']);
+      expect(run.code).toBe(0);
+      expect(run.json).toMatchObject({ dryRun: false, read: 2, moved: 1, kept: 1, failed: 0 });
+      await pipeline.settle();
+      expect(jobsFor(key)).toHaveLength(1);
+      expect(verdictsFor(key).map((o) => o.detailType)).toEqual(['Transcript Encryption Verified']);
+      const rest = await tkp(['redrive', '--dry-run', '--json']);
+      expect(rest.json).toMatchObject({ read: 1, byErrorName: [{ errorName: 'UnsupportedRecordingError', count: 1 }] });
+    }, 120_000);
+
+    it('says so when the start DLQ cannot be found, naming the flag', async () => {
+      expectOneLineError(
+        await tkp(['redrive', '--dry-run'], { TKP_START_DLQ_URL: `${pipeline.gateway.endpoint}/${MOTO_DEFAULT_ACCOUNT}/no-such-queue` }),
+        /^tkp: queue \S+\/no-such-queue does not exist; check --stage and --region, or the URL --start-dlq-url \(or TKP_START_DLQ_URL\) gives\n$/,
+      );
+    });
+  });
+
   it('its exports alone reach the stack’s services from another process, Transcribe’s jobs included', async () => {
     const job = pipeline.emulator.jobs().find((j) => j.mediaUri.endsWith('/calls/a.wav'));
     const script = [

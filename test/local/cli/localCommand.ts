@@ -75,6 +75,7 @@ export function localEnvironmentExports(pipeline: LocalPipeline): Record<string,
     TKP_INPUT_BUCKET: names.inputBucket,
     TKP_TRANSCRIPT_BUCKET: names.transcriptBucket,
     TKP_START_QUEUE_URL: env.START_QUEUE_URL as string,
+    TKP_START_DLQ_URL: env.START_DLQ_URL as string,
     TKP_PREFLIGHT_FUNCTION: `${SERVICE_NAME}-${names.stage}-preflight`,
     TKP_ALARM_TOPIC_ARN: pipeline.stack.alarmTopicArn,
     PIPELINE_CONFIG_PATH: pipeline.configPath,
@@ -186,9 +187,11 @@ function tamperMissed(tamper: ReturnType<typeof parseTamper>): string {
 /**
  * Keeps the stack serving until Ctrl-C, and says how to reach it from another shell. What reaches
  * the alarm topic meanwhile (a verdict that pages, or a call that changes what verdicts rest on,
- * such as `aws kms update-alias`), and each dead letter with its reason, is printed as it arrives.
+ * such as `aws kms update-alias`), and each verify dead letter with its reason, is printed as it
+ * arrives; the start DLQ keeps its messages for `tkp redrive`, and a change in their number is printed.
  */
 async function keepRunning(pipeline: LocalPipeline): Promise<void> {
+  await pipeline.retainStartDeadLetters();
   const exports = localEnvironmentExports(pipeline);
   console.log('\nThe local stack keeps running. In another shell:');
   for (const [name, value] of Object.entries(exports)) console.log(`  export ${name}=${shellQuote(value)}`);
@@ -196,6 +199,15 @@ async function keepRunning(pipeline: LocalPipeline): Promise<void> {
   console.log('Ctrl-C stops it.');
   let shown = pipeline.alarms.length;
   let shownLetters = pipeline.deadLetters.length;
+  // The start DLQ keeps its messages from here on, as a deployed one does: its depth is what pages.
+  let startLetters = await pipeline.startDeadLetterDepth();
+  if (startLetters > 0) console.log(`The start DLQ holds ${startLetters} message(s): npm run tkp -- redrive --dry-run lists them with their reasons.`);
+  const showStartLetters = setInterval(() => {
+    void pipeline.startDeadLetterDepth().then((depth) => {
+      if (depth !== startLetters) console.log(`  start DLQ now holds ${depth} message(s) (npm run tkp -- redrive --dry-run lists them)`);
+      startLetters = depth;
+    }, () => undefined);
+  }, 2000);
   const showAlarms = setInterval(() => {
     for (const alarm of pipeline.alarms.slice(shown)) console.log(`  alarm     ${describeAlarm(alarm)}`);
     shown = pipeline.alarms.length;
@@ -208,6 +220,7 @@ async function keepRunning(pipeline: LocalPipeline): Promise<void> {
     process.once('SIGTERM', () => resolve());
   });
   clearInterval(showAlarms);
+  clearInterval(showStartLetters);
 }
 
 /** One line for a message on the alarm topic: a CloudTrail call with what it named, or a verdict with its job and what to do. */

@@ -75,6 +75,9 @@ export class LocalPipeline {
 
   private running = true;
   private startPaused = false;
+  /** Set by retainStartDeadLetters(): the start DLQ then keeps its messages, as a deployed one does. */
+  private startLettersRetained = false;
+  private startLetterLoop: Promise<void> = Promise.resolve();
   private readonly inFlight = { count: 0 };
   private loops: Promise<void>[] = [];
   private restoreConsole: () => void = () => undefined;
@@ -283,10 +286,14 @@ export class LocalPipeline {
         isRunning,
         this.inFlight,
       ),
-      this.collect(this.stack.startDeadLetterQueueUrl, (message) => {
-        const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']));
-        this.deadLetters.push({ queue: 'start', reason: attributes.reason ?? '(moved by the redrive policy, no reason recorded)', body: message.Body ?? '', attributes });
-      }),
+      (this.startLetterLoop = this.collect(
+        this.stack.startDeadLetterQueueUrl,
+        (message) => {
+          const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']));
+          this.deadLetters.push({ queue: 'start', reason: attributes.reason ?? '(moved by the redrive policy, no reason recorded)', body: message.Body ?? '', attributes });
+        },
+        () => this.startLettersRetained,
+      )),
       this.collect(this.stack.verifyDeadLetterQueueUrl, (message) => {
         const record = JSON.parse(message.Body ?? '{}') as { responsePayload?: { errorType?: string; errorMessage?: string } };
         const reason = `${record.responsePayload?.errorType ?? 'Error'}: ${record.responsePayload?.errorMessage ?? '(no message)'}`;
@@ -295,9 +302,9 @@ export class LocalPipeline {
     ];
   }
 
-  /** Drains a queue the local mode reads for the user: outcome events and dead letters. */
-  private async collect(queueUrl: string, onMessage: (message: Message) => void): Promise<void> {
-    while (this.running) {
+  /** Drains a queue the local mode reads for the user (outcome events and dead letters), until `done`. */
+  private async collect(queueUrl: string, onMessage: (message: Message) => void, done: () => boolean = () => false): Promise<void> {
+    while (this.running && !done()) {
       try {
         const { Messages = [] } = await this.sqs.send(
           new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
@@ -310,6 +317,34 @@ export class LocalPipeline {
         await sleep(200);
       }
     }
+  }
+
+  /**
+   * From now on the start DLQ keeps its messages, as a deployed one does, for `tkp redrive`: the
+   * local mode stops draining it and puts back what it drained so far, with the start function's
+   * reason attributes (new message IDs). `tkp local --keep` does this once its run is reported.
+   */
+  async retainStartDeadLetters(): Promise<void> {
+    if (this.startLettersRetained) return;
+    this.startLettersRetained = true;
+    await this.startLetterLoop;
+    for (const letter of this.deadLetters.filter((l) => l.queue === 'start')) {
+      const attributes = Object.entries(letter.attributes).filter(([, value]) => value !== '');
+      await this.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: this.stack.startDeadLetterQueueUrl,
+          MessageBody: letter.body,
+          ...(attributes.length > 0 && {
+            MessageAttributes: Object.fromEntries(attributes.map(([name, value]) => [name, { DataType: name === 'receiveCount' ? 'Number' : 'String', StringValue: value }])),
+          }),
+        }),
+      );
+    }
+  }
+
+  /** Messages in the start DLQ (visible, hidden or delayed): what its alarm counts. */
+  startDeadLetterDepth(): Promise<number> {
+    return this.queueDepth(this.stack.startDeadLetterQueueUrl);
   }
 
   /** Lets the start function's event source poll again after `startPaused`. */
@@ -378,7 +413,8 @@ export class LocalPipeline {
     for (;;) {
       options.onProgress?.();
       const depths = await Promise.all(
-        [this.stack.startQueueUrl, this.stack.completionQueueUrl, this.stack.startDeadLetterQueueUrl, this.stack.verifyDeadLetterQueueUrl].map((url) =>
+        // A retained start DLQ is where messages rest, not work to wait for.
+        [this.stack.startQueueUrl, this.stack.completionQueueUrl, ...(this.startLettersRetained ? [] : [this.stack.startDeadLetterQueueUrl]), this.stack.verifyDeadLetterQueueUrl].map((url) =>
           this.queueDepth(url),
         ),
       );
