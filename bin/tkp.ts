@@ -1,6 +1,6 @@
 /**
  * tkp: check the keys before deploying, audit what is stored, explain one upload, backfill what
- * was there first, redrive the start DLQ, and run everything locally. The logic lives in
+ * was there first, redrive the dead-letter queues, and run everything locally. The logic lives in
  * shared/cli/ and the flows it reuses; this file only declares the commands and turns their
  * results into exit codes (0 all good, 1 findings, 2 usage, config or environment).
  */
@@ -65,11 +65,13 @@ withStackOptions(program.command('backfill').description('send objects already i
   .option('--start-queue-url <url>', 'the start queue (default: TKP_START_QUEUE_URL, else the stack\'s output)')
   .action((options) => later(async (out) => (await import('../shared/cli/backfillCommand')).runBackfill(options, env, out)));
 
-withStackOptions(program.command('redrive').description('move the start DLQ\'s messages back to the start queue once what their reasons name is fixed'))
+withStackOptions(program.command('redrive').description('once what their reasons name is fixed, move the start DLQ\'s uploads back to the start queue, or (--verify) invoke the verify DLQ\'s failed verifications again'))
+  .option('--verify', 'the verify DLQ instead of the start DLQ')
   .option('--dry-run', 'list the messages and their reasons, move nothing')
-  .option('--error-name <name>', 'move only the messages of this error name (KeyNotUsableError, StartRejectedError, ...)')
+  .option('--error-name <name>', 'move only the messages of this error name (KeyNotUsableError, TranscriptAccessDeniedError, ...)')
   .option('--start-queue-url <url>', 'the start queue (default: TKP_START_QUEUE_URL, else the stack\'s output)')
   .option('--start-dlq-url <url>', 'the start DLQ (default: TKP_START_DLQ_URL, else the stack\'s output)')
+  .option('--verify-dlq-url <url>', 'the verify DLQ (default: TKP_VERIFY_DLQ_URL, else the stack\'s output)')
   .action((options) => later(async (out) => (await import('../shared/cli/redriveCommand')).runRedrive(options, env, out)));
 
 program

@@ -10,6 +10,7 @@ import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/c
 import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject } from '../aws/awsErrors';
 import { BucketEncryptionUnknownError, describeError } from '../aws/errors';
 import { createKeyResolver } from '../config/keyResolution';
@@ -20,10 +21,11 @@ import type { HeadResult } from '../verify/verifyJob';
 import type { AuditDependencies, ListedObject } from '../verify/auditTranscripts';
 import { demandForRule } from '../verify/ruleDemand';
 import type { BackfillDependencies, InputObject } from '../start/backfillUploads';
-import type { RedriveDependencies } from '../start/redriveDeadLetters';
 import type { AlarmFacts, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
 import type { PolicyStatement } from './transcriptBucketPolicy';
+import { startLetterView, verifyLetterView, type VerifyFunctionNames } from './deadLetterViews';
+import type { RedriveDependencies } from './redriveDeadLetters';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
   if (isAccessDenied(error)) {
@@ -174,43 +176,74 @@ function queueCallError(call: string, queueUrl: string, grant: string, error: un
   return error;
 }
 
-export function createRedriveAdapters(sqs: SQSClient, deadLetterQueueUrl: string, startQueueUrl: string): RedriveDependencies {
-  const attribute = (message: { MessageAttributes?: Record<string, { StringValue?: string }> }, name: string) => message.MessageAttributes?.[name]?.StringValue;
+type QueueWrites = Pick<RedriveDependencies, 'receive' | 'remove' | 'release'>;
+
+/** Reading, deleting and releasing one dead-letter queue's messages; `flag` is what names its URL. */
+function deadLetterQueue(sqs: SQSClient, queueUrl: string, flag: string): QueueWrites {
   return {
     receive: async () => {
       const { Messages } = await sqs
-        .send(new ReceiveMessageCommand({ QueueUrl: deadLetterQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: REDRIVE_VISIBILITY_SECONDS, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['SentTimestamp'] }))
+        .send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: REDRIVE_VISIBILITY_SECONDS, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['SentTimestamp'] }))
         .catch((error: unknown) => {
-          throw queueCallError('ReceiveMessage', deadLetterQueueUrl, 'sqs:ReceiveMessage and sqs:DeleteMessage', error, '--start-dlq-url (or TKP_START_DLQ_URL)');
+          throw queueCallError('ReceiveMessage', queueUrl, 'sqs:ReceiveMessage and sqs:DeleteMessage', error, flag);
         });
       return (Messages ?? []).map((message) => {
-        const reason = attribute(message, 'reason');
-        const errorName = attribute(message, 'errorName');
         const sentAt = Number(message.Attributes?.SentTimestamp);
+        const attributes = Object.entries(message.MessageAttributes ?? {}).flatMap(([name, value]) => (value.StringValue === undefined ? [] : [[name, value.StringValue] as const]));
         return {
           messageId: message.MessageId ?? '',
           receiptHandle: message.ReceiptHandle ?? '',
           body: message.Body ?? '',
-          ...(reason && { reason }),
-          ...(errorName && { errorName }),
+          attributes: Object.fromEntries(attributes),
           ...(Number.isFinite(sentAt) && { sentAt }),
         };
       });
     },
-    send: async (body) => {
-      await sqs.send(new SendMessageCommand({ QueueUrl: startQueueUrl, MessageBody: body })).catch((error: unknown) => {
-        throw queueCallError('SendMessage', startQueueUrl, 'sqs:SendMessage', error, '--start-queue-url (or TKP_START_QUEUE_URL)');
-      });
-    },
     remove: async (receiptHandle) => {
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: deadLetterQueueUrl, ReceiptHandle: receiptHandle })).catch((error: unknown) => {
-        throw queueCallError('DeleteMessage', deadLetterQueueUrl, 'sqs:DeleteMessage', error, '--start-dlq-url (or TKP_START_DLQ_URL)');
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle })).catch((error: unknown) => {
+        throw queueCallError('DeleteMessage', queueUrl, 'sqs:DeleteMessage', error, flag);
       });
     },
     release: async (receiptHandles) => {
       for (let i = 0; i < receiptHandles.length; i += 10) {
         const entries = receiptHandles.slice(i, i + 10).map((handle, n) => ({ Id: String(n), ReceiptHandle: handle, VisibilityTimeout: 0 }));
-        await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: deadLetterQueueUrl, Entries: entries }));
+        await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+      }
+    },
+  };
+}
+
+/** The start DLQ's messages, sent back to the start queue. */
+export function createStartRedriveAdapters(sqs: SQSClient, deadLetterQueueUrl: string, startQueueUrl: string): RedriveDependencies {
+  return {
+    ...deadLetterQueue(sqs, deadLetterQueueUrl, '--start-dlq-url (or TKP_START_DLQ_URL)'),
+    describe: startLetterView,
+    send: async ({ payload }) => {
+      await sqs.send(new SendMessageCommand({ QueueUrl: startQueueUrl, MessageBody: payload })).catch((error: unknown) => {
+        throw queueCallError('SendMessage', startQueueUrl, 'sqs:SendMessage', error, '--start-queue-url (or TKP_START_QUEUE_URL)');
+      });
+    },
+  };
+}
+
+/**
+ * The verify DLQ's failed invocations, each tried again as Lambda would have: an asynchronous
+ * invocation of the function that failed, with its event, so its retries and on-failure
+ * destination apply again.
+ */
+export function createVerifyRedriveAdapters(clients: { sqs: SQSClient; lambda: LambdaClient }, deadLetterQueueUrl: string, functions: VerifyFunctionNames): RedriveDependencies {
+  return {
+    ...deadLetterQueue(clients.sqs, deadLetterQueueUrl, '--verify-dlq-url (or TKP_VERIFY_DLQ_URL)'),
+    describe: (message) => verifyLetterView(message, functions),
+    send: async ({ payload, functionName }) => {
+      try {
+        await clients.lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: new TextEncoder().encode(payload) }));
+      } catch (error) {
+        if (isAccessDenied(error) || httpStatusOf(error) === 403) {
+          throw new CliError(`invoking ${functionName} was denied (${describeError(error)}); the caller needs lambda:InvokeFunction on it`, EXIT.usage);
+        }
+        if (awsErrorName(error) === 'ResourceNotFoundException') throw new CliError(`function ${functionName} does not exist; check --stage and --region`, EXIT.usage);
+        throw error;
       }
     },
   };

@@ -124,11 +124,12 @@ export interface StackTargets {
   transcriptBucket: string;
   startQueueUrl?: string;
   startDeadLetterQueueUrl?: string;
+  verifyDeadLetterQueueUrl?: string;
   preflightFunction?: string;
   alarmTopicArn?: string;
 }
 
-type NamedTarget = 'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'startDeadLetterQueueUrl' | 'preflightFunction' | 'alarmTopicArn';
+type NamedTarget = 'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'startDeadLetterQueueUrl' | 'verifyDeadLetterQueueUrl' | 'preflightFunction' | 'alarmTopicArn';
 
 export type TargetFlags = Partial<Pick<StackTargets, NamedTarget>> & { stage?: string };
 
@@ -137,6 +138,7 @@ const OUTPUT_OF: Record<NamedTarget, string> = {
   transcriptBucket: 'TranscriptBucketName',
   startQueueUrl: 'StartQueueUrl',
   startDeadLetterQueueUrl: 'StartDeadLetterQueueUrl',
+  verifyDeadLetterQueueUrl: 'VerifyDeadLetterQueueUrl',
   preflightFunction: 'PreflightFunctionName',
   alarmTopicArn: 'AlarmTopicArn',
 };
@@ -146,6 +148,7 @@ const FLAG_OF: Record<keyof typeof OUTPUT_OF, string> = {
   transcriptBucket: '--transcript-bucket',
   startQueueUrl: '--start-queue-url',
   startDeadLetterQueueUrl: '--start-dlq-url',
+  verifyDeadLetterQueueUrl: '--verify-dlq-url',
   preflightFunction: '--preflight-function',
   alarmTopicArn: '--alarm-topic-arn',
 };
@@ -191,6 +194,7 @@ export async function resolveStackTargets(
     transcriptBucket: known.transcriptBucket as string,
     ...(known.startQueueUrl && { startQueueUrl: known.startQueueUrl }),
     ...(known.startDeadLetterQueueUrl && { startDeadLetterQueueUrl: known.startDeadLetterQueueUrl }),
+    ...(known.verifyDeadLetterQueueUrl && { verifyDeadLetterQueueUrl: known.verifyDeadLetterQueueUrl }),
     ...(known.preflightFunction && { preflightFunction: known.preflightFunction }),
     ...(known.alarmTopicArn && { alarmTopicArn: known.alarmTopicArn }),
   };

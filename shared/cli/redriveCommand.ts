@@ -1,15 +1,17 @@
 /**
- * `tkp redrive`: after fixing what the start DLQ's reasons name, move its messages back to the
- * start queue (all of them, or those of one error name), or with --dry-run only list them.
+ * `tkp redrive`: after fixing what the dead letters' reasons name, try them again: the start
+ * DLQ's uploads go back to the start queue; with --verify, the verify DLQ's failed verifications
+ * and sweeps are invoked again. --dry-run only lists them; --error-name narrows to one kind.
  */
 import type { CliEnvironment } from '../config/settings';
-import { redriveDeadLetters, type RedriveReport } from '../start/redriveDeadLetters';
-import { createRedriveAdapters, REDRIVE_VISIBILITY_SECONDS } from './cliAdapters';
-import { openStack, type StackOptions } from './cliAws';
+import { createStartRedriveAdapters, createVerifyRedriveAdapters, REDRIVE_VISIBILITY_SECONDS } from './cliAdapters';
+import { openStack, SERVICE_NAME, type StackOptions } from './cliAws';
 import { EXIT } from './cliErrors';
+import { redriveDeadLetters, type RedriveReport } from './redriveDeadLetters';
 import type { TerminalOutput } from './terminalOutput';
 
 export interface RedriveOptions extends StackOptions {
+  verify?: boolean;
   dryRun?: boolean;
   errorName?: string;
 }
@@ -18,25 +20,29 @@ export interface RedriveOptions extends StackOptions {
 const SHOWN = 50;
 
 export async function runRedrive(options: RedriveOptions, env: CliEnvironment, out: TerminalOutput): Promise<number> {
-  const { clients, targets } = await openStack(options, env, ['startQueueUrl', 'startDeadLetterQueueUrl']);
-  const dlq = targets.startDeadLetterQueueUrl as string;
-  const startQueue = targets.startQueueUrl as string;
+  const stack = await openStack(options, env, options.verify ? ['verifyDeadLetterQueueUrl'] : ['startQueueUrl', 'startDeadLetterQueueUrl']);
+  const { clients, targets } = stack;
+  const functions = { verify: `${SERVICE_NAME}-${targets.stage}-verify`, sweep: `${SERVICE_NAME}-${targets.stage}-sweep` };
+  const dlq = (options.verify ? targets.verifyDeadLetterQueueUrl : targets.startDeadLetterQueueUrl) as string;
+  const destination = options.verify ? `${functions.verify} and ${functions.sweep}, invoked again` : (targets.startQueueUrl as string);
+  const deps = options.verify ? createVerifyRedriveAdapters(clients, dlq, functions) : createStartRedriveAdapters(clients.sqs, dlq, targets.startQueueUrl as string);
   const scope = options.errorName === undefined ? '' : ` (only ${options.errorName})`;
-  out.line(`tkp redrive: ${dlq} -> ${startQueue}${scope}${options.dryRun ? ' (dry run: nothing is moved)' : ''}`);
+  out.line(`tkp redrive: ${dlq} -> ${destination}${scope}${options.dryRun ? ' (dry run: nothing is moved)' : ''}`);
   const progress = out.progress(options.dryRun ? 'reading' : 'moving');
   let shown = 0;
-  const report = await redriveDeadLetters(createRedriveAdapters(clients.sqs, dlq, startQueue), { dryRun: Boolean(options.dryRun), ...(options.errorName !== undefined && { errorName: options.errorName }) }, (r) => {
+  const report = await redriveDeadLetters(deps, { dryRun: Boolean(options.dryRun), ...(options.errorName !== undefined && { errorName: options.errorName }) }, (r) => {
     progress.increment(r.read - shown);
     shown = r.read;
   }).finally(() => progress.stop());
-  if (out.json) out.document({ command: 'redrive', stage: targets.stage, deadLetterQueueUrl: dlq, startQueueUrl: startQueue, dryRun: Boolean(options.dryRun), ...report });
-  else printReport(report, out, Boolean(options.dryRun));
+  const queue = options.verify ? 'verify' : 'start';
+  if (out.json) out.document({ command: 'redrive', queue, stage: targets.stage, deadLetterQueueUrl: dlq, destination, dryRun: Boolean(options.dryRun), ...report });
+  else printReport(report, out, { queue, dryRun: Boolean(options.dryRun) });
   return report.failed > 0 ? EXIT.findings : EXIT.ok;
 }
 
-function printReport(report: RedriveReport, out: TerminalOutput, dryRun: boolean): void {
+function printReport(report: RedriveReport, out: TerminalOutput, run: { queue: 'start' | 'verify'; dryRun: boolean }): void {
   if (report.read === 0) {
-    out.line('The start DLQ is empty: nothing to move.');
+    out.line(`The ${run.queue} DLQ is empty: nothing to move.`);
     return;
   }
   for (const { errorName, count } of report.byErrorName) out.line(`  ${String(count).padStart(6)}  ${errorName}`);
@@ -47,13 +53,17 @@ function printReport(report: RedriveReport, out: TerminalOutput, dryRun: boolean
   }
   if (report.messages.length > SHOWN) out.line(`  ... and ${report.messages.length - SHOWN} more (--json lists them all)`);
   out.line(
-    dryRun
-      ? `${report.read} message(s) in the start DLQ. Fix what their reasons name, then run tkp redrive without --dry-run (--error-name NAME moves only those).`
-      : `${report.read} message(s) read: ${report.moved} moved to the start queue, ${report.kept} left in the DLQ, ${report.failed} failed.`,
+    run.dryRun
+      ? `${report.read} message(s) in the ${run.queue} DLQ. Fix what their reasons name, then run tkp redrive${run.queue === 'verify' ? ' --verify' : ''} without --dry-run (--error-name NAME moves only those).`
+      : `${report.read} message(s) read: ${report.moved} ${run.queue === 'verify' ? 'invoked again' : 'moved to the start queue'}, ${report.kept} left in the DLQ, ${report.failed} failed.`,
   );
   if (report.stoppedBy) out.line(out.colour.red(`Stopped at the first failure: ${report.stoppedBy}`));
   if (report.notReleased) out.line(`The messages left in the DLQ stay hidden for ${REDRIVE_VISIBILITY_SECONDS / 60} minutes (making them visible again failed: ${report.notReleased}).`);
-  if (!dryRun && report.moved > 0) {
-    out.line('The start function takes them with its usual pacing; one whose problem is not fixed comes back to the DLQ with its reason, and an upload that did become a job meanwhile is not started again.');
+  if (!run.dryRun && report.moved > 0) {
+    out.line(
+      run.queue === 'verify'
+        ? 'Each runs again with its retries and its dead-letter queue; a verdict already published is not published twice, and one that fails again comes back with its reason.'
+        : 'The start function takes them with its usual pacing; one whose problem is not fixed comes back to the DLQ with its reason, and an upload that did become a job meanwhile is not started again.',
+    );
   }
 }

@@ -177,6 +177,7 @@ export interface CliEnvironment {
   transcriptBucket?: string;
   startQueueUrl?: string;
   startDeadLetterQueueUrl?: string;
+  verifyDeadLetterQueueUrl?: string;
   preflightFunction?: string;
   alarmTopicArn?: string;
   endpointUrl?: string;
@@ -190,6 +191,7 @@ export function loadCliEnvironment(env: Env = process.env): CliEnvironment {
     transcriptBucket: env.TKP_TRANSCRIPT_BUCKET,
     startQueueUrl: env.TKP_START_QUEUE_URL,
     startDeadLetterQueueUrl: env.TKP_START_DLQ_URL,
+    verifyDeadLetterQueueUrl: env.TKP_VERIFY_DLQ_URL,
     preflightFunction: env.TKP_PREFLIGHT_FUNCTION,
     alarmTopicArn: env.TKP_ALARM_TOPIC_ARN,
     endpointUrl: env.AWS_ENDPOINT_URL,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { NO_ERROR_NAME, startLetterView } from '../../../shared/cli/deadLetterViews';
+import { redriveDeadLetters, type DeadLetterMessage, type RedriveDependencies } from '../../../shared/cli/redriveDeadLetters';
 import { s3EventFor } from '../../../shared/start/backfillUploads';
-import { NO_ERROR_NAME, objectsOf, redriveDeadLetters, type DeadLetterMessage, type RedriveDependencies } from '../../../shared/start/redriveDeadLetters';
 
 const event = (key: string) => s3EventFor('in-bucket', 'us-east-1', { key, size: 10, eTag: 'abc' });
 
@@ -17,7 +18,8 @@ function fakeQueue(messages: DeadLetterMessage[], options: { failSendOf?: string
       if (options.receiveAgain && batch.length > 0 && removed.length === 0) visible.push(batch[0] as DeadLetterMessage);
       return batch;
     },
-    send: async (body) => {
+    describe: startLetterView,
+    send: async ({ payload: body }) => {
       if (options.failSendOf && body.includes(options.failSendOf)) throw new Error('SendMessage on START was denied; the caller needs sqs:SendMessage on that queue');
       sent.push(body);
     },
@@ -36,7 +38,7 @@ const letter = (n: number, errorName?: string, key = `calls/${n}.wav`): DeadLett
   messageId: `m${n}`,
   receiptHandle: `h${n}`,
   body: event(key),
-  ...(errorName && { errorName, reason: `${errorName} for ${key}` }),
+  attributes: errorName ? { errorName, reason: `${errorName} for ${key}` } : {},
 });
 
 describe('redriveDeadLetters', () => {
@@ -94,10 +96,10 @@ describe('redriveDeadLetters', () => {
     // The start function dead-letters each moved body again at once: a new message, sent after the run began.
     const bounced: DeadLetterMessage[] = [];
     const { send, receive } = queue.deps;
-    queue.deps.send = async (body) => {
-      await send(body);
+    queue.deps.send = async (retry) => {
+      await send(retry);
       const n = queue.sent.length;
-      bounced.push({ messageId: `b${n}`, receiptHandle: `hb${n}`, body, errorName: 'UnsupportedRecordingError', reason: 'again', sentAt: startedAt + n });
+      bounced.push({ messageId: `b${n}`, receiptHandle: `hb${n}`, body: retry.payload, attributes: { errorName: 'UnsupportedRecordingError', reason: 'again' }, sentAt: startedAt + n });
     };
     queue.deps.receive = async () => [...(await receive()), ...bounced.splice(0)];
     const report = await redriveDeadLetters(queue.deps, { dryRun: false, startedAt });
@@ -105,6 +107,16 @@ describe('redriveDeadLetters', () => {
     expect(report.messages[1]).toMatchObject({ messageId: 'b1', action: 'kept', note: expect.stringMatching(/^dead-lettered during this run/) });
     expect(queue.sent).toHaveLength(1);
     expect(queue.released).toEqual(['hb1']);
+  });
+
+  it('keeps a letter that no retry can help, even outside a dry run, with why', async () => {
+    const queue = fakeQueue([letter(1, 'KeyNotUsableError'), letter(2, 'KeyNotUsableError')]);
+    const describe = queue.deps.describe;
+    queue.deps.describe = (message) => ({ ...describe(message), ...(message.messageId === 'm2' && { stays: 'a Mismatch verdict, already published' }) });
+    const report = await redriveDeadLetters(queue.deps, { dryRun: false });
+    expect(queue.removed).toEqual(['h1']);
+    expect(queue.released).toEqual(['h2']);
+    expect(report.messages[1]).toMatchObject({ action: 'kept', note: 'a Mismatch verdict, already published' });
   });
 
   it('moves a message handed out twice only once', async () => {
@@ -118,13 +130,5 @@ describe('redriveDeadLetters', () => {
     const queue = fakeQueue([letter(1, 'KeyNotUsableError')], { failRelease: true });
     const report = await redriveDeadLetters(queue.deps, { dryRun: true });
     expect(report).toMatchObject({ kept: 1, notReleased: 'ChangeMessageVisibilityBatch was denied' });
-  });
-});
-
-describe('objectsOf', () => {
-  it('names the objects of an S3 event (decoded), a test event, or the start of a body that is neither', () => {
-    expect(objectsOf(s3EventFor('b', 'us-east-1', { key: 'Zoë/x y+z.wav', size: 1, eTag: 'e' }))).toEqual(['s3://b/Zoë/x y+z.wav']);
-    expect(objectsOf(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'b' }))).toEqual(['(s3:TestEvent)']);
-    expect(objectsOf('hello')).toEqual(['(not an S3 event: "hello")']);
   });
 });

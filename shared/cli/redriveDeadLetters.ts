@@ -1,30 +1,37 @@
 /**
- * `tkp redrive`: the start DLQ's messages moved back to the start queue once what their reasons
- * name is fixed (the key enabled, the grant added). Most of them were sent there by the start
- * function itself, not moved by the queue's redrive policy, so SQS records no source queue for
- * them and a move task must be told the destination; this loop always sends to the start queue.
- * Each message is read once per run (hidden for longer than the run), sent to the start queue,
- * then deleted from the DLQ; what is kept (a dry run, another error name than asked, a failed
- * send, which ends the run) is made visible again at the end. The start function takes each as a new delivery, and
- * its job name is deterministic, so an upload that did become a job meanwhile is not started twice.
+ * `tkp redrive`'s loop over one dead-letter queue: each message is read once per run (hidden for
+ * longer than the run), described (deadLetterViews.ts says what it is, and whether it can be
+ * tried again), sent where it came from (the start queue, or an invocation of the function that
+ * failed on it), then deleted. What is kept (a dry run, another error name than asked, a message
+ * that no retry can help, a failed send, which ends the run) is made visible again at the end.
  */
-import { parseS3Notification } from './s3Notification';
-
 export interface DeadLetterMessage {
   messageId: string;
   receiptHandle: string;
   body: string;
-  /** The start function's `reason` and `errorName` attributes; absent on a message moved by the redrive policy. */
-  reason?: string;
-  errorName?: string;
+  /** The message's string attributes (the start function's `reason` and `errorName`, EventBridge's `ERROR_CODE`, ...). */
+  attributes: Record<string, string>;
   /** When SQS received it (SentTimestamp, ms). */
   sentAt?: number;
+}
+
+/** What a dead letter is, for a person, and where it goes to be tried again. */
+export interface LetterView {
+  errorName: string;
+  reason: string;
+  /** What the message is about: the objects of an upload, the job of a completion event. */
+  objects: string[];
+  /** Set when no retry can help: why it stays, and what to do instead. */
+  stays?: string;
+  /** The payload to try again: a message body for the start queue, or an event for `functionName`. */
+  retry: { payload: string; functionName?: string };
 }
 
 export interface RedriveDependencies {
   /** Up to 10 messages, hidden from other readers for longer than the run; none when the queue is empty. */
   receive(): Promise<DeadLetterMessage[]>;
-  send(body: string): Promise<void>;
+  describe(message: DeadLetterMessage): LetterView;
+  send(retry: LetterView['retry']): Promise<void>;
   remove(receiptHandle: string): Promise<void>;
   /** Makes kept messages visible again at once. */
   release(receiptHandles: string[]): Promise<void>;
@@ -36,7 +43,6 @@ export interface RedrivenMessage {
   messageId: string;
   errorName: string;
   reason: string;
-  /** The objects the message is about, or what the body is when it is not an S3 event. */
   objects: string[];
   action: RedriveAction;
   /** Why a message was kept or could not be moved. */
@@ -55,19 +61,6 @@ export interface RedriveReport {
   /** Messages by error name, most first. */
   byErrorName: { errorName: string; count: number }[];
   messages: RedrivenMessage[];
-}
-
-/** A message the start function did not write: the queue's redrive policy moved it. */
-export const NO_ERROR_NAME = '(none: moved by the redrive policy)';
-
-/** The objects a dead-lettered body names, for the operator to recognise. */
-export function objectsOf(body: string): string[] {
-  try {
-    const notification = parseS3Notification(body);
-    return notification.kind === 'test-event' ? ['(s3:TestEvent)'] : notification.objects.map((o) => `s3://${o.bucket}/${o.key}`);
-  } catch {
-    return [`(not an S3 event: ${JSON.stringify(body.slice(0, 60))})`];
-  }
 }
 
 /**
@@ -90,15 +83,16 @@ export async function redriveDeadLetters(
       for (const message of batch) {
         seen.add(message.messageId);
         report.read++;
-        const errorName = message.errorName ?? NO_ERROR_NAME;
-        const entry: RedrivenMessage = { messageId: message.messageId, errorName, reason: message.reason ?? 'no reason recorded: see the start function\'s logs', objects: objectsOf(message.body), action: 'kept' };
-        if (options.dryRun) entry.note = 'dry run';
+        const view = deps.describe(message);
+        const entry: RedrivenMessage = { messageId: message.messageId, errorName: view.errorName, reason: view.reason, objects: view.objects, action: 'kept' };
+        if (view.stays !== undefined) entry.note = view.stays;
+        else if (options.dryRun) entry.note = 'dry run';
         else if (report.stoppedBy !== undefined) entry.note = 'not tried: the run stopped at a failure';
         else if (message.sentAt !== undefined && message.sentAt >= startedAt) entry.note = 'dead-lettered during this run (again, if its problem is not fixed): left for the next run';
-        else if (options.errorName !== undefined && errorName !== options.errorName) entry.note = `not ${options.errorName}`;
+        else if (options.errorName !== undefined && view.errorName !== options.errorName) entry.note = `not ${options.errorName}`;
         else {
           try {
-            await deps.send(message.body);
+            await deps.send(view.retry);
             await deps.remove(message.receiptHandle);
             entry.action = 'moved';
           } catch (error) {
