@@ -7,6 +7,7 @@ import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeS3EventKey } from '../../shared/aws/s3Location';
 import { localEnvironmentExports } from '../local/cli/localCommand';
@@ -637,8 +638,14 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
   });
 
   describe('tkp redrive', () => {
+    beforeAll(async () => {
+      // The DLQs keep their messages from here on, as deployed ones do; the letters of the tests
+      // above, put back by retainDeadLetters, are purged so that each test counts its own.
+      await pipeline.retainDeadLetters();
+      for (const QueueUrl of [pipeline.stack.startDeadLetterQueueUrl, pipeline.stack.verifyDeadLetterQueueUrl]) await pipeline.sqs.send(new PurgeQueueCommand({ QueueUrl }));
+    });
+
     it('lists the start DLQ with each letter\'s object and reason, and once the key is enabled again moves those letters back, so the upload is verified and the rest stays', async () => {
-      await pipeline.retainStartDeadLetters();
       const bucket = pipeline.stack.names.inputBucket;
       const key = 'retired/Bänd 1 (redrive) 100%.wav';
       const aiff = 'retired/memo.aiff';
@@ -653,7 +660,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         await kms().send(new EnableKeyCommand({ KeyId: KeyMetadata?.KeyId }));
       }
       expect(jobsFor(key)).toHaveLength(0);
-      expect(await pipeline.startDeadLetterDepth()).toBe(2);
+      expect(await pipeline.deadLetterDepth('start')).toBe(2);
 
       const dry = await tkp(['redrive', '--dry-run', '--json']);
       expect(dry.code).toBe(0);
@@ -671,7 +678,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       const table = await tkp(['redrive', '--dry-run']);
       expect(table.stdout).toMatch(new RegExp(`· s3://${bucket}/retired/Bänd 1 \\(redrive\\) 100%\\.wav \\[dry run\\]\\n +KeyNotUsableError: rules\\[7\\] \\(prefix "retired/"\\)`));
       expect(table.stdout).toContain('2 message(s) in the start DLQ. Fix what their reasons name, then run tkp redrive without --dry-run');
-      expect(await pipeline.startDeadLetterDepth()).toBe(2);
+      expect(await pipeline.deadLetterDepth('start')).toBe(2);
 
       // The start function remembers a failed key lookup for 30 seconds, so that a burst under a broken rule does not call KMS per record.
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadLettered + 31_000 - Date.now())));
@@ -684,6 +691,32 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       const rest = await tkp(['redrive', '--dry-run', '--json']);
       expect(rest.json).toMatchObject({ read: 1, byErrorName: [{ errorName: 'UnsupportedRecordingError', count: 1 }] });
     }, 120_000);
+
+    it('with --verify lists a verification that failed on a refused HEAD and, once the grant is back, invokes the verifier again, which verifies the transcript', async () => {
+      const key = 'calls/Verify me 1.wav';
+      const deny = pipeline.gateway.addFault((request) => (request.method === 'HEAD' && request.path.includes('Verify_me_1-') ? { status: 403, code: 'Forbidden', message: 'denied for the test' } : undefined));
+      try {
+        await pipeline.upload(key, makeWav(1));
+        await pipeline.settle();
+      } finally {
+        deny();
+      }
+      const [job] = jobsFor(key);
+      expect(verdictsFor(key)).toEqual([]);
+      expect(await pipeline.deadLetterDepth('verify')).toBe(1);
+
+      const dry = await tkp(['redrive', '--verify', '--dry-run', '--json']);
+      expect(dry.code).toBe(0);
+      expect(dry.json).toMatchObject({ queue: 'verify', dryRun: true, read: 1, kept: 1, byErrorName: [{ errorName: 'TranscriptAccessDeniedError', count: 1 }] });
+      expect(dry.json.messages[0]).toMatchObject({ objects: [`job ${job?.name}`], reason: expect.stringMatching(/^TranscriptAccessDeniedError: /), note: 'dry run' });
+
+      const run = await tkp(['redrive', '--verify']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('1 message(s) read: 1 invoked again, 0 left in the DLQ, 0 failed.');
+      await pipeline.settle();
+      expect(verdictsFor(key).map((o) => o.detailType)).toEqual(['Transcript Encryption Verified']);
+      expect(await pipeline.deadLetterDepth('verify')).toBe(0);
+    }, 60_000);
 
     it('says so when the start DLQ cannot be found, naming the flag', async () => {
       expectOneLineError(

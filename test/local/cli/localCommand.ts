@@ -76,6 +76,7 @@ export function localEnvironmentExports(pipeline: LocalPipeline): Record<string,
     TKP_TRANSCRIPT_BUCKET: names.transcriptBucket,
     TKP_START_QUEUE_URL: env.START_QUEUE_URL as string,
     TKP_START_DLQ_URL: env.START_DLQ_URL as string,
+    TKP_VERIFY_DLQ_URL: pipeline.viaGateway(pipeline.stack.verifyDeadLetterQueueUrl),
     TKP_PREFLIGHT_FUNCTION: `${SERVICE_NAME}-${names.stage}-preflight`,
     TKP_ALARM_TOPIC_ARN: pipeline.stack.alarmTopicArn,
     PIPELINE_CONFIG_PATH: pipeline.configPath,
@@ -187,31 +188,40 @@ function tamperMissed(tamper: ReturnType<typeof parseTamper>): string {
 /**
  * Keeps the stack serving until Ctrl-C, and says how to reach it from another shell. What reaches
  * the alarm topic meanwhile (a verdict that pages, or a call that changes what verdicts rest on,
- * such as `aws kms update-alias`), and each verify dead letter with its reason, is printed as it
- * arrives; the start DLQ keeps its messages for `tkp redrive`, and a change in their number is printed.
+ * such as `aws kms update-alias`), and each verification dead-lettered with its reason, is printed
+ * as it arrives. The DLQs keep their messages from then on, as deployed ones do, for `tkp redrive`,
+ * and a change in their number is printed.
  */
 async function keepRunning(pipeline: LocalPipeline): Promise<void> {
-  await pipeline.retainStartDeadLetters();
+  await pipeline.retainDeadLetters();
   const exports = localEnvironmentExports(pipeline);
   console.log('\nThe local stack keeps running. In another shell:');
   for (const [name, value] of Object.entries(exports)) console.log(`  export ${name}=${shellQuote(value)}`);
   console.log(`then, for example: npm run tkp -- check   (or pass --endpoint-url ${exports.AWS_ENDPOINT_URL} instead of AWS_ENDPOINT_URL)`);
   console.log('Ctrl-C stops it.');
   let shown = pipeline.alarms.length;
-  let shownLetters = pipeline.deadLetters.length;
-  // The start DLQ keeps its messages from here on, as a deployed one does: its depth is what pages.
-  let startLetters = await pipeline.startDeadLetterDepth();
-  if (startLetters > 0) console.log(`The start DLQ holds ${startLetters} message(s): npm run tkp -- redrive --dry-run lists them with their reasons.`);
-  const showStartLetters = setInterval(() => {
-    void pipeline.startDeadLetterDepth().then((depth) => {
-      if (depth !== startLetters) console.log(`  start DLQ now holds ${depth} message(s) (npm run tkp -- redrive --dry-run lists them)`);
-      startLetters = depth;
-    }, () => undefined);
+  const queues = [
+    { queue: 'start' as const, list: 'npm run tkp -- redrive --dry-run' },
+    { queue: 'verify' as const, list: 'npm run tkp -- redrive --verify --dry-run' },
+  ];
+  // A DLQ's depth is what its alarm counts: each change is printed with how to list its messages.
+  const depths = await Promise.all(queues.map(({ queue }) => pipeline.deadLetterDepth(queue)));
+  queues.forEach(({ queue, list }, i) => {
+    if ((depths[i] ?? 0) > 0) console.log(`The ${queue} DLQ holds ${depths[i]} message(s): ${list} lists them with their reasons.`);
+  });
+  const showLetters = setInterval(() => {
+    queues.forEach(({ queue, list }, i) => {
+      void pipeline.deadLetterDepth(queue).then((depth) => {
+        if (depth !== depths[i]) console.log(`  ${queue} DLQ now holds ${depth} message(s) (${list} lists them)`);
+        depths[i] = depth;
+      }, () => undefined);
+    });
   }, 2000);
+  let shownLetters = pipeline.deadLetters.length;
   const showAlarms = setInterval(() => {
     for (const alarm of pipeline.alarms.slice(shown)) console.log(`  alarm     ${describeAlarm(alarm)}`);
     shown = pipeline.alarms.length;
-    // A dead letter pages through its queue's alarm: the first line of its reason says what happened.
+    // A verification dead-lettered: the first line of its reason says what happened (the start function logs its own).
     for (const letter of pipeline.deadLetters.slice(shownLetters)) console.log(`  dead letter (${letter.queue} DLQ) ${letter.reason.split('\n')[0]}`);
     shownLetters = pipeline.deadLetters.length;
   }, 250);
@@ -220,7 +230,7 @@ async function keepRunning(pipeline: LocalPipeline): Promise<void> {
     process.once('SIGTERM', () => resolve());
   });
   clearInterval(showAlarms);
-  clearInterval(showStartLetters);
+  clearInterval(showLetters);
 }
 
 /** One line for a message on the alarm topic: a CloudTrail call with what it named, or a verdict with its job and what to do. */

@@ -176,7 +176,12 @@ export async function startGateway(
       if (answer) return sendFault(res, answer, method === 'HEAD');
     }
     const invoked = INVOKE_PATH.exec(path);
-    if (invoked && method === 'POST') return invokeFunction(res, functions.get(decodeURIComponent(invoked[1] as string)), decodeURIComponent(invoked[1] as string), text());
+    if (invoked && method === 'POST') {
+      // Lambda takes a function's name or ARN (a qualifier after it is ignored here).
+      const named = decodeURIComponent(invoked[1] as string);
+      const name = named.startsWith('arn:') ? (named.split(':')[6] ?? named) : named;
+      return invokeFunction(res, functions.get(name), name, text(), req.headers['x-amz-invocation-type'] === 'Event');
+    }
 
     const headers: Record<string, string | string[] | undefined> = { ...req.headers };
     let account = MOTO_DEFAULT_ACCOUNT;
@@ -253,8 +258,25 @@ export async function startGateway(
 }
 
 /** Lambda's Invoke answer: the payload, or X-Amz-Function-Error with the error as the payload, as Lambda does. */
-async function invokeFunction(res: ServerResponse, fn: LocalFunction | undefined, name: string, payload: string) {
+/**
+ * Lambda's Invoke: RequestResponse answers with what the function returned (or its error); an
+ * `Event` invocation is accepted at once (202), and the registered function itself owns what
+ * follows, as Lambda's asynchronous queue, retries and on-failure destination do.
+ */
+async function invokeFunction(res: ServerResponse, fn: LocalFunction | undefined, name: string, payload: string, asynchronous: boolean) {
   if (!fn) return sendFault(res, { status: 404, code: 'ResourceNotFoundException', message: `Function not found: ${name}`, json: true }, false);
+  if (asynchronous) {
+    let event: unknown;
+    try {
+      event = payload === '' ? {} : JSON.parse(payload);
+    } catch {
+      return sendFault(res, { status: 400, code: 'InvalidRequestContentException', message: 'Could not parse request body into json', json: true }, false);
+    }
+    void fn(event).catch(() => undefined);
+    res.writeHead(202, { 'content-length': 0 });
+    res.end();
+    return;
+  }
   let body: string;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   try {

@@ -168,6 +168,8 @@ export interface AsyncSourceOptions {
   retryDelaysMs: number[];
   concurrency: number;
   onError(error: unknown): void;
+  /** Told of each record written to the on-failure destination. */
+  onDeadLetter?(body: string): void;
 }
 
 /** The record Lambda writes to an asynchronous invocation's on-failure destination. */
@@ -221,8 +223,9 @@ export function runAsyncSource(options: AsyncSourceOptions, counters: RuntimeCou
       counters.verifyFailures++;
       if (tries >= options.maximumRetryAttempts) {
         counters.asyncDeadLetters++;
-        const record = asyncFailureRecord(options, event, result.error, tries + 1);
-        await options.sqs.send(new SendMessageCommand({ QueueUrl: options.deadLetterQueueUrl, MessageBody: JSON.stringify(record) }));
+        const body = JSON.stringify(asyncFailureRecord(options, event, result.error, tries + 1));
+        await options.sqs.send(new SendMessageCommand({ QueueUrl: options.deadLetterQueueUrl, MessageBody: body }));
+        options.onDeadLetter?.(body);
         return;
       }
       await sleep(options.retryDelaysMs[tries] ?? options.retryDelaysMs.at(-1) ?? 0);

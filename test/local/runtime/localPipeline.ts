@@ -75,9 +75,9 @@ export class LocalPipeline {
 
   private running = true;
   private startPaused = false;
-  /** Set by retainStartDeadLetters(): the start DLQ then keeps its messages, as a deployed one does. */
-  private startLettersRetained = false;
-  private startLetterLoop: Promise<void> = Promise.resolve();
+  /** Set by retainDeadLetters(): the DLQs then keep their messages, as deployed ones do. */
+  private lettersRetained = false;
+  private letterLoops: Promise<void>[] = [];
   private readonly inFlight = { count: 0 };
   private loops: Promise<void>[] = [];
   private restoreConsole: () => void = () => undefined;
@@ -244,6 +244,12 @@ export class LocalPipeline {
     this.gateway.registerFunction(preflightName, (payload) =>
       invoke(preflight as unknown as Handler<unknown, unknown>, payload, lambdaContext(preflightName, names.region, MOTO_DEFAULT_ACCOUNT)),
     );
+    // `tkp redrive --verify` invokes these asynchronously: an event for the verifier joins its
+    // asynchronous queue (retries, then the verify DLQ); a sweep runs now, failing into the DLQ.
+    this.gateway.registerFunction(this.functionName('verify'), (payload) =>
+      this.sqs.send(new SendMessageCommand({ QueueUrl: this.stack.completionQueueUrl, MessageBody: JSON.stringify(payload) })),
+    );
+    this.gateway.registerFunction(this.functionName('sweep'), () => this.sweep({ deadLetterOnFailure: true }).catch((error: unknown) => this.runtimeErrors.push(error)));
     const onError = (error: unknown) => this.runtimeErrors.push(error);
     const isRunning = () => this.running;
     const startWanted = async () => {
@@ -275,31 +281,47 @@ export class LocalPipeline {
           deadLetterQueueUrl: this.stack.verifyDeadLetterQueueUrl,
           region: names.region,
           account: MOTO_DEFAULT_ACCOUNT,
-          functionName: 'transcribe-kms-pipeline-local-verify',
+          functionName: this.functionName('verify'),
           handler: verify as unknown as Handler<unknown, unknown>,
           maximumRetryAttempts: QUEUE_SETTINGS.verifyRetryAttempts,
           retryDelaysMs: [60_000, 120_000].map((ms) => ms / this.timeScale),
           concurrency: 4,
           onError,
+          onDeadLetter: (body) => this.retainedVerifyLetter(body),
         },
         this.counters,
         isRunning,
         this.inFlight,
       ),
-      (this.startLetterLoop = this.collect(
-        this.stack.startDeadLetterQueueUrl,
-        (message) => {
-          const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']));
-          this.deadLetters.push({ queue: 'start', reason: attributes.reason ?? '(moved by the redrive policy, no reason recorded)', body: message.Body ?? '', attributes });
-        },
-        () => this.startLettersRetained,
-      )),
-      this.collect(this.stack.verifyDeadLetterQueueUrl, (message) => {
-        const record = JSON.parse(message.Body ?? '{}') as { responsePayload?: { errorType?: string; errorMessage?: string } };
-        const reason = `${record.responsePayload?.errorType ?? 'Error'}: ${record.responsePayload?.errorMessage ?? '(no message)'}`;
-        this.deadLetters.push({ queue: 'verify', reason, body: message.Body ?? '', attributes: {} });
-      }),
+      ...(this.letterLoops = [
+        this.collect(
+          this.stack.startDeadLetterQueueUrl,
+          (message) => {
+            const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']));
+            this.deadLetters.push({ queue: 'start', reason: attributes.reason ?? '(moved by the redrive policy, no reason recorded)', body: message.Body ?? '', attributes });
+          },
+          () => this.lettersRetained,
+        ),
+        this.collect(this.stack.verifyDeadLetterQueueUrl, (message) => this.recordVerifyLetter(message.Body ?? ''), () => this.lettersRetained),
+      ]),
     ];
+  }
+
+  /** Lambda's record of a failed invocation, as the local mode reports it. */
+  private recordVerifyLetter(body: string): void {
+    let record: { responsePayload?: { errorType?: string; errorMessage?: string } } = {};
+    try {
+      record = JSON.parse(body) as typeof record;
+    } catch {
+      // reported with no error type
+    }
+    const reason = `${record.responsePayload?.errorType ?? 'Error'}: ${record.responsePayload?.errorMessage ?? '(no message)'}`;
+    this.deadLetters.push({ queue: 'verify', reason, body, attributes: {} });
+  }
+
+  /** Once the DLQs are retained, the runtime still reports what it writes to the verify DLQ (the start function logs its own). */
+  private retainedVerifyLetter(body: string): void {
+    if (this.lettersRetained) this.recordVerifyLetter(body);
   }
 
   /** Drains a queue the local mode reads for the user (outcome events and dead letters), until `done`. */
@@ -320,19 +342,19 @@ export class LocalPipeline {
   }
 
   /**
-   * From now on the start DLQ keeps its messages, as a deployed one does, for `tkp redrive`: the
-   * local mode stops draining it and puts back what it drained so far, with the start function's
+   * From now on the DLQs keep their messages, as deployed ones do, for `tkp redrive`: the local
+   * mode stops draining them and puts back what it drained so far, with the start function's
    * reason attributes (new message IDs). `tkp local --keep` does this once its run is reported.
    */
-  async retainStartDeadLetters(): Promise<void> {
-    if (this.startLettersRetained) return;
-    this.startLettersRetained = true;
-    await this.startLetterLoop;
-    for (const letter of this.deadLetters.filter((l) => l.queue === 'start')) {
+  async retainDeadLetters(): Promise<void> {
+    if (this.lettersRetained) return;
+    this.lettersRetained = true;
+    await Promise.all(this.letterLoops);
+    for (const letter of [...this.deadLetters]) {
       const attributes = Object.entries(letter.attributes).filter(([, value]) => value !== '');
       await this.sqs.send(
         new SendMessageCommand({
-          QueueUrl: this.stack.startDeadLetterQueueUrl,
+          QueueUrl: letter.queue === 'start' ? this.stack.startDeadLetterQueueUrl : this.stack.verifyDeadLetterQueueUrl,
           MessageBody: letter.body,
           ...(attributes.length > 0 && {
             MessageAttributes: Object.fromEntries(attributes.map(([name, value]) => [name, { DataType: name === 'receiveCount' ? 'Number' : 'String', StringValue: value }])),
@@ -342,9 +364,9 @@ export class LocalPipeline {
     }
   }
 
-  /** Messages in the start DLQ (visible, hidden or delayed): what its alarm counts. */
-  startDeadLetterDepth(): Promise<number> {
-    return this.queueDepth(this.stack.startDeadLetterQueueUrl);
+  /** Messages in a DLQ (visible, hidden or delayed): what its alarm counts. */
+  deadLetterDepth(queue: 'start' | 'verify'): Promise<number> {
+    return this.queueDepth(queue === 'start' ? this.stack.startDeadLetterQueueUrl : this.stack.verifyDeadLetterQueueUrl);
   }
 
   /** Lets the start function's event source poll again after `startPaused`. */
@@ -375,7 +397,8 @@ export class LocalPipeline {
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.stack.completionQueueUrl, MessageBody: JSON.stringify(event) }));
   }
 
-  private viaGateway(queueUrl: string): string {
+  /** A queue's URL through the gateway, which every client outside moto itself is given. */
+  viaGateway(queueUrl: string): string {
     return queueUrl.replace(new URL(queueUrl).origin, new URL(this.gateway.endpoint).origin);
   }
 
@@ -386,14 +409,21 @@ export class LocalPipeline {
    */
   async sweep(options: { deadLetterOnFailure?: boolean } = {}): Promise<void> {
     if (!this.sweepHandler) return;
-    const fn = { functionName: 'transcribe-kms-pipeline-local-sweep', region: this.stack.names.region, account: MOTO_DEFAULT_ACCOUNT };
+    const fn = { functionName: this.functionName('sweep'), region: this.stack.names.region, account: MOTO_DEFAULT_ACCOUNT };
     const event = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
     try {
       await invoke(this.sweepHandler, event, lambdaContext(fn.functionName, fn.region, fn.account));
     } catch (error) {
       if (!options.deadLetterOnFailure) throw error;
-      await this.sqs.send(new SendMessageCommand({ QueueUrl: this.stack.verifyDeadLetterQueueUrl, MessageBody: JSON.stringify(asyncFailureRecord(fn, event, error, 1)) }));
+      const body = JSON.stringify(asyncFailureRecord(fn, event, error, 1));
+      await this.sqs.send(new SendMessageCommand({ QueueUrl: this.stack.verifyDeadLetterQueueUrl, MessageBody: body }));
+      this.retainedVerifyLetter(body);
     }
+  }
+
+  /** A function's name as the deployed stack's (serverless.yml: service-stage-function). */
+  private functionName(fn: 'verify' | 'sweep'): string {
+    return `transcribe-kms-pipeline-${this.stack.names.stage}-${fn}`;
   }
 
   private async queueDepth(queueUrl: string): Promise<number> {
@@ -413,8 +443,8 @@ export class LocalPipeline {
     for (;;) {
       options.onProgress?.();
       const depths = await Promise.all(
-        // A retained start DLQ is where messages rest, not work to wait for.
-        [this.stack.startQueueUrl, this.stack.completionQueueUrl, ...(this.startLettersRetained ? [] : [this.stack.startDeadLetterQueueUrl]), this.stack.verifyDeadLetterQueueUrl].map((url) =>
+        // Retained DLQs are where messages rest, not work to wait for.
+        [this.stack.startQueueUrl, this.stack.completionQueueUrl, ...(this.lettersRetained ? [] : [this.stack.startDeadLetterQueueUrl, this.stack.verifyDeadLetterQueueUrl])].map((url) =>
           this.queueDepth(url),
         ),
       );
