@@ -158,7 +158,7 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
   resources.VerifyDeadLetterAlarm = alarm(
     ctx,
     names.alarms.verifyDeadLetters,
-    'Completion events that could not be verified, every encryption mismatch and every incomplete sweep (README: "When an alarm fires")',
+    'Completion events that could not be verified, every encryption mismatch and every incomplete sweep: once what the error names is fixed, tkp redrive --verify tries them again (README: "When an alarm fires")',
     queueMetric('VerifyDeadLetterQueue', 'ApproximateNumberOfMessagesVisible'),
   );
   resources.StartQueueAgeAlarm = alarm(
