@@ -1,13 +1,14 @@
 /**
  * What each dead-letter queue's messages are, for `tkp redrive`, and whether trying one again can
  * help. The start DLQ holds S3 event records (with the start function's reason), which go back to
- * the start queue. The verify DLQ holds Lambda's records of verify and sweep invocations that
+ * the start queue, but for those whose own content fails them (not an S3 event, another bucket, a
+ * recording Transcribe cannot take). The verify DLQ holds Lambda's records of verify and sweep invocations that
  * failed after their retries, and events EventBridge could not deliver (to the verify function, or
  * a page to the alarm topic); only an invocation of this stage's own verify or sweep function is
  * tried again, with the event it failed on. Anything in a DLQ may have been written by anyone
  * allowed to send to it, so a record naming another function is never invoked.
  */
-import { EncryptionMismatchError, ForeignJobError, JobNotFoundError } from '../aws/errors';
+import { EncryptionMismatchError, EventShapeError, ForeignBucketError, ForeignJobError, JobNotFoundError, UnsupportedRecordingError } from '../aws/errors';
 import { parseS3Notification } from '../start/s3Notification';
 import { parseCompletionEvent } from '../verify/completionEvent';
 import type { DeadLetterMessage, LetterView } from './redriveDeadLetters';
@@ -25,11 +26,21 @@ export function objectsOf(body: string): string[] {
   }
 }
 
+/** Why a start letter of this error type stays: the message itself would fail the same way again. */
+const START_LETTER_STAYS: Record<string, string> = {
+  [new EventShapeError('').name]: 'not an S3 ObjectCreated record, and sending it again will not make it one: find what sends it to the start queue, then --discard EventShapeError',
+  [new ForeignBucketError('').name]: 'an object in another bucket than the stack\'s input bucket: copy it into the input bucket if it should be transcribed, then --discard ForeignBucketError',
+  [new UnsupportedRecordingError('').name]: 'the recording itself must change (convert or split it, as the reason says) and be uploaded again; then --discard UnsupportedRecordingError',
+};
+
 export function startLetterView(message: DeadLetterMessage): LetterView {
+  const errorName = message.attributes.errorName ?? NO_ERROR_NAME;
+  const stays = START_LETTER_STAYS[errorName];
   return {
-    errorName: message.attributes.errorName ?? NO_ERROR_NAME,
+    errorName,
     reason: message.attributes.reason ?? 'no reason recorded: see the start function\'s logs',
     objects: objectsOf(message.body),
+    ...(stays && { stays }),
     retry: { payload: message.body },
   };
 }
@@ -43,9 +54,9 @@ export interface VerifyFunctionNames {
 /** Why a verify letter of this error type stays, whatever is fixed. */
 const NO_RETRY_HELPS: Record<string, string> = {
   [new EncryptionMismatchError('').name]:
-    'a Mismatch verdict, already published on the outcome bus and the alarm topic: nothing to try again; delete the message once the transcript is dealt with',
-  [new JobNotFoundError('').name]: 'the job no longer exists: judge its transcript with tkp audit, then re-upload or tkp backfill the media',
-  [new ForeignJobError('').name]: 'another stack\'s job: this stage does not verify it',
+    'a Mismatch verdict, already published on the outcome bus and the alarm topic: nothing to try again; once the transcript is dealt with, --discard EncryptionMismatchError',
+  [new JobNotFoundError('').name]: 'the job no longer exists: judge its transcript with tkp audit, re-upload or tkp backfill the media, then --discard JobNotFoundError',
+  [new ForeignJobError('').name]: 'another stack\'s job: this stage does not verify it; --discard ForeignJobError',
 };
 
 /** The function an ARN names, without a version or alias qualifier. */
@@ -108,7 +119,8 @@ function undeliveredEventView(message: DeadLetterMessage, event: unknown, target
     errorName,
     reason,
     objects: [`a page for ${targetArn}`],
-    stays: 'a page EventBridge could not deliver, so no one received it: read it here (the message body), then delete it; tkp check shows whether the alarm topic delivers now',
+    content: message.body,
+    stays: `a page EventBridge could not deliver, so no one received it: read it, run tkp check to see the alarm topic deliver again, then --discard ${errorName}`,
     retry: { payload: message.body },
   };
 }

@@ -32,6 +32,14 @@ describe('the start DLQ\'s letters', () => {
     expect(startLetterView(message(body))).toMatchObject({ errorName: NO_ERROR_NAME, reason: expect.stringMatching(/no reason recorded/) });
   });
 
+  it('stay when the message itself would fail again: not an S3 event, another bucket, a recording Transcribe cannot take', () => {
+    const body = s3EventFor('in', 'us-east-1', { key: 'calls/a.aiff', size: 1, eTag: 'e' });
+    expect(startLetterView(message(body, { errorName: 'UnsupportedRecordingError', reason: 'r' })).stays).toMatch(/^the recording itself must change/);
+    expect(startLetterView(message(body, { errorName: 'ForeignBucketError', reason: 'r' })).stays).toMatch(/^an object in another bucket/);
+    expect(startLetterView(message('{"Type":"Notification"}', { errorName: 'EventShapeError', reason: 'r' })).stays).toMatch(/^not an S3 ObjectCreated record/);
+    for (const errorName of ['KeyNotUsableError', 'StartRejectedError', 'JobNameTakenError', 'TransientAwsError']) expect(startLetterView(message(body, { errorName, reason: 'r' })).stays).toBeUndefined();
+  });
+
   it('name the objects of an S3 event (decoded), a test event, or the start of a body that is neither', () => {
     expect(objectsOf(s3EventFor('b', 'us-east-1', { key: 'Zoë/x y+z.wav', size: 1, eTag: 'e' }))).toEqual(['s3://b/Zoë/x y+z.wav']);
     expect(objectsOf(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'b' }))).toEqual(['(s3:TestEvent)']);
@@ -59,9 +67,9 @@ describe('the verify DLQ\'s letters', () => {
 
   it('a Mismatch, a deleted job and another stack\'s job stay, saying what to do instead', () => {
     const mismatch = verifyLetterView(failed(functions.verify, completion, named('EncryptionMismatchError', 'wrong key')), functions);
-    expect(mismatch.stays).toMatch(/^a Mismatch verdict, already published .*delete the message once the transcript is dealt with$/);
+    expect(mismatch.stays).toMatch(/^a Mismatch verdict, already published .*once the transcript is dealt with, --discard EncryptionMismatchError$/);
     const deleted = verifyLetterView(failed(functions.verify, deletion, named('JobNotFoundError', 'deleted')), functions);
-    expect(deleted).toMatchObject({ objects: [`job ${deletion.detail.requestParameters.medicalTranscriptionJobName} (deleted by arn:aws:sts::123456789012:assumed-role/ops/mallory)`], stays: expect.stringMatching(/tkp audit, then re-upload or tkp backfill/) });
+    expect(deleted).toMatchObject({ objects: [`job ${deletion.detail.requestParameters.medicalTranscriptionJobName} (deleted by arn:aws:sts::123456789012:assumed-role/ops/mallory)`], stays: expect.stringMatching(/tkp audit, re-upload or tkp backfill the media, then --discard JobNotFoundError$/) });
     expect(verifyLetterView(failed(functions.verify, completion, named('ForeignJobError', 'x')), functions).stays).toMatch(/another stack's job/);
   });
 
@@ -85,7 +93,7 @@ describe('the verify DLQ\'s letters', () => {
     });
     const topic = 'arn:aws:sns:eu-west-1:123456789012:transcribe-kms-pipeline-prod-alarms';
     const page = verifyLetterView(message('{"page": "x"}', { RULE_ARN: rule, TARGET_ARN: topic, ERROR_CODE: 'NO_PERMISSIONS', ERROR_MESSAGE: 'denied' }), functions);
-    expect(page).toMatchObject({ objects: [`a page for ${topic}`], stays: expect.stringMatching(/^a page EventBridge could not deliver, so no one received it/) });
+    expect(page).toMatchObject({ objects: [`a page for ${topic}`], content: '{"page": "x"}', stays: expect.stringMatching(/^a page EventBridge could not deliver, so no one received it: .*--discard NO_PERMISSIONS$/) });
   });
 
   it('anything else stays, as not a record this stack writes', () => {

@@ -59,17 +59,17 @@ describe('redriveDeadLetters', () => {
   });
 
   it('in a dry run sends and deletes nothing, and makes every message visible again', async () => {
-    const queue = fakeQueue([letter(1, 'KeyNotUsableError'), letter(2, 'UnsupportedRecordingError', 'calls/a b.aiff')]);
+    const queue = fakeQueue([letter(1, 'KeyNotUsableError'), letter(2, 'StartRejectedError', 'calls/a b.wav')]);
     const report = await redriveDeadLetters(queue.deps, { dryRun: true });
     expect(queue.sent).toEqual([]);
     expect(queue.removed).toEqual([]);
     expect(queue.released).toEqual(['h1', 'h2']);
     expect(report).toMatchObject({ read: 2, moved: 0, kept: 2 });
-    expect(report.messages[1]).toMatchObject({ objects: ['s3://in-bucket/calls/a b.aiff'], reason: 'UnsupportedRecordingError for calls/a b.aiff', action: 'kept', note: 'dry run' });
+    expect(report.messages[1]).toMatchObject({ objects: ['s3://in-bucket/calls/a b.wav'], reason: 'StartRejectedError for calls/a b.wav', action: 'kept', note: 'dry run' });
   });
 
   it('with an error name moves only those and leaves the rest in the DLQ', async () => {
-    const queue = fakeQueue([letter(1, 'KeyNotUsableError'), letter(2, 'UnsupportedRecordingError'), letter(3, 'KeyNotUsableError'), letter(4)]);
+    const queue = fakeQueue([letter(1, 'KeyNotUsableError'), letter(2, 'StartRejectedError'), letter(3, 'KeyNotUsableError'), letter(4)]);
     const report = await redriveDeadLetters(queue.deps, { dryRun: false, errorName: 'KeyNotUsableError' });
     expect(queue.removed).toEqual(['h1', 'h3']);
     expect(queue.released).toEqual(['h2', 'h4']);
@@ -92,14 +92,14 @@ describe('redriveDeadLetters', () => {
 
   it('leaves a letter that comes straight back (its problem not fixed) for the next run instead of moving it for ever', async () => {
     const startedAt = 1_000_000;
-    const queue = fakeQueue([{ ...letter(1, 'UnsupportedRecordingError'), sentAt: startedAt - 60_000 }]);
+    const queue = fakeQueue([{ ...letter(1, 'StartRejectedError'), sentAt: startedAt - 60_000 }]);
     // The start function dead-letters each moved body again at once: a new message, sent after the run began.
     const bounced: DeadLetterMessage[] = [];
     const { send, receive } = queue.deps;
     queue.deps.send = async (retry) => {
       await send(retry);
       const n = queue.sent.length;
-      bounced.push({ messageId: `b${n}`, receiptHandle: `hb${n}`, body: retry.payload, attributes: { errorName: 'UnsupportedRecordingError', reason: 'again' }, sentAt: startedAt + n });
+      bounced.push({ messageId: `b${n}`, receiptHandle: `hb${n}`, body: retry.payload, attributes: { errorName: 'StartRejectedError', reason: 'again' }, sentAt: startedAt + n });
     };
     queue.deps.receive = async () => [...(await receive()), ...bounced.splice(0)];
     const report = await redriveDeadLetters(queue.deps, { dryRun: false, startedAt });
@@ -117,6 +117,20 @@ describe('redriveDeadLetters', () => {
     expect(queue.removed).toEqual(['h1']);
     expect(queue.released).toEqual(['h2']);
     expect(report.messages[1]).toMatchObject({ action: 'kept', note: 'a Mismatch verdict, already published' });
+  });
+
+  it('with discard deletes that error name\'s letters unsent, those that stay included, and in a dry run only says it would', async () => {
+    const messages = [letter(1, 'KeyNotUsableError'), letter(2, 'UnsupportedRecordingError'), letter(3, 'UnsupportedRecordingError')];
+    const dry = fakeQueue(messages);
+    const preview = await redriveDeadLetters(dry.deps, { dryRun: true, discard: 'UnsupportedRecordingError' });
+    expect(dry.removed).toEqual([]);
+    expect(preview.messages.map((m) => m.note)).toEqual(['dry run', 'dry run: would be discarded', 'dry run: would be discarded']);
+    const queue = fakeQueue(messages);
+    const report = await redriveDeadLetters(queue.deps, { dryRun: false, discard: 'UnsupportedRecordingError', errorName: 'StartRejectedError' });
+    expect(queue.sent).toEqual([]);
+    expect(queue.removed).toEqual(['h2', 'h3']);
+    expect(queue.released).toEqual(['h1']);
+    expect(report).toMatchObject({ read: 3, moved: 0, discarded: 2, kept: 1 });
   });
 
   it('moves a message handed out twice only once', async () => {
