@@ -1,7 +1,8 @@
 /**
  * `tkp redrive`: after fixing what the dead letters' reasons name, try them again: the start
  * DLQ's uploads go back to the start queue; with --verify, the verify DLQ's failed verifications
- * and sweeps are invoked again. --dry-run only lists them; --error-name narrows to one kind.
+ * and sweeps are invoked again. --dry-run only lists them; --error-name narrows to one kind;
+ * --discard deletes one kind that no retry can help, once a person has dealt with it.
  */
 import type { CliEnvironment } from '../config/settings';
 import { createStartRedriveAdapters, createVerifyRedriveAdapters, REDRIVE_VISIBILITY_SECONDS } from './cliAdapters';
@@ -14,6 +15,7 @@ export interface RedriveOptions extends StackOptions {
   verify?: boolean;
   dryRun?: boolean;
   errorName?: string;
+  discard?: string;
 }
 
 /** Lines printed per message; the JSON document has them all. */
@@ -26,11 +28,12 @@ export async function runRedrive(options: RedriveOptions, env: CliEnvironment, o
   const dlq = (options.verify ? targets.verifyDeadLetterQueueUrl : targets.startDeadLetterQueueUrl) as string;
   const destination = options.verify ? `${functions.verify} and ${functions.sweep}, invoked again` : (targets.startQueueUrl as string);
   const deps = options.verify ? createVerifyRedriveAdapters(clients, dlq, functions) : createStartRedriveAdapters(clients.sqs, dlq, targets.startQueueUrl as string);
-  const scope = options.errorName === undefined ? '' : ` (only ${options.errorName})`;
+  const scope = [options.errorName !== undefined && ` (only ${options.errorName})`, options.discard !== undefined && ` (discarding ${options.discard})`].filter(Boolean).join('');
   out.line(`tkp redrive: ${dlq} -> ${destination}${scope}${options.dryRun ? ' (dry run: nothing is moved)' : ''}`);
   const progress = out.progress(options.dryRun ? 'reading' : 'moving');
   let shown = 0;
-  const report = await redriveDeadLetters(deps, { dryRun: Boolean(options.dryRun), ...(options.errorName !== undefined && { errorName: options.errorName }) }, (r) => {
+  const choice = { ...(options.errorName !== undefined && { errorName: options.errorName }), ...(options.discard !== undefined && { discard: options.discard }) };
+  const report = await redriveDeadLetters(deps, { dryRun: Boolean(options.dryRun), ...choice }, (r) => {
     progress.increment(r.read - shown);
     shown = r.read;
   }).finally(() => progress.stop());
@@ -47,15 +50,16 @@ function printReport(report: RedriveReport, out: TerminalOutput, run: { queue: '
   }
   for (const { errorName, count } of report.byErrorName) out.line(`  ${String(count).padStart(6)}  ${errorName}`);
   for (const m of report.messages.slice(0, SHOWN)) {
-    const mark = m.action === 'moved' ? out.colour.green('→') : m.action === 'failed' ? out.colour.red('✘') : '·';
+    const mark = { moved: out.colour.green('→'), discarded: '-', failed: out.colour.red('✘'), kept: '·' }[m.action];
     out.line(`  ${mark} ${m.objects.join(', ')}${m.note ? ` [${m.note}]` : ''}`);
     out.line(`      ${m.reason.split('\n')[0]}`);
+    if (m.content !== undefined) out.line(`      ${m.content.length > 600 ? `${m.content.slice(0, 600)}... (--json has all of it)` : m.content}`);
   }
   if (report.messages.length > SHOWN) out.line(`  ... and ${report.messages.length - SHOWN} more (--json lists them all)`);
   out.line(
     run.dryRun
-      ? `${report.read} message(s) in the ${run.queue} DLQ. Fix what their reasons name, then run tkp redrive${run.queue === 'verify' ? ' --verify' : ''} without --dry-run (--error-name NAME moves only those).`
-      : `${report.read} message(s) read: ${report.moved} ${run.queue === 'verify' ? 'invoked again' : 'moved to the start queue'}, ${report.kept} left in the DLQ, ${report.failed} failed.`,
+      ? `${report.read} message(s) in the ${run.queue} DLQ. Fix what their reasons name, then run tkp redrive${run.queue === 'verify' ? ' --verify' : ''} without --dry-run (--error-name NAME tries only those; --discard NAME deletes those once dealt with).`
+      : `${report.read} message(s) read: ${report.moved} ${run.queue === 'verify' ? 'invoked again' : 'moved to the start queue'}, ${report.discarded} discarded, ${report.kept} left in the DLQ, ${report.failed} failed.`,
   );
   if (report.stoppedBy) out.line(out.colour.red(`Stopped at the first failure: ${report.stoppedBy}`));
   if (report.notReleased) out.line(`The messages left in the DLQ stay hidden for ${REDRIVE_VISIBILITY_SECONDS / 60} minutes (making them visible again failed: ${report.notReleased}).`);

@@ -2,8 +2,9 @@
  * `tkp redrive`'s loop over one dead-letter queue: each message is read once per run (hidden for
  * longer than the run), described (deadLetterViews.ts says what it is, and whether it can be
  * tried again), sent where it came from (the start queue, or an invocation of the function that
- * failed on it), then deleted. What is kept (a dry run, another error name than asked, a message
- * that no retry can help, a failed send, which ends the run) is made visible again at the end.
+ * failed on it), then deleted; or, with `discard`, deleted unsent (what no retry can help, once a
+ * person has dealt with it). What is kept (a dry run, another error name than asked, a message that
+ * no retry can help, a failed send, which ends the run) is made visible again at the end.
  */
 export interface DeadLetterMessage {
   messageId: string;
@@ -21,6 +22,8 @@ export interface LetterView {
   reason: string;
   /** What the message is about: the objects of an upload, the job of a completion event. */
   objects: string[];
+  /** What a person must read in the message itself (an undelivered page). */
+  content?: string;
   /** Set when no retry can help: why it stays, and what to do instead. */
   stays?: string;
   /** The payload to try again: a message body for the start queue, or an event for `functionName`. */
@@ -37,13 +40,14 @@ export interface RedriveDependencies {
   release(receiptHandles: string[]): Promise<void>;
 }
 
-export type RedriveAction = 'moved' | 'kept' | 'failed';
+export type RedriveAction = 'moved' | 'discarded' | 'kept' | 'failed';
 
 export interface RedrivenMessage {
   messageId: string;
   errorName: string;
   reason: string;
   objects: string[];
+  content?: string;
   action: RedriveAction;
   /** Why a message was kept or could not be moved. */
   note?: string;
@@ -52,6 +56,8 @@ export interface RedrivenMessage {
 export interface RedriveReport {
   read: number;
   moved: number;
+  /** Deleted unread by anything, as --discard asked: what no retry can help, once dealt with. */
+  discarded: number;
   kept: number;
   failed: number;
   /** The send or delete that failed, which ended the run: the rest was left in the DLQ. */
@@ -69,11 +75,11 @@ export interface RedriveReport {
  */
 export async function redriveDeadLetters(
   deps: RedriveDependencies,
-  options: { dryRun: boolean; errorName?: string; startedAt?: number },
+  options: { dryRun: boolean; errorName?: string; discard?: string; startedAt?: number },
   onProgress: (report: RedriveReport) => void = () => {},
 ): Promise<RedriveReport> {
   const startedAt = options.startedAt ?? Date.now();
-  const report: RedriveReport = { read: 0, moved: 0, kept: 0, failed: 0, byErrorName: [], messages: [] };
+  const report: RedriveReport = { read: 0, moved: 0, discarded: 0, kept: 0, failed: 0, byErrorName: [], messages: [] };
   const seen = new Set<string>();
   const kept: string[] = [];
   try {
@@ -84,17 +90,18 @@ export async function redriveDeadLetters(
         seen.add(message.messageId);
         report.read++;
         const view = deps.describe(message);
-        const entry: RedrivenMessage = { messageId: message.messageId, errorName: view.errorName, reason: view.reason, objects: view.objects, action: 'kept' };
-        if (view.stays !== undefined) entry.note = view.stays;
-        else if (options.dryRun) entry.note = 'dry run';
+        const entry: RedrivenMessage = { messageId: message.messageId, errorName: view.errorName, reason: view.reason, objects: view.objects, ...(view.content !== undefined && { content: view.content }), action: 'kept' };
+        const discard = options.discard !== undefined && view.errorName === options.discard;
+        if (options.dryRun) entry.note = discard ? 'dry run: would be discarded' : view.stays !== undefined ? view.stays : 'dry run';
         else if (report.stoppedBy !== undefined) entry.note = 'not tried: the run stopped at a failure';
         else if (message.sentAt !== undefined && message.sentAt >= startedAt) entry.note = 'dead-lettered during this run (again, if its problem is not fixed): left for the next run';
-        else if (options.errorName !== undefined && view.errorName !== options.errorName) entry.note = `not ${options.errorName}`;
+        else if (!discard && view.stays !== undefined) entry.note = view.stays;
+        else if (!discard && options.errorName !== undefined && view.errorName !== options.errorName) entry.note = `not ${options.errorName}`;
         else {
           try {
-            await deps.send(view.retry);
+            if (!discard) await deps.send(view.retry);
             await deps.remove(message.receiptHandle);
-            entry.action = 'moved';
+            entry.action = discard ? 'discarded' : 'moved';
           } catch (error) {
             // Whatever refused this one (a missing grant, the queue gone) refuses the rest.
             entry.action = 'failed';
@@ -102,7 +109,7 @@ export async function redriveDeadLetters(
             report.stoppedBy = entry.note;
           }
         }
-        if (entry.action !== 'moved') kept.push(message.receiptHandle);
+        if (entry.action === 'kept' || entry.action === 'failed') kept.push(message.receiptHandle);
         report[entry.action]++;
         report.messages.push(entry);
       }

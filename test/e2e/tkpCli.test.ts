@@ -645,7 +645,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       for (const QueueUrl of [pipeline.stack.startDeadLetterQueueUrl, pipeline.stack.verifyDeadLetterQueueUrl]) await pipeline.sqs.send(new PurgeQueueCommand({ QueueUrl }));
     });
 
-    it('lists the start DLQ with each letter\'s object and reason, and once the key is enabled again moves those letters back, so the upload is verified and the rest stays', async () => {
+    it('lists the start DLQ with each letter\'s object and reason, and once the key is enabled again moves the key\'s letter back, so the upload is verified, while a .aiff stays', async () => {
       const bucket = pipeline.stack.names.inputBucket;
       const key = 'retired/Bänd 1 (redrive) 100%.wav';
       const aiff = 'retired/memo.aiff';
@@ -682,14 +682,19 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
 
       // The start function remembers a failed key lookup for 30 seconds, so that a burst under a broken rule does not call KMS per record.
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadLettered + 31_000 - Date.now())));
-      const run = await tkp(['redrive', '--error-name', 'KeyNotUsableError', '--json']);
+      const run = await tkp(['redrive', '--json']);
       expect(run.code).toBe(0);
       expect(run.json).toMatchObject({ dryRun: false, read: 2, moved: 1, kept: 1, failed: 0 });
+      expect(run.json.messages.find((m: any) => m.errorName === 'UnsupportedRecordingError')).toMatchObject({ action: 'kept', note: expect.stringMatching(/^the recording itself must change/) });
       await pipeline.settle();
       expect(jobsFor(key)).toHaveLength(1);
       expect(verdictsFor(key).map((o) => o.detailType)).toEqual(['Transcript Encryption Verified']);
       const rest = await tkp(['redrive', '--dry-run', '--json']);
       expect(rest.json).toMatchObject({ read: 1, byErrorName: [{ errorName: 'UnsupportedRecordingError', count: 1 }] });
+      // Once its uploader has been told to convert it, the .aiff's letter is discarded and the DLQ is empty.
+      const discard = await tkp(['redrive', '--discard', 'UnsupportedRecordingError']);
+      expect(discard.stdout).toContain('1 message(s) read: 0 moved to the start queue, 1 discarded, 0 left in the DLQ, 0 failed.');
+      expect(await pipeline.deadLetterDepth('start')).toBe(0);
     }, 120_000);
 
     it('with --verify lists a verification that failed on a refused HEAD and, once the grant is back, invokes the verifier again, which verifies the transcript', async () => {
@@ -712,7 +717,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
 
       const run = await tkp(['redrive', '--verify']);
       expect(run.code).toBe(0);
-      expect(run.stdout).toContain('1 message(s) read: 1 invoked again, 0 left in the DLQ, 0 failed.');
+      expect(run.stdout).toContain('1 message(s) read: 1 invoked again, 0 discarded, 0 left in the DLQ, 0 failed.');
       await pipeline.settle();
       expect(verdictsFor(key).map((o) => o.detailType)).toEqual(['Transcript Encryption Verified']);
       expect(await pipeline.deadLetterDepth('verify')).toBe(0);
