@@ -2,11 +2,11 @@
  * What each dead-letter queue's messages are, for `tkp redrive`, and whether trying one again can
  * help. The start DLQ holds S3 event records (with the start function's reason), which go back to
  * the start queue, but for those whose own content fails them (not an S3 event, another bucket, a
- * recording Transcribe cannot take). The verify DLQ holds Lambda's records of verify and sweep invocations that
- * failed after their retries, and events EventBridge could not deliver (to the verify function, or
- * a page to the alarm topic); only an invocation of this stage's own verify or sweep function is
- * tried again, with the event it failed on. Anything in a DLQ may have been written by anyone
- * allowed to send to it, so a record naming another function is never invoked.
+ * recording Transcribe cannot take). The verify DLQ holds Lambda's records of verify and sweep
+ * invocations that failed after their retries, and events EventBridge could not deliver (to the
+ * verify function, or a page to the alarm topic); only an invocation of this stage's own verify or
+ * sweep function is tried again, with the event it failed on. Anything in a DLQ may have been
+ * written by anyone allowed to send to it, so a record naming another function is never invoked.
  */
 import { EncryptionMismatchError, EventShapeError, ForeignBucketError, ForeignJobError, JobNotFoundError, UnsupportedRecordingError } from '../aws/errors';
 import { parseS3Notification } from '../start/s3Notification';
