@@ -207,7 +207,8 @@ function deadLetterQueue(sqs: SQSClient, queueUrl: string, flag: string): QueueW
     release: async (receiptHandles) => {
       for (let i = 0; i < receiptHandles.length; i += 10) {
         const entries = receiptHandles.slice(i, i + 10).map((handle, n) => ({ Id: String(n), ReceiptHandle: handle, VisibilityTimeout: 0 }));
-        await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        const { Failed = [] } = await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        if (Failed.length > 0) throw new Error(`ChangeMessageVisibilityBatch left ${Failed.length} hidden (${Failed[0]?.Code ?? 'error'}: ${Failed[0]?.Message ?? ''})`);
       }
     },
   };
