@@ -18,6 +18,15 @@ describe('resolveStackTargets', () => {
     expect(outputs).not.toHaveBeenCalled();
   });
 
+  it('finds the dead-letter queues tkp redrive reads under the outputs the template declares', async () => {
+    const outputs = vi.fn(async () => ({ ...OUTPUTS, StartDeadLetterQueueUrl: 'https://sqs/start-dlq', VerifyDeadLetterQueueUrl: 'https://sqs/verify-dlq' }));
+    const targets = await resolveStackTargets({}, {}, ['startQueueUrl', 'startDeadLetterQueueUrl', 'verifyDeadLetterQueueUrl'], outputs);
+    expect(targets).toMatchObject({ startQueueUrl: 'https://sqs/q', startDeadLetterQueueUrl: 'https://sqs/start-dlq', verifyDeadLetterQueueUrl: 'https://sqs/verify-dlq' });
+    await expect(resolveStackTargets({}, {}, ['verifyDeadLetterQueueUrl'], async () => OUTPUTS)).rejects.toThrow(
+      'stack transcribe-kms-pipeline-dev has no output VerifyDeadLetterQueueUrl; redeploy it with this version, or pass --verify-dlq-url',
+    );
+  });
+
   it('names the flag to pass when the stack lacks an output (an older deploy)', async () => {
     await expect(resolveStackTargets({}, {}, ['preflightFunction'], async () => ({ InputBucketName: 'a', TranscriptBucketName: 'b' }))).rejects.toThrow(
       'stack transcribe-kms-pipeline-dev has no output PreflightFunctionName; redeploy it with this version, or pass --preflight-function',
