@@ -1,6 +1,7 @@
 /**
- * The AWS calls behind `tkp audit`, `tkp backfill` and `tkp redrive`, on the CLI's clients. Listings are async
- * generators that fetch one page at a time, so the callers stream rather than collect.
+ * The AWS calls behind `tkp audit`, `tkp backfill` and `tkp check`, on the CLI's clients (those
+ * of `tkp redrive` are in redriveAdapters.ts). Listings are async generators that fetch one page
+ * at a time, so the callers stream rather than collect.
  */
 import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { GetBucketEncryptionCommand, GetBucketPolicyCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -8,9 +9,8 @@ import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cl
 import { DescribeRuleCommand, ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject } from '../aws/awsErrors';
 import { BucketEncryptionUnknownError, describeError } from '../aws/errors';
 import { createKeyResolver } from '../config/keyResolution';
@@ -24,8 +24,6 @@ import type { BackfillDependencies, InputObject } from '../start/backfillUploads
 import type { AlarmFacts, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
 import type { PolicyStatement } from './transcriptBucketPolicy';
-import { startLetterView, verifyLetterView, type VerifyFunctionNames } from './deadLetterViews';
-import type { RedriveDependencies } from './redriveDeadLetters';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
   if (isAccessDenied(error)) {
@@ -160,90 +158,6 @@ export function createBackfillAdapters(clients: { s3: S3Client; sqs: SQSClient }
         if (httpStatusOf(error) === 403 || awsErrorName(error)?.includes('AccessDenied')) {
           throw new CliError(`SendMessageBatch to ${startQueueUrl} was denied (${describeError(error)}); the caller needs sqs:SendMessage on the start queue`, EXIT.usage);
         }
-        throw error;
-      }
-    },
-  };
-}
-
-/** A run of `tkp redrive` reads each message once: it stays hidden from other readers this long. */
-export const REDRIVE_VISIBILITY_SECONDS = 900;
-
-function queueCallError(call: string, queueUrl: string, grant: string, error: unknown, flag: string): unknown {
-  if (isAccessDenied(error) || httpStatusOf(error) === 403) return new CliError(`${call} on ${queueUrl} was denied (${describeError(error)}); the caller needs ${grant} on that queue`, EXIT.usage);
-  // QueueDoesNotExist in SQS's JSON protocol, AWS.SimpleQueueService.NonExistentQueue in its query protocol.
-  if (/QueueDoesNotExist|NonExistentQueue/.test(awsErrorName(error) ?? '')) return new CliError(`queue ${queueUrl} does not exist; check --stage and --region, or the URL ${flag} gives`, EXIT.usage);
-  return error;
-}
-
-type QueueWrites = Pick<RedriveDependencies, 'receive' | 'remove' | 'release'>;
-
-/** Reading, deleting and releasing one dead-letter queue's messages; `flag` is what names its URL. */
-function deadLetterQueue(sqs: SQSClient, queueUrl: string, flag: string): QueueWrites {
-  return {
-    receive: async () => {
-      const { Messages } = await sqs
-        .send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: REDRIVE_VISIBILITY_SECONDS, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['SentTimestamp'] }))
-        .catch((error: unknown) => {
-          throw queueCallError('ReceiveMessage', queueUrl, 'sqs:ReceiveMessage and sqs:DeleteMessage', error, flag);
-        });
-      return (Messages ?? []).map((message) => {
-        const sentAt = Number(message.Attributes?.SentTimestamp);
-        const attributes = Object.entries(message.MessageAttributes ?? {}).flatMap(([name, value]) => (value.StringValue === undefined ? [] : [[name, value.StringValue] as const]));
-        return {
-          messageId: message.MessageId ?? '',
-          receiptHandle: message.ReceiptHandle ?? '',
-          body: message.Body ?? '',
-          attributes: Object.fromEntries(attributes),
-          ...(Number.isFinite(sentAt) && { sentAt }),
-        };
-      });
-    },
-    remove: async (receiptHandle) => {
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle })).catch((error: unknown) => {
-        throw queueCallError('DeleteMessage', queueUrl, 'sqs:DeleteMessage', error, flag);
-      });
-    },
-    release: async (receiptHandles) => {
-      for (let i = 0; i < receiptHandles.length; i += 10) {
-        const entries = receiptHandles.slice(i, i + 10).map((handle, n) => ({ Id: String(n), ReceiptHandle: handle, VisibilityTimeout: 0 }));
-        const { Failed = [] } = await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-        if (Failed.length > 0) throw new Error(`ChangeMessageVisibilityBatch left ${Failed.length} hidden (${Failed[0]?.Code ?? 'error'}: ${Failed[0]?.Message ?? ''})`);
-      }
-    },
-  };
-}
-
-/** The start DLQ's messages, sent back to the start queue. */
-export function createStartRedriveAdapters(sqs: SQSClient, deadLetterQueueUrl: string, startQueueUrl: string): RedriveDependencies {
-  return {
-    ...deadLetterQueue(sqs, deadLetterQueueUrl, '--start-dlq-url (or TKP_START_DLQ_URL)'),
-    describe: startLetterView,
-    send: async ({ payload }) => {
-      await sqs.send(new SendMessageCommand({ QueueUrl: startQueueUrl, MessageBody: payload })).catch((error: unknown) => {
-        throw queueCallError('SendMessage', startQueueUrl, 'sqs:SendMessage', error, '--start-queue-url (or TKP_START_QUEUE_URL)');
-      });
-    },
-  };
-}
-
-/**
- * The verify DLQ's failed invocations, each tried again as Lambda would have: an asynchronous
- * invocation of the function that failed, with its event, so its retries and on-failure
- * destination apply again.
- */
-export function createVerifyRedriveAdapters(clients: { sqs: SQSClient; lambda: LambdaClient }, deadLetterQueueUrl: string, functions: VerifyFunctionNames): RedriveDependencies {
-  return {
-    ...deadLetterQueue(clients.sqs, deadLetterQueueUrl, '--verify-dlq-url (or TKP_VERIFY_DLQ_URL)'),
-    describe: (message) => verifyLetterView(message, functions),
-    send: async ({ payload, functionName }) => {
-      try {
-        await clients.lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: new TextEncoder().encode(payload) }));
-      } catch (error) {
-        if (isAccessDenied(error) || httpStatusOf(error) === 403) {
-          throw new CliError(`invoking ${functionName} was denied (${describeError(error)}); the caller needs lambda:InvokeFunction on it`, EXIT.usage);
-        }
-        if (awsErrorName(error) === 'ResourceNotFoundException') throw new CliError(`function ${functionName} does not exist; check --stage and --region`, EXIT.usage);
         throw error;
       }
     },

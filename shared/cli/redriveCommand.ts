@@ -5,7 +5,7 @@
  * --discard deletes one kind that no retry can help, once a person has dealt with it.
  */
 import type { CliEnvironment } from '../config/settings';
-import { createStartRedriveAdapters, createVerifyRedriveAdapters, REDRIVE_VISIBILITY_SECONDS } from './cliAdapters';
+import { createStartRedriveAdapters, createVerifyRedriveAdapters, REDRIVE_VISIBILITY_SECONDS } from './redriveAdapters';
 import { openStack, SERVICE_NAME, type StackOptions } from './cliAws';
 import { EXIT } from './cliErrors';
 import { redriveDeadLetters, type RedriveReport } from './redriveDeadLetters';
