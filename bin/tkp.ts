@@ -67,7 +67,7 @@ withStackOptions(program.command('backfill').description('send objects already i
 
 withStackOptions(program.command('redrive').description('once what their reasons name is fixed, move the start DLQ\'s uploads back to the start queue, or (--verify) invoke the verify DLQ\'s failed verifications again'))
   .option('--verify', 'the verify DLQ instead of the start DLQ')
-  .option('--dry-run', 'list the messages and their reasons, move nothing')
+  .option('--dry-run', 'list the messages and their reasons, try nothing')
   .option('--error-name <name>', 'try only the messages of this error name (KeyNotUsableError, TranscriptAccessDeniedError, ...)')
   .option('--discard <name>', 'delete the messages of this error name without trying them, once dealt with (UnsupportedRecordingError, EncryptionMismatchError, ...)')
   .option('--start-queue-url <url>', 'the start queue (default: TKP_START_QUEUE_URL, else the stack\'s output)')
