@@ -186,18 +186,10 @@ export async function resolveStackTargets(
       }
     }
   }
-  return {
-    stage,
-    stackName,
-    jobNamePrefix: `tkp.${stage}.`,
-    inputBucket: known.inputBucket as string,
-    transcriptBucket: known.transcriptBucket as string,
-    ...(known.startQueueUrl && { startQueueUrl: known.startQueueUrl }),
-    ...(known.startDeadLetterQueueUrl && { startDeadLetterQueueUrl: known.startDeadLetterQueueUrl }),
-    ...(known.verifyDeadLetterQueueUrl && { verifyDeadLetterQueueUrl: known.verifyDeadLetterQueueUrl }),
-    ...(known.preflightFunction && { preflightFunction: known.preflightFunction }),
-    ...(known.alarmTopicArn && { alarmTopicArn: known.alarmTopicArn }),
-  };
+  // `known` holds only what was named or found (namedTargets drops empty values, and a needed
+  // output that is missing or empty has thrown above), so every other resource passes as it is.
+  const { inputBucket, transcriptBucket, ...others } = known;
+  return { stage, stackName, jobNamePrefix: `tkp.${stage}.`, inputBucket: inputBucket as string, transcriptBucket: transcriptBucket as string, ...others };
 }
 
 /** A stack's outputs by key; a stack that does not exist is a one-line error that says what to pass instead. */
