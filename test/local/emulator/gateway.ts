@@ -257,11 +257,11 @@ export async function startGateway(
   };
 }
 
-/** Lambda's Invoke answer: the payload, or X-Amz-Function-Error with the error as the payload, as Lambda does. */
 /**
- * Lambda's Invoke: RequestResponse answers with what the function returned (or its error); an
- * `Event` invocation is accepted at once (202), and the registered function itself owns what
- * follows, as Lambda's asynchronous queue, retries and on-failure destination do.
+ * Lambda's Invoke: RequestResponse answers with the payload, or X-Amz-Function-Error with the
+ * error as the payload, as Lambda does; an `Event` invocation is accepted at once (202), and the
+ * registered function itself owns what follows, as Lambda's asynchronous queue, retries and
+ * on-failure destination do.
  */
 async function invokeFunction(res: ServerResponse, fn: LocalFunction | undefined, name: string, payload: string, asynchronous: boolean) {
   if (!fn) return sendFault(res, { status: 404, code: 'ResourceNotFoundException', message: `Function not found: ${name}`, json: true }, false);
