@@ -77,6 +77,8 @@ export class LocalPipeline {
   private startPaused = false;
   /** Set by retainDeadLetters(): the DLQs then keep their messages, as deployed ones do. */
   private lettersRetained = false;
+  /** Set once the collectors have stopped: from then on the runtime reports the verify letters it writes. */
+  private collectorsStopped = false;
   private letterLoops: Promise<void>[] = [];
   private readonly inFlight = { count: 0 };
   private loops: Promise<void>[] = [];
@@ -319,9 +321,13 @@ export class LocalPipeline {
     this.deadLetters.push({ queue: 'verify', reason, body, attributes: {} });
   }
 
-  /** Once the DLQs are retained, the runtime still reports what it writes to the verify DLQ (the start function logs its own). */
+  /**
+   * Once the collectors have stopped, the runtime still reports what it writes to the verify DLQ
+   * (the start function logs its own). Not before: a collector still reading would report the
+   * same letter again, and retainDeadLetters would put it back twice.
+   */
   private retainedVerifyLetter(body: string): void {
-    if (this.lettersRetained) this.recordVerifyLetter(body);
+    if (this.collectorsStopped) this.recordVerifyLetter(body);
   }
 
   /** Drains a queue the local mode reads for the user (outcome events and dead letters), until `done`. */
@@ -350,6 +356,8 @@ export class LocalPipeline {
     if (this.lettersRetained) return;
     this.lettersRetained = true;
     await Promise.all(this.letterLoops);
+    this.collectorsStopped = true;
+    // What the collectors drained; letters reported from here on are already in the DLQ.
     for (const letter of [...this.deadLetters]) {
       const attributes = Object.entries(letter.attributes).filter(([, value]) => value !== '');
       await this.sqs.send(
