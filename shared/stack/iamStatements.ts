@@ -50,6 +50,26 @@ function mediaReadStatement(ctx: StackContext): Statement {
   };
 }
 
+/**
+ * Transcribe reads an upload with the permissions of whoever starts its job (or of the data access
+ * role), so an upload stored under SSE-KMS, by the input bucket's default or by the uploader's
+ * choice, needs kms:Decrypt on its key beside s3:GetObject. Allowed on any key, but only through
+ * S3 and only for the input bucket's objects (or the bucket itself, the encryption context when
+ * S3 Bucket Keys are on): S3 decrypts only for a request it allowed, and mediaReadStatement
+ * allows reads under the rules' prefixes alone, so naming the prefixes again here would only
+ * spend policy size. Another account's key, or one whose policy does not let IAM policies grant
+ * its use, must also allow it in its key policy.
+ */
+function mediaDecryptStatement(ctx: StackContext): Statement {
+  const bucket = inputBucketRef(ctx);
+  return {
+    Effect: 'Allow',
+    Action: ['kms:Decrypt'],
+    Resource: '*',
+    Condition: { ...viaS3, StringLike: { 'kms:EncryptionContext:aws:s3:arn': [bucketArn(bucket), bucketArn(bucket, '/*')] } },
+  };
+}
+
 function transcriptWriteStatement(ctx: StackContext): Statement {
   return {
     Effect: 'Allow',
@@ -144,6 +164,7 @@ export function startRoleStatements(ctx: StackContext): Statement[] {
     ...startJobStatements(ctx),
     ...startGetStatements(ctx),
     mediaReadStatement(ctx),
+    mediaDecryptStatement(ctx),
     transcriptWriteStatement(ctx),
     ...kmsStatements(ctx.config, KMS_ACTIONS),
     ...kmsStatements(ctx.config, ['kms:Decrypt'], viaS3),
@@ -273,6 +294,7 @@ export function dataAccessRoleStatements(ctx: StackContext): Statement[] {
   const roleCtx = { ...ctx, config: { ...ctx.config, rules: dataAccessRoleRules(ctx.config) } };
   return [
     mediaReadStatement(roleCtx),
+    mediaDecryptStatement(roleCtx),
     transcriptWriteStatement(roleCtx),
     ...kmsStatements(roleCtx.config, KMS_ACTIONS),
     ...kmsStatements(roleCtx.config, ['kms:Decrypt'], viaS3),

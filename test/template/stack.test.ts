@@ -177,6 +177,14 @@ describe('the CloudFormation that serverless package writes', () => {
     ]);
     const read = st.find((s) => s.Action.includes('s3:GetObject'));
     expect(read.Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/calls/*', '/clinic/*', '/contact-centre/*', '/hr/*', '/legal/*', '/partners/*', '/public/*']);
+    // Transcribe reads the uploads with this role: one stored under SSE-KMS (whichever key) may be decrypted, only through S3 and only in the input bucket (where the role reads the rules' prefixes alone).
+    const media = st.filter((s) => s.Resource === '*' && s.Action.includes('kms:Decrypt'));
+    expect(media).toHaveLength(1);
+    expect(media[0].Action).toEqual(['kms:Decrypt']);
+    expect(media[0].Condition.StringEquals).toEqual({ 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' } });
+    const contexts = media[0].Condition.StringLike['kms:EncryptionContext:aws:s3:arn'];
+    expect(contexts.map((r: any) => r['Fn::Join'][1][1])).toEqual(Array(2).fill({ 'Fn::Sub': 'tkp-dev-input-${AWS::AccountId}-us-east-1' }));
+    expect(contexts.map((r: any) => r['Fn::Join'][1][2])).toEqual(['', '/*']);
     const write = st.find((s) => s.Action.includes('s3:PutObject'));
     expect(write.Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/transcripts/*', '/transcripts/legal/*', '/transcripts/contact-centre/*']);
     expect(st.find((s) => s.Action.includes('sqs:SendMessage')).Resource).toEqual([{ 'Fn::GetAtt': ['StartDeadLetterQueue', 'Arn'] }, { 'Fn::GetAtt': ['StartQueue', 'Arn'] }]);
@@ -243,6 +251,8 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: ['transcribe.amazonaws.com'] });
     const st = role.Policies[0].PolicyDocument.Statement;
     expect(st.find((s: any) => s.Action.includes('s3:GetObject')).Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/contact-centre/*']);
+    const media = st.find((s: any) => s.Resource === '*' && s.Action.includes('kms:Decrypt'));
+    expect(media.Condition.StringLike['kms:EncryptionContext:aws:s3:arn'].map((r: any) => r['Fn::Join'][1][2])).toEqual(['', '/*']);
     expect(st.find((s: any) => s.Action.includes('s3:PutObject')).Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/transcripts/contact-centre/*']);
     const kms = st.filter((s: any) => s.Action.includes('kms:Encrypt'));
     expect(kms.map((s: any) => s.Condition['ForAnyValue:StringEquals']['kms:ResourceAliases'])).toEqual([['alias/contact-centre-transcripts']]);
