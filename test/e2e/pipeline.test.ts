@@ -1,5 +1,5 @@
-import { DescribeKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetTranscriptionJobCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -196,6 +196,27 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
       .send(new HeadObjectCommand({ Bucket: pipeline.stack.names.transcriptBucket, Key: `transcripts/${job?.name}.json` }))
       .catch((error: Error) => error.name);
     expect(head).toBe('NotFound');
+  });
+
+  it('transcribes an upload stored under SSE-KMS, and fails one whose own key is disabled, naming that key', async () => {
+    const kms = kmsClientFor(pipeline.moto.endpoint, 'us-east-1', MOTO_DEFAULT_ACCOUNT);
+    const { KeyMetadata } = await kms.send(new CreateKeyCommand({ KeyUsage: 'ENCRYPT_DECRYPT' }));
+    const mediaKey = KeyMetadata?.Arn as string;
+    const put = (key: string) =>
+      pipeline.s3.send(new PutObjectCommand({ Bucket: pipeline.stack.names.inputBucket, Key: key, Body: audio, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: mediaKey }));
+    await put('calls/sealed/readable.wav');
+    await pipeline.settle({ timeoutMs: 60_000 });
+    expect(outcomesFor('calls/sealed/readable.wav').map((o) => o.detailType)).toEqual(['Transcript Encryption Verified']);
+
+    await kms.send(new DisableKeyCommand({ KeyId: KeyMetadata?.KeyId }));
+    const key = 'calls/sealed/unreadable.wav';
+    await put(key);
+    await pipeline.settle({ timeoutMs: 60_000 });
+    const outcomes = outcomesFor(key);
+    expect(outcomes.map((o) => o.detailType)).toEqual(['Transcription Failed']);
+    expect(outcomes[0]?.detail).toMatchObject({ outcome: 'failed', jobStatus: 'FAILED', transcriptUri: null });
+    expect(outcomes[0]?.detail.failureReason).toContain(`the media is encrypted with the KMS key ${mediaKey}, which is Disabled`);
+    expect(pipeline.alarms.some((a) => a.detail.source?.key === key)).toBe(true);
   });
 
   it('dead-letters an upload whose key is disabled before it is ever used, naming rule and key', async () => {

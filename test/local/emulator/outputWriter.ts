@@ -42,11 +42,30 @@ export function createOutputWriter(options: EmulatorOptions, timing: Timing, lat
     try {
       const object = await options.s3.send(new GetObjectCommand({ Bucket: media.bucket, Key: media.key, Range: `bytes=0-${PROBE_BYTES - 1}` }));
       const head = Buffer.from(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+      const unreadable = object.SSEKMSKeyId ? await unusableMediaKey(object.SSEKMSKeyId) : undefined;
+      if (unreadable) return { failure: unreadable };
       return { head, size: Number(/\/(\d+)$/.exec(object.ContentRange ?? '')?.[1] ?? object.ContentLength ?? head.length) };
     } catch (error) {
       if ((error as { name?: string }).name === 'InvalidRange') return { failure: 'The media file is empty. Upload a media file that contains audio and try your request again.' };
       return { failure: "The S3 URI that you provided can't be accessed. Make sure that you have read permission and try your request again." };
     }
+  }
+
+  /**
+   * S3 refuses to read an SSE-KMS object whose key cannot decrypt (disabled, pending deletion,
+   * gone), and so the service cannot read such media. moto serves the bytes whatever the key's
+   * state, so the emulator asks KMS itself. The wording is the emulator's.
+   */
+  async function unusableMediaKey(keyId: string): Promise<string | undefined> {
+    let metadata: KeyMetadata | undefined;
+    try {
+      metadata = (await options.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+    } catch {
+      metadata = undefined;
+    }
+    if (metadata?.KeyState === 'Enabled') return undefined;
+    const state = metadata?.KeyState ? `is ${metadata.KeyState}` : "doesn't exist";
+    return `The S3 URI that you provided can't be accessed: the media is encrypted with the KMS key ${metadata?.Arn ?? keyId}, which ${state}. Enable the key, or upload the media under a usable key, and try your request again.`;
   }
 
   async function resolveOutputKey(keyId: string | undefined): Promise<{ keyArn?: string } | { failure: string }> {
