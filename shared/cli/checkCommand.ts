@@ -17,12 +17,12 @@ import type { CliEnvironment } from '../config/settings';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
-import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
+import { alarmsRow, alarmTopicRow, alertingRulesRow, inputBucketRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
 import { alertingNames, roleArn, roleName, stackRules, VERIFIERS } from '../stack/stackNames';
 import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
 import { notificationCountProblem, notificationIdPrefix, notificationRoomProblem } from '../stack/inputNotifications';
 import { changePageInputs } from '../stack/alarmResources';
-import { createDemandSources, readAlarms, readBucketPolicy, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
+import { createDemandSources, readAlarms, readBucketPolicy, readInputBucketDefault, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
 import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
@@ -97,9 +97,12 @@ async function openForCheck(options: CheckOptions, env: CliEnvironment) {
   }
 }
 
+/** Where the stack's roles are: the caller's partition and account. */
+const rolesWhere = (caller: { arn: string; account: string }) => ({ partition: caller.arn.split(':')[1] ?? 'aws', account: caller.account });
+
 /** Who the stack lets write into its transcript bucket, by the role names it gives them, and where its rules put transcripts there. */
 function bucketWriters(config: PipelineConfig, bucket: string, stack: { service: string; stage: string; region: string }, caller: { arn: string; account: string }): BucketWriters {
-  const where = { partition: caller.arn.split(':')[1] ?? 'aws', account: caller.account };
+  const where = rolesWhere(caller);
   return {
     bucket,
     partition: where.partition,
@@ -168,6 +171,15 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     );
   }
 
+  const stack = { service: SERVICE_NAME, stage: targets.stage, region: clients.region };
+  if (targets.inputBucket) {
+    const where = rolesWhere(caller);
+    const readers = [roleArn(where, roleName(stack, 'start')), ...(needsDataAccessRole(config) ? [roleArn(where, roleName(stack, 'transcribe-data'))] : [])];
+    rows.push(inputBucketRow(targets.inputBucket, await orError(readInputBucketDefault(clients.s3, targets.inputBucket)), readers));
+  } else {
+    rows.push({ rule: STACK_ROW, check: 'input bucket', ok: true, skipped: true, detail: 'the input bucket the stack creates does not exist yet (or pass --input-bucket)' });
+  }
+
   const notifications = `notifications of s3://${targets.inputBucket ?? '(input bucket)'}`;
   const tooManyNotifications = notificationCountProblem(config.rules);
   if (tooManyNotifications) {
@@ -195,7 +207,6 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
       ? alarmTopicRow(targets.alarmTopicArn, await orError(readSubscriptions(clients.sns, targets.alarmTopicArn)))
       : { rule: STACK_ROW, check: 'alarm topic', ok: true, skipped: true, detail: 'the alarm topic does not exist until the stack is deployed (or pass --alarm-topic-arn)' },
   );
-  const stack = { service: SERVICE_NAME, stage: targets.stage, region: clients.region };
   if (notDeployed) {
     rows.push({ rule: STACK_ROW, check: 'EventBridge rules', ok: true, skipped: true, detail: 'the stack\'s rules do not exist until it is deployed' });
     rows.push({ rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the stack\'s alarms do not exist until it is deployed' });

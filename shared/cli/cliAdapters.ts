@@ -14,14 +14,14 @@ import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject } from '../aws/awsErrors';
 import { BucketEncryptionUnknownError, describeError } from '../aws/errors';
 import { createKeyResolver } from '../config/keyResolution';
-import { createBucketDefaultReader } from '../verify/bucketDefaultEncryption';
+import { bucketDefaultOf, createBucketDefaultReader } from '../verify/bucketDefaultEncryption';
 import type { DemandSources } from '../verify/ruleDemand';
 import { parseRuleMarkerKey, parseVerdictRecord, RULE_MARKER_PREFIX, verdictKey } from '../verify/verdictLedger';
 import type { HeadResult } from '../verify/verifyJob';
 import type { AuditDependencies, ListedObject } from '../verify/auditTranscripts';
 import { demandForRule } from '../verify/ruleDemand';
 import type { BackfillDependencies, InputObject } from '../start/backfillUploads';
-import type { AlarmFacts, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../start/preflightChecks';
+import type { AlarmFacts, InputBucketDefault, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
 import type { PolicyStatement } from './transcriptBucketPolicy';
 
@@ -224,6 +224,18 @@ export async function readVerifierRoles(iam: IAMClient, roles: readonly { name: 
       }
     }),
   );
+}
+
+/** The input bucket's default encryption: the key an upload that names none gets (no configuration: SSE-S3). */
+export async function readInputBucketDefault(s3: S3Client, bucket: string): Promise<InputBucketDefault> {
+  let found;
+  try {
+    found = bucketDefaultOf((await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration);
+  } catch (error) {
+    if (awsErrorName(error) !== 'ServerSideEncryptionConfigurationNotFoundError') throw error;
+    found = bucketDefaultOf(undefined);
+  }
+  return found.serverSideEncryption === 'AES256' || !found.keyId ? { serverSideEncryption: 'AES256' } : { serverSideEncryption: found.serverSideEncryption, key: found.keyId };
 }
 
 /** A bucket policy's statements, or null when the bucket has none (NoSuchBucketPolicy). */

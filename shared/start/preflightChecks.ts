@@ -59,6 +59,29 @@ export function outputBucketRow(rule: Rule, bucket: string, answer: BucketDefaul
     : { ...row, ok: true, detail: `s3://${bucket}: transcripts get the bucket default, ${described}, and the verifier demands it` };
 }
 
+/** What S3 applies to an upload into the input bucket that names no key. */
+export type InputBucketDefault = { serverSideEncryption: 'AES256' } | { serverSideEncryption: 'aws:kms' | 'aws:kms:dsse'; key: string };
+
+/**
+ * What Transcribe meets when it reads the uploads. It reads them with the roles that start jobs,
+ * which the stack allows kms:Decrypt on any key through S3 for the input bucket's objects, so an
+ * upload under SSE-KMS (the bucket's default or the uploader's choice) is readable as far as IAM
+ * goes. The key's own policy can still refuse, and no call the check can make proves otherwise (a
+ * DryRun is not made through S3), so the row names the key and what its policy must allow.
+ */
+export function inputBucketRow(bucket: string, found: InputBucketDefault | { error: string }, readers: readonly string[]): CheckRow {
+  const row = { rule: STACK_ROW, check: 'input bucket' };
+  if ('error' in found) return { ...row, ok: false, detail: `s3://${bucket}: its default encryption cannot be read (${found.error}); the caller needs s3:GetEncryptionConfiguration on it` };
+  const stored = found.serverSideEncryption === 'AES256' ? 'stores uploads under SSE-S3 unless the uploader names a KMS key' : `encrypts uploads with ${found.key} (${found.serverSideEncryption}) unless the uploader names another key`;
+  return {
+    ...row,
+    ok: true,
+    detail:
+      `s3://${bucket} ${stored}. Transcribe reads an upload under a KMS key with ${readers.join(' or ')}, which the stack allows kms:Decrypt through S3 for this bucket; ` +
+      'a key in another account, or one whose key policy does not let IAM policies grant its use, must allow that in its key policy (README: "The key policy another account must grant")',
+  };
+}
+
 /** One CloudTrail trail, as far as TrustChangesRule and the verifier's deleted-job rule depend on it. */
 export interface TrailFacts {
   name: string;

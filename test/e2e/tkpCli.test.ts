@@ -94,6 +94,12 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       const notifications = run.json.rows.find((r: any) => r.check.startsWith('notifications'));
       expect(notifications).toMatchObject({ ok: true, detail: expect.stringContaining(JSON.stringify(encodeS3EventKey(ZURICH))) });
       expect(run.json.rows.filter((r: any) => r.check === 'kms:GenerateDataKey (DryRun)')).toHaveLength(8);
+      expect(run.json.rows.find((r: any) => r.check === 'input bucket')).toMatchObject({
+        ok: true,
+        detail: expect.stringMatching(
+          new RegExp(`^s3://${pipeline.stack.names.inputBucket} stores uploads under SSE-S3 unless the uploader names a KMS key\\. Transcribe reads an upload under a KMS key with arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:role/transcribe-kms-pipeline-local-us-east-1-start, which the stack allows kms:Decrypt through S3 for this bucket;`),
+        ),
+      });
       expect(run.json.rows.find((r: any) => r.check === 'CloudTrail')).toMatchObject({ ok: true, detail: expect.stringMatching(/^trail tkp-local-trail logs us-east-1, so TrustChangesRule pages/) });
       expect(run.json.rows.find((r: any) => r.check === 'alarm topic')).toMatchObject({
         ok: true,
@@ -428,6 +434,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       expect(run.json.rows.filter((r: any) => r.skipped).map((r: any) => r.check)).toEqual([
         'stack',
         ...Array(9).fill('output bucket'),
+        'input bucket',
         'notifications of s3://(input bucket)',
         'alarm topic',
         'EventBridge rules',

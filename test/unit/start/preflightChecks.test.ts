@@ -1,7 +1,7 @@
 import type { Event, QueueConfiguration } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
-import { alarmsRow, alarmTopicRow, alertingRulesRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, trailRow, verifierRolesRow } from '../../../shared/start/preflightChecks';
+import { alarmsRow, alarmTopicRow, alertingRulesRow, inputBucketRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, trailRow, verifierRolesRow } from '../../../shared/start/preflightChecks';
 import { keyArn } from '../../support/fixtures';
 
 const { rules } = validatePipelineConfig(
@@ -46,6 +46,31 @@ describe('notificationRow', () => {
       `${prefixes.slice(0, 10).map((p) => `no notification for prefix ${JSON.stringify(p)}`).join('; ')}; and 290 more; ` +
         'redeploy the stack (serverless deploy) so the notifications match the config, encoded as S3 encodes keys',
     );
+  });
+});
+
+describe('inputBucketRow', () => {
+  const start = 'arn:aws:iam::123456789012:role/transcribe-kms-pipeline-dev-us-east-1-start';
+
+  it('says which key an upload gets by default, and who must be allowed to decrypt it', () => {
+    const row = inputBucketRow('in', { serverSideEncryption: 'aws:kms', key: keyArn('media') }, [start]);
+    expect(row).toMatchObject({ rule: '(stack)', check: 'input bucket', ok: true });
+    expect(row.detail).toMatch(new RegExp(`^s3://in encrypts uploads with ${keyArn('media')} \\(aws:kms\\) unless the uploader names another key\\. Transcribe reads an upload under a KMS key with ${start},`));
+    expect(row.detail).toContain('must allow that in its key policy');
+  });
+
+  it('names SSE-S3 and every role that reads uploads', () => {
+    const data = start.replace(/start$/, 'transcribe-data');
+    expect(inputBucketRow('in', { serverSideEncryption: 'AES256' }, [start, data]).detail).toMatch(new RegExp(`^s3://in stores uploads under SSE-S3 unless the uploader names a KMS key\\. Transcribe reads an upload under a KMS key with ${start} or ${data},`));
+  });
+
+  it('fails when the default cannot be read, naming the permission', () => {
+    expect(inputBucketRow('in', { error: 'AccessDenied: no' }, [start])).toEqual({
+      rule: '(stack)',
+      check: 'input bucket',
+      ok: false,
+      detail: 's3://in: its default encryption cannot be read (AccessDenied: no); the caller needs s3:GetEncryptionConfiguration on it',
+    });
   });
 });
 
