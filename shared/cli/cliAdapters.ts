@@ -21,6 +21,7 @@ import type { HeadResult } from '../verify/verifyJob';
 import type { AuditDependencies, ListedObject } from '../verify/auditTranscripts';
 import { demandForRule } from '../verify/ruleDemand';
 import type { BackfillDependencies, InputObject } from '../start/backfillUploads';
+import type { MediaEncryption } from '../start/explainUpload';
 import type { AlarmFacts, InputBucketDefault, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
 import type { PolicyStatement } from './transcriptBucketPolicy';
@@ -224,6 +225,18 @@ export async function readVerifierRoles(iam: IAMClient, roles: readonly { name: 
       }
     }),
   );
+}
+
+/** How an object is stored (HeadObject's answer), its KMS key described as the caller sees it (`tkp explain`). */
+export async function describeMediaEncryption(kms: KMSClient, head: { ServerSideEncryption?: string; SSEKMSKeyId?: string }): Promise<MediaEncryption> {
+  const serverSideEncryption = head.ServerSideEncryption ?? 'AES256';
+  if (!head.SSEKMSKeyId) return { serverSideEncryption };
+  try {
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: head.SSEKMSKeyId }));
+    return { serverSideEncryption, kmsKey: { id: head.SSEKMSKeyId, ...(KeyMetadata?.Arn && { arn: KeyMetadata.Arn }), ...(KeyMetadata?.KeyState && { state: KeyMetadata.KeyState }) } };
+  } catch (error) {
+    return { serverSideEncryption, kmsKey: { id: head.SSEKMSKeyId, error: describeError(error) } };
+  }
 }
 
 /** The input bucket's default encryption: the key an upload that names none gets (no configuration: SSE-S3). */

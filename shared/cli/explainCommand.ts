@@ -9,9 +9,9 @@ import { describeError } from '../aws/errors';
 import { eventETag, parseS3Uri } from '../aws/s3Location';
 import { buildRuleIndex } from '../config/ruleIndex';
 import type { CliEnvironment } from '../config/settings';
-import { explainUpload, type ExplainLookups } from '../start/explainUpload';
+import { explainUpload, unreadableMediaReason, type ExplainLookups, type MediaEncryption } from '../start/explainUpload';
 import { decodeS3Key } from '../start/s3Notification';
-import { createDemandSources } from './cliAdapters';
+import { createDemandSources, describeMediaEncryption } from './cliAdapters';
 import { callerIdentity, createCliClients, resolveStackTargets, stackOutputsReader, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
 import { CliError, describeCliError, EXIT } from './cliErrors';
@@ -74,6 +74,7 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
   key = keyOfArgument(key, targets.inputBucket);
 
   let object: { size?: number; versionId?: string; eTag?: string } = { ...(size !== undefined && { size }), ...(options.versionId && { versionId: options.versionId }) };
+  let media: MediaEncryption | undefined;
   if (online) {
     lookups = createDemandSources(clients, targets.transcriptBucket);
     try {
@@ -84,6 +85,7 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
         ...(head.ETag && { eTag: eventETag(head.ETag) }),
         ...object,
       };
+      media = await describeMediaEncryption(clients.kms, head);
     } catch (error) {
       notes.push(
         isMissingObject(error)
@@ -93,7 +95,7 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
     }
   }
   const explanation = await explainUpload(
-    { key, rules: config.rules, ruleIndex: buildRuleIndex(config.rules), inputBucket: targets.inputBucket, transcriptBucket: targets.transcriptBucket, jobNamePrefix: targets.jobNamePrefix, object },
+    { key, rules: config.rules, ruleIndex: buildRuleIndex(config.rules), inputBucket: targets.inputBucket, transcriptBucket: targets.transcriptBucket, jobNamePrefix: targets.jobNamePrefix, object, ...(media && { media }) },
     lookups,
   );
   explanation.notes.unshift(...notes);
@@ -112,6 +114,12 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
     const { decision } = explanation;
     const said = decision.action === 'transcribe' ? (decision.mediaFormat ? `transcribe as ${decision.mediaFormat}` : 'transcribe; the name has no extension, so no MediaFormat is sent and Transcribe determines the format') : colour[decision.action === 'skip' ? 'yellow' : 'red'](`${decision.action}: ${decision.reason}`);
     out.line(`${colour.bold('decision')}       ${said}`);
+  }
+  if (explanation.media) {
+    const { media: stored } = explanation;
+    const key = stored.kmsKey && `${stored.kmsKey.arn ?? stored.kmsKey.id} (${stored.kmsKey.state ?? 'not described'})`;
+    const said = stored.serverSideEncryption === 'AES256' ? 'stored under SSE-S3' : `stored under ${stored.serverSideEncryption}${key ? ` with ${key}` : ''}`;
+    out.line(`${colour.bold('media')}          ${unreadableMediaReason(stored) ? colour.red(said) : said}`);
   }
   if (explanation.jobType) out.line(`${colour.bold('job type')}       ${explanation.jobType}`);
   if (explanation.jobName) out.line(`${colour.bold('job name')}       ${explanation.jobName}`);

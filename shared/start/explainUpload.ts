@@ -26,6 +26,14 @@ export interface ExplainInput {
   jobNamePrefix: string;
   /** What HeadObject (or the operator) says of the object; size and version are unknown without it. */
   object?: { size?: number; versionId?: string; eTag?: string };
+  /** How the object is stored, from HeadObject, with its KMS key as DescribeKey answered. */
+  media?: MediaEncryption;
+}
+
+/** An object's server-side encryption, and its KMS key's ARN and state (or why they are unknown). */
+export interface MediaEncryption {
+  serverSideEncryption: string;
+  kmsKey?: { id: string; arn?: string; state?: string; error?: string };
 }
 
 export interface RuleConsidered {
@@ -51,6 +59,8 @@ export interface Explanation {
   request: JobRequest['input'] | null;
   keyArn: string | null;
   demand: (ExpectedEncryption & { output: string }) | null;
+  /** How the upload itself is stored (known once the object was read). */
+  media: MediaEncryption | null;
   notes: string[];
 }
 
@@ -85,6 +95,7 @@ export async function explainUpload(input: ExplainInput, lookups: ExplainLookups
     request: null,
     keyArn: null,
     demand: null,
+    media: input.media ?? null,
     notes,
   };
   if (!winner) {
@@ -103,6 +114,8 @@ export async function explainUpload(input: ExplainInput, lookups: ExplainLookups
     notes.push('the job name depends on the object version (its version ID, else its ETag); none is known, so the name shown is for an empty ETag');
   }
   base.jobName = jobNameFor(input.jobNamePrefix, object, winner.job.jobType);
+  const unreadable = input.media && unreadableMediaReason(input.media);
+  if (unreadable) notes.push(unreadable);
 
   let key_: ResolvedKey | undefined;
   if (winner.kmsKey) {
@@ -141,6 +154,20 @@ export async function explainUpload(input: ExplainInput, lookups: ExplainLookups
     );
   }
   return base;
+}
+
+/**
+ * Why Transcribe cannot read an upload stored under a KMS key, as far as the key's own state
+ * tells: S3 decrypts nothing under a key that is not Enabled. Undefined when the key is usable or
+ * the object is not under KMS; whether its key policy lets the start role decrypt is not visible
+ * here (see tkp check's input bucket row).
+ */
+export function unreadableMediaReason(media: MediaEncryption): string | undefined {
+  const key = media.kmsKey;
+  if (!key || key.state === 'Enabled') return undefined;
+  const named = key.arn ?? key.id;
+  const why = key.state ? `is ${key.state}` : `cannot be described (${key.error ?? 'no answer'})`;
+  return `the media is stored under the KMS key ${named}, which ${why}: Transcribe cannot read it, so its job would fail (Transcription Failed); enable the key, or upload the media again under a usable key`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
-import { GetBucketNotificationConfigurationCommand, GetBucketPolicyCommand, HeadObjectCommand, PutBucketNotificationConfigurationCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketNotificationConfigurationCommand, GetBucketPolicyCommand, HeadObjectCommand, PutBucketNotificationConfigurationCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListSubscriptionsByTopicCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient, ListTargetsByRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
@@ -514,6 +514,22 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       expect(run.code).toBe(0);
       expect(run.json).toMatchObject({ jobName: job?.name, keyArn: null, decision: { action: 'transcribe' } });
       expect(run.json.notes).toContain('without credentials, 1234abcd-12ab-34cd-56ef-1234567890ab is not resolved; the start function sends the key ARN it resolves to');
+    });
+
+    it('says how the upload is stored, and that Transcribe cannot read one under a disabled key', async () => {
+      const { KeyMetadata } = await kms().send(new CreateKeyCommand({ KeyUsage: 'ENCRYPT_DECRYPT' }));
+      const key = 'public/sealed (disabled key).wav';
+      await pipeline.s3.send(new PutObjectCommand({ Bucket: pipeline.stack.names.inputBucket, Key: key, Body: makeWav(1), ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KeyMetadata?.Arn }));
+      await pipeline.settle();
+      const enabled = await tkp(['explain', key, '--json']);
+      expect(enabled.json.media).toEqual({ serverSideEncryption: 'aws:kms', kmsKey: { id: KeyMetadata?.Arn, arn: KeyMetadata?.Arn, state: 'Enabled' } });
+      expect(enabled.json.notes.filter((n: string) => n.startsWith('the media is stored'))).toEqual([]);
+      await kms().send(new DisableKeyCommand({ KeyId: KeyMetadata?.KeyId }));
+      const table = await tkp(['explain', key]);
+      expect(table.code).toBe(0);
+      expect(table.stdout).toContain(`media          stored under aws:kms with ${KeyMetadata?.Arn} (Disabled)`);
+      expect(table.stdout).toContain(`note: the media is stored under the KMS key ${KeyMetadata?.Arn}, which is Disabled: Transcribe cannot read it`);
+      expect((await tkp(['explain', 'public/ingest/manifest-plain.wav', '--json'])).json.media).toBeNull();
     });
 
     it('prints the rule that lost and why for a human', async () => {

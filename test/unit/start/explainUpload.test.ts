@@ -3,7 +3,7 @@ import { jobNameFor } from '../../../shared/aws/jobName';
 import { createKeyResolver } from '../../../shared/config/keyResolution';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import { buildRuleIndex } from '../../../shared/config/ruleIndex';
-import { explainUpload, nearMissReason } from '../../../shared/start/explainUpload';
+import { explainUpload, nearMissReason, unreadableMediaReason } from '../../../shared/start/explainUpload';
 import { startTranscriptionFor } from '../../../shared/start/startJob';
 import { keyArn } from '../../support/fixtures';
 
@@ -108,5 +108,27 @@ describe('nearMissReason', () => {
     expect(nearMissReason('/calls/a.wav', 'calls/')).toContain('leading "/"');
     expect(nearMissReason('calls%2FZ%C3%BCrich+%2B1%2Fa.wav', 'calls/Zürich +1/')).toContain('--from-event');
     expect(nearMissReason('legal/a.wav', 'calls/')).toBeUndefined();
+  });
+});
+
+describe('unreadableMediaReason', () => {
+  it('says nothing for SSE-S3 media or media under an enabled key', () => {
+    expect(unreadableMediaReason({ serverSideEncryption: 'AES256' })).toBeUndefined();
+    expect(unreadableMediaReason({ serverSideEncryption: 'aws:kms', kmsKey: { id: 'k', arn: keyArn('m'), state: 'Enabled' } })).toBeUndefined();
+  });
+
+  it('names the key and its state, the failed job, and what to do', () => {
+    expect(unreadableMediaReason({ serverSideEncryption: 'aws:kms', kmsKey: { id: 'k', arn: keyArn('m'), state: 'PendingDeletion' } })).toBe(
+      `the media is stored under the KMS key ${keyArn('m')}, which is PendingDeletion: Transcribe cannot read it, so its job would fail (Transcription Failed); enable the key, or upload the media again under a usable key`,
+    );
+    expect(unreadableMediaReason({ serverSideEncryption: 'aws:kms', kmsKey: { id: 'alias/gone', error: 'NotFoundException: no such key' } })).toMatch(/^the media is stored under the KMS key alias\/gone, which cannot be described \(NotFoundException: no such key\): /);
+  });
+
+  it('puts the reason among the notes of a transcribed upload, and the media as HeadObject and DescribeKey told it', async () => {
+    const media = { serverSideEncryption: 'aws:kms', kmsKey: { id: 'k', arn: keyArn('m'), state: 'Disabled' } };
+    const explanation = await explainUpload({ ...input('public/sealed.wav'), media }, lookups());
+    expect(explanation.media).toEqual(media);
+    expect(explanation.notes).toContain(unreadableMediaReason(media));
+    expect((await explainUpload(input('public/open.wav'), lookups())).media).toBeNull();
   });
 });
