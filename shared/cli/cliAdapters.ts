@@ -241,13 +241,14 @@ export async function describeMediaEncryption(kms: KMSClient, head: { ServerSide
 
 /** The input bucket's default encryption: the key an upload that names none gets (no configuration: SSE-S3). */
 export async function readInputBucketDefault(s3: S3Client, bucket: string): Promise<InputBucketDefault> {
-  let found;
-  try {
-    found = bucketDefaultOf((await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration);
-  } catch (error) {
-    if (awsErrorName(error) !== 'ServerSideEncryptionConfigurationNotFoundError') throw error;
-    found = bucketDefaultOf(undefined);
-  }
+  const configuration = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })).then(
+    (answer) => answer.ServerSideEncryptionConfiguration,
+    (error: unknown) => {
+      if (awsErrorName(error) === 'ServerSideEncryptionConfigurationNotFoundError') return undefined;
+      throw error;
+    },
+  );
+  const found = bucketDefaultOf(configuration);
   return found.serverSideEncryption === 'AES256' || !found.keyId ? { serverSideEncryption: 'AES256' } : { serverSideEncryption: found.serverSideEncryption, key: found.keyId };
 }
 

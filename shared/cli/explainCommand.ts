@@ -117,8 +117,8 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
   }
   if (explanation.media) {
     const { media: stored } = explanation;
-    const key = stored.kmsKey && `${stored.kmsKey.arn ?? stored.kmsKey.id} (${stored.kmsKey.state ?? 'not described'})`;
-    const said = stored.serverSideEncryption === 'AES256' ? 'stored under SSE-S3' : `stored under ${stored.serverSideEncryption}${key ? ` with ${key}` : ''}`;
+    const kmsKey = stored.kmsKey && `${stored.kmsKey.arn ?? stored.kmsKey.id} (${stored.kmsKey.state ?? 'not described'})`;
+    const said = stored.serverSideEncryption === 'AES256' ? 'stored under SSE-S3' : `stored under ${stored.serverSideEncryption}${kmsKey ? ` with ${kmsKey}` : ''}`;
     out.line(`${colour.bold('media')}          ${unreadableMediaReason(stored) ? colour.red(said) : said}`);
   }
   if (explanation.jobType) out.line(`${colour.bold('job type')}       ${explanation.jobType}`);

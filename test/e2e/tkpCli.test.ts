@@ -1,6 +1,6 @@
 import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
-import { GetBucketNotificationConfigurationCommand, GetBucketPolicyCommand, HeadObjectCommand, PutBucketNotificationConfigurationCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketNotificationConfigurationCommand, GetBucketPolicyCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutBucketNotificationConfigurationCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListSubscriptionsByTopicCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient, ListTargetsByRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
@@ -425,6 +425,24 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
           `the bucket already has ${own} other event notification configurations, and this stage's ${101 - own} would make more than S3's 100 per bucket; ` +
           "remove notifications the bucket no longer needs, or put the config's prefixes under fewer parents, each with a rule of its own; the deploy would fail at the custom resource that sets them",
       });
+    });
+
+    it('names the key the input bucket gives an upload that names none', async () => {
+      const { KeyMetadata } = await kms().send(new CreateKeyCommand({ KeyUsage: 'ENCRYPT_DECRYPT' }));
+      const Bucket = pipeline.stack.names.inputBucket;
+      const setDefault = (rule: { SSEAlgorithm: 'AES256' } | { SSEAlgorithm: 'aws:kms'; KMSMasterKeyID: string }) =>
+        pipeline.s3.send(new PutBucketEncryptionCommand({ Bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: rule }] } }));
+      await setDefault({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KeyMetadata?.Arn as string });
+      try {
+        const run = await tkp(['check', '--json']);
+        expect(run.code).toBe(0);
+        expect(run.json.rows.find((r: any) => r.check === 'input bucket')).toMatchObject({
+          ok: true,
+          detail: expect.stringMatching(new RegExp(`^s3://${Bucket} encrypts uploads with ${KeyMetadata?.Arn} \\(aws:kms\\) unless the uploader names another key\\.`)),
+        });
+      } finally {
+        await setDefault({ SSEAlgorithm: 'AES256' });
+      }
     });
 
     it('before the first deploy, proves the keys and marks what the stack will create as not checked yet', async () => {
