@@ -70,6 +70,29 @@ function mediaDecryptStatement(ctx: StackContext): Statement {
   };
 }
 
+/**
+ * A rule that names no key leaves its transcripts to the output bucket's default encryption,
+ * which for an existing bucket may be an SSE-KMS key (the verifier then demands that key).
+ * Transcribe writes with the role that starts the job, so S3 needs kms:GenerateDataKey (and
+ * kms:Decrypt, for a multipart upload) on that key for it. Allowed on any key, since a bucket's
+ * default can change without a deploy (TrustChangesRule pages when it does), but only through S3
+ * and only for those buckets' objects, where transcriptWriteStatement allows writes under the
+ * rules' output prefixes alone. Another account's key, or one whose policy does not let IAM
+ * policies grant its use, must also allow it in its key policy.
+ */
+function bucketDefaultKeyStatements(ctx: StackContext): Statement[] {
+  const buckets = outputBuckets(ctx, ctx.config.rules.filter((rule) => !rule.kmsKey));
+  if (buckets.length === 0) return [];
+  return [
+    {
+      Effect: 'Allow',
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: '*',
+      Condition: { ...viaS3, StringLike: { 'kms:EncryptionContext:aws:s3:arn': buckets.flatMap((bucket) => [bucketArn(bucket), bucketArn(bucket, '/*')]) } },
+    },
+  ];
+}
+
 function transcriptWriteStatement(ctx: StackContext): Statement {
   return {
     Effect: 'Allow',
@@ -166,6 +189,7 @@ export function startRoleStatements(ctx: StackContext): Statement[] {
     mediaReadStatement(ctx),
     mediaDecryptStatement(ctx),
     transcriptWriteStatement(ctx),
+    ...bucketDefaultKeyStatements(ctx),
     ...kmsStatements(ctx.config, KMS_ACTIONS),
     ...kmsStatements(ctx.config, ['kms:Decrypt'], viaS3),
     {
@@ -296,6 +320,7 @@ export function dataAccessRoleStatements(ctx: StackContext): Statement[] {
     mediaReadStatement(roleCtx),
     mediaDecryptStatement(roleCtx),
     transcriptWriteStatement(roleCtx),
+    ...bucketDefaultKeyStatements(roleCtx),
     ...kmsStatements(roleCtx.config, KMS_ACTIONS),
     ...kmsStatements(roleCtx.config, ['kms:Decrypt'], viaS3),
   ];

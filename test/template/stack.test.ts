@@ -178,13 +178,22 @@ describe('the CloudFormation that serverless package writes', () => {
     const read = st.find((s) => s.Action.includes('s3:GetObject'));
     expect(read.Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/calls/*', '/clinic/*', '/contact-centre/*', '/hr/*', '/legal/*', '/partners/*', '/public/*']);
     // Transcribe reads the uploads with this role: one stored under SSE-KMS (whichever key) may be decrypted, only through S3 and only in the input bucket (where the role reads the rules' prefixes alone).
-    const media = st.filter((s) => s.Resource === '*' && s.Action.includes('kms:Decrypt'));
+    const media = st.filter((s) => s.Resource === '*' && s.Action.join() === 'kms:Decrypt');
     expect(media).toHaveLength(1);
     expect(media[0].Action).toEqual(['kms:Decrypt']);
     expect(media[0].Condition.StringEquals).toEqual({ 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' } });
     const contexts = media[0].Condition.StringLike['kms:EncryptionContext:aws:s3:arn'];
     expect(contexts.map((r: any) => r['Fn::Join'][1][1])).toEqual(Array(2).fill({ 'Fn::Sub': 'tkp-dev-input-${AWS::AccountId}-us-east-1' }));
     expect(contexts.map((r: any) => r['Fn::Join'][1][2])).toEqual(['', '/*']);
+    // Transcribe writes a keyless rule's transcripts with this role under the output bucket's default, which may be an SSE-KMS key: any key, only through S3, only in the buckets keyless rules write to.
+    const bucketDefault = st.filter((s) => s.Resource === '*' && s.Action.includes('kms:GenerateDataKey'));
+    expect(bucketDefault).toHaveLength(1);
+    expect(bucketDefault[0].Action).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
+    expect(bucketDefault[0].Condition.StringEquals).toEqual({ 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' } });
+    expect(bucketDefault[0].Condition.StringLike['kms:EncryptionContext:aws:s3:arn'].map((r: any) => r['Fn::Join'][1].slice(1))).toEqual([
+      [{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }, ''],
+      [{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }, '/*'],
+    ]);
     const write = st.find((s) => s.Action.includes('s3:PutObject'));
     expect(write.Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/transcripts/*', '/transcripts/legal/*', '/transcripts/contact-centre/*']);
     expect(st.find((s) => s.Action.includes('sqs:SendMessage')).Resource).toEqual([{ 'Fn::GetAtt': ['StartDeadLetterQueue', 'Arn'] }, { 'Fn::GetAtt': ['StartQueue', 'Arn'] }]);
@@ -251,8 +260,10 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: ['transcribe.amazonaws.com'] });
     const st = role.Policies[0].PolicyDocument.Statement;
     expect(st.find((s: any) => s.Action.includes('s3:GetObject')).Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/contact-centre/*']);
-    const media = st.find((s: any) => s.Resource === '*' && s.Action.includes('kms:Decrypt'));
+    const media = st.find((s: any) => s.Resource === '*' && s.Action.join() === 'kms:Decrypt');
     expect(media.Condition.StringLike['kms:EncryptionContext:aws:s3:arn'].map((r: any) => r['Fn::Join'][1][2])).toEqual(['', '/*']);
+    // Its only rule names a key, so no bucket default applies to what it writes.
+    expect(st.filter((s: any) => s.Resource === '*' && s.Action.includes('kms:GenerateDataKey'))).toEqual([]);
     expect(st.find((s: any) => s.Action.includes('s3:PutObject')).Resource.map((r: any) => r['Fn::Join'][1][2])).toEqual(['/transcripts/contact-centre/*']);
     const kms = st.filter((s: any) => s.Action.includes('kms:Encrypt'));
     expect(kms.map((s: any) => s.Condition['ForAnyValue:StringEquals']['kms:ResourceAliases'])).toEqual([['alias/contact-centre-transcripts']]);
