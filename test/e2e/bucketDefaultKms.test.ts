@@ -1,8 +1,11 @@
+import { DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verdictKey } from '../../shared/verify/verdictLedger';
 import { makeWav } from '../local/emulator/mediaProbe';
+import { MOTO_DEFAULT_ACCOUNT } from '../local/emulator/moto';
 import { LocalPipeline } from '../local/runtime/localPipeline';
+import { kmsClientFor } from '../local/runtime/provision';
 import { motoAvailable } from '../support/moto';
 
 /**
@@ -44,5 +47,25 @@ describe.runIf(motoAvailable('bucket default tests'))('a transcript bucket with 
     const [outcome] = pipeline.outcomes.filter((o) => o.detail.source?.key === key);
     expect(outcome?.detailType).toBe('Transcript Encryption Verified');
     expect(outcome?.detail.expected.source).toBe('rule');
+  });
+
+  it('fails a no-key rule’s job when the bucket default key is disabled, naming the key, and pages', async () => {
+    const bucketKey = pipeline.stack.transcriptBucketKeyArn as string;
+    const kms = kmsClientFor(pipeline.moto.endpoint, 'us-east-1', MOTO_DEFAULT_ACCOUNT);
+    const keyId = bucketKey.split('/').pop();
+    await kms.send(new DisableKeyCommand({ KeyId: keyId }));
+    try {
+      const key = 'public/bucket-default (key disabled).wav';
+      await pipeline.upload(key, makeWav(1));
+      await pipeline.settle();
+      const outcomes = pipeline.outcomes.filter((o) => o.detail.source?.key === key);
+      expect(outcomes.map((o) => o.detailType)).toEqual(['Transcription Failed']);
+      expect(outcomes[0]?.detail.failureReason).toBe(
+        `Amazon Transcribe can't write to s3://${pipeline.stack.names.transcriptBucket}: the bucket encrypts new objects by default with the KMS key ${bucketKey}, which is Disabled. Enable the key, or change the bucket's default encryption, and try your request again.`,
+      );
+      expect(pipeline.alarms.some((a) => a.detail.source?.key === key)).toBe(true);
+    } finally {
+      await kms.send(new EnableKeyCommand({ KeyId: keyId }));
+    }
   });
 });

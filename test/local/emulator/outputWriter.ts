@@ -8,7 +8,7 @@
  * write one of them under the wrong key, or no KMS key.
  */
 import { DescribeKeyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetBucketEncryptionCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseS3Uri } from '../../../shared/aws/s3Location';
 import { MEDIA_MAX_DURATION_SECONDS, MEDIA_MIN_DURATION_SECONDS, WRITE_ACCESS_PROBE_NAME } from '../../../shared/aws/transcribeModel';
 import { transcriptKeyFor, type EmulatorFaults, type EmulatorOptions, type Job, type JobOutputs, type Later, type OutputKind, type TamperMode, type Timing } from './emulatorModel';
@@ -52,11 +52,11 @@ export function createOutputWriter(options: EmulatorOptions, timing: Timing, lat
   }
 
   /**
-   * S3 refuses to read an SSE-KMS object whose key cannot decrypt (disabled, pending deletion,
-   * gone), and so the service cannot read such media. moto serves the bytes whatever the key's
-   * state, so the emulator asks KMS itself. The wording is the emulator's.
+   * S3 refuses to read or write an SSE-KMS object whose key cannot be used (disabled, pending
+   * deletion, gone); moto reads and writes whatever the key's state, so the emulator asks KMS
+   * itself. Undefined for a usable key, else the key and what is wrong with it.
    */
-  async function unusableMediaKey(keyId: string): Promise<string | undefined> {
+  async function unusableKey(keyId: string): Promise<string | undefined> {
     let metadata: KeyMetadata | undefined;
     try {
       metadata = (await options.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
@@ -64,8 +64,37 @@ export function createOutputWriter(options: EmulatorOptions, timing: Timing, lat
       metadata = undefined;
     }
     if (metadata?.KeyState === 'Enabled') return undefined;
-    const state = metadata?.KeyState ? `is ${metadata.KeyState}` : "doesn't exist";
-    return `The S3 URI that you provided can't be accessed: the media is encrypted with the KMS key ${metadata?.Arn ?? keyId}, which ${state}. Enable the key, or upload the media under a usable key, and try your request again.`;
+    return `${metadata?.Arn ?? keyId}, which ${metadata?.KeyState ? `is ${metadata.KeyState}` : "doesn't exist"}`;
+  }
+
+  /** Media under a key S3 cannot decrypt with: the service cannot read it. The wording is the emulator's. */
+  async function unusableMediaKey(keyId: string): Promise<string | undefined> {
+    const unusable = await unusableKey(keyId);
+    return unusable && `The S3 URI that you provided can't be accessed: the media is encrypted with the KMS key ${unusable}. Enable the key, or upload the media under a usable key, and try your request again.`;
+  }
+
+  /** The customer managed KMS key a write that names none gets in a bucket, as its default says (read at most once a second per bucket). */
+  const bucketDefaults = new Map<string, { at: number; keyId: Promise<string | undefined> }>();
+  function bucketDefaultKey(bucket: string): Promise<string | undefined> {
+    const cached = bucketDefaults.get(bucket);
+    if (cached && Date.now() - cached.at < 1000) return cached.keyId;
+    const keyId = options.s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })).then(
+      (answer) => {
+        const rule = answer.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
+        // No key named: the account's AWS managed key, which AWS creates when first used.
+        return rule?.SSEAlgorithm?.startsWith('aws:kms') ? rule.KMSMasterKeyID : undefined;
+      },
+      () => undefined,
+    );
+    bucketDefaults.set(bucket, { at: Date.now(), keyId });
+    return keyId;
+  }
+
+  /** A job that names no key writes under the bucket's default; S3 refuses that write when the default key cannot encrypt. */
+  async function unusableBucketDefaultKey(bucket: string): Promise<string | undefined> {
+    const keyId = await bucketDefaultKey(bucket);
+    const unusable = keyId && (await unusableKey(keyId));
+    return unusable && `Amazon Transcribe can't write to s3://${bucket}: the bucket encrypts new objects by default with the KMS key ${unusable}. Enable the key, or change the bucket's default encryption, and try your request again.`;
   }
 
   async function resolveOutputKey(keyId: string | undefined): Promise<{ keyArn?: string } | { failure: string }> {
@@ -123,6 +152,8 @@ export function createOutputWriter(options: EmulatorOptions, timing: Timing, lat
     const resolved = await resolveOutputKey(spec.kmsKeyId);
     if ('failure' in resolved) return resolved;
     const bucket = spec.outputBucket;
+    const unwritable = resolved.keyArn ? undefined : await unusableBucketDefaultKey(bucket);
+    if (unwritable) return { failure: unwritable };
     const key = transcriptKeyFor(job.name, spec.outputKey);
     const folder = key.includes('/') ? key.slice(0, key.lastIndexOf('/') + 1) : '';
     const planned = faults().tamper;
