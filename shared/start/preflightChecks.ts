@@ -56,7 +56,15 @@ export function outputBucketRow(rule: Rule, bucket: string, answer: BucketDefaul
   const described = found.serverSideEncryption === 'AES256' ? 'SSE-S3' : `${found.serverSideEncryption} under ${found.kmsKeyArn}`;
   return rule.kmsKey
     ? { ...row, ok: true, detail: `s3://${bucket}: the rule's key overrides the bucket default (${described})` }
-    : { ...row, ok: true, detail: `s3://${bucket}: transcripts get the bucket default, ${described}, and the verifier demands it` };
+    : {
+        ...row,
+        ok: true,
+        detail:
+          `s3://${bucket}: transcripts get the bucket default, ${described}, and the verifier demands it` +
+          (found.serverSideEncryption === 'AES256'
+            ? ''
+            : '; Transcribe writes them with the start role, which the stack allows that key through S3 for this bucket (a key in another account, or one whose key policy does not let IAM policies grant its use, must allow it too)'),
+      };
 }
 
 /** What S3 applies to an upload into the input bucket that names no key. */

@@ -79,8 +79,9 @@ describe('outputBucketRow', () => {
     expect(outputBucketRow(calls, 'out', { ok: { serverSideEncryption: 'AES256' } })).toMatchObject({ ok: true, detail: expect.stringContaining("the rule's key overrides") });
     expect(outputBucketRow(zurich, 'out', { ok: { serverSideEncryption: 'aws:kms', kmsKeyArn: keyArn('b') } })).toMatchObject({
       ok: true,
-      detail: `s3://out: transcripts get the bucket default, aws:kms under ${keyArn('b')}, and the verifier demands it`,
+      detail: `s3://out: transcripts get the bucket default, aws:kms under ${keyArn('b')}, and the verifier demands it; Transcribe writes them with the start role, which the stack allows that key through S3 for this bucket (a key in another account, or one whose key policy does not let IAM policies grant its use, must allow it too)`,
     });
+    expect(outputBucketRow(zurich, 'out', { ok: { serverSideEncryption: 'AES256' } }).detail).toBe('s3://out: transcripts get the bucket default, SSE-S3, and the verifier demands it');
   });
 
   it('fails a bucket whose default cannot be read', () => {
