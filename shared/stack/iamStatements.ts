@@ -18,6 +18,7 @@ import {
   sub,
   transcriptBucketRef,
   transcriptDestinations,
+  type Cfn,
   type StackContext,
   type Statement,
   type Verifier,
@@ -66,7 +67,7 @@ function mediaDecryptStatement(ctx: StackContext): Statement {
     Effect: 'Allow',
     Action: ['kms:Decrypt'],
     Resource: '*',
-    Condition: { ...viaS3, StringLike: { 'kms:EncryptionContext:aws:s3:arn': [bucketArn(bucket), bucketArn(bucket, '/*')] } },
+    Condition: throughS3For([bucketArn(bucket), bucketArn(bucket, '/*')]),
   };
 }
 
@@ -88,7 +89,7 @@ function bucketDefaultKeyStatements(ctx: StackContext): Statement[] {
       Effect: 'Allow',
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
       Resource: '*',
-      Condition: { ...viaS3, StringLike: { 'kms:EncryptionContext:aws:s3:arn': buckets.flatMap((bucket) => [bucketArn(bucket), bucketArn(bucket, '/*')]) } },
+      Condition: throughS3For(buckets.flatMap((bucket) => [bucketArn(bucket), bucketArn(bucket, '/*')])),
     },
   ];
 }
@@ -120,6 +121,15 @@ const KMS_ACTIONS = ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'];
 
 /** S3 needs kms:Decrypt for multipart uploads under SSE-KMS; only through S3, never directly. */
 const viaS3 = { StringEquals: { 'kms:ViaService': sub('s3.${AWS::Region}.amazonaws.com') } };
+
+/**
+ * A key's use through S3, only for these buckets and objects: S3 names the object (or, with S3
+ * Bucket Keys on, the bucket) in the encryption context of every KMS call it makes for a write or
+ * a read, so this holds an any-key grant to the S3 requests the role is allowed anyway.
+ */
+function throughS3For(objects: Cfn[]) {
+  return { ...viaS3, StringLike: { 'kms:EncryptionContext:aws:s3:arn': objects } };
+}
 
 /**
  * Each Start operation the config's job types use, only with a configured output location and
@@ -227,10 +237,7 @@ function verdictLedgerStatements(ctx: StackContext): Statement[] {
       Effect: 'Allow',
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
       Resource: '*',
-      Condition: {
-        ...viaS3,
-        StringLike: { 'kms:EncryptionContext:aws:s3:arn': [bucketArn(bucket), bucketArn(bucket, `/${VERDICT_PREFIX}*`)] },
-      },
+      Condition: throughS3For([bucketArn(bucket), bucketArn(bucket, `/${VERDICT_PREFIX}*`)]),
     },
   ];
 }
