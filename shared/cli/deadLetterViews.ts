@@ -9,6 +9,7 @@
  * written by anyone allowed to send to it, so a record naming another function is never invoked.
  */
 import { EncryptionMismatchError, EventShapeError, ForeignBucketError, ForeignJobError, JobNotFoundError, UnsupportedRecordingError } from '../aws/errors';
+import { functionNameOf } from '../stack/stackNames';
 import { parseS3Notification } from '../start/s3Notification';
 import { parseCompletionEvent } from '../verify/completionEvent';
 import type { DeadLetterMessage, LetterView } from './redriveDeadLetters';
@@ -58,11 +59,6 @@ const NO_RETRY_HELPS: Record<string, string> = {
   [new JobNotFoundError('').name]: 'the job no longer exists: judge its transcript with tkp audit, re-upload or tkp backfill the media, then --discard JobNotFoundError',
   [new ForeignJobError('').name]: 'another stack\'s job: this stage does not verify it; --discard ForeignJobError',
 };
-
-/** The function an ARN names, without a version or alias qualifier. */
-function functionNameOf(arn: string): string {
-  return arn.split(':')[6] ?? arn;
-}
 
 /** What a completion event is about: its job, or the start of what it is when it is none. */
 function jobOf(event: unknown): string[] {

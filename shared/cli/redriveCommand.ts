@@ -5,6 +5,7 @@
  * --discard deletes one kind that no retry can help, once a person has dealt with it.
  */
 import type { CliEnvironment } from '../config/settings';
+import { functionName } from '../stack/stackNames';
 import { createStartRedriveAdapters, createVerifyRedriveAdapters, REDRIVE_VISIBILITY_SECONDS } from './redriveAdapters';
 import { openStack, SERVICE_NAME, type StackOptions } from './cliAws';
 import { EXIT } from './cliErrors';
@@ -24,7 +25,8 @@ const SHOWN = 50;
 export async function runRedrive(options: RedriveOptions, env: CliEnvironment, out: TerminalOutput): Promise<number> {
   const stack = await openStack(options, env, options.verify ? ['verifyDeadLetterQueueUrl'] : ['startQueueUrl', 'startDeadLetterQueueUrl']);
   const { clients, targets } = stack;
-  const functions = { verify: `${SERVICE_NAME}-${targets.stage}-verify`, sweep: `${SERVICE_NAME}-${targets.stage}-sweep` };
+  const stackNamed = { service: SERVICE_NAME, stage: targets.stage };
+  const functions = { verify: functionName(stackNamed, 'verify'), sweep: functionName(stackNamed, 'sweep') };
   const dlq = (options.verify ? targets.verifyDeadLetterQueueUrl : targets.startDeadLetterQueueUrl) as string;
   const destination = options.verify ? `${functions.verify} and ${functions.sweep}, invoked again` : (targets.startQueueUrl as string);
   const deps = options.verify ? createVerifyRedriveAdapters(clients, dlq, functions) : createStartRedriveAdapters(clients.sqs, dlq, targets.startQueueUrl as string);

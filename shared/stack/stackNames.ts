@@ -186,6 +186,14 @@ export function functionName(ctx: Pick<StackContext, 'service' | 'stage'>, fn: '
   return `${ctx.service}-${ctx.stage}-${fn}`;
 }
 
+/**
+ * The function a Lambda ARN names, without its version or alias qualifier; a name passes as it is
+ * (Lambda takes either wherever a function is named).
+ */
+export function functionNameOf(nameOrArn: string): string {
+  return nameOrArn.startsWith('arn:') ? (nameOrArn.split(':')[6] ?? nameOrArn) : nameOrArn;
+}
+
 /** What the name of every function of the stack starts with. */
 export function functionNamePrefix(ctx: Pick<StackContext, 'service' | 'stage'>): string {
   return `${ctx.service}-${ctx.stage}-`;

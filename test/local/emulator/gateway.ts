@@ -1,4 +1,5 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { functionNameOf } from '../../../shared/stack/stackNames';
 import { listenOnLoopback } from './loopback';
 import { MOTO_DEFAULT_ACCOUNT } from './moto';
 import { translateNotificationXml } from './s3FilterMatching';
@@ -178,8 +179,7 @@ export async function startGateway(
     const invoked = INVOKE_PATH.exec(path);
     if (invoked && method === 'POST') {
       // Lambda takes a function's name or ARN (a qualifier after it is ignored here).
-      const named = decodeURIComponent(invoked[1] as string);
-      const name = named.startsWith('arn:') ? (named.split(':')[6] ?? named) : named;
+      const name = functionNameOf(decodeURIComponent(invoked[1] as string));
       return invokeFunction(res, functions.get(name), name, text(), req.headers['x-amz-invocation-type'] === 'Event');
     }
 

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import type { PipelineConfig } from '../../../shared/config/rule';
 import { outcomeEventPattern } from '../../../shared/stack/eventPatterns';
+import { functionName } from '../../../shared/stack/stackNames';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { JOB_TYPE_FACTS } from '../../../shared/aws/jobTypes';
 import { envelope, matchesPattern, trailEnvelope } from './eventBus';
@@ -248,10 +249,10 @@ export class LocalPipeline {
     );
     // `tkp redrive --verify` invokes these asynchronously: an event for the verifier joins its
     // asynchronous queue (retries, then the verify DLQ); a sweep runs now, failing into the DLQ.
-    this.gateway.registerFunction(this.functionName('verify'), (payload) =>
+    this.gateway.registerFunction(functionName(this.stack.names, 'verify'), (payload) =>
       this.sqs.send(new SendMessageCommand({ QueueUrl: this.stack.completionQueueUrl, MessageBody: JSON.stringify(payload) })),
     );
-    this.gateway.registerFunction(this.functionName('sweep'), () => this.sweep({ deadLetterOnFailure: true }).catch((error: unknown) => this.runtimeErrors.push(error)));
+    this.gateway.registerFunction(functionName(this.stack.names, 'sweep'), () => this.sweep({ deadLetterOnFailure: true }).catch((error: unknown) => this.runtimeErrors.push(error)));
     const onError = (error: unknown) => this.runtimeErrors.push(error);
     const isRunning = () => this.running;
     const startWanted = async () => {
@@ -266,7 +267,7 @@ export class LocalPipeline {
           queueArn: `arn:aws:sqs:${names.region}:${MOTO_DEFAULT_ACCOUNT}:tkp-start`,
           region: names.region,
           account: MOTO_DEFAULT_ACCOUNT,
-          functionName: 'transcribe-kms-pipeline-local-start',
+          functionName: functionName(this.stack.names, 'start'),
           batchSize: QUEUE_SETTINGS.batchSize,
           concurrency: options.startConcurrency ?? QUEUE_SETTINGS.maximumConcurrency,
           handler: start as unknown as Handler<SQSEvent, SQSBatchResponse | void>,
@@ -283,7 +284,7 @@ export class LocalPipeline {
           deadLetterQueueUrl: this.stack.verifyDeadLetterQueueUrl,
           region: names.region,
           account: MOTO_DEFAULT_ACCOUNT,
-          functionName: this.functionName('verify'),
+          functionName: functionName(this.stack.names, 'verify'),
           handler: verify as unknown as Handler<unknown, unknown>,
           maximumRetryAttempts: QUEUE_SETTINGS.verifyRetryAttempts,
           retryDelaysMs: [60_000, 120_000].map((ms) => ms / this.timeScale),
@@ -417,7 +418,7 @@ export class LocalPipeline {
    */
   async sweep(options: { deadLetterOnFailure?: boolean } = {}): Promise<void> {
     if (!this.sweepHandler) return;
-    const fn = { functionName: this.functionName('sweep'), region: this.stack.names.region, account: MOTO_DEFAULT_ACCOUNT };
+    const fn = { functionName: functionName(this.stack.names, 'sweep'), region: this.stack.names.region, account: MOTO_DEFAULT_ACCOUNT };
     const event = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
     try {
       await invoke(this.sweepHandler, event, lambdaContext(fn.functionName, fn.region, fn.account));
@@ -427,11 +428,6 @@ export class LocalPipeline {
       await this.sqs.send(new SendMessageCommand({ QueueUrl: this.stack.verifyDeadLetterQueueUrl, MessageBody: body }));
       this.retainedVerifyLetter(body);
     }
-  }
-
-  /** A function's name as the deployed stack's (serverless.yml: service-stage-function). */
-  private functionName(fn: 'verify' | 'sweep'): string {
-    return `transcribe-kms-pipeline-${this.stack.names.stage}-${fn}`;
   }
 
   private async queueDepth(queueUrl: string): Promise<number> {
