@@ -10,6 +10,7 @@
 import { DescribeKeyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import { DeleteObjectCommand, GetBucketEncryptionCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseS3Uri } from '../../../shared/aws/s3Location';
+import { AWS_MANAGED_S3_KEY, bucketDefaultOf } from '../../../shared/verify/bucketDefaultEncryption';
 import { MEDIA_MAX_DURATION_SECONDS, MEDIA_MIN_DURATION_SECONDS, WRITE_ACCESS_PROBE_NAME } from '../../../shared/aws/transcribeModel';
 import { transcriptKeyFor, type EmulatorFaults, type EmulatorOptions, type Job, type JobOutputs, type Later, type OutputKind, type TamperMode, type Timing } from './emulatorModel';
 import { formatMatches, makeWav, probeMedia, PROBE_BYTES } from './mediaProbe';
@@ -80,9 +81,9 @@ export function createOutputWriter(options: EmulatorOptions, timing: Timing, lat
     if (cached && Date.now() - cached.at < 1000) return cached.keyId;
     const keyId = options.s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })).then(
       (answer) => {
-        const rule = answer.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
-        // No key named: the account's AWS managed key, which AWS creates when first used.
-        return rule?.SSEAlgorithm?.startsWith('aws:kms') ? rule.KMSMasterKeyID : undefined;
+        const { keyId: found } = bucketDefaultOf(answer.ServerSideEncryptionConfiguration);
+        // The account's AWS managed key (no key named), which AWS creates when first used, is always usable.
+        return found === AWS_MANAGED_S3_KEY ? undefined : found;
       },
       () => undefined,
     );
