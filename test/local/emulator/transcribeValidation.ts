@@ -151,7 +151,7 @@ export function validateStartMedicalRequest(input: Record<string, any>): void {
 /**
  * Checks a StartTranscriptionJob request the way the service does. Member names, required
  * members and enums come from the model the SDK ships; patterns and limits from the published
- * model (shared/transcribeModel.ts, checked against botocore by the unit tests).
+ * model (shared/aws/transcribeModel.ts, checked against botocore by the unit tests).
  */
 export function validateStartRequest(input: Record<string, any>): void {
   checkMembers(input, SHAPES.transcription);

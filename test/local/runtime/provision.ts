@@ -114,7 +114,7 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 const queueArn = (region: string, name: string) => `arn:aws:sqs:${region}:${MOTO_DEFAULT_ACCOUNT}:${name}`;
 
 /**
- * Creates in moto what serverless.yml creates in AWS, from the same shared/stack.ts functions:
+ * Creates in moto what serverless.yml creates in AWS, from the same shared/stack/ functions:
  * buckets, queues with their redrive policy, the S3 notifications with the derived prefix
  * filters, the outcome bus and the completion rule; plus a KMS key (and alias) for every key
  * the config names, in the account the config says it lives in.
