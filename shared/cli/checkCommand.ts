@@ -2,9 +2,10 @@
  * `tkp check`: before deploying (or after), proves that every rule's key will work for the start
  * role, that every output bucket suits its rules, that the input bucket's notifications are
  * exactly what the config derives, that a CloudTrail trail lets TrustChangesRule page, that the
- * alarm topic has someone to deliver pages to, that the stack's EventBridge rules are on and
- * its alarms send to that topic, that the verifiers' roles refuse forged verdicts, and that the
- * transcript bucket's policy refuses a forged verdict record or a rewritten transcript.
+ * alarm topic has someone to deliver pages to and a KMS key (if any) that lets EventBridge and
+ * CloudWatch publish, that the stack's EventBridge rules are on and its alarms send to that topic,
+ * that the verifiers' roles refuse forged verdicts, and that the transcript bucket's policy
+ * refuses a forged verdict record or a rewritten transcript.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetBucketNotificationConfigurationCommand, type NotificationConfiguration } from '@aws-sdk/client-s3';
@@ -22,7 +23,8 @@ import { alertingNames, roleArn, roleName, stackRules, VERIFIERS } from '../stac
 import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
 import { notificationCountProblem, notificationIdPrefix, notificationRoomProblem } from '../stack/inputNotifications';
 import { changePageInputs } from '../stack/alarmResources';
-import { createDemandSources, readAlarms, readBucketPolicy, readInputBucketDefault, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
+import { alarmTopicKeyRow } from './alarmTopicKey';
+import { createDemandSources, readAlarms, readAlarmTopicKey, readBucketPolicy, readInputBucketDefault, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
 import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
@@ -206,6 +208,9 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     targets.alarmTopicArn
       ? alarmTopicRow(targets.alarmTopicArn, await orError(readSubscriptions(clients.sns, targets.alarmTopicArn)))
       : { rule: STACK_ROW, check: 'alarm topic', ok: true, skipped: true, detail: 'the alarm topic does not exist until the stack is deployed (or pass --alarm-topic-arn)' },
+    targets.alarmTopicArn
+      ? alarmTopicKeyRow(targets.alarmTopicArn, await orError(readAlarmTopicKey(clients, targets.alarmTopicArn)))
+      : { rule: STACK_ROW, check: 'alarm topic key', ok: true, skipped: true, detail: 'the alarm topic does not exist until the stack is deployed (or pass --alarm-topic-arn)' },
   );
   if (notDeployed) {
     rows.push({ rule: STACK_ROW, check: 'EventBridge rules', ok: true, skipped: true, detail: 'the stack\'s rules do not exist until it is deployed' });

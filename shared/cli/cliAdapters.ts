@@ -8,9 +8,9 @@ import { GetBucketEncryptionCommand, GetBucketPolicyCommand, GetBucketVersioning
 import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeRuleCommand, ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
-import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject } from '../aws/awsErrors';
 import { BucketEncryptionUnknownError, describeError } from '../aws/errors';
 import { createKeyResolver } from '../config/keyResolution';
@@ -24,6 +24,7 @@ import type { BackfillDependencies, InputObject } from '../start/backfillUploads
 import type { MediaEncryption } from '../start/explainUpload';
 import type { AlarmFacts, InputBucketDefault, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
+import type { TopicKeyFacts } from './alarmTopicKey';
 import type { PolicyStatement } from './transcriptBucketPolicy';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
@@ -285,6 +286,29 @@ export async function readSubscriptions(sns: SNSClient, topicArn: string): Promi
     NextToken = page.NextToken;
   } while (NextToken);
   return found;
+}
+
+/**
+ * The alarm topic's KMS key: none, or the key as DescribeKey tells it and, for a customer managed
+ * key, its policy's statements. A refused or missing topic throws; a key or policy that cannot be
+ * read is returned as the reason, for the row to say.
+ */
+export async function readAlarmTopicKey(clients: { sns: SNSClient; kms: KMSClient }, topicArn: string): Promise<TopicKeyFacts> {
+  const { Attributes = {} } = await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
+  const keyId = Attributes.KmsMasterKeyId;
+  if (!keyId) return { keyId: null };
+  const reason = (error: unknown) => ({ error: describeError(error) });
+  const key = await clients.kms.send(new DescribeKeyCommand({ KeyId: keyId })).then(
+    ({ KeyMetadata: metadata }) => ({ arn: metadata?.Arn ?? keyId, state: metadata?.KeyState ?? 'unknown', managedByAws: metadata?.KeyManager === 'AWS' }),
+    reason,
+  );
+  if ('error' in key || key.managedByAws) return { keyId, key };
+  // GetKeyPolicy takes a key ID or ARN, never an alias.
+  const statements = await clients.kms
+    .send(new GetKeyPolicyCommand({ KeyId: key.arn, PolicyName: 'default' }))
+    .then(({ Policy }) => [(JSON.parse(Policy ?? '{}') as { Statement?: PolicyStatement | PolicyStatement[] }).Statement ?? []].flat())
+    .catch(reason);
+  return { keyId, key, statements };
 }
 
 /**

@@ -51,9 +51,10 @@ export interface BucketWriters {
 }
 
 /** IAM's wildcards: `*` any run of characters, `?` one; case-sensitive but for actions. */
-const glob = (pattern: string, value: string, ignoreCase = false) =>
+export const glob = (pattern: string, value: string, ignoreCase = false) =>
   new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, ignoreCase ? 'i' : '').test(value);
-const list = (value: unknown): string[] => [value ?? []].flat().map(String);
+/** A policy field that may be one string or a list, as a list. */
+export const list = (value: unknown): string[] => [value ?? []].flat().map(String);
 
 function principalMatches(principal: unknown, arn: string): boolean {
   if (principal === '*') return true;

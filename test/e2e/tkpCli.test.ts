@@ -1,7 +1,7 @@
 import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
-import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { GetBucketNotificationConfigurationCommand, GetBucketPolicyCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutBucketNotificationConfigurationCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ListSubscriptionsByTopicCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { ListSubscriptionsByTopicCommand, SetTopicAttributesCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient, ListTargetsByRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -105,6 +105,10 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         ok: true,
         detail: `${pipeline.stack.alarmTopicArn} delivers every alarm and page to sqs arn:aws:sqs:us-east-1:${MOTO_DEFAULT_ACCOUNT}:tkp-alarm-inbox`,
       });
+      expect(run.json.rows.find((r: any) => r.check === 'alarm topic key')).toMatchObject({
+        ok: true,
+        detail: `${pipeline.stack.alarmTopicArn} is not encrypted with a KMS key, so EventBridge and CloudWatch publish to it without one`,
+      });
     });
 
     it('fails when the alarm topic has no confirmed subscription, since no page would reach anyone, and says how to subscribe', async () => {
@@ -123,6 +127,55 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
           },
         ],
       );
+    });
+
+    it('fails while the alarm topic is encrypted with a key EventBridge and CloudWatch may not use, and passes once the key\'s policy lets them in', async () => {
+      const sns = new SNSClient(atMoto());
+      const topic = pipeline.stack.alarmTopicArn;
+      const encryptWith = (key: string) => sns.send(new SetTopicAttributesCommand({ TopicArn: topic, AttributeName: 'KmsMasterKeyId', AttributeValue: key }));
+      const ADD = 'add the statement AlarmTopicPublishers (README, Deploy: "An encrypted alarm topic") to its policy: Allow kms:GenerateDataKey* and kms:Decrypt to the services events.amazonaws.com and cloudwatch.amazonaws.com';
+      const refused = 'SNS refuses every alarm and page published to the topic and none reaches anyone';
+      await expectCheckFailsWhile(() => encryptWith('alias/aws/sns'), () => encryptWith(''), [
+        {
+          check: 'alarm topic key',
+          detail:
+            `${topic} is encrypted with the AWS managed key alias/aws/sns, whose policy AWS writes and nobody can change: it does not let EventBridge or CloudWatch use the key, so ${refused}; ` +
+            `encrypt the topic with a customer managed key instead (aws sns set-topic-attributes --topic-arn ${topic} --attribute-name KmsMasterKeyId --attribute-value KEY_ARN) and ${ADD}`,
+        },
+      ]);
+      const { KeyMetadata } = await kms().send(new CreateKeyCommand({ KeyUsage: 'ENCRYPT_DECRYPT', Description: 'alarm topic' }));
+      const keyArn = KeyMetadata?.Arn as string;
+      await kms().send(new CreateAliasCommand({ AliasName: 'alias/tkp-alarms', TargetKeyId: keyArn }));
+      // A new key's default policy lets the account's IAM policies in, and no service.
+      await expectCheckFailsWhile(() => encryptWith('alias/tkp-alarms'), () => encryptWith(''), [
+        {
+          check: 'alarm topic key',
+          detail:
+            `${topic} is encrypted with ${keyArn}, whose policy does not let events.amazonaws.com (the paging rules) and cloudwatch.amazonaws.com (the alarms) use it for ` +
+            `kms:GenerateDataKey and kms:Decrypt, so SNS refuses what they publish and it reaches nobody; ${ADD}`,
+        },
+      ]);
+      const policy = JSON.parse((await kms().send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' }))).Policy as string);
+      const publishers = { Sid: 'AlarmTopicPublishers', Effect: 'Allow', Principal: { Service: ['events.amazonaws.com', 'cloudwatch.amazonaws.com'] }, Action: ['kms:GenerateDataKey*', 'kms:Decrypt'], Resource: '*' };
+      await kms().send(new PutKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default', Policy: JSON.stringify({ ...policy, Statement: [...policy.Statement, publishers] }) }));
+      await encryptWith(keyArn);
+      try {
+        const run = await tkp(['check', '--json']);
+        expect(run.code).toBe(0);
+        expect(run.json.rows.find((r: any) => r.check === 'alarm topic key')).toEqual({
+          rule: '(stack)',
+          check: 'alarm topic key',
+          ok: true,
+          detail: `${topic} is encrypted with ${keyArn} (Enabled), whose policy lets EventBridge and CloudWatch use it`,
+        });
+        // moto's DisableKey takes the key ID, not the ARN.
+        const KeyId = KeyMetadata?.KeyId as string;
+        await expectCheckFailsWhile(() => kms().send(new DisableKeyCommand({ KeyId })), () => kms().send(new EnableKeyCommand({ KeyId })), [
+          { check: 'alarm topic key', detail: `${topic} is encrypted with ${keyArn}, which is Disabled: ${refused}; enable it (aws kms enable-key --key-id ${keyArn})` },
+        ]);
+      } finally {
+        await encryptWith('');
+      }
     });
 
     it('fails while one of the stack\'s alarms has its actions disabled, naming the alarm and the command', async () => {
@@ -455,6 +508,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         'input bucket',
         'notifications of s3://(input bucket)',
         'alarm topic',
+        'alarm topic key',
         'EventBridge rules',
         'CloudWatch alarms',
         'verifier roles',
