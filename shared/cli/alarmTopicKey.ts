@@ -64,6 +64,12 @@ const ADD_STATEMENT =
   `add the statement ${PUBLISHERS_STATEMENT} (README, Deploy: "An encrypted alarm topic") to its policy: ` +
   'Allow kms:GenerateDataKey* and kms:Decrypt to the services events.amazonaws.com and cloudwatch.amazonaws.com';
 
+/**
+ * Fails wherever SNS would refuse the stack's publishers: a key nobody can open to them, a key
+ * that is off, a policy that leaves one out, or one the caller cannot read (a refusal there is as
+ * silent as any other). Another account's key is the exception: KMS shows its policy to that
+ * account alone, so the row names what to ask its owner for instead of failing for ever.
+ */
 export function alarmTopicKeyRow(topicArn: string, facts: TopicKeyFacts | { error: string }): CheckRow {
   const row = { rule: STACK_ROW, check: 'alarm topic key' };
   const fail = (detail: string): CheckRow => ({ ...row, ok: false, detail });
