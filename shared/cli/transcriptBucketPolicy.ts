@@ -209,6 +209,6 @@ export function transcriptBucketPolicyRow(answer: BucketPolicyAnswer, writers: B
     ok: false,
     detail:
       `s3://${writers.bucket}${answer.statements ? '' : ' has no bucket policy'}: ${[...problems].join('; ')}${notJudged}. ` +
-      `serverless deploy restores the policy of the bucket the stack creates; a transcript bucket of your own needs the statements LedgerWritesOnlyByVerifiers, LedgerWritesOnlyConditional and WritesOnlyByThisStack (README: "The verdict ledger")`,
+      `put the policy of the bucket the stack creates back as the stack defines it, which a redeploy does not do (README: "Putting back what changed outside a deploy"); a transcript bucket of your own needs the statements LedgerWritesOnlyByVerifiers, LedgerWritesOnlyConditional and WritesOnlyByThisStack (README: "The verdict ledger")`,
   };
 }

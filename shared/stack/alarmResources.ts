@@ -50,15 +50,15 @@ function alarm(ctx: StackContext, name: string, description: string, metric: Rec
 export const CHANGE_PAGE_WHAT_TO_DO = {
   trustChanges:
     'A key alias a rule names, a keyless rule\'s output bucket default, the verdict ledger\'s bucket policy or the outcome bus\'s policy, or a CloudTrail trail changed outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
-    'If nobody planned it: point the alias back (aws kms update-alias) or restore the bucket default; serverless deploy restores the ledger and bus policies; start the trail again (aws cloudtrail start-logging). ' +
-    'Then run tkp audit --since the event\'s time: verdicts since then rest on what changed. README: When an alarm fires.',
+    'If nobody planned it: point the alias back (aws kms update-alias) or restore the bucket default; put the ledger and bus policies back as the stack defines them, which a redeploy does not do (aws cloudformation detect-stack-drift shows what differs); start the trail again (aws cloudtrail start-logging). ' +
+    'Then run tkp audit --since the event\'s time: verdicts since then rest on what changed. README: When an alarm fires; Putting back what changed outside a deploy.',
   verifierChanges:
-    'The code or configuration of one of this stack\'s functions changed, or a function was given one of its roles, outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
-    'If nobody planned it: remove a function given one of its roles (a verifier\'s role is refused verdicts, the start role may write transcripts), and run serverless deploy to put the reviewed code and configuration back. ' +
-    'Until then, trust no verdict or transcript from the event\'s time on without tkp audit --since that time, which judges the transcripts with your own credentials. README: When an alarm fires.',
+    'The code, configuration, concurrency or trigger of one of this stack\'s functions changed, or a function was given one of its roles, outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters, responseElements). ' +
+    'If nobody planned it: remove a function given one of its roles (a verifier\'s role is refused verdicts, the start role may write transcripts), and put the function back as the stack defines it, which a redeploy does not do: serverless deploy function for its code, aws cloudformation detect-stack-drift for what else differs. ' +
+    'Until then, trust no verdict or transcript from the event\'s time on without tkp audit --since that time, which judges the transcripts with your own credentials. README: When an alarm fires; Putting back what changed outside a deploy.',
   alertingChanges:
     'One of this stack\'s EventBridge rules or CloudWatch alarms, or the alarm topic\'s subscriptions or policy, was turned off, deleted or changed outside a deploy, so pages may not have reached anyone since: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
-    'If nobody planned it: run serverless deploy to put them back (re-subscribe a removed address yourself) and tkp check to confirm, then tkp audit --since the event\'s time and read both dead-letter queues. README: When an alarm fires.',
+    'If nobody planned it: put them back as the stack defines them, which a redeploy does not do (tkp check names what is off, aws cloudformation detect-stack-drift what else differs; re-subscribe a removed address yourself), then tkp audit --since the event\'s time and read both dead-letter queues. README: When an alarm fires; Putting back what changed outside a deploy.',
 } as const;
 
 /**

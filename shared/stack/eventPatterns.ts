@@ -109,7 +109,16 @@ const FUNCTION_CHANGES = [
   { prefix: 'PutFunctionEventInvokeConfig' },
   { prefix: 'UpdateFunctionEventInvokeConfig' },
   { prefix: 'DeleteFunctionEventInvokeConfig' },
+  // A reserved concurrency of 0 stops a function without touching its code: the verifier's events
+  // would wait out Lambda's six hours of retries, and uploads their 50 receives, before any alarm.
+  { prefix: 'PutFunctionConcurrency' },
 ];
+/**
+ * The calls that turn off or remove a function's trigger (the start queue's): uploads would wait
+ * an hour for StartQueueAgeAlarm. They name the mapping by its UUID; Lambda's response, which
+ * CloudTrail records, names the function.
+ */
+const TRIGGER_CHANGES = [{ prefix: 'UpdateEventSourceMapping' }, { prefix: 'DeleteEventSourceMapping' }];
 /** The calls that give a function its role. */
 const ROLE_GRANTS = [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunctionConfiguration' }];
 const CLOUDFORMATION = 'cloudformation.amazonaws.com';
@@ -163,8 +172,9 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
 /**
  * Any of the stack's functions' code or configuration changed outside a deploy: a new environment
  * variable alone (an endpoint for KMS or S3) could point the verifiers' DescribeKey or HeadObject
- * at a forger, new code could say anything, and a changed invoke config could drop their failures
- * instead of dead-lettering them. The start and preflight functions run with the start role,
+ * at a forger, new code could say anything, a changed invoke config could drop their failures
+ * instead of dead-lettering them, and a reserved concurrency of 0 or a trigger turned off stops
+ * a function for hours before an alarm would say so. The start and preflight functions run with the start role,
  * which may write transcripts (Transcribe writes with it), and the notifications function decides
  * which uploads reach the start queue. Any function given one of the stack's roles pages too. It
  * also watches AlertingChangesRule, which cannot see its own rule turned off (the call reaches
@@ -183,6 +193,7 @@ export function verifierChangePattern(stack: Pick<StackContext, 'service' | 'sta
       sourceIPAddress: [{ 'anything-but': CLOUDFORMATION }],
       $or: [
         { eventSource: ['lambda.amazonaws.com'], eventName: FUNCTION_CHANGES, requestParameters: { functionName: functionNameForms(functionNamePrefix(stack)) } },
+        { eventSource: ['lambda.amazonaws.com'], eventName: TRIGGER_CHANGES, responseElements: { functionArn: [{ wildcard: `*:function:${functionNamePrefix(stack)}*` }] } },
         // Another function given one of the stack's roles: its code could act as the verifier (a
         // verifier role's policy denies it verdicts, iamStatements.ts; this says someone tried,
         // in this region) or write transcripts as the start role may.

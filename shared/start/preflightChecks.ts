@@ -20,6 +20,13 @@ export interface CheckRow extends ProbeCheck {
 
 export const STACK_ROW = '(stack)';
 
+/**
+ * How to mend what changed outside a deploy. A redeploy does not: `serverless deploy` skips a
+ * service whose files did not change, and CloudFormation updates only resources whose definition
+ * changed, so a rule turned off by hand stays off through any number of deploys.
+ */
+export const PUT_BACK = 'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy")';
+
 /** The rows for one rule's key: resolution, then each DryRun. */
 export function keyRows(rule: Rule, probe: KeyProbe | undefined, dryRunIdentity: string): CheckRow[] {
   if (!rule.kmsKey) return [{ rule: rule.prefix, check: 'key', ok: true, detail: 'no key named: the output bucket\'s default encryption applies' }];
@@ -151,7 +158,7 @@ export function alarmTopicRow(topicArn: string, subscriptions: readonly Subscrip
     ok: false,
     detail:
       `${topicArn} has no confirmed subscription, so no alarm or page reaches anyone${waiting}; ` +
-      `subscribe someone (aws sns subscribe --topic-arn ${topicArn} --protocol email --notification-endpoint ADDRESS, or serverless deploy --param="alarmEmail=ADDRESS") and confirm it`,
+      `subscribe someone (aws sns subscribe --topic-arn ${topicArn} --protocol email --notification-endpoint ADDRESS, or serverless deploy --param="alarmEmail=ADDRESS" for an address the stack has not subscribed before) and confirm it`,
   };
 }
 
@@ -214,7 +221,7 @@ export function alertingRulesRow(rules: readonly RuleFacts[] | { error: string }
   return {
     ...row,
     ok: false,
-    detail: `${problems.join('; ')}; serverless deploy restores them. Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed`,
+    detail: `${problems.join('; ')}; ${PUT_BACK}. Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed`,
   };
 }
 
@@ -255,7 +262,7 @@ export function verifierRolesRow(roles: readonly VerifierRoleFacts[] | { error: 
   return {
     ...row,
     ok: false,
-    detail: `${problems.join('; ')}; serverless deploy restores them. Until then a verdict may be forged: tkp audit --since the time they changed judges the transcripts themselves`,
+    detail: `${problems.join('; ')}; ${PUT_BACK}. Until then a verdict may be forged: tkp audit --since the time they changed judges the transcripts themselves`,
   };
 }
 
@@ -282,7 +289,7 @@ export function alarmsRow(alarms: readonly AlarmFacts[] | { error: string }, top
     return [];
   });
   if (problems.length === 0) return { ...row, ok: true, detail: `all ${alarms.length} send their alarm to the alarm topic: ${alarms.map((alarm) => alarm.name).join(', ')}` };
-  return { ...row, ok: false, detail: `${problems.join('; ')}; serverless deploy restores them. Until then that alarm pages no one: read the DLQs and the outcome bus yourself` };
+  return { ...row, ok: false, detail: `${problems.join('; ')}; ${PUT_BACK}. Until then that alarm pages no one: read the DLQs and the outcome bus yourself` };
 }
 
 /** The start queue's ARN from its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or an emulator's). */
@@ -323,6 +330,6 @@ export function notificationRow(current: NotificationConfiguration, queueArn: st
   return {
     ...row,
     ok: false,
-    detail: `${firstTenOf(problems, '; ')}; redeploy the stack (serverless deploy) so the notifications match the config, encoded as S3 encodes keys`,
+    detail: `${firstTenOf(problems, '; ')}; if the config changed since the last deploy, serverless deploy applies it; if the notifications were changed by hand, ${PUT_BACK.replace('them', 'them, encoded as S3 encodes keys,')}`,
   };
 }

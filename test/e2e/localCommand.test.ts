@@ -271,7 +271,7 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
         { ...asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }), cwd: process.cwd() },
       );
       expect(retarget.stderr).toBe('');
-      await keep.waitFor(/^  alarm +UpdateAlias \{"aliasName":"alias\/zoe","targetKeyId":"[0-9a-f-]+"\} by arn:aws:iam::\d{12}:user\/local\. A key alias a rule names, .* README: When an alarm fires\.$/m, 10_000);
+      await keep.waitFor(/^  alarm +UpdateAlias \{"aliasName":"alias\/zoe","targetKeyId":"[0-9a-f-]+"\} by arn:aws:iam::\d{12}:user\/local\. A key alias a rule names, .* README: When an alarm fires; Putting back what changed outside a deploy\.$/m, 10_000);
 
       // Another shell uploads what an ingestion system named by ID alone, and is not media: the
       // job fails, and the kept stack prints the page with what to do.

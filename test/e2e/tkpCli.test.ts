@@ -123,7 +123,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
             check: 'alarm topic',
             detail:
               `${topic} has no confirmed subscription, so no alarm or page reaches anyone; subscribe someone (aws sns subscribe --topic-arn ${topic} --protocol email ` +
-              '--notification-endpoint ADDRESS, or serverless deploy --param="alarmEmail=ADDRESS") and confirm it',
+              '--notification-endpoint ADDRESS, or serverless deploy --param="alarmEmail=ADDRESS" for an address the stack has not subscribed before) and confirm it',
           },
         ],
       );
@@ -216,7 +216,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         [
           {
             check: 'CloudWatch alarms',
-            detail: `${alarm} has its actions disabled (aws cloudwatch enable-alarm-actions --alarm-names ${alarm}); serverless deploy restores them. Until then that alarm pages no one: read the DLQs and the outcome bus yourself`,
+            detail: `${alarm} has its actions disabled (aws cloudwatch enable-alarm-actions --alarm-names ${alarm}); put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy"). Until then that alarm pages no one: read the DLQs and the outcome bus yourself`,
           },
         ],
       );
@@ -237,7 +237,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
           detail:
             'transcribe-kms-pipeline-local-paging-verdicts is DISABLED (aws events enable-rule --name transcribe-kms-pipeline-local-paging-verdicts --event-bus-name transcribe-kms-pipeline-local-outcomes); ' +
             'transcribe-kms-pipeline-local-alerting-changes is DISABLED (aws events enable-rule --name transcribe-kms-pipeline-local-alerting-changes); ' +
-            'serverless deploy restores them. Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed',
+            'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy"). Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed',
         },
       ]);
     });
@@ -277,7 +277,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
               `${verifyRule} is on but does not send to the function transcribe-kms-pipeline-local-verify (it has no target); ` +
               `${pagingRule} is on but does not send to the alarm topic ${pipeline.stack.alarmTopicArn} (it sends to ${quiet}); ` +
               `${trustRule} sends to the alarm topic ${pipeline.stack.alarmTopicArn} without its page's input template, so whoever is paged is not told what to do; ` +
-              'serverless deploy restores them. Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed',
+              'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy"). Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed',
           },
         ],
       );
@@ -319,7 +319,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
             detail:
               `${verify} lacks its Deny statement(s) VerdictsOnlyFromOwnCode, VerdictsOnlyFromFunctionCode, so code other than its function's may publish verdicts with it; ` +
               `${sweep} may also be assumed by AWS:arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:user/mallory; ` +
-              'serverless deploy restores them. Until then a verdict may be forged: tkp audit --since the time they changed judges the transcripts themselves',
+              'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy"). Until then a verdict may be forged: tkp audit --since the time they changed judges the transcripts themselves',
           },
         ],
       );
@@ -354,14 +354,15 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       const [failed, ...more] = run.json.rows.filter((r: any) => !r.ok);
       expect(more).toEqual([]);
       expect(failed.check).toBe('transcript bucket policy');
-      const [listed = '', advice] = failed.detail.split('. serverless deploy restores ');
+      const [listed = '', advice] = failed.detail.split('. put the policy of the bucket the stack creates back ');
       const problems = listed.split('; ');
       expect(problems[0]).toBe(`s3://${bucket}: a verifier may overwrite a verdict without a conditional write (LedgerWritesOnlyConditional)`);
       // Then one per output prefix of the transcript bucket, naming the person.
       expect(problems.length).toBeGreaterThan(1);
       for (const problem of problems.slice(1)) expect(problem).toMatch(new RegExp(`^${mallory} may replace a transcript under [^ ]+/ with one under another key \\(WritesOnlyByThisStack\\)$`));
       expect(advice).toBe(
-        'the policy of the bucket the stack creates; a transcript bucket of your own needs the statements LedgerWritesOnlyByVerifiers, LedgerWritesOnlyConditional and WritesOnlyByThisStack (README: "The verdict ledger")',
+        'as the stack defines it, which a redeploy does not do (README: "Putting back what changed outside a deploy"); a transcript bucket of your own needs the statements LedgerWritesOnlyByVerifiers, ' +
+          'LedgerWritesOnlyConditional and WritesOnlyByThisStack (README: "The verdict ledger")',
       );
       expect((await tkp(['check', '--json'])).code).toBe(0);
     });

@@ -477,9 +477,17 @@ describe('the CloudFormation that serverless package writes', () => {
         $or: [
           {
             eventSource: ['lambda.amazonaws.com'],
-            eventName: ['UpdateFunctionCode', 'UpdateFunctionConfiguration', 'PutFunctionEventInvokeConfig', 'UpdateFunctionEventInvokeConfig', 'DeleteFunctionEventInvokeConfig'].map((prefix) => ({ prefix })),
+            eventName: ['UpdateFunctionCode', 'UpdateFunctionConfiguration', 'PutFunctionEventInvokeConfig', 'UpdateFunctionEventInvokeConfig', 'DeleteFunctionEventInvokeConfig', 'PutFunctionConcurrency'].map(
+              (prefix) => ({ prefix }),
+            ),
             // Every function of the stack, by the prefix of the names it is given (checked above), in every form Lambda takes.
             requestParameters: { functionName: [{ prefix: 'transcribe-kms-pipeline-dev-' }, { wildcard: '*:function:transcribe-kms-pipeline-dev-*' }] },
+          },
+          // A trigger turned off or removed, by the function Lambda's response names.
+          {
+            eventSource: ['lambda.amazonaws.com'],
+            eventName: [{ prefix: 'UpdateEventSourceMapping' }, { prefix: 'DeleteEventSourceMapping' }],
+            responseElements: { functionArn: [{ wildcard: '*:function:transcribe-kms-pipeline-dev-*' }] },
           },
           // Any function given one of the stack's roles, by the prefix of the role names the stack sets.
           {
@@ -502,7 +510,7 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(withoutPage(verifiers.Targets)).toEqual(withoutPage(trust.Targets));
     expect(withoutPage(template.Resources.AlertingChangesRule?.Properties.Targets)).toEqual(withoutPage(trust.Targets));
     expect([verifiers, template.Resources.AlertingChangesRule?.Properties].map((rule) => rule.Targets[0].InputTransformer.InputTemplate)).toEqual([
-      expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-verifier-changes", "whatToDo": "The code or configuration of one of this stack's functions changed/),
+      expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-verifier-changes", "whatToDo": "The code, configuration, concurrency or trigger of one of this stack's functions changed/),
       expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-alerting-changes", "whatToDo": "One of this stack's EventBridge rules/),
     ]);
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);

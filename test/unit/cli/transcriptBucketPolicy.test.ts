@@ -53,7 +53,7 @@ describe('the transcript bucket policy row', () => {
         'a verifier may overwrite a verdict without a conditional write (LedgerWritesOnlyConditional); ' +
         'anyone in the account may replace a transcript under transcripts/ with one under another key (WritesOnlyByThisStack); ' +
         'anyone in the account may replace a transcript under calls/out/ with one under another key (WritesOnlyByThisStack). ' +
-        'serverless deploy restores the policy of the bucket the stack creates; a transcript bucket of your own needs the statements LedgerWritesOnlyByVerifiers, LedgerWritesOnlyConditional and WritesOnlyByThisStack (README: "The verdict ledger")',
+        'put the policy of the bucket the stack creates back as the stack defines it, which a redeploy does not do (README: "Putting back what changed outside a deploy"); a transcript bucket of your own needs the statements LedgerWritesOnlyByVerifiers, LedgerWritesOnlyConditional and WritesOnlyByThisStack (README: "The verdict ledger")',
     );
   });
 

@@ -257,6 +257,30 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, lambdaCall('GetFunction20150331v2', 'tkp-dev-verify'))).toBe(false);
   });
 
+  it('matches a function stopped outside a deploy: a reserved concurrency set, or its trigger turned off or removed, the trigger known by the function Lambda\'s response names', () => {
+    const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }) as Record<string, unknown>;
+    for (const name of namings) {
+      expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'PutFunctionConcurrency20171031', { functionName: name, reservedConcurrentExecutions: 0 }))).toBe(true);
+    }
+    expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'PutFunctionConcurrency20171031', { functionName: 'tkp-prod-verify', reservedConcurrentExecutions: 0 }))).toBe(false);
+    expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'PutFunctionConcurrency20171031', { functionName: 'tkp-dev-verify' }, 'cloudformation.amazonaws.com'))).toBe(false);
+    /** The mapping's call as CloudTrail records it: the request names the mapping, the response its function. */
+    const mappingCall = (eventName: string, functionArn: string, sourceIPAddress?: string) => {
+      const event = call('lambda.amazonaws.com', eventName, { uUID: '6d9bce8e-836b-442c-8070-74e77903c815', enabled: false }, sourceIPAddress);
+      return { ...event, detail: { ...event.detail, responseElements: { uUID: '6d9bce8e-836b-442c-8070-74e77903c815', functionArn, state: 'Disabling' } } };
+    };
+    const start = 'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-start';
+    for (const eventName of ['UpdateEventSourceMapping20150331', 'DeleteEventSourceMapping20150331']) {
+      expect(matchesPattern(pattern, mappingCall(eventName, start)), eventName).toBe(true);
+      expect(matchesPattern(pattern, mappingCall(eventName, `${start}:live`)), `${eventName} on an alias`).toBe(true);
+      expect(matchesPattern(pattern, mappingCall(eventName, 'arn:aws:lambda:us-east-1:123456789012:function:tkp-prod-start')), `${eventName} of another stage`).toBe(false);
+      expect(matchesPattern(pattern, mappingCall(eventName, start, 'cloudformation.amazonaws.com')), `${eventName} by a deploy`).toBe(false);
+    }
+    // A refused call has no response, and changed nothing.
+    expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'UpdateEventSourceMapping20150331', { uUID: 'x', enabled: false }))).toBe(false);
+    expect(matchesPattern(pattern, mappingCall('CreateEventSourceMapping20150331', start))).toBe(false);
+  });
+
   it('matches another function created with, or switched to, one of the stack\'s roles outside a deploy, and not another role', () => {
     const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }) as Record<string, unknown>;
     const withRole = (eventName: string, role: string, sourceIPAddress?: string) => call('lambda.amazonaws.com', eventName, { functionName: 'anything-else', role }, sourceIPAddress);
@@ -401,7 +425,7 @@ describe('what a CloudTrail page says', () => {
       expect(InputTemplate.replace('<aws.events.event.json>', '')).not.toMatch(/[<>]/);
       expect(InputTemplate.length).toBeLessThanOrEqual(8192);
     }
-    for (const text of Object.values(CHANGE_PAGE_WHAT_TO_DO)) expect(text).toMatch(/serverless deploy.*tkp audit --since/);
+    for (const text of Object.values(CHANGE_PAGE_WHAT_TO_DO)) expect(text).toMatch(/which a redeploy does not do.*tkp audit --since.*Putting back what changed outside a deploy\.$/);
   });
 
   it('is on the alarm topic target of the deployed rules', () => {

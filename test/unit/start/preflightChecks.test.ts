@@ -44,7 +44,7 @@ describe('notificationRow', () => {
     expect(wiped.ok).toBe(false);
     expect(wiped.detail).toBe(
       `${prefixes.slice(0, 10).map((p) => `no notification for prefix ${JSON.stringify(p)}`).join('; ')}; and 290 more; ` +
-        'redeploy the stack (serverless deploy) so the notifications match the config, encoded as S3 encodes keys',
+        'if the config changed since the last deploy, serverless deploy applies it; if the notifications were changed by hand, put them, encoded as S3 encodes keys, back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy")',
     );
   });
 });
@@ -123,7 +123,7 @@ describe('alarmTopicRow', () => {
   });
 
   it('fails when no subscription is confirmed, since every page would go nowhere, and says how to subscribe', () => {
-    const subscribe = `subscribe someone (aws sns subscribe --topic-arn ${topic} --protocol email --notification-endpoint ADDRESS, or serverless deploy --param="alarmEmail=ADDRESS") and confirm it`;
+    const subscribe = `subscribe someone (aws sns subscribe --topic-arn ${topic} --protocol email --notification-endpoint ADDRESS, or serverless deploy --param="alarmEmail=ADDRESS" for an address the stack has not subscribed before) and confirm it`;
     expect(alarmTopicRow(topic, [email('oncall@example.com', false)])).toMatchObject({
       ok: false,
       detail: `${topic} has no confirmed subscription, so no alarm or page reaches anyone; not yet confirmed: email oncall@example.com (confirm the message AWS sent); ${subscribe}`,
@@ -173,7 +173,7 @@ describe('alertingRulesRow', () => {
       detail:
         'tkp-dev-paging-verdicts is DISABLED (aws events enable-rule --name tkp-dev-paging-verdicts --event-bus-name tkp-dev-outcomes); ' +
         'tkp-dev-alerting-changes is DISABLED (aws events enable-rule --name tkp-dev-alerting-changes); tkp-dev-trust-changes does not exist; ' +
-        'serverless deploy restores them. Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed',
+        'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy"). Until then what they carry (completion events, sweeps, pages) reaches no one: afterwards, tkp audit --since the time they changed',
     });
   });
 
@@ -247,7 +247,7 @@ describe('verifierRolesRow', () => {
       detail:
         'tkp-dev-verify does not exist; tkp-dev-sweep may also be assumed by AWS:arn:aws:iam::123456789012:root, Service:ec2.amazonaws.com; ' +
         "tkp-dev-sweep lacks its Deny statement(s) VerdictsOnlyFromOwnCode, so code other than its function's may publish verdicts with it; " +
-        'serverless deploy restores them. Until then a verdict may be forged: tkp audit --since the time they changed judges the transcripts themselves',
+        'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy"). Until then a verdict may be forged: tkp audit --since the time they changed judges the transcripts themselves',
     });
   });
 
@@ -286,7 +286,7 @@ describe('alarmsRow', () => {
       detail:
         'tkp-dev-verify-dead-letters has its actions disabled (aws cloudwatch enable-alarm-actions --alarm-names tkp-dev-verify-dead-letters); ' +
         `tkp-dev-start-backlog does not send its alarm to ${topic}; tkp-dev-encryption-mismatch does not exist; ` +
-        'serverless deploy restores them. Until then that alarm pages no one: read the DLQs and the outcome bus yourself',
+        'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy"). Until then that alarm pages no one: read the DLQs and the outcome bus yourself',
     });
   });
 
