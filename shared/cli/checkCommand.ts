@@ -4,8 +4,9 @@
  * exactly what the config derives, that a CloudTrail trail lets TrustChangesRule page, that the
  * alarm topic has someone to deliver pages to and a KMS key (if any) that lets EventBridge and
  * CloudWatch publish, that the stack's EventBridge rules are on and its alarms send to that topic,
- * that the verifiers' roles refuse forged verdicts, and that the transcript bucket's policy
- * refuses a forged verdict record or a rewritten transcript.
+ * that the verifiers' roles refuse forged verdicts, that the stack's functions run as deployed
+ * (role, handler, environment, layers, concurrency, trigger, failure destination), and that the
+ * transcript bucket's policy refuses a forged verdict record or a rewritten transcript.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetBucketNotificationConfigurationCommand, type NotificationConfiguration } from '@aws-sdk/client-s3';
@@ -19,12 +20,13 @@ import { notificationPrefixes } from '../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { alarmsRow, alarmTopicRow, alertingRulesRow, inputBucketRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
-import { alertingNames, roleArn, roleName, stackRules, VERIFIERS } from '../stack/stackNames';
+import { alertingNames, functionName, roleArn, roleName, STACK_FUNCTIONS, stackRules, VERIFIERS, type FunctionId } from '../stack/stackNames';
 import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
 import { notificationCountProblem, notificationIdPrefix, notificationRoomProblem } from '../stack/inputNotifications';
 import { changePageInputs } from '../stack/alarmResources';
 import { alarmTopicKeyRow } from './alarmTopicKey';
-import { createDemandSources, readAlarms, readAlarmTopicKey, readBucketPolicy, readInputBucketDefault, readRules, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
+import { createDemandSources, readAlarms, readAlarmTopicKey, readBucketPolicy, readInputBucketDefault, readRules, readStackFunctions, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
+import { stackFunctionsRow } from './stackFunctions';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
 import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
@@ -81,13 +83,14 @@ interface CheckTargets {
   inputBucket?: string;
   transcriptBucket?: string;
   startQueueUrl?: string;
+  verifyDeadLetterQueueUrl?: string;
   preflightFunction?: string;
   alarmTopicArn?: string;
 }
 
 async function openForCheck(options: CheckOptions, env: CliEnvironment) {
   try {
-    const stack = await openStack(options, env, ['startQueueUrl', 'alarmTopicArn', ...(options.deployed ? (['preflightFunction'] as const) : [])]);
+    const stack = await openStack(options, env, ['startQueueUrl', 'verifyDeadLetterQueueUrl', 'alarmTopicArn', ...(options.deployed ? (['preflightFunction'] as const) : [])]);
     return { ...stack, targets: stack.targets as CheckTargets, notDeployed: undefined };
   } catch (error) {
     if (!(error instanceof StackNotDeployedError) || options.deployed) throw error;
@@ -216,6 +219,7 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     rows.push({ rule: STACK_ROW, check: 'EventBridge rules', ok: true, skipped: true, detail: 'the stack\'s rules do not exist until it is deployed' });
     rows.push({ rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the stack\'s alarms do not exist until it is deployed' });
     rows.push({ rule: STACK_ROW, check: 'verifier roles', ok: true, skipped: true, detail: 'the verifiers\' roles do not exist until the stack is deployed' });
+    rows.push({ rule: STACK_ROW, check: 'stack functions', ok: true, skipped: true, detail: 'the stack\'s functions do not exist until it is deployed' });
   } else {
     const { alarms } = alertingNames(stack);
     const pages = changePageInputs(stack);
@@ -228,6 +232,15 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     );
     const verifierRoles = VERIFIERS.map((fn) => ({ name: roleName(stack, fn), policy: fn }));
     rows.push(verifierRolesRow(await orError(readVerifierRoles(clients.iam, verifierRoles)), VERDICT_GUARD_SIDS));
+    const functions = (Object.keys(STACK_FUNCTIONS) as FunctionId[]).map((id) => ({ id, name: functionName(stack, id) }));
+    const where = rolesWhere(caller);
+    rows.push(
+      stackFunctionsRow(await orError(readStackFunctions(clients.lambda, functions)), {
+        roleArn: (role) => roleArn(where, roleName(stack, role)),
+        ...(targets.verifyDeadLetterQueueUrl && { verifyDeadLetterQueueArn: queueArnFromUrl(targets.verifyDeadLetterQueueUrl, clients.region) }),
+        ...(targets.startQueueUrl && { startQueueArn: queueArnFromUrl(targets.startQueueUrl, clients.region) }),
+      }),
+    );
   }
   // The roles' names are fixed, so an existing bucket's policy can be judged before the first deploy.
   if (targets.transcriptBucket) {

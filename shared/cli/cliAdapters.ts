@@ -8,6 +8,13 @@ import { GetBucketEncryptionCommand, GetBucketPolicyCommand, GetBucketVersioning
 import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeRuleCommand, ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import {
+  GetFunctionConcurrencyCommand,
+  GetFunctionConfigurationCommand,
+  GetFunctionEventInvokeConfigCommand,
+  ListEventSourceMappingsCommand,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
 import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
@@ -25,6 +32,8 @@ import type { MediaEncryption } from '../start/explainUpload';
 import type { AlarmFacts, InputBucketDefault, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
 import type { TopicKeyFacts } from './alarmTopicKey';
+import type { FunctionFacts } from './stackFunctions';
+import type { FunctionId } from '../stack/stackNames';
 import type { PolicyStatement } from './transcriptBucketPolicy';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
@@ -309,6 +318,56 @@ export async function readAlarmTopicKey(clients: { sns: SNSClient; kms: KMSClien
     .then(({ Policy }) => [(JSON.parse(Policy ?? '{}') as { Statement?: PolicyStatement | PolicyStatement[] }).Statement ?? []].flat())
     .catch(reason);
   return { keyId, key, statements };
+}
+
+/**
+ * Each of the stack's functions as Lambda describes it: configuration, reserved concurrency, and,
+ * for the verifiers, the on-failure destination; for the start function, its triggers. A function
+ * that does not exist is `found: false`; any other refusal throws, for the row to say.
+ */
+export async function readStackFunctions(lambda: LambdaClient, functions: readonly { id: FunctionId; name: string }[]): Promise<FunctionFacts[]> {
+  return Promise.all(
+    functions.map(async ({ id, name }): Promise<FunctionFacts> => {
+      let configuration;
+      try {
+        configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+      } catch (error) {
+        if (awsErrorName(error) === 'ResourceNotFoundException') return { id, name, found: false };
+        throw error;
+      }
+      const { ReservedConcurrentExecutions } = await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: name }));
+      const onFailure =
+        id === 'verify' || id === 'sweep'
+          ? await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: name })).then(
+              ({ DestinationConfig }) => DestinationConfig?.OnFailure?.Destination ?? null,
+              (error: unknown) => {
+                if (awsErrorName(error) === 'ResourceNotFoundException') return null;
+                throw error;
+              },
+            )
+          : undefined;
+      const triggers =
+        id === 'start'
+          ? ((await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: name }))).EventSourceMappings ?? []).map((mapping) => ({
+              uuid: mapping.UUID ?? '?',
+              source: mapping.EventSourceArn ?? '?',
+              state: mapping.State ?? '?',
+            }))
+          : undefined;
+      return {
+        id,
+        name,
+        found: true,
+        ...(configuration.Role !== undefined && { role: configuration.Role }),
+        ...(configuration.Handler !== undefined && { handler: configuration.Handler }),
+        environmentNames: Object.keys(configuration.Environment?.Variables ?? {}),
+        layers: (configuration.Layers ?? []).map((layer) => layer.Arn ?? '?'),
+        ...(ReservedConcurrentExecutions !== undefined && { reservedConcurrency: ReservedConcurrentExecutions }),
+        ...(onFailure !== undefined && { onFailure }),
+        ...(triggers && { triggers }),
+      };
+    }),
+  );
 }
 
 /**

@@ -181,8 +181,41 @@ export function isDeployTimeValue(value: unknown): value is Record<string, unkno
   return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).some((key) => key === 'Ref' || key.startsWith('Fn::'));
 }
 
+/**
+ * The stack's functions, each with the role it runs as (serverless.yml; the template test holds
+ * the two together): the start and preflight functions share the start role.
+ */
+export const STACK_FUNCTIONS = { start: 'start', preflight: 'start', verify: 'verify', sweep: 'sweep', bucketNotifications: 'notifications' } as const satisfies Record<string, RoleEnding>;
+export type FunctionId = keyof typeof STACK_FUNCTIONS;
+
+/**
+ * Every environment variable serverless.yml gives any of the functions (the template test holds
+ * the two together). Any other, set by hand, changes what the code does without changing the
+ * code: `AWS_ENDPOINT_URL_KMS` sends the verifier's DescribeKey elsewhere, `NODE_OPTIONS` loads
+ * more code before the handler.
+ */
+export const FUNCTION_ENVIRONMENT_NAMES = [
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_LOG_LEVEL',
+  'STAGE',
+  'JOB_NAME_PREFIX',
+  'INPUT_BUCKET',
+  'TRANSCRIPT_BUCKET',
+  'START_QUEUE_URL',
+  'START_DLQ_URL',
+  'MAX_RECEIVE_COUNT',
+  'START_RATE_PER_SECOND',
+  'DATA_ACCESS_ROLE_ARN',
+  'PREFLIGHT_ROLE_ARN',
+  'OUTCOME_BUS_NAME',
+  'OUTCOME_EVENT_SOURCE',
+  'SWEEP_GRACE_SECONDS',
+  'SWEEP_LOOKBACK_SECONDS',
+] as const;
+
 /** The name serverless gives a function of the stack (serverless.yml leaves it to serverless). */
-export function functionName(ctx: Pick<StackContext, 'service' | 'stage'>, fn: 'start' | 'verify' | 'sweep' | 'bucketNotifications' | 'preflight'): string {
+export function functionName(ctx: Pick<StackContext, 'service' | 'stage'>, fn: FunctionId): string {
   return `${ctx.service}-${ctx.stage}-${fn}`;
 }
 

@@ -4,6 +4,15 @@ import { GetBucketNotificationConfigurationCommand, GetBucketPolicyCommand, Head
 import { ListSubscriptionsByTopicCommand, SetTopicAttributesCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient, ListTargetsByRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DeleteFunctionConcurrencyCommand,
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  PutFunctionConcurrencyCommand,
+  UpdateEventSourceMappingCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,6 +185,48 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       } finally {
         await encryptWith('');
       }
+    });
+
+    it('fails while a function of the stack has an environment variable the stack does not set, a reserved concurrency of 0 or its trigger off, naming each and the command', async () => {
+      const lambda = new LambdaClient(atMoto());
+      const verify = 'transcribe-kms-pipeline-local-verify';
+      const start = 'transcribe-kms-pipeline-local-start';
+      const passing = await tkp(['check', '--json']);
+      expect(passing.json.rows.find((r: any) => r.check === 'stack functions')).toEqual({
+        rule: '(stack)',
+        check: 'stack functions',
+        ok: true,
+        detail:
+          'all 5 run as deployed (role, handler, environment, no layers), with their triggers and failure destinations: transcribe-kms-pipeline-local-start, ' +
+          'transcribe-kms-pipeline-local-preflight, transcribe-kms-pipeline-local-verify, transcribe-kms-pipeline-local-sweep, transcribe-kms-pipeline-local-bucketNotifications',
+      });
+      const { Environment } = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: verify }));
+      const [trigger] = (await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: start }))).EventSourceMappings ?? [];
+      const UUID = trigger?.UUID as string;
+      await expectCheckFailsWhile(
+        async () => {
+          // A KMS endpoint of someone's choosing would answer the verifier's DescribeKey.
+          await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: verify, Environment: { Variables: { ...Environment?.Variables, AWS_ENDPOINT_URL_KMS: 'https://kms.example.net' } } }));
+          await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: verify, ReservedConcurrentExecutions: 0 }));
+          await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: false }));
+        },
+        async () => {
+          await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: verify, Environment }));
+          await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: verify }));
+          await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: true }));
+        },
+        [
+          {
+            check: 'stack functions',
+            detail:
+              `${start}'s trigger from the start queue is Disabled, so no upload reaches it (aws lambda update-event-source-mapping --uuid ${UUID} --enabled); ` +
+              `${verify} has environment variable(s) the stack does not set: AWS_ENDPOINT_URL_KMS; ` +
+              `${verify} has a reserved concurrency of 0, so it never runs (aws lambda delete-function-concurrency --function-name ${verify}); ` +
+              'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy"). ' +
+              "Until then a verdict may not be the verifier's own: tkp audit --since the time they changed judges the transcripts themselves",
+          },
+        ],
+      );
     });
 
     it('fails while one of the stack\'s alarms has its actions disabled, naming the alarm and the command', async () => {
@@ -513,6 +564,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         'EventBridge rules',
         'CloudWatch alarms',
         'verifier roles',
+        'stack functions',
         'transcript bucket policy',
       ]);
       expect(run.json.rows.find((r: any) => r.check === 'stack').detail).toMatch(/^stack transcribe-kms-pipeline-notyet is not deployed in us-east-1/);

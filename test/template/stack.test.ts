@@ -8,7 +8,7 @@ import { loadEvent, repoPath } from '../support/fixtures';
 import { HANDLER_ENV } from '../support/functionEnvironment';
 import { invokeBundle } from '../support/invokeBundle';
 import { matchesPattern, trailEnvelope } from '../local/runtime/eventBus';
-import { stackRules } from '../../shared/stack/stackNames';
+import { FUNCTION_ENVIRONMENT_NAMES, STACK_FUNCTIONS, STACK_ROLES, stackRules } from '../../shared/stack/stackNames';
 
 const run = promisify(execFile);
 type Template = { Resources: Record<string, { Type: string; Properties: any; DependsOn?: unknown }>; Outputs: Record<string, any> };
@@ -92,6 +92,21 @@ describe('the CloudFormation that serverless package writes', () => {
     // The data access role too: the demo config has a Call Analytics rule.
     expect(ofType(template, 'AWS::IAM::Role').map(([name]) => name).sort()).toEqual(['BucketNotificationsRole', 'DataAccessRole', 'StartRole', 'SweepRole', 'VerifyRole']);
     expect(template.Resources.InputBucketNotifications).toBeUndefined();
+  });
+
+  it('deploys the functions tkp check expects: their names, handlers, roles and environment names (STACK_FUNCTIONS, FUNCTION_ENVIRONMENT_NAMES)', () => {
+    const functions = ofType(template, 'AWS::Lambda::Function').map(([, fn]) => fn.Properties);
+    expect(functions.map((fn) => fn.FunctionName).sort()).toEqual(Object.keys(STACK_FUNCTIONS).map((id) => `transcribe-kms-pipeline-dev-${id}`).sort());
+    const roleIds = Object.fromEntries(Object.entries(STACK_ROLES).map(([id, ending]) => [ending, id]));
+    for (const [id, role] of Object.entries(STACK_FUNCTIONS)) {
+      const fn = functions.find((candidate) => candidate.FunctionName === `transcribe-kms-pipeline-dev-${id}`);
+      expect(fn.Handler, id).toBe(`functions/${id}.handler`);
+      expect(fn.Role, id).toEqual({ 'Fn::GetAtt': [roleIds[role], 'Arn'] });
+      expect(fn.Layers, id).toBeUndefined();
+    }
+    // Every name a function is given is one tkp check knows, and every name it knows is given to some function.
+    const given = new Set(functions.flatMap((fn) => Object.keys(fn.Environment.Variables)));
+    expect([...given].sort()).toEqual([...FUNCTION_ENVIRONMENT_NAMES].sort());
   });
 
   it('sends ObjectCreated notifications to the queue with the smallest set of non-overlapping prefix filters', () => {

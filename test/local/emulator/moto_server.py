@@ -1,5 +1,5 @@
-"""moto's server, with one performance patch for long queues and four fidelity patches, for S3
-events, bucket policies, deletes from a queue and EventBridge targets.
+"""moto's server, with one performance patch for long queues and five fidelity patches, for S3
+events, bucket policies, deletes from a queue, Lambda triggers and EventBridge targets.
 
 S3 events: S3 puts the object's `versionId` in the event record of a versioned bucket; moto
 leaves it out. The job name hashes the version, so without it the local mode would name jobs
@@ -22,6 +22,11 @@ deletes at once can each start from the same list, and the later one puts back t
 earlier one deleted: it returns after its visibility timeout (six minutes for the start queue at
 real time) as a duplicate, and a message sent meanwhile can be lost. A delete here holds the
 queue's own lock, as a send does.
+
+Lambda triggers: moto fires a queue's Lambda trigger itself on every SendMessage, receiving the
+messages and invoking the function (in docker). The local mode runs the functions itself, and
+holds the start function in moto only for `tkp check` to read, so a queue's triggers are kept,
+listed and changed as Lambda's calls ask, and never fired.
 
 EventBridge targets: moto delivers a matched event to a queue, a log group or another bus, and
 raises NotImplementedError for an SNS topic or a Lambda function, which fails the whole PutEvents.
@@ -105,6 +110,24 @@ def _delete_message_locked(self, receipt_handle):
 
 
 models.Queue.delete_message = _delete_message_locked
+
+
+class _HeldTriggers(dict):
+    """A queue's Lambda triggers, kept for Lambda's own calls to list and change, never fired."""
+
+    def items(self):
+        return iter(())
+
+
+_queue_init = models.Queue.__init__
+
+
+def _queue_init_with_held_triggers(self, *args, **kwargs):
+    _queue_init(self, *args, **kwargs)
+    self.lambda_event_source_mappings = _HeldTriggers()
+
+
+models.Queue.__init__ = _queue_init_with_held_triggers
 
 _send_to_targets = events_models.Rule.send_to_targets
 

@@ -11,6 +11,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { AttachRolePolicyCommand, CreatePolicyCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateEventSourceMappingCommand, CreateFunctionCommand, LambdaClient, PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mergeQueueNotifications, notificationCountProblem, notificationIdPrefix } from '../../../shared/stack/inputNotifications';
@@ -21,7 +22,21 @@ import type { PipelineConfig } from '../../../shared/config/rule';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { SERVICE_NAME } from '../../../shared/cli/cliAws';
 import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
-import { alertingNames, outcomeBusName, roleArn, roleName, STACK_ROLES, stackRules, TRANSCRIPT_BUCKET, type RoleEnding, type RoleId } from '../../../shared/stack/stackNames';
+import {
+  alertingNames,
+  FUNCTION_ENVIRONMENT_NAMES,
+  functionName,
+  outcomeBusName,
+  roleArn,
+  roleName,
+  STACK_FUNCTIONS,
+  STACK_ROLES,
+  stackRules,
+  TRANSCRIPT_BUCKET,
+  type FunctionId,
+  type RoleEnding,
+  type RoleId,
+} from '../../../shared/stack/stackNames';
 import { transcriptBucketStatements } from '../../../shared/stack/stackResources';
 import { alarmResources, changePageInputs } from '../../../shared/stack/alarmResources';
 import { sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
@@ -194,7 +209,18 @@ export async function provision(
   await createStackRules(events, config, names);
   await createStackAlarms(new CloudWatchClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), config, names);
   await putTranscriptBucketPolicy(s3, config, names);
-  await createVerifierRoles(new IAMClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), config, names);
+  const iam = new IAMClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS });
+  await createVerifierRoles(iam, config, names);
+  await createStackFunctions(iam, new LambdaClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), names, {
+    INPUT_BUCKET: names.inputBucket,
+    TRANSCRIPT_BUCKET: names.transcriptBucket,
+    START_QUEUE_URL: startQueueUrl,
+    START_DLQ_URL: startDeadLetterQueueUrl,
+    OUTCOME_BUS_NAME: names.outcomeBus,
+    OUTCOME_EVENT_SOURCE: names.outcomeSource,
+    JOB_NAME_PREFIX: names.jobNamePrefix,
+    STAGE: names.stage,
+  });
 
   const keys = new Map<string, { account: string; arn: string }>();
   const references = [...new Map(config.rules.flatMap((r) => (r.kmsKey ? [[r.kmsKey.value, r.kmsKey] as const] : []))).values()];
@@ -320,6 +346,36 @@ async function createVerifierRoles(iam: IAMClient, config: PipelineConfig, names
       const { Policy } = await iam.send(new CreatePolicyCommand({ PolicyName: ManagedPolicyName, PolicyDocument: JSON.stringify(PolicyDocument) }));
       await iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: Policy?.Arn }));
     }
+  }
+}
+
+/** An empty zip archive: moto keeps a function's code without reading it, and the local mode never runs it. */
+const EMPTY_ZIP = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]);
+
+/**
+ * The stack's functions by their deployed names, roles, handlers and environment names, the
+ * verifiers with their on-failure destination and the start function with its trigger from the
+ * start queue, so that `tkp check` reads them as it reads a deployed stack's. moto holds them and
+ * never runs them (moto_server.py holds the trigger): the local mode runs the handlers itself.
+ */
+async function createStackFunctions(iam: IAMClient, lambda: LambdaClient, names: LocalNames, values: Record<string, string>) {
+  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+  // The verifiers' roles exist already, with their policies; the others only need to, for Lambda.
+  for (const role of new Set(Object.values(STACK_FUNCTIONS))) {
+    if (role !== 'verify' && role !== 'sweep') await iam.send(new CreateRoleCommand({ RoleName: roleName(names, role), AssumeRolePolicyDocument: trust }));
+  }
+  const Variables = Object.fromEntries(FUNCTION_ENVIRONMENT_NAMES.map((name) => [name, values[name] ?? '']));
+  for (const [id, role] of Object.entries(STACK_FUNCTIONS) as [FunctionId, RoleEnding][]) {
+    const FunctionName = functionName(names, id);
+    await lambda.send(
+      new CreateFunctionCommand({ FunctionName, Runtime: 'nodejs22.x', Role: localRoleArn(names, role), Handler: `functions/${id}.handler`, Code: { ZipFile: EMPTY_ZIP }, Environment: { Variables } }),
+    );
+    if (id === 'verify' || id === 'sweep') {
+      await lambda.send(
+        new PutFunctionEventInvokeConfigCommand({ FunctionName, MaximumRetryAttempts: id === 'verify' ? 2 : 0, DestinationConfig: { OnFailure: { Destination: queueArn(names.region, 'tkp-verify-dlq') } } }),
+      );
+    }
+    if (id === 'start') await lambda.send(new CreateEventSourceMappingCommand({ FunctionName, EventSourceArn: queueArn(names.region, 'tkp-start'), BatchSize: 10 }));
   }
 }
 

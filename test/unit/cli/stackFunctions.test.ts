@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { stackFunctionsRow, type DeployedFunctions, type FunctionFacts } from '../../../shared/cli/stackFunctions';
+
+const role = (name: string) => `arn:aws:iam::123456789012:role/tkp-dev-us-east-1-${name}`;
+const dlq = 'arn:aws:sqs:us-east-1:123456789012:tkp-dev-VerifyDeadLetterQueue';
+const startQueue = 'arn:aws:sqs:us-east-1:123456789012:tkp-dev-StartQueue';
+const deployed: DeployedFunctions = { roleArn: role, verifyDeadLetterQueueArn: dlq, startQueueArn: startQueue };
+
+/** The five functions as the stack deploys them. */
+function asDeployed(): FunctionFacts[] {
+  const base = (id: FunctionFacts['id'], roleName: string): FunctionFacts => ({
+    id,
+    name: `tkp-dev-${id}`,
+    found: true,
+    role: role(roleName),
+    handler: `functions/${id}.handler`,
+    environmentNames: ['POWERTOOLS_SERVICE_NAME', 'STAGE', 'INPUT_BUCKET', 'TRANSCRIPT_BUCKET'],
+    layers: [],
+  });
+  return [
+    { ...base('start', 'start'), triggers: [{ uuid: 'u-1', source: startQueue, state: 'Enabled' }] },
+    base('preflight', 'start'),
+    { ...base('verify', 'verify'), onFailure: dlq },
+    { ...base('sweep', 'sweep'), onFailure: dlq },
+    base('bucketNotifications', 'notifications'),
+  ];
+}
+const changed = (id: FunctionFacts['id'], change: Partial<FunctionFacts>) => asDeployed().map((fn) => (fn.id === id ? { ...fn, ...change } : fn));
+const PUT_BACK = 'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy")';
+
+describe('stackFunctionsRow', () => {
+  it('passes the functions as the stack deploys them', () => {
+    expect(stackFunctionsRow(asDeployed(), deployed)).toEqual({
+      rule: '(stack)',
+      check: 'stack functions',
+      ok: true,
+      detail: 'all 5 run as deployed (role, handler, environment, no layers), with their triggers and failure destinations: tkp-dev-start, tkp-dev-preflight, tkp-dev-verify, tkp-dev-sweep, tkp-dev-bucketNotifications',
+    });
+  });
+
+  it('fails a verifier pointed elsewhere by an environment variable, running other code, or running as another role, naming each and what to do', () => {
+    const row = stackFunctionsRow(changed('verify', { environmentNames: ['STAGE', 'AWS_ENDPOINT_URL_KMS', 'NODE_OPTIONS'] }), deployed);
+    expect(row).toEqual({
+      rule: '(stack)',
+      check: 'stack functions',
+      ok: false,
+      detail:
+        `tkp-dev-verify has environment variable(s) the stack does not set: AWS_ENDPOINT_URL_KMS, NODE_OPTIONS; ${PUT_BACK}. ` +
+        "Until then a verdict may not be the verifier's own: tkp audit --since the time they changed judges the transcripts themselves",
+    });
+    expect(stackFunctionsRow(changed('verify', { layers: ['arn:aws:lambda:us-east-1:999988887777:layer:x:1'] }), deployed).detail).toMatch(
+      /^tkp-dev-verify has layer\(s\) the stack does not add, whose code runs in it: arn:aws:lambda:us-east-1:999988887777:layer:x:1; /,
+    );
+    expect(stackFunctionsRow(changed('sweep', { handler: 'other.handler' }), deployed).detail).toMatch(/^tkp-dev-sweep runs the handler other\.handler, not functions\/sweep\.handler; /);
+    // The preflight function shares the start role; the verifier's must be its own.
+    expect(stackFunctionsRow(changed('verify', { role: role('start') }), deployed).detail).toMatch(
+      /^tkp-dev-verify runs as arn:aws:iam::123456789012:role\/tkp-dev-us-east-1-start, not arn:aws:iam::123456789012:role\/tkp-dev-us-east-1-verify; /,
+    );
+    expect(stackFunctionsRow(changed('bucketNotifications', { found: false }), deployed).detail).toMatch(/^tkp-dev-bucketNotifications does not exist; /);
+  });
+
+  it('fails a function stopped (a reserved concurrency of 0, its trigger off or gone) and a verifier that drops its failures', () => {
+    expect(stackFunctionsRow(changed('verify', { reservedConcurrency: 0 }), deployed).detail).toMatch(
+      /^tkp-dev-verify has a reserved concurrency of 0, so it never runs \(aws lambda delete-function-concurrency --function-name tkp-dev-verify\); /,
+    );
+    expect(stackFunctionsRow(changed('verify', { reservedConcurrency: 5 }), deployed).ok).toBe(true);
+    expect(stackFunctionsRow(changed('start', { triggers: [{ uuid: 'u-1', source: startQueue, state: 'Disabled' }] }), deployed).detail).toMatch(
+      /^tkp-dev-start's trigger from the start queue is Disabled, so no upload reaches it \(aws lambda update-event-source-mapping --uuid u-1 --enabled\); /,
+    );
+    expect(stackFunctionsRow(changed('start', { triggers: [] }), deployed).detail).toMatch(new RegExp(`^tkp-dev-start has no trigger from the start queue ${startQueue}, so no upload reaches it; `));
+    expect(stackFunctionsRow(changed('sweep', { onFailure: null }), deployed).detail).toMatch(/^tkp-dev-sweep has no on-failure destination, so a failed verification is dropped instead of dead-lettered; /);
+    expect(stackFunctionsRow(changed('verify', { onFailure: 'arn:aws:sqs:us-east-1:123456789012:elsewhere' }), deployed).detail).toMatch(
+      new RegExp(`^tkp-dev-verify sends a failed invocation to arn:aws:sqs:us-east-1:123456789012:elsewhere, not the verify DLQ ${dlq}; `),
+    );
+    // Without the queues' ARNs, only what can be told without them is judged.
+    expect(stackFunctionsRow(changed('verify', { onFailure: 'arn:aws:sqs:us-east-1:123456789012:elsewhere' }), { roleArn: role }).ok).toBe(true);
+  });
+
+  it('says which permissions it needs when Lambda refuses', () => {
+    expect(stackFunctionsRow({ error: 'AccessDeniedException: no' }, deployed)).toMatchObject({
+      ok: false,
+      detail:
+        "the stack's functions cannot be read (AccessDeniedException: no); the caller needs lambda:GetFunctionConfiguration, lambda:GetFunctionConcurrency, " +
+        'lambda:GetFunctionEventInvokeConfig and lambda:ListEventSourceMappings to tell whether they run as deployed',
+    });
+  });
+});
