@@ -20,7 +20,7 @@ import { notificationPrefixes } from '../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { alarmsRow, alarmTopicRow, alertingRulesRow, inputBucketRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
-import { alertingNames, functionName, roleArn, roleName, STACK_FUNCTIONS, stackRules, VERIFIERS, type FunctionId } from '../stack/stackNames';
+import { alertingNames, functionName, outcomeBusName, roleArn, roleName, STACK_FUNCTIONS, stackRules, VERIFIERS, type FunctionId } from '../stack/stackNames';
 import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
 import { notificationCountProblem, notificationIdPrefix, notificationRoomProblem } from '../stack/inputNotifications';
 import { changePageInputs } from '../stack/alarmResources';
@@ -239,6 +239,24 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
         roleArn: (role) => roleArn(where, roleName(stack, role)),
         ...(targets.verifyDeadLetterQueueUrl && { verifyDeadLetterQueueArn: queueArnFromUrl(targets.verifyDeadLetterQueueUrl, clients.region) }),
         ...(targets.startQueueUrl && { startQueueArn: queueArnFromUrl(targets.startQueueUrl, clients.region) }),
+        environment: {
+          STAGE: targets.stage,
+          JOB_NAME_PREFIX: `tkp.${targets.stage}.`,
+          OUTCOME_BUS_NAME: outcomeBusName(stack),
+          OUTCOME_EVENT_SOURCE: SERVICE_NAME,
+          ...(targets.inputBucket && { INPUT_BUCKET: targets.inputBucket }),
+          ...(targets.transcriptBucket && { TRANSCRIPT_BUCKET: targets.transcriptBucket }),
+          ...(targets.startQueueUrl && { START_QUEUE_URL: targets.startQueueUrl }),
+        },
+        // A queue's URL names its host, which differs by endpoint (a VPC endpoint, the local gateway); its ARN does not.
+        sameValue: (name, actual, expected) => {
+          if (!name.endsWith('_URL')) return actual === expected;
+          try {
+            return queueArnFromUrl(actual, clients.region) === queueArnFromUrl(expected, clients.region);
+          } catch {
+            return false;
+          }
+        },
       }),
     );
   }

@@ -360,7 +360,7 @@ export async function readStackFunctions(lambda: LambdaClient, functions: readon
         found: true,
         ...(configuration.Role !== undefined && { role: configuration.Role }),
         ...(configuration.Handler !== undefined && { handler: configuration.Handler }),
-        environmentNames: Object.keys(configuration.Environment?.Variables ?? {}),
+        environment: configuration.Environment?.Variables ?? {},
         layers: (configuration.Layers ?? []).map((layer) => layer.Arn ?? '?'),
         ...(ReservedConcurrentExecutions !== undefined && { reservedConcurrency: ReservedConcurrentExecutions }),
         ...(onFailure !== undefined && { onFailure }),

@@ -19,7 +19,7 @@ export interface FunctionFacts {
   found: boolean;
   role?: string;
   handler?: string;
-  environmentNames?: string[];
+  environment?: Record<string, string>;
   layers?: string[];
   /** Its reserved concurrency; absent when none is set. */
   reservedConcurrency?: number;
@@ -37,6 +37,13 @@ export interface DeployedFunctions {
   verifyDeadLetterQueueArn?: string;
   /** What triggers the start function. */
   startQueueArn?: string;
+  /**
+   * The values the stack gives the variables that say where verdicts and jobs go, where the CLI
+   * knows them (the buckets, the stage, the job-name prefix, the outcome bus and its source).
+   */
+  environment?: Partial<Record<(typeof FUNCTION_ENVIRONMENT_NAMES)[number], string>>;
+  /** The same value in two spellings (a queue's URL through one endpoint or another): equal when these agree. */
+  sameValue?: (name: string, actual: string, expected: string) => boolean;
 }
 
 /** The functions Lambda invokes asynchronously, whose failures must reach the verify DLQ. */
@@ -50,8 +57,12 @@ function problemsOf(fn: FunctionFacts, deployed: DeployedFunctions): string[] {
   const handler = `functions/${fn.id}.handler`;
   if (fn.handler !== undefined && fn.handler !== handler) problems.push(`${fn.name} runs the handler ${fn.handler}, not ${handler}`);
   const known = new Set<string>(FUNCTION_ENVIRONMENT_NAMES);
-  const extra = (fn.environmentNames ?? []).filter((name) => !known.has(name));
+  const environment = fn.environment ?? {};
+  const extra = Object.keys(environment).filter((name) => !known.has(name));
   if (extra.length > 0) problems.push(`${fn.name} has environment variable(s) the stack does not set: ${extra.join(', ')}`);
+  const same = deployed.sameValue ?? ((_name: string, actual: string, expected: string) => actual === expected);
+  const changed = Object.entries(deployed.environment ?? {}).filter(([name, expected]) => name in environment && expected !== undefined && !same(name, environment[name] as string, expected));
+  if (changed.length > 0) problems.push(`${fn.name} has ${changed.map(([name, expected]) => `${name}=${JSON.stringify(environment[name])} (the stack's: ${JSON.stringify(expected)})`).join(', ')}`);
   if ((fn.layers ?? []).length > 0) problems.push(`${fn.name} has layer(s) the stack does not add, whose code runs in it: ${(fn.layers ?? []).join(', ')}`);
   if (fn.reservedConcurrency === 0) problems.push(`${fn.name} has a reserved concurrency of 0, so it never runs (aws lambda delete-function-concurrency --function-name ${fn.name})`);
   if (ASYNC.includes(fn.id) && fn.onFailure !== undefined) {

@@ -187,7 +187,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       }
     });
 
-    it('fails while a function of the stack has an environment variable the stack does not set, a reserved concurrency of 0 or its trigger off, naming each and the command', async () => {
+    it('fails while a function of the stack has an environment variable the stack does not set or sets otherwise, a reserved concurrency of 0 or its trigger off, naming each and the command', async () => {
       const lambda = new LambdaClient(atMoto());
       const verify = 'transcribe-kms-pipeline-local-verify';
       const start = 'transcribe-kms-pipeline-local-start';
@@ -206,7 +206,9 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       await expectCheckFailsWhile(
         async () => {
           // A KMS endpoint of someone's choosing would answer the verifier's DescribeKey.
-          await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: verify, Environment: { Variables: { ...Environment?.Variables, AWS_ENDPOINT_URL_KMS: 'https://kms.example.net' } } }));
+          // And its verdicts, published where no consumer listens.
+          const Variables = { ...Environment?.Variables, AWS_ENDPOINT_URL_KMS: 'https://kms.example.net', OUTCOME_BUS_NAME: 'elsewhere' };
+          await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: verify, Environment: { Variables } }));
           await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: verify, ReservedConcurrentExecutions: 0 }));
           await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: false }));
         },
@@ -221,6 +223,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
             detail:
               `${start}'s trigger from the start queue is Disabled, so no upload reaches it (aws lambda update-event-source-mapping --uuid ${UUID} --enabled); ` +
               `${verify} has environment variable(s) the stack does not set: AWS_ENDPOINT_URL_KMS; ` +
+              `${verify} has OUTCOME_BUS_NAME="elsewhere" (the stack's: ${JSON.stringify(pipeline.stack.names.outcomeBus)}); ` +
               `${verify} has a reserved concurrency of 0, so it never runs (aws lambda delete-function-concurrency --function-name ${verify}); ` +
               'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy"). ' +
               "Until then a verdict may not be the verifier's own: tkp audit --since the time they changed judges the transcripts themselves",

@@ -4,7 +4,7 @@ import { stackFunctionsRow, type DeployedFunctions, type FunctionFacts } from '.
 const role = (name: string) => `arn:aws:iam::123456789012:role/tkp-dev-us-east-1-${name}`;
 const dlq = 'arn:aws:sqs:us-east-1:123456789012:tkp-dev-VerifyDeadLetterQueue';
 const startQueue = 'arn:aws:sqs:us-east-1:123456789012:tkp-dev-StartQueue';
-const deployed: DeployedFunctions = { roleArn: role, verifyDeadLetterQueueArn: dlq, startQueueArn: startQueue };
+const deployed: DeployedFunctions = { roleArn: role, verifyDeadLetterQueueArn: dlq, startQueueArn: startQueue, environment: { STAGE: 'dev', INPUT_BUCKET: 'tkp-dev-input', OUTCOME_BUS_NAME: 'tkp-dev-outcomes' } };
 
 /** The five functions as the stack deploys them. */
 function asDeployed(): FunctionFacts[] {
@@ -14,7 +14,7 @@ function asDeployed(): FunctionFacts[] {
     found: true,
     role: role(roleName),
     handler: `functions/${id}.handler`,
-    environmentNames: ['POWERTOOLS_SERVICE_NAME', 'STAGE', 'INPUT_BUCKET', 'TRANSCRIPT_BUCKET'],
+    environment: { POWERTOOLS_SERVICE_NAME: 'transcribe-kms-pipeline', STAGE: 'dev', INPUT_BUCKET: 'tkp-dev-input', OUTCOME_BUS_NAME: 'tkp-dev-outcomes' },
     layers: [],
   });
   return [
@@ -39,7 +39,7 @@ describe('stackFunctionsRow', () => {
   });
 
   it('fails a verifier pointed elsewhere by an environment variable, running other code, or running as another role, naming each and what to do', () => {
-    const row = stackFunctionsRow(changed('verify', { environmentNames: ['STAGE', 'AWS_ENDPOINT_URL_KMS', 'NODE_OPTIONS'] }), deployed);
+    const row = stackFunctionsRow(changed('verify', { environment: { STAGE: 'dev', AWS_ENDPOINT_URL_KMS: 'https://kms.example.net', NODE_OPTIONS: '--require /opt/x.js' } }), deployed);
     expect(row).toEqual({
       rule: '(stack)',
       check: 'stack functions',
@@ -48,6 +48,13 @@ describe('stackFunctionsRow', () => {
         `tkp-dev-verify has environment variable(s) the stack does not set: AWS_ENDPOINT_URL_KMS, NODE_OPTIONS; ${PUT_BACK}. ` +
         "Until then a verdict may not be the verifier's own: tkp audit --since the time they changed judges the transcripts themselves",
     });
+    // A variable the stack sets, set to another value: the verdicts would go to a bus no consumer listens on.
+    expect(stackFunctionsRow(changed('verify', { environment: { STAGE: 'dev', OUTCOME_BUS_NAME: 'somewhere-else' } }), deployed).detail).toMatch(
+      /^tkp-dev-verify has OUTCOME_BUS_NAME="somewhere-else" \(the stack's: "tkp-dev-outcomes"\); /,
+    );
+    // The same value spelled otherwise is the same, where the caller says so.
+    const lenient = { ...deployed, sameValue: (name: string, actual: string, expected: string) => name === 'INPUT_BUCKET' || actual === expected };
+    expect(stackFunctionsRow(changed('verify', { environment: { INPUT_BUCKET: 'other' } }), lenient).ok).toBe(true);
     expect(stackFunctionsRow(changed('verify', { layers: ['arn:aws:lambda:us-east-1:999988887777:layer:x:1'] }), deployed).detail).toMatch(
       /^tkp-dev-verify has layer\(s\) the stack does not add, whose code runs in it: arn:aws:lambda:us-east-1:999988887777:layer:x:1; /,
     );
