@@ -1,8 +1,9 @@
 /**
  * `tkp check`'s "stack functions" row: whether each of the stack's functions still runs what the
  * stack deployed, as the stack deployed it. A verifier with one more environment variable
- * (`AWS_ENDPOINT_URL_KMS`) asks a forger which key a rule names; one with a layer or another
- * handler runs other code; another role acts with other rights. A reserved concurrency of 0 or a
+ * (`AWS_ENDPOINT_URL_KMS`) asks a forger which key a rule names, and one with another
+ * `OUTCOME_BUS_NAME` publishes where no consumer listens; one with a layer or another handler
+ * runs other code; another role acts with other rights. A reserved concurrency of 0 or a
  * trigger turned off stops a function for hours before an alarm, and a verifier without its
  * on-failure destination drops its failures instead of dead-lettering them. Each change pages
  * through VerifierChangesRule when it is made, but not while both watchers are off, nor from a
