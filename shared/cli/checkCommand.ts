@@ -26,7 +26,7 @@ import { notificationCountProblem, notificationIdPrefix, notificationRoomProblem
 import { changePageInputs } from '../stack/alarmResources';
 import { alarmTopicKeyRow } from './alarmTopicKey';
 import { createDemandSources, readAlarms, readAlarmTopicKey, readBucketPolicy, readInputBucketDefault, readRules, readStackFunctions, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
-import { stackFunctionsRow } from './stackFunctions';
+import { stackFunctionsRow, type DeployedFunctions } from './stackFunctions';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
 import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
@@ -116,6 +116,38 @@ function bucketWriters(config: PipelineConfig, bucket: string, stack: { service:
     ...(needsDataAccessRole(config) && { dataAccess: roleArn(where, roleName(stack, 'transcribe-data')) }),
     transcriptPrefixes: [...new Set(config.rules.filter((rule) => (rule.output.bucket ?? bucket) === bucket).map((rule) => rule.output.prefix))],
     outsider: roleArn(where, 'tkp-check-outsider'),
+  };
+}
+
+/**
+ * What the stack gave its functions, as far as the check knows it: the roles by their fixed names,
+ * the queues from the stack's outputs, and the variables whose values say where verdicts and jobs go.
+ */
+function deployedFunctions(targets: CheckTargets, stack: { service: string; stage: string; region: string }, caller: { arn: string; account: string }): DeployedFunctions {
+  const where = rolesWhere(caller);
+  const arnOf = (url: string) => queueArnFromUrl(url, stack.region);
+  return {
+    roleArn: (role) => roleArn(where, roleName(stack, role)),
+    ...(targets.verifyDeadLetterQueueUrl && { verifyDeadLetterQueueArn: arnOf(targets.verifyDeadLetterQueueUrl) }),
+    ...(targets.startQueueUrl && { startQueueArn: arnOf(targets.startQueueUrl) }),
+    environment: {
+      STAGE: targets.stage,
+      JOB_NAME_PREFIX: `tkp.${targets.stage}.`,
+      OUTCOME_BUS_NAME: outcomeBusName(stack),
+      OUTCOME_EVENT_SOURCE: SERVICE_NAME,
+      ...(targets.inputBucket && { INPUT_BUCKET: targets.inputBucket }),
+      ...(targets.transcriptBucket && { TRANSCRIPT_BUCKET: targets.transcriptBucket }),
+      ...(targets.startQueueUrl && { START_QUEUE_URL: targets.startQueueUrl }),
+    },
+    // A queue's URL names its host, which differs by endpoint (a VPC endpoint, the local gateway); its ARN does not.
+    sameValue: (name, actual, expected) => {
+      if (!name.endsWith('_URL')) return actual === expected;
+      try {
+        return arnOf(actual) === arnOf(expected);
+      } catch {
+        return false;
+      }
+    },
   };
 }
 
@@ -233,32 +265,7 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     const verifierRoles = VERIFIERS.map((fn) => ({ name: roleName(stack, fn), policy: fn }));
     rows.push(verifierRolesRow(await orError(readVerifierRoles(clients.iam, verifierRoles)), VERDICT_GUARD_SIDS));
     const functions = (Object.keys(STACK_FUNCTIONS) as FunctionId[]).map((id) => ({ id, name: functionName(stack, id) }));
-    const where = rolesWhere(caller);
-    rows.push(
-      stackFunctionsRow(await orError(readStackFunctions(clients.lambda, functions)), {
-        roleArn: (role) => roleArn(where, roleName(stack, role)),
-        ...(targets.verifyDeadLetterQueueUrl && { verifyDeadLetterQueueArn: queueArnFromUrl(targets.verifyDeadLetterQueueUrl, clients.region) }),
-        ...(targets.startQueueUrl && { startQueueArn: queueArnFromUrl(targets.startQueueUrl, clients.region) }),
-        environment: {
-          STAGE: targets.stage,
-          JOB_NAME_PREFIX: `tkp.${targets.stage}.`,
-          OUTCOME_BUS_NAME: outcomeBusName(stack),
-          OUTCOME_EVENT_SOURCE: SERVICE_NAME,
-          ...(targets.inputBucket && { INPUT_BUCKET: targets.inputBucket }),
-          ...(targets.transcriptBucket && { TRANSCRIPT_BUCKET: targets.transcriptBucket }),
-          ...(targets.startQueueUrl && { START_QUEUE_URL: targets.startQueueUrl }),
-        },
-        // A queue's URL names its host, which differs by endpoint (a VPC endpoint, the local gateway); its ARN does not.
-        sameValue: (name, actual, expected) => {
-          if (!name.endsWith('_URL')) return actual === expected;
-          try {
-            return queueArnFromUrl(actual, clients.region) === queueArnFromUrl(expected, clients.region);
-          } catch {
-            return false;
-          }
-        },
-      }),
-    );
+    rows.push(stackFunctionsRow(await orError(readStackFunctions(clients.lambda, functions)), deployedFunctions(targets, stack, caller)));
   }
   // The roles' names are fixed, so an existing bucket's policy can be judged before the first deploy.
   if (targets.transcriptBucket) {
