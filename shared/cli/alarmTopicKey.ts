@@ -9,7 +9,7 @@
  * Key policy statements are read, not simulated: conditions are named, never evaluated.
  */
 import { STACK_ROW, type CheckRow } from '../start/preflightChecks';
-import { glob, list, type PolicyStatement } from './transcriptBucketPolicy';
+import { glob, list, type PolicyStatement } from './policyStatement';
 
 /** The alarm topic's key, as GetTopicAttributes, DescribeKey and GetKeyPolicy tell it. */
 export type TopicKeyFacts =

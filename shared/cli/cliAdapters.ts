@@ -34,7 +34,7 @@ import { CliError, EXIT } from './cliErrors';
 import type { TopicKeyFacts } from './alarmTopicKey';
 import type { FunctionFacts } from './stackFunctions';
 import type { FunctionId } from '../stack/stackNames';
-import type { PolicyStatement } from './transcriptBucketPolicy';
+import type { PolicyStatement } from './policyStatement';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
   if (isAccessDenied(error)) {

@@ -12,19 +12,7 @@
  */
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { STACK_ROW, type CheckRow } from '../start/preflightChecks';
-
-/** A bucket policy statement, as far as the probes read it. */
-export interface PolicyStatement {
-  Sid?: string;
-  Effect?: string;
-  Principal?: unknown;
-  NotPrincipal?: unknown;
-  Action?: string | string[];
-  NotAction?: string | string[];
-  Resource?: string | string[];
-  NotResource?: string | string[];
-  Condition?: Record<string, Record<string, unknown>>;
-}
+import { glob, list, type PolicyStatement } from './policyStatement';
 
 /** One PutObject as the policy sees it. */
 export interface WriteProbe {
@@ -49,12 +37,6 @@ export interface BucketWriters {
   /** A principal of the account that is none of the stack's. */
   outsider: string;
 }
-
-/** IAM's wildcards: `*` any run of characters, `?` one; case-sensitive but for actions. */
-export const glob = (pattern: string, value: string, ignoreCase = false) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, ignoreCase ? 'i' : '').test(value);
-/** A policy field that may be one string or a list, as a list. */
-export const list = (value: unknown): string[] => [value ?? []].flat().map(String);
 
 function principalMatches(principal: unknown, arn: string): boolean {
   if (principal === '*') return true;
