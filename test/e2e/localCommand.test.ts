@@ -273,6 +273,23 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
       expect(retarget.stderr).toBe('');
       await keep.waitFor(/^  alarm +UpdateAlias \{"aliasName":"alias\/zoe","targetKeyId":"[0-9a-f-]+"\} by arn:aws:iam::\d{12}:user\/local\. A key alias a rule names, .* README: When an alarm fires; Putting back what changed outside a deploy\.$/m, 10_000);
 
+      // Another shell stops the verifier with a reserved concurrency of 0: VerifierChangesRule's page, with its own text.
+      const stopped = await runNode(
+        [
+          '--input-type=module',
+          '-e',
+          "import { LambdaClient, PutFunctionConcurrencyCommand, DeleteFunctionConcurrencyCommand } from '@aws-sdk/client-lambda'; const lambda = new LambdaClient({}); " +
+            "await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'transcribe-kms-pipeline-local-verify', ReservedConcurrentExecutions: 0 })); " +
+            "await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'transcribe-kms-pipeline-local-verify' }));",
+        ],
+        { ...asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }), cwd: process.cwd() },
+      );
+      expect(stopped.stderr).toBe('');
+      await keep.waitFor(
+        /^  alarm +PutFunctionConcurrency20171031 \{"functionName":"transcribe-kms-pipeline-local-verify","reservedConcurrentExecutions":0\} by arn:aws:iam::\d{12}:user\/local\. The code, configuration, concurrency or trigger of one of this stack's functions changed, .* README: When an alarm fires; Putting back what changed outside a deploy\.$/m,
+        10_000,
+      );
+
       // Another shell uploads what an ingestion system named by ID alone, and is not media: the
       // job fails, and the kept stack prints the page with what to do.
       const notMedia = await runNode(

@@ -71,6 +71,8 @@ export interface TrailedCall {
   eventName: string;
   account: string;
   requestParameters: Record<string, unknown>;
+  /** What the call answered, where a rule reads it (the function a trigger belongs to). */
+  responseElements?: Record<string, unknown>;
 }
 
 const TRAILED_ALIAS_CALLS = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
@@ -78,8 +80,49 @@ const TRAILED_TRAIL_CALLS = new Set(['StopLogging', 'StartLogging', 'DeleteTrail
 /** CloudTrail's X-Amz-Target: `CloudTrail_20131101.<Operation>` from the JavaScript SDK; the AWS CLI prefixes it with `com.amazonaws.cloudtrail.v20131101.`. */
 const CLOUDTRAIL_TARGET = /(?:^|\.)CloudTrail_20131101\.(\w+)$/;
 
-/** The alias, bucket-default, bucket-policy, bus-policy and trail calls among the requests the gateway forwards; undefined for any other. */
-export function trailedCall(request: GatewayRequest, account: string): TrailedCall | undefined {
+/**
+ * Lambda's REST calls that change a function or its trigger, by method and path, with the event
+ * name (and API version) CloudTrail gives them and the function or mapping each names.
+ */
+const TRAILED_LAMBDA_CALLS: { method: string; path: RegExp; eventName: string }[] = [
+  { method: 'POST', path: /^\/2015-03-31\/functions\/?$/, eventName: 'CreateFunction20150331' },
+  { method: 'PUT', path: /^\/2015-03-31\/functions\/([^/]+)\/code$/, eventName: 'UpdateFunctionCode20150331v2' },
+  { method: 'PUT', path: /^\/2015-03-31\/functions\/([^/]+)\/configuration$/, eventName: 'UpdateFunctionConfiguration20150331v2' },
+  { method: 'PUT', path: /^\/2017-10-31\/functions\/([^/]+)\/concurrency$/, eventName: 'PutFunctionConcurrency20171031' },
+  { method: 'PUT', path: /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/, eventName: 'PutFunctionEventInvokeConfig' },
+  { method: 'POST', path: /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/, eventName: 'UpdateFunctionEventInvokeConfig' },
+  { method: 'DELETE', path: /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/, eventName: 'DeleteFunctionEventInvokeConfig' },
+  { method: 'PUT', path: /^\/2015-03-31\/event-source-mappings\/([^/]+)$/, eventName: 'UpdateEventSourceMapping20150331' },
+  { method: 'DELETE', path: /^\/2015-03-31\/event-source-mappings\/([^/]+)$/, eventName: 'DeleteEventSourceMapping20150331' },
+];
+
+/** A Lambda call as CloudTrail records it: the function named in the path (or, creating one, the body), and a trigger's function from the answer. */
+function trailedLambdaCall(request: GatewayRequest, account: string, answer: string): TrailedCall | undefined {
+  const pathname = new URL(request.path, 'http://gateway').pathname;
+  for (const { method, path, eventName } of TRAILED_LAMBDA_CALLS) {
+    const match = request.method === method ? path.exec(pathname) : null;
+    if (!match) continue;
+    const named = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
+    const input = (request.body ? JSON.parse(request.body) : {}) as { FunctionName?: string; Role?: string; ReservedConcurrentExecutions?: number; Enabled?: boolean };
+    const call = { eventSource: 'lambda.amazonaws.com' as const, eventName, account };
+    if (eventName.includes('EventSourceMapping')) {
+      const { FunctionArn } = JSON.parse(answer || '{}') as { FunctionArn?: string };
+      return { ...call, requestParameters: { uUID: named, ...(input.Enabled !== undefined && { enabled: input.Enabled }) }, ...(FunctionArn && { responseElements: { functionArn: FunctionArn } }) };
+    }
+    return {
+      ...call,
+      requestParameters: {
+        functionName: named ?? input.FunctionName,
+        ...(input.Role && { role: input.Role }),
+        ...(input.ReservedConcurrentExecutions !== undefined && { reservedConcurrentExecutions: input.ReservedConcurrentExecutions }),
+      },
+    };
+  }
+  return undefined;
+}
+
+/** The alias, bucket-default, bucket-policy, bus-policy, trail and Lambda calls among the requests the gateway forwards; undefined for any other. */
+export function trailedCall(request: GatewayRequest, account: string, answer = ''): TrailedCall | undefined {
   const cloudTrailOperation = CLOUDTRAIL_TARGET.exec(request.target ?? '')?.[1];
   if (cloudTrailOperation !== undefined) {
     if (!TRAILED_TRAIL_CALLS.has(cloudTrailOperation)) return undefined;
@@ -95,7 +138,10 @@ export function trailedCall(request: GatewayRequest, account: string): TrailedCa
     const input = JSON.parse(request.body) as { AliasName?: string; TargetKeyId?: string };
     return { eventSource: 'kms.amazonaws.com', eventName: operation, account, requestParameters: { aliasName: input.AliasName, ...(input.TargetKeyId && { targetKeyId: input.TargetKeyId }) } };
   }
-  if (request.target || (request.method !== 'PUT' && request.method !== 'DELETE')) return undefined;
+  if (request.target) return undefined;
+  const lambdaCall = trailedLambdaCall(request, account, answer);
+  if (lambdaCall) return lambdaCall;
+  if (request.method !== 'PUT' && request.method !== 'DELETE') return undefined;
   // Path-style, as the local mode addresses S3: /BUCKET?encryption (or /BUCKET/?encryption).
   const url = new URL(request.path, 'http://gateway');
   const bucket = /^\/([^/]+)\/?$/.exec(url.pathname)?.[1];
@@ -169,9 +215,12 @@ export async function startGateway(
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     const text = () => body.toString('utf8');
-    // JSON protocols name the operation in X-Amz-Target; the query protocol (STS) in a form body.
-    const form = String(req.headers['content-type'] ?? '').includes('x-www-form-urlencoded');
-    const request: GatewayRequest = { method, path, target, body: target || form ? text() : '' };
+    // JSON protocols name the operation in X-Amz-Target; the query protocol (STS) in a form body;
+    // Lambda's REST calls in the method and path, with a JSON body.
+    const contentType = String(req.headers['content-type'] ?? '');
+    const form = contentType.includes('x-www-form-urlencoded');
+    const lambdaRest = /^\/20\d\d-\d\d-\d\d\//.test(path) && contentType.includes('json');
+    const request: GatewayRequest = { method, path, target, body: target || form || lambdaRest ? text() : '' };
     for (const fault of faults) {
       const answer = fault(request);
       if (answer) return sendFault(res, answer, method === 'HEAD');
@@ -220,7 +269,7 @@ export async function startGateway(
       options.onPutEvents(Entries, (result.Entries ?? []).map((e) => e.EventId));
     }
     if (options.onTrailedCall && answer.status >= 200 && answer.status < 300) {
-      const call = trailedCall(request, account);
+      const call = trailedCall(request, account, responseBody.toString('utf8'));
       if (call) options.onTrailedCall(call);
     }
     const responseHeaders = { ...answer.headers };

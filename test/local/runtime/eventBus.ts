@@ -69,8 +69,10 @@ export function trailEnvelope(call: TrailedCall, id: string, region: string, tim
       eventSource: call.eventSource,
       eventName: call.eventName,
       awsRegion: region,
+      // The caller's address, as a trail records it: a deploy's calls come from CloudFormation's.
+      sourceIPAddress: '127.0.0.1',
       requestParameters: call.requestParameters,
-      responseElements: null,
+      responseElements: call.responseElements ?? null,
       recipientAccountId: call.account,
       eventCategory: 'Management',
     },

@@ -98,7 +98,7 @@ export class LocalPipeline {
     readonly timeScale: number,
     /** Every event published on the outcome bus that the stack's outcome pattern matches. */
     readonly outcomes: OutcomeEvent[],
-    /** What the alarm topic received: every paging verdict, and every call that changes what verdicts follow (TrustChangesRule). */
+    /** What the alarm topic received: every paging verdict, and every call that changes what verdicts follow (TrustChangesRule) or a function of the stack (VerifierChangesRule). */
     readonly alarms: OutcomeEvent[],
   ) {}
 
@@ -127,18 +127,20 @@ export class LocalPipeline {
       const patterns = localRulePatterns(config, names);
       const pagingRule = patterns.pagingVerdicts;
       const trustRule = patterns.trustChanges;
+      const verifierChangesRule = patterns.verifierChanges;
       // The verifier's rules, as serverless.yml deploys them: the completion events come from the
       // emulator's PutEvents, a deleted job from CloudTrail's record of the call.
       const { deletion: deletionRule, ...completionPatterns } = patterns.verifier;
       const completionRules = Object.values(completionPatterns);
       // The default bus's rules for the calls a trail records: to the alarm topic for what
-      // TrustChangesRule watches (shared/stack/alarmResources.ts), and to the verifier for a
+      // TrustChangesRule watches (shared/stack/alarmResources.ts) and what VerifierChangesRule
+      // watches of the functions (Lambda's calls through the gateway), and to the verifier for a
       // deleted job (serverless.yml). Only the emulator deletes jobs, after the stack exists.
       // The call also goes onto moto's default bus, whose rules page through the alarm topic as
       // deployed (to tkp-alarm-inbox, with what to do).
       const onTrailedCall = (call: TrailedCall) => {
         const event = trailEnvelope(call, randomUUID(), names.region);
-        if (matchesPattern(trustRule, event)) alarms.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
+        if (matchesPattern(trustRule, event) || matchesPattern(verifierChangesRule, event)) alarms.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
         events
           .send(new PutEventsCommand({ Entries: [{ Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail) }] }))
           .then(({ Entries }) => Entries?.filter((entry) => entry.ErrorCode).forEach((entry) => pipeline.runtimeErrors.push(new Error(`PutEvents of a trailed ${call.eventName}: ${entry.ErrorCode} ${entry.ErrorMessage}`))))

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { verifierChangePattern } from '../../../shared/stack/eventPatterns';
+import { trailedCall } from '../../local/emulator/gateway';
+import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
+
+const ACCOUNT = '123456789012';
+const pattern = verifierChangePattern({ service: 'tkp', stage: 'local', region: 'us-east-1' }) as Record<string, unknown>;
+const lambda = (method: string, path: string, body = '', answer = '') => trailedCall({ method, path, target: undefined, body }, ACCOUNT, answer);
+const pages = (call: ReturnType<typeof lambda>) => call !== undefined && matchesPattern(pattern, trailEnvelope(call, 'e-1', 'us-east-1'));
+
+describe('trailedCall: Lambda calls through the local gateway, as a trail records them', () => {
+  it('names the function a change is made to, so VerifierChangesRule pages on the stack\'s own and on no other', () => {
+    const concurrency = lambda('PUT', '/2017-10-31/functions/tkp-local-verify/concurrency', '{"ReservedConcurrentExecutions":0}');
+    expect(concurrency).toEqual({
+      eventSource: 'lambda.amazonaws.com',
+      eventName: 'PutFunctionConcurrency20171031',
+      account: ACCOUNT,
+      requestParameters: { functionName: 'tkp-local-verify', reservedConcurrentExecutions: 0 },
+    });
+    expect(pages(concurrency)).toBe(true);
+    expect(pages(lambda('PUT', '/2015-03-31/functions/tkp-local-sweep/configuration', '{"Environment":{"Variables":{"AWS_ENDPOINT_URL_KMS":"x"}}}'))).toBe(true);
+    expect(pages(lambda('PUT', '/2015-03-31/functions/tkp-local-start/code', '{"ZipFile":"UEs="}'))).toBe(true);
+    expect(pages(lambda('DELETE', '/2019-09-25/functions/tkp-local-verify/event-invoke-config'))).toBe(true);
+    expect(pages(lambda('PUT', '/2017-10-31/functions/someone-elses/concurrency', '{"ReservedConcurrentExecutions":0}'))).toBe(false);
+    // Reading is not changing.
+    expect(lambda('GET', '/2015-03-31/functions/tkp-local-verify/configuration')).toBeUndefined();
+  });
+
+  it('takes a trigger\'s function from Lambda\'s answer, and a new function\'s role from its request', () => {
+    const mapping = lambda('PUT', '/2015-03-31/event-source-mappings/u-1', '{"Enabled":false}', '{"UUID":"u-1","FunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:tkp-local-start","State":"Disabling"}');
+    expect(mapping).toMatchObject({ eventName: 'UpdateEventSourceMapping20150331', requestParameters: { uUID: 'u-1', enabled: false }, responseElements: { functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:tkp-local-start' } });
+    expect(pages(mapping)).toBe(true);
+    expect(pages(lambda('DELETE', '/2015-03-31/event-source-mappings/u-2', '', '{"FunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:other"}'))).toBe(false);
+    const created = lambda('POST', '/2015-03-31/functions', '{"FunctionName":"mallory","Role":"arn:aws:iam::123456789012:role/tkp-local-us-east-1-verify"}');
+    expect(created).toMatchObject({ eventName: 'CreateFunction20150331', requestParameters: { functionName: 'mallory', role: 'arn:aws:iam::123456789012:role/tkp-local-us-east-1-verify' } });
+    expect(pages(created)).toBe(true);
+  });
+});
