@@ -10,7 +10,7 @@
  * region whose CloudTrail events that rule never sees; this row sees the result. The code itself
  * is not compared: nothing here knows the deployed build's hash.
  */
-import { FUNCTION_ENVIRONMENT_NAMES, STACK_FUNCTIONS, type FunctionId } from '../stack/stackNames';
+import { FUNCTION_ENVIRONMENT_NAMES, FUNCTION_SETTING_NAMES, STACK_FUNCTIONS, type FunctionId } from '../stack/stackNames';
 import { PUT_BACK, STACK_ROW, type CheckRow } from '../start/preflightChecks';
 
 /** One function as Lambda describes it; `found: false` when it does not exist. */
@@ -57,10 +57,10 @@ function problemsOf(fn: FunctionFacts, deployed: DeployedFunctions): string[] {
   if (fn.role !== undefined && fn.role !== role) problems.push(`${fn.name} runs as ${fn.role}, not ${role}`);
   const handler = `functions/${fn.id}.handler`;
   if (fn.handler !== undefined && fn.handler !== handler) problems.push(`${fn.name} runs the handler ${fn.handler}, not ${handler}`);
-  const known = new Set<string>(FUNCTION_ENVIRONMENT_NAMES);
+  const known = new Set<string>([...FUNCTION_ENVIRONMENT_NAMES, ...FUNCTION_SETTING_NAMES]);
   const environment = fn.environment ?? {};
   const extra = Object.keys(environment).filter((name) => !known.has(name));
-  if (extra.length > 0) problems.push(`${fn.name} has environment variable(s) the stack does not set: ${extra.join(', ')}`);
+  if (extra.length > 0) problems.push(`${fn.name} has environment variable(s) the stack neither sets nor reads: ${extra.join(', ')}`);
   const same = deployed.sameValue ?? ((_name: string, actual: string, expected: string) => actual === expected);
   const changed = Object.entries(deployed.environment ?? {}).filter(([name, expected]) => name in environment && expected !== undefined && !same(name, environment[name] as string, expected));
   if (changed.length > 0) problems.push(`${fn.name} has ${changed.map(([name, expected]) => `${name}=${JSON.stringify(environment[name])} (the stack's: ${JSON.stringify(expected)})`).join(', ')}`);

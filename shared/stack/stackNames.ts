@@ -214,6 +214,19 @@ export const FUNCTION_ENVIRONMENT_NAMES = [
   'SWEEP_LOOKBACK_SECONDS',
 ] as const;
 
+/**
+ * The settings the code reads with a default (shared/config/settings.ts), which a deploy may add
+ * to serverless.yml to tune the pipeline: none of them is foreign to a function.
+ */
+export const FUNCTION_SETTING_NAMES = [
+  'KEY_CACHE_TTL_SECONDS',
+  'RULE_CHANGE_GRACE_SECONDS',
+  'VERDICT_LEASE_SECONDS',
+  'MISSING_TRANSCRIPT_RETRIES',
+  'MISSING_TRANSCRIPT_RETRY_DELAY_MS',
+  'SWEEP_RETRY_DELAY_MS',
+] as const;
+
 /** The name serverless gives a function of the stack (serverless.yml leaves it to serverless). */
 export function functionName(ctx: Pick<StackContext, 'service' | 'stage'>, fn: FunctionId): string {
   return `${ctx.service}-${ctx.stage}-${fn}`;

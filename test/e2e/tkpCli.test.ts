@@ -222,7 +222,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
             check: 'stack functions',
             detail:
               `${start}'s trigger from the start queue is Disabled, so no upload reaches it (aws lambda update-event-source-mapping --uuid ${UUID} --enabled); ` +
-              `${verify} has environment variable(s) the stack does not set: AWS_ENDPOINT_URL_KMS; ` +
+              `${verify} has environment variable(s) the stack neither sets nor reads: AWS_ENDPOINT_URL_KMS; ` +
               `${verify} has OUTCOME_BUS_NAME="elsewhere" (the stack's: ${JSON.stringify(pipeline.stack.names.outcomeBus)}); ` +
               `${verify} has a reserved concurrency of 0, so it never runs (aws lambda delete-function-concurrency --function-name ${verify}); ` +
               'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy"). ' +

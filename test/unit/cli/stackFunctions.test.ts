@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stackFunctionsRow, type DeployedFunctions, type FunctionFacts } from '../../../shared/cli/stackFunctions';
+import { FUNCTION_ENVIRONMENT_NAMES, FUNCTION_SETTING_NAMES } from '../../../shared/stack/stackNames';
 
 const role = (name: string) => `arn:aws:iam::123456789012:role/tkp-dev-us-east-1-${name}`;
 const dlq = 'arn:aws:sqs:us-east-1:123456789012:tkp-dev-VerifyDeadLetterQueue';
@@ -45,7 +47,7 @@ describe('stackFunctionsRow', () => {
       check: 'stack functions',
       ok: false,
       detail:
-        `tkp-dev-verify has environment variable(s) the stack does not set: AWS_ENDPOINT_URL_KMS, NODE_OPTIONS; ${PUT_BACK}. ` +
+        `tkp-dev-verify has environment variable(s) the stack neither sets nor reads: AWS_ENDPOINT_URL_KMS, NODE_OPTIONS; ${PUT_BACK}. ` +
         "Until then a verdict may not be the verifier's own: tkp audit --since the time they changed judges the transcripts themselves",
     });
     // A variable the stack sets, set to another value: the verdicts would go to a bus no consumer listens on.
@@ -64,6 +66,15 @@ describe('stackFunctionsRow', () => {
       /^tkp-dev-verify runs as arn:aws:iam::123456789012:role\/tkp-dev-us-east-1-start, not arn:aws:iam::123456789012:role\/tkp-dev-us-east-1-verify; /,
     );
     expect(stackFunctionsRow(changed('bucketNotifications', { found: false }), deployed).detail).toMatch(/^tkp-dev-bucketNotifications does not exist; /);
+  });
+
+  it('takes a setting the code reads, which a deploy may add to tune it, as the stack\'s own', () => {
+    expect(stackFunctionsRow(changed('verify', { environment: { STAGE: 'dev', KEY_CACHE_TTL_SECONDS: '60', RULE_CHANGE_GRACE_SECONDS: '300' } }), deployed).ok).toBe(true);
+    // Every name the settings module reads is one the row knows, so tuning never reads as tampering.
+    const read = [...readFileSync(new URL('../../../shared/config/settings.ts', import.meta.url), 'utf8').matchAll(/'([A-Z][A-Z0-9_]+)'/g)].map(([, name]) => name as string);
+    const known = new Set<string>(['AWS_REGION', ...FUNCTION_ENVIRONMENT_NAMES, ...FUNCTION_SETTING_NAMES]);
+    expect(read.length).toBeGreaterThan(10);
+    expect(read.filter((name) => !known.has(name))).toEqual([]);
   });
 
   it('fails a function stopped (a reserved concurrency of 0, its trigger off or gone) and a verifier that drops its failures', () => {
