@@ -1,6 +1,8 @@
 /**
- * An IAM policy statement as `tkp check` reads one (a bucket policy's, a key policy's), and the
- * two rules of IAM's grammar every reader needs: wildcards, and a field that is one value or a list.
+ * An IAM policy statement as `tkp check` reads one (a bucket policy's, a bus policy's, a key
+ * policy's), the two rules of IAM's grammar every reader needs (wildcards, and a field that is one
+ * value or a list), and whether a policy's Deny statements refuse one request: only Deny
+ * statements, because an Allow in a resource policy cannot overrule them.
  */
 
 /** A policy statement, as far as the checks read it. */
@@ -21,3 +23,69 @@ export const glob = (pattern: string, value: string, ignoreCase = false) =>
   new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, ignoreCase ? 'i' : '').test(value);
 /** A policy field that may be one string or a list, as a list. */
 export const list = (value: unknown): string[] => [value ?? []].flat().map(String);
+
+/** Whether a statement's Principal (or NotPrincipal) names the caller: `*`, or its ARN under `AWS`. */
+function principalMatches(principal: unknown, arn: string): boolean {
+  if (principal === '*') return true;
+  const aws = list((principal as { AWS?: unknown } | undefined)?.AWS);
+  return aws.some((candidate) => candidate === '*' || candidate === arn);
+}
+
+const OPERATORS: Record<string, (values: string[], actual: string) => boolean> = {
+  StringEquals: (values, actual) => values.includes(actual),
+  StringLike: (values, actual) => values.some((value) => glob(value, actual)),
+  ArnEquals: (values, actual) => values.some((value) => glob(value, actual)),
+  ArnLike: (values, actual) => values.some((value) => glob(value, actual)),
+  Bool: (values, actual) => values.some((value) => value.toLowerCase() === actual.toLowerCase()),
+};
+
+/** Whether a statement's conditions hold for the request; a string names an operator it does not evaluate. */
+function conditionsHold(condition: PolicyStatement['Condition'], context: Record<string, string | undefined>): boolean | string {
+  for (const [operator, entries] of Object.entries(condition ?? {})) {
+    for (const [key, expected] of Object.entries(entries)) {
+      if (!(key.toLowerCase() in context)) return `${operator} on ${key}`;
+      const actual = context[key.toLowerCase()];
+      const values = list(expected);
+      if (operator === 'Null') {
+        if ((values[0] === 'true') !== (actual === undefined)) return false;
+        continue;
+      }
+      const negated = /^(String|Arn)Not(Equals|Like)$/.exec(operator);
+      const positive = negated ? `${negated[1]}${negated[2]}` : operator;
+      const test = OPERATORS[positive];
+      if (!test) return operator;
+      // A key the request does not carry matches no value, so a negated operator holds.
+      const matches = actual !== undefined && test(values, actual);
+      if (negated ? matches : !matches) return false;
+    }
+  }
+  return true;
+}
+
+
+/** One request as a policy sees it: who, doing what, to what, with the condition keys it carries (lower case; undefined: known to be absent). */
+export interface PolicyRequest {
+  principalArn: string;
+  action: string;
+  resource: string;
+  context: Record<string, string | undefined>;
+}
+
+/** Whether the policy's Deny statements refuse the request; a string when one uses an operator or key this does not evaluate. */
+export function deniesRequest(statements: readonly PolicyStatement[], request: PolicyRequest): boolean | string {
+  const { principalArn, action, resource, context } = request;
+  let unknown: string | undefined;
+  for (const statement of statements) {
+    if (statement.Effect !== 'Deny') continue;
+    if (statement.Principal !== undefined && !principalMatches(statement.Principal, principalArn)) continue;
+    if (statement.NotPrincipal !== undefined && principalMatches(statement.NotPrincipal, principalArn)) continue;
+    if (statement.Action !== undefined && !list(statement.Action).some((pattern) => glob(pattern, action, true))) continue;
+    if (statement.NotAction !== undefined && list(statement.NotAction).some((pattern) => glob(pattern, action, true))) continue;
+    if (statement.Resource !== undefined && !list(statement.Resource).some((pattern) => glob(pattern, resource))) continue;
+    if (statement.NotResource !== undefined && list(statement.NotResource).some((pattern) => glob(pattern, resource))) continue;
+    const holds = conditionsHold(statement.Condition, context);
+    if (holds === true) return true;
+    if (typeof holds === 'string') unknown = `${statement.Sid ?? 'a statement'} uses ${holds}`;
+  }
+  return unknown ?? false;
+}

@@ -12,7 +12,7 @@
  */
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { STACK_ROW, type CheckRow } from '../start/preflightChecks';
-import { glob, list, type PolicyStatement } from './policyStatement';
+import { deniesRequest, list, type PolicyStatement } from './policyStatement';
 
 /** One PutObject as the policy sees it. */
 export interface WriteProbe {
@@ -38,12 +38,6 @@ export interface BucketWriters {
   outsider: string;
 }
 
-function principalMatches(principal: unknown, arn: string): boolean {
-  if (principal === '*') return true;
-  const aws = list((principal as { AWS?: unknown } | undefined)?.AWS);
-  return aws.some((candidate) => candidate === '*' || candidate === arn);
-}
-
 /**
  * What the probe's request carries for the condition keys it knows (undefined: known to be
  * absent). Any other key (a VPC endpoint, an encryption header) is one it cannot judge.
@@ -58,55 +52,9 @@ function contextOf(probe: WriteProbe): Record<string, string | undefined> {
   };
 }
 
-const OPERATORS: Record<string, (values: string[], actual: string) => boolean> = {
-  StringEquals: (values, actual) => values.includes(actual),
-  StringLike: (values, actual) => values.some((value) => glob(value, actual)),
-  ArnEquals: (values, actual) => values.some((value) => glob(value, actual)),
-  ArnLike: (values, actual) => values.some((value) => glob(value, actual)),
-  Bool: (values, actual) => values.some((value) => value.toLowerCase() === actual.toLowerCase()),
-};
-
-/** Whether a statement's conditions hold for the probe's request; a string names an operator it does not evaluate. */
-function conditionsHold(condition: PolicyStatement['Condition'], context: Record<string, string | undefined>): boolean | string {
-  for (const [operator, entries] of Object.entries(condition ?? {})) {
-    for (const [key, expected] of Object.entries(entries)) {
-      if (!(key.toLowerCase() in context)) return `${operator} on ${key}`;
-      const actual = context[key.toLowerCase()];
-      const values = list(expected);
-      if (operator === 'Null') {
-        if ((values[0] === 'true') !== (actual === undefined)) return false;
-        continue;
-      }
-      const negated = /^(String|Arn)Not(Equals|Like)$/.exec(operator);
-      const positive = negated ? `${negated[1]}${negated[2]}` : operator;
-      const test = OPERATORS[positive];
-      if (!test) return operator;
-      // A key the request does not carry matches no value, so a negated operator holds.
-      const matches = actual !== undefined && test(values, actual);
-      if (negated ? matches : !matches) return false;
-    }
-  }
-  return true;
-}
-
 /** Whether the policy's Deny statements refuse the probe; a string when one uses an operator this does not evaluate. */
 export function deniesWrite(statements: readonly PolicyStatement[], bucket: { name: string; partition: string }, probe: WriteProbe): boolean | string {
-  const resource = `arn:${bucket.partition}:s3:::${bucket.name}/${probe.key}`;
-  const context = contextOf(probe);
-  let unknown: string | undefined;
-  for (const statement of statements) {
-    if (statement.Effect !== 'Deny') continue;
-    if (statement.Principal !== undefined && !principalMatches(statement.Principal, probe.principalArn)) continue;
-    if (statement.NotPrincipal !== undefined && principalMatches(statement.NotPrincipal, probe.principalArn)) continue;
-    if (statement.Action !== undefined && !list(statement.Action).some((action) => glob(action, 's3:PutObject', true))) continue;
-    if (statement.NotAction !== undefined && list(statement.NotAction).some((action) => glob(action, 's3:PutObject', true))) continue;
-    if (statement.Resource !== undefined && !list(statement.Resource).some((pattern) => glob(pattern, resource))) continue;
-    if (statement.NotResource !== undefined && list(statement.NotResource).some((pattern) => glob(pattern, resource))) continue;
-    const holds = conditionsHold(statement.Condition, context);
-    if (holds === true) return true;
-    if (typeof holds === 'string') unknown = `${statement.Sid ?? 'a statement'} uses ${holds}`;
-  }
-  return unknown ?? false;
+  return deniesRequest(statements, { principalArn: probe.principalArn, action: 's3:PutObject', resource: `arn:${bucket.partition}:s3:::${bucket.name}/${probe.key}`, context: contextOf(probe) });
 }
 
 const LEDGER_PROBE_KEY = `${VERDICT_PREFIX}tkp-check-probe.json`;
