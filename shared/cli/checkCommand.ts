@@ -5,8 +5,9 @@
  * alarm topic has someone to deliver pages to and a KMS key (if any) that lets EventBridge and
  * CloudWatch publish, that the stack's EventBridge rules are on and its alarms send to that topic,
  * that the verifiers' roles refuse forged verdicts, that the stack's functions run as deployed
- * (role, handler, environment, layers, concurrency, trigger, failure destination), and that the
- * transcript bucket's policy refuses a forged verdict record or a rewritten transcript.
+ * (role, handler, environment, layers, concurrency, trigger, failure destination), that the
+ * outcome bus refuses a verdict from anyone but the verifiers, and that the transcript bucket's
+ * policy refuses a forged verdict record or a rewritten transcript.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetBucketNotificationConfigurationCommand, type NotificationConfiguration } from '@aws-sdk/client-s3';
@@ -25,7 +26,8 @@ import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
 import { notificationCountProblem, notificationIdPrefix, notificationRoomProblem } from '../stack/inputNotifications';
 import { changePageInputs } from '../stack/alarmResources';
 import { alarmTopicKeyRow } from './alarmTopicKey';
-import { createDemandSources, readAlarms, readAlarmTopicKey, readBucketPolicy, readInputBucketDefault, readRules, readStackFunctions, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
+import { createDemandSources, readAlarms, readAlarmTopicKey, readBucketPolicy, readBusPolicy, readInputBucketDefault, readRules, readStackFunctions, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
+import { outcomeBusPolicyRow, type BusPublishers } from './outcomeBusPolicy';
 import { stackFunctionsRow, type DeployedFunctions } from './stackFunctions';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
 import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions } from './cliAws';
@@ -116,6 +118,21 @@ function bucketWriters(config: PipelineConfig, bucket: string, stack: { service:
     ...(needsDataAccessRole(config) && { dataAccess: roleArn(where, roleName(stack, 'transcribe-data')) }),
     transcriptPrefixes: [...new Set(config.rules.filter((rule) => (rule.output.bucket ?? bucket) === bucket).map((rule) => rule.output.prefix))],
     outsider: roleArn(where, 'tkp-check-outsider'),
+  };
+}
+
+/** Who may publish on the outcome bus (the verifiers) and who must not (anyone else in the account, the start role). */
+function busPublishers(stack: { service: string; stage: string; region: string }, caller: { arn: string; account: string }): BusPublishers {
+  const where = rolesWhere(caller);
+  const busName = outcomeBusName(stack);
+  return {
+    busName,
+    busArn: `arn:${where.partition}:events:${stack.region}:${where.account}:event-bus/${busName}`,
+    verifiers: VERIFIERS.map((fn) => roleArn(where, roleName(stack, fn))),
+    others: [
+      { arn: roleArn(where, 'tkp-check-outsider'), who: 'anyone in the account' },
+      { arn: roleArn(where, roleName(stack, 'start')), who: 'the start role' },
+    ],
   };
 }
 
@@ -252,6 +269,7 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     rows.push({ rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the stack\'s alarms do not exist until it is deployed' });
     rows.push({ rule: STACK_ROW, check: 'verifier roles', ok: true, skipped: true, detail: 'the verifiers\' roles do not exist until the stack is deployed' });
     rows.push({ rule: STACK_ROW, check: 'stack functions', ok: true, skipped: true, detail: 'the stack\'s functions do not exist until it is deployed' });
+    rows.push({ rule: STACK_ROW, check: 'outcome bus policy', ok: true, skipped: true, detail: 'the outcome bus does not exist until the stack is deployed' });
   } else {
     const { alarms } = alertingNames(stack);
     const pages = changePageInputs(stack);
@@ -266,6 +284,8 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     rows.push(verifierRolesRow(await orError(readVerifierRoles(clients.iam, verifierRoles)), VERDICT_GUARD_SIDS));
     const functions = (Object.keys(STACK_FUNCTIONS) as FunctionId[]).map((id) => ({ id, name: functionName(stack, id) }));
     rows.push(stackFunctionsRow(await orError(readStackFunctions(clients.lambda, functions)), deployedFunctions(targets, stack, caller)));
+    const publishers = busPublishers(stack, caller);
+    rows.push(outcomeBusPolicyRow(await orError(readBusPolicy(clients.events, publishers.busName)), publishers));
   }
   // The roles' names are fixed, so an existing bucket's policy can be judged before the first deploy.
   if (targets.transcriptBucket) {

@@ -6,7 +6,7 @@
 import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { GetBucketEncryptionCommand, GetBucketPolicyCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DescribeRuleCommand, ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DescribeEventBusCommand, DescribeRuleCommand, ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import {
   GetFunctionConcurrencyCommand,
@@ -271,6 +271,13 @@ export async function readBucketPolicy(s3: S3Client, bucket: string): Promise<{ 
     if (awsErrorName(error) === 'NoSuchBucketPolicy') return { statements: null };
     throw error;
   }
+}
+
+/** An event bus's policy statements, or null when it has none; a refused or missing bus throws. */
+export async function readBusPolicy(events: EventBridgeClient, busName: string): Promise<{ statements: PolicyStatement[] | null }> {
+  const { Policy } = await events.send(new DescribeEventBusCommand({ Name: busName }));
+  if (!Policy) return { statements: null };
+  return { statements: [(JSON.parse(Policy) as { Statement?: PolicyStatement | PolicyStatement[] }).Statement ?? []].flat() };
 }
 
 /** The named metric alarms, each found or not (DescribeAlarms takes up to 100 names). */

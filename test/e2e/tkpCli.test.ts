@@ -2,7 +2,17 @@ import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { GetBucketNotificationConfigurationCommand, GetBucketPolicyCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutBucketNotificationConfigurationCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListSubscriptionsByTopicCommand, SetTopicAttributesCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
-import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient, ListTargetsByRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeEventBusCommand,
+  DisableRuleCommand,
+  EnableRuleCommand,
+  EventBridgeClient,
+  ListTargetsByRuleCommand,
+  PutPermissionCommand,
+  PutTargetsCommand,
+  RemovePermissionCommand,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DeleteFunctionConcurrencyCommand,
@@ -227,6 +237,27 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
               `${verify} has a reserved concurrency of 0, so it never runs (aws lambda delete-function-concurrency --function-name ${verify}); ` +
               'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy"). ' +
               "Until then a verdict may not be the verifier's own: tkp audit --since the time they changed judges the transcripts themselves",
+          },
+        ],
+      );
+    });
+
+    it('fails while the outcome bus lets anyone but the verifiers publish, as after its policy was removed, naming who could forge a verdict', async () => {
+      const events = new EventBridgeClient(atMoto());
+      const bus = pipeline.stack.names.outcomeBus;
+      const passing = await tkp(['check', '--json']);
+      expect(passing.json.rows.find((r: any) => r.check === 'outcome bus policy')).toEqual({ rule: '(stack)', check: 'outcome bus policy', ok: true, detail: `${bus}: verdicts are published by the verifiers alone` });
+      const { Policy } = await events.send(new DescribeEventBusCommand({ Name: bus }));
+      await expectCheckFailsWhile(
+        () => events.send(new RemovePermissionCommand({ EventBusName: bus, StatementId: 'VerdictsOnlyFromVerifiers' })),
+        () => events.send(new PutPermissionCommand({ EventBusName: bus, Policy })),
+        [
+          {
+            check: 'outcome bus policy',
+            detail:
+              `${bus} has no policy: anyone in the account may publish a verdict on it (VerdictsOnlyFromVerifiers); the start role may publish a verdict on it (VerdictsOnlyFromVerifiers); ` +
+              'put its policy back as the stack defines it (the statement VerdictsOnlyFromVerifiers), which a redeploy does not do (README: "Putting back what changed outside a deploy"). ' +
+              'Until then a verdict on the bus may be forged: the verdict ledger (verdicts/) and tkp audit do not rest on the bus',
           },
         ],
       );
@@ -568,6 +599,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         'CloudWatch alarms',
         'verifier roles',
         'stack functions',
+        'outcome bus policy',
         'transcript bucket policy',
       ]);
       expect(run.json.rows.find((r: any) => r.check === 'stack').detail).toMatch(/^stack transcribe-kms-pipeline-notyet is not deployed in us-east-1/);

@@ -1,6 +1,6 @@
 import { CloudTrailClient, CreateTrailCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
-import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateEventBusCommand, EventBridgeClient, PutPermissionCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateBucketCommand,
@@ -37,7 +37,7 @@ import {
   type RoleEnding,
   type RoleId,
 } from '../../../shared/stack/stackNames';
-import { transcriptBucketStatements } from '../../../shared/stack/stackResources';
+import { outcomeBusPolicy, transcriptBucketStatements } from '../../../shared/stack/stackResources';
 import { alarmResources, changePageInputs } from '../../../shared/stack/alarmResources';
 import { sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
 import { roleResources, type ManagedPolicyResource, type RoleResource } from '../../../shared/stack/roleResources';
@@ -189,6 +189,9 @@ export async function provision(
 
   // The rules themselves (completion -> verify, outcomes -> observers) are matched in eventBus.ts.
   await events.send(new CreateEventBusCommand({ Name: names.outcomeBus }));
+  // Its policy as deployed, for `tkp check` to read; moto does not enforce it.
+  const { StatementId, Statement } = resolveLocally(outcomeBusPolicy().Properties, names) as { StatementId: string; Statement: Record<string, unknown> };
+  await events.send(new PutPermissionCommand({ EventBusName: names.outcomeBus, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: StatementId, ...Statement }] }) }));
 
   // A logging multi-region trail, which is what lets EventBridge see API calls on AWS: the gateway
   // plays its part (trailedCall), and `tkp check` finds it as it would find the account's own.
