@@ -112,6 +112,10 @@ const FUNCTION_CHANGES = [
   // A reserved concurrency of 0 stops a function without touching its code: the verifier's events
   // would wait out Lambda's six hours of retries, and uploads their 50 receives, before any alarm.
   { prefix: 'PutFunctionConcurrency' },
+  // The function deleted, or EventBridge's permission to invoke it removed: its events then fail
+  // into the verify DLQ, whose alarm pages, but without who did it.
+  { prefix: 'DeleteFunction' },
+  { prefix: 'RemovePermission' },
 ];
 /**
  * The calls that turn off or remove a function's trigger (the start queue's): uploads would wait

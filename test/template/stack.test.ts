@@ -492,7 +492,7 @@ describe('the CloudFormation that serverless package writes', () => {
         $or: [
           {
             eventSource: ['lambda.amazonaws.com'],
-            eventName: ['UpdateFunctionCode', 'UpdateFunctionConfiguration', 'PutFunctionEventInvokeConfig', 'UpdateFunctionEventInvokeConfig', 'DeleteFunctionEventInvokeConfig', 'PutFunctionConcurrency'].map(
+            eventName: ['UpdateFunctionCode', 'UpdateFunctionConfiguration', 'PutFunctionEventInvokeConfig', 'UpdateFunctionEventInvokeConfig', 'DeleteFunctionEventInvokeConfig', 'PutFunctionConcurrency', 'DeleteFunction', 'RemovePermission'].map(
               (prefix) => ({ prefix }),
             ),
             // Every function of the stack, by the prefix of the names it is given (checked above), in every form Lambda takes.

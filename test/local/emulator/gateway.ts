@@ -92,6 +92,8 @@ const TRAILED_LAMBDA_CALLS: { method: string; path: RegExp; eventName: string }[
   { method: 'PUT', path: /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/, eventName: 'PutFunctionEventInvokeConfig' },
   { method: 'POST', path: /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/, eventName: 'UpdateFunctionEventInvokeConfig' },
   { method: 'DELETE', path: /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/, eventName: 'DeleteFunctionEventInvokeConfig' },
+  { method: 'DELETE', path: /^\/2015-03-31\/functions\/([^/]+)$/, eventName: 'DeleteFunction20150331' },
+  { method: 'DELETE', path: /^\/2015-03-31\/functions\/([^/]+)\/policy\/([^/]+)$/, eventName: 'RemovePermission20150331v2' },
   { method: 'PUT', path: /^\/2015-03-31\/event-source-mappings\/([^/]+)$/, eventName: 'UpdateEventSourceMapping20150331' },
   { method: 'DELETE', path: /^\/2015-03-31\/event-source-mappings\/([^/]+)$/, eventName: 'DeleteEventSourceMapping20150331' },
 ];
@@ -113,6 +115,7 @@ function trailedLambdaCall(request: GatewayRequest, account: string, answer: str
       ...call,
       requestParameters: {
         functionName: named ?? input.FunctionName,
+        ...(match[2] !== undefined && { statementId: decodeURIComponent(match[2]) }),
         ...(input.Role && { role: input.Role }),
         ...(input.ReservedConcurrentExecutions !== undefined && { reservedConcurrentExecutions: input.ReservedConcurrentExecutions }),
       },

@@ -21,6 +21,12 @@ describe('trailedCall: Lambda calls through the local gateway, as a trail record
     expect(pages(lambda('PUT', '/2015-03-31/functions/tkp-local-sweep/configuration', '{"Environment":{"Variables":{"AWS_ENDPOINT_URL_KMS":"x"}}}'))).toBe(true);
     expect(pages(lambda('PUT', '/2015-03-31/functions/tkp-local-start/code', '{"ZipFile":"UEs="}'))).toBe(true);
     expect(pages(lambda('DELETE', '/2019-09-25/functions/tkp-local-verify/event-invoke-config'))).toBe(true);
+    expect(pages(lambda('DELETE', '/2015-03-31/functions/tkp-local-verify'))).toBe(true);
+    expect(lambda('DELETE', '/2015-03-31/functions/tkp-local-verify/policy/verify-rule-1')).toMatchObject({
+      eventName: 'RemovePermission20150331v2',
+      requestParameters: { functionName: 'tkp-local-verify', statementId: 'verify-rule-1' },
+    });
+    expect(pages(lambda('DELETE', '/2015-03-31/functions/tkp-local-verify/policy/verify-rule-1'))).toBe(true);
     expect(pages(lambda('PUT', '/2017-10-31/functions/someone-elses/concurrency', '{"ReservedConcurrentExecutions":0}'))).toBe(false);
     // Reading is not changing.
     expect(lambda('GET', '/2015-03-31/functions/tkp-local-verify/configuration')).toBeUndefined();

@@ -263,6 +263,13 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
       expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'PutFunctionConcurrency20171031', { functionName: name, reservedConcurrentExecutions: 0 }))).toBe(true);
     }
     expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'PutFunctionConcurrency20171031', { functionName: 'tkp-prod-verify', reservedConcurrentExecutions: 0 }))).toBe(false);
+    // Deleted, or EventBridge's permission to invoke it removed: loud through the DLQ, but only the page says who.
+    for (const name of namings) {
+      expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'DeleteFunction20150331', { functionName: name }))).toBe(true);
+      expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'RemovePermission20150331v2', { functionName: name, statementId: 'verify-rule-1' }))).toBe(true);
+    }
+    expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'RemovePermission20150331v2', { functionName: 'someone-elses', statementId: 'x' }))).toBe(false);
+    expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'AddPermission20150331v2', { functionName: 'tkp-dev-verify', statementId: 'x' }))).toBe(false);
     expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'PutFunctionConcurrency20171031', { functionName: 'tkp-dev-verify' }, 'cloudformation.amazonaws.com'))).toBe(false);
     /** The mapping's call as CloudTrail records it: the request names the mapping, the response its function. */
     const mappingCall = (eventName: string, functionArn: string, sourceIPAddress?: string) => {
