@@ -33,7 +33,7 @@ import type { AlarmFacts, InputBucketDefault, RuleFacts, SubscriptionFacts, Trai
 import { CliError, EXIT } from './cliErrors';
 import type { TopicKeyFacts } from './alarmTopicKey';
 import type { FunctionFacts } from './stackFunctions';
-import type { FunctionId } from '../stack/stackNames';
+import { isVerifier, type FunctionId } from '../stack/stackNames';
 import type { PolicyStatement } from './policyStatement';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
@@ -277,7 +277,7 @@ export async function readBucketPolicy(s3: S3Client, bucket: string): Promise<{ 
 export async function readBusPolicy(events: EventBridgeClient, busName: string): Promise<{ statements: PolicyStatement[] | null }> {
   const { Policy } = await events.send(new DescribeEventBusCommand({ Name: busName }));
   if (!Policy) return { statements: null };
-  return { statements: [(JSON.parse(Policy) as { Statement?: PolicyStatement | PolicyStatement[] }).Statement ?? []].flat() };
+  return { statements: statementsOf(JSON.parse(Policy) as { Statement?: unknown }) };
 }
 
 /** The named metric alarms, each found or not (DescribeAlarms takes up to 100 names). */
@@ -322,7 +322,7 @@ export async function readAlarmTopicKey(clients: { sns: SNSClient; kms: KMSClien
   // GetKeyPolicy takes a key ID or ARN, never an alias.
   const statements = await clients.kms
     .send(new GetKeyPolicyCommand({ KeyId: key.arn, PolicyName: 'default' }))
-    .then(({ Policy }) => [(JSON.parse(Policy ?? '{}') as { Statement?: PolicyStatement | PolicyStatement[] }).Statement ?? []].flat())
+    .then(({ Policy }) => statementsOf(JSON.parse(Policy ?? '{}') as { Statement?: unknown }))
     .catch(reason);
   return { keyId, key, statements };
 }
@@ -344,7 +344,7 @@ export async function readStackFunctions(lambda: LambdaClient, functions: readon
       }
       const { ReservedConcurrentExecutions } = await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: name }));
       const onFailure =
-        id === 'verify' || id === 'sweep'
+        isVerifier(id)
           ? await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: name })).then(
               ({ DestinationConfig }) => DestinationConfig?.OnFailure?.Destination ?? null,
               (error: unknown) => {

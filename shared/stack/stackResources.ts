@@ -124,7 +124,6 @@ export function transcriptBucketStatements(ctx: StackContext, bucketLogicalId: s
  * roles, whatever their IAM policies allow. A request without a principal ARN (EventBridge
  * replaying its archive) is left alone.
  */
-/** The outcome bus's policy: only the verifiers' roles may put events on it (README: "Why a verdict can be trusted"). */
 export function outcomeBusPolicy() {
   return {
     Type: 'AWS::Events::EventBusPolicy',
