@@ -6,8 +6,8 @@
  * the wrong key. Changing the policy pages through TrustChangesRule when it is done; this row sees
  * the result, including a change made while no trail logged.
  */
-import { STACK_ROW, type CheckRow } from '../start/preflightChecks';
-import { deniesRequest, type PolicyStatement } from './policyStatement';
+import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../start/preflightChecks';
+import { deniesRequest, principalContext, type PolicyStatement } from './policyStatement';
 
 /** The bus policy's statements; `null` when the bus has no policy. */
 export type BusPolicyAnswer = { statements: PolicyStatement[] | null } | { error: string };
@@ -21,10 +21,6 @@ export interface BusPublishers {
   others: { arn: string; who: string }[];
 }
 
-const PUT_BACK_README = 'README: "Putting back what changed outside a deploy"';
-
-const contextOf = (principalArn: string) => ({ 'aws:principalarn': principalArn, 'aws:principalaccount': principalArn.split(':')[4], 'aws:securetransport': 'true' });
-
 export function outcomeBusPolicyRow(answer: BusPolicyAnswer, publishers: BusPublishers): CheckRow {
   const row = { rule: STACK_ROW, check: 'outcome bus policy' };
   if ('error' in answer) {
@@ -33,7 +29,7 @@ export function outcomeBusPolicyRow(answer: BusPolicyAnswer, publishers: BusPubl
   const statements = answer.statements ?? [];
   const problems: string[] = [];
   const unjudged = new Set<string>();
-  const judge = (principalArn: string) => deniesRequest(statements, { principalArn, action: 'events:PutEvents', resource: publishers.busArn, context: contextOf(principalArn) });
+  const judge = (principalArn: string) => deniesRequest(statements, { principalArn, action: 'events:PutEvents', resource: publishers.busArn, context: principalContext(principalArn) });
   for (const { arn, who } of publishers.others) {
     const refused = judge(arn);
     if (typeof refused === 'string') unjudged.add(refused);

@@ -63,6 +63,11 @@ function conditionsHold(condition: PolicyStatement['Condition'], context: Record
 }
 
 
+/** The condition keys every request carries: who makes it, from which account, over TLS. */
+export function principalContext(principalArn: string): Record<string, string | undefined> {
+  return { 'aws:principalarn': principalArn, 'aws:principalaccount': principalArn.split(':')[4], 'aws:securetransport': 'true' };
+}
+
 /** One request as a policy sees it: who, doing what, to what, with the condition keys it carries (lower case; undefined: known to be absent). */
 export interface PolicyRequest {
   principalArn: string;

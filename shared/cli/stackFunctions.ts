@@ -10,7 +10,7 @@
  * region whose CloudTrail events that rule never sees; this row sees the result. The code itself
  * is not compared: nothing here knows the deployed build's hash.
  */
-import { FUNCTION_ENVIRONMENT_NAMES, FUNCTION_SETTING_NAMES, STACK_FUNCTIONS, type FunctionId } from '../stack/stackNames';
+import { FUNCTION_ENVIRONMENT_NAMES, FUNCTION_SETTING_NAMES, isVerifier, STACK_FUNCTIONS, type FunctionId } from '../stack/stackNames';
 import { PUT_BACK, STACK_ROW, type CheckRow } from '../start/preflightChecks';
 
 /** One function as Lambda describes it; `found: false` when it does not exist. */
@@ -47,9 +47,6 @@ export interface DeployedFunctions {
   sameValue?: (name: string, actual: string, expected: string) => boolean;
 }
 
-/** The functions Lambda invokes asynchronously, whose failures must reach the verify DLQ. */
-const ASYNC: readonly FunctionId[] = ['verify', 'sweep'];
-
 function problemsOf(fn: FunctionFacts, deployed: DeployedFunctions): string[] {
   if (!fn.found) return [`${fn.name} does not exist`];
   const problems: string[] = [];
@@ -66,7 +63,8 @@ function problemsOf(fn: FunctionFacts, deployed: DeployedFunctions): string[] {
   if (changed.length > 0) problems.push(`${fn.name} has ${changed.map(([name, expected]) => `${name}=${JSON.stringify(environment[name])} (the stack's: ${JSON.stringify(expected)})`).join(', ')}`);
   if ((fn.layers ?? []).length > 0) problems.push(`${fn.name} has layer(s) the stack does not add, whose code runs in it: ${(fn.layers ?? []).join(', ')}`);
   if (fn.reservedConcurrency === 0) problems.push(`${fn.name} has a reserved concurrency of 0, so it never runs (aws lambda delete-function-concurrency --function-name ${fn.name})`);
-  if (ASYNC.includes(fn.id) && fn.onFailure !== undefined) {
+  // The verifiers are invoked asynchronously, so their failures must reach the verify DLQ.
+  if (isVerifier(fn.id) && fn.onFailure !== undefined) {
     if (fn.onFailure === null) problems.push(`${fn.name} has no on-failure destination, so a failed verification is dropped instead of dead-lettered`);
     else if (deployed.verifyDeadLetterQueueArn && fn.onFailure !== deployed.verifyDeadLetterQueueArn) {
       problems.push(`${fn.name} sends a failed invocation to ${fn.onFailure}, not the verify DLQ ${deployed.verifyDeadLetterQueueArn}`);

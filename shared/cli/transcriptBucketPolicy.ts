@@ -11,8 +11,8 @@
  * operator it does not evaluate makes the row say so rather than guess.
  */
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
-import { STACK_ROW, type CheckRow } from '../start/preflightChecks';
-import { deniesRequest, list, type PolicyStatement } from './policyStatement';
+import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../start/preflightChecks';
+import { deniesRequest, list, principalContext, type PolicyStatement } from './policyStatement';
 
 /** One PutObject as the policy sees it. */
 export interface WriteProbe {
@@ -44,9 +44,7 @@ export interface BucketWriters {
  */
 function contextOf(probe: WriteProbe): Record<string, string | undefined> {
   return {
-    'aws:principalarn': probe.principalArn,
-    'aws:principalaccount': probe.principalArn.split(':')[4],
-    'aws:securetransport': 'true',
+    ...principalContext(probe.principalArn),
     's3:if-none-match': probe.conditional ? '*' : undefined,
     's3:if-match': undefined,
   };
@@ -139,6 +137,6 @@ export function transcriptBucketPolicyRow(answer: BucketPolicyAnswer, writers: B
     ok: false,
     detail:
       `s3://${writers.bucket}${answer.statements ? '' : ' has no bucket policy'}: ${[...problems].join('; ')}${notJudged}. ` +
-      `put the policy of the bucket the stack creates back as the stack defines it, which a redeploy does not do (README: "Putting back what changed outside a deploy"); a transcript bucket of your own needs the statements LedgerWritesOnlyByVerifiers, LedgerWritesOnlyConditional and WritesOnlyByThisStack (README: "The verdict ledger")`,
+      `put the policy of the bucket the stack creates back as the stack defines it, which a redeploy does not do (${PUT_BACK_README}); a transcript bucket of your own needs the statements LedgerWritesOnlyByVerifiers, LedgerWritesOnlyConditional and WritesOnlyByThisStack (README: "The verdict ledger")`,
   };
 }

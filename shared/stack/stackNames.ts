@@ -172,6 +172,7 @@ export function alertingNames(ctx: Pick<StackContext, 'service' | 'stage'>) {
 /** The functions that judge jobs and publish verdicts, each with a role of its own. */
 export const VERIFIERS = ['verify', 'sweep'] as const;
 export type Verifier = (typeof VERIFIERS)[number];
+export const isVerifier = (fn: string): fn is Verifier => (VERIFIERS as readonly string[]).includes(fn);
 
 /** Room for a value CloudFormation fills in at deploy time (a bucket name, an ARN), when sizing what it will be. */
 export const DEPLOY_TIME_VALUE_LENGTH = 128;

@@ -25,7 +25,8 @@ export const STACK_ROW = '(stack)';
  * service whose files did not change, and CloudFormation updates only resources whose definition
  * changed, so a rule turned off by hand stays off through any number of deploys.
  */
-export const PUT_BACK = 'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy")';
+export const PUT_BACK_README = 'README: "Putting back what changed outside a deploy"';
+export const PUT_BACK = `put them back as the stack defines them, which a redeploy does not do (${PUT_BACK_README})`;
 
 /** The rows for one rule's key: resolution, then each DryRun. */
 export function keyRows(rule: Rule, probe: KeyProbe | undefined, dryRunIdentity: string): CheckRow[] {

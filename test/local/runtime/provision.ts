@@ -26,6 +26,7 @@ import {
   alertingNames,
   FUNCTION_ENVIRONMENT_NAMES,
   functionName,
+  isVerifier,
   outcomeBusName,
   roleArn,
   roleName,
@@ -365,7 +366,7 @@ async function createStackFunctions(iam: IAMClient, lambda: LambdaClient, names:
   const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
   // The verifiers' roles exist already, with their policies; the others only need to, for Lambda.
   for (const role of new Set(Object.values(STACK_FUNCTIONS))) {
-    if (role !== 'verify' && role !== 'sweep') await iam.send(new CreateRoleCommand({ RoleName: roleName(names, role), AssumeRolePolicyDocument: trust }));
+    if (!isVerifier(role)) await iam.send(new CreateRoleCommand({ RoleName: roleName(names, role), AssumeRolePolicyDocument: trust }));
   }
   const Variables = Object.fromEntries(FUNCTION_ENVIRONMENT_NAMES.map((name) => [name, values[name] ?? '']));
   for (const [id, role] of Object.entries(STACK_FUNCTIONS) as [FunctionId, RoleEnding][]) {
@@ -373,7 +374,7 @@ async function createStackFunctions(iam: IAMClient, lambda: LambdaClient, names:
     await lambda.send(
       new CreateFunctionCommand({ FunctionName, Runtime: 'nodejs22.x', Role: localRoleArn(names, role), Handler: `functions/${id}.handler`, Code: { ZipFile: EMPTY_ZIP }, Environment: { Variables } }),
     );
-    if (id === 'verify' || id === 'sweep') {
+    if (isVerifier(id)) {
       await lambda.send(
         new PutFunctionEventInvokeConfigCommand({ FunctionName, MaximumRetryAttempts: id === 'verify' ? 2 : 0, DestinationConfig: { OnFailure: { Destination: queueArn(names.region, 'tkp-verify-dlq') } } }),
       );
