@@ -21,12 +21,13 @@ import { notificationPrefixes } from '../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../start/keyProbe';
 import { createKeyProbeAdapters } from '../start/keyProbeAdapters';
 import { alarmsRow, alarmTopicRow, alertingRulesRow, inputBucketRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../start/preflightChecks';
-import { alertingNames, functionName, outcomeBusName, roleArn, roleName, STACK_FUNCTIONS, stackRules, VERIFIERS, type FunctionId } from '../stack/stackNames';
+import { alarmTopicName, alertingNames, functionName, outcomeBusName, roleArn, roleName, STACK_FUNCTIONS, stackRules, VERIFIERS, type FunctionId } from '../stack/stackNames';
 import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
 import { notificationCountProblem, notificationIdPrefix, notificationRoomProblem } from '../stack/inputNotifications';
 import { changePageInputs } from '../stack/alarmResources';
 import { alarmTopicKeyRow } from './alarmTopicKey';
-import { createDemandSources, readAlarms, readAlarmTopicKey, readBucketPolicy, readBusPolicy, readInputBucketDefault, readRules, readStackFunctions, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
+import { alarmTopicPolicyRow, type TopicPublishers } from './alarmTopicPolicy';
+import { createDemandSources, readAlarms, readAlarmTopic, readBucketPolicy, readBusPolicy, readInputBucketDefault, readRules, readStackFunctions, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
 import { outcomeBusPolicyRow, type BusPublishers } from './outcomeBusPolicy';
 import { stackFunctionsRow, type DeployedFunctions } from './stackFunctions';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
@@ -118,6 +119,21 @@ function bucketWriters(config: PipelineConfig, bucket: string, stack: { service:
     ...(needsDataAccessRole(config) && { dataAccess: roleArn(where, roleName(stack, 'transcribe-data')) }),
     transcriptPrefixes: [...new Set(config.rules.filter((rule) => (rule.output.bucket ?? bucket) === bucket).map((rule) => rule.output.prefix))],
     outsider: roleArn(where, 'tkp-check-outsider'),
+  };
+}
+
+/** Who publishes to the alarm topic: the paging rules (EventBridge) and the alarms (CloudWatch), by the names the stack gives them. */
+function topicPublishers(topicArn: string, stack: { service: string; stage: string; region: string }, caller: { arn: string; account: string }): TopicPublishers {
+  const { partition, account } = rolesWhere(caller);
+  const at = (service: string) => `arn:${partition}:${service}:${stack.region}:${account}`;
+  return {
+    topicArn,
+    account,
+    rules: stackRules(stack)
+      .filter((rule) => 'alarmTopic' in rule.target)
+      .map(({ name, bus }) => ({ name, arn: `${at('events')}:rule/${bus ? `${bus}/` : ''}${name}` })),
+    alarms: Object.values(alertingNames(stack).alarms).map((name) => ({ name, arn: `${at('cloudwatch')}:alarm:${name}` })),
+    createdByStack: topicArn.endsWith(`:${alarmTopicName(stack)}`),
   };
 }
 
@@ -260,10 +276,16 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     targets.alarmTopicArn
       ? alarmTopicRow(targets.alarmTopicArn, await orError(readSubscriptions(clients.sns, targets.alarmTopicArn)))
       : { rule: STACK_ROW, check: 'alarm topic', ok: true, skipped: true, detail: 'the alarm topic does not exist until the stack is deployed (or pass --alarm-topic-arn)' },
-    targets.alarmTopicArn
-      ? alarmTopicKeyRow(targets.alarmTopicArn, await orError(readAlarmTopicKey(clients, targets.alarmTopicArn)))
-      : { rule: STACK_ROW, check: 'alarm topic key', ok: true, skipped: true, detail: 'the alarm topic does not exist until the stack is deployed (or pass --alarm-topic-arn)' },
   );
+  if (targets.alarmTopicArn) {
+    const topic = await orError(readAlarmTopic(clients, targets.alarmTopicArn));
+    // The rules' and alarms' names are fixed, so a topic of the operator's can be judged before the first deploy.
+    rows.push(alarmTopicPolicyRow('error' in topic ? topic : { statements: topic.policy }, topicPublishers(targets.alarmTopicArn, stack, caller)));
+    rows.push(alarmTopicKeyRow(targets.alarmTopicArn, 'error' in topic ? topic : topic.key));
+  } else {
+    const notYet = 'the alarm topic does not exist until the stack is deployed (or pass --alarm-topic-arn)';
+    rows.push({ rule: STACK_ROW, check: 'alarm topic policy', ok: true, skipped: true, detail: notYet }, { rule: STACK_ROW, check: 'alarm topic key', ok: true, skipped: true, detail: notYet });
+  }
   if (notDeployed) {
     rows.push({ rule: STACK_ROW, check: 'EventBridge rules', ok: true, skipped: true, detail: 'the stack\'s rules do not exist until it is deployed' });
     rows.push({ rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the stack\'s alarms do not exist until it is deployed' });

@@ -305,22 +305,25 @@ export async function readSubscriptions(sns: SNSClient, topicArn: string): Promi
 }
 
 /**
- * The alarm topic's KMS key: none, or the key as DescribeKey tells it and, for a customer managed
- * key, its policy's statements. A refused or missing topic throws; a key or policy that cannot be
- * read is returned as the reason, for the row to say.
+ * The alarm topic's policy statements and its KMS key: none, or the key as DescribeKey tells it
+ * and, for a customer managed key, the key policy's statements. A refused or missing topic throws;
+ * a key or key policy that cannot be read is returned as the reason, for the row to say.
  */
-export async function readAlarmTopicKey(clients: { sns: SNSClient; kms: KMSClient }, topicArn: string): Promise<TopicKeyFacts> {
+export async function readAlarmTopic(clients: { sns: SNSClient; kms: KMSClient }, topicArn: string): Promise<{ policy: PolicyStatement[]; key: TopicKeyFacts }> {
   const { Attributes = {} } = await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
-  const keyId = Attributes.KmsMasterKeyId;
+  return { policy: statementsOf(JSON.parse(Attributes.Policy ?? '{}') as { Statement?: unknown }), key: await readTopicKey(clients.kms, Attributes.KmsMasterKeyId) };
+}
+
+async function readTopicKey(kms: KMSClient, keyId: string | undefined): Promise<TopicKeyFacts> {
   if (!keyId) return { keyId: null };
   const reason = (error: unknown) => ({ error: describeError(error) });
-  const key = await clients.kms.send(new DescribeKeyCommand({ KeyId: keyId })).then(
+  const key = await kms.send(new DescribeKeyCommand({ KeyId: keyId })).then(
     ({ KeyMetadata: metadata }) => ({ arn: metadata?.Arn ?? keyId, state: metadata?.KeyState ?? 'unknown', managedByAws: metadata?.KeyManager === 'AWS' }),
     reason,
   );
   if ('error' in key || key.managedByAws) return { keyId, key };
   // GetKeyPolicy takes a key ID or ARN, never an alias.
-  const statements = await clients.kms
+  const statements = await kms
     .send(new GetKeyPolicyCommand({ KeyId: key.arn, PolicyName: 'default' }))
     .then(({ Policy }) => statementsOf(JSON.parse(Policy ?? '{}') as { Statement?: unknown }))
     .catch(reason);

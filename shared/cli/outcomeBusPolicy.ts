@@ -29,7 +29,7 @@ export function outcomeBusPolicyRow(answer: BusPolicyAnswer, publishers: BusPubl
   const statements = answer.statements ?? [];
   const problems: string[] = [];
   const unjudged = new Set<string>();
-  const judge = (principalArn: string) => deniesRequest(statements, { principalArn, action: 'events:PutEvents', resource: publishers.busArn, context: principalContext(principalArn) });
+  const judge = (principalArn: string) => deniesRequest(statements, { principal: principalArn, action: 'events:PutEvents', resource: publishers.busArn, context: principalContext(principalArn) });
   for (const { arn, who } of publishers.others) {
     const refused = judge(arn);
     if (typeof refused === 'string') unjudged.add(refused);

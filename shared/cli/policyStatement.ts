@@ -1,8 +1,9 @@
 /**
- * An IAM policy statement as `tkp check` reads one (a bucket policy's, a bus policy's, a key
- * policy's), the two rules of IAM's grammar every reader needs (wildcards, and a field that is one
- * value or a list), and whether a policy's Deny statements refuse one request: only Deny
- * statements, because an Allow in a resource policy cannot overrule them.
+ * An IAM policy statement as `tkp check` reads one (a bucket policy's, a bus policy's, a topic
+ * policy's, a key policy's), the two rules of IAM's grammar every reader needs (wildcards, and a
+ * field that is one value or a list), whether a policy's Deny statements refuse one request (an
+ * Allow in a resource policy cannot overrule them), and whether a policy lets a request through
+ * at all, where nothing else (no IAM policy) can let it in: an AWS service publishing to a topic.
  */
 
 /** A policy statement, as far as the checks read it. */
@@ -24,11 +25,18 @@ export const glob = (pattern: string, value: string, ignoreCase = false) =>
 /** A policy field that may be one string or a list, as a list. */
 export const list = (value: unknown): string[] => [value ?? []].flat().map(String);
 
-/** Whether a statement's Principal (or NotPrincipal) names the caller: `*`, or its ARN under `AWS`. */
-function principalMatches(principal: unknown, arn: string): boolean {
+/** An AWS service principal (`events.amazonaws.com`), as against an IAM principal's ARN. */
+const isService = (principal: string) => !principal.startsWith('arn:');
+
+/**
+ * Whether a statement's Principal (or NotPrincipal) names the caller: `*` (which `"AWS": "*"` is
+ * too), an IAM principal's ARN under `AWS`, or a service under `Service`.
+ */
+function principalMatches(principal: unknown, caller: string): boolean {
   if (principal === '*') return true;
-  const aws = list((principal as { AWS?: unknown } | undefined)?.AWS);
-  return aws.some((candidate) => candidate === '*' || candidate === arn);
+  const { AWS, Service } = (principal ?? {}) as { AWS?: unknown; Service?: unknown };
+  if (list(AWS).includes('*')) return true;
+  return isService(caller) ? list(Service).includes(caller) : list(AWS).includes(caller);
 }
 
 const OPERATORS: Record<string, (values: string[], actual: string) => boolean> = {
@@ -62,7 +70,6 @@ function conditionsHold(condition: PolicyStatement['Condition'], context: Record
   return true;
 }
 
-
 /** The condition keys every request carries: who makes it, from which account, over TLS. */
 export function principalContext(principalArn: string): Record<string, string | undefined> {
   return { 'aws:principalarn': principalArn, 'aws:principalaccount': principalArn.split(':')[4], 'aws:securetransport': 'true' };
@@ -70,27 +77,52 @@ export function principalContext(principalArn: string): Record<string, string | 
 
 /** One request as a policy sees it: who, doing what, to what, with the condition keys it carries (lower case; undefined: known to be absent). */
 export interface PolicyRequest {
-  principalArn: string;
+  /** An IAM principal's ARN, or a service principal such as `events.amazonaws.com`. */
+  principal: string;
   action: string;
   resource: string;
   context: Record<string, string | undefined>;
 }
 
+/** Whether the statement speaks of the request: true, false, or a string naming a condition it uses and this does not evaluate. */
+function statementApplies(statement: PolicyStatement, request: PolicyRequest): boolean | string {
+  const { principal, action, resource, context } = request;
+  if (statement.Principal !== undefined && !principalMatches(statement.Principal, principal)) return false;
+  if (statement.NotPrincipal !== undefined && principalMatches(statement.NotPrincipal, principal)) return false;
+  if (statement.Action !== undefined && !list(statement.Action).some((pattern) => glob(pattern, action, true))) return false;
+  if (statement.NotAction !== undefined && list(statement.NotAction).some((pattern) => glob(pattern, action, true))) return false;
+  if (statement.Resource !== undefined && !list(statement.Resource).some((pattern) => glob(pattern, resource))) return false;
+  if (statement.NotResource !== undefined && list(statement.NotResource).some((pattern) => glob(pattern, resource))) return false;
+  const holds = conditionsHold(statement.Condition, context);
+  return typeof holds === 'string' ? `${statement.Sid ?? 'a statement'} uses ${holds}` : holds;
+}
+
 /** Whether the policy's Deny statements refuse the request; a string when one uses an operator or key this does not evaluate. */
 export function deniesRequest(statements: readonly PolicyStatement[], request: PolicyRequest): boolean | string {
-  const { principalArn, action, resource, context } = request;
   let unknown: string | undefined;
   for (const statement of statements) {
     if (statement.Effect !== 'Deny') continue;
-    if (statement.Principal !== undefined && !principalMatches(statement.Principal, principalArn)) continue;
-    if (statement.NotPrincipal !== undefined && principalMatches(statement.NotPrincipal, principalArn)) continue;
-    if (statement.Action !== undefined && !list(statement.Action).some((pattern) => glob(pattern, action, true))) continue;
-    if (statement.NotAction !== undefined && list(statement.NotAction).some((pattern) => glob(pattern, action, true))) continue;
-    if (statement.Resource !== undefined && !list(statement.Resource).some((pattern) => glob(pattern, resource))) continue;
-    if (statement.NotResource !== undefined && list(statement.NotResource).some((pattern) => glob(pattern, resource))) continue;
-    const holds = conditionsHold(statement.Condition, context);
-    if (holds === true) return true;
-    if (typeof holds === 'string') unknown = `${statement.Sid ?? 'a statement'} uses ${holds}`;
+    const applies = statementApplies(statement, request);
+    if (applies === true) return true;
+    if (typeof applies === 'string') unknown = applies;
+  }
+  return unknown ?? false;
+}
+
+/**
+ * Whether the policy alone lets the request through: no Deny refuses it and an Allow grants it.
+ * A string when that turns on a condition this does not evaluate: a Deny that might refuse it, or,
+ * with no Allow that surely grants it, an Allow that might.
+ */
+export function allowsRequest(statements: readonly PolicyStatement[], request: PolicyRequest): boolean | string {
+  const denied = deniesRequest(statements, request);
+  if (denied === true) return false;
+  let unknown: string | undefined;
+  for (const statement of statements) {
+    if (statement.Effect !== 'Allow') continue;
+    const applies = statementApplies(statement, request);
+    if (applies === true) return typeof denied === 'string' ? denied : true;
+    if (typeof applies === 'string') unknown ??= applies;
   }
   return unknown ?? false;
 }

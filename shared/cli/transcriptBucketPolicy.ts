@@ -52,7 +52,7 @@ function contextOf(probe: WriteProbe): Record<string, string | undefined> {
 
 /** Whether the policy's Deny statements refuse the probe; a string when one uses an operator this does not evaluate. */
 export function deniesWrite(statements: readonly PolicyStatement[], bucket: { name: string; partition: string }, probe: WriteProbe): boolean | string {
-  return deniesRequest(statements, { principalArn: probe.principalArn, action: 's3:PutObject', resource: `arn:${bucket.partition}:s3:::${bucket.name}/${probe.key}`, context: contextOf(probe) });
+  return deniesRequest(statements, { principal: probe.principalArn, action: 's3:PutObject', resource: `arn:${bucket.partition}:s3:::${bucket.name}/${probe.key}`, context: contextOf(probe) });
 }
 
 const LEDGER_PROBE_KEY = `${VERDICT_PREFIX}tkp-check-probe.json`;

@@ -11,7 +11,7 @@
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
 import { alertingChangePattern, outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
-import { alertingNames, DEPLOY_TIME_VALUE_LENGTH, isDeployTimeValue, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
+import { alarmTopicName, alertingNames, DEPLOY_TIME_VALUE_LENGTH, isDeployTimeValue, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
 /** A start backlog older than this has been retrying (a full quota, a broken key) for too long. */
@@ -118,27 +118,35 @@ const queueMetric = (queue: string, metricName: string) => ({
   Statistic: 'Maximum',
 });
 
+/** The Sid of the one statement the alarm topic's policy needs (README, Deploy: "Alarms"). */
+export const ALARM_TOPIC_PUBLISHERS_SID = 'AlarmsAndPagingVerdicts';
+
+/**
+ * What lets the stack's publishers into the alarm topic: EventBridge (the paging rules) and
+ * CloudWatch (the alarms) are services, and SNS takes a service's message only where the topic's
+ * own policy names it, the account's own or not. The topic and account are Refs in the template
+ * and values where the stack is played locally.
+ */
+export function alarmTopicPublishers(topic: unknown, account: unknown) {
+  return {
+    Sid: ALARM_TOPIC_PUBLISHERS_SID,
+    Effect: 'Allow',
+    Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+    Action: 'sns:Publish',
+    Resource: topic,
+    Condition: { StringEquals: { 'aws:SourceAccount': account } },
+  };
+}
+
 export function alarmResources(ctx: StackContext): Record<string, unknown> {
   const resources: Record<string, unknown> = {};
   if (!ctx.existingAlarmTopicArn) {
-    resources.AlarmTopic = { Type: 'AWS::SNS::Topic', Properties: { TopicName: `${ctx.service}-${ctx.stage}-alarms` } };
+    resources.AlarmTopic = { Type: 'AWS::SNS::Topic', Properties: { TopicName: alarmTopicName(ctx) } };
     resources.AlarmTopicPolicy = {
       Type: 'AWS::SNS::TopicPolicy',
       Properties: {
         Topics: [{ Ref: 'AlarmTopic' }],
-        PolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'AlarmsAndPagingVerdicts',
-              Effect: 'Allow',
-              Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
-              Action: 'sns:Publish',
-              Resource: { Ref: 'AlarmTopic' },
-              Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-            },
-          ],
-        },
+        PolicyDocument: { Version: '2012-10-17', Statement: [alarmTopicPublishers({ Ref: 'AlarmTopic' }, { Ref: 'AWS::AccountId' })] },
       },
     };
     if (ctx.alarmEmail) {

@@ -127,6 +127,11 @@ export function outcomeBusName(ctx: Pick<StackContext, 'service' | 'stage'>): st
   return `${ctx.service}-${ctx.stage}-outcomes`;
 }
 
+/** The alarm topic the stack creates when the operator brings none (parameter alarmTopicArn). */
+export function alarmTopicName(ctx: Pick<StackContext, 'service' | 'stage'>): string {
+  return `${ctx.service}-${ctx.stage}-alarms`;
+}
+
 /** EventBridge's rule names, which a Lambda schedule's share: letters, digits, `.`, `-` and `_`, at most 64. */
 const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
 const RULE_NAME_MAX_LENGTH = 64;

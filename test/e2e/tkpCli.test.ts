@@ -1,7 +1,7 @@
 import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { GetBucketNotificationConfigurationCommand, GetBucketPolicyCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutBucketNotificationConfigurationCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ListSubscriptionsByTopicCommand, SetTopicAttributesCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, SetTopicAttributesCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import {
   DescribeEventBusCommand,
   DisableRuleCommand,
@@ -124,10 +124,37 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         ok: true,
         detail: `${pipeline.stack.alarmTopicArn} delivers every alarm and page to sqs arn:aws:sqs:us-east-1:${MOTO_DEFAULT_ACCOUNT}:tkp-alarm-inbox`,
       });
+      expect(run.json.rows.find((r: any) => r.check === 'alarm topic policy')).toMatchObject({
+        ok: true,
+        detail: `${pipeline.stack.alarmTopicArn} lets EventBridge publish the pages of the 4 paging rules and CloudWatch the 4 alarms`,
+      });
       expect(run.json.rows.find((r: any) => r.check === 'alarm topic key')).toMatchObject({
         ok: true,
         detail: `${pipeline.stack.alarmTopicArn} is not encrypted with a KMS key, so EventBridge and CloudWatch publish to it without one`,
       });
+    });
+
+    it('fails while the alarm topic\'s policy keeps EventBridge\'s pages out, as the policy SNS gives a new topic does, naming the rules and the statement', async () => {
+      const sns = new SNSClient(atMoto());
+      const topic = pipeline.stack.alarmTopicArn;
+      const { Attributes } = await sns.send(new GetTopicAttributesCommand({ TopicArn: topic }));
+      const setPolicy = (policy: string) => sns.send(new SetTopicAttributesCommand({ TopicArn: topic, AttributeName: 'Policy', AttributeValue: policy }));
+      const snsDefault = {
+        Version: '2008-10-17',
+        Statement: [
+          { Sid: '__default_statement_ID', Effect: 'Allow', Principal: { AWS: '*' }, Action: ['SNS:Publish', 'SNS:Subscribe'], Resource: topic, Condition: { StringEquals: { 'AWS:SourceOwner': MOTO_DEFAULT_ACCOUNT } } },
+        ],
+      };
+      const rules = ['paging-verdicts', 'trust-changes', 'verifier-changes', 'alerting-changes'].map((rule) => `transcribe-kms-pipeline-local-${rule}`).join(', ');
+      await expectCheckFailsWhile(() => setPolicy(JSON.stringify(snsDefault)), () => setPolicy(Attributes?.Policy as string), [
+        {
+          check: 'alarm topic policy',
+          detail:
+            `${topic}: SNS refuses events.amazonaws.com the pages of ${rules} (each goes to the verify DLQ instead, so the page that arrives, if any, is that queue's alarm and not what happened); ` +
+            `put the topic's policy back as the stack defines it (the statement AlarmsAndPagingVerdicts: Allow sns:Publish on ${topic} to the services events.amazonaws.com and cloudwatch.amazonaws.com ` +
+            `where aws:SourceAccount is ${MOTO_DEFAULT_ACCOUNT}), which a redeploy does not do (README: "Putting back what changed outside a deploy")`,
+        },
+      ]);
     });
 
     it('fails when the alarm topic has no confirmed subscription, since no page would reach anyone, and says how to subscribe', async () => {
@@ -594,6 +621,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         'input bucket',
         'notifications of s3://(input bucket)',
         'alarm topic',
+        'alarm topic policy',
         'alarm topic key',
         'EventBridge rules',
         'CloudWatch alarms',

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { AttachRolePolicyCommand, CreatePolicyCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateEventSourceMappingCommand, CreateFunctionCommand, LambdaClient, PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, SetTopicAttributesCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mergeQueueNotifications, notificationCountProblem, notificationIdPrefix } from '../../../shared/stack/inputNotifications';
 import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
@@ -23,6 +23,7 @@ import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { SERVICE_NAME } from '../../../shared/cli/cliAws';
 import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
 import {
+  alarmTopicName,
   alertingNames,
   FUNCTION_ENVIRONMENT_NAMES,
   functionName,
@@ -39,7 +40,7 @@ import {
   type RoleId,
 } from '../../../shared/stack/stackNames';
 import { outcomeBusPolicy, transcriptBucketStatements } from '../../../shared/stack/stackResources';
-import { alarmResources, changePageInputs } from '../../../shared/stack/alarmResources';
+import { alarmResources, alarmTopicPublishers, changePageInputs } from '../../../shared/stack/alarmResources';
 import { sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
 import { roleResources, type ManagedPolicyResource, type RoleResource } from '../../../shared/stack/roleResources';
 import type { DeclaredKey } from '../emulator/gateway';
@@ -89,7 +90,7 @@ export function localNames(stage = 'local'): LocalNames {
     transcriptBucket: `tkp-${stage}-transcripts`,
     outcomeBus: outcomeBusName({ service: SERVICE_NAME, stage }),
     outcomeSource: SERVICE_NAME,
-    alarmTopicArn: `arn:aws:sns:${region}:${MOTO_DEFAULT_ACCOUNT}:${SERVICE_NAME}-${stage}-alarms`,
+    alarmTopicArn: `arn:aws:sns:${region}:${MOTO_DEFAULT_ACCOUNT}:${alarmTopicName({ service: SERVICE_NAME, stage })}`,
   };
 }
 
@@ -209,6 +210,9 @@ export async function provision(
   const { TopicArn: alarmTopicArn } = await sns.send(new CreateTopicCommand({ Name: names.alarmTopicArn.slice(names.alarmTopicArn.lastIndexOf(':') + 1) }));
   await createQueue('tkp-alarm-inbox');
   await sns.send(new SubscribeCommand({ TopicArn: alarmTopicArn, Protocol: 'sqs', Endpoint: queueArn(names.region, 'tkp-alarm-inbox') }));
+  // Its policy as deployed, for `tkp check` to read; moto does not enforce it.
+  const topicPolicy = { Version: '2012-10-17', Statement: [alarmTopicPublishers(alarmTopicArn, MOTO_DEFAULT_ACCOUNT)] };
+  await sns.send(new SetTopicAttributesCommand({ TopicArn: alarmTopicArn, AttributeName: 'Policy', AttributeValue: JSON.stringify(topicPolicy) }));
 
   await createStackRules(events, config, names);
   await createStackAlarms(new CloudWatchClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), config, names);
