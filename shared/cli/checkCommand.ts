@@ -25,9 +25,11 @@ import { alarmTopicName, alertingNames, functionName, outcomeBusName, roleArn, r
 import { VERDICT_GUARD_SIDS } from '../stack/iamStatements';
 import { notificationCountProblem, notificationIdPrefix, notificationRoomProblem } from '../stack/inputNotifications';
 import { changePageInputs } from '../stack/alarmResources';
+import { QUEUE_SETTINGS } from '../stack/queueSettings';
 import { alarmTopicKeyRow } from './alarmTopicKey';
 import { alarmTopicPolicyRow, type TopicPublishers } from './alarmTopicPolicy';
-import { createDemandSources, readAlarms, readAlarmTopic, readBucketPolicy, readBusPolicy, readInputBucketDefault, readRules, readStackFunctions, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
+import { stackQueuesRow, type DeployedQueues } from './stackQueues';
+import { createDemandSources, readAlarms, readAlarmTopic, readBucketPolicy, readBusPolicy, readInputBucketDefault, readRules, readStackFunctions, readStackQueues, readSubscriptions, readTrails, readVerifierRoles } from './cliAdapters';
 import { outcomeBusPolicyRow, type BusPublishers } from './outcomeBusPolicy';
 import { stackFunctionsRow, type DeployedFunctions } from './stackFunctions';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
@@ -86,6 +88,7 @@ interface CheckTargets {
   inputBucket?: string;
   transcriptBucket?: string;
   startQueueUrl?: string;
+  startDeadLetterQueueUrl?: string;
   verifyDeadLetterQueueUrl?: string;
   preflightFunction?: string;
   alarmTopicArn?: string;
@@ -93,7 +96,7 @@ interface CheckTargets {
 
 async function openForCheck(options: CheckOptions, env: CliEnvironment) {
   try {
-    const stack = await openStack(options, env, ['startQueueUrl', 'verifyDeadLetterQueueUrl', 'alarmTopicArn', ...(options.deployed ? (['preflightFunction'] as const) : [])]);
+    const stack = await openStack(options, env, ['startQueueUrl', 'startDeadLetterQueueUrl', 'verifyDeadLetterQueueUrl', 'alarmTopicArn', ...(options.deployed ? (['preflightFunction'] as const) : [])]);
     return { ...stack, targets: stack.targets as CheckTargets, notDeployed: undefined };
   } catch (error) {
     if (!(error instanceof StackNotDeployedError) || options.deployed) throw error;
@@ -105,11 +108,14 @@ async function openForCheck(options: CheckOptions, env: CliEnvironment) {
   }
 }
 
+/** Which stack: its name's parts and its region. */
+type StackWhere = { service: string; stage: string; region: string };
+
 /** Where the stack's roles are: the caller's partition and account. */
 const rolesWhere = (caller: { arn: string; account: string }) => ({ partition: caller.arn.split(':')[1] ?? 'aws', account: caller.account });
 
 /** Who the stack lets write into its transcript bucket, by the role names it gives them, and where its rules put transcripts there. */
-function bucketWriters(config: PipelineConfig, bucket: string, stack: { service: string; stage: string; region: string }, caller: { arn: string; account: string }): BucketWriters {
+function bucketWriters(config: PipelineConfig, bucket: string, stack: StackWhere, caller: { arn: string; account: string }): BucketWriters {
   const where = rolesWhere(caller);
   return {
     bucket,
@@ -122,23 +128,39 @@ function bucketWriters(config: PipelineConfig, bucket: string, stack: { service:
   };
 }
 
-/** Who publishes to the alarm topic: the paging rules (EventBridge) and the alarms (CloudWatch), by the names the stack gives them. */
-function topicPublishers(topicArn: string, stack: { service: string; stage: string; region: string }, caller: { arn: string; account: string }): TopicPublishers {
+/** The stack's EventBridge rules that `keep` picks, by name and ARN (a rule on the outcome bus has the bus in its ARN). */
+function stackRuleArns(stack: StackWhere, caller: { arn: string; account: string }, keep: (rule: ReturnType<typeof stackRules>[number]) => boolean) {
   const { partition, account } = rolesWhere(caller);
-  const at = (service: string) => `arn:${partition}:${service}:${stack.region}:${account}`;
+  return stackRules(stack)
+    .filter(keep)
+    .map(({ name, bus }) => ({ name, arn: `arn:${partition}:events:${stack.region}:${account}:rule/${bus ? `${bus}/` : ''}${name}` }));
+}
+
+/** Who publishes to the alarm topic: the paging rules (EventBridge) and the alarms (CloudWatch), by the names the stack gives them. */
+function topicPublishers(topicArn: string, stack: StackWhere, caller: { arn: string; account: string }): TopicPublishers {
+  const { partition, account } = rolesWhere(caller);
   return {
     topicArn,
     account,
-    rules: stackRules(stack)
-      .filter((rule) => 'alarmTopic' in rule.target)
-      .map(({ name, bus }) => ({ name, arn: `${at('events')}:rule/${bus ? `${bus}/` : ''}${name}` })),
-    alarms: Object.values(alertingNames(stack).alarms).map((name) => ({ name, arn: `${at('cloudwatch')}:alarm:${name}` })),
+    rules: stackRuleArns(stack, caller, (rule) => 'alarmTopic' in rule.target),
+    alarms: Object.values(alertingNames(stack).alarms).map((name) => ({ name, arn: `arn:${partition}:cloudwatch:${stack.region}:${account}:alarm:${name}` })),
     createdByStack: topicArn.endsWith(`:${alarmTopicName(stack)}`),
   };
 }
 
+/** What the stack's queues are deployed to take and keep. */
+function deployedQueues(inputBucket: string, stack: StackWhere, caller: { arn: string; account: string }): DeployedQueues {
+  return {
+    account: caller.account,
+    inputBucketArn: `arn:${rolesWhere(caller).partition}:s3:::${inputBucket}`,
+    deadLetterRules: stackRuleArns(stack, caller, (rule) => rule.deadLetter),
+    maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount,
+    retentionSeconds: { start: QUEUE_SETTINGS.retentionSeconds, deadLetters: QUEUE_SETTINGS.deadLetterRetentionSeconds },
+  };
+}
+
 /** Who may publish on the outcome bus (the verifiers) and who must not (anyone else in the account, the start role). */
-function busPublishers(stack: { service: string; stage: string; region: string }, caller: { arn: string; account: string }): BusPublishers {
+function busPublishers(stack: StackWhere, caller: { arn: string; account: string }): BusPublishers {
   const where = rolesWhere(caller);
   const busName = outcomeBusName(stack);
   return {
@@ -156,7 +178,7 @@ function busPublishers(stack: { service: string; stage: string; region: string }
  * What the stack gave its functions, as far as the check knows it: the roles by their fixed names,
  * the queues from the stack's outputs, and the variables whose values say where verdicts and jobs go.
  */
-function deployedFunctions(targets: CheckTargets, stack: { service: string; stage: string; region: string }, caller: { arn: string; account: string }): DeployedFunctions {
+function deployedFunctions(targets: CheckTargets, stack: StackWhere, caller: { arn: string; account: string }): DeployedFunctions {
   const where = rolesWhere(caller);
   const arnOf = (url: string) => queueArnFromUrl(url, stack.region);
   return {
@@ -292,6 +314,7 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     rows.push({ rule: STACK_ROW, check: 'verifier roles', ok: true, skipped: true, detail: 'the verifiers\' roles do not exist until the stack is deployed' });
     rows.push({ rule: STACK_ROW, check: 'stack functions', ok: true, skipped: true, detail: 'the stack\'s functions do not exist until it is deployed' });
     rows.push({ rule: STACK_ROW, check: 'outcome bus policy', ok: true, skipped: true, detail: 'the outcome bus does not exist until the stack is deployed' });
+    rows.push({ rule: STACK_ROW, check: 'stack queues', ok: true, skipped: true, detail: 'the stack\'s queues do not exist until it is deployed' });
   } else {
     const { alarms } = alertingNames(stack);
     const pages = changePageInputs(stack);
@@ -308,6 +331,12 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     rows.push(stackFunctionsRow(await orError(readStackFunctions(clients.lambda, functions)), deployedFunctions(targets, stack, caller)));
     const publishers = busPublishers(stack, caller);
     rows.push(outcomeBusPolicyRow(await orError(readBusPolicy(clients.events, publishers.busName)), publishers));
+    const { startQueueUrl: start, startDeadLetterQueueUrl: startDeadLetters, verifyDeadLetterQueueUrl: verifyDeadLetters, inputBucket } = targets;
+    rows.push(
+      start && startDeadLetters && verifyDeadLetters && inputBucket
+        ? stackQueuesRow(await orError(readStackQueues(clients.sqs, { start, startDeadLetters, verifyDeadLetters })), deployedQueues(inputBucket, stack, caller))
+        : { rule: STACK_ROW, check: 'stack queues', ok: true, skipped: true, detail: 'the queues are not known (pass --start-queue-url, --start-dlq-url, --verify-dlq-url and --input-bucket)' },
+    );
   }
   // The roles' names are fixed, so an existing bucket's policy can be judged before the first deploy.
   if (targets.transcriptBucket) {

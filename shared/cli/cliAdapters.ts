@@ -16,7 +16,7 @@ import {
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject } from '../aws/awsErrors';
 import { BucketEncryptionUnknownError, describeError } from '../aws/errors';
@@ -33,6 +33,7 @@ import type { AlarmFacts, InputBucketDefault, RuleFacts, SubscriptionFacts, Trai
 import { CliError, EXIT } from './cliErrors';
 import type { TopicKeyFacts } from './alarmTopicKey';
 import type { FunctionFacts } from './stackFunctions';
+import type { QueueFacts, StackQueueFacts } from './stackQueues';
 import { isVerifier, type FunctionId } from '../stack/stackNames';
 import type { PolicyStatement } from './policyStatement';
 
@@ -328,6 +329,33 @@ async function readTopicKey(kms: KMSClient, keyId: string | undefined): Promise<
     .then(({ Policy }) => statementsOf(JSON.parse(Policy ?? '{}') as { Statement?: unknown }))
     .catch(reason);
   return { keyId, key, statements };
+}
+
+/** One queue's policy, redrive policy and retention; a queue that does not exist is `found: false`, any other refusal throws. */
+async function readQueue(sqs: SQSClient, url: string): Promise<QueueFacts> {
+  try {
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'Policy', 'RedrivePolicy', 'MessageRetentionPeriod'] }));
+    const redrive = Attributes.RedrivePolicy ? (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string }) : undefined;
+    return {
+      url,
+      found: true,
+      arn: Attributes.QueueArn ?? '',
+      policy: statementsOf(JSON.parse(Attributes.Policy ?? '{}') as { Statement?: unknown }),
+      // SQS gives maxReceiveCount as a number or, set through some clients, a string.
+      ...(redrive && { redrive: { ...(redrive.deadLetterTargetArn && { deadLetterTargetArn: redrive.deadLetterTargetArn }), ...(redrive.maxReceiveCount !== undefined && { maxReceiveCount: Number(redrive.maxReceiveCount) }) } }),
+      retentionSeconds: Number(Attributes.MessageRetentionPeriod ?? 0),
+    };
+  } catch (error) {
+    // QueueDoesNotExist in SQS's JSON protocol, AWS.SimpleQueueService.NonExistentQueue in its query protocol.
+    if (/QueueDoesNotExist|NonExistentQueue/.test(awsErrorName(error) ?? '')) return { url, found: false };
+    throw error;
+  }
+}
+
+/** The stack's three queues as GetQueueAttributes tells them. */
+export async function readStackQueues(sqs: SQSClient, urls: { start: string; startDeadLetters: string; verifyDeadLetters: string }): Promise<StackQueueFacts> {
+  const [start, startDeadLetters, verifyDeadLetters] = await Promise.all([readQueue(sqs, urls.start), readQueue(sqs, urls.startDeadLetters), readQueue(sqs, urls.verifyDeadLetters)]);
+  return { start, startDeadLetters, verifyDeadLetters };
 }
 
 /**

@@ -144,25 +144,31 @@ export function outcomeBusPolicy() {
   };
 }
 
-/** Lets an AWS service in this account send to one of the stack's queues. */
+/** The Sids of the statements that let S3 and EventBridge send to the stack's queues. */
+export const QUEUE_SENDERS = { startQueue: 'InputBucketNotifications', verifyDeadLetterQueue: 'UndeliverableCompletionEvents' } as const;
+
+/**
+ * Lets an AWS service in this account send to one of the stack's queues: SQS takes a service's
+ * message only where the queue's policy names it. Queue, account and condition values are Refs in
+ * the template and values where the stack is played locally.
+ */
+export function queueSenders(sid: string, service: string, queueArn: unknown, account: unknown, condition: Record<string, unknown> = {}) {
+  return {
+    Sid: sid,
+    Effect: 'Allow',
+    Principal: { Service: service },
+    Action: 'sqs:SendMessage',
+    Resource: queueArn,
+    Condition: { ...condition, StringEquals: { 'aws:SourceAccount': account } },
+  };
+}
+
 function sendMessagePolicy(queue: string, sid: string, service: string, condition: Record<string, unknown>) {
   return {
     Type: 'AWS::SQS::QueuePolicy',
     Properties: {
       Queues: [{ Ref: queue }],
-      PolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: sid,
-            Effect: 'Allow',
-            Principal: { Service: service },
-            Action: 'sqs:SendMessage',
-            Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
-            Condition: { ...condition, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-          },
-        ],
-      },
+      PolicyDocument: { Version: '2012-10-17', Statement: [queueSenders(sid, service, { 'Fn::GetAtt': [queue, 'Arn'] }, { Ref: 'AWS::AccountId' }, condition)] },
     },
   };
 }
@@ -178,10 +184,10 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
     ...roleTemplateResources(ctx, 'BucketNotificationsRole', 'lambda.amazonaws.com', bucketNotificationsRoleStatements(ctx)),
   };
   if (needsDataAccessRole(ctx.config)) Object.assign(resources, roleTemplateResources(ctx, 'DataAccessRole', 'transcribe.amazonaws.com', dataAccessRoleStatements(ctx)));
-  resources.StartQueuePolicy = sendMessagePolicy('StartQueue', 'InputBucketNotifications', 's3.amazonaws.com', {
+  resources.StartQueuePolicy = sendMessagePolicy('StartQueue', QUEUE_SENDERS.startQueue, 's3.amazonaws.com', {
     ArnEquals: { 'aws:SourceArn': bucketArn(inputBucketRef(ctx)) },
   });
-  resources.VerifyDeadLetterQueuePolicy = sendMessagePolicy('VerifyDeadLetterQueue', 'UndeliverableCompletionEvents', 'events.amazonaws.com', {});
+  resources.VerifyDeadLetterQueuePolicy = sendMessagePolicy('VerifyDeadLetterQueue', QUEUE_SENDERS.verifyDeadLetterQueue, 'events.amazonaws.com', {});
   resources.OutcomeBusPolicy = outcomeBusPolicy();
   if (!ctx.existingInputBucket) {
     resources[INPUT_BUCKET] = bucket(

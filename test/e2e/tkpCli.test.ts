@@ -26,7 +26,7 @@ import {
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, PurgeQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeS3EventKey } from '../../shared/aws/s3Location';
 import { localEnvironmentExports } from '../local/cli/localCommand';
@@ -124,6 +124,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         ok: true,
         detail: `${pipeline.stack.alarmTopicArn} delivers every alarm and page to sqs arn:aws:sqs:us-east-1:${MOTO_DEFAULT_ACCOUNT}:tkp-alarm-inbox`,
       });
+      expect(run.json.rows.find((r: any) => r.check === 'stack queues')).toMatchObject({ ok: true, detail: expect.stringMatching(/^S3 delivers uploads to the start queue, .* the verify DLQ takes what the 7 rules cannot deliver;/) });
       expect(run.json.rows.find((r: any) => r.check === 'alarm topic policy')).toMatchObject({
         ok: true,
         detail: `${pipeline.stack.alarmTopicArn} lets EventBridge publish the pages of the 4 paging rules and CloudWatch the 4 alarms`,
@@ -288,6 +289,37 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
           },
         ],
       );
+    });
+
+    it('fails while a queue would lose work: S3 refused by the start queue, its redrive to the start DLQ gone, a DLQ keeping letters a minute', async () => {
+      const sqs = new SQSClient(atMoto());
+      const env = localEnvironmentExports(pipeline);
+      const [start, startDeadLetters] = [env.TKP_START_QUEUE_URL as string, env.TKP_START_DLQ_URL as string];
+      const attributes = async (url: string) => (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['Policy', 'RedrivePolicy', 'MessageRetentionPeriod'] }))).Attributes ?? {};
+      const before = { start: await attributes(start), startDeadLetters: await attributes(startDeadLetters) };
+      const set = (url: string, Attributes: Record<string, string>) => sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes }));
+      const bucketArn = `arn:aws:s3:::${pipeline.stack.names.inputBucket}`;
+      const otherBucketOnly = JSON.parse(before.start.Policy as string);
+      otherBucketOnly.Statement[0].Condition.ArnEquals['aws:SourceArn'] = 'arn:aws:s3:::someone-elses-bucket';
+      const run = async () => {
+        await set(start, { Policy: JSON.stringify(otherBucketOnly), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:123456789012:tkp-alarm-inbox', maxReceiveCount: 50 }) });
+        await set(startDeadLetters, { MessageRetentionPeriod: '60' });
+      };
+      await expectCheckFailsWhile(run, async () => {
+        await set(start, { Policy: before.start.Policy as string, RedrivePolicy: before.start.RedrivePolicy as string });
+        await set(startDeadLetters, { MessageRetentionPeriod: before.startDeadLetters.MessageRetentionPeriod as string });
+      }, [
+        {
+          check: 'stack queues',
+          detail:
+            `the start queue's policy refuses s3.amazonaws.com the notifications of ${bucketArn}, and S3 drops what it cannot deliver: every upload is lost with no job and no dead letter ` +
+            '(put back the statement InputBucketNotifications, then tkp backfill transcribes what was uploaded meanwhile, once each); ' +
+            'the start queue sends to arn:aws:sqs:us-east-1:123456789012:tkp-alarm-inbox after 50 receives, not to the start DLQ after 50: an upload that keeps failing is retried until its 4 days end and then deleted, with no dead letter ' +
+            `(aws sqs set-queue-attributes --queue-url ${start} --attributes '${JSON.stringify({ RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:123456789012:tkp-start-dlq', maxReceiveCount: 50 }) })}'); ` +
+            `the start DLQ keeps messages 60 s, not 1209600 (14 days), so what waits there longer is deleted unread (aws sqs set-queue-attributes --queue-url ${startDeadLetters} --attributes '{"MessageRetentionPeriod":"1209600"}'); ` +
+            'put the queues back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy")',
+        },
+      ]);
     });
 
     it('fails while one of the stack\'s alarms has its actions disabled, naming the alarm and the command', async () => {
@@ -628,6 +660,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         'verifier roles',
         'stack functions',
         'outcome bus policy',
+        'stack queues',
         'transcript bucket policy',
       ]);
       expect(run.json.rows.find((r: any) => r.check === 'stack').detail).toMatch(/^stack transcribe-kms-pipeline-notyet is not deployed in us-east-1/);

@@ -13,7 +13,7 @@ import {
 import { AttachRolePolicyCommand, CreatePolicyCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateEventSourceMappingCommand, CreateFunctionCommand, LambdaClient, PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
 import { CreateTopicCommand, SetTopicAttributesCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mergeQueueNotifications, notificationCountProblem, notificationIdPrefix } from '../../../shared/stack/inputNotifications';
 import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
 import { forMoto } from '../emulator/s3FilterMatching';
@@ -39,7 +39,7 @@ import {
   type RoleEnding,
   type RoleId,
 } from '../../../shared/stack/stackNames';
-import { outcomeBusPolicy, transcriptBucketStatements } from '../../../shared/stack/stackResources';
+import { outcomeBusPolicy, QUEUE_SENDERS, queueSenders, transcriptBucketStatements } from '../../../shared/stack/stackResources';
 import { alarmResources, alarmTopicPublishers, changePageInputs } from '../../../shared/stack/alarmResources';
 import { sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
 import { roleResources, type ManagedPolicyResource, type RoleResource } from '../../../shared/stack/roleResources';
@@ -159,10 +159,19 @@ export async function provision(
   };
   const startDeadLetterQueueUrl = await createQueue('tkp-start-dlq', { MessageRetentionPeriod: String(QUEUE_SETTINGS.deadLetterRetentionSeconds) });
   const startQueueUrl = await createQueue('tkp-start', {
+    MessageRetentionPeriod: String(QUEUE_SETTINGS.retentionSeconds),
     VisibilityTimeout: String(Math.max(1, Math.round(QUEUE_SETTINGS.visibilityTimeoutSeconds / (options.timeScale ?? 1)))),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn(names.region, 'tkp-start-dlq'), maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount }),
   });
-  const verifyDeadLetterQueueUrl = await createQueue('tkp-verify-dlq');
+  const verifyDeadLetterQueueUrl = await createQueue('tkp-verify-dlq', { MessageRetentionPeriod: String(QUEUE_SETTINGS.deadLetterRetentionSeconds) });
+  // Their policies as deployed, for `tkp check` to read; moto does not enforce them.
+  const senders = (url: string, statement: ReturnType<typeof queueSenders>) =>
+    sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }) } }));
+  await senders(
+    startQueueUrl,
+    queueSenders(QUEUE_SENDERS.startQueue, 's3.amazonaws.com', queueArn(names.region, 'tkp-start'), MOTO_DEFAULT_ACCOUNT, { ArnEquals: { 'aws:SourceArn': `arn:aws:s3:::${names.inputBucket}` } }),
+  );
+  await senders(verifyDeadLetterQueueUrl, queueSenders(QUEUE_SENDERS.verifyDeadLetterQueue, 'events.amazonaws.com', queueArn(names.region, 'tkp-verify-dlq'), MOTO_DEFAULT_ACCOUNT));
   const completionQueueUrl = await createQueue('tkp-completion-events', { VisibilityTimeout: '120' });
 
   const buckets = new Set([names.inputBucket, names.transcriptBucket, ...config.rules.flatMap((r) => (r.output.bucket ? [r.output.bucket] : []))]);

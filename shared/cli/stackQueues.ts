@@ -1,0 +1,129 @@
+/**
+ * `tkp check`'s "stack queues" row: whether the stack's three queues still carry what reaches them
+ * and keep what they hold. Each is a place where a changed attribute loses work without a word:
+ * - the start queue's policy must let S3 send the input bucket's notifications: S3 drops one it
+ *   cannot deliver, so every upload from then on is lost with no job, no verdict, no dead letter;
+ * - the verify DLQ's policy must let EventBridge send what a rule could not deliver (a completion
+ *   event, a page): without it EventBridge drops it;
+ * - the start queue's redrive policy must send a message received 50 times to the start DLQ:
+ *   without it a failing upload is retried until the queue's retention ends, then deleted;
+ * - no queue may keep its messages for less time than the stack gives it: a message waiting out a
+ *   full quota, or a dead letter waiting for a person, would be deleted unread.
+ * Policies are judged as the request each sender makes (policyStatement.ts), with the bucket's or
+ * rule's ARN as aws:SourceArn, so a policy that names only some of them fails on the others.
+ */
+import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../start/preflightChecks';
+import { QUEUE_SENDERS } from '../stack/stackResources';
+import { allowsRequest, type PolicyStatement } from './policyStatement';
+
+/** One queue as GetQueueAttributes tells it; `found: false` when it does not exist. */
+export type QueueFacts =
+  | { url: string; found: false }
+  | {
+      url: string;
+      found: true;
+      arn: string;
+      policy: PolicyStatement[];
+      redrive?: { deadLetterTargetArn?: string; maxReceiveCount?: number };
+      retentionSeconds: number;
+    };
+
+export interface DeployedQueues {
+  account: string;
+  inputBucketArn: string;
+  /** The rules whose undeliverable events go to the verify DLQ. */
+  deadLetterRules: { name: string; arn: string }[];
+  maxReceiveCount: number;
+  retentionSeconds: { start: number; deadLetters: number };
+}
+
+export interface StackQueueFacts {
+  start: QueueFacts;
+  startDeadLetters: QueueFacts;
+  verifyDeadLetters: QueueFacts;
+}
+
+const S3 = 's3.amazonaws.com';
+const EVENTBRIDGE = 'events.amazonaws.com';
+
+/** Whether the queue's policy lets the service send from the source; a string names a condition it does not evaluate. */
+function lets(queue: QueueFacts & { found: true }, service: string, sourceArn: string, account: string) {
+  return allowsRequest(queue.policy, {
+    principal: service,
+    action: 'sqs:SendMessage',
+    resource: queue.arn,
+    context: { 'aws:sourcearn': sourceArn, 'aws:sourceaccount': account, 'aws:securetransport': 'true' },
+  });
+}
+
+const setAttribute = (url: string, attribute: string, value: string) => `aws sqs set-queue-attributes --queue-url ${url} --attributes '${JSON.stringify({ [attribute]: value })}'`;
+const days = (seconds: number) => `${Math.round((seconds / 86400) * 10) / 10} days`;
+
+export function stackQueuesRow(facts: StackQueueFacts | { error: string }, deployed: DeployedQueues): CheckRow {
+  const row = { rule: STACK_ROW, check: 'stack queues' };
+  if ('error' in facts) {
+    return { ...row, ok: false, detail: `the stack's queues cannot be read (${facts.error}); the caller needs sqs:GetQueueAttributes on them to tell whether uploads and dead letters still reach them` };
+  }
+  const problems: string[] = [];
+  const unjudged = new Set<string>();
+  const judged = (answer: boolean | string) => {
+    if (typeof answer === 'string') unjudged.add(answer);
+    return answer !== false;
+  };
+  const { start, startDeadLetters, verifyDeadLetters } = facts;
+  for (const [queue, what] of [
+    [start, 'the start queue'],
+    [startDeadLetters, 'the start DLQ'],
+    [verifyDeadLetters, 'the verify DLQ'],
+  ] as const) {
+    if (!queue.found) problems.push(`${what} ${queue.url} does not exist`);
+  }
+
+  if (start.found) {
+    if (!judged(lets(start, S3, deployed.inputBucketArn, deployed.account))) {
+      problems.push(
+        `the start queue's policy refuses ${S3} the notifications of ${deployed.inputBucketArn}, and S3 drops what it cannot deliver: every upload is lost with no job and no dead letter ` +
+          `(put back the statement ${QUEUE_SENDERS.startQueue}, then tkp backfill transcribes what was uploaded meanwhile, once each)`,
+      );
+    }
+    const target = startDeadLetters.found ? startDeadLetters.arn : undefined;
+    const redrive = start.redrive;
+    if (!redrive?.deadLetterTargetArn || (target && redrive.deadLetterTargetArn !== target) || redrive.maxReceiveCount !== deployed.maxReceiveCount) {
+      const now = redrive?.deadLetterTargetArn ? `sends to ${redrive.deadLetterTargetArn} after ${redrive.maxReceiveCount ?? '?'} receives` : 'has no redrive policy';
+      problems.push(
+        `the start queue ${now}, not to the start DLQ after ${deployed.maxReceiveCount}: an upload that keeps failing is retried until its ${days(deployed.retentionSeconds.start)} end and then deleted, with no dead letter ` +
+          `(${setAttribute(start.url, 'RedrivePolicy', JSON.stringify({ deadLetterTargetArn: target ?? 'START_DLQ_ARN', maxReceiveCount: deployed.maxReceiveCount }))})`,
+      );
+    }
+  }
+  if (verifyDeadLetters.found) {
+    const refused = deployed.deadLetterRules.filter(({ arn }) => !judged(lets(verifyDeadLetters, EVENTBRIDGE, arn, deployed.account)));
+    if (refused.length > 0) {
+      problems.push(
+        `the verify DLQ's policy refuses ${EVENTBRIDGE} what ${refused.map(({ name }) => name).join(', ')} could not deliver, so EventBridge drops it (a completion event, a page) instead of dead-lettering it ` +
+          `(put back the statement ${QUEUE_SENDERS.verifyDeadLetterQueue})`,
+      );
+    }
+  }
+  for (const [queue, what, seconds] of [
+    [start, 'the start queue', deployed.retentionSeconds.start],
+    [startDeadLetters, 'the start DLQ', deployed.retentionSeconds.deadLetters],
+    [verifyDeadLetters, 'the verify DLQ', deployed.retentionSeconds.deadLetters],
+  ] as const) {
+    if (queue.found && queue.retentionSeconds < seconds) {
+      problems.push(
+        `${what} keeps messages ${queue.retentionSeconds} s, not ${seconds} (${days(seconds)}), so what waits there longer is deleted unread (${setAttribute(queue.url, 'MessageRetentionPeriod', String(seconds))})`,
+      );
+    }
+  }
+
+  const notJudged = unjudged.size > 0 ? ` (on conditions this check does not evaluate: ${[...unjudged].join(', ')})` : '';
+  if (problems.length === 0) {
+    return {
+      ...row,
+      ok: true,
+      detail: `S3 delivers uploads to the start queue, which hands a failing one to the start DLQ after ${deployed.maxReceiveCount} receives; the verify DLQ takes what the ${deployed.deadLetterRules.length} rules cannot deliver; no queue keeps messages for less than the stack gives it${notJudged}`,
+    };
+  }
+  return { ...row, ok: false, detail: `${problems.join('; ')}${notJudged}; put the queues back as the stack defines them, which a redeploy does not do (${PUT_BACK_README})` };
+}
