@@ -11,7 +11,7 @@
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
 import { alertingChangePattern, outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
-import { alarmTopicName, alertingNames, DEPLOY_TIME_VALUE_LENGTH, isDeployTimeValue, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
+import { alarmTopicName, alertingNames, DEPLOY_TIME_VALUE_LENGTH, isDeployTimeValue, STACK_QUEUES, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
 /** A start backlog older than this has been retrying (a full quota, a broken key) for too long. */
@@ -57,8 +57,9 @@ export const CHANGE_PAGE_WHAT_TO_DO = {
     'If nobody planned it: remove a function given one of its roles (a verifier\'s role is refused verdicts, the start role may write transcripts), and put the function back as the stack defines it, which a redeploy does not do: serverless deploy function for its code, aws cloudformation detect-stack-drift for what else differs. ' +
     'Until then, trust no verdict or transcript from the event\'s time on without tkp audit --since that time, which judges the transcripts with your own credentials. README: When an alarm fires; Putting back what changed outside a deploy.',
   alertingChanges:
-    'One of this stack\'s EventBridge rules or CloudWatch alarms, or the alarm topic\'s subscriptions or policy, was turned off, deleted or changed outside a deploy, so pages may not have reached anyone since: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
-    'If nobody planned it: put them back as the stack defines them, which a redeploy does not do (tkp check names what is off, aws cloudformation detect-stack-drift what else differs; re-subscribe a removed address yourself), then tkp audit --since the event\'s time and read both dead-letter queues. README: When an alarm fires; Putting back what changed outside a deploy.',
+    'One of this stack\'s EventBridge rules or CloudWatch alarms, the alarm topic\'s subscriptions or policy, or one of its queues was turned off, deleted, purged or changed outside a deploy, so pages, uploads or dead letters may have been lost since: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
+    'If nobody planned it: put them back as the stack defines them, which a redeploy does not do (tkp check names what is off, aws cloudformation detect-stack-drift what else differs; re-subscribe a removed address yourself), then tkp audit --since the event\'s time and read both dead-letter queues; ' +
+    'after a change to the start queue, tkp backfill --since the event\'s time transcribes what was uploaded meanwhile. README: When an alarm fires; Putting back what changed outside a deploy.',
 } as const;
 
 /**
@@ -219,11 +220,12 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
   resources.AlertingChangesRule = alarmTopicRule(
     ctx,
     names.rules.alertingChanges,
-    'One of this stack’s rules or alarms turned off, deleted or rewritten, or the alarm topic’s subscriptions or policy changed, outside a deploy: CloudTrail events to the alarm topic',
+    'One of this stack’s rules or alarms turned off, deleted or rewritten, the alarm topic’s subscriptions or policy changed, or one of its queues changed, purged or deleted, outside a deploy: CloudTrail events to the alarm topic',
     alertingChangePattern({
       namePrefix: names.prefix,
       alarmTopic: topic,
       subscriptionPrefix: typeof topic === 'string' ? `${topic}:` : { 'Fn::Sub': '${AlarmTopic}:' },
+      queuePaths: STACK_QUEUES.map((queue) => ({ 'Fn::Sub': `/\${AWS::AccountId}/\${${queue}.QueueName}` })),
     }),
   );
   resources.OutcomeArchive = {

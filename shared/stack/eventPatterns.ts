@@ -137,6 +137,12 @@ const ALARM_REWRITE = ['PutMetricAlarm'];
 const SUBSCRIPTION_CHANGES = ['Unsubscribe', 'SetSubscriptionAttributes'];
 /** The calls that delete the topic or change who may publish to it (`topicArn`). */
 const TOPIC_CHANGES = ['DeleteTopic', 'SetTopicAttributes', 'RemovePermission'];
+/**
+ * The calls that lose what a queue holds or will be sent (`queueUrl`): its policy (who may send:
+ * S3's notifications, EventBridge's dead letters), its redrive or retention changed, its messages
+ * purged, the queue deleted.
+ */
+const QUEUE_CHANGES = ['SetQueueAttributes', 'AddPermission', 'RemovePermission', 'PurgeQueue', 'DeleteQueue'];
 
 /**
  * The API calls that change what verdicts rest on without a config deploy (README, "What a rule
@@ -225,6 +231,11 @@ export interface AlertingParts {
   alarmTopic: Cfn;
   /** The start of every subscription's ARN: the topic's ARN and `:`. */
   subscriptionPrefix: Cfn;
+  /**
+   * The end of each of the stack's queues' URLs, `/ACCOUNT/NAME`: a caller may name a queue by any
+   * of SQS's hosts (`sqs.REGION.amazonaws.com`, `queue.amazonaws.com`...), never by another path.
+   */
+  queuePaths: Cfn[];
 }
 
 /**
@@ -232,7 +243,9 @@ export interface AlertingParts {
  * off, deleted, rewritten or retargeted (the verifier's, the sweeper's schedule, and every rule
  * that pages, this one's own included, though it cannot see that one: VerifierChangesRule does);
  * one of its alarms deleted, its actions disabled or rewritten; a subscription of the alarm topic
- * removed or filtered; the topic deleted or its policy changed. Rules and alarms are matched by
+ * removed or filtered; the topic deleted or its policy changed; one of its queues re-permissioned,
+ * its redrive or retention changed, purged or deleted (uploads or dead letters lost without a
+ * word: S3 drops a notification the start queue refuses). Rules and alarms are matched by
  * the stack's name prefix, which keeps the pattern within EventBridge's size quota whatever the
  * stage is called; another stage whose name extends this one's with a `-` would page here too,
  * which errs on the side of a page. Failed calls are matched too: an attempt to silence the
@@ -244,7 +257,7 @@ export function alertingChangePattern(parts: AlertingParts) {
     // EventBridge's reference gives `aws.monitoring` as the source of CloudWatch's calls through
     // CloudTrail; `aws.cloudwatch`, the source its alarm events were long documented with, is
     // matched too, so that either spelling pages (eventSource is what narrows the match).
-    source: ['aws.events', 'aws.monitoring', 'aws.cloudwatch', 'aws.sns'],
+    source: ['aws.events', 'aws.monitoring', 'aws.cloudwatch', 'aws.sns', 'aws.sqs'],
     'detail-type': [CLOUDTRAIL_API_CALL],
     detail: {
       sourceIPAddress: [{ 'anything-but': CLOUDFORMATION }],
@@ -254,6 +267,7 @@ export function alertingChangePattern(parts: AlertingParts) {
         { eventSource: ['monitoring.amazonaws.com'], eventName: ALARM_REWRITE, requestParameters: { alarmName: stackNames } },
         { eventSource: ['sns.amazonaws.com'], eventName: SUBSCRIPTION_CHANGES, requestParameters: { subscriptionArn: [{ prefix: parts.subscriptionPrefix }] } },
         { eventSource: ['sns.amazonaws.com'], eventName: TOPIC_CHANGES, requestParameters: { topicArn: [parts.alarmTopic] } },
+        { eventSource: ['sqs.amazonaws.com'], eventName: QUEUE_CHANGES, requestParameters: { queueUrl: parts.queuePaths.map((path) => ({ suffix: path })) } },
       ],
     },
   };

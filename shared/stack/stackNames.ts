@@ -127,6 +127,9 @@ export function outcomeBusName(ctx: Pick<StackContext, 'service' | 'stage'>): st
   return `${ctx.service}-${ctx.stage}-outcomes`;
 }
 
+/** The stack's queues, by logical ID: CloudFormation names them, so a rule finds them by their URL's path. */
+export const STACK_QUEUES = ['StartQueue', 'StartDeadLetterQueue', 'VerifyDeadLetterQueue'] as const;
+
 /** The alarm topic the stack creates when the operator brings none (parameter alarmTopicArn). */
 export function alarmTopicName(ctx: Pick<StackContext, 'service' | 'stage'>): string {
   return `${ctx.service}-${ctx.stage}-alarms`;

@@ -609,6 +609,17 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(matchesPattern(alerting, byHand('sns.amazonaws.com', 'Unsubscribe', { subscriptionArn: `${topicArn}:0b9a4c1e-0000-4000-8000-000000000001` }))).toBe(true);
     expect(matchesPattern(alerting, byHand('sns.amazonaws.com', 'SetTopicAttributes', { topicArn, attributeName: 'Policy' }))).toBe(true);
     expect(matchesPattern(alerting, byHand('sns.amazonaws.com', 'Unsubscribe', { subscriptionArn: 'arn:aws:sns:us-east-1:123456789012:another-topic:0b9a4c1e-0000-4000-8000-000000000001' }))).toBe(false);
+    // Every queue the template holds, by the URL CloudFormation gives it (stack name, logical ID, a random end), purged by hand.
+    const queues = ofType(template, 'AWS::SQS::Queue');
+    expect(queues).toHaveLength(3);
+    let queueWatch = JSON.stringify(template.Resources.AlertingChangesRule?.Properties.EventPattern);
+    for (const [id] of queues) queueWatch = queueWatch.replaceAll(`{"Fn::Sub":"/\${AWS::AccountId}/\${${id}.QueueName}"}`, JSON.stringify(`/123456789012/transcribe-kms-pipeline-dev-${id}-1A2B3C4D5E6F`));
+    const queuePattern = resolve(JSON.parse(queueWatch));
+    for (const [id] of queues) {
+      const queueUrl = `https://sqs.us-east-1.amazonaws.com/123456789012/transcribe-kms-pipeline-dev-${id}-1A2B3C4D5E6F`;
+      expect(matchesPattern(queuePattern, byHand('sqs.amazonaws.com', 'PurgeQueue', { queueUrl })), `${id} purged`).toBe(true);
+      expect(matchesPattern(queuePattern, byHand('sqs.amazonaws.com', 'SetQueueAttributes', { queueUrl, attributes: { Policy: '' } })), `${id} re-permissioned`).toBe(true);
+    }
   });
 
   it('keeps dead letters longer than the messages of the queue they come from, and gives every function the stage for its metrics', () => {

@@ -236,11 +236,8 @@ async function keepRunning(pipeline: LocalPipeline): Promise<void> {
 /** One line for a message on the alarm topic: a CloudTrail call with what it named, or a verdict with its job and what to do. */
 function describeAlarm(alarm: LocalPipeline['alarms'][number]): string {
   const { detail } = alarm;
-  // The local mode lists the calls TrustChangesRule and VerifierChangesRule page on (Lambda's are the latter's); each page says what to do.
-  if (detail.eventName) {
-    const whatToDo = detail.eventSource === 'lambda.amazonaws.com' ? CHANGE_PAGE_WHAT_TO_DO.verifierChanges : CHANGE_PAGE_WHAT_TO_DO.trustChanges;
-    return `${detail.eventName} ${JSON.stringify(detail.requestParameters)} by ${detail.userIdentity?.arn ?? 'unknown'}. ${whatToDo}`;
-  }
+  // The local mode lists the calls TrustChangesRule, VerifierChangesRule and AlertingChangesRule page on; each page says what to do.
+  if (alarm.page) return `${detail.eventName} ${JSON.stringify(detail.requestParameters)} by ${detail.userIdentity?.arn ?? 'unknown'}. ${CHANGE_PAGE_WHAT_TO_DO[alarm.page]}`;
   return `${alarm.detailType}: ${detail.jobName}${detail.cause ? ` (${detail.cause})` : ''}${detail.whatToDo ? `. ${detail.whatToDo}` : ''}`;
 }
 

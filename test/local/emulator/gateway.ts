@@ -67,7 +67,7 @@ export interface PutEventsObserver {
 
 /** A management call that succeeded, as a CloudTrail trail records it (the fields the stack's rules read). */
 export interface TrailedCall {
-  eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com' | 'events.amazonaws.com' | 'transcribe.amazonaws.com' | 'cloudtrail.amazonaws.com' | 'lambda.amazonaws.com' | 'monitoring.amazonaws.com' | 'sns.amazonaws.com';
+  eventSource: 'kms.amazonaws.com' | 's3.amazonaws.com' | 'events.amazonaws.com' | 'transcribe.amazonaws.com' | 'cloudtrail.amazonaws.com' | 'lambda.amazonaws.com' | 'monitoring.amazonaws.com' | 'sns.amazonaws.com' | 'sqs.amazonaws.com';
   eventName: string;
   account: string;
   requestParameters: Record<string, unknown>;
@@ -76,6 +76,8 @@ export interface TrailedCall {
 }
 
 const TRAILED_ALIAS_CALLS = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
+/** SQS's calls that change who may send to a queue, what it keeps, or empty or delete it. */
+const TRAILED_QUEUE_CALLS = new Set(['SetQueueAttributes', 'AddPermission', 'RemovePermission', 'PurgeQueue', 'DeleteQueue']);
 const TRAILED_TRAIL_CALLS = new Set(['StopLogging', 'StartLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors']);
 /** CloudTrail's X-Amz-Target: `CloudTrail_20131101.<Operation>` from the JavaScript SDK; the AWS CLI prefixes it with `com.amazonaws.cloudtrail.v20131101.`. */
 const CLOUDTRAIL_TARGET = /(?:^|\.)CloudTrail_20131101\.(\w+)$/;
@@ -124,7 +126,7 @@ function trailedLambdaCall(request: GatewayRequest, account: string, answer: str
   return undefined;
 }
 
-/** The alias, bucket-default, bucket-policy, bus-policy, trail and Lambda calls among the requests the gateway forwards; undefined for any other. */
+/** The alias, bucket-default, bucket-policy, bus-policy, trail, Lambda and queue calls among the requests the gateway forwards; undefined for any other. */
 export function trailedCall(request: GatewayRequest, account: string, answer = ''): TrailedCall | undefined {
   const cloudTrailOperation = CLOUDTRAIL_TARGET.exec(request.target ?? '')?.[1];
   if (cloudTrailOperation !== undefined) {
@@ -137,11 +139,21 @@ export function trailedCall(request: GatewayRequest, account: string, answer = '
     const input = JSON.parse(request.body) as { EventBusName?: string; StatementId?: string };
     return { eventSource: 'events.amazonaws.com', eventName: operation, account, requestParameters: { ...(input.EventBusName && { eventBusName: input.EventBusName }), ...(input.StatementId && { statementId: input.StatementId }) } };
   }
+  if (service === 'AmazonSQS' && TRAILED_QUEUE_CALLS.has(operation)) {
+    const input = JSON.parse(request.body) as { QueueUrl?: string };
+    return { eventSource: 'sqs.amazonaws.com', eventName: operation, account, requestParameters: { queueUrl: input.QueueUrl } };
+  }
   if (service === 'TrentService' && TRAILED_ALIAS_CALLS.has(operation)) {
     const input = JSON.parse(request.body) as { AliasName?: string; TargetKeyId?: string };
     return { eventSource: 'kms.amazonaws.com', eventName: operation, account, requestParameters: { aliasName: input.AliasName, ...(input.TargetKeyId && { targetKeyId: input.TargetKeyId }) } };
   }
   if (request.target) return undefined;
+  // SQS's query protocol, as the AWS CLI v1 speaks it: a form with Action and QueueUrl.
+  const form = request.method === 'POST' && /^Action=|&Action=/.test(request.body) ? new URLSearchParams(request.body) : undefined;
+  const queueCall = form?.get('Action');
+  if (queueCall && TRAILED_QUEUE_CALLS.has(queueCall) && form?.has('QueueUrl')) {
+    return { eventSource: 'sqs.amazonaws.com', eventName: queueCall, account, requestParameters: { queueUrl: form.get('QueueUrl') } };
+  }
   const lambdaCall = trailedLambdaCall(request, account, answer);
   if (lambdaCall) return lambdaCall;
   if (request.method !== 'PUT' && request.method !== 'DELETE') return undefined;

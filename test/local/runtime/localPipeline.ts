@@ -46,7 +46,12 @@ export interface LocalPipelineOptions {
 export interface OutcomeEvent {
   detailType: string;
   detail: Record<string, any>;
+  /** For a CloudTrail call on the alarm topic, the rule whose page it is. */
+  page?: ChangePage;
 }
+
+/** The rules that page on CloudTrail calls, by their key in CHANGE_PAGE_WHAT_TO_DO. */
+export type ChangePage = 'trustChanges' | 'verifierChanges' | 'alertingChanges';
 
 export interface DeadLetter {
   queue: 'start' | 'verify';
@@ -126,21 +131,22 @@ export class LocalPipeline {
       const outcomeRule = outcomeEventPattern(names.outcomeSource);
       const patterns = localRulePatterns(config, names);
       const pagingRule = patterns.pagingVerdicts;
-      const trustRule = patterns.trustChanges;
-      const verifierChangesRule = patterns.verifierChanges;
+      const changeRules = (['trustChanges', 'verifierChanges', 'alertingChanges'] as const).map((page) => ({ page, pattern: patterns[page] }));
       // The verifier's rules, as serverless.yml deploys them: the completion events come from the
       // emulator's PutEvents, a deleted job from CloudTrail's record of the call.
       const { deletion: deletionRule, ...completionPatterns } = patterns.verifier;
       const completionRules = Object.values(completionPatterns);
       // The default bus's rules for the calls a trail records: to the alarm topic for what
-      // TrustChangesRule watches (shared/stack/alarmResources.ts) and what VerifierChangesRule
-      // watches of the functions (Lambda's calls through the gateway), and to the verifier for a
+      // TrustChangesRule watches (shared/stack/alarmResources.ts), what VerifierChangesRule
+      // watches of the functions (Lambda's calls through the gateway) and what AlertingChangesRule
+      // watches of the queues (SQS's calls through it), and to the verifier for a
       // deleted job (serverless.yml). Only the emulator deletes jobs, after the stack exists.
       // The call also goes onto moto's default bus, whose rules page through the alarm topic as
       // deployed (to tkp-alarm-inbox, with what to do).
       const onTrailedCall = (call: TrailedCall) => {
         const event = trailEnvelope(call, randomUUID(), names.region);
-        if (matchesPattern(trustRule, event) || matchesPattern(verifierChangesRule, event)) alarms.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
+        const page = changeRules.find(({ pattern }) => matchesPattern(pattern, event))?.page;
+        if (page) alarms.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any>, page });
         events
           .send(new PutEventsCommand({ Entries: [{ Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail) }] }))
           .then(({ Entries }) => Entries?.filter((entry) => entry.ErrorCode).forEach((entry) => pipeline.runtimeErrors.push(new Error(`PutEvents of a trailed ${call.eventName}: ${entry.ErrorCode} ${entry.ErrorMessage}`))))

@@ -107,7 +107,12 @@ export function localRulePatterns(config: PipelineConfig, names: LocalNames) {
     pagingVerdicts: pagingOutcomePattern(names.outcomeSource),
     trustChanges: trustChangePattern(config, { transcriptBucket: names.transcriptBucket, outcomeBus: [names.outcomeBus, outcomeBusArn] }),
     verifierChanges: verifierChangePattern(names),
-    alertingChanges: alertingChangePattern({ namePrefix: prefix, alarmTopic: names.alarmTopicArn, subscriptionPrefix: `${names.alarmTopicArn}:` }),
+    alertingChanges: alertingChangePattern({
+      namePrefix: prefix,
+      alarmTopic: names.alarmTopicArn,
+      subscriptionPrefix: `${names.alarmTopicArn}:`,
+      queuePaths: Object.values(LOCAL_QUEUES).map((queue) => `/${MOTO_DEFAULT_ACCOUNT}/${queue}`),
+    }),
   };
 }
 

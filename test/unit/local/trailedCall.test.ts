@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { verifierChangePattern } from '../../../shared/stack/eventPatterns';
+import { alertingChangePattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
 import { trailedCall } from '../../local/emulator/gateway';
 import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 
@@ -40,5 +40,21 @@ describe('trailedCall: Lambda calls through the local gateway, as a trail record
     const created = lambda('POST', '/2015-03-31/functions', '{"FunctionName":"mallory","Role":"arn:aws:iam::123456789012:role/tkp-local-us-east-1-verify"}');
     expect(created).toMatchObject({ eventName: 'CreateFunction20150331', requestParameters: { functionName: 'mallory', role: 'arn:aws:iam::123456789012:role/tkp-local-us-east-1-verify' } });
     expect(pages(created)).toBe(true);
+  });
+});
+
+describe('trailedCall: SQS calls through the local gateway, as a trail records them', () => {
+  const alerting = alertingChangePattern({ namePrefix: 'tkp-local-', alarmTopic: 'arn:aws:sns:us-east-1:123456789012:tkp-local-alarms', subscriptionPrefix: 'x', queuePaths: [`/${ACCOUNT}/tkp-start`] }) as Record<string, unknown>;
+  const queueUrl = `http://127.0.0.1:4566/${ACCOUNT}/tkp-start`;
+
+  it('names the queue of a change, in the JSON protocol the SDK speaks and the query protocol the AWS CLI v1 speaks, so AlertingChangesRule pages', () => {
+    const json = trailedCall({ method: 'POST', path: '/', target: 'AmazonSQS.PurgeQueue', body: JSON.stringify({ QueueUrl: queueUrl }) }, ACCOUNT);
+    expect(json).toEqual({ eventSource: 'sqs.amazonaws.com', eventName: 'PurgeQueue', account: ACCOUNT, requestParameters: { queueUrl } });
+    expect(matchesPattern(alerting, trailEnvelope(json as NonNullable<typeof json>, 'e-2', 'us-east-1'))).toBe(true);
+    const query = trailedCall({ method: 'POST', path: `/${ACCOUNT}/tkp-start`, target: undefined, body: `Action=SetQueueAttributes&QueueUrl=${encodeURIComponent(queueUrl)}&Attribute.1.Name=Policy&Version=2012-11-05` }, ACCOUNT);
+    expect(query).toEqual({ eventSource: 'sqs.amazonaws.com', eventName: 'SetQueueAttributes', account: ACCOUNT, requestParameters: { queueUrl } });
+    // Sending and receiving are not changes.
+    expect(trailedCall({ method: 'POST', path: '/', target: 'AmazonSQS.SendMessage', body: JSON.stringify({ QueueUrl: queueUrl, MessageBody: 'x' }) }, ACCOUNT)).toBeUndefined();
+    expect(trailedCall({ method: 'POST', path: '/', target: undefined, body: `Action=ReceiveMessage&QueueUrl=${encodeURIComponent(queueUrl)}` }, ACCOUNT)).toBeUndefined();
   });
 });

@@ -314,9 +314,10 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, call('events.amazonaws.com', 'DisableRule', { name: 'someone-elses-rule' }))).toBe(false);
   });
 
-  it('matches a rule or alarm of the stack turned off, deleted or rewritten, and the alarm topic unsubscribed, filtered, deleted or re-permissioned, outside a deploy', () => {
+  it('matches a rule or alarm of the stack turned off, deleted or rewritten, the alarm topic unsubscribed, filtered, deleted or re-permissioned, and a queue changed, purged or deleted, outside a deploy', () => {
     const topic = 'arn:aws:sns:us-east-1:123456789012:tkp-dev-alarms';
-    const pattern = alertingChangePattern({ namePrefix: 'tkp-dev-', alarmTopic: topic, subscriptionPrefix: `${topic}:` }) as Record<string, unknown>;
+    const queuePaths = ['/123456789012/tkp-dev-StartQueue-AbC1', '/123456789012/tkp-dev-VerifyDeadLetterQueue-dEf2'];
+    const pattern = alertingChangePattern({ namePrefix: 'tkp-dev-', alarmTopic: topic, subscriptionPrefix: `${topic}:`, queuePaths }) as Record<string, unknown>;
     const paged = [
       ...['DisableRule', 'DeleteRule', 'PutRule'].map((name) => call('events.amazonaws.com', name, { name: 'tkp-dev-trust-changes' })),
       call('events.amazonaws.com', 'DisableRule', { name: 'tkp-dev-paging-verdicts', eventBusName: 'tkp-dev-outcomes' }),
@@ -328,6 +329,9 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
       call('sns.amazonaws.com', 'Unsubscribe', { subscriptionArn: `${topic}:5f1c9a3e-0000-4000-8000-000000000001` }),
       call('sns.amazonaws.com', 'SetSubscriptionAttributes', { subscriptionArn: `${topic}:5f1c9a3e-0000-4000-8000-000000000001`, attributeName: 'FilterPolicy' }),
       ...['DeleteTopic', 'SetTopicAttributes', 'RemovePermission'].map((name) => call('sns.amazonaws.com', name, { topicArn: topic })),
+      // A queue named by any of SQS's hosts.
+      ...['SetQueueAttributes', 'AddPermission', 'RemovePermission', 'PurgeQueue', 'DeleteQueue'].map((name) => call('sqs.amazonaws.com', name, { queueUrl: `https://sqs.us-east-1.amazonaws.com${queuePaths[0]}` })),
+      call('sqs.amazonaws.com', 'PurgeQueue', { queueUrl: `https://queue.amazonaws.com${queuePaths[1]}` }),
       // A refused attempt to silence a page is worth one too.
       { ...call('events.amazonaws.com', 'DisableRule', { name: 'tkp-dev-alerting-changes' }), detail: { ...call('events.amazonaws.com', 'DisableRule', { name: 'tkp-dev-alerting-changes' }).detail, errorCode: 'AccessDeniedException' } },
     ];
@@ -345,6 +349,10 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
       call('events.amazonaws.com', 'DescribeRule', { name: 'tkp-dev-trust-changes' }),
       call('monitoring.amazonaws.com', 'SetAlarmState', { alarmName: 'tkp-dev-verify-dead-letters' }),
       call('sns.amazonaws.com', 'Subscribe', { topicArn: topic, protocol: 'email' }),
+      call('sqs.amazonaws.com', 'PurgeQueue', { queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/tkp-dev-StartQueue-AbC1-copy' }),
+      call('sqs.amazonaws.com', 'PurgeQueue', { queueUrl: 'https://sqs.us-east-1.amazonaws.com/999988887777/tkp-dev-StartQueue-AbC1' }),
+      call('sqs.amazonaws.com', 'SetQueueAttributes', { queueUrl: `https://sqs.us-east-1.amazonaws.com${queuePaths[0]}` }, 'cloudformation.amazonaws.com'),
+      call('sqs.amazonaws.com', 'TagQueue', { queueUrl: `https://sqs.us-east-1.amazonaws.com${queuePaths[0]}` }),
     ];
     for (const event of quiet) expect(matchesPattern(pattern, event), JSON.stringify(event.detail)).toBe(false);
   });
