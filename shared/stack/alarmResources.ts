@@ -11,7 +11,7 @@
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
 import { alertingChangePattern, outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
-import { alarmTopicName, alertingNames, DEPLOY_TIME_VALUE_LENGTH, isDeployTimeValue, STACK_QUEUES, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
+import { alarmTopicName, alertingNames, DEPLOY_TIME_VALUE_LENGTH, inputBucketRef, isDeployTimeValue, roleName, STACK_QUEUES, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
 /** A start backlog older than this has been retrying (a full quota, a broken key) for too long. */
@@ -53,9 +53,10 @@ export const CHANGE_PAGE_WHAT_TO_DO = {
     'If nobody planned it: point the alias back (aws kms update-alias) or restore the bucket default; put the ledger and bus policies back as the stack defines them, which a redeploy does not do (aws cloudformation detect-stack-drift shows what differs); start the trail again (aws cloudtrail start-logging). ' +
     'Then run tkp audit --since the event\'s time: verdicts since then rest on what changed. README: When an alarm fires; Putting back what changed outside a deploy.',
   verifierChanges:
-    'The code, configuration, concurrency or trigger of one of this stack\'s functions changed, or a function was given one of its roles, outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters, responseElements). ' +
+    'The code, configuration, concurrency or trigger of one of this stack\'s functions or the input bucket\'s notifications changed, or a function was given one of its roles, outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters, responseElements). ' +
     'If nobody planned it: remove a function given one of its roles (a verifier\'s role is refused verdicts, the start role may write transcripts), and put the function back as the stack defines it, which a redeploy does not do: serverless deploy function for its code, aws cloudformation detect-stack-drift for what else differs. ' +
-    'Until then, trust no verdict or transcript from the event\'s time on without tkp audit --since that time, which judges the transcripts with your own credentials. README: When an alarm fires; Putting back what changed outside a deploy.',
+    'Until then, trust no verdict or transcript from the event\'s time on without tkp audit --since that time, which judges the transcripts with your own credentials. ' +
+    'After PutBucketNotification no upload reaches the start queue: tkp check names the notifications missing, and once they are back, tkp backfill --since the event\'s time transcribes what was uploaded meanwhile. README: When an alarm fires; Putting back what changed outside a deploy.',
   alertingChanges:
     'One of this stack\'s EventBridge rules or CloudWatch alarms, the alarm topic\'s subscriptions or policy, or one of its queues was turned off, deleted, purged or changed outside a deploy, so pages, uploads or dead letters may have been lost since: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
     'If nobody planned it: put them back as the stack defines them, which a redeploy does not do (tkp check names what is off, aws cloudformation detect-stack-drift what else differs; re-subscribe a removed address yourself), then tkp audit --since the event\'s time and read both dead-letter queues; ' +
@@ -211,8 +212,11 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     ...alarmTopicRule(
       ctx,
       names.rules.verifierChanges,
-      'The code or configuration of any of the stack’s functions (the verifiers, and the start role’s, which may write transcripts), a function given one of its roles, or the rule that watches the alarms, changed outside a deploy: CloudTrail events to the alarm topic',
-      verifierChangePattern(ctx),
+      'The code or configuration of any of the stack’s functions (the verifiers, and the start role’s, which may write transcripts), a function given one of its roles, the input bucket’s notifications, or the rule that watches the alarms, changed outside a deploy: CloudTrail events to the alarm topic',
+      verifierChangePattern(ctx, {
+        inputBucket: inputBucketRef(ctx),
+        notificationsSession: { 'Fn::Sub': `arn:\${AWS::Partition}:sts::\${AWS::AccountId}:assumed-role/${roleName(ctx, 'notifications')}/` },
+      }),
     ),
     DependsOn: ['VerifyLambdaFunction', 'SweepLambdaFunction', 'StartLambdaFunction', 'PreflightLambdaFunction', 'BucketNotificationsLambdaFunction'],
   };
@@ -220,7 +224,7 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
   resources.AlertingChangesRule = alarmTopicRule(
     ctx,
     names.rules.alertingChanges,
-    'One of this stack’s rules or alarms turned off, deleted or rewritten, the alarm topic’s subscriptions or policy changed, or one of its queues changed, purged or deleted, outside a deploy: CloudTrail events to the alarm topic',
+    'One of this stack’s rules or alarms turned off, deleted or rewritten, or the alarm topic’s subscriptions or policy or one of its queues changed, outside a deploy: CloudTrail events to the alarm topic',
     alertingChangePattern({
       namePrefix: names.prefix,
       alarmTopic: topic,

@@ -143,6 +143,14 @@ const TOPIC_CHANGES = ['DeleteTopic', 'SetTopicAttributes', 'RemovePermission'];
  * purged, the queue deleted.
  */
 const QUEUE_CHANGES = ['SetQueueAttributes', 'AddPermission', 'RemovePermission', 'PurgeQueue', 'DeleteQueue'];
+/**
+ * The call that replaces a bucket's whole notification configuration (`bucketName`): another
+ * tool writing its own notifications onto a shared input bucket removes this stack's, and from
+ * then on no upload reaches the start queue. CloudTrail names an S3 call by its REST operation,
+ * so PutBucketNotificationConfiguration is recorded as PutBucketNotification (as
+ * PutBucketLifecycleConfiguration is as PutBucketLifecycle).
+ */
+const NOTIFICATION_CHANGES = ['PutBucketNotification'];
 
 /**
  * The API calls that change what verdicts rest on without a config deploy (README, "What a rule
@@ -179,6 +187,18 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
   };
 }
 
+/** What sets the start path off: the input bucket's notifications, and who writes them in a deploy. */
+export interface IntakeParts {
+  /** The input bucket, whose notifications turn uploads into messages on the start queue. */
+  inputBucket: Cfn;
+  /**
+   * The start of the session ARN the stack's own notifications function calls with
+   * (`arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/`): on an existing input bucket a deploy writes
+   * the notifications through it, not through CloudFormation.
+   */
+  notificationsSession: Cfn;
+}
+
 /**
  * Any of the stack's functions' code or configuration changed outside a deploy: a new environment
  * variable alone (an endpoint for KMS or S3) could point the verifiers' DescribeKey or HeadObject
@@ -186,7 +206,9 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
  * instead of dead-lettering them, and a reserved concurrency of 0 or a trigger turned off stops
  * a function for hours before an alarm would say so. The start and preflight functions run with the start role,
  * which may write transcripts (Transcribe writes with it), and the notifications function decides
- * which uploads reach the start queue. Any function given one of the stack's roles pages too. It
+ * which uploads reach the start queue; the input bucket's notifications, replaced by another tool
+ * on a shared bucket, would stop every upload from reaching it. Any function given one of the
+ * stack's roles pages too. It
  * also watches AlertingChangesRule, which cannot see its own rule turned off (the call reaches
  * EventBridge after the rule is off), as that rule watches this one. A rule of its own, since
  * TrustChangesRule's pattern is near EventBridge's size quota with the demo config. Functions and
@@ -194,10 +216,10 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
  * caller may name a function by (functionNameForms); another stage whose name extends this one's
  * with a `-` pages here too, which errs on the side of a page.
  */
-export function verifierChangePattern(stack: Pick<StackContext, 'service' | 'stage' | 'region'>) {
+export function verifierChangePattern(stack: Pick<StackContext, 'service' | 'stage' | 'region'>, intake: IntakeParts) {
   const alertingRule = alertingNames(stack).rules.alertingChanges;
   return {
-    source: ['aws.lambda', 'aws.events'],
+    source: ['aws.lambda', 'aws.events', 'aws.s3'],
     'detail-type': [CLOUDTRAIL_API_CALL],
     detail: {
       sourceIPAddress: [{ 'anything-but': CLOUDFORMATION }],
@@ -209,6 +231,13 @@ export function verifierChangePattern(stack: Pick<StackContext, 'service' | 'sta
         // in this region) or write transcripts as the start role may.
         { eventSource: ['lambda.amazonaws.com'], eventName: ROLE_GRANTS, requestParameters: { role: [{ wildcard: `*:role/${roleNamePrefix(stack)}*` }] } },
         ...ruleChangeAlternatives([alertingRule]),
+        // The start path's own trigger, upstream of the start queue's: replaced by anyone but the stack's notifications function.
+        {
+          eventSource: ['s3.amazonaws.com'],
+          eventName: NOTIFICATION_CHANGES,
+          requestParameters: { bucketName: [intake.inputBucket] },
+          userIdentity: { arn: [{ 'anything-but': { prefix: intake.notificationsSession } }] },
+        },
       ],
     },
   };

@@ -286,7 +286,7 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
       );
       expect(stopped.stderr).toBe('');
       await keep.waitFor(
-        /^  alarm +PutFunctionConcurrency20171031 \{"functionName":"transcribe-kms-pipeline-local-verify","reservedConcurrentExecutions":0\} by arn:aws:iam::\d{12}:user\/local\. The code, configuration, concurrency or trigger of one of this stack's functions changed, .* README: When an alarm fires; Putting back what changed outside a deploy\.$/m,
+        /^  alarm +PutFunctionConcurrency20171031 \{"functionName":"transcribe-kms-pipeline-local-verify","reservedConcurrentExecutions":0\} by arn:aws:iam::\d{12}:user\/local\. The code, configuration, concurrency or trigger of one of this stack's functions or the input bucket's notifications changed, .* README: When an alarm fires; Putting back what changed outside a deploy\.$/m,
         10_000,
       );
 

@@ -485,7 +485,7 @@ describe('the CloudFormation that serverless package writes', () => {
     // The stack's functions' code and configuration, changed outside a deploy (a deploy's changes come from CloudFormation).
     const verifiers = template.Resources.VerifierChangesRule?.Properties;
     expect(verifiers.EventPattern).toEqual({
-      source: ['aws.lambda', 'aws.events'],
+      source: ['aws.lambda', 'aws.events', 'aws.s3'],
       'detail-type': ['AWS API Call via CloudTrail'],
       detail: {
         sourceIPAddress: [{ 'anything-but': 'cloudformation.amazonaws.com' }],
@@ -513,6 +513,13 @@ describe('the CloudFormation that serverless package writes', () => {
           // The rule that watches the alarms cannot see itself turned off; this one does.
           { eventSource: ['events.amazonaws.com'], eventName: ['DisableRule', 'DeleteRule', 'PutRule'], requestParameters: { name: ['transcribe-kms-pipeline-dev-alerting-changes'] } },
           { eventSource: ['events.amazonaws.com'], eventName: ['PutTargets', 'RemoveTargets'], requestParameters: { rule: ['transcribe-kms-pipeline-dev-alerting-changes'] } },
+          // The input bucket's notifications replaced by anyone but the stack's notifications function (the role it deploys with).
+          {
+            eventSource: ['s3.amazonaws.com'],
+            eventName: ['PutBucketNotification'],
+            requestParameters: { bucketName: [template.Resources.InputBucket?.Properties.BucketName] },
+            userIdentity: { arn: [{ 'anything-but': { prefix: { 'Fn::Sub': `arn:\${AWS::Partition}:sts::\${AWS::AccountId}:assumed-role/${template.Resources.BucketNotificationsRole?.Properties.RoleName}/` } } }] },
+          },
         ],
       },
     });
@@ -525,7 +532,7 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(withoutPage(verifiers.Targets)).toEqual(withoutPage(trust.Targets));
     expect(withoutPage(template.Resources.AlertingChangesRule?.Properties.Targets)).toEqual(withoutPage(trust.Targets));
     expect([verifiers, template.Resources.AlertingChangesRule?.Properties].map((rule) => rule.Targets[0].InputTransformer.InputTemplate)).toEqual([
-      expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-verifier-changes", "whatToDo": "The code, configuration, concurrency or trigger of one of this stack's functions changed/),
+      expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-verifier-changes", "whatToDo": "The code, configuration, concurrency or trigger of one of this stack's functions or the input bucket's notifications changed/),
       expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-alerting-changes", "whatToDo": "One of this stack's EventBridge rules/),
     ]);
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);

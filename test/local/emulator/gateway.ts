@@ -126,7 +126,7 @@ function trailedLambdaCall(request: GatewayRequest, account: string, answer: str
   return undefined;
 }
 
-/** The alias, bucket-default, bucket-policy, bus-policy, trail, Lambda and queue calls among the requests the gateway forwards; undefined for any other. */
+/** The alias, bucket-default, bucket-policy, bucket-notification, bus-policy, trail, Lambda and queue calls among the requests the gateway forwards; undefined for any other. */
 export function trailedCall(request: GatewayRequest, account: string, answer = ''): TrailedCall | undefined {
   const cloudTrailOperation = CLOUDTRAIL_TARGET.exec(request.target ?? '')?.[1];
   if (cloudTrailOperation !== undefined) {
@@ -160,9 +160,10 @@ export function trailedCall(request: GatewayRequest, account: string, answer = '
   // Path-style, as the local mode addresses S3: /BUCKET?encryption (or /BUCKET/?encryption).
   const url = new URL(request.path, 'http://gateway');
   const bucket = /^\/([^/]+)\/?$/.exec(url.pathname)?.[1];
-  const subresource = ['encryption', 'policy'].find((name) => url.searchParams.has(name));
+  const subresource = (['encryption', 'policy', 'notification'] as const).find((name) => url.searchParams.has(name));
   if (bucket && subresource) {
-    const eventName = `${request.method === 'PUT' ? 'Put' : 'Delete'}Bucket${subresource === 'encryption' ? 'Encryption' : 'Policy'}`;
+    // CloudTrail names PutBucketNotificationConfiguration PutBucketNotification.
+    const eventName = `${request.method === 'PUT' ? 'Put' : 'Delete'}Bucket${{ encryption: 'Encryption', policy: 'Policy', notification: 'Notification' }[subresource]}`;
     return { eventSource: 's3.amazonaws.com', eventName, account, requestParameters: { bucketName: decodeURIComponent(bucket) } };
   }
   return undefined;

@@ -81,7 +81,7 @@ export function trailEnvelope(call: TrailedCall, id: string, region: string, tim
 
 /**
  * The subset of EventBridge's pattern language this stack uses: nested objects, lists of
- * literal values, `{ prefix }`, `{ suffix }`, `{ wildcard }`, `{ anything-but }`, `{ exists }` and `$or`. Anything else in a pattern is an
+ * literal values, `{ prefix }`, `{ suffix }`, `{ wildcard }`, `{ anything-but }` (of values or a prefix), `{ exists }` and `$or`. Anything else in a pattern is an
  * error rather than a silent match.
  */
 export function matchesPattern(pattern: EventPattern, event: object): boolean {
@@ -102,6 +102,11 @@ export function matchesPattern(pattern: EventPattern, event: object): boolean {
 function matchesValue(candidate: unknown, actual: unknown): boolean {
   if (candidate !== null && typeof candidate === 'object' && 'anything-but' in candidate) {
     const excluded = (candidate as { 'anything-but': unknown })['anything-but'];
+    if (excluded !== null && typeof excluded === 'object' && !Array.isArray(excluded)) {
+      const { prefix, ...more } = excluded as { prefix?: unknown };
+      if (typeof prefix !== 'string' || Object.keys(more).length > 0) throw new Error(`unsupported event pattern filter ${JSON.stringify(candidate)}`);
+      return typeof actual === 'string' && !actual.startsWith(prefix);
+    }
     const list = Array.isArray(excluded) ? excluded : [excluded];
     return actual !== undefined && !list.includes(actual);
   }

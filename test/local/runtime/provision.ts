@@ -106,7 +106,10 @@ export function localRulePatterns(config: PipelineConfig, names: LocalNames) {
     verifier: verifierEventPatterns(names.jobNamePrefix),
     pagingVerdicts: pagingOutcomePattern(names.outcomeSource),
     trustChanges: trustChangePattern(config, { transcriptBucket: names.transcriptBucket, outcomeBus: [names.outcomeBus, outcomeBusArn] }),
-    verifierChanges: verifierChangePattern(names),
+    verifierChanges: verifierChangePattern(names, {
+      inputBucket: names.inputBucket,
+      notificationsSession: `arn:aws:sts::${MOTO_DEFAULT_ACCOUNT}:assumed-role/${roleName({ service: SERVICE_NAME, stage: names.stage, region: names.region }, 'notifications')}/`,
+    }),
     alertingChanges: alertingChangePattern({
       namePrefix: prefix,
       alarmTopic: names.alarmTopicArn,

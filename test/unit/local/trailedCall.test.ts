@@ -4,7 +4,7 @@ import { trailedCall } from '../../local/emulator/gateway';
 import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 
 const ACCOUNT = '123456789012';
-const pattern = verifierChangePattern({ service: 'tkp', stage: 'local', region: 'us-east-1' }) as Record<string, unknown>;
+const pattern = verifierChangePattern({ service: 'tkp', stage: 'local', region: 'us-east-1' }, { inputBucket: 'tkp-local-input', notificationsSession: `arn:aws:sts::${ACCOUNT}:assumed-role/tkp-local-us-east-1-notifications/` }) as Record<string, unknown>;
 const lambda = (method: string, path: string, body = '', answer = '') => trailedCall({ method, path, target: undefined, body }, ACCOUNT, answer);
 const pages = (call: ReturnType<typeof lambda>) => call !== undefined && matchesPattern(pattern, trailEnvelope(call, 'e-1', 'us-east-1'));
 
@@ -56,5 +56,12 @@ describe('trailedCall: SQS calls through the local gateway, as a trail records t
     // Sending and receiving are not changes.
     expect(trailedCall({ method: 'POST', path: '/', target: 'AmazonSQS.SendMessage', body: JSON.stringify({ QueueUrl: queueUrl, MessageBody: 'x' }) }, ACCOUNT)).toBeUndefined();
     expect(trailedCall({ method: 'POST', path: '/', target: undefined, body: `Action=ReceiveMessage&QueueUrl=${encodeURIComponent(queueUrl)}` }, ACCOUNT)).toBeUndefined();
+  });
+
+  it('names the bucket whose notifications a PUT ?notification replaces, as CloudTrail names the call, so VerifierChangesRule pages for the input bucket', () => {
+    const put = trailedCall({ method: 'PUT', path: '/tkp-local-input?notification', target: undefined, body: '' }, ACCOUNT);
+    expect(put).toEqual({ eventSource: 's3.amazonaws.com', eventName: 'PutBucketNotification', account: ACCOUNT, requestParameters: { bucketName: 'tkp-local-input' } });
+    expect(pages(put)).toBe(true);
+    expect(pages(trailedCall({ method: 'PUT', path: '/another-bucket?notification', target: undefined, body: '' }, ACCOUNT))).toBe(false);
   });
 });

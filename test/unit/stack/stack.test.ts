@@ -229,6 +229,9 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, apiCall('events.amazonaws.com', 'PutRule', { eventBusName: 'tkp-outcomes', name: 'x' }))).toBe(false);
   });
 
+  /** The input bucket and the session its notifications function writes them with in a deploy. */
+  const INTAKE = { inputBucket: 'tkp-dev-input', notificationsSession: 'arn:aws:sts::123456789012:assumed-role/tkp-dev-us-east-1-notifications/' };
+
   /** CloudTrail's record of a call as EventBridge delivers it, made from an address (a deploy's calls come from CloudFormation's). */
   const call = (eventSource: string, eventName: string, requestParameters: Record<string, unknown>, sourceIPAddress = '203.0.113.9') => {
     const event = trailEnvelope({ eventSource: eventSource as never, eventName, account: '123456789012', requestParameters }, 'c0ffee00-0000-4000-8000-000000000004', 'us-east-1');
@@ -236,7 +239,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
   };
 
   it('matches a function\'s code, configuration or invoke config changed outside a deploy, however the function is named, and not a deploy\'s change or another stack\'s function', () => {
-    const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }) as Record<string, unknown>;
+    const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }, INTAKE) as Record<string, unknown>;
     const lambdaCall = (eventName: string, functionName: string, sourceIPAddress?: string) => call('lambda.amazonaws.com', eventName, { functionName }, sourceIPAddress);
     // By name, ARN or partial ARN, with or without a version or alias: each is how Lambda may be told which function.
     for (const name of namings) {
@@ -258,7 +261,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
   });
 
   it('matches a function stopped outside a deploy: a reserved concurrency set, or its trigger turned off or removed, the trigger known by the function Lambda\'s response names', () => {
-    const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }) as Record<string, unknown>;
+    const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }, INTAKE) as Record<string, unknown>;
     for (const name of namings) {
       expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'PutFunctionConcurrency20171031', { functionName: name, reservedConcurrentExecutions: 0 }))).toBe(true);
     }
@@ -289,7 +292,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
   });
 
   it('matches another function created with, or switched to, one of the stack\'s roles outside a deploy, and not another role', () => {
-    const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }) as Record<string, unknown>;
+    const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }, INTAKE) as Record<string, unknown>;
     const withRole = (eventName: string, role: string, sourceIPAddress?: string) => call('lambda.amazonaws.com', eventName, { functionName: 'anything-else', role }, sourceIPAddress);
     for (const role of verifierRoles) {
       expect(matchesPattern(pattern, withRole('CreateFunction20150331', role))).toBe(true);
@@ -305,13 +308,25 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
   });
 
   it('watches the rule that watches the alarms, which cannot see itself turned off, and no other rule', () => {
-    const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }) as Record<string, unknown>;
+    const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }, INTAKE) as Record<string, unknown>;
     for (const eventName of ['DisableRule', 'DeleteRule', 'PutRule']) expect(matchesPattern(pattern, call('events.amazonaws.com', eventName, { name: 'tkp-dev-alerting-changes' }))).toBe(true);
     for (const eventName of ['PutTargets', 'RemoveTargets']) expect(matchesPattern(pattern, call('events.amazonaws.com', eventName, { rule: 'tkp-dev-alerting-changes', ids: ['alarm-topic'] }))).toBe(true);
     expect(matchesPattern(pattern, call('events.amazonaws.com', 'DisableRule', { name: 'tkp-dev-alerting-changes' }, 'cloudformation.amazonaws.com'))).toBe(false);
     expect(matchesPattern(pattern, call('events.amazonaws.com', 'EnableRule', { name: 'tkp-dev-alerting-changes' }))).toBe(false);
     expect(matchesPattern(pattern, call('events.amazonaws.com', 'DisableRule', { name: 'tkp-dev-alerting-changes-2' }))).toBe(false);
     expect(matchesPattern(pattern, call('events.amazonaws.com', 'DisableRule', { name: 'someone-elses-rule' }))).toBe(false);
+  });
+
+  it('matches the input bucket\'s notifications replaced by anyone but the stack\'s own notifications function, since no upload would then reach the start queue', () => {
+    const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }, INTAKE) as Record<string, unknown>;
+    const byRole = (event: ReturnType<typeof call>, arn: string) => ({ ...event, detail: { ...event.detail, userIdentity: { type: 'AssumedRole', arn } } });
+    // A person, or another tool's role writing its own notifications onto a shared bucket.
+    expect(matchesPattern(pattern, call('s3.amazonaws.com', 'PutBucketNotification', { bucketName: 'tkp-dev-input', NotificationConfiguration: {} }))).toBe(true);
+    expect(matchesPattern(pattern, byRole(call('s3.amazonaws.com', 'PutBucketNotification', { bucketName: 'tkp-dev-input' }), 'arn:aws:sts::123456789012:assumed-role/other-teams-deployer/session'))).toBe(true);
+    // The stack's own notifications function, in a deploy onto an existing bucket; CloudFormation's own; another bucket's.
+    expect(matchesPattern(pattern, byRole(call('s3.amazonaws.com', 'PutBucketNotification', { bucketName: 'tkp-dev-input' }), `${INTAKE.notificationsSession}tkp-dev-bucketNotifications`))).toBe(false);
+    expect(matchesPattern(pattern, call('s3.amazonaws.com', 'PutBucketNotification', { bucketName: 'tkp-dev-input' }, 'cloudformation.amazonaws.com'))).toBe(false);
+    expect(matchesPattern(pattern, call('s3.amazonaws.com', 'PutBucketNotification', { bucketName: 'tkp-dev-input-2' }))).toBe(false);
   });
 
   it('matches a rule or alarm of the stack turned off, deleted or rewritten, the alarm topic unsubscribed, filtered, deleted or re-permissioned, and a queue changed, purged or deleted, outside a deploy', () => {
