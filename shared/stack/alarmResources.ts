@@ -11,7 +11,7 @@
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
 import { alertingChangePattern, outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
-import { alarmTopicName, alertingNames, DEPLOY_TIME_VALUE_LENGTH, inputBucketRef, isDeployTimeValue, roleName, STACK_QUEUES, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
+import { alarmTopicName, alertingNames, inputBucketRef, resolvedLength, roleName, STACK_QUEUES, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
 /** A start backlog older than this has been retrying (a full quota, a broken key) for too long. */
@@ -85,7 +85,7 @@ export function changePageInputs(ctx: Pick<StackContext, 'service' | 'stage'>): 
  * verify DLQ, whose alarm is on this topic too.
  */
 function alarmTopicRule(ctx: StackContext, name: string, description: string, eventPattern: unknown, eventBusName?: Cfn, whenTooLong = '') {
-  const length = JSON.stringify(eventPattern, (_, value) => (isDeployTimeValue(value) ? 'x'.repeat(DEPLOY_TIME_VALUE_LENGTH) : value)).length;
+  const length = resolvedLength(eventPattern);
   if (length > EVENT_PATTERN_MAX_LENGTH) {
     throw new Error(
       `the EventBridge rule ${name} (${description}) would have an event pattern of up to ${length} characters, over EventBridge's default quota of ${EVENT_PATTERN_MAX_LENGTH}; ` +

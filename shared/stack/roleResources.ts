@@ -9,8 +9,7 @@
  */
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import {
-  DEPLOY_TIME_VALUE_LENGTH,
-  isDeployTimeValue,
+  resolvedLength,
   roleName,
   STACK_ROLES,
   sub,
@@ -27,25 +26,6 @@ export const ROLE_POLICY_MAX_LENGTH = 10_240;
 export const MANAGED_POLICY_MAX_LENGTH = 6_144;
 /** How many managed policies IAM attaches to one role by default (a quota AWS can raise to 20). */
 export const MANAGED_POLICIES_PER_ROLE = 10;
-
-/** The longest each pseudo parameter becomes (aws-us-gov, ap-southeast-2, an account ID). */
-const PSEUDO_PARAMETER_LENGTH: Record<string, number> = { 'AWS::Partition': 10, 'AWS::Region': 14, 'AWS::AccountId': 12 };
-
-/** A CloudFormation value as a string at least as long as what CloudFormation will make of it. */
-function atMostResolved(value: unknown): unknown {
-  if (!isDeployTimeValue(value)) return value;
-  const filled = (name: string) => 'x'.repeat(PSEUDO_PARAMETER_LENGTH[name] ?? DEPLOY_TIME_VALUE_LENGTH);
-  if (typeof value['Fn::Sub'] === 'string') return value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => filled(name));
-  if (Array.isArray(value['Fn::Join'])) {
-    const [separator, parts] = value['Fn::Join'] as [string, unknown[]];
-    return parts.map((part) => String(atMostResolved(part))).join(separator);
-  }
-  // A Ref to a pseudo parameter is as long as it; anything else (GetAtt, another Ref) gets the room for any value.
-  return filled(typeof value.Ref === 'string' ? value.Ref : '');
-}
-
-/** How long a value will be once deployed, at most, as IAM counts it (JSON without whitespace). */
-export const resolvedLength = (value: unknown) => JSON.stringify(value, (_, inner) => atMostResolved(inner)).length;
 
 const policyDocument = (statements: Statement[]) => ({ Version: '2012-10-17', Statement: statements });
 const EMPTY_DOCUMENT_LENGTH = resolvedLength(policyDocument([]));

@@ -191,6 +191,28 @@ export function isDeployTimeValue(value: unknown): value is Record<string, unkno
 }
 
 /**
+ * The longest each pseudo parameter becomes (aws-us-gov, ap-southeast-2, an account ID), and each
+ * attribute a `Fn::Sub` names whose length AWS bounds (an SQS queue name).
+ */
+const FILLED_LENGTH: Record<string, number> = { 'AWS::Partition': 10, 'AWS::Region': 14, 'AWS::AccountId': 12, QueueName: 80 };
+
+/** A CloudFormation value as a string at least as long as what CloudFormation will make of it. */
+function atMostResolved(value: unknown): unknown {
+  if (!isDeployTimeValue(value)) return value;
+  const filled = (name: string) => 'x'.repeat(FILLED_LENGTH[name] ?? FILLED_LENGTH[name.slice(name.lastIndexOf('.') + 1)] ?? DEPLOY_TIME_VALUE_LENGTH);
+  if (typeof value['Fn::Sub'] === 'string') return value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => filled(name));
+  if (Array.isArray(value['Fn::Join'])) {
+    const [separator, parts] = value['Fn::Join'] as [string, unknown[]];
+    return parts.map((part) => String(atMostResolved(part))).join(separator);
+  }
+  // A Ref to a pseudo parameter is as long as it; anything else (GetAtt, another Ref) gets the room for any value.
+  return filled(typeof value.Ref === 'string' ? value.Ref : '');
+}
+
+/** How long a value will be once deployed, at most, as AWS counts it (JSON without whitespace). */
+export const resolvedLength = (value: unknown) => JSON.stringify(value, (_, inner) => atMostResolved(inner)).length;
+
+/**
  * The stack's functions, each with the role it runs as (serverless.yml; the template test holds
  * the two together): the start and preflight functions share the start role.
  */

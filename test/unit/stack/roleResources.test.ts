@@ -5,13 +5,12 @@ import {
   MANAGED_POLICIES_PER_ROLE,
   MANAGED_POLICY_MAX_LENGTH,
   packRolePolicies,
-  resolvedLength,
   ROLE_POLICY_MAX_LENGTH,
   roleResources,
   splitStatement,
   type RoleResources,
 } from '../../../shared/stack/roleResources';
-import type { Statement } from '../../../shared/stack/stackNames';
+import { resolvedLength, type Statement } from '../../../shared/stack/stackNames';
 
 const stackCtx = (rules: unknown[]) => ({
   service: 'transcribe-kms-pipeline',

@@ -387,6 +387,22 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(Object.values(alertingNames({ service: 'transcribe-kms-pipeline', stage: 'a'.repeat(23) }).rules).every((name) => name.length <= 64)).toBe(true);
   });
 
+  it('fits every rule\'s pattern within EventBridge\'s quota for the longest stage names the stack takes, on buckets of its own or existing ones', () => {
+    // The stage's longest names: buckets the stack creates within S3's 63 characters, roles within IAM's 64, rules within EventBridge's 64.
+    const existing = { existingInputBucket: 'x'.repeat(63), existingTranscriptBucket: 'y'.repeat(63) };
+    const stacks = [
+      { stage: 'a'.repeat(19), region: 'ap-southeast-2' },
+      { stage: 'a'.repeat(22), region: 'ap-southeast-2', ...existing },
+      { stage: 'a'.repeat(23), region: 'us-east-1', ...existing },
+    ];
+    for (const where of stacks) {
+      const config = validatePipelineConfig({ rules: [{ prefix: 'a/', languageCode: 'en-US' }] }, { region: where.region });
+      const ctx = { service: 'transcribe-kms-pipeline', jobNamePrefix: 'tkp.a.', config, ...where };
+      const resources = alarmResources(ctx) as Record<string, any>;
+      for (const rule of ['TrustChangesRule', 'VerifierChangesRule', 'AlertingChangesRule']) expect(resources[rule].Properties.EventPattern, rule).toBeDefined();
+    }
+  });
+
   it('matches a trail stopped, deleted or narrowed, which would silence this rule and the deleted-job rule, and not a trail started or read', () => {
     const pattern = trustChangePattern(config, where) as Record<string, unknown>;
     const trail = (eventName: string) =>
