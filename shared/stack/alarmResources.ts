@@ -60,7 +60,7 @@ export const CHANGE_PAGE_WHAT_TO_DO = {
   alertingChanges:
     'One of this stack\'s EventBridge rules or CloudWatch alarms, the alarm topic\'s subscriptions or policy, or one of its queues was turned off, deleted, purged or changed outside a deploy, so pages, uploads or dead letters may have been lost since: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
     'If nobody planned it: put them back as the stack defines them, which a redeploy does not do (tkp check names what is off, aws cloudformation detect-stack-drift what else differs; re-subscribe a removed address yourself), then tkp audit --since the event\'s time and read both dead-letter queues; ' +
-    'after a change to the start queue, tkp backfill --since the event\'s time transcribes what was uploaded meanwhile. README: When an alarm fires; Putting back what changed outside a deploy.',
+    'after a change to the start queue, tkp backfill --since the event\'s time transcribes what was uploaded meanwhile; after the start DLQ was purged, tkp backfill --since 14 days before it starts the uploads it held. README: When an alarm fires; Putting back what changed outside a deploy.',
 } as const;
 
 /**

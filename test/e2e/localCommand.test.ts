@@ -302,7 +302,7 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
       );
       expect(requeued.stderr).toBe('');
       await keep.waitFor(
-        /^  alarm +SetQueueAttributes \{"queueUrl":"http:\/\/127\.0\.0\.1:\d+\/\d{12}\/tkp-start-dlq"\} by arn:aws:iam::\d{12}:user\/local\. One of this stack's EventBridge rules or CloudWatch alarms, the alarm topic's subscriptions or policy, or one of its queues was .* tkp backfill --since the event's time transcribes what was uploaded meanwhile\. README: When an alarm fires; Putting back what changed outside a deploy\.$/m,
+        /^  alarm +SetQueueAttributes \{"queueUrl":"http:\/\/127\.0\.0\.1:\d+\/\d{12}\/tkp-start-dlq"\} by arn:aws:iam::\d{12}:user\/local\. One of this stack's EventBridge rules or CloudWatch alarms, the alarm topic's subscriptions or policy, or one of its queues was .* tkp backfill --since the event's time transcribes what was uploaded meanwhile; after the start DLQ was purged, .* README: When an alarm fires; Putting back what changed outside a deploy\.$/m,
         10_000,
       );
 
