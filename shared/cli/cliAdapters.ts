@@ -334,7 +334,7 @@ async function readTopicKey(kms: KMSClient, keyId: string | undefined): Promise<
 /** One queue's policy, redrive policy and retention; a queue that does not exist is `found: false`, any other refusal throws. */
 async function readQueue(sqs: SQSClient, url: string): Promise<QueueFacts> {
   try {
-    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'Policy', 'RedrivePolicy', 'MessageRetentionPeriod'] }));
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'Policy', 'RedrivePolicy', 'MessageRetentionPeriod', 'KmsMasterKeyId'] }));
     const redrive = Attributes.RedrivePolicy ? (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string }) : undefined;
     return {
       url,
@@ -344,6 +344,7 @@ async function readQueue(sqs: SQSClient, url: string): Promise<QueueFacts> {
       // SQS gives maxReceiveCount as a number or, set through some clients, a string.
       ...(redrive && { redrive: { ...(redrive.deadLetterTargetArn && { deadLetterTargetArn: redrive.deadLetterTargetArn }), ...(redrive.maxReceiveCount !== undefined && { maxReceiveCount: Number(redrive.maxReceiveCount) }) } }),
       retentionSeconds: Number(Attributes.MessageRetentionPeriod ?? 0),
+      ...(Attributes.KmsMasterKeyId && { kmsKeyId: Attributes.KmsMasterKeyId }),
     };
   } catch (error) {
     // QueueDoesNotExist in SQS's JSON protocol, AWS.SimpleQueueService.NonExistentQueue in its query protocol.

@@ -8,7 +8,11 @@
  * - the start queue's redrive policy must send a message received 50 times to the start DLQ:
  *   without it a failing upload is retried until the queue's retention ends, then deleted;
  * - no queue may keep its messages for less time than the stack gives it: a message waiting out a
- *   full quota, or a dead letter waiting for a person, would be deleted unread.
+ *   full quota, or a dead letter waiting for a person, would be deleted unread;
+ * - no queue may be encrypted with a KMS key instead of SQS's own encryption, as the stack makes
+ *   it: every sender and receiver would then need that key (S3 and EventBridge by the key's
+ *   policy, the stack's roles by theirs), which nothing grants, and the AWS managed `alias/aws/sqs`
+ *   can never let S3 or EventBridge in. Security scanners push teams to do exactly this.
  * Policies are judged as the request each sender makes (policyStatement.ts), with the bucket's or
  * rule's ARN as aws:SourceArn, so a policy that names only some of them fails on the others.
  */
@@ -26,6 +30,8 @@ export type QueueFacts =
       policy: PolicyStatement[];
       redrive?: { deadLetterTargetArn?: string; maxReceiveCount?: number };
       retentionSeconds: number;
+      /** KmsMasterKeyId, when a KMS key encrypts the queue instead of SQS's own encryption. */
+      kmsKeyId?: string;
     };
 
 export interface DeployedQueues {
@@ -117,12 +123,26 @@ export function stackQueuesRow(facts: StackQueueFacts | { error: string }, deplo
     }
   }
 
+  const keyUsers = [
+    [start, 'the start queue', 'S3 (to send the notifications) and the start role (to receive them)'],
+    [startDeadLetters, 'the start DLQ', 'the start role (to dead-letter an upload)'],
+    [verifyDeadLetters, 'the verify DLQ', 'EventBridge (what a rule could not deliver) and the verifiers\' roles (failed verifications)'],
+  ] as const;
+  for (const [queue, what, users] of keyUsers) {
+    if (queue.found && queue.kmsKeyId) {
+      problems.push(
+        `${what} is encrypted with the KMS key ${queue.kmsKeyId}, not with SQS's own encryption as the stack makes it: ${users} must then be allowed to use that key, which nothing in the stack grants (and the AWS managed alias/aws/sqs never lets a service in), so what they send or receive is refused ` +
+          `(${setAttribute(queue.url, 'SqsManagedSseEnabled', 'true')})`,
+      );
+    }
+  }
+
   const notJudged = unjudged.size > 0 ? ` (on conditions this check does not evaluate: ${[...unjudged].join(', ')})` : '';
   if (problems.length === 0) {
     return {
       ...row,
       ok: true,
-      detail: `S3 delivers uploads to the start queue, which hands a failing one to the start DLQ after ${deployed.maxReceiveCount} receives; the verify DLQ takes what the ${deployed.deadLetterRules.length} rules cannot deliver; no queue keeps messages for less than the stack gives it${notJudged}`,
+      detail: `S3 delivers uploads to the start queue, which hands a failing one to the start DLQ after ${deployed.maxReceiveCount} receives; the verify DLQ takes what the ${deployed.deadLetterRules.length} rules cannot deliver; no queue keeps messages for less than the stack gives it or is encrypted with a KMS key${notJudged}`,
     };
   }
   return { ...row, ok: false, detail: `${problems.join('; ')}${notJudged}; put the queues back as the stack defines them, which a redeploy does not do (${PUT_BACK_README})` };

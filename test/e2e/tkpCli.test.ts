@@ -291,12 +291,12 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       );
     });
 
-    it('fails while a queue would lose work: S3 refused by the start queue, its redrive to the start DLQ gone, a DLQ keeping letters a minute', async () => {
+    it('fails while a queue would lose work: S3 refused by the start queue, its redrive to the start DLQ gone, a DLQ keeping letters a minute, a DLQ under a KMS key', async () => {
       const sqs = new SQSClient(atMoto());
       const env = localEnvironmentExports(pipeline);
-      const [start, startDeadLetters] = [env.TKP_START_QUEUE_URL as string, env.TKP_START_DLQ_URL as string];
+      const [start, startDeadLetters, verifyDeadLetters] = [env.TKP_START_QUEUE_URL as string, env.TKP_START_DLQ_URL as string, env.TKP_VERIFY_DLQ_URL as string];
       const attributes = async (url: string) => (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['Policy', 'RedrivePolicy', 'MessageRetentionPeriod'] }))).Attributes ?? {};
-      const before = { start: await attributes(start), startDeadLetters: await attributes(startDeadLetters) };
+      const before = { start: await attributes(start), startDeadLetters: await attributes(startDeadLetters), verifyDeadLetters: await attributes(verifyDeadLetters) };
       const set = (url: string, Attributes: Record<string, string>) => sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes }));
       const bucketArn = `arn:aws:s3:::${pipeline.stack.names.inputBucket}`;
       const otherBucketOnly = JSON.parse(before.start.Policy as string);
@@ -304,10 +304,13 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       const run = async () => {
         await set(start, { Policy: JSON.stringify(otherBucketOnly), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:123456789012:tkp-alarm-inbox', maxReceiveCount: 50 }) });
         await set(startDeadLetters, { MessageRetentionPeriod: '60' });
+        // moto drops a queue's policy on a SetQueueAttributes that does not name it; SQS keeps it.
+        await set(verifyDeadLetters, { KmsMasterKeyId: 'alias/aws/sqs', Policy: before.verifyDeadLetters.Policy as string });
       };
       await expectCheckFailsWhile(run, async () => {
         await set(start, { Policy: before.start.Policy as string, RedrivePolicy: before.start.RedrivePolicy as string });
         await set(startDeadLetters, { MessageRetentionPeriod: before.startDeadLetters.MessageRetentionPeriod as string });
+        await set(verifyDeadLetters, { KmsMasterKeyId: '', Policy: before.verifyDeadLetters.Policy as string });
       }, [
         {
           check: 'stack queues',
@@ -317,6 +320,9 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
             'the start queue sends to arn:aws:sqs:us-east-1:123456789012:tkp-alarm-inbox after 50 receives, not to the start DLQ after 50: an upload that keeps failing is retried until its 4 days end and then deleted, with no dead letter ' +
             `(aws sqs set-queue-attributes --queue-url ${start} --attributes '${JSON.stringify({ RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:123456789012:tkp-start-dlq', maxReceiveCount: 50 }) })}'); ` +
             `the start DLQ keeps messages 60 s, not 1209600 (14 days), so what waits there longer is deleted unread (aws sqs set-queue-attributes --queue-url ${startDeadLetters} --attributes '{"MessageRetentionPeriod":"1209600"}'); ` +
+            'the verify DLQ is encrypted with the KMS key alias/aws/sqs, not with SQS\'s own encryption as the stack makes it: EventBridge (what a rule could not deliver) and the verifiers\' roles (failed verifications) must then be allowed to use that key, ' +
+            'which nothing in the stack grants (and the AWS managed alias/aws/sqs never lets a service in), so what they send or receive is refused ' +
+            `(aws sqs set-queue-attributes --queue-url ${verifyDeadLetters} --attributes '{"SqsManagedSseEnabled":"true"}'); ` +
             'put the queues back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy")',
         },
       ]);

@@ -64,7 +64,7 @@ describe('stackQueuesRow', () => {
       check: 'stack queues',
       ok: true,
       detail:
-        'S3 delivers uploads to the start queue, which hands a failing one to the start DLQ after 50 receives; the verify DLQ takes what the 2 rules cannot deliver; no queue keeps messages for less than the stack gives it',
+        'S3 delivers uploads to the start queue, which hands a failing one to the start DLQ after 50 receives; the verify DLQ takes what the 2 rules cannot deliver; no queue keeps messages for less than the stack gives it or is encrypted with a KMS key',
     });
   });
 
@@ -110,6 +110,19 @@ describe('stackQueuesRow', () => {
       `the verify DLQ ${VERIFY_DLQ.url} does not exist; ` +
         `the start DLQ keeps messages 60 s, not 1209600 (14 days), so what waits there longer is deleted unread (aws sqs set-queue-attributes --queue-url ${START_DLQ.url} --attributes '{"MessageRetentionPeriod":"1209600"}'); ${PUT_BACK}`,
     );
+  });
+
+  it('fails a queue encrypted with a KMS key instead of SQS\'s own encryption, naming who could no longer send or receive, and the command that puts it back', () => {
+    const facts = healthy();
+    found(facts.start).kmsKeyId = 'alias/aws/sqs';
+    expect(stackQueuesRow(facts, deployed).detail).toBe(
+      'the start queue is encrypted with the KMS key alias/aws/sqs, not with SQS\'s own encryption as the stack makes it: S3 (to send the notifications) and the start role (to receive them) must then be allowed to use that key, ' +
+        'which nothing in the stack grants (and the AWS managed alias/aws/sqs never lets a service in), so what they send or receive is refused ' +
+        `(aws sqs set-queue-attributes --queue-url ${START.url} --attributes '{"SqsManagedSseEnabled":"true"}'); ${PUT_BACK}`,
+    );
+    found(facts.start).kmsKeyId = undefined;
+    found(facts.verifyDeadLetters).kmsKeyId = 'arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-0000-4000-8000-000000000001';
+    expect(stackQueuesRow(facts, deployed).detail).toMatch(/^the verify DLQ is encrypted with the KMS key arn:aws:kms:\S+, .*: EventBridge \(what a rule could not deliver\) and the verifiers' roles \(failed verifications\) must then be allowed/);
   });
 
   it('fails when the queues cannot be read, naming the permission', () => {
