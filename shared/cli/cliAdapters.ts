@@ -208,6 +208,8 @@ function policyDocument(encoded: string | undefined): { Statement?: unknown } {
 
 /** A policy's statements, which IAM allows as one object or a list. */
 const statementsOf = (document: { Statement?: unknown }) => [document.Statement ?? []].flat() as PolicyStatement[];
+/** The statements of a policy as S3, SNS, SQS, EventBridge and KMS return it: JSON text, none when absent. */
+const statementsIn = (json: string | undefined) => statementsOf(JSON.parse(json ?? '{}') as { Statement?: unknown });
 
 /**
  * Each verifier role's trust (who may assume it) and the Sids of the Deny statements in its own
@@ -267,7 +269,7 @@ export async function readInputBucketDefault(s3: S3Client, bucket: string): Prom
 export async function readBucketPolicy(s3: S3Client, bucket: string): Promise<{ statements: PolicyStatement[] | null }> {
   try {
     const { Policy } = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
-    return { statements: Policy ? statementsOf(JSON.parse(Policy) as { Statement?: unknown }) : null };
+    return { statements: Policy ? statementsIn(Policy) : null };
   } catch (error) {
     if (awsErrorName(error) === 'NoSuchBucketPolicy') return { statements: null };
     throw error;
@@ -278,7 +280,7 @@ export async function readBucketPolicy(s3: S3Client, bucket: string): Promise<{ 
 export async function readBusPolicy(events: EventBridgeClient, busName: string): Promise<{ statements: PolicyStatement[] | null }> {
   const { Policy } = await events.send(new DescribeEventBusCommand({ Name: busName }));
   if (!Policy) return { statements: null };
-  return { statements: statementsOf(JSON.parse(Policy) as { Statement?: unknown }) };
+  return { statements: statementsIn(Policy) };
 }
 
 /** The named metric alarms, each found or not (DescribeAlarms takes up to 100 names). */
@@ -312,9 +314,10 @@ export async function readSubscriptions(sns: SNSClient, topicArn: string): Promi
  */
 export async function readAlarmTopic(clients: { sns: SNSClient; kms: KMSClient }, topicArn: string): Promise<{ policy: PolicyStatement[]; key: TopicKeyFacts }> {
   const { Attributes = {} } = await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
-  return { policy: statementsOf(JSON.parse(Attributes.Policy ?? '{}') as { Statement?: unknown }), key: await readTopicKey(clients.kms, Attributes.KmsMasterKeyId) };
+  return { policy: statementsIn(Attributes.Policy), key: await readTopicKey(clients.kms, Attributes.KmsMasterKeyId) };
 }
 
+/** A topic's KMS key as DescribeKey tells it and, for a customer managed key, its policy. */
 async function readTopicKey(kms: KMSClient, keyId: string | undefined): Promise<TopicKeyFacts> {
   if (!keyId) return { keyId: null };
   const reason = (error: unknown) => ({ error: describeError(error) });
@@ -326,7 +329,7 @@ async function readTopicKey(kms: KMSClient, keyId: string | undefined): Promise<
   // GetKeyPolicy takes a key ID or ARN, never an alias.
   const statements = await kms
     .send(new GetKeyPolicyCommand({ KeyId: key.arn, PolicyName: 'default' }))
-    .then(({ Policy }) => statementsOf(JSON.parse(Policy ?? '{}') as { Statement?: unknown }))
+    .then(({ Policy }) => statementsIn(Policy))
     .catch(reason);
   return { keyId, key, statements };
 }
@@ -340,7 +343,7 @@ async function readQueue(sqs: SQSClient, url: string): Promise<QueueFacts> {
       url,
       found: true,
       arn: Attributes.QueueArn ?? '',
-      policy: statementsOf(JSON.parse(Attributes.Policy ?? '{}') as { Statement?: unknown }),
+      policy: statementsIn(Attributes.Policy),
       // SQS gives maxReceiveCount as a number or, set through some clients, a string.
       ...(redrive && { redrive: { ...(redrive.deadLetterTargetArn && { deadLetterTargetArn: redrive.deadLetterTargetArn }), ...(redrive.maxReceiveCount !== undefined && { maxReceiveCount: Number(redrive.maxReceiveCount) }) } }),
       retentionSeconds: Number(Attributes.MessageRetentionPeriod ?? 0),

@@ -77,13 +77,13 @@ export function stackQueuesRow(facts: StackQueueFacts | { error: string }, deplo
     return answer !== false;
   };
   const { start, startDeadLetters, verifyDeadLetters } = facts;
-  for (const [queue, what] of [
-    [start, 'the start queue'],
-    [startDeadLetters, 'the start DLQ'],
-    [verifyDeadLetters, 'the verify DLQ'],
-  ] as const) {
-    if (!queue.found) problems.push(`${what} ${queue.url} does not exist`);
-  }
+  // Each queue, how long the stack has it keep messages, and who would need a KMS key on it.
+  const queues = [
+    { queue: start, what: 'the start queue', keeps: deployed.retentionSeconds.start, keyUsers: 'S3 (to send the notifications) and the start role (to receive them)' },
+    { queue: startDeadLetters, what: 'the start DLQ', keeps: deployed.retentionSeconds.deadLetters, keyUsers: 'the start role (to dead-letter an upload)' },
+    { queue: verifyDeadLetters, what: 'the verify DLQ', keeps: deployed.retentionSeconds.deadLetters, keyUsers: 'EventBridge (what a rule could not deliver) and the verifiers\' roles (failed verifications)' },
+  ];
+  for (const { queue, what } of queues) if (!queue.found) problems.push(`${what} ${queue.url} does not exist`);
 
   if (start.found) {
     if (!judged(lets(start, S3, deployed.inputBucketArn, deployed.account))) {
@@ -111,27 +111,14 @@ export function stackQueuesRow(facts: StackQueueFacts | { error: string }, deplo
       );
     }
   }
-  for (const [queue, what, seconds] of [
-    [start, 'the start queue', deployed.retentionSeconds.start],
-    [startDeadLetters, 'the start DLQ', deployed.retentionSeconds.deadLetters],
-    [verifyDeadLetters, 'the verify DLQ', deployed.retentionSeconds.deadLetters],
-  ] as const) {
-    if (queue.found && queue.retentionSeconds < seconds) {
-      problems.push(
-        `${what} keeps messages ${queue.retentionSeconds} s, not ${seconds} (${days(seconds)}), so what waits there longer is deleted unread (${setAttribute(queue.url, 'MessageRetentionPeriod', String(seconds))})`,
-      );
+  for (const { queue, what, keeps, keyUsers } of queues) {
+    if (!queue.found) continue;
+    if (queue.retentionSeconds < keeps) {
+      problems.push(`${what} keeps messages ${queue.retentionSeconds} s, not ${keeps} (${days(keeps)}), so what waits there longer is deleted unread (${setAttribute(queue.url, 'MessageRetentionPeriod', String(keeps))})`);
     }
-  }
-
-  const keyUsers = [
-    [start, 'the start queue', 'S3 (to send the notifications) and the start role (to receive them)'],
-    [startDeadLetters, 'the start DLQ', 'the start role (to dead-letter an upload)'],
-    [verifyDeadLetters, 'the verify DLQ', 'EventBridge (what a rule could not deliver) and the verifiers\' roles (failed verifications)'],
-  ] as const;
-  for (const [queue, what, users] of keyUsers) {
-    if (queue.found && queue.kmsKeyId) {
+    if (queue.kmsKeyId) {
       problems.push(
-        `${what} is encrypted with the KMS key ${queue.kmsKeyId}, not with SQS's own encryption as the stack makes it: ${users} must then be allowed to use that key, which nothing in the stack grants (and the AWS managed alias/aws/sqs never lets a service in), so what they send or receive is refused ` +
+        `${what} is encrypted with the KMS key ${queue.kmsKeyId}, not with SQS's own encryption as the stack makes it: ${keyUsers} must then be allowed to use that key, which nothing in the stack grants (and the AWS managed alias/aws/sqs never lets a service in), so what they send or receive is refused ` +
           `(${setAttribute(queue.url, 'SqsManagedSseEnabled', 'true')})`,
       );
     }
