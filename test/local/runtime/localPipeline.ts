@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import type { PipelineConfig } from '../../../shared/config/rule';
+import { CHANGE_PAGE_WHAT_TO_DO } from '../../../shared/stack/alarmResources';
 import { outcomeEventPattern } from '../../../shared/stack/eventPatterns';
 import { functionName } from '../../../shared/stack/stackNames';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
@@ -51,7 +52,7 @@ export interface OutcomeEvent {
 }
 
 /** The rules that page on CloudTrail calls, by their key in CHANGE_PAGE_WHAT_TO_DO. */
-export type ChangePage = 'trustChanges' | 'verifierChanges' | 'alertingChanges';
+export type ChangePage = keyof typeof CHANGE_PAGE_WHAT_TO_DO;
 
 export interface DeadLetter {
   queue: 'start' | 'verify';
@@ -131,7 +132,7 @@ export class LocalPipeline {
       const outcomeRule = outcomeEventPattern(names.outcomeSource);
       const patterns = localRulePatterns(config, names);
       const pagingRule = patterns.pagingVerdicts;
-      const changeRules = (['trustChanges', 'verifierChanges', 'alertingChanges'] as const).map((page) => ({ page, pattern: patterns[page] }));
+      const changeRules = (Object.keys(CHANGE_PAGE_WHAT_TO_DO) as ChangePage[]).map((page) => ({ page, pattern: patterns[page] }));
       // The verifier's rules, as serverless.yml deploys them: the completion events come from the
       // emulator's PutEvents, a deleted job from CloudTrail's record of the call.
       const { deletion: deletionRule, ...completionPatterns } = patterns.verifier;
