@@ -1,5 +1,6 @@
-"""moto's server, with one performance patch for long queues and five fidelity patches, for S3
-events, bucket policies, deletes from a queue, Lambda triggers and EventBridge targets.
+"""moto's server, with one performance patch for long queues and six fidelity patches, for S3
+events, bucket policies, deletes from a queue, Lambda triggers, EventBridge targets and queue
+policies.
 
 S3 events: S3 puts the object's `versionId` in the event record of a versioned bucket; moto
 leaves it out. The job name hashes the version, so without it the local mode would name jobs
@@ -34,6 +35,11 @@ The local stack's rules have the targets the deployed stack's have (so that `tkp
 tell a rule that sends nowhere): here an SNS target publishes the event to the topic, as
 EventBridge does, and a Lambda target is skipped, because the local mode runs the functions
 itself. Every other target goes to moto as before.
+
+Queue policies: moto sets a queue's policy to whatever a SetQueueAttributes names, so a call that
+names only another attribute (a retention, a redrive, a KMS key) removes the policy, which SQS
+keeps. `tkp check` would then report the policy gone after a retention change. Here a call that
+does not name the policy leaves it as it was.
 
 Nothing else about moto changes.
 """
@@ -161,6 +167,18 @@ def _send_to_targets_with_sns(self, original_event, transform_input=True):
 
 
 events_models.Rule.send_to_targets = _send_to_targets_with_sns
+
+_queue_set_attributes = models.Queue._set_attributes
+
+
+def _set_attributes_keeping_policy(self, attributes, now=None):
+    policy = getattr(self, "policy", None)
+    _queue_set_attributes(self, attributes, now)
+    if "Policy" not in attributes:
+        self.policy = policy
+
+
+models.Queue._set_attributes = _set_attributes_keeping_policy
 
 if __name__ == "__main__":
     from moto.server import main
