@@ -194,6 +194,11 @@ function deployedFunctions(targets: CheckTargets, stack: StackWhere, caller: { a
       ...(targets.transcriptBucket && { TRANSCRIPT_BUCKET: targets.transcriptBucket }),
       ...(targets.startQueueUrl && { START_QUEUE_URL: targets.startQueueUrl }),
     },
+    // The rules that invoke each verifier: the completion and deletion rules the verify function, the schedule the sweeper.
+    invokedBy: {
+      account: caller.account,
+      rules: Object.fromEntries(VERIFIERS.map((fn) => [fn, stackRuleArns(stack, caller, (rule) => 'function' in rule.target && rule.target.function === functionName(stack, fn))])),
+    },
     // A queue's URL names its host, which differs by endpoint (a VPC endpoint, the local gateway); its ARN does not.
     sameValue: (name, actual, expected) => {
       if (!name.endsWith('_URL')) return actual === expected;

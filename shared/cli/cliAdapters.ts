@@ -12,6 +12,7 @@ import {
   GetFunctionConcurrencyCommand,
   GetFunctionConfigurationCommand,
   GetFunctionEventInvokeConfigCommand,
+  GetPolicyCommand,
   ListEventSourceMappingsCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
@@ -396,10 +397,22 @@ export async function readStackFunctions(lambda: LambdaClient, functions: readon
               state: mapping.State ?? '?',
             }))
           : undefined;
+      // Who may invoke a verifier: EventBridge, for its rules; none when it has no resource policy.
+      const invokers = isVerifier(id)
+        ? await lambda.send(new GetPolicyCommand({ FunctionName: name })).then(
+            ({ Policy }) => statementsIn(Policy),
+            (error: unknown) => {
+              if (awsErrorName(error) === 'ResourceNotFoundException') return [];
+              throw error;
+            },
+          )
+        : undefined;
       return {
         id,
         name,
         found: true,
+        ...(configuration.FunctionArn !== undefined && { arn: configuration.FunctionArn }),
+        ...(invokers && { invokers }),
         ...(configuration.Role !== undefined && { role: configuration.Role }),
         ...(configuration.Handler !== undefined && { handler: configuration.Handler }),
         environment: configuration.Environment?.Variables ?? {},

@@ -5,13 +5,17 @@
  * `OUTCOME_BUS_NAME` publishes where no consumer listens; one with a layer or another handler
  * runs other code; another role acts with other rights. A reserved concurrency of 0 or a
  * trigger turned off stops a function for hours before an alarm, and a verifier without its
- * on-failure destination drops its failures instead of dead-lettering them. Each change pages
+ * on-failure destination drops its failures instead of dead-lettering them. Without EventBridge's
+ * permission to invoke it, the verifier's completion events fail into the verify DLQ, and the
+ * sweeper's schedule fails with no dead letter at all, so medical jobs, which have no completion
+ * event, are never verified. Each change pages
  * through VerifierChangesRule when it is made, but not while both watchers are off, nor from a
  * region whose CloudTrail events that rule never sees; this row sees the result. The code itself
  * is not compared: nothing here knows the deployed build's hash.
  */
 import { FUNCTION_ENVIRONMENT_NAMES, FUNCTION_SETTING_NAMES, isVerifier, STACK_FUNCTIONS, type FunctionId } from '../stack/stackNames';
 import { PUT_BACK, STACK_ROW, type CheckRow } from '../start/preflightChecks';
+import { allowsRequest, type PolicyStatement } from './policyStatement';
 
 /** One function as Lambda describes it; `found: false` when it does not exist. */
 export interface FunctionFacts {
@@ -28,6 +32,9 @@ export interface FunctionFacts {
   onFailure?: string | null;
   /** Its triggers (the start function's), by event source ARN. */
   triggers?: { uuid: string; source: string; state: string }[];
+  arn?: string;
+  /** Its resource policy's statements (the verifiers'): who may invoke it; empty when it has none. */
+  invokers?: PolicyStatement[];
 }
 
 /** What the stack deployed, as far as the CLI knows it. */
@@ -45,6 +52,28 @@ export interface DeployedFunctions {
   environment?: Partial<Record<(typeof FUNCTION_ENVIRONMENT_NAMES)[number], string>>;
   /** The same value in two spellings (a queue's URL through one endpoint or another): equal when these agree. */
   sameValue?: (name: string, actual: string, expected: string) => boolean;
+  /** The EventBridge rules that invoke each verifier, and the stack's account, their aws:SourceAccount. */
+  invokedBy?: { account: string; rules: Partial<Record<FunctionId, { name: string; arn: string }[]>> };
+}
+
+/** What is lost when EventBridge may not invoke a verifier for one of its rules. */
+const UNINVOKED: Partial<Record<FunctionId, string>> = {
+  verify: 'its completion events fail into the verify DLQ',
+  sweep: 'the sweeper never runs, with no dead letter, and a medical job, which has no completion event, is never verified',
+};
+
+function uninvokedProblems(fn: FunctionFacts, deployed: DeployedFunctions): string[] {
+  const rules = deployed.invokedBy?.rules[fn.id];
+  if (!fn.invokers || !fn.arn || !rules || !deployed.invokedBy) return [];
+  const { account } = deployed.invokedBy;
+  const refused = rules.filter(
+    ({ arn }) => allowsRequest(fn.invokers ?? [], { principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction', resource: fn.arn ?? '', context: { 'aws:sourcearn': arn, 'aws:sourceaccount': account } }) === false,
+  );
+  return refused.map(
+    (rule) =>
+      `EventBridge may not invoke ${fn.name} for the rule ${rule.name}, so ${UNINVOKED[fn.id] ?? 'its events are lost'} ` +
+      `(aws lambda add-permission --function-name ${fn.name} --statement-id ${rule.name} --action lambda:InvokeFunction --principal events.amazonaws.com --source-arn ${rule.arn})`,
+  );
 }
 
 function problemsOf(fn: FunctionFacts, deployed: DeployedFunctions): string[] {
@@ -70,6 +99,7 @@ function problemsOf(fn: FunctionFacts, deployed: DeployedFunctions): string[] {
       problems.push(`${fn.name} sends a failed invocation to ${fn.onFailure}, not the verify DLQ ${deployed.verifyDeadLetterQueueArn}`);
     }
   }
+  problems.push(...uninvokedProblems(fn, deployed));
   if (fn.id === 'start' && fn.triggers !== undefined && deployed.startQueueArn) {
     const trigger = fn.triggers.find((candidate) => candidate.source === deployed.startQueueArn);
     if (!trigger) problems.push(`${fn.name} has no trigger from the start queue ${deployed.startQueueArn}, so no upload reaches it`);
@@ -88,12 +118,12 @@ export function stackFunctionsRow(functions: readonly FunctionFacts[] | { error:
       ok: false,
       detail:
         `the stack's functions cannot be read (${functions.error}); the caller needs lambda:GetFunctionConfiguration, lambda:GetFunctionConcurrency, ` +
-        'lambda:GetFunctionEventInvokeConfig and lambda:ListEventSourceMappings to tell whether they run as deployed',
+        'lambda:GetFunctionEventInvokeConfig, lambda:ListEventSourceMappings and lambda:GetPolicy to tell whether they run as deployed',
     };
   }
   const problems = functions.flatMap((fn) => problemsOf(fn, deployed));
   if (problems.length === 0) {
-    return { ...row, ok: true, detail: `all ${functions.length} run as deployed (role, handler, environment, no layers), with their triggers and failure destinations: ${functions.map((fn) => fn.name).join(', ')}` };
+    return { ...row, ok: true, detail: `all ${functions.length} run as deployed (role, handler, environment, no layers), with their triggers, invoke permissions and failure destinations: ${functions.map((fn) => fn.name).join(', ')}` };
   }
   return {
     ...row,

@@ -15,11 +15,13 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  AddPermissionCommand,
   DeleteFunctionConcurrencyCommand,
   GetFunctionConfigurationCommand,
   LambdaClient,
   ListEventSourceMappingsCommand,
   PutFunctionConcurrencyCommand,
+  RemovePermissionCommand as RemoveFunctionPermissionCommand,
   UpdateEventSourceMappingCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
@@ -225,17 +227,20 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       }
     });
 
-    it('fails while a function of the stack has an environment variable the stack does not set or sets otherwise, a reserved concurrency of 0 or its trigger off, naming each and the command', async () => {
+    it('fails while a function of the stack has an environment variable the stack does not set or sets otherwise, a reserved concurrency of 0, its trigger off or EventBridge\'s permission removed, naming each and the command', async () => {
       const lambda = new LambdaClient(atMoto());
       const verify = 'transcribe-kms-pipeline-local-verify';
       const start = 'transcribe-kms-pipeline-local-start';
+      const sweep = 'transcribe-kms-pipeline-local-sweep';
+      const schedule = 'transcribe-kms-pipeline-local-sweep-schedule';
+      const scheduleArn = `arn:aws:events:us-east-1:${MOTO_DEFAULT_ACCOUNT}:rule/${schedule}`;
       const passing = await tkp(['check', '--json']);
       expect(passing.json.rows.find((r: any) => r.check === 'stack functions')).toEqual({
         rule: '(stack)',
         check: 'stack functions',
         ok: true,
         detail:
-          'all 5 run as deployed (role, handler, environment, no layers), with their triggers and failure destinations: transcribe-kms-pipeline-local-start, ' +
+          'all 5 run as deployed (role, handler, environment, no layers), with their triggers, invoke permissions and failure destinations: transcribe-kms-pipeline-local-start, ' +
           'transcribe-kms-pipeline-local-preflight, transcribe-kms-pipeline-local-verify, transcribe-kms-pipeline-local-sweep, transcribe-kms-pipeline-local-bucketNotifications',
       });
       const { Environment } = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: verify }));
@@ -249,11 +254,14 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
           await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: verify, Environment: { Variables } }));
           await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: verify, ReservedConcurrentExecutions: 0 }));
           await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: false }));
+          // The sweeper's schedule may no longer invoke it: no dead letter, and medical jobs never verified.
+          await lambda.send(new RemoveFunctionPermissionCommand({ FunctionName: sweep, StatementId: schedule }));
         },
         async () => {
           await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: verify, Environment }));
           await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: verify }));
           await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: true }));
+          await lambda.send(new AddPermissionCommand({ FunctionName: sweep, StatementId: schedule, Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: scheduleArn }));
         },
         [
           {
@@ -263,6 +271,8 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
               `${verify} has environment variable(s) the stack neither sets nor reads: AWS_ENDPOINT_URL_KMS; ` +
               `${verify} has OUTCOME_BUS_NAME="elsewhere" (the stack's: ${JSON.stringify(pipeline.stack.names.outcomeBus)}); ` +
               `${verify} has a reserved concurrency of 0, so it never runs (aws lambda delete-function-concurrency --function-name ${verify}); ` +
+              `EventBridge may not invoke ${sweep} for the rule ${schedule}, so the sweeper never runs, with no dead letter, and a medical job, which has no completion event, is never verified ` +
+              `(aws lambda add-permission --function-name ${sweep} --statement-id ${schedule} --action lambda:InvokeFunction --principal events.amazonaws.com --source-arn ${scheduleArn}); ` +
               'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy"). ' +
               "Until then a verdict may not be the verifier's own: tkp audit --since the time they changed judges the transcripts themselves",
           },

@@ -11,7 +11,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { AttachRolePolicyCommand, CreatePolicyCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { CreateEventSourceMappingCommand, CreateFunctionCommand, LambdaClient, PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
+import { AddPermissionCommand, CreateEventSourceMappingCommand, CreateFunctionCommand, LambdaClient, PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
 import { CreateTopicCommand, SetTopicAttributesCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mergeQueueNotifications, notificationCountProblem, notificationIdPrefix } from '../../../shared/stack/inputNotifications';
@@ -399,6 +399,11 @@ async function createStackFunctions(iam: IAMClient, lambda: LambdaClient, names:
       await lambda.send(
         new PutFunctionEventInvokeConfigCommand({ FunctionName, MaximumRetryAttempts: id === 'verify' ? 2 : 0, DestinationConfig: { OnFailure: { Destination: queueArn(names.region, 'tkp-verify-dlq') } } }),
       );
+      // EventBridge's permission to invoke it, for each rule that does, as serverless.yml grants it.
+      for (const rule of stackRules(names).filter(({ target }) => 'function' in target && target.function === FunctionName)) {
+        const SourceArn = `arn:aws:events:${names.region}:${MOTO_DEFAULT_ACCOUNT}:rule/${rule.name}`;
+        await lambda.send(new AddPermissionCommand({ FunctionName, StatementId: rule.name, Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn }));
+      }
     }
     if (id === 'start') await lambda.send(new CreateEventSourceMappingCommand({ FunctionName, EventSourceArn: queueArn(names.region, 'tkp-start'), BatchSize: 10 }));
   }

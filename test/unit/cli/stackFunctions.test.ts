@@ -36,8 +36,34 @@ describe('stackFunctionsRow', () => {
       rule: '(stack)',
       check: 'stack functions',
       ok: true,
-      detail: 'all 5 run as deployed (role, handler, environment, no layers), with their triggers and failure destinations: tkp-dev-start, tkp-dev-preflight, tkp-dev-verify, tkp-dev-sweep, tkp-dev-bucketNotifications',
+      detail: 'all 5 run as deployed (role, handler, environment, no layers), with their triggers, invoke permissions and failure destinations: tkp-dev-start, tkp-dev-preflight, tkp-dev-verify, tkp-dev-sweep, tkp-dev-bucketNotifications',
     });
+  });
+
+  it('fails a verifier that EventBridge may no longer invoke for one of its rules, judged by the resource policy Lambda returns', () => {
+    const rule = (name: string) => ({ name, arn: `arn:aws:events:us-east-1:123456789012:rule/${name}` });
+    const invokedBy = { account: '123456789012', rules: { verify: [rule('tkp-dev-verify-rule-1'), rule('tkp-dev-verify-rule-2')], sweep: [rule('tkp-dev-sweep-schedule')] } };
+    // As GetPolicy returns what serverless.yml grants: one statement per rule, its ARN under ArnLike.
+    const grant = (fn: string, ruleArn: string) => ({
+      Sid: ruleArn.split('/').pop(),
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'lambda:InvokeFunction',
+      Resource: `arn:aws:lambda:us-east-1:123456789012:function:${fn}`,
+      Condition: { ArnLike: { 'AWS:SourceArn': ruleArn } },
+    });
+    const withPolicies = (verifyRules: string[]) =>
+      asDeployed().map((fn) =>
+        fn.id === 'verify' || fn.id === 'sweep'
+          ? { ...fn, arn: `arn:aws:lambda:us-east-1:123456789012:function:${fn.name}`, invokers: (fn.id === 'verify' ? verifyRules : ['tkp-dev-sweep-schedule']).map((name) => grant(fn.name, rule(name).arn)) }
+          : fn,
+      );
+    expect(stackFunctionsRow(withPolicies(['tkp-dev-verify-rule-1', 'tkp-dev-verify-rule-2']), { ...deployed, invokedBy }).ok).toBe(true);
+    expect(stackFunctionsRow(withPolicies(['tkp-dev-verify-rule-1']), { ...deployed, invokedBy }).detail).toBe(
+      'EventBridge may not invoke tkp-dev-verify for the rule tkp-dev-verify-rule-2, so its completion events fail into the verify DLQ ' +
+        '(aws lambda add-permission --function-name tkp-dev-verify --statement-id tkp-dev-verify-rule-2 --action lambda:InvokeFunction --principal events.amazonaws.com --source-arn arn:aws:events:us-east-1:123456789012:rule/tkp-dev-verify-rule-2); ' +
+        `${PUT_BACK}. Until then a verdict may not be the verifier's own: tkp audit --since the time they changed judges the transcripts themselves`,
+    );
   });
 
   it('fails a verifier pointed elsewhere by an environment variable, running other code, or running as another role, naming each and what to do', () => {
@@ -99,7 +125,7 @@ describe('stackFunctionsRow', () => {
       ok: false,
       detail:
         "the stack's functions cannot be read (AccessDeniedException: no); the caller needs lambda:GetFunctionConfiguration, lambda:GetFunctionConcurrency, " +
-        'lambda:GetFunctionEventInvokeConfig and lambda:ListEventSourceMappings to tell whether they run as deployed',
+        'lambda:GetFunctionEventInvokeConfig, lambda:ListEventSourceMappings and lambda:GetPolicy to tell whether they run as deployed',
     });
   });
 });
