@@ -290,13 +290,14 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
         10_000,
       );
 
-      // Another shell changes a queue's attributes (here to what they are): AlertingChangesRule's page.
+      // Another shell changes a queue's attributes (here to what they are) and the alarm topic's: AlertingChangesRule's pages.
       const requeued = await runNode(
         [
           '--input-type=module',
           '-e',
-          "import { SQSClient, SetQueueAttributesCommand } from '@aws-sdk/client-sqs'; " +
-            "await new SQSClient({}).send(new SetQueueAttributesCommand({ QueueUrl: process.env.TKP_START_DLQ_URL, Attributes: { MessageRetentionPeriod: '1209600' } }));",
+          "import { SQSClient, SetQueueAttributesCommand } from '@aws-sdk/client-sqs'; import { SNSClient, SetTopicAttributesCommand } from '@aws-sdk/client-sns'; " +
+            "await new SQSClient({}).send(new SetQueueAttributesCommand({ QueueUrl: process.env.TKP_START_DLQ_URL, Attributes: { MessageRetentionPeriod: '1209600' } })); " +
+            "await new SNSClient({}).send(new SetTopicAttributesCommand({ TopicArn: process.env.TKP_ALARM_TOPIC_ARN, AttributeName: 'DisplayName', AttributeValue: 'pages' }));",
         ],
         { ...asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }), cwd: process.cwd() },
       );
@@ -305,6 +306,7 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
         /^  alarm +SetQueueAttributes \{"queueUrl":"http:\/\/127\.0\.0\.1:\d+\/\d{12}\/tkp-start-dlq"\} by arn:aws:iam::\d{12}:user\/local\. One of this stack's EventBridge rules or CloudWatch alarms, the alarm topic's subscriptions or policy, or one of its queues was .* tkp backfill --since the event's time transcribes what was uploaded meanwhile; after the start DLQ was purged, .* README: When an alarm fires; Putting back what changed outside a deploy\.$/m,
         10_000,
       );
+      await keep.waitFor(/^  alarm +SetTopicAttributes \{"topicArn":"arn:aws:sns:us-east-1:\d{12}:transcribe-kms-pipeline-local-alarms","attributeName":"DisplayName"\} by arn:aws:iam::\d{12}:user\/local\. One of this stack's EventBridge rules/m, 10_000);
 
       // Another shell uploads what an ingestion system named by ID alone, and is not media: the
       // job fails, and the kept stack prints the page with what to do.

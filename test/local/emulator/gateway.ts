@@ -78,6 +78,8 @@ export interface TrailedCall {
 const TRAILED_ALIAS_CALLS = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
 /** SQS's calls that change who may send to a queue, what it keeps, or empty or delete it. */
 const TRAILED_QUEUE_CALLS = new Set(['SetQueueAttributes', 'AddPermission', 'RemovePermission', 'PurgeQueue', 'DeleteQueue']);
+/** SNS's calls that change who may publish to a topic or delete it, and that remove or filter a subscription. */
+const TRAILED_TOPIC_CALLS = new Set(['SetTopicAttributes', 'RemovePermission', 'DeleteTopic', 'Unsubscribe', 'SetSubscriptionAttributes']);
 const TRAILED_TRAIL_CALLS = new Set(['StopLogging', 'StartLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors']);
 /** CloudTrail's X-Amz-Target: `CloudTrail_20131101.<Operation>` from the JavaScript SDK; the AWS CLI prefixes it with `com.amazonaws.cloudtrail.v20131101.`. */
 const CLOUDTRAIL_TARGET = /(?:^|\.)CloudTrail_20131101\.(\w+)$/;
@@ -126,7 +128,7 @@ function trailedLambdaCall(request: GatewayRequest, account: string, answer: str
   return undefined;
 }
 
-/** The alias, bucket-default, bucket-policy, bucket-notification, bus-policy, trail, Lambda and queue calls among the requests the gateway forwards; undefined for any other. */
+/** The alias, bucket-default, bucket-policy, bucket-notification, bus-policy, trail, Lambda, queue and topic calls among the requests the gateway forwards; undefined for any other. */
 export function trailedCall(request: GatewayRequest, account: string, answer = ''): TrailedCall | undefined {
   const cloudTrailOperation = CLOUDTRAIL_TARGET.exec(request.target ?? '')?.[1];
   if (cloudTrailOperation !== undefined) {
@@ -148,11 +150,17 @@ export function trailedCall(request: GatewayRequest, account: string, answer = '
     return { eventSource: 'kms.amazonaws.com', eventName: operation, account, requestParameters: { aliasName: input.AliasName, ...(input.TargetKeyId && { targetKeyId: input.TargetKeyId }) } };
   }
   if (request.target) return undefined;
-  // SQS's query protocol, as the AWS CLI v1 speaks it: a form with Action and QueueUrl.
+  // The query protocol, SNS's and (as the AWS CLI v1 speaks it) SQS's: a form with the Action and
+  // what it acts on, which tells the two services' RemovePermission apart.
   const form = request.method === 'POST' && /^Action=|&Action=/.test(request.body) ? new URLSearchParams(request.body) : undefined;
-  const queueCall = form?.get('Action');
-  if (queueCall && TRAILED_QUEUE_CALLS.has(queueCall) && form?.has('QueueUrl')) {
-    return { eventSource: 'sqs.amazonaws.com', eventName: queueCall, account, requestParameters: { queueUrl: form.get('QueueUrl') } };
+  const action = form?.get('Action') ?? '';
+  if (form?.has('QueueUrl') && TRAILED_QUEUE_CALLS.has(action)) {
+    return { eventSource: 'sqs.amazonaws.com', eventName: action, account, requestParameters: { queueUrl: form.get('QueueUrl') } };
+  }
+  const topicOrSubscription = form?.has('TopicArn') ? { topicArn: form.get('TopicArn') } : form?.has('SubscriptionArn') ? { subscriptionArn: form.get('SubscriptionArn') } : undefined;
+  if (topicOrSubscription && TRAILED_TOPIC_CALLS.has(action)) {
+    const attributeName = form?.get('AttributeName');
+    return { eventSource: 'sns.amazonaws.com', eventName: action, account, requestParameters: { ...topicOrSubscription, ...(attributeName && { attributeName }) } };
   }
   const lambdaCall = trailedLambdaCall(request, account, answer);
   if (lambdaCall) return lambdaCall;

@@ -64,4 +64,16 @@ describe('trailedCall: SQS calls through the local gateway, as a trail records t
     expect(pages(put)).toBe(true);
     expect(pages(trailedCall({ method: 'PUT', path: '/another-bucket?notification', target: undefined, body: '' }, ACCOUNT))).toBe(false);
   });
+
+  it('names the topic or subscription of an SNS change, which the query protocol\'s form carries, so AlertingChangesRule pages for the alarm topic', () => {
+    const topicArn = 'arn:aws:sns:us-east-1:123456789012:tkp-local-alarms';
+    const form = (fields: Record<string, string>) => trailedCall({ method: 'POST', path: '/', target: undefined, body: new URLSearchParams(fields).toString() }, ACCOUNT);
+    const policy = form({ Action: 'SetTopicAttributes', TopicArn: topicArn, AttributeName: 'Policy', AttributeValue: '{}', Version: '2010-03-31' });
+    expect(policy).toEqual({ eventSource: 'sns.amazonaws.com', eventName: 'SetTopicAttributes', account: ACCOUNT, requestParameters: { topicArn, attributeName: 'Policy' } });
+    expect(matchesPattern(alerting, trailEnvelope(policy as NonNullable<typeof policy>, 'e-5', 'us-east-1'))).toBe(true);
+    // SNS's RemovePermission names a topic, SQS's a queue.
+    expect(form({ Action: 'RemovePermission', TopicArn: topicArn, Label: 'x' })).toMatchObject({ eventSource: 'sns.amazonaws.com', requestParameters: { topicArn } });
+    expect(form({ Action: 'RemovePermission', QueueUrl: `http://127.0.0.1:4566/${ACCOUNT}/tkp-start`, Label: 'x' })).toMatchObject({ eventSource: 'sqs.amazonaws.com' });
+    expect(form({ Action: 'Publish', TopicArn: topicArn, Message: 'x' })).toBeUndefined();
+  });
 });
