@@ -146,11 +146,11 @@ const QUEUE_CHANGES = ['SetQueueAttributes', 'AddPermission', 'RemovePermission'
 /**
  * The call that replaces a bucket's whole notification configuration (`bucketName`): another
  * tool writing its own notifications onto a shared input bucket removes this stack's, and from
- * then on no upload reaches the start queue. CloudTrail names an S3 call by its REST operation,
- * so PutBucketNotificationConfiguration is recorded as PutBucketNotification (as
- * PutBucketLifecycleConfiguration is as PutBucketLifecycle).
+ * then on no upload reaches the start queue. CloudTrail names several S3 configuration calls by
+ * their REST operation (PutBucketLifecycleConfiguration as PutBucketLifecycle), and published
+ * detection rules match this one as PutBucketNotificationConfiguration; both names are matched.
  */
-const NOTIFICATION_CHANGES = ['PutBucketNotification'];
+const NOTIFICATION_CHANGES = ['PutBucketNotification', 'PutBucketNotificationConfiguration'];
 
 /**
  * The API calls that change what verdicts rest on without a config deploy (README, "What a rule

@@ -516,7 +516,7 @@ describe('the CloudFormation that serverless package writes', () => {
           // The input bucket's notifications replaced by anyone but the stack's notifications function (the role it deploys with).
           {
             eventSource: ['s3.amazonaws.com'],
-            eventName: ['PutBucketNotification'],
+            eventName: ['PutBucketNotification', 'PutBucketNotificationConfiguration'],
             requestParameters: { bucketName: [template.Resources.InputBucket?.Properties.BucketName] },
             userIdentity: { arn: [{ 'anything-but': { prefix: { 'Fn::Sub': `arn:\${AWS::Partition}:sts::\${AWS::AccountId}:assumed-role/${template.Resources.BucketNotificationsRole?.Properties.RoleName}/` } } }] },
           },

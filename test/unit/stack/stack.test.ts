@@ -322,7 +322,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     const byRole = (event: ReturnType<typeof call>, arn: string) => ({ ...event, detail: { ...event.detail, userIdentity: { type: 'AssumedRole', arn } } });
     // A person, or another tool's role writing its own notifications onto a shared bucket.
     expect(matchesPattern(pattern, call('s3.amazonaws.com', 'PutBucketNotification', { bucketName: 'tkp-dev-input', NotificationConfiguration: {} }))).toBe(true);
-    expect(matchesPattern(pattern, byRole(call('s3.amazonaws.com', 'PutBucketNotification', { bucketName: 'tkp-dev-input' }), 'arn:aws:sts::123456789012:assumed-role/other-teams-deployer/session'))).toBe(true);
+    expect(matchesPattern(pattern, byRole(call('s3.amazonaws.com', 'PutBucketNotificationConfiguration', { bucketName: 'tkp-dev-input' }), 'arn:aws:sts::123456789012:assumed-role/other-teams-deployer/session'))).toBe(true);
     // The stack's own notifications function, in a deploy onto an existing bucket; CloudFormation's own; another bucket's.
     expect(matchesPattern(pattern, byRole(call('s3.amazonaws.com', 'PutBucketNotification', { bucketName: 'tkp-dev-input' }), `${INTAKE.notificationsSession}tkp-dev-bucketNotifications`))).toBe(false);
     expect(matchesPattern(pattern, call('s3.amazonaws.com', 'PutBucketNotification', { bucketName: 'tkp-dev-input' }, 'cloudformation.amazonaws.com'))).toBe(false);
