@@ -290,14 +290,16 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
         10_000,
       );
 
-      // Another shell changes a queue's attributes (here to what they are) and the alarm topic's: AlertingChangesRule's pages.
+      // Another shell changes a queue's attributes (here to what they are) and the alarm topic's, and turns a rule off and on: AlertingChangesRule's pages.
       const requeued = await runNode(
         [
           '--input-type=module',
           '-e',
           "import { SQSClient, SetQueueAttributesCommand } from '@aws-sdk/client-sqs'; import { SNSClient, SetTopicAttributesCommand } from '@aws-sdk/client-sns'; " +
             "await new SQSClient({}).send(new SetQueueAttributesCommand({ QueueUrl: process.env.TKP_START_DLQ_URL, Attributes: { MessageRetentionPeriod: '1209600' } })); " +
-            "await new SNSClient({}).send(new SetTopicAttributesCommand({ TopicArn: process.env.TKP_ALARM_TOPIC_ARN, AttributeName: 'DisplayName', AttributeValue: 'pages' }));",
+            "await new SNSClient({}).send(new SetTopicAttributesCommand({ TopicArn: process.env.TKP_ALARM_TOPIC_ARN, AttributeName: 'DisplayName', AttributeValue: 'pages' })); " +
+            "const { EventBridgeClient, DisableRuleCommand, EnableRuleCommand } = await import('@aws-sdk/client-eventbridge'); const events = new EventBridgeClient({}); " +
+            "await events.send(new DisableRuleCommand({ Name: 'transcribe-kms-pipeline-local-trust-changes' })); await events.send(new EnableRuleCommand({ Name: 'transcribe-kms-pipeline-local-trust-changes' }));",
         ],
         { ...asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }), cwd: process.cwd() },
       );
@@ -307,6 +309,7 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
         10_000,
       );
       await keep.waitFor(/^  alarm +SetTopicAttributes \{"topicArn":"arn:aws:sns:us-east-1:\d{12}:transcribe-kms-pipeline-local-alarms","attributeName":"DisplayName"\} by arn:aws:iam::\d{12}:user\/local\. One of this stack's EventBridge rules/m, 10_000);
+      await keep.waitFor(/^  alarm +DisableRule \{"name":"transcribe-kms-pipeline-local-trust-changes"\} by arn:aws:iam::\d{12}:user\/local\. One of this stack's EventBridge rules/m, 10_000);
 
       // Another shell uploads what an ingestion system named by ID alone, and is not media: the
       // job fails, and the kept stack prints the page with what to do.

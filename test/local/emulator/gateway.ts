@@ -78,6 +78,12 @@ export interface TrailedCall {
 const TRAILED_ALIAS_CALLS = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
 /** SQS's calls that change who may send to a queue, what it keeps, or empty or delete it. */
 const TRAILED_QUEUE_CALLS = new Set(['SetQueueAttributes', 'AddPermission', 'RemovePermission', 'PurgeQueue', 'DeleteQueue']);
+/** EventBridge's calls that turn a rule off, delete or rewrite it (its `name`), or change its targets (its `rule`). */
+const TRAILED_RULE_CALLS: Record<string, 'name' | 'rule'> = { DisableRule: 'name', DeleteRule: 'name', PutRule: 'name', PutTargets: 'rule', RemoveTargets: 'rule' };
+/** CloudWatch's calls that delete alarms or stop their actions (`alarmNames`), or rewrite one (`alarmName`). */
+const TRAILED_ALARM_CALLS = new Set(['DeleteAlarms', 'DisableAlarmActions', 'PutMetricAlarm']);
+/** CloudWatch's X-Amz-Target in its JSON protocol. */
+const CLOUDWATCH_SERVICE = 'GraniteServiceVersion20100801';
 /** SNS's calls that change who may publish to a topic or delete it, and that remove or filter a subscription. */
 const TRAILED_TOPIC_CALLS = new Set(['SetTopicAttributes', 'RemovePermission', 'DeleteTopic', 'Unsubscribe', 'SetSubscriptionAttributes']);
 const TRAILED_TRAIL_CALLS = new Set(['StopLogging', 'StartLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors']);
@@ -128,7 +134,12 @@ function trailedLambdaCall(request: GatewayRequest, account: string, answer: str
   return undefined;
 }
 
-/** The alias, bucket-default, bucket-policy, bucket-notification, bus-policy, trail, Lambda, queue and topic calls among the requests the gateway forwards; undefined for any other. */
+/** CloudTrail's parameters for an alarm call: the list a delete or disable names, or the one alarm a rewrite names. */
+function alarmParameters(operation: string, alarmNames: string[] | undefined, alarmName: string | undefined): Record<string, unknown> {
+  return operation === 'PutMetricAlarm' ? { alarmName } : { alarmNames: alarmNames ?? [] };
+}
+
+/** The alias, bucket-default, bucket-policy, bucket-notification, bus-policy, trail, Lambda, queue, topic, rule and alarm calls among the requests the gateway forwards; undefined for any other. */
 export function trailedCall(request: GatewayRequest, account: string, answer = ''): TrailedCall | undefined {
   const cloudTrailOperation = CLOUDTRAIL_TARGET.exec(request.target ?? '')?.[1];
   if (cloudTrailOperation !== undefined) {
@@ -140,6 +151,15 @@ export function trailedCall(request: GatewayRequest, account: string, answer = '
   if (service === 'AWSEvents' && (operation === 'PutPermission' || operation === 'RemovePermission')) {
     const input = JSON.parse(request.body) as { EventBusName?: string; StatementId?: string };
     return { eventSource: 'events.amazonaws.com', eventName: operation, account, requestParameters: { ...(input.EventBusName && { eventBusName: input.EventBusName }), ...(input.StatementId && { statementId: input.StatementId }) } };
+  }
+  const ruleField = service === 'AWSEvents' ? TRAILED_RULE_CALLS[operation] : undefined;
+  if (ruleField) {
+    const input = JSON.parse(request.body) as { Name?: string; Rule?: string; EventBusName?: string };
+    return { eventSource: 'events.amazonaws.com', eventName: operation, account, requestParameters: { [ruleField]: input.Name ?? input.Rule, ...(input.EventBusName && { eventBusName: input.EventBusName }) } };
+  }
+  if (service === CLOUDWATCH_SERVICE && TRAILED_ALARM_CALLS.has(operation)) {
+    const input = JSON.parse(request.body) as { AlarmNames?: string[]; AlarmName?: string };
+    return { eventSource: 'monitoring.amazonaws.com', eventName: operation, account, requestParameters: alarmParameters(operation, input.AlarmNames, input.AlarmName) };
   }
   if (service === 'AmazonSQS' && TRAILED_QUEUE_CALLS.has(operation)) {
     const input = JSON.parse(request.body) as { QueueUrl?: string };
@@ -156,6 +176,11 @@ export function trailedCall(request: GatewayRequest, account: string, answer = '
   const action = form?.get('Action') ?? '';
   if (form?.has('QueueUrl') && TRAILED_QUEUE_CALLS.has(action)) {
     return { eventSource: 'sqs.amazonaws.com', eventName: action, account, requestParameters: { queueUrl: form.get('QueueUrl') } };
+  }
+  // CloudWatch's query protocol, as the AWS CLI v1 speaks it: AlarmNames.member.N, or AlarmName.
+  if (form && TRAILED_ALARM_CALLS.has(action) && (form.has('AlarmName') || form.has('AlarmNames.member.1'))) {
+    const names = [...form.entries()].filter(([key]) => key.startsWith('AlarmNames.member.')).map(([, value]) => value);
+    return { eventSource: 'monitoring.amazonaws.com', eventName: action, account, requestParameters: alarmParameters(action, names, form.get('AlarmName') ?? undefined) };
   }
   const topicOrSubscription = form?.has('TopicArn') ? { topicArn: form.get('TopicArn') } : form?.has('SubscriptionArn') ? { subscriptionArn: form.get('SubscriptionArn') } : undefined;
   if (topicOrSubscription && TRAILED_TOPIC_CALLS.has(action)) {

@@ -65,6 +65,26 @@ describe('trailedCall: SQS calls through the local gateway, as a trail records t
     expect(pages(trailedCall({ method: 'PUT', path: '/another-bucket?notification', target: undefined, body: '' }, ACCOUNT))).toBe(false);
   });
 
+  it('names the rule or alarm of an EventBridge or CloudWatch change, in the SDK\'s JSON protocols and the AWS CLI v1\'s query protocol, so AlertingChangesRule pages for the stack\'s own', () => {
+    const json = (target: string, input: unknown) => trailedCall({ method: 'POST', path: '/', target, body: JSON.stringify(input) }, ACCOUNT);
+    const pagesAlerting = (call: ReturnType<typeof json>) => call !== undefined && matchesPattern(alerting, trailEnvelope(call, 'e-6', 'us-east-1'));
+    expect(json('AWSEvents.DisableRule', { Name: 'tkp-local-trust-changes' })).toEqual({ eventSource: 'events.amazonaws.com', eventName: 'DisableRule', account: ACCOUNT, requestParameters: { name: 'tkp-local-trust-changes' } });
+    expect(pagesAlerting(json('AWSEvents.DisableRule', { Name: 'tkp-local-trust-changes' }))).toBe(true);
+    expect(pagesAlerting(json('AWSEvents.RemoveTargets', { Rule: 'tkp-local-paging-verdicts', EventBusName: 'tkp-local-outcomes', Ids: ['alarm-topic'] }))).toBe(true);
+    expect(pagesAlerting(json('AWSEvents.DisableRule', { Name: 'someone-elses-rule' }))).toBe(false);
+    expect(json('AWSEvents.EnableRule', { Name: 'tkp-local-trust-changes' })).toBeUndefined();
+    expect(json('GraniteServiceVersion20100801.DeleteAlarms', { AlarmNames: ['tkp-local-verify-dead-letters'] })).toEqual({
+      eventSource: 'monitoring.amazonaws.com',
+      eventName: 'DeleteAlarms',
+      account: ACCOUNT,
+      requestParameters: { alarmNames: ['tkp-local-verify-dead-letters'] },
+    });
+    expect(pagesAlerting(json('GraniteServiceVersion20100801.PutMetricAlarm', { AlarmName: 'tkp-local-start-backlog', AlarmActions: [] }))).toBe(true);
+    const query = trailedCall({ method: 'POST', path: '/', target: undefined, body: 'Action=DisableAlarmActions&Version=2010-08-01&AlarmNames.member.1=tkp-local-start-dead-letters' }, ACCOUNT);
+    expect(query).toEqual({ eventSource: 'monitoring.amazonaws.com', eventName: 'DisableAlarmActions', account: ACCOUNT, requestParameters: { alarmNames: ['tkp-local-start-dead-letters'] } });
+    expect(pagesAlerting(query)).toBe(true);
+  });
+
   it('names the topic or subscription of an SNS change, which the query protocol\'s form carries, so AlertingChangesRule pages for the alarm topic', () => {
     const topicArn = 'arn:aws:sns:us-east-1:123456789012:tkp-local-alarms';
     const form = (fields: Record<string, string>) => trailedCall({ method: 'POST', path: '/', target: undefined, body: new URLSearchParams(fields).toString() }, ACCOUNT);
