@@ -29,6 +29,11 @@ export function isMissingObject(error: unknown): boolean {
   return httpStatusOf(error) === 404 || name === 'NotFound' || name === 'NoSuchKey';
 }
 
+/** A queue that does not exist: QueueDoesNotExist in SQS's JSON protocol, AWS.SimpleQueueService.NonExistentQueue in its query protocol. */
+export function isMissingQueue(error: unknown): boolean {
+  return /QueueDoesNotExist|NonExistentQueue/.test(awsErrorName(error) ?? '');
+}
+
 function asSdkError(error: unknown): SdkError | undefined {
   return typeof error === 'object' && error !== null ? (error as SdkError) : undefined;
 }

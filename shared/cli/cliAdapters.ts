@@ -19,7 +19,7 @@ import {
 import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject } from '../aws/awsErrors';
+import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject, isMissingQueue } from '../aws/awsErrors';
 import { BucketEncryptionUnknownError, describeError } from '../aws/errors';
 import { createKeyResolver } from '../config/keyResolution';
 import { bucketDefaultOf, createBucketDefaultReader } from '../verify/bucketDefaultEncryption';
@@ -351,8 +351,7 @@ async function readQueue(sqs: SQSClient, url: string): Promise<QueueFacts> {
       ...(Attributes.KmsMasterKeyId && { kmsKeyId: Attributes.KmsMasterKeyId }),
     };
   } catch (error) {
-    // QueueDoesNotExist in SQS's JSON protocol, AWS.SimpleQueueService.NonExistentQueue in its query protocol.
-    if (/QueueDoesNotExist|NonExistentQueue/.test(awsErrorName(error) ?? '')) return { url, found: false };
+    if (isMissingQueue(error)) return { url, found: false };
     throw error;
   }
 }

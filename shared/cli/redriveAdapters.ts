@@ -5,7 +5,7 @@
  */
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { awsErrorName, httpStatusOf, isAccessDenied } from '../aws/awsErrors';
+import { awsErrorName, httpStatusOf, isAccessDenied, isMissingQueue } from '../aws/awsErrors';
 import { describeError } from '../aws/errors';
 import { CliError, EXIT } from './cliErrors';
 import { startLetterView, verifyLetterView, type VerifyFunctionNames } from './deadLetterViews';
@@ -16,8 +16,7 @@ export const REDRIVE_VISIBILITY_SECONDS = 900;
 
 function queueCallError(call: string, queueUrl: string, grant: string, error: unknown, flag: string): unknown {
   if (isAccessDenied(error) || httpStatusOf(error) === 403) return new CliError(`${call} on ${queueUrl} was denied (${describeError(error)}); the caller needs ${grant} on that queue`, EXIT.usage);
-  // QueueDoesNotExist in SQS's JSON protocol, AWS.SimpleQueueService.NonExistentQueue in its query protocol.
-  if (/QueueDoesNotExist|NonExistentQueue/.test(awsErrorName(error) ?? '')) return new CliError(`queue ${queueUrl} does not exist; check --stage and --region, or the URL ${flag} gives`, EXIT.usage);
+  if (isMissingQueue(error)) return new CliError(`queue ${queueUrl} does not exist; check --stage and --region, or the URL ${flag} gives`, EXIT.usage);
   return error;
 }
 

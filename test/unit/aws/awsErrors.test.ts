@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject, isQuotaError, isTransientAwsError } from '../../../shared/aws/awsErrors';
+import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject, isMissingQueue, isQuotaError, isTransientAwsError } from '../../../shared/aws/awsErrors';
 
 function sdkError(name: string, status?: number, extra: Record<string, unknown> = {}) {
   return Object.assign(new Error(name), { name, ...(status !== undefined && { $metadata: { httpStatusCode: status } }), ...extra });
@@ -69,5 +69,11 @@ describe('AWS error classification (the SDK retry classifiers, same decisions as
     }
     expect(isMissingObject(sdkError('InternalError', 500))).toBe(false);
     expect(isMissingObject('NoSuchKey')).toBe(false);
+  });
+
+  it('knows a missing queue in SQS\'s JSON protocol and in its query protocol', () => {
+    expect(isMissingQueue(sdkError('QueueDoesNotExist', 400))).toBe(true);
+    expect(isMissingQueue(sdkError('AWS.SimpleQueueService.NonExistentQueue', 400))).toBe(true);
+    expect(isMissingQueue(sdkError('AccessDenied', 403))).toBe(false);
   });
 });
