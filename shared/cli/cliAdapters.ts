@@ -202,6 +202,14 @@ export async function readRules<R extends { name: string; bus?: string }>(events
   );
 }
 
+/** What a read answers, or `absent` where the service says the thing does not exist (ResourceNotFoundException). */
+function unlessNotFound<T, A>(read: Promise<T>, absent: A): Promise<T | A> {
+  return read.catch((error: unknown) => {
+    if (awsErrorName(error) === 'ResourceNotFoundException') return absent;
+    throw error;
+  });
+}
+
 /** A policy document as IAM returns it: URL-encoded JSON. */
 function policyDocument(encoded: string | undefined): { Statement?: unknown } {
   return JSON.parse(decodeURIComponent(encoded ?? '{}')) as { Statement?: unknown };
@@ -370,24 +378,15 @@ export async function readStackQueues(sqs: SQSClient, urls: { start: string; sta
 export async function readStackFunctions(lambda: LambdaClient, functions: readonly { id: FunctionId; name: string }[]): Promise<FunctionFacts[]> {
   return Promise.all(
     functions.map(async ({ id, name }): Promise<FunctionFacts> => {
-      let configuration;
-      try {
-        configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
-      } catch (error) {
-        if (awsErrorName(error) === 'ResourceNotFoundException') return { id, name, found: false };
-        throw error;
-      }
+      const configuration = await unlessNotFound(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name })), undefined);
+      if (!configuration) return { id, name, found: false };
       const { ReservedConcurrentExecutions } = await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: name }));
-      const onFailure =
-        isVerifier(id)
-          ? await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: name })).then(
-              ({ DestinationConfig }) => DestinationConfig?.OnFailure?.Destination ?? null,
-              (error: unknown) => {
-                if (awsErrorName(error) === 'ResourceNotFoundException') return null;
-                throw error;
-              },
-            )
-          : undefined;
+      const onFailure = isVerifier(id)
+        ? await unlessNotFound(
+            lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: name })).then(({ DestinationConfig }) => DestinationConfig?.OnFailure?.Destination ?? null),
+            null,
+          )
+        : undefined;
       const triggers =
         id === 'start'
           ? ((await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: name }))).EventSourceMappings ?? []).map((mapping) => ({
@@ -397,15 +396,7 @@ export async function readStackFunctions(lambda: LambdaClient, functions: readon
             }))
           : undefined;
       // Who may invoke a verifier: EventBridge, for its rules; none when it has no resource policy.
-      const invokers = isVerifier(id)
-        ? await lambda.send(new GetPolicyCommand({ FunctionName: name })).then(
-            ({ Policy }) => statementsIn(Policy),
-            (error: unknown) => {
-              if (awsErrorName(error) === 'ResourceNotFoundException') return [];
-              throw error;
-            },
-          )
-        : undefined;
+      const invokers = isVerifier(id) ? await unlessNotFound(lambda.send(new GetPolicyCommand({ FunctionName: name })).then(({ Policy }) => statementsIn(Policy)), []) : undefined;
       return {
         id,
         name,
