@@ -9,7 +9,7 @@
  * Key policy statements are read, not simulated: conditions are named, never evaluated.
  */
 import { STACK_ROW, type CheckRow } from '../start/preflightChecks';
-import { glob, list, type PolicyStatement } from './policyStatement';
+import { glob, list, unevaluatedNote, type PolicyStatement } from './policyStatement';
 
 /** The alarm topic's key, as GetTopicAttributes, DescribeKey and GetKeyPolicy tell it. */
 export type TopicKeyFacts =
@@ -109,7 +109,6 @@ export function alarmTopicKeyRow(topicArn: string, facts: TopicKeyFacts | { erro
     const who = refused.map(({ service }) => `${service} (${PUBLISHERS[service]})`).join(' and ');
     return fail(`${topicArn} is encrypted with ${key.arn}, whose policy does not let ${who} use it for kms:GenerateDataKey and kms:Decrypt, so SNS refuses what they publish and it reaches nobody; ${ADD_STATEMENT}`);
   }
-  const conditions = [...new Set(verdicts.flatMap((verdict) => verdict.conditions))];
-  const unchecked = conditions.length > 0 ? ` (on conditions this check does not evaluate: ${conditions.join(', ')})` : '';
+  const unchecked = unevaluatedNote(verdicts.flatMap((verdict) => verdict.conditions));
   return { ...row, ok: true, detail: `${topicArn} is encrypted with ${key.arn} (Enabled), whose policy lets EventBridge and CloudWatch use it${unchecked}` };
 }

@@ -11,7 +11,7 @@
  */
 import { ALARM_TOPIC_PUBLISHERS_SID } from '../stack/alarmResources';
 import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../start/preflightChecks';
-import { allowsRequest, type PolicyStatement } from './policyStatement';
+import { allowsRequest, unevaluatedNote, type PolicyStatement } from './policyStatement';
 
 /** The topic policy's statements, or why GetTopicAttributes could not be read. */
 export type TopicPolicyAnswer = { statements: PolicyStatement[] } | { error: string };
@@ -56,7 +56,7 @@ export function alarmTopicPolicyRow(answer: TopicPolicyAnswer, publishers: Topic
     });
   const pages = refusedOf(EVENTBRIDGE, publishers.rules);
   const alarms = refusedOf(CLOUDWATCH, publishers.alarms);
-  const notJudged = unjudged.size > 0 ? ` (on conditions this check does not evaluate: ${[...unjudged].join(', ')})` : '';
+  const notJudged = unevaluatedNote(unjudged);
   if (pages.length === 0 && alarms.length === 0) {
     return {
       ...row,

@@ -25,6 +25,12 @@ export const glob = (pattern: string, value: string, ignoreCase = false) =>
 /** A policy field that may be one string or a list, as a list. */
 export const list = (value: unknown): string[] => [value ?? []].flat().map(String);
 
+/** The end of a row's detail naming the conditions its answer turned on that this does not evaluate; empty when none. */
+export function unevaluatedNote(conditions: Iterable<string>): string {
+  const names = [...new Set(conditions)];
+  return names.length > 0 ? ` (on conditions this check does not evaluate: ${names.join(', ')})` : '';
+}
+
 /** An AWS service principal (`events.amazonaws.com`), as against an IAM principal's ARN. */
 const isService = (principal: string) => !principal.startsWith('arn:');
 

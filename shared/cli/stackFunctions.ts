@@ -63,11 +63,12 @@ const UNINVOKED: Partial<Record<FunctionId, string>> = {
 };
 
 function uninvokedProblems(fn: FunctionFacts, deployed: DeployedFunctions): string[] {
+  const { invokers, arn: functionArn } = fn;
   const rules = deployed.invokedBy?.rules[fn.id];
-  if (!fn.invokers || !fn.arn || !rules || !deployed.invokedBy) return [];
+  if (!invokers || !functionArn || !rules || !deployed.invokedBy) return [];
   const { account } = deployed.invokedBy;
   const refused = rules.filter(
-    ({ arn }) => allowsRequest(fn.invokers ?? [], { principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction', resource: fn.arn ?? '', context: { 'aws:sourcearn': arn, 'aws:sourceaccount': account } }) === false,
+    ({ arn }) => allowsRequest(invokers, { principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction', resource: functionArn, context: { 'aws:sourcearn': arn, 'aws:sourceaccount': account } }) === false,
   );
   return refused.map(
     (rule) =>

@@ -18,7 +18,7 @@
  */
 import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../start/preflightChecks';
 import { QUEUE_SENDERS } from '../stack/stackResources';
-import { allowsRequest, type PolicyStatement } from './policyStatement';
+import { allowsRequest, unevaluatedNote, type PolicyStatement } from './policyStatement';
 
 /** One queue as GetQueueAttributes tells it; `found: false` when it does not exist. */
 export type QueueFacts =
@@ -124,7 +124,7 @@ export function stackQueuesRow(facts: StackQueueFacts | { error: string }, deplo
     }
   }
 
-  const notJudged = unjudged.size > 0 ? ` (on conditions this check does not evaluate: ${[...unjudged].join(', ')})` : '';
+  const notJudged = unevaluatedNote(unjudged);
   if (problems.length === 0) {
     return {
       ...row,
