@@ -90,6 +90,9 @@ const TRAILED_TRAIL_CALLS = new Set(['StopLogging', 'StartLogging', 'DeleteTrail
 /** CloudTrail's X-Amz-Target: `CloudTrail_20131101.<Operation>` from the JavaScript SDK; the AWS CLI prefixes it with `com.amazonaws.cloudtrail.v20131101.`. */
 const CLOUDTRAIL_TARGET = /(?:^|\.)CloudTrail_20131101\.(\w+)$/;
 
+/** A trailed call before the account is known: what CloudTrail records of it. */
+type TrailedRecord = Omit<TrailedCall, 'account'>;
+
 /**
  * Lambda's REST calls that change a function or its trigger, by method and path, with the event
  * name (and API version) CloudTrail gives them and the function or mapping each names.
@@ -109,14 +112,14 @@ const TRAILED_LAMBDA_CALLS: { method: string; path: RegExp; eventName: string }[
 ];
 
 /** A Lambda call as CloudTrail records it: the function named in the path (or, creating one, the body), and a trigger's function from the answer. */
-function trailedLambdaCall(request: GatewayRequest, account: string, answer: string): TrailedCall | undefined {
+function trailedLambdaCall(request: GatewayRequest, answer: string): TrailedRecord | undefined {
   const pathname = new URL(request.path, 'http://gateway').pathname;
   for (const { method, path, eventName } of TRAILED_LAMBDA_CALLS) {
     const match = request.method === method ? path.exec(pathname) : null;
     if (!match) continue;
     const named = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
     const input = (request.body ? JSON.parse(request.body) : {}) as { FunctionName?: string; Role?: string; ReservedConcurrentExecutions?: number; Enabled?: boolean };
-    const call = { eventSource: 'lambda.amazonaws.com' as const, eventName, account };
+    const call = { eventSource: 'lambda.amazonaws.com' as const, eventName };
     if (eventName.includes('EventSourceMapping')) {
       const { FunctionArn } = JSON.parse(answer || '{}') as { FunctionArn?: string };
       return { ...call, requestParameters: { uUID: named, ...(input.Enabled !== undefined && { enabled: input.Enabled }) }, ...(FunctionArn && { responseElements: { functionArn: FunctionArn } }) };
@@ -134,72 +137,81 @@ function trailedLambdaCall(request: GatewayRequest, account: string, answer: str
   return undefined;
 }
 
-/** CloudTrail's parameters for an alarm call: the list a delete or disable names, or the one alarm a rewrite names. */
-function alarmParameters(operation: string, alarmNames: string[] | undefined, alarmName: string | undefined): Record<string, unknown> {
-  return operation === 'PutMetricAlarm' ? { alarmName } : { alarmNames: alarmNames ?? [] };
-}
+/** An SQS call on a queue, whichever protocol named it. */
+const queueCall = (operation: string, queueUrl: string | null | undefined): TrailedRecord | undefined =>
+  TRAILED_QUEUE_CALLS.has(operation) ? { eventSource: 'sqs.amazonaws.com', eventName: operation, requestParameters: { queueUrl } } : undefined;
 
-/** The alias, bucket-default, bucket-policy, bucket-notification, bus-policy, trail, Lambda, queue, topic, rule and alarm calls among the requests the gateway forwards; undefined for any other. */
-export function trailedCall(request: GatewayRequest, account: string, answer = ''): TrailedCall | undefined {
-  const cloudTrailOperation = CLOUDTRAIL_TARGET.exec(request.target ?? '')?.[1];
+/** A CloudWatch call on alarms, whichever protocol named it: the list a delete or disable names, or the one alarm a rewrite names. */
+const alarmCall = (operation: string, alarmNames: string[] | undefined, alarmName: string | undefined): TrailedRecord | undefined =>
+  TRAILED_ALARM_CALLS.has(operation)
+    ? { eventSource: 'monitoring.amazonaws.com', eventName: operation, requestParameters: operation === 'PutMetricAlarm' ? { alarmName } : { alarmNames: alarmNames ?? [] } }
+    : undefined;
+
+/** A call in a JSON protocol, named by its X-Amz-Target. */
+function trailedJsonCall(target: string, body: string): TrailedRecord | undefined {
+  const cloudTrailOperation = CLOUDTRAIL_TARGET.exec(target)?.[1];
   if (cloudTrailOperation !== undefined) {
     if (!TRAILED_TRAIL_CALLS.has(cloudTrailOperation)) return undefined;
-    const input = JSON.parse(request.body) as { Name?: string; TrailName?: string };
-    return { eventSource: 'cloudtrail.amazonaws.com', eventName: cloudTrailOperation, account, requestParameters: { name: input.Name ?? input.TrailName } };
+    const input = JSON.parse(body) as { Name?: string; TrailName?: string };
+    return { eventSource: 'cloudtrail.amazonaws.com', eventName: cloudTrailOperation, requestParameters: { name: input.Name ?? input.TrailName } };
   }
-  const [service, operation = ''] = request.target?.split('.') ?? [];
+  const [service, operation = ''] = target.split('.');
   if (service === 'AWSEvents' && (operation === 'PutPermission' || operation === 'RemovePermission')) {
-    const input = JSON.parse(request.body) as { EventBusName?: string; StatementId?: string };
-    return { eventSource: 'events.amazonaws.com', eventName: operation, account, requestParameters: { ...(input.EventBusName && { eventBusName: input.EventBusName }), ...(input.StatementId && { statementId: input.StatementId }) } };
+    const input = JSON.parse(body) as { EventBusName?: string; StatementId?: string };
+    return { eventSource: 'events.amazonaws.com', eventName: operation, requestParameters: { ...(input.EventBusName && { eventBusName: input.EventBusName }), ...(input.StatementId && { statementId: input.StatementId }) } };
   }
   const ruleField = service === 'AWSEvents' ? TRAILED_RULE_CALLS[operation] : undefined;
   if (ruleField) {
-    const input = JSON.parse(request.body) as { Name?: string; Rule?: string; EventBusName?: string };
-    return { eventSource: 'events.amazonaws.com', eventName: operation, account, requestParameters: { [ruleField]: input.Name ?? input.Rule, ...(input.EventBusName && { eventBusName: input.EventBusName }) } };
+    const input = JSON.parse(body) as { Name?: string; Rule?: string; EventBusName?: string };
+    return { eventSource: 'events.amazonaws.com', eventName: operation, requestParameters: { [ruleField]: input.Name ?? input.Rule, ...(input.EventBusName && { eventBusName: input.EventBusName }) } };
   }
-  if (service === CLOUDWATCH_SERVICE && TRAILED_ALARM_CALLS.has(operation)) {
-    const input = JSON.parse(request.body) as { AlarmNames?: string[]; AlarmName?: string };
-    return { eventSource: 'monitoring.amazonaws.com', eventName: operation, account, requestParameters: alarmParameters(operation, input.AlarmNames, input.AlarmName) };
+  if (service === CLOUDWATCH_SERVICE) {
+    const input = JSON.parse(body) as { AlarmNames?: string[]; AlarmName?: string };
+    return alarmCall(operation, input.AlarmNames, input.AlarmName);
   }
-  if (service === 'AmazonSQS' && TRAILED_QUEUE_CALLS.has(operation)) {
-    const input = JSON.parse(request.body) as { QueueUrl?: string };
-    return { eventSource: 'sqs.amazonaws.com', eventName: operation, account, requestParameters: { queueUrl: input.QueueUrl } };
-  }
+  if (service === 'AmazonSQS') return queueCall(operation, (JSON.parse(body) as { QueueUrl?: string }).QueueUrl);
   if (service === 'TrentService' && TRAILED_ALIAS_CALLS.has(operation)) {
-    const input = JSON.parse(request.body) as { AliasName?: string; TargetKeyId?: string };
-    return { eventSource: 'kms.amazonaws.com', eventName: operation, account, requestParameters: { aliasName: input.AliasName, ...(input.TargetKeyId && { targetKeyId: input.TargetKeyId }) } };
+    const input = JSON.parse(body) as { AliasName?: string; TargetKeyId?: string };
+    return { eventSource: 'kms.amazonaws.com', eventName: operation, requestParameters: { aliasName: input.AliasName, ...(input.TargetKeyId && { targetKeyId: input.TargetKeyId }) } };
   }
-  if (request.target) return undefined;
-  // The query protocol, SNS's and (as the AWS CLI v1 speaks it) SQS's: a form with the Action and
-  // what it acts on, which tells the two services' RemovePermission apart.
-  const form = request.method === 'POST' && /^Action=|&Action=/.test(request.body) ? new URLSearchParams(request.body) : undefined;
-  const action = form?.get('Action') ?? '';
-  if (form?.has('QueueUrl') && TRAILED_QUEUE_CALLS.has(action)) {
-    return { eventSource: 'sqs.amazonaws.com', eventName: action, account, requestParameters: { queueUrl: form.get('QueueUrl') } };
-  }
-  // CloudWatch's query protocol, as the AWS CLI v1 speaks it: AlarmNames.member.N, or AlarmName.
-  if (form && TRAILED_ALARM_CALLS.has(action) && (form.has('AlarmName') || form.has('AlarmNames.member.1'))) {
+  return undefined;
+}
+
+/**
+ * A call in the query protocol: SNS's, and SQS's and CloudWatch's as the AWS CLI v1 speaks them. A
+ * form carries the Action and what it acts on, which tells the service (and the two services'
+ * RemovePermission apart).
+ */
+function trailedQueryCall(form: URLSearchParams): TrailedRecord | undefined {
+  const action = form.get('Action') ?? '';
+  if (form.has('QueueUrl')) return queueCall(action, form.get('QueueUrl'));
+  if (form.has('AlarmName') || form.has('AlarmNames.member.1')) {
     const names = [...form.entries()].filter(([key]) => key.startsWith('AlarmNames.member.')).map(([, value]) => value);
-    return { eventSource: 'monitoring.amazonaws.com', eventName: action, account, requestParameters: alarmParameters(action, names, form.get('AlarmName') ?? undefined) };
+    return alarmCall(action, names, form.get('AlarmName') ?? undefined);
   }
-  const topicOrSubscription = form?.has('TopicArn') ? { topicArn: form.get('TopicArn') } : form?.has('SubscriptionArn') ? { subscriptionArn: form.get('SubscriptionArn') } : undefined;
-  if (topicOrSubscription && TRAILED_TOPIC_CALLS.has(action)) {
-    const attributeName = form?.get('AttributeName');
-    return { eventSource: 'sns.amazonaws.com', eventName: action, account, requestParameters: { ...topicOrSubscription, ...(attributeName && { attributeName }) } };
-  }
-  const lambdaCall = trailedLambdaCall(request, account, answer);
-  if (lambdaCall) return lambdaCall;
+  const topicOrSubscription = form.has('TopicArn') ? { topicArn: form.get('TopicArn') } : form.has('SubscriptionArn') ? { subscriptionArn: form.get('SubscriptionArn') } : undefined;
+  if (!topicOrSubscription || !TRAILED_TOPIC_CALLS.has(action)) return undefined;
+  const attributeName = form.get('AttributeName');
+  return { eventSource: 'sns.amazonaws.com', eventName: action, requestParameters: { ...topicOrSubscription, ...(attributeName && { attributeName }) } };
+}
+
+/** A bucket's default encryption, policy or notifications changed: path-style, as the local mode addresses S3 (/BUCKET?encryption, or /BUCKET/?encryption). */
+function trailedBucketCall(request: GatewayRequest): TrailedRecord | undefined {
   if (request.method !== 'PUT' && request.method !== 'DELETE') return undefined;
-  // Path-style, as the local mode addresses S3: /BUCKET?encryption (or /BUCKET/?encryption).
   const url = new URL(request.path, 'http://gateway');
   const bucket = /^\/([^/]+)\/?$/.exec(url.pathname)?.[1];
   const subresource = (['encryption', 'policy', 'notification'] as const).find((name) => url.searchParams.has(name));
-  if (bucket && subresource) {
-    // CloudTrail names PutBucketNotificationConfiguration PutBucketNotification.
-    const eventName = `${request.method === 'PUT' ? 'Put' : 'Delete'}Bucket${{ encryption: 'Encryption', policy: 'Policy', notification: 'Notification' }[subresource]}`;
-    return { eventSource: 's3.amazonaws.com', eventName, account, requestParameters: { bucketName: decodeURIComponent(bucket) } };
-  }
-  return undefined;
+  if (!bucket || !subresource) return undefined;
+  // The name of S3's REST operation; VerifierChangesRule matches the notification call under its API name too.
+  const eventName = `${request.method === 'PUT' ? 'Put' : 'Delete'}Bucket${{ encryption: 'Encryption', policy: 'Policy', notification: 'Notification' }[subresource]}`;
+  return { eventSource: 's3.amazonaws.com', eventName, requestParameters: { bucketName: decodeURIComponent(bucket) } };
+}
+
+/** The alias, bucket, bus-policy, trail, Lambda, queue, topic, rule and alarm calls among the requests the gateway forwards, as a trail records them; undefined for any other. */
+export function trailedCall(request: GatewayRequest, account: string, answer = ''): TrailedCall | undefined {
+  const form = !request.target && request.method === 'POST' && /^Action=|&Action=/.test(request.body) ? new URLSearchParams(request.body) : undefined;
+  const record = request.target ? trailedJsonCall(request.target, request.body) : form ? trailedQueryCall(form) : (trailedLambdaCall(request, answer) ?? trailedBucketCall(request));
+  return record && { ...record, account };
 }
 
 /** A Lambda function the gateway answers Invoke for (the preflight function in the local mode). */
