@@ -259,51 +259,40 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
       expect(JSON.parse(audit.stdout).totals).toMatchObject({ objects: 3, compliant: 3 });
       expect(audit.code).toBe(0);
 
+      /** Runs an ES module script in another shell with only the printed exports, as a second terminal would; it must print no error. What it printed. */
+      const fromAnotherShell = async (script: string) => {
+        const run = await runNode(['--input-type=module', '-e', script], { ...asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }), cwd: process.cwd() });
+        expect(run.stderr).toBe('');
+        return run.stdout;
+      };
+
       // Another shell retargets the rule's alias (here to the key it has): the kept stack prints the page.
-      const retarget = await runNode(
-        [
-          '--input-type=module',
-          '-e',
-          "import { KMSClient, DescribeKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms'; const kms = new KMSClient({}); " +
-            "const key = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/zoe' }))).KeyMetadata.KeyId; " +
-            "await kms.send(new UpdateAliasCommand({ AliasName: 'alias/zoe', TargetKeyId: key }));",
-        ],
-        { ...asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }), cwd: process.cwd() },
+      await fromAnotherShell(
+        "import { KMSClient, DescribeKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms'; const kms = new KMSClient({}); " +
+          "const key = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/zoe' }))).KeyMetadata.KeyId; " +
+          "await kms.send(new UpdateAliasCommand({ AliasName: 'alias/zoe', TargetKeyId: key }));",
       );
-      expect(retarget.stderr).toBe('');
       await keep.waitFor(/^  alarm +UpdateAlias \{"aliasName":"alias\/zoe","targetKeyId":"[0-9a-f-]+"\} by arn:aws:iam::\d{12}:user\/local\. A key alias a rule names, .* README: When an alarm fires; Putting back what changed outside a deploy\.$/m, 10_000);
 
       // Another shell stops the verifier with a reserved concurrency of 0: VerifierChangesRule's page, with its own text.
-      const stopped = await runNode(
-        [
-          '--input-type=module',
-          '-e',
-          "import { LambdaClient, PutFunctionConcurrencyCommand, DeleteFunctionConcurrencyCommand } from '@aws-sdk/client-lambda'; const lambda = new LambdaClient({}); " +
-            "await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'transcribe-kms-pipeline-local-verify', ReservedConcurrentExecutions: 0 })); " +
-            "await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'transcribe-kms-pipeline-local-verify' }));",
-        ],
-        { ...asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }), cwd: process.cwd() },
+      await fromAnotherShell(
+        "import { LambdaClient, PutFunctionConcurrencyCommand, DeleteFunctionConcurrencyCommand } from '@aws-sdk/client-lambda'; const lambda = new LambdaClient({}); " +
+          "await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'transcribe-kms-pipeline-local-verify', ReservedConcurrentExecutions: 0 })); " +
+          "await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'transcribe-kms-pipeline-local-verify' }));",
       );
-      expect(stopped.stderr).toBe('');
       await keep.waitFor(
         /^  alarm +PutFunctionConcurrency20171031 \{"functionName":"transcribe-kms-pipeline-local-verify","reservedConcurrentExecutions":0\} by arn:aws:iam::\d{12}:user\/local\. The code, configuration, concurrency or trigger of one of this stack's functions or the input bucket's notifications changed, .* README: When an alarm fires; Putting back what changed outside a deploy\.$/m,
         10_000,
       );
 
       // Another shell changes a queue's attributes (here to what they are) and the alarm topic's, and turns a rule off and on: AlertingChangesRule's pages.
-      const requeued = await runNode(
-        [
-          '--input-type=module',
-          '-e',
-          "import { SQSClient, SetQueueAttributesCommand } from '@aws-sdk/client-sqs'; import { SNSClient, SetTopicAttributesCommand } from '@aws-sdk/client-sns'; " +
-            "await new SQSClient({}).send(new SetQueueAttributesCommand({ QueueUrl: process.env.TKP_START_DLQ_URL, Attributes: { MessageRetentionPeriod: '1209600' } })); " +
-            "await new SNSClient({}).send(new SetTopicAttributesCommand({ TopicArn: process.env.TKP_ALARM_TOPIC_ARN, AttributeName: 'DisplayName', AttributeValue: 'pages' })); " +
-            "const { EventBridgeClient, DisableRuleCommand, EnableRuleCommand } = await import('@aws-sdk/client-eventbridge'); const events = new EventBridgeClient({}); " +
-            "await events.send(new DisableRuleCommand({ Name: 'transcribe-kms-pipeline-local-trust-changes' })); await events.send(new EnableRuleCommand({ Name: 'transcribe-kms-pipeline-local-trust-changes' }));",
-        ],
-        { ...asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }), cwd: process.cwd() },
+      await fromAnotherShell(
+        "import { SQSClient, SetQueueAttributesCommand } from '@aws-sdk/client-sqs'; import { SNSClient, SetTopicAttributesCommand } from '@aws-sdk/client-sns'; " +
+          "await new SQSClient({}).send(new SetQueueAttributesCommand({ QueueUrl: process.env.TKP_START_DLQ_URL, Attributes: { MessageRetentionPeriod: '1209600' } })); " +
+          "await new SNSClient({}).send(new SetTopicAttributesCommand({ TopicArn: process.env.TKP_ALARM_TOPIC_ARN, AttributeName: 'DisplayName', AttributeValue: 'pages' })); " +
+          "const { EventBridgeClient, DisableRuleCommand, EnableRuleCommand } = await import('@aws-sdk/client-eventbridge'); const events = new EventBridgeClient({}); " +
+          "await events.send(new DisableRuleCommand({ Name: 'transcribe-kms-pipeline-local-trust-changes' })); await events.send(new EnableRuleCommand({ Name: 'transcribe-kms-pipeline-local-trust-changes' }));",
       );
-      expect(requeued.stderr).toBe('');
       await keep.waitFor(
         /^  alarm +SetQueueAttributes \{"queueUrl":"http:\/\/127\.0\.0\.1:\d+\/\d{12}\/tkp-start-dlq"\} by arn:aws:iam::\d{12}:user\/local\. One of this stack's EventBridge rules or CloudWatch alarms, the alarm topic's subscriptions or policy, or one of its queues was .* tkp backfill --since the event's time transcribes what was uploaded meanwhile; after the start DLQ was purged, .* README: When an alarm fires; Putting back what changed outside a deploy\.$/m,
         10_000,
@@ -313,16 +302,10 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
 
       // Another shell uploads what an ingestion system named by ID alone, and is not media: the
       // job fails, and the kept stack prints the page with what to do.
-      const notMedia = await runNode(
-        [
-          '--input-type=module',
-          '-e',
-          "import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3'; " +
-            "await new S3Client({ forcePathStyle: true }).send(new PutObjectCommand({ Bucket: process.env.TKP_INPUT_BUCKET, Key: 'open/ingest/0b7e1c2d', Body: 'not a recording' }));",
-        ],
-        { ...asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }), cwd: process.cwd() },
+      await fromAnotherShell(
+        "import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3'; " +
+          "await new S3Client({ forcePathStyle: true }).send(new PutObjectCommand({ Bucket: process.env.TKP_INPUT_BUCKET, Key: 'open/ingest/0b7e1c2d', Body: 'not a recording' }));",
       );
-      expect(notMedia.stderr).toBe('');
       await keep.waitFor(
         /^  alarm +Transcription Failed: tkp\.local\.0b7e1c2d-[0-9a-f]+\. Transcribe failed the job and wrote no transcript: fix what failureReason names \(the media, the key, its grants, the quota\), then upload the media again \(where the input bucket keeps no versions, an unchanged file keeps its job name: delete the failed job first\)$/m,
         30_000,
@@ -330,25 +313,19 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
 
       // Another shell uploads dictation, waits for its medical job (which only the sweeper would
       // judge) to finish, and deletes it: the kept stack prints the dead letter, naming the deleter.
-      const deleted = await runNode(
-        [
-          '--input-type=module',
-          '-e',
-          "import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3'; " +
-            "import { TranscribeClient, ListMedicalTranscriptionJobsCommand, DeleteMedicalTranscriptionJobCommand } from '@aws-sdk/client-transcribe'; " +
-            `import { readFileSync } from 'node:fs'; ` +
-            "const s3 = new S3Client({ forcePathStyle: true }); const transcribe = new TranscribeClient({}); " +
-            `await s3.send(new PutObjectCommand({ Bucket: process.env.TKP_INPUT_BUCKET, Key: 'dictation/late note.wav', Body: readFileSync(${JSON.stringify(SAMPLE_AUDIO)}) })); ` +
-            'let job; ' +
-            "for (let i = 0; i < 200 && !job; i++) { const { MedicalTranscriptionJobSummaries: all = [] } = await transcribe.send(new ListMedicalTranscriptionJobsCommand({ Status: 'COMPLETED' })); " +
-            "job = all.find((j) => j.MedicalTranscriptionJobName.includes('late_note')); if (!job) await new Promise((r) => setTimeout(r, 100)); } " +
-            'await transcribe.send(new DeleteMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: job.MedicalTranscriptionJobName })); ' +
-            'console.log(job.MedicalTranscriptionJobName);',
-        ],
-        { ...asUser(work, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...exports }), cwd: process.cwd() },
+      const deleted = await fromAnotherShell(
+        "import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3'; " +
+          "import { TranscribeClient, ListMedicalTranscriptionJobsCommand, DeleteMedicalTranscriptionJobCommand } from '@aws-sdk/client-transcribe'; " +
+          `import { readFileSync } from 'node:fs'; ` +
+          "const s3 = new S3Client({ forcePathStyle: true }); const transcribe = new TranscribeClient({}); " +
+          `await s3.send(new PutObjectCommand({ Bucket: process.env.TKP_INPUT_BUCKET, Key: 'dictation/late note.wav', Body: readFileSync(${JSON.stringify(SAMPLE_AUDIO)}) })); ` +
+          'let job; ' +
+          "for (let i = 0; i < 200 && !job; i++) { const { MedicalTranscriptionJobSummaries: all = [] } = await transcribe.send(new ListMedicalTranscriptionJobsCommand({ Status: 'COMPLETED' })); " +
+          "job = all.find((j) => j.MedicalTranscriptionJobName.includes('late_note')); if (!job) await new Promise((r) => setTimeout(r, 100)); } " +
+          'await transcribe.send(new DeleteMedicalTranscriptionJobCommand({ MedicalTranscriptionJobName: job.MedicalTranscriptionJobName })); ' +
+          'console.log(job.MedicalTranscriptionJobName);',
       );
-      expect(deleted.stderr).toBe('');
-      const jobName = deleted.stdout.trim();
+      const jobName = deleted.trim();
       await keep.waitFor(
         new RegExp(`^  dead letter \\(verify DLQ\\) JobNotFoundError: medical transcription job ${jobName.replace(/\./g, '\\.')} was deleted by arn:aws:iam::\\d{12}:user/local at \\S+ before it was verified`, 'm'),
         30_000,
