@@ -108,7 +108,7 @@ export function localRulePatterns(config: PipelineConfig, names: LocalNames) {
     trustChanges: trustChangePattern(config, { transcriptBucket: names.transcriptBucket, outcomeBus: [names.outcomeBus, outcomeBusArn] }),
     verifierChanges: verifierChangePattern(names, {
       inputBucket: names.inputBucket,
-      notificationsSession: `arn:aws:sts::${MOTO_DEFAULT_ACCOUNT}:assumed-role/${roleName({ service: SERVICE_NAME, stage: names.stage, region: names.region }, 'notifications')}/`,
+      notificationsSession: `arn:aws:sts::${MOTO_DEFAULT_ACCOUNT}:assumed-role/${roleName(names, 'notifications')}/`,
     }),
     alertingChanges: alertingChangePattern({
       namePrefix: prefix,
