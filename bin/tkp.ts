@@ -83,6 +83,7 @@ program
   .option('--watch <dir>', 'treat a folder tree as the bucket until Ctrl-C')
   .addOption(new Option('--tamper [match]', 'write one output under the wrong key: MATCH[:wrong-key|no-kms][:transcript|redacted-transcript|redacted-audio]'))
   .option('--config <file>', 'the pipeline config (default: ./pipeline.config.json)')
+  .option('--region <region>', 'the region to emulate (default: the one the config\'s key ARNs name, else us-east-1)')
   .option('--time-scale <n>', 'how much faster than real time (default 20)')
   .option('--bucket-default-kms', 'give the transcript bucket an SSE-KMS default, as an existing bucket may have')
   .option('--keep', 'keep the stack running afterwards and print how to reach it')

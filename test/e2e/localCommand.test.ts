@@ -40,6 +40,26 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
     expect(run.code).toBe(0);
   }, 120_000);
 
+  it('runs a config written for another region in that region, which its key ARNs name; --region that disagrees is refused naming the rule', async () => {
+    const euConfig = writeConfig(work, 'eu.config.json', [
+      { prefix: 'Aufnahmen/', kmsKey: 'arn:aws:kms:eu-central-1:123456789012:key/3f2c9a1e-7b4d-4e8a-9c61-0d5e8f7a2b13' },
+      { prefix: 'extern/', kmsKey: 'arn:aws:kms:eu-central-1:999988887777:alias/extern-transcripts', account: '999988887777' },
+      { prefix: 'intern/', kmsKey: 'alias/intern' },
+    ]);
+    const run = await runNode([BIN, 'local', '--config', euConfig, '--time-scale', '50'], asUser(work));
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^region eu-central-1, input bucket /m);
+    expect(run.stdout).toMatch(/^Aufnahmen\/sample-call\.wav +Aufnahmen\/ +transcription .* aws:kms key\/3f2c9a1e… @123456789012 +verified$/m);
+    expect(run.stdout).toMatch(/^extern\/sample-call\.wav +extern\/ +transcription .* aws:kms key\/\S+ @999988887777 +verified$/m);
+    expect(run.stdout).toMatch(/^intern\/sample-call\.wav +intern\/ +transcription +alias\/intern .* verified$/m);
+    expect(run.stdout).toContain('All transcripts verified.');
+    expect(run.code).toBe(0);
+
+    const other = await runNode([BIN, 'local', '--config', euConfig, '--region', 'us-west-2'], asUser(work));
+    expect(other.stderr).toContain('rules[0] (prefix "Aufnahmen/"): kmsKey is in region eu-central-1 but the stack deploys to us-west-2');
+    expect(other.code).toBe(2);
+  }, 120_000);
+
   it('--bucket-default-kms gives the transcript bucket an SSE-KMS default, which a rule without a key is then held to', async () => {
     const run = await tkpLocal(['--bucket-default-kms']);
     expect(run.stderr).toBe('');
@@ -96,6 +116,7 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
       [['--watch', 'inbox', 'a.wav', '--prefix', 'open/'], 'tkp: use either --watch or a list of files, not both'],
       [['--time-scale', '0'], 'tkp: --time-scale must be a positive number'],
       [['--config', 'nowhere.json'], `tkp: cannot read the config ${join(work, 'nowhere.json')} (ENOENT); pass --config FILE`],
+      [['--region', 'Frankfurt'], 'tkp: --region "Frankfurt" is not an AWS region; pass one such as eu-west-1'],
     ];
     for (const [args, line] of cases) {
       const run = await runNode([BIN, 'local', ...args], asUser(work));

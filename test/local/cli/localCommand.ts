@@ -29,6 +29,7 @@ export interface LocalOptions {
   /** `true` for a bare --tamper, else MATCH[:wrong-key|no-kms][:OUTPUT]. */
   tamper?: string | boolean;
   config?: string;
+  region?: string;
   timeScale?: string;
   bucketDefaultKms?: boolean;
   keep?: boolean;
@@ -88,6 +89,9 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
   if (options.watch && files.length > 0) throw new CliError('use either --watch or a list of files, not both');
   const timeScale = Number(options.timeScale ?? 20);
   if (!(timeScale > 0)) throw new CliError('--time-scale must be a positive number');
+  if (options.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(options.region)) {
+    throw new CliError(`--region ${JSON.stringify(options.region)} is not an AWS region; pass one such as eu-west-1`);
+  }
   const uploadsFromFiles = files.length > 0 ? readUploads(files, options.prefix as string) : undefined;
   const configPath = options.config === undefined ? undefined : resolve(options.config);
   if (configPath) {
@@ -107,6 +111,7 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
   console.log('Starting the local pipeline: moto (S3, SQS, KMS, EventBridge), the Transcribe emulator and the real handlers...');
   const pipeline = await LocalPipeline.start({
     ...(configPath && { configPath }),
+    ...(options.region && { region: options.region }),
     timeScale,
     ...(options.bucketDefaultKms && { transcriptBucketDefault: 'aws:kms' as const }),
     onLog: (record) => {
@@ -117,7 +122,7 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
   });
   const { names } = pipeline.stack;
   console.log(`moto on ${pipeline.moto.endpoint} (pid ${pipeline.moto.pid}), Transcribe emulator on ${pipeline.emulator.endpoint}`);
-  console.log(`input bucket ${names.inputBucket}, transcripts in ${names.transcriptBucket}, S3 notifications on ${firstTenOf(pipeline.stack.notificationPrefixes.map((p) => JSON.stringify(p)), ', ')}`);
+  console.log(`region ${names.region}, input bucket ${names.inputBucket}, transcripts in ${names.transcriptBucket}, S3 notifications on ${firstTenOf(pipeline.stack.notificationPrefixes.map((p) => JSON.stringify(p)), ', ')}`);
   console.log(`rules (${pipeline.configPath}):\n${configSummary(pipeline.config).join('\n')}`);
   if (tamper) {
     tamper.match ||= pipeline.config.rules.find((rule) => rule.kmsKey)?.prefix ?? '';

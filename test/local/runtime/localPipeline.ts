@@ -20,7 +20,7 @@ import { asyncFailureRecord, deleteBatch, invoke, lambdaContext, runAsyncSource,
 import { captureLambdaLogs, type LogRecord } from './logCapture';
 import { MOTO_DEFAULT_ACCOUNT, motoKeyProblem, startMoto, type Moto } from '../emulator/moto';
 import { parseTamper } from '../cli/samples';
-import { LOCAL_CREDENTIALS, localNames, localRoleArn, localRulePatterns, provision, type ProvisionedStack } from './provision';
+import { LOCAL_CREDENTIALS, localNames, localRoleArn, localRulePatterns, provision, regionNamedBy, type ProvisionedStack } from './provision';
 import { DEFAULT_QUOTAS, type EmulatorFaults, type Quotas, type Timing, type TranscribeEmulator } from '../emulator/emulatorModel';
 import { startTranscribeEmulator } from '../emulator/transcribeEmulator';
 
@@ -28,6 +28,8 @@ export interface LocalPipelineOptions {
   /** Defaults to the repository's pipeline.config.json. */
   configPath?: string;
   stage?: string;
+  /** Defaults to the region the config's key ARNs name, else us-east-1. */
+  region?: string;
   /** Service seconds per real second, for the emulator's jobs and quotas and the queues' delays. */
   timeScale?: number;
   quotas?: Partial<Quotas>;
@@ -112,9 +114,10 @@ export class LocalPipeline {
     // Before any SDK client exists: the invocation store is created once, on first use.
     process.env.AWS_LAMBDA_MAX_CONCURRENCY = '64';
     const timeScale = options.timeScale ?? 20;
-    const names = localNames(options.stage);
     const configPath = options.configPath ?? DEFAULT_CONFIG;
-    const config = validatePipelineConfig(JSON.parse(readFileSync(configPath, 'utf8')), {
+    const rawConfig: unknown = JSON.parse(readFileSync(configPath, 'utf8'));
+    const names = localNames(options.stage, options.region ?? regionNamedBy(rawConfig));
+    const config = validatePipelineConfig(rawConfig, {
       region: names.region,
       inputBucket: names.inputBucket,
       transcriptBucket: names.transcriptBucket,

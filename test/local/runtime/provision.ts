@@ -3,6 +3,7 @@ import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInpu
 import { CreateEventBusCommand, EventBridgeClient, PutPermissionCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
+  type BucketLocationConstraint,
   CreateBucketCommand,
   PutBucketPolicyCommand,
   PutBucketEncryptionCommand,
@@ -59,6 +60,9 @@ export interface LocalNames {
   alarmTopicArn: string;
 }
 
+/** S3 takes a bucket outside us-east-1 only with its region named (and refuses us-east-1 named). */
+const bucketLocation = (region: string) => (region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } });
+
 export interface ProvisionedStack {
   names: LocalNames;
   startQueueUrl: string;
@@ -79,8 +83,23 @@ export interface ProvisionedStack {
   alarmTopicArn: string;
 }
 
-export function localNames(stage = 'local'): LocalNames {
-  const region = 'us-east-1';
+/**
+ * The region a config's key ARNs name, where it names one: a config written for eu-west-1 runs
+ * locally in eu-west-1, as `serverless deploy --region eu-west-1` would deploy it. The first ARN
+ * decides; one naming another region is then refused by validation, as it would be at package.
+ */
+export function regionNamedBy(rawConfig: unknown): string | undefined {
+  const rules = (rawConfig as { rules?: unknown } | null)?.rules;
+  if (!Array.isArray(rules)) return undefined;
+  for (const rule of rules) {
+    const kmsKey = (rule as { kmsKey?: unknown } | null)?.kmsKey;
+    const match = typeof kmsKey === 'string' ? /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(kmsKey) : null;
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+export function localNames(stage = 'local', region = 'us-east-1'): LocalNames {
   return {
     service: SERVICE_NAME,
     stage,
@@ -184,7 +203,7 @@ export async function provision(
 
   const buckets = new Set([names.inputBucket, names.transcriptBucket, ...config.rules.flatMap((r) => (r.output.bucket ? [r.output.bucket] : []))]);
   for (const bucket of buckets) {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new CreateBucketCommand({ Bucket: bucket, ...bucketLocation(names.region) }));
     await s3.send(
       new PutBucketEncryptionCommand({
         Bucket: bucket,
@@ -215,7 +234,7 @@ export async function provision(
   // A logging multi-region trail, which is what lets EventBridge see API calls on AWS: the gateway
   // plays its part (trailedCall), and `tkp check` finds it as it would find the account's own.
   const trail = `tkp-${names.stage}-trail`;
-  await s3.send(new CreateBucketCommand({ Bucket: `${trail}-logs` }));
+  await s3.send(new CreateBucketCommand({ Bucket: `${trail}-logs`, ...bucketLocation(names.region) }));
   const cloudTrail = new CloudTrailClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS });
   await cloudTrail.send(new CreateTrailCommand({ Name: trail, S3BucketName: `${trail}-logs`, IsMultiRegionTrail: true }));
   await cloudTrail.send(new StartLoggingCommand({ Name: trail }));
