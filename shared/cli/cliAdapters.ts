@@ -1,28 +1,15 @@
 /**
- * The AWS calls behind `tkp audit`, `tkp backfill` and `tkp check`, on the CLI's clients (those
- * of `tkp redrive` are in redriveAdapters.ts). Listings are async generators that fetch one page
- * at a time, so the callers stream rather than collect.
+ * The AWS calls behind `tkp audit`, `tkp backfill` and `tkp explain`, on the CLI's clients (those
+ * of `tkp check` are in checkAdapters.ts, of `tkp redrive` in redriveAdapters.ts). Listings are
+ * async generators that fetch one page at a time, so the callers stream rather than collect.
  */
-import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { GetBucketEncryptionCommand, GetBucketPolicyCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DescribeEventBusCommand, DescribeRuleCommand, ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
-import {
-  GetFunctionConcurrencyCommand,
-  GetFunctionConfigurationCommand,
-  GetFunctionEventInvokeConfigCommand,
-  GetPolicyCommand,
-  ListEventSourceMappingsCommand,
-  type LambdaClient,
-} from '@aws-sdk/client-lambda';
-import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject, isMissingQueue } from '../aws/awsErrors';
+import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject } from '../aws/awsErrors';
 import { BucketEncryptionUnknownError, describeError } from '../aws/errors';
 import { createKeyResolver } from '../config/keyResolution';
-import { bucketDefaultOf, createBucketDefaultReader } from '../verify/bucketDefaultEncryption';
+import { createBucketDefaultReader } from '../verify/bucketDefaultEncryption';
 import type { DemandSources } from '../verify/ruleDemand';
 import { parseRuleMarkerKey, parseVerdictRecord, RULE_MARKER_PREFIX, verdictKey } from '../verify/verdictLedger';
 import type { HeadResult } from '../verify/verifyJob';
@@ -30,13 +17,7 @@ import type { AuditDependencies, ListedObject } from '../verify/auditTranscripts
 import { demandForRule } from '../verify/ruleDemand';
 import type { BackfillDependencies, InputObject } from '../start/backfillUploads';
 import type { MediaEncryption } from '../start/explainUpload';
-import type { AlarmFacts, InputBucketDefault, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../start/preflightChecks';
 import { CliError, EXIT } from './cliErrors';
-import type { TopicKeyFacts } from './alarmTopicKey';
-import type { FunctionFacts } from './stackFunctions';
-import type { QueueFacts, StackQueueFacts } from './stackQueues';
-import { isVerifier, type FunctionId } from '../stack/stackNames';
-import type { PolicyStatement } from './policyStatement';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
   if (isAccessDenied(error)) {
@@ -177,78 +158,6 @@ export function createBackfillAdapters(clients: { s3: S3Client; sqs: SQSClient }
   };
 }
 
-/**
- * Each rule's state and targets; a rule that does not exist has neither, and any other refusal
- * throws. A rule has at most five targets, so one ListTargetsByRule page holds them all.
- */
-export async function readRules<R extends { name: string; bus?: string }>(events: EventBridgeClient, rules: readonly R[]): Promise<(R & Pick<RuleFacts, 'state' | 'targets'>)[]> {
-  return Promise.all(
-    rules.map(async (rule) => {
-      const bus = rule.bus ? { EventBusName: rule.bus } : {};
-      try {
-        const { State } = await events.send(new DescribeRuleCommand({ Name: rule.name, ...bus }));
-        const { Targets = [] } = await events.send(new ListTargetsByRuleCommand({ Rule: rule.name, ...bus }));
-        const targets = Targets.map((target) => ({
-          arn: target.Arn ?? '',
-          ...(target.DeadLetterConfig?.Arn && { deadLetterArn: target.DeadLetterConfig.Arn }),
-          ...(target.InputTransformer?.InputTemplate && { inputTemplate: target.InputTransformer.InputTemplate }),
-        }));
-        return { ...rule, ...(State && { state: State }), targets };
-      } catch (error) {
-        if (awsErrorName(error) === 'ResourceNotFoundException') return rule;
-        throw error;
-      }
-    }),
-  );
-}
-
-/** What a read answers, or `absent` where the service says the thing does not exist (ResourceNotFoundException). */
-function unlessNotFound<T, A>(read: Promise<T>, absent: A): Promise<T | A> {
-  return read.catch((error: unknown) => {
-    if (awsErrorName(error) === 'ResourceNotFoundException') return absent;
-    throw error;
-  });
-}
-
-/** A policy document as IAM returns it: URL-encoded JSON. */
-function policyDocument(encoded: string | undefined): { Statement?: unknown } {
-  return JSON.parse(decodeURIComponent(encoded ?? '{}')) as { Statement?: unknown };
-}
-
-/** A policy's statements, which IAM allows as one object or a list. */
-const statementsOf = (document: { Statement?: unknown }) => [document.Statement ?? []].flat() as PolicyStatement[];
-/** The statements of a policy as S3, SNS, SQS, EventBridge and KMS return it: JSON text, none when absent. */
-const statementsIn = (json: string | undefined) => statementsOf(JSON.parse(json ?? '{}') as { Statement?: unknown });
-
-/**
- * Each verifier role's trust (who may assume it) and the Sids of the Deny statements in its own
- * inline policy, named after its function; a role that does not exist is `found: false`.
- */
-export async function readVerifierRoles(iam: IAMClient, roles: readonly { name: string; policy: string }[]): Promise<VerifierRoleFacts[]> {
-  return Promise.all(
-    roles.map(async ({ name, policy }) => {
-      try {
-        const [{ Role }, { PolicyDocument }] = await Promise.all([
-          iam.send(new GetRoleCommand({ RoleName: name })),
-          iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policy })),
-        ]);
-        const trustedBy = statementsOf(policyDocument(Role?.AssumeRolePolicyDocument))
-          .filter((statement) => statement.Effect === 'Allow')
-          .flatMap((statement) =>
-            typeof statement.Principal === 'string'
-              ? [`AWS:${statement.Principal}`]
-              : Object.entries((statement.Principal ?? {}) as Record<string, string | string[]>).flatMap(([kind, values]) => [values].flat().map((value) => `${kind}:${value}`)),
-          );
-        const denySids = statementsOf(policyDocument(PolicyDocument)).flatMap((statement) => (statement.Effect === 'Deny' && statement.Sid ? [statement.Sid] : []));
-        return { name, found: true, trustedBy, denySids };
-      } catch (error) {
-        if (awsErrorName(error) === 'NoSuchEntity' || awsErrorName(error) === 'NoSuchEntityException') return { name, found: false };
-        throw error;
-      }
-    }),
-  );
-}
-
 /** How an object is stored (HeadObject's answer), its KMS key described as the caller sees it (`tkp explain`). */
 export async function describeMediaEncryption(kms: KMSClient, head: { ServerSideEncryption?: string; SSEKMSKeyId?: string }): Promise<MediaEncryption> {
   const serverSideEncryption = head.ServerSideEncryption ?? 'AES256';
@@ -259,178 +168,4 @@ export async function describeMediaEncryption(kms: KMSClient, head: { ServerSide
   } catch (error) {
     return { serverSideEncryption, kmsKey: { id: head.SSEKMSKeyId, error: describeError(error) } };
   }
-}
-
-/** The input bucket's default encryption: the key an upload that names none gets (no configuration: SSE-S3). */
-export async function readInputBucketDefault(s3: S3Client, bucket: string): Promise<InputBucketDefault> {
-  const configuration = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })).then(
-    (answer) => answer.ServerSideEncryptionConfiguration,
-    (error: unknown) => {
-      if (awsErrorName(error) === 'ServerSideEncryptionConfigurationNotFoundError') return undefined;
-      throw error;
-    },
-  );
-  const found = bucketDefaultOf(configuration);
-  return found.serverSideEncryption === 'AES256' || !found.keyId ? { serverSideEncryption: 'AES256' } : { serverSideEncryption: found.serverSideEncryption, key: found.keyId };
-}
-
-/** A bucket policy's statements, or null when the bucket has none (NoSuchBucketPolicy). */
-export async function readBucketPolicy(s3: S3Client, bucket: string): Promise<{ statements: PolicyStatement[] | null }> {
-  try {
-    const { Policy } = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
-    return { statements: Policy ? statementsIn(Policy) : null };
-  } catch (error) {
-    if (awsErrorName(error) === 'NoSuchBucketPolicy') return { statements: null };
-    throw error;
-  }
-}
-
-/** An event bus's policy statements, or null when it has none; a refused or missing bus throws. */
-export async function readBusPolicy(events: EventBridgeClient, busName: string): Promise<{ statements: PolicyStatement[] | null }> {
-  const { Policy } = await events.send(new DescribeEventBusCommand({ Name: busName }));
-  if (!Policy) return { statements: null };
-  return { statements: statementsIn(Policy) };
-}
-
-/** The named metric alarms, each found or not (DescribeAlarms takes up to 100 names). */
-export async function readAlarms(cloudWatch: CloudWatchClient, names: readonly string[]): Promise<AlarmFacts[]> {
-  const { MetricAlarms = [] } = await cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [...names], AlarmTypes: ['MetricAlarm'] }));
-  return names.map((name) => {
-    const alarm = MetricAlarms.find((found) => found.AlarmName === name);
-    return alarm ? { name, found: true, ...(alarm.ActionsEnabled !== undefined && { actionsEnabled: alarm.ActionsEnabled }), actions: alarm.AlarmActions ?? [] } : { name, found: false };
-  });
-}
-
-/** The alarm topic's subscriptions, every page of them; a refused or missing topic throws. */
-export async function readSubscriptions(sns: SNSClient, topicArn: string): Promise<SubscriptionFacts[]> {
-  const found: SubscriptionFacts[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, ...(NextToken && { NextToken }) }));
-    for (const subscription of page.Subscriptions ?? []) {
-      // A confirmed subscription has its own ARN; an unconfirmed one is listed as PendingConfirmation.
-      found.push({ protocol: subscription.Protocol ?? '?', endpoint: subscription.Endpoint ?? '?', confirmed: subscription.SubscriptionArn?.startsWith('arn:') === true });
-    }
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return found;
-}
-
-/**
- * The alarm topic's policy statements and its KMS key: none, or the key as DescribeKey tells it
- * and, for a customer managed key, the key policy's statements. A refused or missing topic throws;
- * a key or key policy that cannot be read is returned as the reason, for the row to say.
- */
-export async function readAlarmTopic(clients: { sns: SNSClient; kms: KMSClient }, topicArn: string): Promise<{ policy: PolicyStatement[]; key: TopicKeyFacts }> {
-  const { Attributes = {} } = await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
-  return { policy: statementsIn(Attributes.Policy), key: await readTopicKey(clients.kms, Attributes.KmsMasterKeyId) };
-}
-
-/** A topic's KMS key as DescribeKey tells it and, for a customer managed key, its policy. */
-async function readTopicKey(kms: KMSClient, keyId: string | undefined): Promise<TopicKeyFacts> {
-  if (!keyId) return { keyId: null };
-  const reason = (error: unknown) => ({ error: describeError(error) });
-  const key = await kms.send(new DescribeKeyCommand({ KeyId: keyId })).then(
-    ({ KeyMetadata: metadata }) => ({ arn: metadata?.Arn ?? keyId, state: metadata?.KeyState ?? 'unknown', managedByAws: metadata?.KeyManager === 'AWS' }),
-    reason,
-  );
-  if ('error' in key || key.managedByAws) return { keyId, key };
-  // GetKeyPolicy takes a key ID or ARN, never an alias.
-  const statements = await kms
-    .send(new GetKeyPolicyCommand({ KeyId: key.arn, PolicyName: 'default' }))
-    .then(({ Policy }) => statementsIn(Policy))
-    .catch(reason);
-  return { keyId, key, statements };
-}
-
-/** One queue's policy, redrive policy and retention; a queue that does not exist is `found: false`, any other refusal throws. */
-async function readQueue(sqs: SQSClient, url: string): Promise<QueueFacts> {
-  try {
-    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'Policy', 'RedrivePolicy', 'MessageRetentionPeriod', 'KmsMasterKeyId'] }));
-    const redrive = Attributes.RedrivePolicy ? (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string }) : undefined;
-    return {
-      url,
-      found: true,
-      arn: Attributes.QueueArn ?? '',
-      policy: statementsIn(Attributes.Policy),
-      // SQS gives maxReceiveCount as a number or, set through some clients, a string.
-      ...(redrive && { redrive: { ...(redrive.deadLetterTargetArn && { deadLetterTargetArn: redrive.deadLetterTargetArn }), ...(redrive.maxReceiveCount !== undefined && { maxReceiveCount: Number(redrive.maxReceiveCount) }) } }),
-      retentionSeconds: Number(Attributes.MessageRetentionPeriod ?? 0),
-      ...(Attributes.KmsMasterKeyId && { kmsKeyId: Attributes.KmsMasterKeyId }),
-    };
-  } catch (error) {
-    if (isMissingQueue(error)) return { url, found: false };
-    throw error;
-  }
-}
-
-/** The stack's three queues as GetQueueAttributes tells them. */
-export async function readStackQueues(sqs: SQSClient, urls: { start: string; startDeadLetters: string; verifyDeadLetters: string }): Promise<StackQueueFacts> {
-  const [start, startDeadLetters, verifyDeadLetters] = await Promise.all([readQueue(sqs, urls.start), readQueue(sqs, urls.startDeadLetters), readQueue(sqs, urls.verifyDeadLetters)]);
-  return { start, startDeadLetters, verifyDeadLetters };
-}
-
-/**
- * Each of the stack's functions as Lambda describes it: configuration, reserved concurrency, and,
- * for the verifiers, the on-failure destination; for the start function, its triggers. A function
- * that does not exist is `found: false`; any other refusal throws, for the row to say.
- */
-export async function readStackFunctions(lambda: LambdaClient, functions: readonly { id: FunctionId; name: string }[]): Promise<FunctionFacts[]> {
-  return Promise.all(
-    functions.map(async ({ id, name }): Promise<FunctionFacts> => {
-      const configuration = await unlessNotFound(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name })), undefined);
-      if (!configuration) return { id, name, found: false };
-      const { ReservedConcurrentExecutions } = await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: name }));
-      const onFailure = isVerifier(id)
-        ? await unlessNotFound(
-            lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: name })).then(({ DestinationConfig }) => DestinationConfig?.OnFailure?.Destination ?? null),
-            null,
-          )
-        : undefined;
-      const triggers =
-        id === 'start'
-          ? ((await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: name }))).EventSourceMappings ?? []).map((mapping) => ({
-              uuid: mapping.UUID ?? '?',
-              source: mapping.EventSourceArn ?? '?',
-              state: mapping.State ?? '?',
-            }))
-          : undefined;
-      // Who may invoke a verifier: EventBridge, for its rules; none when it has no resource policy.
-      const invokers = isVerifier(id) ? await unlessNotFound(lambda.send(new GetPolicyCommand({ FunctionName: name })).then(({ Policy }) => statementsIn(Policy)), []) : undefined;
-      return {
-        id,
-        name,
-        found: true,
-        ...(configuration.FunctionArn !== undefined && { arn: configuration.FunctionArn }),
-        ...(invokers && { invokers }),
-        ...(configuration.Role !== undefined && { role: configuration.Role }),
-        ...(configuration.Handler !== undefined && { handler: configuration.Handler }),
-        environment: configuration.Environment?.Variables ?? {},
-        layers: (configuration.Layers ?? []).map((layer) => layer.Arn ?? '?'),
-        ...(ReservedConcurrentExecutions !== undefined && { reservedConcurrency: ReservedConcurrentExecutions }),
-        ...(onFailure !== undefined && { onFailure }),
-        ...(triggers && { triggers }),
-      };
-    }),
-  );
-}
-
-/**
- * The trails that can deliver this region's API calls to EventBridge: its own and other regions'
- * multi-region trails (`includeShadowTrails`), each with whether it is logging. A trail whose
- * status cannot be read is returned without it; a refused DescribeTrails throws.
- */
-export async function readTrails(cloudTrail: CloudTrailClient): Promise<TrailFacts[]> {
-  const { trailList = [] } = await cloudTrail.send(new DescribeTrailsCommand({ includeShadowTrails: true }));
-  return Promise.all(
-    trailList.map(async (trail) => {
-      const facts: TrailFacts = { name: trail.Name ?? trail.TrailARN ?? '(unnamed)', multiRegion: trail.IsMultiRegionTrail === true, ...(trail.HomeRegion && { homeRegion: trail.HomeRegion }) };
-      try {
-        const status = await cloudTrail.send(new GetTrailStatusCommand({ Name: trail.TrailARN ?? trail.Name }));
-        return { ...facts, logging: status.IsLogging === true };
-      } catch {
-        return facts;
-      }
-    }),
-  );
 }
