@@ -42,7 +42,7 @@ withStackOptions(program.command('check').description('prove before deploying th
   .option('--preflight-function <name>', 'the preflight function (default: TKP_PREFLIGHT_FUNCTION, else the stack\'s output)')
   .option('--start-queue-url <url>', 'the start queue (default: TKP_START_QUEUE_URL, else the stack\'s output)')
   .option('--alarm-topic-arn <arn>', 'the alarm topic (default: TKP_ALARM_TOPIC_ARN, else the stack\'s output)')
-  .action((options) => later(async (out) => (await import('../shared/cli/checkCommand')).runCheck(options, env, out)));
+  .action((options) => later(async (out) => (await import('../shared/cli/check/checkCommand')).runCheck(options, env, out)));
 
 withStackOptions(program.command('audit').description('judge every stored transcript against what its rule demands today'))
   .option('--prefix <prefix>', 'only transcripts whose key starts with this')
@@ -73,7 +73,7 @@ withStackOptions(program.command('redrive').description('once what their reasons
   .option('--start-queue-url <url>', 'the start queue (default: TKP_START_QUEUE_URL, else the stack\'s output)')
   .option('--start-dlq-url <url>', 'the start DLQ (default: TKP_START_DLQ_URL, else the stack\'s output)')
   .option('--verify-dlq-url <url>', 'the verify DLQ (default: TKP_VERIFY_DLQ_URL, else the stack\'s output)')
-  .action((options) => later(async (out) => (await import('../shared/cli/redriveCommand')).runRedrive(options, env, out)));
+  .action((options) => later(async (out) => (await import('../shared/cli/redrive/redriveCommand')).runRedrive(options, env, out)));
 
 program
   .command('local')

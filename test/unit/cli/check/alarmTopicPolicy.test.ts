@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { alarmTopicPolicyRow, type TopicPublishers } from '../../../shared/cli/alarmTopicPolicy';
-import type { PolicyStatement } from '../../../shared/cli/policyStatement';
-import { alarmTopicPublishers } from '../../../shared/stack/alarmResources';
+import { alarmTopicPolicyRow, type TopicPublishers } from '../../../../shared/cli/check/alarmTopicPolicy';
+import type { PolicyStatement } from '../../../../shared/cli/check/policyStatement';
+import { alarmTopicPublishers } from '../../../../shared/stack/alarmResources';
 
 const ACCOUNT = '123456789012';
 const topicArn = `arn:aws:sns:us-east-1:${ACCOUNT}:ops-pager`;
@@ -102,7 +102,7 @@ describe('alarmTopicPolicyRow', () => {
   });
 
   it('gives the statement the README gives an operator who brings a topic', () => {
-    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
     const block = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((match) => match[1] as string).find((json) => json.includes('"AlarmsAndPagingVerdicts"'));
     expect(JSON.parse(block ?? '{}')).toEqual(alarmTopicPublishers('arn:aws:sns:REGION:ACCOUNT:TOPIC', 'ACCOUNT'));
   });

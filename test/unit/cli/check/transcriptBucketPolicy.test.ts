@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { deniesWrite, transcriptBucketPolicyRow, type BucketWriters } from '../../../shared/cli/transcriptBucketPolicy';
-import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
-import { transcriptBucketStatements } from '../../../shared/stack/stackResources';
+import { deniesWrite, transcriptBucketPolicyRow, type BucketWriters } from '../../../../shared/cli/check/transcriptBucketPolicy';
+import { validatePipelineConfig } from '../../../../shared/config/pipelineConfig';
+import { transcriptBucketStatements } from '../../../../shared/stack/stackResources';
 
 const role = (name: string) => `arn:aws:iam::123456789012:role/tkp-dev-us-east-1-${name}`;
 const writers: BucketWriters = {

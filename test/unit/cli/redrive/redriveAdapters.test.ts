@@ -2,7 +2,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createStartRedriveAdapters, createVerifyRedriveAdapters, REDRIVE_VISIBILITY_SECONDS } from '../../../shared/cli/redriveAdapters';
+import { createStartRedriveAdapters, createVerifyRedriveAdapters, REDRIVE_VISIBILITY_SECONDS } from '../../../../shared/cli/redrive/redriveAdapters';
 
 const DLQ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/tkp-prod-start-dlq';
 const START = 'https://sqs.eu-west-1.amazonaws.com/123456789012/tkp-prod-start';

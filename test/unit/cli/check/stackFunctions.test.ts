@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { stackFunctionsRow, type DeployedFunctions, type FunctionFacts } from '../../../shared/cli/stackFunctions';
-import { FUNCTION_ENVIRONMENT_NAMES, FUNCTION_SETTING_NAMES } from '../../../shared/stack/stackNames';
+import { stackFunctionsRow, type DeployedFunctions, type FunctionFacts } from '../../../../shared/cli/check/stackFunctions';
+import { FUNCTION_ENVIRONMENT_NAMES, FUNCTION_SETTING_NAMES } from '../../../../shared/stack/stackNames';
 
 const role = (name: string) => `arn:aws:iam::123456789012:role/tkp-dev-us-east-1-${name}`;
 const dlq = 'arn:aws:sqs:us-east-1:123456789012:tkp-dev-VerifyDeadLetterQueue';
@@ -97,7 +97,7 @@ describe('stackFunctionsRow', () => {
   it('takes a setting the code reads, which a deploy may add to tune it, as the stack\'s own', () => {
     expect(stackFunctionsRow(changed('verify', { environment: { STAGE: 'dev', KEY_CACHE_TTL_SECONDS: '60', RULE_CHANGE_GRACE_SECONDS: '300' } }), deployed).ok).toBe(true);
     // Every name the settings module reads is one the row knows, so tuning never reads as tampering.
-    const read = [...readFileSync(new URL('../../../shared/config/settings.ts', import.meta.url), 'utf8').matchAll(/'([A-Z][A-Z0-9_]+)'/g)].map(([, name]) => name as string);
+    const read = [...readFileSync(new URL('../../../../shared/config/settings.ts', import.meta.url), 'utf8').matchAll(/'([A-Z][A-Z0-9_]+)'/g)].map(([, name]) => name as string);
     const known = new Set<string>(['AWS_REGION', ...FUNCTION_ENVIRONMENT_NAMES, ...FUNCTION_SETTING_NAMES]);
     expect(read.length).toBeGreaterThan(10);
     expect(read.filter((name) => !known.has(name))).toEqual([]);

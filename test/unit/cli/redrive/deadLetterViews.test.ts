@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { NO_ERROR_NAME, objectsOf, startLetterView, verifyLetterView } from '../../../shared/cli/deadLetterViews';
-import type { DeadLetterMessage } from '../../../shared/cli/redriveDeadLetters';
-import { s3EventFor } from '../../../shared/start/backfillUploads';
-import { asyncFailureRecord } from '../../local/runtime/lambdaRuntime';
-import { loadEvent } from '../../support/fixtures';
+import { NO_ERROR_NAME, objectsOf, startLetterView, verifyLetterView } from '../../../../shared/cli/redrive/deadLetterViews';
+import type { DeadLetterMessage } from '../../../../shared/cli/redrive/redriveDeadLetters';
+import { s3EventFor } from '../../../../shared/start/backfillUploads';
+import { asyncFailureRecord } from '../../../local/runtime/lambdaRuntime';
+import { loadEvent } from '../../../support/fixtures';
 
 const functions = { verify: 'transcribe-kms-pipeline-prod-verify', sweep: 'transcribe-kms-pipeline-prod-sweep' };
 const at = { region: 'eu-west-1', account: '123456789012' };

@@ -10,8 +10,8 @@
  * Only Deny statements are read: an Allow in a bucket policy cannot overrule them. A condition
  * operator it does not evaluate makes the row say so rather than guess.
  */
-import { VERDICT_PREFIX } from '../config/reservedPrefixes';
-import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../start/preflightChecks';
+import { VERDICT_PREFIX } from '../../config/reservedPrefixes';
+import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../../start/preflightChecks';
 import { deniesRequest, list, principalContext, type PolicyStatement } from './policyStatement';
 
 /** One PutObject as the policy sees it. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alarmTopicKeyRow, type TopicKeyFacts } from '../../../shared/cli/alarmTopicKey';
-import type { PolicyStatement } from '../../../shared/cli/policyStatement';
+import { alarmTopicKeyRow, type TopicKeyFacts } from '../../../../shared/cli/check/alarmTopicKey';
+import type { PolicyStatement } from '../../../../shared/cli/check/policyStatement';
 
 const topic = 'arn:aws:sns:us-east-1:123456789012:tkp-dev-alarms';
 const keyArn = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { PolicyStatement } from '../../../shared/cli/policyStatement';
-import { stackQueuesRow, type DeployedQueues, type QueueFacts, type StackQueueFacts } from '../../../shared/cli/stackQueues';
-import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
-import { derivedResources } from '../../../shared/stack/stackResources';
-import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
+import type { PolicyStatement } from '../../../../shared/cli/check/policyStatement';
+import { stackQueuesRow, type DeployedQueues, type QueueFacts, type StackQueueFacts } from '../../../../shared/cli/check/stackQueues';
+import { QUEUE_SETTINGS } from '../../../../shared/stack/queueSettings';
+import { derivedResources } from '../../../../shared/stack/stackResources';
+import { validatePipelineConfig } from '../../../../shared/config/pipelineConfig';
 
 const ACCOUNT = '123456789012';
 const queue = (name: string) => ({ url: `https://sqs.us-east-1.amazonaws.com/${ACCOUNT}/${name}`, arn: `arn:aws:sqs:us-east-1:${ACCOUNT}:${name}` });

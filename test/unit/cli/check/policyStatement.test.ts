@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowsRequest, deniesRequest, type PolicyStatement } from '../../../shared/cli/policyStatement';
+import { allowsRequest, deniesRequest, type PolicyStatement } from '../../../../shared/cli/check/policyStatement';
 
 const ROLE = 'arn:aws:iam::123456789012:role/tkp-dev-us-east-1-verify';
 const publish = (principal: string, context: Record<string, string | undefined> = {}) => ({ principal, action: 'sns:Publish', resource: 'arn:aws:sns:us-east-1:123456789012:t', context });

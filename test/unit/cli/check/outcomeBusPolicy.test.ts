@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { outcomeBusPolicyRow, type BusPublishers } from '../../../shared/cli/outcomeBusPolicy';
-import type { PolicyStatement } from '../../../shared/cli/policyStatement';
-import { outcomeBusPolicy } from '../../../shared/stack/stackResources';
+import { outcomeBusPolicyRow, type BusPublishers } from '../../../../shared/cli/check/outcomeBusPolicy';
+import type { PolicyStatement } from '../../../../shared/cli/check/policyStatement';
+import { outcomeBusPolicy } from '../../../../shared/stack/stackResources';
 
 const role = (name: string) => `arn:aws:iam::123456789012:role/tkp-dev-us-east-1-${name}`;
 const busArn = 'arn:aws:events:us-east-1:123456789012:event-bus/tkp-dev-outcomes';

@@ -8,10 +8,10 @@
  * sweep function is tried again, with the event it failed on. Anything in a DLQ may have been
  * written by anyone allowed to send to it, so a record naming another function is never invoked.
  */
-import { EncryptionMismatchError, EventShapeError, ForeignBucketError, ForeignJobError, JobNotFoundError, UnsupportedRecordingError } from '../aws/errors';
-import { functionNameOf } from '../stack/stackNames';
-import { parseS3Notification } from '../start/s3Notification';
-import { parseCompletionEvent } from '../verify/completionEvent';
+import { EncryptionMismatchError, EventShapeError, ForeignBucketError, ForeignJobError, JobNotFoundError, UnsupportedRecordingError } from '../../aws/errors';
+import { functionNameOf } from '../../stack/stackNames';
+import { parseS3Notification } from '../../start/s3Notification';
+import { parseCompletionEvent } from '../../verify/completionEvent';
 import type { DeadLetterMessage, LetterView } from './redriveDeadLetters';
 
 /** A start DLQ message the start function did not write: the queue's redrive policy moved it. */

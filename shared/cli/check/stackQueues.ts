@@ -16,8 +16,8 @@
  * Policies are judged as the request each sender makes (policyStatement.ts), with the bucket's or
  * rule's ARN as aws:SourceArn, so a policy that names only some of them fails on the others.
  */
-import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../start/preflightChecks';
-import { QUEUE_SENDERS } from '../stack/stackResources';
+import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../../start/preflightChecks';
+import { QUEUE_SENDERS } from '../../stack/stackResources';
 import { allowsRequest, unevaluatedNote, type PolicyStatement } from './policyStatement';
 
 /** One queue as GetQueueAttributes tells it; `found: false` when it does not exist. */

@@ -13,8 +13,8 @@
  * region whose CloudTrail events that rule never sees; this row sees the result. The code itself
  * is not compared: nothing here knows the deployed build's hash.
  */
-import { FUNCTION_ENVIRONMENT_NAMES, FUNCTION_SETTING_NAMES, isVerifier, STACK_FUNCTIONS, type FunctionId } from '../stack/stackNames';
-import { PUT_BACK, STACK_ROW, type CheckRow } from '../start/preflightChecks';
+import { FUNCTION_ENVIRONMENT_NAMES, FUNCTION_SETTING_NAMES, isVerifier, STACK_FUNCTIONS, type FunctionId } from '../../stack/stackNames';
+import { PUT_BACK, STACK_ROW, type CheckRow } from '../../start/preflightChecks';
 import { allowsRequest, type PolicyStatement } from './policyStatement';
 
 /** One function as Lambda describes it; `found: false` when it does not exist. */

@@ -20,14 +20,14 @@ import {
 import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { awsErrorName, isMissingQueue } from '../aws/awsErrors';
-import { describeError } from '../aws/errors';
-import { bucketDefaultOf } from '../verify/bucketDefaultEncryption';
-import type { AlarmFacts, InputBucketDefault, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../start/preflightChecks';
+import { awsErrorName, isMissingQueue } from '../../aws/awsErrors';
+import { describeError } from '../../aws/errors';
+import { bucketDefaultOf } from '../../verify/bucketDefaultEncryption';
+import type { AlarmFacts, InputBucketDefault, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../../start/preflightChecks';
 import type { TopicKeyFacts } from './alarmTopicKey';
 import type { FunctionFacts } from './stackFunctions';
 import type { QueueFacts, StackQueueFacts } from './stackQueues';
-import { isVerifier, type FunctionId } from '../stack/stackNames';
+import { isVerifier, type FunctionId } from '../../stack/stackNames';
 import type { PolicyStatement } from './policyStatement';
 
 /**

@@ -9,8 +9,8 @@
  * topic, the rule's or alarm's ARN as aws:SourceArn, the account as aws:SourceAccount), so a
  * policy that names only some rules or alarms fails on the others.
  */
-import { ALARM_TOPIC_PUBLISHERS_SID } from '../stack/alarmResources';
-import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../start/preflightChecks';
+import { ALARM_TOPIC_PUBLISHERS_SID } from '../../stack/alarmResources';
+import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../../start/preflightChecks';
 import { allowsRequest, unevaluatedNote, type PolicyStatement } from './policyStatement';
 
 /** The topic policy's statements, or why GetTopicAttributes could not be read. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { NO_ERROR_NAME, startLetterView } from '../../../shared/cli/deadLetterViews';
-import { redriveDeadLetters, type DeadLetterMessage, type RedriveDependencies } from '../../../shared/cli/redriveDeadLetters';
-import { s3EventFor } from '../../../shared/start/backfillUploads';
+import { NO_ERROR_NAME, startLetterView } from '../../../../shared/cli/redrive/deadLetterViews';
+import { redriveDeadLetters, type DeadLetterMessage, type RedriveDependencies } from '../../../../shared/cli/redrive/redriveDeadLetters';
+import { s3EventFor } from '../../../../shared/start/backfillUploads';
 
 const event = (key: string) => s3EventFor('in-bucket', 'us-east-1', { key, size: 10, eTag: 'abc' });
 

@@ -4,13 +4,13 @@
  * and sweeps are invoked again. --dry-run only lists them; --error-name narrows to one kind;
  * --discard deletes one kind that no retry can help, once a person has dealt with it.
  */
-import type { CliEnvironment } from '../config/settings';
-import { functionName } from '../stack/stackNames';
+import type { CliEnvironment } from '../../config/settings';
+import { functionName } from '../../stack/stackNames';
 import { createStartRedriveAdapters, createVerifyRedriveAdapters, REDRIVE_VISIBILITY_SECONDS } from './redriveAdapters';
-import { openStack, SERVICE_NAME, type StackOptions } from './cliAws';
-import { EXIT } from './cliErrors';
+import { openStack, SERVICE_NAME, type StackOptions } from '../cliAws';
+import { EXIT } from '../cliErrors';
 import { redriveDeadLetters, type RedriveReport } from './redriveDeadLetters';
-import type { TerminalOutput } from './terminalOutput';
+import type { TerminalOutput } from '../terminalOutput';
 
 export interface RedriveOptions extends StackOptions {
   verify?: boolean;

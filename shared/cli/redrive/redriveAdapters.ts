@@ -5,9 +5,9 @@
  */
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { awsErrorName, httpStatusOf, isAccessDenied, isMissingQueue } from '../aws/awsErrors';
-import { describeError } from '../aws/errors';
-import { CliError, EXIT } from './cliErrors';
+import { awsErrorName, httpStatusOf, isAccessDenied, isMissingQueue } from '../../aws/awsErrors';
+import { describeError } from '../../aws/errors';
+import { CliError, EXIT } from '../cliErrors';
 import { startLetterView, verifyLetterView, type VerifyFunctionNames } from './deadLetterViews';
 import type { RedriveDependencies } from './redriveDeadLetters';
 
