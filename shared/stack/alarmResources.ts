@@ -11,7 +11,7 @@
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
 import { alertingChangePattern, outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
-import { alarmTopicName, alertingNames, inputBucketRef, resolvedLength, roleName, STACK_QUEUES, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
+import { alarmTopicName, alertingNames, functionLogicalId, inputBucketRef, resolvedLength, roleName, STACK_QUEUES, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
 /** A start backlog older than this has been retrying (a full quota, a broken key) for too long. */
@@ -218,7 +218,7 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
         notificationsSession: { 'Fn::Sub': `arn:\${AWS::Partition}:sts::\${AWS::AccountId}:assumed-role/${roleName(ctx, 'notifications')}/` },
       }),
     ),
-    DependsOn: ['VerifyLambdaFunction', 'SweepLambdaFunction', 'StartLambdaFunction', 'PreflightLambdaFunction', 'BucketNotificationsLambdaFunction'],
+    DependsOn: (['verify', 'sweep', 'start', 'preflight', 'bucketNotifications'] as const).map(functionLogicalId),
   };
   const topic = alarmTopicRef(ctx);
   resources.AlertingChangesRule = alarmTopicRule(

@@ -219,6 +219,9 @@ export const resolvedLength = (value: unknown) => JSON.stringify(value, (_, inne
 export const STACK_FUNCTIONS = { start: 'start', preflight: 'start', verify: 'verify', sweep: 'sweep', bucketNotifications: 'notifications' } as const satisfies Record<string, RoleEnding>;
 export type FunctionId = keyof typeof STACK_FUNCTIONS;
 
+/** A function's logical ID in the template, as the Serverless Framework names it (`verify` -> `VerifyLambdaFunction`). */
+export const functionLogicalId = (id: FunctionId) => `${id.charAt(0).toUpperCase()}${id.slice(1)}LambdaFunction`;
+
 /**
  * Every environment variable serverless.yml gives any of the functions (the template test holds
  * the two together). Any other, set by hand, changes what the code does without changing the

@@ -9,7 +9,7 @@ import { notificationCountProblem, notificationIdPrefix, queueNotifications } fr
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { alarmResources, alarmTopicRef } from './alarmResources';
-import { bucketArn, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type RoleId, type StackContext } from './stackNames';
+import { bucketArn, functionLogicalId, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type RoleId, type StackContext } from './stackNames';
 
 const BLOCK_PUBLIC = {
   BlockPublicAcls: true,
@@ -206,7 +206,7 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
       Type: 'Custom::InputBucketNotifications',
       DependsOn: 'StartQueuePolicy',
       Properties: {
-        ServiceToken: { 'Fn::GetAtt': ['BucketNotificationsLambdaFunction', 'Arn'] },
+        ServiceToken: { 'Fn::GetAtt': [functionLogicalId('bucketNotifications'), 'Arn'] },
         Bucket: ctx.existingInputBucket,
         QueueArn: { 'Fn::GetAtt': ['StartQueue', 'Arn'] },
         IdPrefix: notificationIdPrefix(ctx.stage),

@@ -23,8 +23,10 @@ import {
   PutFunctionConcurrencyCommand,
   RemovePermissionCommand as RemoveFunctionPermissionCommand,
   UpdateEventSourceMappingCommand,
+  UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -275,6 +277,38 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
               `(aws lambda add-permission --function-name ${sweep} --statement-id ${schedule} --action lambda:InvokeFunction --principal events.amazonaws.com --source-arn ${scheduleArn}); ` +
               'put them back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy"). ' +
               "Until then a verdict may not be the verifier's own: tkp audit --since the time they changed judges the transcripts themselves",
+          },
+        ],
+      );
+    });
+
+    it('fails while a verifier runs code the last deploy did not publish, as after UpdateFunctionCode, naming both hashes and how to put it back', async () => {
+      const lambda = new LambdaClient(atMoto());
+      const verify = 'transcribe-kms-pipeline-local-verify';
+      const passing = await tkp(['check', '--json']);
+      expect(passing.json.rows.find((r: any) => r.check === 'function code')).toEqual({
+        rule: '(stack)',
+        check: 'function code',
+        ok: true,
+        detail: "5 run the code the last deploy published (CodeSha256 as transcribe-kms-pipeline-local's template records it)",
+      });
+      const { CodeSha256: deployed } = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: verify }));
+      // The local mode deploys an empty archive; any other one stands for a handler that answers "verified" for every job.
+      const swapped = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(16).fill(0), 0x01, 0x00, 0x21]);
+      const swappedHash = createHash('sha256').update(swapped).digest('base64');
+      const original = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]);
+      expect(createHash('sha256').update(original).digest('base64')).toBe(deployed);
+      await expectCheckFailsWhile(
+        () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: verify, ZipFile: swapped })),
+        () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: verify, ZipFile: original })),
+        [
+          {
+            check: 'function code',
+            detail:
+              `${verify} runs code with CodeSha256 ${swappedHash}, not the ${deployed} the last deploy published, so its verdicts may not be the verifier's own ` +
+              '(npx serverless deploy function --function verify --stage local, from the commit that was deployed). ' +
+              'A redeploy of the stack does not put code back, since its template did not change (README: "Putting back what changed outside a deploy"). ' +
+              'Until then trust no verdict without tkp audit --since the time the code changed, which judges the transcripts themselves',
           },
         ],
       );
@@ -675,6 +709,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         'CloudWatch alarms',
         'verifier roles',
         'stack functions',
+        'function code',
         'outcome bus policy',
         'stack queues',
         'transcript bucket policy',

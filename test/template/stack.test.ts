@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import { loadEvent, repoPath } from '../support/fixtures';
 import { HANDLER_ENV } from '../support/functionEnvironment';
 import { invokeBundle } from '../support/invokeBundle';
 import { matchesPattern, trailEnvelope } from '../local/runtime/eventBus';
-import { FUNCTION_ENVIRONMENT_NAMES, STACK_FUNCTIONS, STACK_ROLES, stackRules } from '../../shared/stack/stackNames';
+import { FUNCTION_ENVIRONMENT_NAMES, STACK_FUNCTIONS, STACK_ROLES, stackRules, type FunctionId } from '../../shared/stack/stackNames';
+import { deployedCodeOf } from '../../shared/cli/check/functionCode';
 
 const run = promisify(execFile);
 type Template = { Resources: Record<string, { Type: string; Properties: any; DependsOn?: unknown }>; Outputs: Record<string, any> };
@@ -66,6 +68,14 @@ describe('the CloudFormation that serverless package writes', () => {
 
   it('bundles each function into its own zip', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.zip')).sort()).toEqual(['bucketNotifications.zip', 'preflight.zip', 'start.zip', 'sweep.zip', 'verify.zip']);
+  });
+
+  it('records the hash of each function\'s zip in its version, which tkp check compares with the code each function runs', () => {
+    const ids = Object.keys(STACK_FUNCTIONS) as FunctionId[];
+    const { codeSha256 } = deployedCodeOf('transcribe-kms-pipeline-dev', JSON.stringify(template), ids.map((id) => ({ id, name: `transcribe-kms-pipeline-dev-${id}` })));
+    // Lambda's CodeSha256: the SHA-256 of the zip as uploaded, base64.
+    const zipHash = (id: FunctionId) => createHash('sha256').update(readFileSync(join(dir, `${id}.zip`))).digest('base64');
+    expect(codeSha256).toEqual(Object.fromEntries(ids.map((id) => [id, zipHash(id)])));
   });
 
   it('runs the preflight function with the start function\'s own role, and gives the CLI what it looks up as outputs', () => {

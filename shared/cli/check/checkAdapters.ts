@@ -4,6 +4,7 @@
  * trails), as the facts the check's rows judge. A thing that does not exist is a fact too
  * (`found: false`, null, or a rule without a state); any other refusal throws, for its row to name.
  */
+import { GetTemplateCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { GetBucketEncryptionCommand, GetBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -26,6 +27,7 @@ import { bucketDefaultOf } from '../../verify/bucketDefaultEncryption';
 import type { AlarmFacts, InputBucketDefault, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../../start/preflightChecks';
 import type { TopicKeyFacts } from './alarmTopicKey';
 import type { FunctionFacts } from './stackFunctions';
+import { deployedCodeOf, type DeployedCode } from './functionCode';
 import type { QueueFacts, StackQueueFacts } from './stackQueues';
 import { isVerifier, type FunctionId } from '../../stack/stackNames';
 import type { PolicyStatement } from './policyStatement';
@@ -246,6 +248,7 @@ export async function readStackFunctions(lambda: LambdaClient, functions: readon
         ...(invokers && { invokers }),
         ...(configuration.Role !== undefined && { role: configuration.Role }),
         ...(configuration.Handler !== undefined && { handler: configuration.Handler }),
+        ...(configuration.CodeSha256 !== undefined && { codeSha256: configuration.CodeSha256 }),
         environment: configuration.Environment?.Variables ?? {},
         layers: (configuration.Layers ?? []).map((layer) => layer.Arn ?? '?'),
         ...(ReservedConcurrentExecutions !== undefined && { reservedConcurrency: ReservedConcurrentExecutions }),
@@ -274,4 +277,18 @@ export async function readTrails(cloudTrail: CloudTrailClient): Promise<TrailFac
       }
     }),
   );
+}
+
+/**
+ * The code each function's last deploy published, as the stack's template records it; null when
+ * the stack does not exist (CloudFormation answers ValidationError), any other refusal throws.
+ */
+export async function readDeployedCode(cloudFormation: CloudFormationClient, stackName: string, functions: readonly { id: FunctionId; name: string }[]): Promise<DeployedCode | null> {
+  try {
+    const { TemplateBody } = await cloudFormation.send(new GetTemplateCommand({ StackName: stackName }));
+    return deployedCodeOf(stackName, TemplateBody ?? '{}', functions);
+  } catch (error) {
+    if (awsErrorName(error) === 'ValidationError') return null;
+    throw error;
+  }
 }

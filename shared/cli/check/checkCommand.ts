@@ -30,9 +30,10 @@ import { alarmTopicKeyRow } from './alarmTopicKey';
 import { alarmTopicPolicyRow, type TopicPublishers } from './alarmTopicPolicy';
 import { stackQueuesRow, type DeployedQueues } from './stackQueues';
 import { createDemandSources } from '../cliAdapters';
-import { readAlarms, readAlarmTopic, readBucketPolicy, readBusPolicy, readInputBucketDefault, readRules, readStackFunctions, readStackQueues, readSubscriptions, readTrails, readVerifierRoles } from './checkAdapters';
+import { readAlarms, readAlarmTopic, readBucketPolicy, readBusPolicy, readDeployedCode, readInputBucketDefault, readRules, readStackFunctions, readStackQueues, readSubscriptions, readTrails, readVerifierRoles } from './checkAdapters';
 import { outcomeBusPolicyRow, type BusPublishers } from './outcomeBusPolicy';
 import { stackFunctionsRow, type DeployedFunctions } from './stackFunctions';
+import { functionCodeRow } from './functionCode';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
 import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions } from '../cliAws';
 import { loadCliConfig } from '../cliConfig';
@@ -319,6 +320,7 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     rows.push({ rule: STACK_ROW, check: 'CloudWatch alarms', ok: true, skipped: true, detail: 'the stack\'s alarms do not exist until it is deployed' });
     rows.push({ rule: STACK_ROW, check: 'verifier roles', ok: true, skipped: true, detail: 'the verifiers\' roles do not exist until the stack is deployed' });
     rows.push({ rule: STACK_ROW, check: 'stack functions', ok: true, skipped: true, detail: 'the stack\'s functions do not exist until it is deployed' });
+    rows.push({ rule: STACK_ROW, check: 'function code', ok: true, skipped: true, detail: 'the stack\'s functions do not exist until it is deployed' });
     rows.push({ rule: STACK_ROW, check: 'outcome bus policy', ok: true, skipped: true, detail: 'the outcome bus does not exist until the stack is deployed' });
     rows.push({ rule: STACK_ROW, check: 'stack queues', ok: true, skipped: true, detail: 'the stack\'s queues do not exist until it is deployed' });
   } else {
@@ -334,7 +336,9 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     const verifierRoles = VERIFIERS.map((fn) => ({ name: roleName(stack, fn), policy: fn }));
     rows.push(verifierRolesRow(await orError(readVerifierRoles(clients.iam, verifierRoles)), VERDICT_GUARD_SIDS));
     const functions = (Object.keys(STACK_FUNCTIONS) as FunctionId[]).map((id) => ({ id, name: functionName(stack, id) }));
-    rows.push(stackFunctionsRow(await orError(readStackFunctions(clients.lambda, functions)), deployedFunctions(targets, stack, caller)));
+    const functionFacts = await orError(readStackFunctions(clients.lambda, functions));
+    rows.push(stackFunctionsRow(functionFacts, deployedFunctions(targets, stack, caller)));
+    rows.push(functionCodeRow(functionFacts, await orError(readDeployedCode(clients.cloudFormation, `${SERVICE_NAME}-${targets.stage}`, functions)), targets.stage));
     const publishers = busPublishers(stack, caller);
     rows.push(outcomeBusPolicyRow(await orError(readBusPolicy(clients.events, publishers.busName)), publishers));
     const { startQueueUrl: start, startDeadLetterQueueUrl: startDeadLetters, verifyDeadLetterQueueUrl: verifyDeadLetters, inputBucket } = targets;

@@ -11,7 +11,7 @@
  * event, are never verified. Each change pages
  * through VerifierChangesRule when it is made, but not while both watchers are off, nor from a
  * region whose CloudTrail events that rule never sees; this row sees the result. The code itself
- * is not compared: nothing here knows the deployed build's hash.
+ * is compared with what the last deploy published in functionCode.ts.
  */
 import { FUNCTION_ENVIRONMENT_NAMES, FUNCTION_SETTING_NAMES, isVerifier, STACK_FUNCTIONS, type FunctionId } from '../../stack/stackNames';
 import { PUT_BACK, STACK_ROW, type CheckRow } from '../../start/preflightChecks';
@@ -33,6 +33,8 @@ export interface FunctionFacts {
   /** Its triggers (the start function's), by event source ARN. */
   triggers?: { uuid: string; source: string; state: string }[];
   arn?: string;
+  /** The SHA-256 of the code `$LATEST` runs, base64, as Lambda reports it. */
+  codeSha256?: string;
   /** Its resource policy's statements (the verifiers'): who may invoke it; empty when it has none. */
   invokers?: PolicyStatement[];
 }

@@ -1,3 +1,4 @@
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { CloudTrailClient, CreateTrailCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CreateEventBusCommand, EventBridgeClient, PutPermissionCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
@@ -27,6 +28,7 @@ import {
   alarmTopicName,
   alertingNames,
   FUNCTION_ENVIRONMENT_NAMES,
+  functionLogicalId,
   functionName,
   isVerifier,
   outcomeBusName,
@@ -255,7 +257,7 @@ export async function provision(
   await putTranscriptBucketPolicy(s3, config, names);
   const iam = new IAMClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS });
   await createVerifierRoles(iam, config, names);
-  await createStackFunctions(iam, new LambdaClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), names, {
+  const published = await createStackFunctions(iam, new LambdaClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), names, {
     INPUT_BUCKET: names.inputBucket,
     TRANSCRIPT_BUCKET: names.transcriptBucket,
     START_QUEUE_URL: startQueueUrl,
@@ -265,6 +267,7 @@ export async function provision(
     JOB_NAME_PREFIX: names.jobNamePrefix,
     STAGE: names.stage,
   });
+  await recordPublishedCode(new CloudFormationClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), names, published);
 
   const keys = new Map<string, { account: string; arn: string }>();
   const references = [...new Map(config.rules.flatMap((r) => (r.kmsKey ? [[r.kmsKey.value, r.kmsKey] as const] : []))).values()];
@@ -402,18 +405,20 @@ const EMPTY_ZIP = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).
  * start queue, so that `tkp check` reads them as it reads a deployed stack's. moto holds them and
  * never runs them (moto_server.py holds the trigger): the local mode runs the handlers itself.
  */
-async function createStackFunctions(iam: IAMClient, lambda: LambdaClient, names: LocalNames, values: Record<string, string>) {
+async function createStackFunctions(iam: IAMClient, lambda: LambdaClient, names: LocalNames, values: Record<string, string>): Promise<Map<FunctionId, string>> {
   const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
   // The verifiers' roles exist already, with their policies; the others only need to, for Lambda.
   for (const role of new Set(Object.values(STACK_FUNCTIONS))) {
     if (!isVerifier(role)) await iam.send(new CreateRoleCommand({ RoleName: roleName(names, role), AssumeRolePolicyDocument: trust }));
   }
   const Variables = Object.fromEntries(FUNCTION_ENVIRONMENT_NAMES.map((name) => [name, values[name] ?? '']));
+  const published = new Map<FunctionId, string>();
   for (const [id, role] of Object.entries(STACK_FUNCTIONS) as [FunctionId, RoleEnding][]) {
     const FunctionName = functionName(names, id);
-    await lambda.send(
+    const { CodeSha256 } = await lambda.send(
       new CreateFunctionCommand({ FunctionName, Runtime: 'nodejs22.x', Role: localRoleArn(names, role), Handler: `functions/${id}.handler`, Code: { ZipFile: EMPTY_ZIP }, Environment: { Variables } }),
     );
+    published.set(id, CodeSha256 as string);
     if (isVerifier(id)) {
       await lambda.send(
         new PutFunctionEventInvokeConfigCommand({ FunctionName, MaximumRetryAttempts: id === 'verify' ? 2 : 0, DestinationConfig: { OnFailure: { Destination: queueArn(names.region, 'tkp-verify-dlq') } } }),
@@ -426,6 +431,24 @@ async function createStackFunctions(iam: IAMClient, lambda: LambdaClient, names:
     }
     if (id === 'start') await lambda.send(new CreateEventSourceMappingCommand({ FunctionName, EventSourceArn: queueArn(names.region, 'tkp-start'), BatchSize: 10 }));
   }
+  return published;
+}
+
+/**
+ * What a deploy leaves as the record of each function's code: a CloudFormation stack of the
+ * stack's name whose template has an `AWS::Lambda::Version` per function with its `CodeSha256`
+ * (moto publishes the versions), so that `tkp check` compares the code `$LATEST` runs with it as
+ * it does on AWS. The real template names each function by a `Ref`; the functions here are not
+ * the stack's resources, so by name.
+ */
+async function recordPublishedCode(cloudFormation: CloudFormationClient, names: LocalNames, published: Map<FunctionId, string>) {
+  const Resources = Object.fromEntries(
+    [...published].map(([id, CodeSha256]) => [
+      functionLogicalId(id).replace(/Function$/, 'Version'),
+      { Type: 'AWS::Lambda::Version', DeletionPolicy: 'Retain', Properties: { FunctionName: functionName(names, id), CodeSha256 } },
+    ]),
+  );
+  await cloudFormation.send(new CreateStackCommand({ StackName: `${names.service}-${names.stage}`, TemplateBody: JSON.stringify({ AWSTemplateFormatVersion: '2010-09-09', Resources }) }));
 }
 
 /**
