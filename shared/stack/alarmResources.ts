@@ -54,7 +54,7 @@ export const CHANGE_PAGE_WHAT_TO_DO = {
     'Then run tkp audit --since the event\'s time: verdicts since then rest on what changed. README: When an alarm fires; Putting back what changed outside a deploy.',
   verifierChanges:
     'The code, configuration, concurrency or trigger of one of this stack\'s functions or the input bucket\'s notifications changed, or a function was given one of its roles, outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters, responseElements). ' +
-    'If nobody planned it: remove a function given one of its roles (a verifier\'s role is refused verdicts, the start role may write transcripts), and put the function back as the stack defines it, which a redeploy does not do: serverless deploy function for its code, aws cloudformation detect-stack-drift for what else differs. ' +
+    'If nobody planned it: remove a function given one of its roles (a verifier\'s role is refused verdicts, the start role may write transcripts), and put the function back as the stack defines it, which a redeploy does not do: serverless deploy function for its code (tkp check compares it with what the last deploy published), aws cloudformation detect-stack-drift for what else differs. ' +
     'Until then, trust no verdict or transcript from the event\'s time on without tkp audit --since that time, which judges the transcripts with your own credentials. ' +
     'After PutBucketNotification no upload reaches the start queue: tkp check names the notifications missing, and once they are back, tkp backfill --since the event\'s time transcribes what was uploaded meanwhile. README: When an alarm fires; Putting back what changed outside a deploy.',
   alertingChanges:
