@@ -12,7 +12,13 @@ import { firstTenOf } from '../start/preflightChecks';
 import { CliError } from './cliErrors';
 
 export function loadCliConfig(path: string | undefined, context: { region: string; inputBucket?: string; transcriptBucket?: string }): { config: PipelineConfig; path: string } {
-  const file = resolve(path ?? 'pipeline.config.json');
+  const { raw, file } = readConfigJson(path ?? 'pipeline.config.json');
+  return { config: validatePipelineConfig(raw, { ...context, source: file }), path: file };
+}
+
+/** A config file's JSON, before validation: a file that cannot be read or parsed is a one-line error naming it. */
+export function readConfigJson(path: string): { raw: unknown; file: string } {
+  const file = resolve(path);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -25,7 +31,7 @@ export function loadCliConfig(path: string | undefined, context: { region: strin
   } catch (error) {
     throw new CliError(`${file} is not valid JSON: ${(error as Error).message}`);
   }
-  return { config: validatePipelineConfig(raw, { ...context, source: file }), path: file };
+  return { raw, file };
 }
 
 /** A date for --since: ISO 8601 (a date alone is midnight UTC). */

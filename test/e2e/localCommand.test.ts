@@ -109,6 +109,7 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
   }, 120_000);
 
   it('answers bad arguments with one line and exit 2, before starting anything', async () => {
+    writeFileSync(join(work, 'broken.json'), '{ "rules": [ { "prefix": "a/", } ] }');
     const cases: [string[], string][] = [
       [['missing.wav'], 'tkp: your own files need --prefix, e.g. --prefix calls/'],
       [['missing.wav', '--prefix', 'open/'], 'tkp: cannot read missing.wav (ENOENT); pass audio files that exist'],
@@ -117,6 +118,7 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
       [['--time-scale', '0'], 'tkp: --time-scale must be a positive number'],
       [['--config', 'nowhere.json'], `tkp: cannot read the config ${join(work, 'nowhere.json')} (ENOENT); pass --config FILE`],
       [['--region', 'Frankfurt'], 'tkp: --region "Frankfurt" is not an AWS region; pass one such as eu-west-1'],
+      [['--config', 'broken.json'], `tkp: ${join(work, 'broken.json')} is not valid JSON: Expected double-quoted property name in JSON at position 31`],
     ];
     for (const [args, line] of cases) {
       const run = await runNode([BIN, 'local', ...args], asUser(work));

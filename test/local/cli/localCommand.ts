@@ -12,6 +12,7 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { CliError, EXIT } from '../../../shared/cli/cliErrors';
+import { readConfigJson } from '../../../shared/cli/cliConfig';
 import { buildRuleIndex, matchRule } from '../../../shared/config/ruleIndex';
 import { firstTenOf } from '../../../shared/start/preflightChecks';
 import type { Rule } from '../../../shared/config/rule';
@@ -93,14 +94,8 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
     throw new CliError(`--region ${JSON.stringify(options.region)} is not an AWS region; pass one such as eu-west-1`);
   }
   const uploadsFromFiles = files.length > 0 ? readUploads(files, options.prefix as string) : undefined;
-  const configPath = options.config === undefined ? undefined : resolve(options.config);
-  if (configPath) {
-    try {
-      readFileSync(configPath);
-    } catch (error) {
-      throw new CliError(`cannot read the config ${configPath} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass --config FILE`);
-    }
-  }
+  // Read and parsed here too, so that an unreadable file or broken JSON is one line before anything starts.
+  const configPath = options.config === undefined ? undefined : readConfigJson(options.config).file;
 
   const logDir = resolve('.local');
   mkdirSync(logDir, { recursive: true });
