@@ -125,7 +125,7 @@ export async function runAuditBench(root: string, objects: number, runsWanted: n
     const names = localNames('bench');
     const direct = { region: names.region, endpoint: moto.endpoint, credentials: LOCAL_CREDENTIALS };
     const config = validatePipelineConfig(JSON.parse(readFileSync(CONFIG, 'utf8')), { region: names.region, inputBucket: names.inputBucket, transcriptBucket: names.transcriptBucket });
-    await provision({ s3: new S3Client({ ...direct, forcePathStyle: true }), sqs: new SQSClient(direct), events: new EventBridgeClient(direct), motoEndpoint: moto.endpoint }, config, names, gateway.declareKey);
+    await provision({ s3: new S3Client({ ...direct, forcePathStyle: true }), sqs: new SQSClient(direct), events: new EventBridgeClient(direct), motoEndpoint: moto.endpoint, gatewayEndpoint: gateway.endpoint }, config, names, gateway.declareKey);
     log(`  seeding ${objects} transcripts and their rule markers...`);
     const seedBegan = Date.now();
     await seed(gateway.endpoint, names.transcriptBucket, names.jobNamePrefix, objects);

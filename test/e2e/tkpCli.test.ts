@@ -693,6 +693,18 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       }
     });
 
+    it('finds the stack\'s resources from its CloudFormation outputs when none is named, as on AWS, and passes', async () => {
+      const unnamed = { TKP_INPUT_BUCKET: '', TKP_TRANSCRIPT_BUCKET: '', TKP_START_QUEUE_URL: '', TKP_START_DLQ_URL: '', TKP_VERIFY_DLQ_URL: '', TKP_PREFLIGHT_FUNCTION: '', TKP_ALARM_TOPIC_ARN: '' };
+      const run = await tkp(['check', '--json'], unnamed);
+      expect(run.stderr).toBe('');
+      expect(run.json.rows.filter((r: any) => !r.ok || r.skipped)).toEqual([]);
+      expect(run.code).toBe(0);
+      const named = await tkp(['check', '--json']);
+      expect(run.json.rows).toEqual(named.json.rows);
+      // The preflight function too: --deployed finds it by the stack's output.
+      expect((await tkp(['check', '--deployed', '--json'], unnamed)).code).toBe(0);
+    });
+
     it('before the first deploy, proves the keys and marks what the stack will create as not checked yet', async () => {
       const run = await tkp(['check', '--stage', 'notyet', '--json'], { TKP_STAGE: '', TKP_INPUT_BUCKET: '', TKP_TRANSCRIPT_BUCKET: '', TKP_START_QUEUE_URL: '', TKP_ALARM_TOPIC_ARN: '' });
       expect(run.stderr).toBe('');

@@ -20,7 +20,7 @@ import { asyncFailureRecord, deleteBatch, invoke, lambdaContext, runAsyncSource,
 import { captureLambdaLogs, type LogRecord } from './logCapture';
 import { MOTO_DEFAULT_ACCOUNT, motoKeyProblem, startMoto, type Moto } from '../emulator/moto';
 import { parseTamper } from '../cli/samples';
-import { LOCAL_CREDENTIALS, localNames, localRoleArn, localRulePatterns, provision, regionNamedBy, type ProvisionedStack } from './provision';
+import { LOCAL_CREDENTIALS, localNames, localRoleArn, localRulePatterns, onOrigin, provision, regionNamedBy, type ProvisionedStack } from './provision';
 import { DEFAULT_QUOTAS, type EmulatorFaults, type Quotas, type Timing, type TranscribeEmulator } from '../emulator/emulatorModel';
 import { startTranscribeEmulator } from '../emulator/transcribeEmulator';
 
@@ -171,7 +171,7 @@ export class LocalPipeline {
             if (matchesPattern(pagingRule, event)) alarms.push({ detailType: event['detail-type'], detail: event.detail as Record<string, any> });
           }),
       });
-      const stack = await provision({ s3, sqs, events, motoEndpoint: moto.endpoint }, config, names, gateway.declareKey, {
+      const stack = await provision({ s3, sqs, events, motoEndpoint: moto.endpoint, gatewayEndpoint: gateway.endpoint }, config, names, gateway.declareKey, {
         timeScale,
         ...(options.transcriptBucketDefault && { transcriptBucketDefault: options.transcriptBucketDefault }),
       });
@@ -420,7 +420,7 @@ export class LocalPipeline {
 
   /** A queue's URL through the gateway, which every client outside moto itself is given. */
   viaGateway(queueUrl: string): string {
-    return queueUrl.replace(new URL(queueUrl).origin, new URL(this.gateway.endpoint).origin);
+    return onOrigin(queueUrl, this.gateway.endpoint);
   }
 
   /**

@@ -166,7 +166,7 @@ const queueArn = (region: string, name: string) => `arn:aws:sqs:${region}:${MOTO
  * the config names, in the account the config says it lives in.
  */
 export async function provision(
-  clients: { s3: S3Client; sqs: SQSClient; events: EventBridgeClient; motoEndpoint: string },
+  clients: { s3: S3Client; sqs: SQSClient; events: EventBridgeClient; motoEndpoint: string; gatewayEndpoint: string },
   config: PipelineConfig,
   names: LocalNames,
   declareKey: (key: DeclaredKey) => void,
@@ -267,7 +267,17 @@ export async function provision(
     JOB_NAME_PREFIX: names.jobNamePrefix,
     STAGE: names.stage,
   });
-  await recordPublishedCode(new CloudFormationClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), names, published);
+  const viaGateway = (queueUrl: string) => onOrigin(queueUrl, clients.gatewayEndpoint);
+  await recordStack(new CloudFormationClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), names, published, {
+    InputBucketName: names.inputBucket,
+    TranscriptBucketName: names.transcriptBucket,
+    OutcomeBusName: names.outcomeBus,
+    StartQueueUrl: viaGateway(startQueueUrl),
+    StartDeadLetterQueueUrl: viaGateway(startDeadLetterQueueUrl),
+    VerifyDeadLetterQueueUrl: viaGateway(verifyDeadLetterQueueUrl),
+    PreflightFunctionName: functionName(names, 'preflight'),
+    AlarmTopicArn: alarmTopicArn as string,
+  });
 
   const keys = new Map<string, { account: string; arn: string }>();
   const references = [...new Map(config.rules.flatMap((r) => (r.kmsKey ? [[r.kmsKey.value, r.kmsKey] as const] : []))).values()];
@@ -434,21 +444,25 @@ async function createStackFunctions(iam: IAMClient, lambda: LambdaClient, names:
   return published;
 }
 
+/** A queue URL on another endpoint: the local stack names its queues through the gateway, which reports the calls that change them. */
+export const onOrigin = (queueUrl: string, endpoint: string) => queueUrl.replace(new URL(queueUrl).origin, new URL(endpoint).origin);
+
 /**
- * What a deploy leaves as the record of each function's code: a CloudFormation stack of the
- * stack's name whose template has an `AWS::Lambda::Version` per function with its `CodeSha256`
- * (moto publishes the versions), so that `tkp check` compares the code `$LATEST` runs with it as
- * it does on AWS. The real template names each function by a `Ref`; the functions here are not
+ * What a deploy leaves in CloudFormation, as a stack of the stack's name: the outputs by which
+ * `tkp` finds the resources when none is named, and an `AWS::Lambda::Version` per function with
+ * its `CodeSha256` (moto publishes the versions), which `tkp check` compares with the code
+ * `$LATEST` runs. The real template names each function by a `Ref`; the functions here are not
  * the stack's resources, so by name.
  */
-async function recordPublishedCode(cloudFormation: CloudFormationClient, names: LocalNames, published: Map<FunctionId, string>) {
+async function recordStack(cloudFormation: CloudFormationClient, names: LocalNames, published: Map<FunctionId, string>, outputs: Record<string, string>) {
+  const Outputs = Object.fromEntries(Object.entries(outputs).map(([key, Value]) => [key, { Value }]));
   const Resources = Object.fromEntries(
     [...published].map(([id, CodeSha256]) => [
       functionLogicalId(id).replace(/Function$/, 'Version'),
       { Type: 'AWS::Lambda::Version', DeletionPolicy: 'Retain', Properties: { FunctionName: functionName(names, id), CodeSha256 } },
     ]),
   );
-  await cloudFormation.send(new CreateStackCommand({ StackName: `${names.service}-${names.stage}`, TemplateBody: JSON.stringify({ AWSTemplateFormatVersion: '2010-09-09', Resources }) }));
+  await cloudFormation.send(new CreateStackCommand({ StackName: `${names.service}-${names.stage}`, TemplateBody: JSON.stringify({ AWSTemplateFormatVersion: '2010-09-09', Resources, Outputs }) }));
 }
 
 /**
