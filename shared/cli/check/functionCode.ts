@@ -43,10 +43,12 @@ export function deployedCodeOf(stackName: string, templateBody: string, function
 }
 
 /** What a swapped function can do until its code is put back. */
-const SWAPPED: Partial<Record<FunctionId, string>> = {
+const SWAPPED: Record<FunctionId, string> = {
   verify: 'its verdicts may not be the verifier\'s own',
   sweep: 'its verdicts may not be the verifier\'s own',
   start: 'jobs may be started under other keys or not at all (their verdicts still judge them by the deployed config)',
+  preflight: 'tkp check --deployed may report key proofs it never made',
+  bucketNotifications: 'the next deploy may set the input bucket\'s notifications otherwise',
 };
 
 export function functionCodeRow(functions: readonly FunctionFacts[] | { error: string }, deployed: DeployedCode | null | { error: string }, stage: string): CheckRow {
@@ -69,7 +71,7 @@ export function functionCodeRow(functions: readonly FunctionFacts[] | { error: s
   }
   const problems = swapped.map(
     (fn) =>
-      `${fn.name} runs code with CodeSha256 ${fn.codeSha256}, not the ${deployed.codeSha256[fn.id]} the last deploy published, so ${SWAPPED[fn.id] ?? 'it runs code nobody deployed'} ` +
+      `${fn.name} runs code with CodeSha256 ${fn.codeSha256}, not the ${deployed.codeSha256[fn.id]} the last deploy published, so ${SWAPPED[fn.id]} ` +
       `(npx serverless deploy function --function ${fn.id} --stage ${stage}, from the commit that was deployed)`,
   );
   return {

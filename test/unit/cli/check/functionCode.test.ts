@@ -74,6 +74,11 @@ describe('functionCodeRow', () => {
     expect(functionCodeRow(running(hash), partial, 'prod')).toMatchObject({ ok: true, detail: expect.stringMatching(/^2 run the code .*; not compared, since .*tkp-dev-preflight, tkp-dev-sweep, tkp-dev-bucketNotifications$/) });
   });
 
+  it('says what a swapped preflight function could do', () => {
+    const row = functionCodeRow(running((id) => (id === 'preflight' ? 'b3RoZXI=' : hash(id))), deployed, 'dev');
+    expect(row.detail).toContain('tkp-dev-preflight runs code with CodeSha256 b3RoZXI=, not the ' + hash('preflight') + ' the last deploy published, so tkp check --deployed may report key proofs it never made');
+  });
+
   it('skips without a deployed stack, and names the permission when the template or functions cannot be read', () => {
     expect(functionCodeRow(running(hash), null, 'dev')).toMatchObject({ ok: true, skipped: true, detail: 'no deployed stack records the functions\' code to compare it with' });
     expect(functionCodeRow(running(hash), { error: 'AccessDenied: no' }, 'dev')).toMatchObject({ ok: false, detail: expect.stringContaining('(AccessDenied: no); the caller needs cloudformation:GetTemplate on the stack') });
