@@ -16,6 +16,10 @@ import {
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import {
   AddPermissionCommand,
+  CreateEventSourceMappingCommand,
+  CreateFunctionCommand,
+  DeleteEventSourceMappingCommand,
+  DeleteFunctionCommand,
   DeleteFunctionConcurrencyCommand,
   GetFunctionConfigurationCommand,
   LambdaClient,
@@ -38,7 +42,7 @@ import { makeWav } from '../local/emulator/mediaProbe';
 import { MOTO_DEFAULT_ACCOUNT } from '../local/emulator/moto';
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { LocalPipeline } from '../local/runtime/localPipeline';
-import { kmsClientFor, LOCAL_CREDENTIALS } from '../local/runtime/provision';
+import { kmsClientFor, LOCAL_CREDENTIALS, localRoleArn } from '../local/runtime/provision';
 import { motoAvailable } from '../support/moto';
 import { runNode, type NodeRun } from '../support/runNode';
 
@@ -370,6 +374,36 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
             'put the queues back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy")',
         },
       ]);
+    });
+
+    it('fails while another function reads the start queue or the verify DLQ, since the uploads it takes never become jobs and the letters are never read', async () => {
+      const lambda = new LambdaClient(atMoto());
+      const archiver = 'team-x-archiver';
+      const { FunctionArn } = await lambda.send(
+        new CreateFunctionCommand({ FunctionName: archiver, Runtime: 'nodejs22.x', Role: localRoleArn(pipeline.stack.names, 'start'), Handler: 'index.handler', Code: { ZipFile: Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]) } }),
+      );
+      const queueArn = (name: string) => `arn:aws:sqs:us-east-1:${MOTO_DEFAULT_ACCOUNT}:${name}`;
+      const triggers: string[] = [];
+      const readBy = (queue: string) => lambda.send(new CreateEventSourceMappingCommand({ FunctionName: archiver, EventSourceArn: queueArn(queue), BatchSize: 10 }));
+      // Made before the check, so that the expected text can name them.
+      for (const queue of ['tkp-start', 'tkp-verify-dlq']) triggers.push((await readBy(queue)).UUID as string);
+      await expectCheckFailsWhile(
+        async () => undefined,
+        async () => {
+          for (const UUID of triggers) await lambda.send(new DeleteEventSourceMappingCommand({ UUID }));
+        },
+        [
+          {
+            check: 'stack queues',
+            detail:
+              `${FunctionArn} also reads the start queue through a trigger that is Enabled, so the uploads it takes never become jobs: no verdict, no dead letter ` +
+              `(aws lambda delete-event-source-mapping --uuid ${triggers[0]}, then tkp backfill --since the time it was created transcribes them, once each); ` +
+              `${FunctionArn} reads the verify DLQ through a trigger that is Enabled, so the dead letters it takes are deleted before anyone reads why (aws lambda delete-event-source-mapping --uuid ${triggers[1]}); ` +
+              'put the queues back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy")',
+          },
+        ],
+      );
+      await lambda.send(new DeleteFunctionCommand({ FunctionName: archiver }));
     });
 
     it('fails while one of the stack\'s alarms has its actions disabled, naming the alarm and the command', async () => {

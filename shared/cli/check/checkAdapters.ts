@@ -28,7 +28,7 @@ import type { AlarmFacts, InputBucketDefault, RuleFacts, SubscriptionFacts, Trai
 import type { TopicKeyFacts } from './alarmTopicKey';
 import type { FunctionFacts } from './stackFunctions';
 import { deployedCodeOf, type DeployedCode } from './functionCode';
-import type { QueueFacts, StackQueueFacts } from './stackQueues';
+import type { QueueConsumer, QueueFacts, StackQueueFacts } from './stackQueues';
 import { isVerifier, type FunctionId } from '../../stack/stackNames';
 import type { PolicyStatement } from './policyStatement';
 
@@ -187,9 +187,9 @@ async function readTopicKey(kms: KMSClient, keyId: string | undefined): Promise<
 }
 
 /** One queue's policy, redrive policy and retention; a queue that does not exist is `found: false`, any other refusal throws. */
-async function readQueue(sqs: SQSClient, url: string): Promise<QueueFacts> {
+async function readQueue(clients: { sqs: SQSClient; lambda: LambdaClient }, url: string): Promise<QueueFacts> {
   try {
-    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'Policy', 'RedrivePolicy', 'MessageRetentionPeriod', 'KmsMasterKeyId'] }));
+    const { Attributes = {} } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'Policy', 'RedrivePolicy', 'MessageRetentionPeriod', 'KmsMasterKeyId'] }));
     const redrive = Attributes.RedrivePolicy ? (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string }) : undefined;
     return {
       url,
@@ -200,6 +200,7 @@ async function readQueue(sqs: SQSClient, url: string): Promise<QueueFacts> {
       ...(redrive && { redrive: { ...(redrive.deadLetterTargetArn && { deadLetterTargetArn: redrive.deadLetterTargetArn }), ...(redrive.maxReceiveCount !== undefined && { maxReceiveCount: Number(redrive.maxReceiveCount) }) } }),
       retentionSeconds: Number(Attributes.MessageRetentionPeriod ?? 0),
       ...(Attributes.KmsMasterKeyId && { kmsKeyId: Attributes.KmsMasterKeyId }),
+      consumers: await readQueueConsumers(clients.lambda, Attributes.QueueArn ?? ''),
     };
   } catch (error) {
     if (isMissingQueue(error)) return { url, found: false };
@@ -207,9 +208,21 @@ async function readQueue(sqs: SQSClient, url: string): Promise<QueueFacts> {
   }
 }
 
-/** The stack's three queues as GetQueueAttributes tells them. */
-export async function readStackQueues(sqs: SQSClient, urls: { start: string; startDeadLetters: string; verifyDeadLetters: string }): Promise<StackQueueFacts> {
-  const [start, startDeadLetters, verifyDeadLetters] = await Promise.all([readQueue(sqs, urls.start), readQueue(sqs, urls.startDeadLetters), readQueue(sqs, urls.verifyDeadLetters)]);
+/** The Lambda triggers that read a queue, every page of them. */
+async function readQueueConsumers(lambda: LambdaClient, queueArn: string): Promise<QueueConsumer[]> {
+  const consumers: QueueConsumer[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await lambda.send(new ListEventSourceMappingsCommand({ EventSourceArn: queueArn, ...(Marker && { Marker }) }));
+    for (const mapping of page.EventSourceMappings ?? []) consumers.push({ uuid: mapping.UUID ?? '?', functionArn: mapping.FunctionArn ?? '?', state: mapping.State ?? '?' });
+    Marker = page.NextMarker;
+  } while (Marker);
+  return consumers;
+}
+
+/** The stack's three queues as GetQueueAttributes tells them, and the Lambda triggers that read each. */
+export async function readStackQueues(clients: { sqs: SQSClient; lambda: LambdaClient }, urls: { start: string; startDeadLetters: string; verifyDeadLetters: string }): Promise<StackQueueFacts> {
+  const [start, startDeadLetters, verifyDeadLetters] = await Promise.all([readQueue(clients, urls.start), readQueue(clients, urls.startDeadLetters), readQueue(clients, urls.verifyDeadLetters)]);
   return { start, startDeadLetters, verifyDeadLetters };
 }
 

@@ -152,9 +152,11 @@ function topicPublishers(topicArn: string, stack: StackWhere, caller: { arn: str
 
 /** What the stack's queues are deployed to take and keep. */
 function deployedQueues(inputBucket: string, stack: StackWhere, caller: { arn: string; account: string }): DeployedQueues {
+  const { partition } = rolesWhere(caller);
   return {
     account: caller.account,
-    inputBucketArn: `arn:${rolesWhere(caller).partition}:s3:::${inputBucket}`,
+    startFunctionArn: `arn:${partition}:lambda:${stack.region}:${caller.account}:function:${functionName(stack, 'start')}`,
+    inputBucketArn: `arn:${partition}:s3:::${inputBucket}`,
     deadLetterRules: stackRuleArns(stack, caller, (rule) => rule.deadLetter),
     maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount,
     retentionSeconds: { start: QUEUE_SETTINGS.retentionSeconds, deadLetters: QUEUE_SETTINGS.deadLetterRetentionSeconds },
@@ -344,7 +346,7 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     const { startQueueUrl: start, startDeadLetterQueueUrl: startDeadLetters, verifyDeadLetterQueueUrl: verifyDeadLetters, inputBucket } = targets;
     rows.push(
       start && startDeadLetters && verifyDeadLetters && inputBucket
-        ? stackQueuesRow(await orError(readStackQueues(clients.sqs, { start, startDeadLetters, verifyDeadLetters })), deployedQueues(inputBucket, stack, caller))
+        ? stackQueuesRow(await orError(readStackQueues(clients, { start, startDeadLetters, verifyDeadLetters })), deployedQueues(inputBucket, stack, caller))
         : { rule: STACK_ROW, check: 'stack queues', ok: true, skipped: true, detail: 'the queues are not known (pass --start-queue-url, --start-dlq-url, --verify-dlq-url and --input-bucket)' },
     );
   }

@@ -13,6 +13,10 @@
  *   it: every sender and receiver would then need that key (S3 and EventBridge by the key's
  *   policy, the stack's roles by theirs), which nothing grants, and the AWS managed `alias/aws/sqs`
  *   can never let S3 or EventBridge in. Security scanners push teams to do exactly this.
+ * - no function but the start function may read the start queue, and none a DLQ: a Lambda
+ *   trigger of another function on the start queue takes its share of the uploads, and deletes
+ *   them once it returns, so they never become jobs; one on a DLQ deletes the dead letters before
+ *   anyone reads why. Nothing pages on the trigger's creation, and no queue backs up.
  * Policies are judged as the request each sender makes (policyStatement.ts), with the bucket's or
  * rule's ARN as aws:SourceArn, so a policy that names only some of them fails on the others.
  */
@@ -32,10 +36,21 @@ export type QueueFacts =
       retentionSeconds: number;
       /** KmsMasterKeyId, when a KMS key encrypts the queue instead of SQS's own encryption. */
       kmsKeyId?: string;
+      /** The Lambda triggers that read it, each with the function it invokes. */
+      consumers: QueueConsumer[];
     };
+
+export interface QueueConsumer {
+  uuid: string;
+  functionArn: string;
+  /** Lambda's state of the trigger: `Enabled`, `Disabled`, `Creating`... */
+  state: string;
+}
 
 export interface DeployedQueues {
   account: string;
+  /** The one function that may read the start queue. */
+  startFunctionArn: string;
   inputBucketArn: string;
   /** The rules whose undeliverable events go to the verify DLQ. */
   deadLetterRules: { name: string; arn: string }[];
@@ -62,13 +77,22 @@ function lets(queue: QueueFacts & { found: true }, service: string, sourceArn: s
   });
 }
 
+/** A function's ARN without a version or alias: a trigger may name either. */
+const unqualified = (functionArn: string) => functionArn.split(':').slice(0, 7).join(':');
+const reading = (queue: QueueFacts & { found: true }) => queue.consumers.filter((consumer) => consumer.state !== 'Disabled');
+const deleteTrigger = (consumer: QueueConsumer) => `aws lambda delete-event-source-mapping --uuid ${consumer.uuid}`;
+
 const setAttribute = (url: string, attribute: string, value: string) => `aws sqs set-queue-attributes --queue-url ${url} --attributes '${JSON.stringify({ [attribute]: value })}'`;
 const days = (seconds: number) => `${Math.round((seconds / 86400) * 10) / 10} days`;
 
 export function stackQueuesRow(facts: StackQueueFacts | { error: string }, deployed: DeployedQueues): CheckRow {
   const row = { rule: STACK_ROW, check: 'stack queues' };
   if ('error' in facts) {
-    return { ...row, ok: false, detail: `the stack's queues cannot be read (${facts.error}); the caller needs sqs:GetQueueAttributes on them to tell whether uploads and dead letters still reach them` };
+    return {
+      ...row,
+      ok: false,
+      detail: `the stack's queues cannot be read (${facts.error}); the caller needs sqs:GetQueueAttributes on them and lambda:ListEventSourceMappings to tell whether uploads and dead letters still reach them and stay there`,
+    };
   }
   const problems: string[] = [];
   const unjudged = new Set<string>();
@@ -102,6 +126,23 @@ export function stackQueuesRow(facts: StackQueueFacts | { error: string }, deplo
       );
     }
   }
+  if (start.found) {
+    for (const consumer of reading(start).filter(({ functionArn }) => unqualified(functionArn) !== deployed.startFunctionArn)) {
+      problems.push(
+        `${consumer.functionArn} also reads the start queue through a trigger that is ${consumer.state}, so the uploads it takes never become jobs: no verdict, no dead letter ` +
+          `(${deleteTrigger(consumer)}, then tkp backfill --since the time it was created transcribes them, once each)`,
+      );
+    }
+  }
+  for (const { queue, what } of [
+    { queue: startDeadLetters, what: 'the start DLQ' },
+    { queue: verifyDeadLetters, what: 'the verify DLQ' },
+  ]) {
+    if (!queue.found) continue;
+    for (const consumer of reading(queue)) {
+      problems.push(`${consumer.functionArn} reads ${what} through a trigger that is ${consumer.state}, so the dead letters it takes are deleted before anyone reads why (${deleteTrigger(consumer)})`);
+    }
+  }
   if (verifyDeadLetters.found) {
     const refused = deployed.deadLetterRules.filter(({ arn }) => !judged(lets(verifyDeadLetters, EVENTBRIDGE, arn, deployed.account)));
     if (refused.length > 0) {
@@ -129,7 +170,7 @@ export function stackQueuesRow(facts: StackQueueFacts | { error: string }, deplo
     return {
       ...row,
       ok: true,
-      detail: `S3 delivers uploads to the start queue, which hands a failing one to the start DLQ after ${deployed.maxReceiveCount} receives; the verify DLQ takes what the ${deployed.deadLetterRules.length} rules cannot deliver; no queue keeps messages for less than the stack gives it or is encrypted with a KMS key${notJudged}`,
+      detail: `S3 delivers uploads to the start queue, which hands a failing one to the start DLQ after ${deployed.maxReceiveCount} receives; the verify DLQ takes what the ${deployed.deadLetterRules.length} rules cannot deliver; no function but the start function reads them; no queue keeps messages for less than the stack gives it or is encrypted with a KMS key${notJudged}`,
     };
   }
   return { ...row, ok: false, detail: `${problems.join('; ')}${notJudged}; put the queues back as the stack defines them, which a redeploy does not do (${PUT_BACK_README})` };

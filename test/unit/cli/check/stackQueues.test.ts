@@ -11,8 +11,10 @@ const START = queue('tkp-dev-StartQueue-1');
 const START_DLQ = queue('tkp-dev-StartDeadLetterQueue-2');
 const VERIFY_DLQ = queue('tkp-dev-VerifyDeadLetterQueue-3');
 const rule = (name: string) => ({ name, arn: `arn:aws:events:us-east-1:${ACCOUNT}:rule/${name}` });
+const START_FUNCTION = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:tkp-dev-start`;
 const deployed: DeployedQueues = {
   account: ACCOUNT,
+  startFunctionArn: START_FUNCTION,
   inputBucketArn: 'arn:aws:s3:::tkp-dev-input',
   deadLetterRules: [rule('tkp-dev-verify-rule-1'), rule('tkp-dev-trust-changes')],
   maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount,
@@ -49,9 +51,10 @@ function healthy(): StackQueueFacts {
       policy: deployedPolicy('StartQueuePolicy', START.arn),
       redrive: { deadLetterTargetArn: START_DLQ.arn, maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount },
       retentionSeconds: QUEUE_SETTINGS.retentionSeconds,
+      consumers: [{ uuid: 'u-start', functionArn: START_FUNCTION, state: 'Enabled' }],
     },
-    startDeadLetters: { ...START_DLQ, found: true, policy: [], retentionSeconds: QUEUE_SETTINGS.deadLetterRetentionSeconds },
-    verifyDeadLetters: { ...VERIFY_DLQ, found: true, policy: deployedPolicy('VerifyDeadLetterQueuePolicy', VERIFY_DLQ.arn), retentionSeconds: QUEUE_SETTINGS.deadLetterRetentionSeconds },
+    startDeadLetters: { ...START_DLQ, found: true, policy: [], retentionSeconds: QUEUE_SETTINGS.deadLetterRetentionSeconds, consumers: [] },
+    verifyDeadLetters: { ...VERIFY_DLQ, found: true, policy: deployedPolicy('VerifyDeadLetterQueuePolicy', VERIFY_DLQ.arn), retentionSeconds: QUEUE_SETTINGS.deadLetterRetentionSeconds, consumers: [] },
   };
 }
 const found = (facts: QueueFacts) => facts as QueueFacts & { found: true };
@@ -64,7 +67,7 @@ describe('stackQueuesRow', () => {
       check: 'stack queues',
       ok: true,
       detail:
-        'S3 delivers uploads to the start queue, which hands a failing one to the start DLQ after 50 receives; the verify DLQ takes what the 2 rules cannot deliver; no queue keeps messages for less than the stack gives it or is encrypted with a KMS key',
+        'S3 delivers uploads to the start queue, which hands a failing one to the start DLQ after 50 receives; the verify DLQ takes what the 2 rules cannot deliver; no function but the start function reads them; no queue keeps messages for less than the stack gives it or is encrypted with a KMS key',
     });
   });
 
@@ -125,9 +128,21 @@ describe('stackQueuesRow', () => {
     expect(stackQueuesRow(facts, deployed).detail).toMatch(/^the verify DLQ is encrypted with the KMS key arn:aws:kms:\S+, .*: EventBridge \(what a rule could not deliver\) and the verifiers' roles \(failed verifications\) must then be allowed/);
   });
 
+  it('fails another function that reads the start queue or a DLQ, since what it takes never becomes a job or is never read; a disabled trigger or the start function\'s own alias passes', () => {
+    const facts = healthy();
+    const other = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:team-x-archiver`;
+    found(facts.start).consumers.push({ uuid: 'u-1', functionArn: other, state: 'Enabled' }, { uuid: 'u-2', functionArn: `${START_FUNCTION}:live`, state: 'Enabled' }, { uuid: 'u-3', functionArn: other, state: 'Disabled' });
+    found(facts.startDeadLetters).consumers.push({ uuid: 'u-4', functionArn: other, state: 'Creating' });
+    expect(stackQueuesRow(facts, deployed).detail).toBe(
+      `${other} also reads the start queue through a trigger that is Enabled, so the uploads it takes never become jobs: no verdict, no dead letter ` +
+        '(aws lambda delete-event-source-mapping --uuid u-1, then tkp backfill --since the time it was created transcribes them, once each); ' +
+        `${other} reads the start DLQ through a trigger that is Creating, so the dead letters it takes are deleted before anyone reads why (aws lambda delete-event-source-mapping --uuid u-4); ${PUT_BACK}`,
+    );
+  });
+
   it('fails when the queues cannot be read, naming the permission', () => {
     expect(stackQueuesRow({ error: 'AccessDenied: no' }, deployed).detail).toBe(
-      'the stack\'s queues cannot be read (AccessDenied: no); the caller needs sqs:GetQueueAttributes on them to tell whether uploads and dead letters still reach them',
+      'the stack\'s queues cannot be read (AccessDenied: no); the caller needs sqs:GetQueueAttributes on them and lambda:ListEventSourceMappings to tell whether uploads and dead letters still reach them and stay there',
     );
   });
 });
