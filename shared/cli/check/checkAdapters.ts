@@ -38,9 +38,9 @@ import type { PolicyStatement } from './policyStatement';
  */
 export async function readRules<R extends { name: string; bus?: string }>(events: EventBridgeClient, rules: readonly R[]): Promise<(R & Pick<RuleFacts, 'state' | 'targets'>)[]> {
   return Promise.all(
-    rules.map(async (rule) => {
+    rules.map((rule) => {
       const bus = rule.bus ? { EventBusName: rule.bus } : {};
-      try {
+      const read = async () => {
         const { State } = await events.send(new DescribeRuleCommand({ Name: rule.name, ...bus }));
         const { Targets = [] } = await events.send(new ListTargetsByRuleCommand({ Rule: rule.name, ...bus }));
         const targets = Targets.map((target) => ({
@@ -49,18 +49,25 @@ export async function readRules<R extends { name: string; bus?: string }>(events
           ...(target.InputTransformer?.InputTemplate && { inputTemplate: target.InputTransformer.InputTemplate }),
         }));
         return { ...rule, ...(State && { state: State }), targets };
-      } catch (error) {
-        if (awsErrorName(error) === 'ResourceNotFoundException') return rule;
-        throw error;
-      }
+      };
+      return unlessAbsent(read(), rule);
     }),
   );
 }
 
-/** What a read answers, or `absent` where the service says the thing does not exist (ResourceNotFoundException). */
-function unlessNotFound<T, A>(read: Promise<T>, absent: A): Promise<T | A> {
+/** Whether an error is one of the named ones. */
+const named =
+  (...names: string[]) =>
+  (error: unknown) =>
+    names.includes(awsErrorName(error) ?? '');
+
+/**
+ * What a read answers, or `absent` where the service says the thing does not exist (by default
+ * ResourceNotFoundException; each service has its own name for it); any other refusal throws.
+ */
+function unlessAbsent<T, A>(read: Promise<T>, absent: A, isAbsent: (error: unknown) => boolean = named('ResourceNotFoundException')): Promise<T | A> {
   return read.catch((error: unknown) => {
-    if (awsErrorName(error) === 'ResourceNotFoundException') return absent;
+    if (isAbsent(error)) return absent;
     throw error;
   });
 }
@@ -81,8 +88,8 @@ const statementsIn = (json: string | undefined) => statementsOf(JSON.parse(json 
  */
 export async function readVerifierRoles(iam: IAMClient, roles: readonly { name: string; policy: string }[]): Promise<VerifierRoleFacts[]> {
   return Promise.all(
-    roles.map(async ({ name, policy }) => {
-      try {
+    roles.map(({ name, policy }) => {
+      const read = async (): Promise<VerifierRoleFacts> => {
         const [{ Role }, { PolicyDocument }] = await Promise.all([
           iam.send(new GetRoleCommand({ RoleName: name })),
           iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policy })),
@@ -96,22 +103,18 @@ export async function readVerifierRoles(iam: IAMClient, roles: readonly { name: 
           );
         const denySids = statementsOf(policyDocument(PolicyDocument)).flatMap((statement) => (statement.Effect === 'Deny' && statement.Sid ? [statement.Sid] : []));
         return { name, found: true, trustedBy, denySids };
-      } catch (error) {
-        if (awsErrorName(error) === 'NoSuchEntity' || awsErrorName(error) === 'NoSuchEntityException') return { name, found: false };
-        throw error;
-      }
+      };
+      return unlessAbsent(read(), { name, found: false }, named('NoSuchEntity', 'NoSuchEntityException'));
     }),
   );
 }
 
 /** The input bucket's default encryption: the key an upload that names none gets (no configuration: SSE-S3). */
 export async function readInputBucketDefault(s3: S3Client, bucket: string): Promise<InputBucketDefault> {
-  const configuration = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })).then(
-    (answer) => answer.ServerSideEncryptionConfiguration,
-    (error: unknown) => {
-      if (awsErrorName(error) === 'ServerSideEncryptionConfigurationNotFoundError') return undefined;
-      throw error;
-    },
+  const configuration = await unlessAbsent(
+    s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })).then((answer) => answer.ServerSideEncryptionConfiguration),
+    undefined,
+    named('ServerSideEncryptionConfigurationNotFoundError'),
   );
   const found = bucketDefaultOf(configuration);
   return found.serverSideEncryption === 'AES256' || !found.keyId ? { serverSideEncryption: 'AES256' } : { serverSideEncryption: found.serverSideEncryption, key: found.keyId };
@@ -119,13 +122,11 @@ export async function readInputBucketDefault(s3: S3Client, bucket: string): Prom
 
 /** A bucket policy's statements, or null when the bucket has none (NoSuchBucketPolicy). */
 export async function readBucketPolicy(s3: S3Client, bucket: string): Promise<{ statements: PolicyStatement[] | null }> {
-  try {
-    const { Policy } = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
-    return { statements: Policy ? statementsIn(Policy) : null };
-  } catch (error) {
-    if (awsErrorName(error) === 'NoSuchBucketPolicy') return { statements: null };
-    throw error;
-  }
+  return unlessAbsent(
+    s3.send(new GetBucketPolicyCommand({ Bucket: bucket })).then(({ Policy }) => ({ statements: Policy ? statementsIn(Policy) : null })),
+    { statements: null },
+    named('NoSuchBucketPolicy'),
+  );
 }
 
 /** An event bus's policy statements, or null when it has none; a refused or missing bus throws. */
@@ -188,7 +189,7 @@ async function readTopicKey(kms: KMSClient, keyId: string | undefined): Promise<
 
 /** One queue's policy, redrive policy and retention; a queue that does not exist is `found: false`, any other refusal throws. */
 async function readQueue(clients: { sqs: SQSClient; lambda: LambdaClient }, url: string): Promise<QueueFacts> {
-  try {
+  const read = async (): Promise<QueueFacts> => {
     const { Attributes = {} } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'Policy', 'RedrivePolicy', 'MessageRetentionPeriod', 'KmsMasterKeyId'] }));
     const redrive = Attributes.RedrivePolicy ? (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string }) : undefined;
     return {
@@ -200,24 +201,24 @@ async function readQueue(clients: { sqs: SQSClient; lambda: LambdaClient }, url:
       ...(redrive && { redrive: { ...(redrive.deadLetterTargetArn && { deadLetterTargetArn: redrive.deadLetterTargetArn }), ...(redrive.maxReceiveCount !== undefined && { maxReceiveCount: Number(redrive.maxReceiveCount) }) } }),
       retentionSeconds: Number(Attributes.MessageRetentionPeriod ?? 0),
       ...(Attributes.KmsMasterKeyId && { kmsKeyId: Attributes.KmsMasterKeyId }),
-      consumers: await readQueueConsumers(clients.lambda, Attributes.QueueArn ?? ''),
+      consumers: await readTriggers(clients.lambda, { EventSourceArn: Attributes.QueueArn ?? '' }),
     };
-  } catch (error) {
-    if (isMissingQueue(error)) return { url, found: false };
-    throw error;
-  }
+  };
+  return unlessAbsent(read(), { url, found: false }, isMissingQueue);
 }
 
-/** The Lambda triggers that read a queue, every page of them. */
-async function readQueueConsumers(lambda: LambdaClient, queueArn: string): Promise<QueueConsumer[]> {
-  const consumers: QueueConsumer[] = [];
+/** The Lambda triggers of a function or of an event source, every page of them. */
+async function readTriggers(lambda: LambdaClient, filter: { FunctionName: string } | { EventSourceArn: string }): Promise<(QueueConsumer & { source: string })[]> {
+  const triggers: (QueueConsumer & { source: string })[] = [];
   let Marker: string | undefined;
   do {
-    const page = await lambda.send(new ListEventSourceMappingsCommand({ EventSourceArn: queueArn, ...(Marker && { Marker }) }));
-    for (const mapping of page.EventSourceMappings ?? []) consumers.push({ uuid: mapping.UUID ?? '?', functionArn: mapping.FunctionArn ?? '?', state: mapping.State ?? '?' });
+    const page = await lambda.send(new ListEventSourceMappingsCommand({ ...filter, ...(Marker && { Marker }) }));
+    for (const mapping of page.EventSourceMappings ?? []) {
+      triggers.push({ uuid: mapping.UUID ?? '?', functionArn: mapping.FunctionArn ?? '?', source: mapping.EventSourceArn ?? '?', state: mapping.State ?? '?' });
+    }
     Marker = page.NextMarker;
   } while (Marker);
-  return consumers;
+  return triggers;
 }
 
 /** The stack's three queues as GetQueueAttributes tells them, and the Lambda triggers that read each. */
@@ -234,25 +235,18 @@ export async function readStackQueues(clients: { sqs: SQSClient; lambda: LambdaC
 export async function readStackFunctions(lambda: LambdaClient, functions: readonly { id: FunctionId; name: string }[]): Promise<FunctionFacts[]> {
   return Promise.all(
     functions.map(async ({ id, name }): Promise<FunctionFacts> => {
-      const configuration = await unlessNotFound(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name })), undefined);
+      const configuration = await unlessAbsent(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name })), undefined);
       if (!configuration) return { id, name, found: false };
       const { ReservedConcurrentExecutions } = await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: name }));
       const onFailure = isVerifier(id)
-        ? await unlessNotFound(
+        ? await unlessAbsent(
             lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: name })).then(({ DestinationConfig }) => DestinationConfig?.OnFailure?.Destination ?? null),
             null,
           )
         : undefined;
-      const triggers =
-        id === 'start'
-          ? ((await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: name }))).EventSourceMappings ?? []).map((mapping) => ({
-              uuid: mapping.UUID ?? '?',
-              source: mapping.EventSourceArn ?? '?',
-              state: mapping.State ?? '?',
-            }))
-          : undefined;
+      const triggers = id === 'start' ? await readTriggers(lambda, { FunctionName: name }) : undefined;
       // Who may invoke a verifier: EventBridge, for its rules; none when it has no resource policy.
-      const invokers = isVerifier(id) ? await unlessNotFound(lambda.send(new GetPolicyCommand({ FunctionName: name })).then(({ Policy }) => statementsIn(Policy)), []) : undefined;
+      const invokers = isVerifier(id) ? await unlessAbsent(lambda.send(new GetPolicyCommand({ FunctionName: name })).then(({ Policy }) => statementsIn(Policy)), []) : undefined;
       return {
         id,
         name,
@@ -297,11 +291,6 @@ export async function readTrails(cloudTrail: CloudTrailClient): Promise<TrailFac
  * the stack does not exist (CloudFormation answers ValidationError), any other refusal throws.
  */
 export async function readDeployedCode(cloudFormation: CloudFormationClient, stackName: string, functions: readonly { id: FunctionId; name: string }[]): Promise<DeployedCode | null> {
-  try {
-    const { TemplateBody } = await cloudFormation.send(new GetTemplateCommand({ StackName: stackName }));
-    return deployedCodeOf(stackName, TemplateBody ?? '{}', functions);
-  } catch (error) {
-    if (awsErrorName(error) === 'ValidationError') return null;
-    throw error;
-  }
+  const template = await unlessAbsent(cloudFormation.send(new GetTemplateCommand({ StackName: stackName })), null, named('ValidationError'));
+  return template && deployedCodeOf(stackName, template.TemplateBody ?? '{}', functions);
 }
