@@ -21,6 +21,7 @@ import type { CliEnvironment } from '../config/settings';
 import { buildRuleIndex } from '../config/ruleIndex';
 import { loadCliConfig } from './cliConfig';
 import { CliError, StackNotDeployedError } from './cliErrors';
+import { stackName as stackNameOf } from '../stack/stackNames';
 
 export const SERVICE_NAME = 'transcribe-kms-pipeline';
 
@@ -175,7 +176,7 @@ export async function resolveStackTargets(
   describeOutputs: (stackName: string) => Promise<Record<string, string>>,
 ): Promise<StackTargets> {
   const { stage, ...known } = namedTargets(flags, env);
-  const stackName = `${SERVICE_NAME}-${stage}`;
+  const stackName = stackNameOf({ service: SERVICE_NAME, stage });
   const wanted: (keyof typeof OUTPUT_OF)[] = ['inputBucket', 'transcriptBucket', ...needed];
   if (wanted.some((name) => !known[name])) {
     const outputs = await describeOutputs(stackName);

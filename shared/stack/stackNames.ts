@@ -122,6 +122,11 @@ export function jobArn(ctx: StackContext, jobType: JobType = 'transcription'): C
   return sub(`arn:\${AWS::Partition}:transcribe:\${AWS::Region}:\${AWS::AccountId}:${JOB_TYPE_FACTS[jobType].arnResourceType}/${ctx.jobNamePrefix}*`);
 }
 
+/** The CloudFormation stack `serverless deploy` makes of a stage: the service and the stage. */
+export function stackName(ctx: Pick<StackContext, 'service' | 'stage'>): string {
+  return `${ctx.service}-${ctx.stage}`;
+}
+
 /** The outcome bus's name (serverless.yml), which the CLI and the local mode name it by too. */
 export function outcomeBusName(ctx: Pick<StackContext, 'service' | 'stage'>): string {
   return `${ctx.service}-${ctx.stage}-outcomes`;
@@ -147,7 +152,7 @@ const RULE_NAME_MAX_LENGTH = 64;
  * they were named here, so that a deploy does not replace them.
  */
 export function alertingNames(ctx: Pick<StackContext, 'service' | 'stage'>) {
-  const base = `${ctx.service}-${ctx.stage}`;
+  const base = stackName(ctx);
   const rules = {
     verifyTranscription: `${base}-verify-rule-1`,
     verifyCallAnalytics: `${base}-verify-rule-2`,

@@ -21,7 +21,7 @@ import { notificationPrefixes } from '../../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../../start/keyProbe';
 import { createKeyProbeAdapters } from '../../start/keyProbeAdapters';
 import { alarmsRow, alarmTopicRow, alertingRulesRow, inputBucketRow, keyRows, notificationRow, outputBucketRow, queueArnFromUrl, STACK_ROW, trailRow, verifierRolesRow, type BucketDefaultAnswer, type CheckRow } from '../../start/preflightChecks';
-import { alarmTopicName, alertingNames, functionName, outcomeBusName, roleArn, roleName, STACK_FUNCTIONS, stackRules, VERIFIERS, type FunctionId } from '../../stack/stackNames';
+import { alarmTopicName, alertingNames, functionName, stackName, outcomeBusName, roleArn, roleName, STACK_FUNCTIONS, stackRules, VERIFIERS, type FunctionId } from '../../stack/stackNames';
 import { VERDICT_GUARD_SIDS } from '../../stack/iamStatements';
 import { notificationCountProblem, notificationIdPrefix, notificationRoomProblem } from '../../stack/inputNotifications';
 import { changePageInputs } from '../../stack/alarmResources';
@@ -35,7 +35,7 @@ import { outcomeBusPolicyRow, type BusPublishers } from './outcomeBusPolicy';
 import { stackFunctionsRow, type DeployedFunctions } from './stackFunctions';
 import { functionCodeRow } from './functionCode';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
-import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions } from '../cliAws';
+import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions, type TargetFlags } from '../cliAws';
 import { loadCliConfig } from '../cliConfig';
 import { CliError, EXIT, StackNotDeployedError } from '../cliErrors';
 import type { TerminalOutput } from '../terminalOutput';
@@ -85,16 +85,7 @@ async function invokePreflight(clients: CliClients, targets: CheckTargets, ident
 const orError = <T>(read: Promise<T>): Promise<T | { error: string }> => read.catch((error: unknown) => ({ error: describeError(error) }));
 
 /** What check works on: the whole stack, or before the first deploy only what the flags name. */
-interface CheckTargets {
-  stage: string;
-  inputBucket?: string;
-  transcriptBucket?: string;
-  startQueueUrl?: string;
-  startDeadLetterQueueUrl?: string;
-  verifyDeadLetterQueueUrl?: string;
-  preflightFunction?: string;
-  alarmTopicArn?: string;
-}
+type CheckTargets = TargetFlags & { stage: string };
 
 async function openForCheck(options: CheckOptions, env: CliEnvironment) {
   try {
@@ -340,7 +331,7 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     const functions = (Object.keys(STACK_FUNCTIONS) as FunctionId[]).map((id) => ({ id, name: functionName(stack, id) }));
     const functionFacts = await orError(readStackFunctions(clients.lambda, functions));
     rows.push(stackFunctionsRow(functionFacts, deployedFunctions(targets, stack, caller)));
-    rows.push(functionCodeRow(functionFacts, await orError(readDeployedCode(clients.cloudFormation, `${SERVICE_NAME}-${targets.stage}`, functions)), targets.stage));
+    rows.push(functionCodeRow(functionFacts, await orError(readDeployedCode(clients.cloudFormation, stackName(stack), functions)), targets.stage));
     const publishers = busPublishers(stack, caller);
     rows.push(outcomeBusPolicyRow(await orError(readBusPolicy(clients.events, publishers.busName)), publishers));
     const { startQueueUrl: start, startDeadLetterQueueUrl: startDeadLetters, verifyDeadLetterQueueUrl: verifyDeadLetters, inputBucket } = targets;

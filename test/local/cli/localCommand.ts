@@ -16,7 +16,7 @@ import { readConfigJson } from '../../../shared/cli/cliConfig';
 import { buildRuleIndex, matchRule } from '../../../shared/config/ruleIndex';
 import { firstTenOf } from '../../../shared/start/preflightChecks';
 import type { Rule } from '../../../shared/config/rule';
-import { SERVICE_NAME } from '../../../shared/cli/cliAws';
+import { functionName } from '../../../shared/stack/stackNames';
 import { CHANGE_PAGE_WHAT_TO_DO } from '../../../shared/stack/alarmResources';
 import { LocalPipeline } from '../runtime/localPipeline';
 import { configSummary, describeProgress, formatTable, notUploadedRow, objectRows, shownKey, type ObjectRow } from './report';
@@ -79,7 +79,7 @@ export function localEnvironmentExports(pipeline: LocalPipeline): Record<string,
     TKP_START_QUEUE_URL: env.START_QUEUE_URL as string,
     TKP_START_DLQ_URL: env.START_DLQ_URL as string,
     TKP_VERIFY_DLQ_URL: pipeline.viaGateway(pipeline.stack.verifyDeadLetterQueueUrl),
-    TKP_PREFLIGHT_FUNCTION: `${SERVICE_NAME}-${names.stage}-preflight`,
+    TKP_PREFLIGHT_FUNCTION: functionName(names, 'preflight'),
     TKP_ALARM_TOPIC_ARN: pipeline.stack.alarmTopicArn,
     PIPELINE_CONFIG_PATH: pipeline.configPath,
   };

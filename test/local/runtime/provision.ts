@@ -30,6 +30,7 @@ import {
   FUNCTION_ENVIRONMENT_NAMES,
   functionLogicalId,
   functionName,
+  stackName,
   isVerifier,
   outcomeBusName,
   roleArn,
@@ -462,7 +463,7 @@ async function recordStack(cloudFormation: CloudFormationClient, names: LocalNam
       { Type: 'AWS::Lambda::Version', DeletionPolicy: 'Retain', Properties: { FunctionName: functionName(names, id), CodeSha256 } },
     ]),
   );
-  await cloudFormation.send(new CreateStackCommand({ StackName: `${names.service}-${names.stage}`, TemplateBody: JSON.stringify({ AWSTemplateFormatVersion: '2010-09-09', Resources, Outputs }) }));
+  await cloudFormation.send(new CreateStackCommand({ StackName: stackName(names), TemplateBody: JSON.stringify({ AWSTemplateFormatVersion: '2010-09-09', Resources, Outputs }) }));
 }
 
 /**
