@@ -9,7 +9,7 @@
  * Key policy statements are read, not simulated: conditions are named, never evaluated.
  */
 import { STACK_ROW, type CheckRow } from '../../start/preflightChecks';
-import { glob, list, unevaluatedNote, type PolicyStatement } from './policyStatement';
+import { namesPrincipalAndAction, unevaluatedNote, type PolicyStatement } from './policyStatement';
 
 /** The alarm topic's key, as GetTopicAttributes, DescribeKey and GetKeyPolicy tell it. */
 export type TopicKeyFacts =
@@ -33,23 +33,11 @@ export const PUBLISHERS_STATEMENT = 'AlarmTopicPublishers';
 
 const isAwsManagedName = (keyId: string) => /(^|:)alias\/aws\//.test(keyId);
 
-function principalCovers(statement: PolicyStatement, service: Publisher): boolean {
-  const covers = (principal: unknown) =>
-    principal === '*' ||
-    list((principal as { AWS?: unknown } | undefined)?.AWS).includes('*') ||
-    list((principal as { Service?: unknown } | undefined)?.Service).includes(service);
-  if (statement.NotPrincipal !== undefined) return !covers(statement.NotPrincipal);
-  return statement.Principal !== undefined && covers(statement.Principal);
-}
-
-function actionCovers(statement: PolicyStatement, action: string): boolean {
-  if (statement.NotAction !== undefined) return !list(statement.NotAction).some((pattern) => glob(pattern, action, true));
-  return list(statement.Action).some((pattern) => glob(pattern, action, true));
-}
-
 /** Whether the key's policy lets the service use the key for SNS, and the conditions that would decide it. */
 function grants(statements: readonly PolicyStatement[], service: Publisher): { allowed: boolean; conditions: string[] } {
-  const applies = (statement: PolicyStatement, action: string) => principalCovers(statement, service) && actionCovers(statement, action);
+  // A key policy statement always names its principals and actions; one that does not grants nothing here.
+  const applies = (statement: PolicyStatement, action: string) =>
+    (statement.Principal ?? statement.NotPrincipal) !== undefined && (statement.Action ?? statement.NotAction) !== undefined && namesPrincipalAndAction(statement, service, action);
   const conditions = new Set<string>();
   const allowed = ACTIONS.every((action) => {
     if (statements.some((statement) => statement.Effect === 'Deny' && statement.Condition === undefined && applies(statement, action))) return false;

@@ -90,13 +90,19 @@ export interface PolicyRequest {
   context: Record<string, string | undefined>;
 }
 
-/** Whether the statement speaks of the request: true, false, or a string naming a condition it uses and this does not evaluate. */
-function statementApplies(statement: PolicyStatement, request: PolicyRequest): boolean | string {
-  const { principal, action, resource, context } = request;
+/** Whether a statement's Principal and Action (or their Not forms) name the principal and the action, its Resource and Condition aside. */
+export function namesPrincipalAndAction(statement: PolicyStatement, principal: string, action: string): boolean {
   if (statement.Principal !== undefined && !principalMatches(statement.Principal, principal)) return false;
   if (statement.NotPrincipal !== undefined && principalMatches(statement.NotPrincipal, principal)) return false;
   if (statement.Action !== undefined && !list(statement.Action).some((pattern) => glob(pattern, action, true))) return false;
   if (statement.NotAction !== undefined && list(statement.NotAction).some((pattern) => glob(pattern, action, true))) return false;
+  return true;
+}
+
+/** Whether the statement speaks of the request: true, false, or a string naming a condition it uses and this does not evaluate. */
+function statementApplies(statement: PolicyStatement, request: PolicyRequest): boolean | string {
+  const { principal, action, resource, context } = request;
+  if (!namesPrincipalAndAction(statement, principal, action)) return false;
   if (statement.Resource !== undefined && !list(statement.Resource).some((pattern) => glob(pattern, resource))) return false;
   if (statement.NotResource !== undefined && list(statement.NotResource).some((pattern) => glob(pattern, resource))) return false;
   const holds = conditionsHold(statement.Condition, context);
