@@ -130,11 +130,12 @@ export interface StackTargets {
   alarmTopicArn?: string;
 }
 
-type NamedTarget = 'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'startDeadLetterQueueUrl' | 'verifyDeadLetterQueueUrl' | 'preflightFunction' | 'alarmTopicArn';
+export type NamedTarget = 'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'startDeadLetterQueueUrl' | 'verifyDeadLetterQueueUrl' | 'preflightFunction' | 'alarmTopicArn';
 
 export type TargetFlags = Partial<Pick<StackTargets, NamedTarget>> & { stage?: string };
 
-const OUTPUT_OF: Record<NamedTarget, string> = {
+/** The stack output (serverless.yml) that names each resource the CLI finds by it. */
+export const OUTPUT_OF: Record<NamedTarget, string> = {
   inputBucket: 'InputBucketName',
   transcriptBucket: 'TranscriptBucketName',
   startQueueUrl: 'StartQueueUrl',

@@ -22,7 +22,7 @@ import { forMoto } from '../emulator/s3FilterMatching';
 import type { KeyReference } from '../../../shared/aws/keyReference';
 import type { PipelineConfig } from '../../../shared/config/rule';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
-import { SERVICE_NAME } from '../../../shared/cli/cliAws';
+import { OUTPUT_OF, SERVICE_NAME, type NamedTarget } from '../../../shared/cli/cliAws';
 import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
 import {
   alarmTopicName,
@@ -269,16 +269,18 @@ export async function provision(
     STAGE: names.stage,
   });
   const viaGateway = (queueUrl: string) => onOrigin(queueUrl, clients.gatewayEndpoint);
-  await recordStack(new CloudFormationClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), names, published, {
-    InputBucketName: names.inputBucket,
-    TranscriptBucketName: names.transcriptBucket,
-    OutcomeBusName: names.outcomeBus,
-    StartQueueUrl: viaGateway(startQueueUrl),
-    StartDeadLetterQueueUrl: viaGateway(startDeadLetterQueueUrl),
-    VerifyDeadLetterQueueUrl: viaGateway(verifyDeadLetterQueueUrl),
-    PreflightFunctionName: functionName(names, 'preflight'),
-    AlarmTopicArn: alarmTopicArn as string,
-  });
+  // Every output the CLI finds a resource by, under the key OUTPUT_OF gives it.
+  const located: Record<NamedTarget, string> = {
+    inputBucket: names.inputBucket,
+    transcriptBucket: names.transcriptBucket,
+    startQueueUrl: viaGateway(startQueueUrl),
+    startDeadLetterQueueUrl: viaGateway(startDeadLetterQueueUrl),
+    verifyDeadLetterQueueUrl: viaGateway(verifyDeadLetterQueueUrl),
+    preflightFunction: functionName(names, 'preflight'),
+    alarmTopicArn: alarmTopicArn as string,
+  };
+  const outputs = Object.fromEntries((Object.entries(OUTPUT_OF) as [NamedTarget, string][]).map(([target, output]) => [output, located[target]]));
+  await recordStack(new CloudFormationClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), names, published, outputs);
 
   const keys = new Map<string, { account: string; arn: string }>();
   const references = [...new Map(config.rules.flatMap((r) => (r.kmsKey ? [[r.kmsKey.value, r.kmsKey] as const] : []))).values()];
