@@ -10,7 +10,7 @@
  * fixed name (stackNames.ts, alertingNames) for that last rule to match.
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
-import { alertingChangePattern, outcomeEventPattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
+import { alertingChangePattern, outcomeEventPattern, pagingOutcomePattern, queueTriggerPattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
 import { alarmTopicName, alertingNames, functionLogicalId, inputBucketRef, resolvedLength, roleName, STACK_QUEUES, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
@@ -53,7 +53,7 @@ export const CHANGE_PAGE_WHAT_TO_DO = {
     'If nobody planned it: point the alias back (aws kms update-alias) or restore the bucket default; put the ledger and bus policies back as the stack defines them, which a redeploy does not do (aws cloudformation detect-stack-drift shows what differs); start the trail again (aws cloudtrail start-logging). ' +
     'Then run tkp audit --since the event\'s time: verdicts since then rest on what changed. README: When an alarm fires; Putting back what changed outside a deploy.',
   verifierChanges:
-    'The code, configuration, concurrency or trigger of one of this stack\'s functions or the input bucket\'s notifications changed, or a function was given one of its roles, outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters, responseElements). ' +
+    'The code, configuration or concurrency of one of this stack\'s functions or the input bucket\'s notifications changed, or a function was given one of its roles, outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters, responseElements). ' +
     'If nobody planned it: remove a function given one of its roles (a verifier\'s role is refused verdicts, the start role may write transcripts), and put the function back as the stack defines it, which a redeploy does not do: serverless deploy function for its code (tkp check compares it with what the last deploy published), aws cloudformation detect-stack-drift for what else differs. ' +
     'Until then, trust no verdict or transcript from the event\'s time on without tkp audit --since that time, which judges the transcripts with your own credentials. ' +
     'After PutBucketNotification no upload reaches the start queue: tkp check names the notifications missing, and once they are back, tkp backfill --since the event\'s time transcribes what was uploaded meanwhile. README: When an alarm fires; Putting back what changed outside a deploy.',
@@ -61,6 +61,11 @@ export const CHANGE_PAGE_WHAT_TO_DO = {
     'One of this stack\'s EventBridge rules or CloudWatch alarms, the alarm topic\'s subscriptions or policy, or one of its queues was turned off, deleted, purged or changed outside a deploy, so pages, uploads or dead letters may have been lost since: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
     'If nobody planned it: put them back as the stack defines them, which a redeploy does not do (tkp check names what is off, aws cloudformation detect-stack-drift what else differs; re-subscribe a removed address yourself), then tkp audit --since the event\'s time and read both dead-letter queues; ' +
     'after a change to the start queue, tkp backfill --since the event\'s time transcribes what was uploaded meanwhile; after the start DLQ was purged, tkp backfill --since 14 days before it starts the uploads it held. README: When an alarm fires; Putting back what changed outside a deploy.',
+  queueTriggers:
+    'A Lambda trigger on one of this stack\'s queues was created, changed or deleted outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters, and responseElements: the trigger\'s uUID, its function and its queue). ' +
+    'Another function\'s trigger on the start queue takes uploads that then never become jobs, one on a dead-letter queue deletes the letters unread, and the start function\'s own trigger turned off or deleted leaves every upload waiting. ' +
+    'If nobody planned it: delete another function\'s trigger (aws lambda delete-event-source-mapping --uuid UUID) or put the start function\'s back as the stack defines it, which a redeploy does not do (tkp check names each trigger, row stack queues); ' +
+    'then tkp backfill --since the event\'s time transcribes the uploads taken meanwhile, once each; after a dead-letter queue was read, tkp backfill --since 14 days before the event starts the start DLQ\'s uploads and tkp audit --since 14 days before it judges the transcripts of the verify DLQ\'s. README: When an alarm fires; Putting back what changed outside a deploy.',
 } as const;
 
 /**
@@ -231,6 +236,12 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
       subscriptionPrefix: typeof topic === 'string' ? `${topic}:` : { 'Fn::Sub': '${AlarmTopic}:' },
       queuePaths: STACK_QUEUES.map((queue) => ({ 'Fn::Sub': `/\${AWS::AccountId}/\${${queue}.QueueName}` })),
     }),
+  );
+  resources.QueueTriggersRule = alarmTopicRule(
+    ctx,
+    names.rules.queueTriggers,
+    'A Lambda trigger on one of the stack’s queues (another function’s, or the start function’s own turned off or deleted) created, changed or deleted outside a deploy: CloudTrail events to the alarm topic',
+    queueTriggerPattern(STACK_QUEUES.map((queue) => ({ 'Fn::GetAtt': [queue, 'Arn'] }))),
   );
   resources.OutcomeArchive = {
     Type: 'AWS::Events::Archive',

@@ -118,11 +118,11 @@ const FUNCTION_CHANGES = [
   { prefix: 'RemovePermission' },
 ];
 /**
- * The calls that turn off or remove a function's trigger (the start queue's): uploads would wait
- * an hour for StartQueueAgeAlarm. They name the mapping by its UUID; Lambda's response, which
- * CloudTrail records, names the function.
+ * The calls that create, change or remove a Lambda trigger (an event source mapping). Creating one
+ * names its queue in the request; a change or removal names the mapping by its UUID, and Lambda's
+ * response, which CloudTrail records, names the queue and the function.
  */
-const TRIGGER_CHANGES = [{ prefix: 'UpdateEventSourceMapping' }, { prefix: 'DeleteEventSourceMapping' }];
+const TRIGGER_CHANGES = [{ prefix: 'CreateEventSourceMapping' }, { prefix: 'UpdateEventSourceMapping' }, { prefix: 'DeleteEventSourceMapping' }];
 /** The calls that give a function its role. */
 const ROLE_GRANTS = [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunctionConfiguration' }];
 const CLOUDFORMATION = 'cloudformation.amazonaws.com';
@@ -203,8 +203,8 @@ export interface IntakeParts {
  * Any of the stack's functions' code or configuration changed outside a deploy: a new environment
  * variable alone (an endpoint for KMS or S3) could point the verifiers' DescribeKey or HeadObject
  * at a forger, new code could say anything, a changed invoke config could drop their failures
- * instead of dead-lettering them, and a reserved concurrency of 0 or a trigger turned off stops
- * a function for hours before an alarm would say so. The start and preflight functions run with the start role,
+ * instead of dead-lettering them, and a reserved concurrency of 0 stops a function for hours
+ * before an alarm would say so (its trigger turned off: queueTriggerPattern). The start and preflight functions run with the start role,
  * which may write transcripts (Transcribe writes with it), and the notifications function decides
  * which uploads reach the start queue; the input bucket's notifications, replaced by another tool
  * on a shared bucket, would stop every upload from reaching it. Any function given one of the
@@ -225,7 +225,6 @@ export function verifierChangePattern(stack: Pick<StackContext, 'service' | 'sta
       sourceIPAddress: [{ 'anything-but': CLOUDFORMATION }],
       $or: [
         { eventSource: ['lambda.amazonaws.com'], eventName: FUNCTION_CHANGES, requestParameters: { functionName: functionNameForms(functionNamePrefix(stack)) } },
-        { eventSource: ['lambda.amazonaws.com'], eventName: TRIGGER_CHANGES, responseElements: { functionArn: [{ wildcard: `*:function:${functionNamePrefix(stack)}*` }] } },
         // Another function given one of the stack's roles: its code could act as the verifier (a
         // verifier role's policy denies it verdicts, iamStatements.ts; this says someone tried,
         // in this region) or write transcripts as the start role may.
@@ -298,6 +297,29 @@ export function alertingChangePattern(parts: AlertingParts) {
         { eventSource: ['sns.amazonaws.com'], eventName: TOPIC_CHANGES, requestParameters: { topicArn: [parts.alarmTopic] } },
         { eventSource: ['sqs.amazonaws.com'], eventName: QUEUE_CHANGES, requestParameters: { queueUrl: parts.queuePaths.map((path) => ({ suffix: path })) } },
       ],
+    },
+  };
+}
+
+/**
+ * A Lambda trigger on one of the stack's queues created, changed or removed outside a deploy. The
+ * start queue's consumer is the start function's trigger alone: another function's takes a share
+ * of the uploads and deletes each as it returns, so they never become jobs, and the queue never
+ * backs up for StartQueueAgeAlarm to see. One on a DLQ deletes dead letters before anyone reads
+ * them. The start function's own trigger turned off or removed stops every upload for the hour
+ * StartQueueAgeAlarm waits. A refused creation matches too (its request names the queue): an
+ * attempt to read the uploads is worth a page. `queueArns` are the queues' ARNs, the only way a
+ * trigger names a queue.
+ */
+export function queueTriggerPattern(queueArns: Cfn[]) {
+  return {
+    source: ['aws.lambda'],
+    'detail-type': [CLOUDTRAIL_API_CALL],
+    detail: {
+      sourceIPAddress: [{ 'anything-but': CLOUDFORMATION }],
+      eventSource: ['lambda.amazonaws.com'],
+      eventName: TRIGGER_CHANGES,
+      $or: [{ requestParameters: { eventSourceArn: queueArns } }, { responseElements: { eventSourceArn: queueArns } }],
     },
   };
 }

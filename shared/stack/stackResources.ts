@@ -163,13 +163,34 @@ export function queueSenders(sid: string, service: string, queueArn: unknown, ac
   };
 }
 
-function sendMessagePolicy(queue: string, sid: string, service: string, condition: Record<string, unknown>) {
+/** The Sid of the start queue's statement that keeps its messages for the start function. */
+export const START_QUEUE_RECEIVER = 'ReceivesOnlyByStartFunction';
+/** What it refuses: a message, and what can be done with one once received. */
+export const START_QUEUE_RECEIVE_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'];
+
+/**
+ * Only the start function takes uploads off the start queue: its policy refuses a message to
+ * every principal but the start role, as which Lambda's trigger polls, whatever their IAM
+ * policies allow. Another reader (a script, another function's trigger) would take its share of
+ * the uploads and delete each, so they never become jobs, and the queue would never back up for
+ * StartQueueAgeAlarm to see. A request without a principal ARN is left alone, as by the stack's
+ * other guards; no such request reads a queue.
+ */
+export function startQueueReceivers(queueArn: unknown, startRoleArn: unknown) {
+  return {
+    Sid: START_QUEUE_RECEIVER,
+    Effect: 'Deny',
+    Principal: '*',
+    Action: START_QUEUE_RECEIVE_ACTIONS,
+    Resource: queueArn,
+    Condition: { ArnNotEquals: { 'aws:PrincipalArn': startRoleArn }, Null: { 'aws:PrincipalArn': 'false' } },
+  };
+}
+
+function queuePolicy(queue: string, statements: Record<string, unknown>[]) {
   return {
     Type: 'AWS::SQS::QueuePolicy',
-    Properties: {
-      Queues: [{ Ref: queue }],
-      PolicyDocument: { Version: '2012-10-17', Statement: [queueSenders(sid, service, { 'Fn::GetAtt': [queue, 'Arn'] }, { Ref: 'AWS::AccountId' }, condition)] },
-    },
+    Properties: { Queues: [{ Ref: queue }], PolicyDocument: { Version: '2012-10-17', Statement: statements } },
   };
 }
 
@@ -184,10 +205,14 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
     ...roleTemplateResources(ctx, 'BucketNotificationsRole', 'lambda.amazonaws.com', bucketNotificationsRoleStatements(ctx)),
   };
   if (needsDataAccessRole(ctx.config)) Object.assign(resources, roleTemplateResources(ctx, 'DataAccessRole', 'transcribe.amazonaws.com', dataAccessRoleStatements(ctx)));
-  resources.StartQueuePolicy = sendMessagePolicy('StartQueue', QUEUE_SENDERS.startQueue, 's3.amazonaws.com', {
-    ArnEquals: { 'aws:SourceArn': bucketArn(inputBucketRef(ctx)) },
-  });
-  resources.VerifyDeadLetterQueuePolicy = sendMessagePolicy('VerifyDeadLetterQueue', QUEUE_SENDERS.verifyDeadLetterQueue, 'events.amazonaws.com', {});
+  const queueArn = (queue: string) => ({ 'Fn::GetAtt': [queue, 'Arn'] });
+  resources.StartQueuePolicy = queuePolicy('StartQueue', [
+    queueSenders(QUEUE_SENDERS.startQueue, 's3.amazonaws.com', queueArn('StartQueue'), { Ref: 'AWS::AccountId' }, { ArnEquals: { 'aws:SourceArn': bucketArn(inputBucketRef(ctx)) } }),
+    startQueueReceivers(queueArn('StartQueue'), roleArnRefs(['StartRole'])[0]),
+  ]);
+  resources.VerifyDeadLetterQueuePolicy = queuePolicy('VerifyDeadLetterQueue', [
+    queueSenders(QUEUE_SENDERS.verifyDeadLetterQueue, 'events.amazonaws.com', queueArn('VerifyDeadLetterQueue'), { Ref: 'AWS::AccountId' }),
+  ]);
   resources.OutcomeBusPolicy = outcomeBusPolicy();
   if (!ctx.existingInputBucket) {
     resources[INPUT_BUCKET] = bucket(

@@ -304,9 +304,22 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
           "await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'transcribe-kms-pipeline-local-verify' }));",
       );
       await keep.waitFor(
-        /^  alarm +PutFunctionConcurrency20171031 \{"functionName":"transcribe-kms-pipeline-local-verify","reservedConcurrentExecutions":0\} by arn:aws:iam::\d{12}:user\/local\. The code, configuration, concurrency or trigger of one of this stack's functions or the input bucket's notifications changed, .* README: When an alarm fires; Putting back what changed outside a deploy\.$/m,
+        /^  alarm +PutFunctionConcurrency20171031 \{"functionName":"transcribe-kms-pipeline-local-verify","reservedConcurrentExecutions":0\} by arn:aws:iam::\d{12}:user\/local\. The code, configuration or concurrency of one of this stack's functions or the input bucket's notifications changed, .* README: When an alarm fires; Putting back what changed outside a deploy\.$/m,
         10_000,
       );
+
+      // Another shell gives a function a trigger on the verify DLQ, which would delete the dead letters unread, and removes it: QueueTriggersRule's pages.
+      await fromAnotherShell(
+        "import { LambdaClient, CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand } from '@aws-sdk/client-lambda'; const lambda = new LambdaClient({}); " +
+          "const EventSourceArn = 'arn:aws:sqs:us-east-1:' + process.env.TKP_ALARM_TOPIC_ARN.split(':')[4] + ':' + process.env.TKP_VERIFY_DLQ_URL.split('/').pop(); " +
+          "const { UUID } = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'transcribe-kms-pipeline-local-sweep', EventSourceArn, Enabled: false })); " +
+          'await lambda.send(new DeleteEventSourceMappingCommand({ UUID }));',
+      );
+      await keep.waitFor(
+        /^  alarm +CreateEventSourceMapping20150331 \{"functionName":"transcribe-kms-pipeline-local-sweep","eventSourceArn":"arn:aws:sqs:us-east-1:\d{12}:tkp-verify-dlq","enabled":false\} by arn:aws:iam::\d{12}:user\/local\. A Lambda trigger on one of this stack's queues was created, .* tkp backfill --since the event's time transcribes the uploads taken meanwhile, .* README: When an alarm fires; Putting back what changed outside a deploy\.$/m,
+        10_000,
+      );
+      await keep.waitFor(/^  alarm +DeleteEventSourceMapping20150331 \{"uUID":"[0-9a-f-]+"\} by arn:aws:iam::\d{12}:user\/local\. A Lambda trigger on one of this stack's queues/m, 10_000);
 
       // Another shell changes a queue's attributes (here to what they are) and the alarm topic's, and turns a rule off and on: AlertingChangesRule's pages.
       await fromAnotherShell(

@@ -132,10 +132,10 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         ok: true,
         detail: `${pipeline.stack.alarmTopicArn} delivers every alarm and page to sqs arn:aws:sqs:us-east-1:${MOTO_DEFAULT_ACCOUNT}:tkp-alarm-inbox`,
       });
-      expect(run.json.rows.find((r: any) => r.check === 'stack queues')).toMatchObject({ ok: true, detail: expect.stringMatching(/^S3 delivers uploads to the start queue, .* the verify DLQ takes what the 7 rules cannot deliver;/) });
+      expect(run.json.rows.find((r: any) => r.check === 'stack queues')).toMatchObject({ ok: true, detail: expect.stringMatching(/^S3 delivers uploads to the start queue, .* the verify DLQ takes what the 8 rules cannot deliver;/) });
       expect(run.json.rows.find((r: any) => r.check === 'alarm topic policy')).toMatchObject({
         ok: true,
-        detail: `${pipeline.stack.alarmTopicArn} lets EventBridge publish the pages of the 4 paging rules and CloudWatch the 4 alarms`,
+        detail: `${pipeline.stack.alarmTopicArn} lets EventBridge publish the pages of the 5 paging rules and CloudWatch the 4 alarms`,
       });
       expect(run.json.rows.find((r: any) => r.check === 'alarm topic key')).toMatchObject({
         ok: true,
@@ -154,7 +154,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
           { Sid: '__default_statement_ID', Effect: 'Allow', Principal: { AWS: '*' }, Action: ['SNS:Publish', 'SNS:Subscribe'], Resource: topic, Condition: { StringEquals: { 'AWS:SourceOwner': MOTO_DEFAULT_ACCOUNT } } },
         ],
       };
-      const rules = ['paging-verdicts', 'trust-changes', 'verifier-changes', 'alerting-changes'].map((rule) => `transcribe-kms-pipeline-local-${rule}`).join(', ');
+      const rules = ['paging-verdicts', 'trust-changes', 'verifier-changes', 'alerting-changes', 'queue-triggers'].map((rule) => `transcribe-kms-pipeline-local-${rule}`).join(', ');
       await expectCheckFailsWhile(() => setPolicy(JSON.stringify(snsDefault)), () => setPolicy(Attributes?.Policy as string), [
         {
           check: 'alarm topic policy',
@@ -376,6 +376,29 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       ]);
     });
 
+    it('fails while the start queue\'s policy lets anyone but the start role receive, since a script could take uploads with no trigger to see, naming the statement', async () => {
+      const sqs = new SQSClient(atMoto());
+      const start = localEnvironmentExports(pipeline).TKP_START_QUEUE_URL as string;
+      const { Policy } = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: start, AttributeNames: ['Policy'] }))).Attributes ?? {};
+      const policy = JSON.parse(Policy as string);
+      expect(policy.Statement.map((statement: { Sid: string }) => statement.Sid)).toEqual(['InputBucketNotifications', 'ReceivesOnlyByStartFunction']);
+      const startRole = localRoleArn(pipeline.stack.names, 'start');
+      await expectCheckFailsWhile(
+        () => sqs.send(new SetQueueAttributesCommand({ QueueUrl: start, Attributes: { Policy: JSON.stringify({ ...policy, Statement: [policy.Statement[0]] }) } })),
+        () => sqs.send(new SetQueueAttributesCommand({ QueueUrl: start, Attributes: { Policy: Policy as string } })),
+        [
+          {
+            check: 'stack queues',
+            detail:
+              'the start queue\'s policy lets principals other than the start role receive its messages, so anyone in the account whose IAM policy allows sqs:ReceiveMessage (a script, another function\'s trigger) can take uploads that then never become jobs, with no page ' +
+              `(put back the statement ReceivesOnlyByStartFunction: Deny sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility on arn:aws:sqs:us-east-1:${MOTO_DEFAULT_ACCOUNT}:tkp-start to every principal whose aws:PrincipalArn is not ${startRole}; ` +
+              'then tkp backfill --since the time it was removed transcribes what was taken, once each); ' +
+              'put the queues back as the stack defines them, which a redeploy does not do (README: "Putting back what changed outside a deploy")',
+          },
+        ],
+      );
+    });
+
     it('fails while another function reads the start queue or the verify DLQ, since the uploads it takes never become jobs and the letters are never read', async () => {
       const lambda = new LambdaClient(atMoto());
       const archiver = 'team-x-archiver';
@@ -453,7 +476,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
     it('fails while one of the stack\'s rules is off, as after both watchers were turned off at once, naming the rule and the command', async () => {
       const events = new EventBridgeClient(atMoto());
       const passing = await tkp(['check', '--json']);
-      expect(passing.json.rows.find((r: any) => r.check === 'EventBridge rules')).toMatchObject({ ok: true, detail: expect.stringMatching(/^all 8 are enabled and send to their function or the alarm topic: transcribe-kms-pipeline-local-verify-rule-1, /) });
+      expect(passing.json.rows.find((r: any) => r.check === 'EventBridge rules')).toMatchObject({ ok: true, detail: expect.stringMatching(/^all 9 are enabled and send to their function or the alarm topic: transcribe-kms-pipeline-local-verify-rule-1, /) });
       const bus = 'transcribe-kms-pipeline-local-outcomes';
       const turned = (Command: typeof DisableRuleCommand | typeof EnableRuleCommand) => async () => {
         await events.send(new Command({ Name: 'transcribe-kms-pipeline-local-alerting-changes' }));

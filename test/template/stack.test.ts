@@ -137,6 +137,23 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(JSON.stringify(statement.Condition.ArnEquals)).toContain('tkp-dev-input-${AWS::AccountId}-us-east-1');
   });
 
+  it('lets only the start role, as which its trigger polls, receive from the start queue, whatever anyone else\'s IAM policy allows', () => {
+    const [, receivers, ...more] = template.Resources.StartQueuePolicy?.Properties.PolicyDocument.Statement;
+    expect(more).toEqual([]);
+    expect(receivers).toEqual({
+      Sid: 'ReceivesOnlyByStartFunction',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+      Resource: { 'Fn::GetAtt': ['StartQueue', 'Arn'] },
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': ['StartRole', 'Arn'] } }, Null: { 'aws:PrincipalArn': 'false' } },
+    });
+    // The role the start function runs as, which its trigger polls with.
+    expect(template.Resources.StartLambdaFunction?.Properties.Role).toEqual({ 'Fn::GetAtt': ['StartRole', 'Arn'] });
+    // The dead-letter queues keep no such guard: tkp redrive reads them as whoever runs it.
+    expect(template.Resources.VerifyDeadLetterQueuePolicy?.Properties.PolicyDocument.Statement.map((statement: any) => statement.Effect)).toEqual(['Allow']);
+  });
+
   it('feeds the start function from the queue in batches with partial failures, under a DLQ with a redrive policy', () => {
     const queue = template.Resources.StartQueue?.Properties;
     expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['StartDeadLetterQueue', 'Arn'] }, maxReceiveCount: 50 });
@@ -508,12 +525,6 @@ describe('the CloudFormation that serverless package writes', () => {
             // Every function of the stack, by the prefix of the names it is given (checked above), in every form Lambda takes.
             requestParameters: { functionName: [{ prefix: 'transcribe-kms-pipeline-dev-' }, { wildcard: '*:function:transcribe-kms-pipeline-dev-*' }] },
           },
-          // A trigger turned off or removed, by the function Lambda's response names.
-          {
-            eventSource: ['lambda.amazonaws.com'],
-            eventName: [{ prefix: 'UpdateEventSourceMapping' }, { prefix: 'DeleteEventSourceMapping' }],
-            responseElements: { functionArn: [{ wildcard: '*:function:transcribe-kms-pipeline-dev-*' }] },
-          },
           // Any function given one of the stack's roles, by the prefix of the role names the stack sets.
           {
             eventSource: ['lambda.amazonaws.com'],
@@ -541,10 +552,32 @@ describe('the CloudFormation that serverless package writes', () => {
     const withoutPage = (targets: Record<string, unknown>[]) => targets.map(({ InputTransformer, ...target }) => target);
     expect(withoutPage(verifiers.Targets)).toEqual(withoutPage(trust.Targets));
     expect(withoutPage(template.Resources.AlertingChangesRule?.Properties.Targets)).toEqual(withoutPage(trust.Targets));
-    expect([verifiers, template.Resources.AlertingChangesRule?.Properties].map((rule) => rule.Targets[0].InputTransformer.InputTemplate)).toEqual([
-      expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-verifier-changes", "whatToDo": "The code, configuration, concurrency or trigger of one of this stack's functions or the input bucket's notifications changed/),
+    expect(withoutPage(template.Resources.QueueTriggersRule?.Properties.Targets)).toEqual(withoutPage(trust.Targets));
+    expect([verifiers, template.Resources.AlertingChangesRule?.Properties, template.Resources.QueueTriggersRule?.Properties].map((rule) => rule.Targets[0].InputTransformer.InputTemplate)).toEqual([
+      expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-verifier-changes", "whatToDo": "The code, configuration or concurrency of one of this stack's functions or the input bucket's notifications changed/),
       expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-alerting-changes", "whatToDo": "One of this stack's EventBridge rules/),
+      expect.stringMatching(/^\{"page": "transcribe-kms-pipeline-dev-queue-triggers", "whatToDo": "A Lambda trigger on one of this stack's queues/),
     ]);
+    // Any function's trigger on one of the stack's queues (a trigger names its queue by ARN alone), created, changed or deleted outside a deploy:
+    // the request names the queue of one created (refused or not), the response that of one changed or deleted.
+    const queueArns = ['StartQueue', 'StartDeadLetterQueue', 'VerifyDeadLetterQueue'].map((queue) => ({ 'Fn::GetAtt': [queue, 'Arn'] }));
+    expect(template.Resources.QueueTriggersRule?.Properties).toMatchObject({
+      Name: 'transcribe-kms-pipeline-dev-queue-triggers',
+      State: 'ENABLED',
+      EventPattern: {
+        source: ['aws.lambda'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: {
+          sourceIPAddress: [{ 'anything-but': 'cloudformation.amazonaws.com' }],
+          eventSource: ['lambda.amazonaws.com'],
+          eventName: [{ prefix: 'CreateEventSourceMapping' }, { prefix: 'UpdateEventSourceMapping' }, { prefix: 'DeleteEventSourceMapping' }],
+          $or: [{ requestParameters: { eventSourceArn: queueArns } }, { responseElements: { eventSourceArn: queueArns } }],
+        },
+      },
+    });
+    expect(template.Resources.QueueTriggersRule?.Properties.EventPattern.detail.$or[0].requestParameters.eventSourceArn.map((arn: any) => arn['Fn::GetAtt'][0]).sort()).toEqual(
+      ofType(template, 'AWS::SQS::Queue').map(([id]) => id).sort(),
+    );
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
     expect(template.Resources.OutcomeArchive?.Properties).toMatchObject({ SourceArn: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, RetentionDays: 365 });
     expect(template.Outputs.AlarmTopicArn.Value).toEqual({ Ref: 'AlarmTopic' });
@@ -582,7 +615,7 @@ describe('the CloudFormation that serverless package writes', () => {
     };
     const rules = ofType(template, 'AWS::Events::Rule');
     const alarms = ofType(template, 'AWS::CloudWatch::Alarm');
-    expect(rules.map(([id]) => id)).toHaveLength(8);
+    expect(rules.map(([id]) => id)).toHaveLength(9);
     expect(alarms).toHaveLength(4);
     for (const [id, rule] of rules) {
       const name = rule.Properties.Name;

@@ -147,6 +147,8 @@ function deployedQueues(inputBucket: string, stack: StackWhere, caller: { arn: s
   return {
     account: caller.account,
     startFunctionArn: `arn:${partition}:lambda:${stack.region}:${caller.account}:function:${functionName(stack, 'start')}`,
+    startRoleArn: roleArn(rolesWhere(caller), roleName(stack, 'start')),
+    outsider: roleArn(rolesWhere(caller), 'tkp-check-outsider'),
     inputBucketArn: `arn:${partition}:s3:::${inputBucket}`,
     deadLetterRules: stackRuleArns(stack, caller, (rule) => rule.deadLetter),
     maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount,

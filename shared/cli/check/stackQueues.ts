@@ -16,13 +16,14 @@
  * - no function but the start function may read the start queue, and none a DLQ: a Lambda
  *   trigger of another function on the start queue takes its share of the uploads, and deletes
  *   them once it returns, so they never become jobs; one on a DLQ deletes the dead letters before
- *   anyone reads why. Nothing pages on the trigger's creation, and no queue backs up.
+ *   anyone reads why. No queue backs up; QueueTriggersRule pages on the trigger's creation, but
+ *   only once, and not while it is off.
  * Policies are judged as the request each sender makes (policyStatement.ts), with the bucket's or
  * rule's ARN as aws:SourceArn, so a policy that names only some of them fails on the others.
  */
 import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../../start/preflightChecks';
-import { QUEUE_SENDERS } from '../../stack/stackResources';
-import { allowsRequest, unevaluatedNote, type PolicyStatement } from './policyStatement';
+import { QUEUE_SENDERS, START_QUEUE_RECEIVE_ACTIONS, START_QUEUE_RECEIVER } from '../../stack/stackResources';
+import { allowsRequest, deniesRequest, principalContext, unevaluatedNote, type PolicyStatement } from './policyStatement';
 
 /** One queue as GetQueueAttributes tells it; `found: false` when it does not exist. */
 export type QueueFacts =
@@ -51,6 +52,10 @@ export interface DeployedQueues {
   account: string;
   /** The one function that may read the start queue. */
   startFunctionArn: string;
+  /** The role it reads as, the one principal the start queue's policy lets receive. */
+  startRoleArn: string;
+  /** A principal of the account that is none of the stack's. */
+  outsider: string;
   inputBucketArn: string;
   /** The rules whose undeliverable events go to the verify DLQ. */
   deadLetterRules: { name: string; arn: string }[];
@@ -75,6 +80,11 @@ function lets(queue: QueueFacts & { found: true }, service: string, sourceArn: s
     resource: queue.arn,
     context: { 'aws:sourcearn': sourceArn, 'aws:sourceaccount': account, 'aws:securetransport': 'true' },
   });
+}
+
+/** Whether the queue's policy refuses the principal a message; a string names a condition it does not evaluate. */
+function refusesReceive(queue: QueueFacts & { found: true }, principal: string) {
+  return deniesRequest(queue.policy, { principal, action: 'sqs:ReceiveMessage', resource: queue.arn, context: principalContext(principal) });
 }
 
 /** A function's ARN without a version or alias: a trigger may name either. */
@@ -127,6 +137,18 @@ export function stackQueuesRow(facts: StackQueueFacts | { error: string }, deplo
     }
   }
   if (start.found) {
+    const receiver = `${START_QUEUE_RECEIVER}: Deny ${START_QUEUE_RECEIVE_ACTIONS.join(', ')} on ${start.arn} to every principal whose aws:PrincipalArn is not ${deployed.startRoleArn}`;
+    const outsider = refusesReceive(start, deployed.outsider);
+    if (typeof outsider === 'string') unjudged.add(outsider);
+    else if (!outsider) {
+      problems.push(
+        `the start queue's policy lets principals other than the start role receive its messages, so anyone in the account whose IAM policy allows sqs:ReceiveMessage (a script, another function's trigger) can take uploads that then never become jobs, with no page ` +
+          `(put back the statement ${receiver}; then tkp backfill --since the time it was removed transcribes what was taken, once each)`,
+      );
+    }
+    if (refusesReceive(start, deployed.startRoleArn) === true) {
+      problems.push(`the start queue's policy refuses the start role ${deployed.startRoleArn} its messages, so no upload becomes a job (put back the statement ${receiver})`);
+    }
     for (const consumer of reading(start).filter(({ functionArn }) => unqualified(functionArn) !== deployed.startFunctionArn)) {
       problems.push(
         `${consumer.functionArn} also reads the start queue through a trigger that is ${consumer.state}, so the uploads it takes never become jobs: no verdict, no dead letter ` +
@@ -170,7 +192,7 @@ export function stackQueuesRow(facts: StackQueueFacts | { error: string }, deplo
     return {
       ...row,
       ok: true,
-      detail: `S3 delivers uploads to the start queue, which hands a failing one to the start DLQ after ${deployed.maxReceiveCount} receives; the verify DLQ takes what the ${deployed.deadLetterRules.length} rules cannot deliver; no function but the start function reads them; no queue keeps messages for less than the stack gives it or is encrypted with a KMS key${notJudged}`,
+      detail: `S3 delivers uploads to the start queue, which hands a failing one to the start DLQ after ${deployed.maxReceiveCount} receives; the verify DLQ takes what the ${deployed.deadLetterRules.length} rules cannot deliver; no function but the start function reads them, and no principal but the start role may receive from the start queue; no queue keeps messages for less than the stack gives it or is encrypted with a KMS key${notJudged}`,
     };
   }
   return { ...row, ok: false, detail: `${problems.join('; ')}${notJudged}; put the queues back as the stack defines them, which a redeploy does not do (${PUT_BACK_README})` };

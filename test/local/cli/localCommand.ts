@@ -236,7 +236,7 @@ async function keepRunning(pipeline: LocalPipeline): Promise<void> {
 /** One line for a message on the alarm topic: a CloudTrail call with what it named, or a verdict with its job and what to do. */
 function describeAlarm(alarm: LocalPipeline['alarms'][number]): string {
   const { detail } = alarm;
-  // The local mode lists the calls TrustChangesRule, VerifierChangesRule and AlertingChangesRule page on; each page says what to do.
+  // The local mode lists the calls the CloudTrail rules (CHANGE_PAGE_WHAT_TO_DO) page on; each page says what to do.
   if (alarm.page) return `${detail.eventName} ${JSON.stringify(detail.requestParameters)} by ${detail.userIdentity?.arn ?? 'unknown'}. ${CHANGE_PAGE_WHAT_TO_DO[alarm.page]}`;
   return `${alarm.detailType}: ${detail.jobName}${detail.cause ? ` (${detail.cause})` : ''}${detail.whatToDo ? `. ${detail.whatToDo}` : ''}`;
 }

@@ -107,22 +107,32 @@ const TRAILED_LAMBDA_CALLS: { method: string; path: RegExp; eventName: string }[
   { method: 'DELETE', path: /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/, eventName: 'DeleteFunctionEventInvokeConfig' },
   { method: 'DELETE', path: /^\/2015-03-31\/functions\/([^/]+)$/, eventName: 'DeleteFunction20150331' },
   { method: 'DELETE', path: /^\/2015-03-31\/functions\/([^/]+)\/policy\/([^/]+)$/, eventName: 'RemovePermission20150331v2' },
+  { method: 'POST', path: /^\/2015-03-31\/event-source-mappings\/?$/, eventName: 'CreateEventSourceMapping20150331' },
   { method: 'PUT', path: /^\/2015-03-31\/event-source-mappings\/([^/]+)$/, eventName: 'UpdateEventSourceMapping20150331' },
   { method: 'DELETE', path: /^\/2015-03-31\/event-source-mappings\/([^/]+)$/, eventName: 'DeleteEventSourceMapping20150331' },
 ];
 
-/** A Lambda call as CloudTrail records it: the function named in the path (or, creating one, the body), and a trigger's function from the answer. */
+/**
+ * A Lambda call as CloudTrail records it: the function named in the path (or, creating one, the
+ * body); a trigger's queue from the request that creates it, and its UUID, function and queue
+ * from the answer (none when the call was refused).
+ */
 function trailedLambdaCall(request: GatewayRequest, answer: string): TrailedRecord | undefined {
   const pathname = new URL(request.path, 'http://gateway').pathname;
   for (const { method, path, eventName } of TRAILED_LAMBDA_CALLS) {
     const match = request.method === method ? path.exec(pathname) : null;
     if (!match) continue;
     const named = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
-    const input = (request.body ? JSON.parse(request.body) : {}) as { FunctionName?: string; Role?: string; ReservedConcurrentExecutions?: number; Enabled?: boolean };
+    const input = (request.body ? JSON.parse(request.body) : {}) as { FunctionName?: string; Role?: string; ReservedConcurrentExecutions?: number; Enabled?: boolean; EventSourceArn?: string };
     const call = { eventSource: 'lambda.amazonaws.com' as const, eventName };
     if (eventName.includes('EventSourceMapping')) {
-      const { FunctionArn } = JSON.parse(answer || '{}') as { FunctionArn?: string };
-      return { ...call, requestParameters: { uUID: named, ...(input.Enabled !== undefined && { enabled: input.Enabled }) }, ...(FunctionArn && { responseElements: { functionArn: FunctionArn } }) };
+      const { UUID, FunctionArn, EventSourceArn } = JSON.parse(answer || '{}') as { UUID?: string; FunctionArn?: string; EventSourceArn?: string };
+      const requestParameters = named === undefined ? { functionName: input.FunctionName, eventSourceArn: input.EventSourceArn } : { uUID: named };
+      return {
+        ...call,
+        requestParameters: { ...requestParameters, ...(input.Enabled !== undefined && { enabled: input.Enabled }) },
+        ...(FunctionArn && { responseElements: { uUID: UUID, functionArn: FunctionArn, eventSourceArn: EventSourceArn } }),
+      };
     }
     return {
       ...call,

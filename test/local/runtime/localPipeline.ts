@@ -142,8 +142,9 @@ export class LocalPipeline {
       const completionRules = Object.values(completionPatterns);
       // The default bus's rules for the calls a trail records: to the alarm topic for what
       // TrustChangesRule watches (shared/stack/alarmResources.ts), what VerifierChangesRule
-      // watches of the functions (Lambda's calls through the gateway) and what AlertingChangesRule
-      // watches of the queues (SQS's calls through it), and to the verifier for a
+      // watches of the functions (Lambda's calls through the gateway), what AlertingChangesRule
+      // watches of the queues (SQS's calls through it) and QueueTriggersRule of their triggers
+      // (Lambda's), and to the verifier for a
       // deleted job (serverless.yml). Only the emulator deletes jobs, after the stack exists.
       // The call also goes onto moto's default bus, whose rules page through the alarm topic as
       // deployed (to tkp-alarm-inbox, with what to do).

@@ -23,7 +23,7 @@ import type { KeyReference } from '../../../shared/aws/keyReference';
 import type { PipelineConfig } from '../../../shared/config/rule';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { OUTPUT_OF, SERVICE_NAME, type NamedTarget } from '../../../shared/cli/cliAws';
-import { alertingChangePattern, pagingOutcomePattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
+import { alertingChangePattern, pagingOutcomePattern, queueTriggerPattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
 import {
   alarmTopicName,
   alertingNames,
@@ -43,7 +43,7 @@ import {
   type RoleEnding,
   type RoleId,
 } from '../../../shared/stack/stackNames';
-import { outcomeBusPolicy, QUEUE_SENDERS, queueSenders, transcriptBucketStatements } from '../../../shared/stack/stackResources';
+import { outcomeBusPolicy, QUEUE_SENDERS, queueSenders, startQueueReceivers, transcriptBucketStatements } from '../../../shared/stack/stackResources';
 import { alarmResources, alarmTopicPublishers, changePageInputs } from '../../../shared/stack/alarmResources';
 import { sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
 import { roleResources, type ManagedPolicyResource, type RoleResource } from '../../../shared/stack/roleResources';
@@ -138,6 +138,7 @@ export function localRulePatterns(config: PipelineConfig, names: LocalNames) {
       subscriptionPrefix: `${names.alarmTopicArn}:`,
       queuePaths: Object.values(LOCAL_QUEUES).map((queue) => `/${MOTO_DEFAULT_ACCOUNT}/${queue}`),
     }),
+    queueTriggers: queueTriggerPattern(Object.values(LOCAL_QUEUES).map((queue) => queueArn(names.region, queue))),
   };
 }
 
@@ -195,13 +196,13 @@ export async function provision(
   });
   const verifyDeadLetterQueueUrl = await createQueue('tkp-verify-dlq', { MessageRetentionPeriod: String(QUEUE_SETTINGS.deadLetterRetentionSeconds) });
   // Their policies as deployed, for `tkp check` to read; moto does not enforce them.
-  const senders = (url: string, statement: ReturnType<typeof queueSenders>) =>
-    sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }) } }));
-  await senders(
-    startQueueUrl,
+  const policy = (url: string, statements: Record<string, unknown>[]) =>
+    sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }) } }));
+  await policy(startQueueUrl, [
     queueSenders(QUEUE_SENDERS.startQueue, 's3.amazonaws.com', queueArn(names.region, 'tkp-start'), MOTO_DEFAULT_ACCOUNT, { ArnEquals: { 'aws:SourceArn': `arn:aws:s3:::${names.inputBucket}` } }),
-  );
-  await senders(verifyDeadLetterQueueUrl, queueSenders(QUEUE_SENDERS.verifyDeadLetterQueue, 'events.amazonaws.com', queueArn(names.region, 'tkp-verify-dlq'), MOTO_DEFAULT_ACCOUNT));
+    startQueueReceivers(queueArn(names.region, 'tkp-start'), localRoleArn(names, 'start')),
+  ]);
+  await policy(verifyDeadLetterQueueUrl, [queueSenders(QUEUE_SENDERS.verifyDeadLetterQueue, 'events.amazonaws.com', queueArn(names.region, 'tkp-verify-dlq'), MOTO_DEFAULT_ACCOUNT)]);
   const completionQueueUrl = await createQueue('tkp-completion-events', { VisibilityTimeout: '120' });
 
   const buckets = new Set([names.inputBucket, names.transcriptBucket, ...config.rules.flatMap((r) => (r.output.bucket ? [r.output.bucket] : []))]);
@@ -329,6 +330,7 @@ async function createStackRules(events: EventBridgeClient, config: PipelineConfi
     [rules.trustChanges]: patterns.trustChanges,
     [rules.verifierChanges]: patterns.verifierChanges,
     [rules.alertingChanges]: patterns.alertingChanges,
+    [rules.queueTriggers]: patterns.queueTriggers,
   };
   for (const { name, bus, target, deadLetter } of stackRules(names)) {
     const pattern = patternOf[name];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertingChangePattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
+import { alertingChangePattern, queueTriggerPattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
 import { trailedCall } from '../../local/emulator/gateway';
 import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 
@@ -32,14 +32,36 @@ describe('trailedCall: Lambda calls through the local gateway, as a trail record
     expect(lambda('GET', '/2015-03-31/functions/tkp-local-verify/configuration')).toBeUndefined();
   });
 
-  it('takes a trigger\'s function from Lambda\'s answer, and a new function\'s role from its request', () => {
-    const mapping = lambda('PUT', '/2015-03-31/event-source-mappings/u-1', '{"Enabled":false}', '{"UUID":"u-1","FunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:tkp-local-start","State":"Disabling"}');
-    expect(mapping).toMatchObject({ eventName: 'UpdateEventSourceMapping20150331', requestParameters: { uUID: 'u-1', enabled: false }, responseElements: { functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:tkp-local-start' } });
-    expect(pages(mapping)).toBe(true);
-    expect(pages(lambda('DELETE', '/2015-03-31/event-source-mappings/u-2', '', '{"FunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:other"}'))).toBe(false);
+  it('takes a new function\'s role from its request, so VerifierChangesRule pages on one given a stack role', () => {
     const created = lambda('POST', '/2015-03-31/functions', '{"FunctionName":"mallory","Role":"arn:aws:iam::123456789012:role/tkp-local-us-east-1-verify"}');
     expect(created).toMatchObject({ eventName: 'CreateFunction20150331', requestParameters: { functionName: 'mallory', role: 'arn:aws:iam::123456789012:role/tkp-local-us-east-1-verify' } });
     expect(pages(created)).toBe(true);
+  });
+
+  it('takes a new trigger\'s queue from its request and a changed one\'s from Lambda\'s answer, so QueueTriggersRule pages on the stack\'s queues and on no other', () => {
+    const queue = `arn:aws:sqs:us-east-1:${ACCOUNT}:tkp-start`;
+    const triggers = queueTriggerPattern([queue, `arn:aws:sqs:us-east-1:${ACCOUNT}:tkp-verify-dlq`]) as Record<string, unknown>;
+    const paged = (call: ReturnType<typeof lambda>) => call !== undefined && matchesPattern(triggers, trailEnvelope(call, 'e-2', 'us-east-1'));
+    const archiver = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:team-x-archiver`;
+    const created = lambda('POST', '/2015-03-31/event-source-mappings/', `{"FunctionName":"team-x-archiver","EventSourceArn":"${queue}","BatchSize":10}`, `{"UUID":"u-3","FunctionArn":"${archiver}","EventSourceArn":"${queue}","State":"Creating"}`);
+    expect(created).toEqual({
+      eventSource: 'lambda.amazonaws.com',
+      eventName: 'CreateEventSourceMapping20150331',
+      account: ACCOUNT,
+      requestParameters: { functionName: 'team-x-archiver', eventSourceArn: queue },
+      responseElements: { uUID: 'u-3', functionArn: archiver, eventSourceArn: queue },
+    });
+    expect(paged(created)).toBe(true);
+    // Refused: no answer to read, and the request still names the queue.
+    const refused = lambda('POST', '/2015-03-31/event-source-mappings', `{"FunctionName":"team-x-archiver","EventSourceArn":"${queue}"}`, '{"Type":"User","Message":"denied"}');
+    expect(refused).not.toHaveProperty('responseElements');
+    expect(paged(refused)).toBe(true);
+    const disabled = lambda('PUT', '/2015-03-31/event-source-mappings/u-1', '{"Enabled":false}', `{"UUID":"u-1","FunctionArn":"arn:aws:lambda:us-east-1:${ACCOUNT}:function:tkp-local-start","EventSourceArn":"${queue}","State":"Disabling"}`);
+    expect(disabled).toMatchObject({ eventName: 'UpdateEventSourceMapping20150331', requestParameters: { uUID: 'u-1', enabled: false }, responseElements: { functionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:tkp-local-start`, eventSourceArn: queue } });
+    expect(paged(disabled)).toBe(true);
+    // One change, one page: VerifierChangesRule leaves triggers to QueueTriggersRule.
+    expect(pages(disabled)).toBe(false);
+    expect(paged(lambda('DELETE', '/2015-03-31/event-source-mappings/u-2', '', `{"FunctionArn":"${archiver}","EventSourceArn":"arn:aws:sqs:us-east-1:${ACCOUNT}:team-x-inbox"}`))).toBe(false);
   });
 });
 

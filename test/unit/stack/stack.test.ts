@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import { alarmResources, CHANGE_PAGE_WHAT_TO_DO, changePageInputs } from '../../../shared/stack/alarmResources';
-import { alertingChangePattern, completionEventPattern, jobDeletionPattern, trustChangePattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
+import { alertingChangePattern, completionEventPattern, jobDeletionPattern, queueTriggerPattern, trustChangePattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
 import { parseCompletionEvent } from '../../../shared/verify/completionEvent';
 import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 import { queueNotifications } from '../../../shared/stack/inputNotifications';
@@ -274,21 +274,46 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'RemovePermission20150331v2', { functionName: 'someone-elses', statementId: 'x' }))).toBe(false);
     expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'AddPermission20150331v2', { functionName: 'tkp-dev-verify', statementId: 'x' }))).toBe(false);
     expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'PutFunctionConcurrency20171031', { functionName: 'tkp-dev-verify' }, 'cloudformation.amazonaws.com'))).toBe(false);
-    /** The mapping's call as CloudTrail records it: the request names the mapping, the response its function. */
-    const mappingCall = (eventName: string, functionArn: string, sourceIPAddress?: string) => {
-      const event = call('lambda.amazonaws.com', eventName, { uUID: '6d9bce8e-836b-442c-8070-74e77903c815', enabled: false }, sourceIPAddress);
-      return { ...event, detail: { ...event.detail, responseElements: { uUID: '6d9bce8e-836b-442c-8070-74e77903c815', functionArn, state: 'Disabling' } } };
+    // A trigger's changes are QueueTriggersRule's alone (below), so that one change is one page.
+    const disabled = call('lambda.amazonaws.com', 'UpdateEventSourceMapping20150331', { uUID: 'x', enabled: false });
+    const startTrigger = { functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-start', eventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:tkp-dev-start' };
+    expect(matchesPattern(pattern, { ...disabled, detail: { ...disabled.detail, responseElements: startTrigger } })).toBe(false);
+  });
+
+  it('matches a trigger on one of the stack\'s queues created, changed or deleted outside a deploy, whichever function it runs, and not one on another queue or a deploy\'s', () => {
+    const queues = ['tkp-dev-start', 'tkp-dev-start-dlq', 'tkp-dev-verify-dlq'].map((name) => `arn:aws:sqs:us-east-1:123456789012:${name}`);
+    const pattern = queueTriggerPattern(queues) as Record<string, unknown>;
+    const mappingId = '6d9bce8e-836b-442c-8070-74e77903c815';
+    /** A creation as CloudTrail records it: the request names the queue and the function, the response (none when refused) the mapping. */
+    const created = (eventSourceArn: string, functionArn: string | undefined, sourceIPAddress?: string) => {
+      const event = call('lambda.amazonaws.com', 'CreateEventSourceMapping20150331', { functionName: 'team-x-archiver', eventSourceArn, batchSize: 10 }, sourceIPAddress);
+      return functionArn ? { ...event, detail: { ...event.detail, responseElements: { uUID: mappingId, functionArn, eventSourceArn, state: 'Creating' } } } : event;
     };
+    /** A change or removal: the request names the mapping by its UUID alone, the response its function and queue. */
+    const changed = (eventName: string, eventSourceArn: string, functionArn: string, sourceIPAddress?: string) => {
+      const event = call('lambda.amazonaws.com', eventName, { uUID: mappingId, enabled: false }, sourceIPAddress);
+      return { ...event, detail: { ...event.detail, responseElements: { uUID: mappingId, functionArn, eventSourceArn, state: 'Disabling' } } };
+    };
+    const archiver = 'arn:aws:lambda:us-east-1:123456789012:function:team-x-archiver';
     const start = 'arn:aws:lambda:us-east-1:123456789012:function:tkp-dev-start';
-    for (const eventName of ['UpdateEventSourceMapping20150331', 'DeleteEventSourceMapping20150331']) {
-      expect(matchesPattern(pattern, mappingCall(eventName, start)), eventName).toBe(true);
-      expect(matchesPattern(pattern, mappingCall(eventName, `${start}:live`)), `${eventName} on an alias`).toBe(true);
-      expect(matchesPattern(pattern, mappingCall(eventName, 'arn:aws:lambda:us-east-1:123456789012:function:tkp-prod-start')), `${eventName} of another stage`).toBe(false);
-      expect(matchesPattern(pattern, mappingCall(eventName, start, 'cloudformation.amazonaws.com')), `${eventName} by a deploy`).toBe(false);
+    for (const queue of queues) {
+      // Another function reading the uploads or the dead letters, made or refused: the request names the queue.
+      expect(matchesPattern(pattern, created(queue, archiver)), queue).toBe(true);
+      expect(matchesPattern(pattern, created(queue, undefined)), `${queue}, refused`).toBe(true);
+      expect(matchesPattern(pattern, created(queue, archiver, 'cloudformation.amazonaws.com')), `${queue}, by a deploy`).toBe(false);
     }
-    // A refused call has no response, and changed nothing.
-    expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'UpdateEventSourceMapping20150331', { uUID: 'x', enabled: false }))).toBe(false);
-    expect(matchesPattern(pattern, mappingCall('CreateEventSourceMapping20150331', start))).toBe(false);
+    // The start function's own trigger turned off or removed, on the function, an alias or another's: uploads wait an hour for StartQueueAgeAlarm.
+    for (const eventName of ['UpdateEventSourceMapping20150331', 'DeleteEventSourceMapping20150331']) {
+      for (const functionArn of [start, `${start}:live`, archiver]) expect(matchesPattern(pattern, changed(eventName, queues[0]!, functionArn)), `${eventName} of ${functionArn}`).toBe(true);
+      expect(matchesPattern(pattern, changed(eventName, queues[2]!, archiver)), `${eventName} on the verify DLQ`).toBe(true);
+      expect(matchesPattern(pattern, changed(eventName, queues[0]!, start, 'cloudformation.amazonaws.com')), `${eventName} by a deploy`).toBe(false);
+      expect(matchesPattern(pattern, changed(eventName, 'arn:aws:sqs:us-east-1:123456789012:tkp-prod-start', start)), `${eventName} on another stage's queue`).toBe(false);
+      // A refused change has no response, and changed nothing.
+      expect(matchesPattern(pattern, call('lambda.amazonaws.com', eventName, { uUID: mappingId, enabled: false })), `${eventName}, refused`).toBe(false);
+    }
+    expect(matchesPattern(pattern, created('arn:aws:sqs:us-east-1:123456789012:tkp-dev-start-other', archiver))).toBe(false);
+    expect(matchesPattern(pattern, created('arn:aws:kinesis:us-east-1:123456789012:stream/tkp-dev-start', archiver))).toBe(false);
+    expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'ListEventSourceMappings20150331', { eventSourceArn: queues[0] }))).toBe(false);
   });
 
   it('matches another function created with, or switched to, one of the stack\'s roles outside a deploy, and not another role', () => {
@@ -399,7 +424,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
       const config = validatePipelineConfig({ rules: [{ prefix: 'a/', languageCode: 'en-US' }] }, { region: where.region });
       const ctx = { service: 'transcribe-kms-pipeline', jobNamePrefix: 'tkp.a.', config, ...where };
       const resources = alarmResources(ctx) as Record<string, any>;
-      for (const rule of ['TrustChangesRule', 'VerifierChangesRule', 'AlertingChangesRule']) expect(resources[rule].Properties.EventPattern, rule).toBeDefined();
+      for (const rule of ['TrustChangesRule', 'VerifierChangesRule', 'AlertingChangesRule', 'QueueTriggersRule']) expect(resources[rule].Properties.EventPattern, rule).toBeDefined();
     }
   });
 
@@ -456,7 +481,7 @@ describe('what a CloudTrail page says', () => {
 
   it('wraps the event of each CloudTrail rule with the rule and what to do, and leaves a verdict (which says it itself) unchanged', () => {
     const inputs = changePageInputs(ctx);
-    expect(Object.keys(inputs).sort()).toEqual([rules.alertingChanges, rules.trustChanges, rules.verifierChanges].sort());
+    expect(Object.keys(inputs).sort()).toEqual([rules.alertingChanges, rules.trustChanges, rules.verifierChanges, rules.queueTriggers].sort());
     // Every rule that pages, but the verdicts' own, has one; no function's rule has one.
     expect(stackRules(ctx).filter((rule) => inputs[rule.name]).map((rule) => rule.name)).toEqual(stackRules(ctx).filter((rule) => 'alarmTopic' in rule.target && !rule.bus).map((rule) => rule.name));
     const event = trailEnvelope({ eventSource: 'kms.amazonaws.com', eventName: 'UpdateAlias', account: '123456789012', requestParameters: { aliasName: 'alias/a"b<c>' } }, 'c0ffee00-0000-4000-8000-000000000009', 'us-east-1');
@@ -479,6 +504,7 @@ describe('what a CloudTrail page says', () => {
     const resources = alarmResources({ ...ctx, region: 'us-east-1', jobNamePrefix: 'tkp.dev.', config }) as Record<string, any>;
     expect(resources.VerifierChangesRule.Properties.Targets[0].InputTransformer).toEqual(changePageInputs(ctx)[rules.verifierChanges]);
     expect(resources.AlertingChangesRule.Properties.Targets[0].InputTransformer).toEqual(changePageInputs(ctx)[rules.alertingChanges]);
+    expect(resources.QueueTriggersRule.Properties.Targets[0].InputTransformer).toEqual(changePageInputs(ctx)[rules.queueTriggers]);
     expect(resources.PagingVerdictsRule.Properties.Targets[0].InputTransformer).toBeUndefined();
   });
 });

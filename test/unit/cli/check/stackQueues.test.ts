@@ -12,9 +12,12 @@ const START_DLQ = queue('tkp-dev-StartDeadLetterQueue-2');
 const VERIFY_DLQ = queue('tkp-dev-VerifyDeadLetterQueue-3');
 const rule = (name: string) => ({ name, arn: `arn:aws:events:us-east-1:${ACCOUNT}:rule/${name}` });
 const START_FUNCTION = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:tkp-dev-start`;
+const START_ROLE = `arn:aws:iam::${ACCOUNT}:role/tkp-dev-us-east-1-start`;
 const deployed: DeployedQueues = {
   account: ACCOUNT,
   startFunctionArn: START_FUNCTION,
+  startRoleArn: START_ROLE,
+  outsider: `arn:aws:iam::${ACCOUNT}:role/tkp-check-outsider`,
   inputBucketArn: 'arn:aws:s3:::tkp-dev-input',
   deadLetterRules: [rule('tkp-dev-verify-rule-1'), rule('tkp-dev-trust-changes')],
   maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount,
@@ -34,7 +37,7 @@ function deployedPolicy(resource: 'StartQueuePolicy' | 'VerifyDeadLetterQueuePol
   const resolve = (value: any): any => {
     if (Array.isArray(value)) return value.map(resolve);
     if (value === null || typeof value !== 'object') return value;
-    if ('Fn::GetAtt' in value) return arn;
+    if ('Fn::GetAtt' in value) return value['Fn::GetAtt'][0] === 'StartRole' ? START_ROLE : arn;
     if ('Ref' in value) return value.Ref === 'AWS::AccountId' ? ACCOUNT : value.Ref;
     if ('Fn::Sub' in value) return value['Fn::Sub'].replace('${AWS::Partition}', 'aws');
     if ('Fn::Join' in value) return value['Fn::Join'][1].map(resolve).join(value['Fn::Join'][0]);
@@ -67,13 +70,43 @@ describe('stackQueuesRow', () => {
       check: 'stack queues',
       ok: true,
       detail:
-        'S3 delivers uploads to the start queue, which hands a failing one to the start DLQ after 50 receives; the verify DLQ takes what the 2 rules cannot deliver; no function but the start function reads them; no queue keeps messages for less than the stack gives it or is encrypted with a KMS key',
+        'S3 delivers uploads to the start queue, which hands a failing one to the start DLQ after 50 receives; the verify DLQ takes what the 2 rules cannot deliver; no function but the start function reads them, and no principal but the start role may receive from the start queue; no queue keeps messages for less than the stack gives it or is encrypted with a KMS key',
     });
+  });
+
+  it('fails a start queue whose policy lets others receive, since what they take never becomes a job, or refuses the start role, naming the statement to put back', () => {
+    const receiver = `ReceivesOnlyByStartFunction: Deny sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility on ${START.arn} to every principal whose aws:PrincipalArn is not ${START_ROLE}`;
+    const facts = healthy();
+    const [senders, receivers] = found(facts.start).policy;
+    expect(receivers).toEqual({
+      Sid: 'ReceivesOnlyByStartFunction',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+      Resource: START.arn,
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': START_ROLE }, Null: { 'aws:PrincipalArn': 'false' } },
+    });
+    found(facts.start).policy = [senders!];
+    expect(stackQueuesRow(facts, deployed).detail).toBe(
+      'the start queue\'s policy lets principals other than the start role receive its messages, so anyone in the account whose IAM policy allows sqs:ReceiveMessage (a script, another function\'s trigger) can take uploads that then never become jobs, with no page ' +
+        `(put back the statement ${receiver}; then tkp backfill --since the time it was removed transcribes what was taken, once each); ${PUT_BACK}`,
+    );
+    // Narrowed to DeleteMessage alone, it refuses nobody a message.
+    found(facts.start).policy = [senders!, { ...receivers!, Action: 'sqs:DeleteMessage' }];
+    expect(stackQueuesRow(facts, deployed).ok).toBe(false);
+    // Pointed at another role: the start function is refused too.
+    found(facts.start).policy = [senders!, { ...receivers!, Condition: { ArnNotEquals: { 'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/team-x-archiver` } } }];
+    expect(stackQueuesRow(facts, deployed).detail).toBe(
+      `the start queue's policy refuses the start role ${START_ROLE} its messages, so no upload becomes a job (put back the statement ${receiver}); ${PUT_BACK}`,
+    );
+    // A wildcard in the role's place lets anyone matching it in.
+    found(facts.start).policy = [senders!, { ...receivers!, Condition: { ArnNotLike: { 'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/*` } } }];
+    expect(stackQueuesRow(facts, deployed).detail).toMatch(/^the start queue's policy lets principals other than the start role receive its messages/);
   });
 
   it('fails a start queue whose policy no longer lets S3 in, since every upload would then be lost without a dead letter', () => {
     const facts = healthy();
-    found(facts.start).policy = [];
+    found(facts.start).policy = found(facts.start).policy.filter((statement) => statement.Sid !== 'InputBucketNotifications');
     expect(stackQueuesRow(facts, deployed).detail).toBe(
       'the start queue\'s policy refuses s3.amazonaws.com the notifications of arn:aws:s3:::tkp-dev-input, and S3 drops what it cannot deliver: every upload is lost with no job and no dead letter ' +
         `(put back the statement InputBucketNotifications, then tkp backfill transcribes what was uploaded meanwhile, once each); ${PUT_BACK}`,
