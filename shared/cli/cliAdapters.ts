@@ -6,7 +6,7 @@
 import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { awsErrorName, httpStatusOf, isAccessDenied, isMissingObject } from '../aws/awsErrors';
+import { awsErrorName, isAccessDenied, isMissingObject } from '../aws/awsErrors';
 import { BucketEncryptionUnknownError, describeError } from '../aws/errors';
 import { createKeyResolver } from '../config/keyResolution';
 import { createBucketDefaultReader } from '../verify/bucketDefaultEncryption';
@@ -17,7 +17,7 @@ import type { AuditDependencies, ListedObject } from '../verify/auditTranscripts
 import { demandForRule } from '../verify/ruleDemand';
 import type { BackfillDependencies, InputObject } from '../start/backfillUploads';
 import type { MediaEncryption } from '../start/explainUpload';
-import { CliError, EXIT } from './cliErrors';
+import { CliError, EXIT, queueCallError } from './cliErrors';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
   if (isAccessDenied(error)) {
@@ -149,10 +149,7 @@ export function createBackfillAdapters(clients: { s3: S3Client; sqs: SQSClient }
         const result = await clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: startQueueUrl, Entries: entries.map((e) => ({ Id: e.id, MessageBody: e.body })) }));
         return (result.Failed ?? []).map((f) => ({ id: f.Id ?? '', reason: `${f.Code ?? 'error'}: ${f.Message ?? ''}`, retryable: !f.SenderFault }));
       } catch (error) {
-        if (httpStatusOf(error) === 403 || awsErrorName(error)?.includes('AccessDenied')) {
-          throw new CliError(`SendMessageBatch to ${startQueueUrl} was denied (${describeError(error)}); the caller needs sqs:SendMessage on the start queue`, EXIT.usage);
-        }
-        throw error;
+        throw queueCallError('SendMessageBatch', startQueueUrl, 'sqs:SendMessage', error, '--start-queue-url (or TKP_START_QUEUE_URL)');
       }
     },
   };

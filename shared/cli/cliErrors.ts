@@ -2,8 +2,8 @@
  * How the `tkp` CLI fails: one line that says what to change, never a stack trace, and an exit
  * code a script can branch on (0 all good, 1 findings, 2 usage, config or environment).
  */
-import { awsErrorName, isAccessDenied } from '../aws/awsErrors';
-import { ConfigError, PipelineError } from '../aws/errors';
+import { awsErrorName, httpStatusOf, isAccessDenied, isMissingQueue } from '../aws/awsErrors';
+import { ConfigError, describeError, PipelineError } from '../aws/errors';
 
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
 
@@ -16,6 +16,16 @@ export class CliError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A refused or missing queue, as one line that says what to change: the grant the call needs, or
+ * the flag that named the queue (`flag`). Any other error passes unchanged.
+ */
+export function queueCallError(call: string, queueUrl: string, grant: string, error: unknown, flag: string): unknown {
+  if (isAccessDenied(error) || httpStatusOf(error) === 403) return new CliError(`${call} on ${queueUrl} was denied (${describeError(error)}); the caller needs ${grant} on that queue`, EXIT.usage);
+  if (isMissingQueue(error)) return new CliError(`queue ${queueUrl} does not exist; check --stage and --region, or the URL ${flag} gives`, EXIT.usage);
+  return error;
 }
 
 /** The stage's CloudFormation stack does not exist (yet): `tkp check` can still check the keys. */

@@ -5,20 +5,14 @@
  */
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { awsErrorName, httpStatusOf, isAccessDenied, isMissingQueue } from '../../aws/awsErrors';
+import { awsErrorName, httpStatusOf, isAccessDenied } from '../../aws/awsErrors';
 import { describeError } from '../../aws/errors';
-import { CliError, EXIT } from '../cliErrors';
+import { CliError, EXIT, queueCallError } from '../cliErrors';
 import { startLetterView, verifyLetterView, type VerifyFunctionNames } from './deadLetterViews';
 import type { RedriveDependencies } from './redriveDeadLetters';
 
 /** A run of `tkp redrive` reads each message once: it stays hidden from other readers this long. */
 export const REDRIVE_VISIBILITY_SECONDS = 900;
-
-function queueCallError(call: string, queueUrl: string, grant: string, error: unknown, flag: string): unknown {
-  if (isAccessDenied(error) || httpStatusOf(error) === 403) return new CliError(`${call} on ${queueUrl} was denied (${describeError(error)}); the caller needs ${grant} on that queue`, EXIT.usage);
-  if (isMissingQueue(error)) return new CliError(`queue ${queueUrl} does not exist; check --stage and --region, or the URL ${flag} gives`, EXIT.usage);
-  return error;
-}
 
 type QueueWrites = Pick<RedriveDependencies, 'receive' | 'remove' | 'release'>;
 
