@@ -10,7 +10,7 @@
  * fixed name (stackNames.ts, alertingNames) for that last rule to match.
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
-import { alertingChangePattern, outcomeEventPattern, pagingOutcomePattern, queueTriggerPattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
+import { alertingChangePattern, keyLossPattern, outcomeEventPattern, pagingOutcomePattern, queueTriggerPattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
 import { alarmTopicName, alertingNames, functionLogicalId, inputBucketRef, resolvedLength, roleName, STACK_QUEUES, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
@@ -66,6 +66,11 @@ export const CHANGE_PAGE_WHAT_TO_DO = {
     'Another function\'s trigger on the start queue takes uploads that then never become jobs, one on a dead-letter queue deletes the letters unread, and the start function\'s own trigger turned off or deleted leaves every upload waiting. ' +
     'If nobody planned it: delete another function\'s trigger (aws lambda delete-event-source-mapping --uuid UUID) or put the start function\'s back as the stack defines it, which a redeploy does not do (tkp check names each trigger, row stack queues); ' +
     'then tkp backfill --since the event\'s time transcribes the uploads taken meanwhile, once each; after a dead-letter queue was read, tkp backfill --since 14 days before the event starts the start DLQ\'s uploads and tkp audit --since 14 days before it judges the transcripts of the verify DLQ\'s. README: When an alarm fires; Putting back what changed outside a deploy.',
+  keyLosses:
+    'A KMS key of this account was disabled or scheduled for deletion, or someone tried: event.detail says who (userIdentity), which key (requestParameters.keyId; responseElements.keyId is its ARN), when it goes (responseElements.deletionDate) and errorCode if the call was refused. ' +
+    'If a rule names that key, by ARN or through an alias (tkp check fails each such rule, naming the key), every job under the rule fails until the key is back, and once the key is deleted no transcript under it can ever be read again. ' +
+    'If nobody planned it: put the key back, which a redeploy does not do: aws kms cancel-key-deletion --key-id ARN (which leaves it disabled), then aws kms enable-key --key-id ARN; tkp check then passes those rules. ' +
+    'Then upload again what failed meanwhile (each Failed verdict says how) and run tkp audit --since the event\'s time. A key no rule names is the account\'s to judge. README: When an alarm fires; Putting back what changed outside a deploy.',
 } as const;
 
 /**
@@ -242,6 +247,12 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     names.rules.queueTriggers,
     'A Lambda trigger on one of the stack’s queues (another function’s, or the start function’s own turned off or deleted) created, changed or deleted outside a deploy: CloudTrail events to the alarm topic',
     queueTriggerPattern(STACK_QUEUES.map((queue) => ({ 'Fn::GetAtt': [queue, 'Arn'] }))),
+  );
+  resources.KeyLossesRule = alarmTopicRule(
+    ctx,
+    names.rules.keyLosses,
+    'A KMS key of the account disabled or scheduled for deletion (a rule’s, by ARN or alias, or any other): CloudTrail events to the alarm topic',
+    keyLossPattern(),
   );
   resources.OutcomeArchive = {
     Type: 'AWS::Events::Archive',

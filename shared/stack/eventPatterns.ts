@@ -123,6 +123,8 @@ const FUNCTION_CHANGES = [
  * response, which CloudTrail records, names the queue and the function.
  */
 const TRIGGER_CHANGES = [{ prefix: 'CreateEventSourceMapping' }, { prefix: 'UpdateEventSourceMapping' }, { prefix: 'DeleteEventSourceMapping' }];
+/** The calls that take a KMS key out of use or delete it. */
+const KEY_LOSSES = ['DisableKey', 'ScheduleKeyDeletion'];
 /** The calls that give a function its role. */
 const ROLE_GRANTS = [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunctionConfiguration' }];
 const CLOUDFORMATION = 'cloudformation.amazonaws.com';
@@ -321,6 +323,24 @@ export function queueTriggerPattern(queueArns: Cfn[]) {
       eventName: TRIGGER_CHANGES,
       $or: [{ requestParameters: { eventSourceArn: queueArns } }, { responseElements: { eventSourceArn: queueArns } }],
     },
+  };
+}
+
+/**
+ * The calls that make a KMS key unusable (DisableKey) or, at the end of its waiting period, gone
+ * with everything encrypted under it (ScheduleKeyDeletion), for any key of the account in this
+ * region: a rule may name a key by alias, whose key is not known at deploy time, and the calls
+ * name a key by ID or ARN alone. A job under a rule whose key it is fails until the key is back;
+ * once the key is deleted, no transcript under it can ever be read. Alerting on both calls for
+ * every key is what the CIS AWS Foundations Benchmark asks of an account, so a page for a key no
+ * rule names is one the account should have anyway. CloudFormation's calls page too: another
+ * stack's deletion can take a key a rule names. A refused call matches as well.
+ */
+export function keyLossPattern() {
+  return {
+    source: ['aws.kms'],
+    'detail-type': [CLOUDTRAIL_API_CALL],
+    detail: { eventSource: ['kms.amazonaws.com'], eventName: KEY_LOSSES },
   };
 }
 

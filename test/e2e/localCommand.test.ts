@@ -308,6 +308,18 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
         10_000,
       );
 
+      // Another shell schedules a key of the account for deletion (one no rule names) and cancels it: KeyLossesRule's page, with the key.
+      const doomed = await fromAnotherShell(
+        "import { KMSClient, CreateKeyCommand, ScheduleKeyDeletionCommand, CancelKeyDeletionCommand } from '@aws-sdk/client-kms'; const kms = new KMSClient({}); " +
+          "const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: 'scratch' })); " +
+          'await kms.send(new ScheduleKeyDeletionCommand({ KeyId: KeyMetadata.KeyId, PendingWindowInDays: 7 })); await kms.send(new CancelKeyDeletionCommand({ KeyId: KeyMetadata.KeyId })); ' +
+          'console.log(KeyMetadata.KeyId);',
+      );
+      await keep.waitFor(
+        new RegExp(`^  alarm +ScheduleKeyDeletion \\{"keyId":"${doomed.trim()}","pendingWindowInDays":7\\} by arn:aws:iam::\\d{12}:user/local\\. A KMS key of this account was disabled or scheduled for deletion, .* aws kms cancel-key-deletion --key-id ARN .* README: When an alarm fires; Putting back what changed outside a deploy\\.$`, 'm'),
+        10_000,
+      );
+
       // Another shell gives a function a trigger on the verify DLQ, which would delete the dead letters unread, and removes it: QueueTriggersRule's pages.
       await fromAnotherShell(
         "import { LambdaClient, CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand } from '@aws-sdk/client-lambda'; const lambda = new LambdaClient({}); " +

@@ -578,6 +578,14 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(template.Resources.QueueTriggersRule?.Properties.EventPattern.detail.$or[0].requestParameters.eventSourceArn.map((arn: any) => arn['Fn::GetAtt'][0]).sort()).toEqual(
       ofType(template, 'AWS::SQS::Queue').map(([id]) => id).sort(),
     );
+    // Any key of the account disabled or scheduled for deletion, a deploy's included: a rule may name its key by alias.
+    expect(template.Resources.KeyLossesRule?.Properties).toMatchObject({
+      Name: 'transcribe-kms-pipeline-dev-key-losses',
+      State: 'ENABLED',
+      EventPattern: { source: ['aws.kms'], 'detail-type': ['AWS API Call via CloudTrail'], detail: { eventSource: ['kms.amazonaws.com'], eventName: ['DisableKey', 'ScheduleKeyDeletion'] } },
+    });
+    expect(withoutPage(template.Resources.KeyLossesRule?.Properties.Targets)).toEqual(withoutPage(trust.Targets));
+    expect(template.Resources.KeyLossesRule?.Properties.Targets[0].InputTransformer.InputTemplate).toMatch(/^\{"page": "transcribe-kms-pipeline-dev-key-losses", "whatToDo": "A KMS key of this account was disabled or scheduled for deletion/);
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
     expect(template.Resources.OutcomeArchive?.Properties).toMatchObject({ SourceArn: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, RetentionDays: 365 });
     expect(template.Outputs.AlarmTopicArn.Value).toEqual({ Ref: 'AlarmTopic' });
@@ -615,7 +623,7 @@ describe('the CloudFormation that serverless package writes', () => {
     };
     const rules = ofType(template, 'AWS::Events::Rule');
     const alarms = ofType(template, 'AWS::CloudWatch::Alarm');
-    expect(rules.map(([id]) => id)).toHaveLength(9);
+    expect(rules.map(([id]) => id)).toHaveLength(10);
     expect(alarms).toHaveLength(4);
     for (const [id, rule] of rules) {
       const name = rule.Properties.Name;

@@ -76,6 +76,8 @@ export interface TrailedCall {
 }
 
 const TRAILED_ALIAS_CALLS = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
+/** KMS's calls that take a key out of use or delete it (its `keyId`, as the caller named it; KMS's answer names its ARN). */
+const TRAILED_KEY_CALLS = new Set(['DisableKey', 'ScheduleKeyDeletion']);
 /** SQS's calls that change who may send to a queue, what it keeps, or empty or delete it. */
 const TRAILED_QUEUE_CALLS = new Set(['SetQueueAttributes', 'AddPermission', 'RemovePermission', 'PurgeQueue', 'DeleteQueue']);
 /** EventBridge's calls that turn a rule off, delete or rewrite it (its `name`), or change its targets (its `rule`). */
@@ -157,8 +159,8 @@ const alarmCall = (operation: string, alarmNames: string[] | undefined, alarmNam
     ? { eventSource: 'monitoring.amazonaws.com', eventName: operation, requestParameters: operation === 'PutMetricAlarm' ? { alarmName } : { alarmNames: alarmNames ?? [] } }
     : undefined;
 
-/** A call in a JSON protocol, named by its X-Amz-Target. */
-function trailedJsonCall(target: string, body: string): TrailedRecord | undefined {
+/** A call in a JSON protocol, named by its X-Amz-Target; `answer` is the service's. */
+function trailedJsonCall(target: string, body: string, answer: string): TrailedRecord | undefined {
   const cloudTrailOperation = CLOUDTRAIL_TARGET.exec(target)?.[1];
   if (cloudTrailOperation !== undefined) {
     if (!TRAILED_TRAIL_CALLS.has(cloudTrailOperation)) return undefined;
@@ -180,6 +182,16 @@ function trailedJsonCall(target: string, body: string): TrailedRecord | undefine
     return alarmCall(operation, input.AlarmNames, input.AlarmName);
   }
   if (service === 'AmazonSQS') return queueCall(operation, (JSON.parse(body) as { QueueUrl?: string }).QueueUrl);
+  if (service === 'TrentService' && TRAILED_KEY_CALLS.has(operation)) {
+    const input = JSON.parse(body) as { KeyId?: string; PendingWindowInDays?: number };
+    const { KeyId, KeyState, DeletionDate } = JSON.parse(answer || '{}') as { KeyId?: string; KeyState?: string; DeletionDate?: number };
+    return {
+      eventSource: 'kms.amazonaws.com',
+      eventName: operation,
+      requestParameters: { keyId: input.KeyId, ...(input.PendingWindowInDays !== undefined && { pendingWindowInDays: input.PendingWindowInDays }) },
+      ...(KeyId && { responseElements: { keyId: KeyId, keyState: KeyState, ...(DeletionDate !== undefined && { deletionDate: new Date(DeletionDate * 1000).toUTCString() }) } }),
+    };
+  }
   if (service === 'TrentService' && TRAILED_ALIAS_CALLS.has(operation)) {
     const input = JSON.parse(body) as { AliasName?: string; TargetKeyId?: string };
     return { eventSource: 'kms.amazonaws.com', eventName: operation, requestParameters: { aliasName: input.AliasName, ...(input.TargetKeyId && { targetKeyId: input.TargetKeyId }) } };
@@ -220,7 +232,7 @@ function trailedBucketCall(request: GatewayRequest): TrailedRecord | undefined {
 /** The alias, bucket, bus-policy, trail, Lambda, queue, topic, rule and alarm calls among the requests the gateway forwards, as a trail records them; undefined for any other. */
 export function trailedCall(request: GatewayRequest, account: string, answer = ''): TrailedCall | undefined {
   const form = !request.target && request.method === 'POST' && /^Action=|&Action=/.test(request.body) ? new URLSearchParams(request.body) : undefined;
-  const record = request.target ? trailedJsonCall(request.target, request.body) : form ? trailedQueryCall(form) : (trailedLambdaCall(request, answer) ?? trailedBucketCall(request));
+  const record = request.target ? trailedJsonCall(request.target, request.body, answer) : form ? trailedQueryCall(form) : (trailedLambdaCall(request, answer) ?? trailedBucketCall(request));
   return record && { ...record, account };
 }
 

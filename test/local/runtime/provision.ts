@@ -23,7 +23,7 @@ import type { KeyReference } from '../../../shared/aws/keyReference';
 import type { PipelineConfig } from '../../../shared/config/rule';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { OUTPUT_OF, SERVICE_NAME, type NamedTarget } from '../../../shared/cli/cliAws';
-import { alertingChangePattern, pagingOutcomePattern, queueTriggerPattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
+import { alertingChangePattern, keyLossPattern, pagingOutcomePattern, queueTriggerPattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
 import {
   alarmTopicName,
   alertingNames,
@@ -139,6 +139,7 @@ export function localRulePatterns(config: PipelineConfig, names: LocalNames) {
       queuePaths: Object.values(LOCAL_QUEUES).map((queue) => `/${MOTO_DEFAULT_ACCOUNT}/${queue}`),
     }),
     queueTriggers: queueTriggerPattern(Object.values(LOCAL_QUEUES).map((queue) => queueArn(names.region, queue))),
+    keyLosses: keyLossPattern(),
   };
 }
 
@@ -331,6 +332,7 @@ async function createStackRules(events: EventBridgeClient, config: PipelineConfi
     [rules.verifierChanges]: patterns.verifierChanges,
     [rules.alertingChanges]: patterns.alertingChanges,
     [rules.queueTriggers]: patterns.queueTriggers,
+    [rules.keyLosses]: patterns.keyLosses,
   };
   for (const { name, bus, target, deadLetter } of stackRules(names)) {
     const pattern = patternOf[name];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertingChangePattern, queueTriggerPattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
+import { alertingChangePattern, keyLossPattern, queueTriggerPattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
 import { trailedCall } from '../../local/emulator/gateway';
 import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 
@@ -117,5 +117,32 @@ describe('trailedCall: SQS calls through the local gateway, as a trail records t
     expect(form({ Action: 'RemovePermission', TopicArn: topicArn, Label: 'x' })).toMatchObject({ eventSource: 'sns.amazonaws.com', requestParameters: { topicArn } });
     expect(form({ Action: 'RemovePermission', QueueUrl: `http://127.0.0.1:4566/${ACCOUNT}/tkp-start`, Label: 'x' })).toMatchObject({ eventSource: 'sqs.amazonaws.com' });
     expect(form({ Action: 'Publish', TopicArn: topicArn, Message: 'x' })).toBeUndefined();
+  });
+});
+
+describe('trailedCall: KMS calls through the local gateway, as a trail records them', () => {
+  const kms = (operation: string, body: string, answer = '') => trailedCall({ method: 'POST', path: '/', target: `TrentService.${operation}`, body }, ACCOUNT, answer);
+  const losses = keyLossPattern() as Record<string, unknown>;
+  const paged = (call: ReturnType<typeof kms>) => call !== undefined && matchesPattern(losses, trailEnvelope(call, 'e-3', 'us-east-1'));
+  const arn = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+  it('names the key a deletion or disable names, and its ARN from KMS\'s answer, so KeyLossesRule pages', () => {
+    const scheduled = kms('ScheduleKeyDeletion', '{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab","PendingWindowInDays":7}', `{"KeyId":"${arn}","KeyState":"PendingDeletion","DeletionDate":1796670000,"PendingWindowInDays":7}`);
+    expect(scheduled).toEqual({
+      eventSource: 'kms.amazonaws.com',
+      eventName: 'ScheduleKeyDeletion',
+      account: ACCOUNT,
+      requestParameters: { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', pendingWindowInDays: 7 },
+      responseElements: { keyId: arn, keyState: 'PendingDeletion', deletionDate: new Date(1796670000 * 1000).toUTCString() },
+    });
+    expect(paged(scheduled)).toBe(true);
+    // DisableKey answers nothing.
+    const disabled = kms('DisableKey', `{"KeyId":"${arn}"}`);
+    expect(disabled).toEqual({ eventSource: 'kms.amazonaws.com', eventName: 'DisableKey', account: ACCOUNT, requestParameters: { keyId: arn } });
+    expect(paged(disabled)).toBe(true);
+    // Putting a key back, or using it, is not a loss.
+    expect(kms('EnableKey', `{"KeyId":"${arn}"}`)).toBeUndefined();
+    expect(kms('CancelKeyDeletion', `{"KeyId":"${arn}"}`)).toBeUndefined();
+    expect(kms('DescribeKey', `{"KeyId":"${arn}"}`)).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import { alarmResources, CHANGE_PAGE_WHAT_TO_DO, changePageInputs } from '../../../shared/stack/alarmResources';
-import { alertingChangePattern, completionEventPattern, jobDeletionPattern, queueTriggerPattern, trustChangePattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
+import { alertingChangePattern, completionEventPattern, jobDeletionPattern, keyLossPattern, queueTriggerPattern, trustChangePattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
 import { parseCompletionEvent } from '../../../shared/verify/completionEvent';
 import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 import { queueNotifications } from '../../../shared/stack/inputNotifications';
@@ -316,6 +316,25 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'ListEventSourceMappings20150331', { eventSourceArn: queues[0] }))).toBe(false);
   });
 
+  it('matches any key of the account disabled or scheduled for deletion, by whomever, refused or not, and not a key enabled, its deletion cancelled or a key read', () => {
+    const pattern = keyLossPattern() as Record<string, unknown>;
+    const arn = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    // As KMS's CloudTrail entries record them: the key as the caller named it, and its ARN in the answer.
+    const scheduled = call('kms.amazonaws.com', 'ScheduleKeyDeletion', { pendingWindowInDays: 7, keyId: '1234abcd-12ab-34cd-56ef-1234567890ab' });
+    const withAnswer = { ...scheduled, detail: { ...scheduled.detail, responseElements: { keyId: arn, keyState: 'PendingDeletion', deletionDate: 'Dec 7, 2026 19:00:00 PM' } } };
+    expect(matchesPattern(pattern, withAnswer)).toBe(true);
+    expect(matchesPattern(pattern, call('kms.amazonaws.com', 'DisableKey', { keyId: arn }))).toBe(true);
+    // A deploy of another stack can delete a key a rule names: CloudFormation's calls page too.
+    expect(matchesPattern(pattern, call('kms.amazonaws.com', 'ScheduleKeyDeletion', { keyId: arn, pendingWindowInDays: 30 }, 'cloudformation.amazonaws.com'))).toBe(true);
+    const refused = call('kms.amazonaws.com', 'DisableKey', { keyId: arn });
+    expect(matchesPattern(pattern, { ...refused, detail: { ...refused.detail, errorCode: 'AccessDeniedException' } })).toBe(true);
+    for (const eventName of ['EnableKey', 'CancelKeyDeletion', 'DescribeKey', 'CreateKey', 'DisableKeyRotation']) {
+      expect(matchesPattern(pattern, call('kms.amazonaws.com', eventName, { keyId: arn })), eventName).toBe(false);
+    }
+    // The same name from another service is not KMS's.
+    expect(matchesPattern(pattern, call('cloudhsm.amazonaws.com', 'DisableKey', { keyId: arn }))).toBe(false);
+  });
+
   it('matches another function created with, or switched to, one of the stack\'s roles outside a deploy, and not another role', () => {
     const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }, INTAKE) as Record<string, unknown>;
     const withRole = (eventName: string, role: string, sourceIPAddress?: string) => call('lambda.amazonaws.com', eventName, { functionName: 'anything-else', role }, sourceIPAddress);
@@ -424,7 +443,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
       const config = validatePipelineConfig({ rules: [{ prefix: 'a/', languageCode: 'en-US' }] }, { region: where.region });
       const ctx = { service: 'transcribe-kms-pipeline', jobNamePrefix: 'tkp.a.', config, ...where };
       const resources = alarmResources(ctx) as Record<string, any>;
-      for (const rule of ['TrustChangesRule', 'VerifierChangesRule', 'AlertingChangesRule', 'QueueTriggersRule']) expect(resources[rule].Properties.EventPattern, rule).toBeDefined();
+      for (const rule of ['TrustChangesRule', 'VerifierChangesRule', 'AlertingChangesRule', 'QueueTriggersRule', 'KeyLossesRule']) expect(resources[rule].Properties.EventPattern, rule).toBeDefined();
     }
   });
 
@@ -481,7 +500,7 @@ describe('what a CloudTrail page says', () => {
 
   it('wraps the event of each CloudTrail rule with the rule and what to do, and leaves a verdict (which says it itself) unchanged', () => {
     const inputs = changePageInputs(ctx);
-    expect(Object.keys(inputs).sort()).toEqual([rules.alertingChanges, rules.trustChanges, rules.verifierChanges, rules.queueTriggers].sort());
+    expect(Object.keys(inputs).sort()).toEqual([rules.alertingChanges, rules.trustChanges, rules.verifierChanges, rules.queueTriggers, rules.keyLosses].sort());
     // Every rule that pages, but the verdicts' own, has one; no function's rule has one.
     expect(stackRules(ctx).filter((rule) => inputs[rule.name]).map((rule) => rule.name)).toEqual(stackRules(ctx).filter((rule) => 'alarmTopic' in rule.target && !rule.bus).map((rule) => rule.name));
     const event = trailEnvelope({ eventSource: 'kms.amazonaws.com', eventName: 'UpdateAlias', account: '123456789012', requestParameters: { aliasName: 'alias/a"b<c>' } }, 'c0ffee00-0000-4000-8000-000000000009', 'us-east-1');
@@ -505,6 +524,7 @@ describe('what a CloudTrail page says', () => {
     expect(resources.VerifierChangesRule.Properties.Targets[0].InputTransformer).toEqual(changePageInputs(ctx)[rules.verifierChanges]);
     expect(resources.AlertingChangesRule.Properties.Targets[0].InputTransformer).toEqual(changePageInputs(ctx)[rules.alertingChanges]);
     expect(resources.QueueTriggersRule.Properties.Targets[0].InputTransformer).toEqual(changePageInputs(ctx)[rules.queueTriggers]);
+    expect(resources.KeyLossesRule.Properties.Targets[0].InputTransformer).toEqual(changePageInputs(ctx)[rules.keyLosses]);
     expect(resources.PagingVerdictsRule.Properties.Targets[0].InputTransformer).toBeUndefined();
   });
 });
