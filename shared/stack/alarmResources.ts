@@ -49,8 +49,8 @@ function alarm(ctx: StackContext, name: string, description: string, metric: Rec
  */
 export const CHANGE_PAGE_WHAT_TO_DO = {
   trustChanges:
-    'A key alias a rule names, a keyless rule\'s output bucket default, the verdict ledger\'s bucket policy or the outcome bus\'s policy, or a CloudTrail trail changed outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
-    'If nobody planned it: point the alias back (aws kms update-alias) or restore the bucket default; put the ledger and bus policies back as the stack defines them, which a redeploy does not do (aws cloudformation detect-stack-drift shows what differs); start the trail again (aws cloudtrail start-logging). ' +
+    'A key alias a rule names, a keyless rule\'s output bucket default, the verdict ledger\'s bucket policy or lifecycle or the outcome bus\'s policy, or a CloudTrail trail changed outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters). ' +
+    'If nobody planned it: point the alias back (aws kms update-alias) or restore the bucket default; put the ledger and bus policies and the transcript bucket\'s lifecycle back as the stack defines them, which a redeploy does not do (aws cloudformation detect-stack-drift shows what differs); start the trail again (aws cloudtrail start-logging). ' +
     'Then run tkp audit --since the event\'s time: verdicts since then rest on what changed. README: When an alarm fires; Putting back what changed outside a deploy.',
   verifierChanges:
     'The code, configuration or concurrency of one of this stack\'s functions or the input bucket\'s notifications changed, or a function was given one of its roles, outside a deploy: event.detail says who (userIdentity) and what (eventName, requestParameters, responseElements). ' +
@@ -208,7 +208,7 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     ...alarmTopicRule(
       ctx,
       names.rules.trustChanges,
-      'An alias a rule names retargeted, a keyless rule’s output bucket default, the ledger bucket’s or the outcome bus’s policy changed, or a trail stopped: CloudTrail events to the alarm topic',
+      'An alias a rule names retargeted, a keyless rule’s output bucket default, the ledger bucket’s policy or lifecycle or the outcome bus’s policy changed, or a trail stopped: CloudTrail events to the alarm topic',
       trustChangePattern(ctx.config, { transcriptBucket: transcriptBucketRef(ctx), outcomeBus: [{ Ref: 'OutcomeBus' }, { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }] }),
       undefined,
       'name fewer keys by alias (a key ARN pins its key and needs no watching), or ',

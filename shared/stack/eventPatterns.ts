@@ -86,8 +86,14 @@ export function pagingOutcomePattern(outcomeSource: string) {
 const ALIAS_CHANGES = ['CreateAlias', 'UpdateAlias', 'DeleteAlias'];
 /** The calls that change what a bucket encrypts new objects with. */
 const BUCKET_DEFAULT_CHANGES = ['PutBucketEncryption', 'DeleteBucketEncryption'];
-/** The calls that change a bucket's policy, which is what keeps the verdict ledger to the verifiers. */
-const BUCKET_POLICY_CHANGES = ['PutBucketPolicy', 'DeleteBucketPolicy'];
+/**
+ * The calls that change the transcript bucket's policy, which is what keeps the verdict ledger to
+ * the verifiers, or its lifecycle rules: S3 expires objects itself, whatever the policy denies, so
+ * a rule that expires `verdicts/` or the transcripts deletes the ledger or the transcripts a day
+ * later with no other call. CloudTrail names PutBucketLifecycleConfiguration by its REST operation,
+ * PutBucketLifecycle; both are matched.
+ */
+const LEDGER_BUCKET_CHANGES = ['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration'];
 /** The calls that change an event bus's policy, which is what keeps the outcome bus to the verifiers. */
 const BUS_POLICY_CHANGES = ['PutPermission', 'RemovePermission'];
 /**
@@ -158,7 +164,8 @@ const NOTIFICATION_CHANGES = ['PutBucketNotification', 'PutBucketNotificationCon
  * The API calls that change what verdicts rest on without a config deploy (README, "What a rule
  * leaves to others"): pointing an alias that a rule names at another key, changing the default
  * encryption of an output bucket that a keyless rule writes to, changing the transcript bucket's
- * policy, which keeps the verdict ledger to the verifiers, and changing the outcome bus's policy,
+ * policy, which keeps the verdict ledger to the verifiers, or its lifecycle, which could expire
+ * the ledger and the transcripts, and changing the outcome bus's policy,
  * which keeps forged verdicts off it; and stopping or narrowing a CloudTrail trail, without
  * which none of this reaches anyone. The verifier follows the first two as they are now, so a
  * transcript written after such a call verifies; this pattern is how the call itself reaches a
@@ -179,7 +186,7 @@ export function trustChangePattern(config: PipelineConfig, stack: { transcriptBu
   if (buckets.length > 0) {
     alternatives.push({ eventSource: ['s3.amazonaws.com'], eventName: BUCKET_DEFAULT_CHANGES, requestParameters: { bucketName: buckets } });
   }
-  alternatives.push({ eventSource: ['s3.amazonaws.com'], eventName: BUCKET_POLICY_CHANGES, requestParameters: { bucketName: [transcriptBucket] } });
+  alternatives.push({ eventSource: ['s3.amazonaws.com'], eventName: LEDGER_BUCKET_CHANGES, requestParameters: { bucketName: [transcriptBucket] } });
   alternatives.push({ eventSource: ['events.amazonaws.com'], eventName: BUS_POLICY_CHANGES, requestParameters: { eventBusName: stack.outcomeBus } });
   alternatives.push({ eventSource: ['cloudtrail.amazonaws.com'], eventName: TRAIL_CHANGES });
   return {

@@ -2,7 +2,7 @@ import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-
 import { EventBridgeClient, PutPermissionCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { CreateAliasCommand, DescribeKeyCommand, KMSClient, UpdateAliasCommand } from '@aws-sdk/client-kms';
-import { DeleteBucketPolicyCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteBucketLifecycleCommand, DeleteBucketPolicyCommand, PutBucketEncryptionCommand, PutBucketLifecycleConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { TagResourceCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_PAGE_WHAT_TO_DO } from '../../shared/stack/alarmResources';
@@ -165,6 +165,20 @@ describe.runIf(motoAvailable('forgery tests'))('forgeries against the local pipe
     expect(pipeline.alarms.slice(before).map((a) => [a.detail.eventName, a.detail.requestParameters])).toEqual([
       ['DeleteBucketPolicy', { bucketName: pipeline.stack.names.transcriptBucket }],
     ]);
+  });
+
+  it("a lifecycle rule on the transcript bucket, which S3 would run whatever its policy denies and so expire the verdict ledger and the transcripts: the call pages at once", async () => {
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: pipeline.gateway.endpoint, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+    const before = pipeline.alarms.length;
+    const expireAll = { Rules: [{ ID: 'tidy-up', Status: 'Enabled' as const, Filter: { Prefix: '' }, Expiration: { Days: 1 } }] };
+    await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: pipeline.stack.names.inputBucket, LifecycleConfiguration: expireAll }));
+    expect(pipeline.alarms.slice(before)).toEqual([]);
+    const bucket = pipeline.stack.names.transcriptBucket;
+    await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: expireAll }));
+    expect(pipeline.alarms.slice(before).map((a) => [a.page, a.detail.eventName, a.detail.requestParameters])).toEqual([['trustChanges', 'PutBucketLifecycle', { bucketName: bucket }]]);
+    // Removing a lifecycle loses nothing, and does not page.
+    for (const Bucket of [pipeline.stack.names.inputBucket, bucket]) await s3.send(new DeleteBucketLifecycleCommand({ Bucket }));
+    expect(pipeline.alarms.length).toBe(before + 1);
   });
 
   it("the outcome bus's policy opened to another account, which could then put forged verdicts on it: the call pages at once", async () => {

@@ -494,7 +494,7 @@ describe('the CloudFormation that serverless package writes', () => {
       [['CreateAlias', 'UpdateAlias', 'DeleteAlias'], ['123456789012'], { aliasName: ['alias/partner-intake'] }],
       [['CreateAlias', 'UpdateAlias', 'DeleteAlias'], ['222233334444'], { aliasName: ['alias/acme-transcripts'] }],
       [['PutBucketEncryption', 'DeleteBucketEncryption'], undefined, { bucketName: [{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }] }],
-      [['PutBucketPolicy', 'DeleteBucketPolicy'], undefined, { bucketName: [{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }] }],
+      [['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration'], undefined, { bucketName: [{ 'Fn::Sub': 'tkp-dev-transcripts-${AWS::AccountId}-us-east-1' }] }],
       [['PutPermission', 'RemovePermission'], undefined, { eventBusName: [{ Ref: 'OutcomeBus' }, { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }] }],
       [['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors'], undefined, undefined],
     ]);

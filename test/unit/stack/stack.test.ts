@@ -455,16 +455,19 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     for (const name of ['StartLogging', 'DescribeTrails', 'GetTrailStatus']) expect(matchesPattern(pattern, trail(name))).toBe(false);
   });
 
-  it('watches only what the config leaves to others, and always the ledger bucket’s and the outcome bus’s policies and the trails', () => {
-    const ledgerPolicy = { eventSource: ['s3.amazonaws.com'], eventName: ['PutBucketPolicy', 'DeleteBucketPolicy'], requestParameters: { bucketName: ['tkp-transcripts'] } };
+  it('watches only what the config leaves to others, and always the ledger bucket’s policy and lifecycle, the outcome bus’s policy and the trails', () => {
+    const ledgerPolicy = { eventSource: ['s3.amazonaws.com'], eventName: ['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration'], requestParameters: { bucketName: ['tkp-transcripts'] } };
     const busPolicy = { eventSource: ['events.amazonaws.com'], eventName: ['PutPermission', 'RemovePermission'], requestParameters: { eventBusName: where.outcomeBus } };
     const trails = { eventSource: ['cloudtrail.amazonaws.com'], eventName: ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors'] };
     const pattern = trustChangePattern(config, where) as Record<string, unknown>;
-    for (const name of ['PutBucketPolicy', 'DeleteBucketPolicy']) {
+    // The policy keeps the ledger to the verifiers; a lifecycle rule would expire it, and the transcripts, whatever the policy denies.
+    for (const name of ['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration']) {
       expect(matchesPattern(pattern, bucketDefault(name, 'tkp-transcripts'))).toBe(true);
       // Another bucket's policy is not the ledger's.
       expect(matchesPattern(pattern, bucketDefault(name, 'acme-archive'))).toBe(false);
     }
+    // Removing the lifecycle only keeps old versions longer: nothing is lost.
+    expect(matchesPattern(pattern, bucketDefault('DeleteBucketLifecycle', 'tkp-transcripts'))).toBe(false);
     // Key ARNs and key IDs pin their keys: only the ledger's policy is watched.
     const pinned = validatePipelineConfig({ rules: [config.rules[2], config.rules[3]].map((r) => ({ prefix: r?.prefix, kmsKey: r?.kmsKey?.value, languageCode: 'en-US' })) }, { region: 'us-east-1' });
     expect(trustChangePattern(pinned, where)).toEqual({
