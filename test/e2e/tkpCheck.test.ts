@@ -1,10 +1,12 @@
 import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import {
+  DeleteBucketLifecycleCommand,
   GetBucketNotificationConfigurationCommand,
   GetBucketPolicyCommand,
   PutBucketEncryptionCommand,
   PutBucketNotificationConfigurationCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketPolicyCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -541,6 +543,35 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       );
     });
 
+    it('fails while a lifecycle rule of the transcript bucket would expire the verdict ledger, which S3 does whatever the bucket policy denies, naming the rule', async () => {
+      const s3 = new S3Client({ ...atMoto(), forcePathStyle: true });
+      const bucket = pipeline.stack.names.transcriptBucket;
+      const passing = await tkp(['check', '--json']);
+      expect(passing.json.rows.find((r: any) => r.check === 'transcript bucket lifecycle')).toEqual({
+        rule: '(stack)',
+        check: 'transcript bucket lifecycle',
+        ok: true,
+        detail: `s3://${bucket}: no lifecycle rule expires the verdict ledger or the transcripts (0 rules)`,
+      });
+      const rules = [
+        { ID: 'old-versions', Status: 'Enabled' as const, Filter: { Prefix: '' }, NoncurrentVersionExpiration: { NoncurrentDays: 90 } },
+        { ID: 'tidy-verdicts', Status: 'Enabled' as const, Filter: { Prefix: 'verdicts/' }, Expiration: { Days: 1 } },
+      ];
+      await expectCheckFailsWhile(
+        () => s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: rules } })),
+        () => s3.send(new DeleteBucketLifecycleCommand({ Bucket: bucket })),
+        [
+          {
+            check: 'transcript bucket lifecycle',
+            detail:
+              `s3://${bucket}: lifecycle rule "tidy-verdicts" expires the current objects under "verdicts/" 1 day after they are written, which S3 does whatever the bucket policy denies: it deletes the verdict ledger (verdicts/). ` +
+              `Before it runs, put the bucket's lifecycle back as the stack defines it, which a redeploy does not do (aws s3api put-bucket-lifecycle-configuration --bucket ${bucket} with the packaged template's LifecycleConfiguration of TranscriptBucket, or without those rules on a bucket of your own). ` +
+              'On a versioned bucket, as the stack makes it, an expired object stays as an old version behind a delete marker until the old-version rule deletes it: deleting the marker (aws s3api delete-object --version-id) brings it back',
+          },
+        ],
+      );
+    });
+
     it('fails while the transcript bucket\'s policy lets others write transcripts or the ledger, judged by what it refuses, not by statement names', async () => {
       const s3 = new S3Client({ ...atMoto(), forcePathStyle: true });
       const bucket = pipeline.stack.names.transcriptBucket;
@@ -747,6 +778,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         'outcome bus policy',
         'stack queues',
         'transcript bucket policy',
+        'transcript bucket lifecycle',
       ]);
       expect(run.json.rows.find((r: any) => r.check === 'stack').detail).toMatch(/^stack transcribe-kms-pipeline-notyet is not deployed in us-east-1/);
       expect(run.json.rows.filter((r: any) => r.check === 'kms:Encrypt (DryRun)' && r.ok)).toHaveLength(8);

@@ -6,7 +6,7 @@
  */
 import { GetTemplateCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { GetBucketEncryptionCommand, GetBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetBucketEncryptionCommand, GetBucketLifecycleConfigurationCommand, GetBucketPolicyCommand, type LifecycleRule, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeEventBusCommand, DescribeRuleCommand, ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
@@ -29,6 +29,7 @@ import type { TopicKeyFacts } from './alarmTopicKey';
 import type { FunctionFacts } from './stackFunctions';
 import { deployedCodeOf, type DeployedCode } from './functionCode';
 import type { QueueConsumer, QueueFacts, StackQueueFacts } from './stackQueues';
+import type { LifecycleRuleFacts } from './transcriptBucketLifecycle';
 import { isVerifier, type FunctionId } from '../../stack/stackNames';
 import type { PolicyStatement } from './policyStatement';
 
@@ -127,6 +128,29 @@ export async function readBucketPolicy(s3: S3Client, bucket: string): Promise<{ 
     { statements: null },
     named('NoSuchBucketPolicy'),
   );
+}
+
+/** A bucket's lifecycle rules, none when it has no configuration (NoSuchLifecycleConfiguration). */
+export async function readBucketLifecycle(s3: S3Client, bucket: string): Promise<{ rules: LifecycleRuleFacts[] }> {
+  const rules = await unlessAbsent(
+    s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })).then(({ Rules }) => Rules ?? []),
+    [],
+    named('NoSuchLifecycleConfiguration'),
+  );
+  return { rules: rules.map(lifecycleRuleFacts) };
+}
+
+function lifecycleRuleFacts(rule: LifecycleRule): LifecycleRuleFacts {
+  const { Filter: filter, Expiration: expiration } = rule;
+  const and = filter?.And;
+  return {
+    ...(rule.ID && { id: rule.ID }),
+    enabled: rule.Status === 'Enabled',
+    // Prefix, the rule's own, is the form before Filter; S3 still returns it for rules made so.
+    prefix: rule.Prefix ?? filter?.Prefix ?? and?.Prefix ?? '',
+    narrowed: Boolean(filter?.Tag || filter?.ObjectSizeGreaterThan !== undefined || filter?.ObjectSizeLessThan !== undefined || and?.Tags?.length || and?.ObjectSizeGreaterThan !== undefined || and?.ObjectSizeLessThan !== undefined),
+    ...((expiration?.Days !== undefined || expiration?.Date !== undefined) && { expires: { ...(expiration.Days !== undefined && { days: expiration.Days }), ...(expiration.Date && { date: expiration.Date.toISOString().slice(0, 10) }) } }),
+  };
 }
 
 /** An event bus's policy statements, or null when it has none; a refused or missing bus throws. */

@@ -30,10 +30,11 @@ import { alarmTopicKeyRow } from './alarmTopicKey';
 import { alarmTopicPolicyRow, type TopicPublishers } from './alarmTopicPolicy';
 import { stackQueuesRow, type DeployedQueues } from './stackQueues';
 import { createDemandSources } from '../cliAdapters';
-import { readAlarms, readAlarmTopic, readBucketPolicy, readBusPolicy, readDeployedCode, readInputBucketDefault, readRules, readStackFunctions, readStackQueues, readSubscriptions, readTrails, readVerifierRoles } from './checkAdapters';
+import { readAlarms, readAlarmTopic, readBucketLifecycle, readBucketPolicy, readBusPolicy, readDeployedCode, readInputBucketDefault, readRules, readStackFunctions, readStackQueues, readSubscriptions, readTrails, readVerifierRoles } from './checkAdapters';
 import { outcomeBusPolicyRow, type BusPublishers } from './outcomeBusPolicy';
 import { stackFunctionsRow, type DeployedFunctions } from './stackFunctions';
 import { functionCodeRow } from './functionCode';
+import { transcriptBucketLifecycleRow } from './transcriptBucketLifecycle';
 import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
 import { callerIdentity, createCliClients, namedTargets, openStack, SERVICE_NAME, type CliClients, type StackOptions, type TargetFlags } from '../cliAws';
 import { loadCliConfig } from '../cliConfig';
@@ -347,8 +348,10 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
   if (targets.transcriptBucket) {
     const writers = bucketWriters(config, targets.transcriptBucket, stack, caller);
     rows.push(transcriptBucketPolicyRow(await orError(readBucketPolicy(clients.s3, writers.bucket)), writers));
+    rows.push(transcriptBucketLifecycleRow(await orError(readBucketLifecycle(clients.s3, writers.bucket)), writers));
   } else {
-    rows.push({ rule: STACK_ROW, check: 'transcript bucket policy', ok: true, skipped: true, detail: 'the transcript bucket the stack creates does not exist yet (or pass --transcript-bucket)' });
+    const notYet = 'the transcript bucket the stack creates does not exist yet (or pass --transcript-bucket)';
+    rows.push({ rule: STACK_ROW, check: 'transcript bucket policy', ok: true, skipped: true, detail: notYet }, { rule: STACK_ROW, check: 'transcript bucket lifecycle', ok: true, skipped: true, detail: notYet });
   }
 
   const failed = rows.filter((row) => !row.ok).length;
