@@ -61,6 +61,14 @@ const VERIFIER_ROLES: RoleId[] = ['VerifyRole', 'SweepRole'];
 const roleArnRefs = (roles: readonly RoleId[]) => roles.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
 
 /**
+ * The actions with which S3 replication writes into a destination bucket, as the replication
+ * role of a source bucket: not s3:PutObject. Whoever may set up replication from a bucket of
+ * their own could otherwise write a forged verdict record, or a transcript under another key,
+ * past a Deny of s3:PutObject alone.
+ */
+const REPLICATION_WRITES = ['s3:ReplicateObject', 's3:ReplicateDelete'];
+
+/**
  * The verdict ledger may be written only by the verify and sweep roles, and only with a
  * conditional write (If-None-Match or If-Match), which is how a verdict is claimed exactly once.
  * Anyone else, an administrator included, is refused; the break-glass path is to change this
@@ -73,7 +81,7 @@ function ledgerPolicyStatements(ctx: StackContext, bucketLogicalId: string): Rec
       Sid: 'LedgerWritesOnlyByVerifiers',
       Effect: 'Deny',
       Principal: '*',
-      Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', ...REPLICATION_WRITES],
       Resource: ledger,
       Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArnRefs(VERIFIER_ROLES) } },
     },
@@ -93,8 +101,9 @@ function ledgerPolicyStatements(ctx: StackContext, bucketLogicalId: string): Rec
  * stack's own roles may write an object. Transcribe writes a job's output with the credentials of
  * whoever started it (the start role) or with the data access role, the verifiers write the
  * ledger, and each role's own policy keeps it to its folders. Anyone else, an administrator
- * included, is refused s3:PutObject (which CopyObject and every upload need), so nobody can put
- * a transcript under another key, or none, in the place of one already verified. A request
+ * included, is refused s3:PutObject (which CopyObject and every upload need) and
+ * s3:ReplicateObject (with which replication from another bucket writes), so nobody can put a
+ * transcript under another key, or none, in the place of one already verified. A request
  * without a principal ARN (an AWS service writing as itself) is left alone. The break-glass path
  * is to change this bucket policy, which pages (TrustChangesRule).
  */
@@ -105,7 +114,7 @@ function transcriptPolicyStatements(ctx: StackContext, bucketLogicalId: string):
       Sid: 'WritesOnlyByThisStack',
       Effect: 'Deny',
       Principal: '*',
-      Action: 's3:PutObject',
+      Action: ['s3:PutObject', 's3:ReplicateObject'],
       Resource: { 'Fn::Sub': `\${${bucketLogicalId}.Arn}/*` },
       Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArnRefs(writers) }, Null: { 'aws:PrincipalArn': 'false' } },
     },

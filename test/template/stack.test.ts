@@ -416,7 +416,8 @@ describe('the CloudFormation that serverless package writes', () => {
       Sid: 'LedgerWritesOnlyByVerifiers',
       Effect: 'Deny',
       Principal: '*',
-      Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      // S3 replication from another bucket writes with s3:ReplicateObject (and ReplicateDelete), not s3:PutObject.
+      Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:ReplicateObject', 's3:ReplicateDelete'],
       Resource: { 'Fn::Sub': '${TranscriptBucket.Arn}/verdicts/*' },
       Condition: { ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['VerifyRole', 'Arn'] }, { 'Fn::GetAtt': ['SweepRole', 'Arn'] }] } },
     });
@@ -436,7 +437,7 @@ describe('the CloudFormation that serverless package writes', () => {
       Sid: 'WritesOnlyByThisStack',
       Effect: 'Deny',
       Principal: '*',
-      Action: 's3:PutObject',
+      Action: ['s3:PutObject', 's3:ReplicateObject'],
       Resource: { 'Fn::Sub': '${TranscriptBucket.Arn}/*' },
       // A request with no principal ARN (an AWS service writing as itself) is not denied.
       Condition: { ArnNotEquals: { 'aws:PrincipalArn': writers }, Null: { 'aws:PrincipalArn': 'false' } },

@@ -7,6 +7,8 @@
  *   conditional write, but not with one (LedgerWritesOnlyByVerifiers, LedgerWritesOnlyConditional);
  * - each rule's transcripts in that bucket: anyone but the stack's roles refused, and the start
  *   role (whose credentials Transcribe writes with) and the data access role not (WritesOnlyByThisStack).
+ * A forger refused PutObject is probed again as S3 replication from a bucket of theirs writes, with
+ * s3:ReplicateObject, which a Deny of PutObject alone lets through.
  * Only Deny statements are read: an Allow in a bucket policy cannot overrule them. A condition
  * operator it does not evaluate makes the row say so rather than guess.
  */
@@ -20,6 +22,8 @@ export interface WriteProbe {
   key: string;
   /** Sent with If-None-Match, as the verifiers claim a verdict. */
   conditional: boolean;
+  /** The write's action: s3:PutObject, or s3:ReplicateObject as S3 replication from another bucket writes. */
+  action?: 's3:PutObject' | 's3:ReplicateObject';
 }
 
 /** The bucket policy's statements; `null` when the bucket has no policy. */
@@ -52,7 +56,7 @@ function contextOf(probe: WriteProbe): Record<string, string | undefined> {
 
 /** Whether the policy's Deny statements refuse the probe; a string when one uses an operator this does not evaluate. */
 export function deniesWrite(statements: readonly PolicyStatement[], bucket: { name: string; partition: string }, probe: WriteProbe): boolean | string {
-  return deniesRequest(statements, { principal: probe.principalArn, action: 's3:PutObject', resource: `arn:${bucket.partition}:s3:::${bucket.name}/${probe.key}`, context: contextOf(probe) });
+  return deniesRequest(statements, { principal: probe.principalArn, action: probe.action ?? 's3:PutObject', resource: `arn:${bucket.partition}:s3:::${bucket.name}/${probe.key}`, context: contextOf(probe) });
 }
 
 const LEDGER_PROBE_KEY = `${VERDICT_PREFIX}tkp-check-probe.json`;
@@ -80,12 +84,18 @@ function sparedOthers(statements: readonly PolicyStatement[], writers: BucketWri
  * The writes the policy must refuse and the ones it must let through, each with what it would
  * mean otherwise and, for a forger's write, the statement of the stack's policy that refuses it.
  */
-function probes(writers: BucketWriters, spared: string[]): { probe: WriteProbe; refused: boolean; otherwise: string; guard?: string }[] {
+function probes(writers: BucketWriters, spared: string[]): { probe: WriteProbe; refused: boolean; otherwise: string; guard?: string; replicated?: string }[] {
   const [verifier = ''] = writers.verifiers;
   const ledger = (principalArn: string, conditional: boolean) => ({ principalArn, key: LEDGER_PROBE_KEY, conditional });
   const others = [{ arn: writers.outsider, who: 'anyone in the account' }, { arn: writers.start, who: 'the start role' }, ...spared.map((arn) => ({ arn, who: arn }))];
   return [
-    ...others.map(({ arn, who }) => ({ probe: ledger(arn, true), refused: true, otherwise: `${who} may write the verdict ledger ${VERDICT_PREFIX}`, guard: 'LedgerWritesOnlyByVerifiers' })),
+    ...others.map(({ arn, who }) => ({
+      probe: ledger(arn, true),
+      refused: true,
+      otherwise: `${who} may write the verdict ledger ${VERDICT_PREFIX}`,
+      guard: 'LedgerWritesOnlyByVerifiers',
+      replicated: `${who} may replicate objects into the verdict ledger ${VERDICT_PREFIX} from a bucket of theirs, which S3 writes with s3:ReplicateObject`,
+    })),
     { probe: ledger(verifier, false), refused: true, otherwise: 'a verifier may overwrite a verdict without a conditional write', guard: 'LedgerWritesOnlyConditional' },
     ...writers.verifiers.map((arn) => ({ probe: ledger(arn, true), refused: false, otherwise: `the policy refuses ${arn} its claim of a verdict, so no verdict can be recorded` })),
     ...writers.transcriptPrefixes.flatMap((prefix) => {
@@ -98,6 +108,7 @@ function probes(writers: BucketWriters, spared: string[]): { probe: WriteProbe; 
             refused: true,
             otherwise: `${who} may replace a transcript under ${prefix} with one under another key`,
             guard: 'WritesOnlyByThisStack',
+            replicated: `${who} may replicate an object under another key over a transcript under ${prefix} from a bucket of theirs, which S3 writes with s3:ReplicateObject`,
           })),
         ...transcribeWriters(writers).map((arn) => ({
           probe: { principalArn: arn, key, conditional: false },
@@ -119,13 +130,18 @@ export function transcriptBucketPolicyRow(answer: BucketPolicyAnswer, writers: B
   const problems = new Set<string>();
   // A statement it cannot evaluate fails the row only where it is all that stands between a forger and a write.
   const unjudged = new Set<string>();
-  for (const { probe, refused, otherwise, guard } of probes(writers, sparedOthers(statements, writers))) {
+  for (const { probe, refused, otherwise, guard, replicated } of probes(writers, sparedOthers(statements, writers))) {
     const denied = deniesWrite(statements, bucket, probe);
     if (typeof denied === 'string') {
       if (refused) problems.add(`${denied}, which tkp check does not evaluate, so it cannot tell whether ${otherwise}: check that statement by hand`);
       else unjudged.add(denied);
     } else if (denied !== refused) {
       problems.add(guard ? `${otherwise} (${guard})` : otherwise);
+    } else if (replicated) {
+      // PutObject refused: replication from a bucket of the forger's writes with another action, which must be refused too.
+      const viaReplication = deniesWrite(statements, bucket, { ...probe, action: 's3:ReplicateObject' });
+      if (typeof viaReplication === 'string') problems.add(`${viaReplication}, which tkp check does not evaluate, so it cannot tell whether ${replicated}: check that statement by hand`);
+      else if (!viaReplication) problems.add(`${replicated} (${guard})`);
     }
   }
   const notJudged = unjudged.size > 0 ? `; not evaluated: ${[...unjudged].join(', ')} (it must let the stack's own writes through)` : '';

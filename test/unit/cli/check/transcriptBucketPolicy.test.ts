@@ -57,6 +57,26 @@ describe('the transcript bucket policy row', () => {
     );
   });
 
+  it('fails a policy that refuses forgers PutObject but not S3 replication from a bucket of theirs, which writes with s3:ReplicateObject', () => {
+    const policy = deployedPolicy();
+    expect(policy.Statement.map((s) => s.Action)).toEqual([
+      ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:ReplicateObject', 's3:ReplicateDelete'],
+      's3:PutObject',
+      ['s3:PutObject', 's3:ReplicateObject'],
+    ]);
+    // The guards as they stood before replication was refused: PutObject (and the ledger's deletes) alone.
+    const putOnly = { Statement: policy.Statement.map((s) => (s.Sid === 'LedgerWritesOnlyConditional' ? s : { ...s, Action: [s.Action].flat().filter((a: string) => !a.startsWith('s3:Replicate')) })) };
+    expect(rowFor(putOnly).detail).toBe(
+      's3://tkp-dev-transcripts: anyone in the account may replicate objects into the verdict ledger verdicts/ from a bucket of theirs, which S3 writes with s3:ReplicateObject (LedgerWritesOnlyByVerifiers); ' +
+        'the start role may replicate objects into the verdict ledger verdicts/ from a bucket of theirs, which S3 writes with s3:ReplicateObject (LedgerWritesOnlyByVerifiers); ' +
+        'anyone in the account may replicate an object under another key over a transcript under transcripts/ from a bucket of theirs, which S3 writes with s3:ReplicateObject (WritesOnlyByThisStack); ' +
+        'anyone in the account may replicate an object under another key over a transcript under calls/out/ from a bucket of theirs, which S3 writes with s3:ReplicateObject (WritesOnlyByThisStack). ' +
+        'put the policy of the bucket the stack creates back as the stack defines it, which a redeploy does not do (README: "Putting back what changed outside a deploy"); a transcript bucket of your own needs the statements LedgerWritesOnlyByVerifiers, LedgerWritesOnlyConditional and WritesOnlyByThisStack (README: "The verdict ledger")',
+    );
+    // s3:* covers both.
+    expect(rowFor({ Statement: policy.Statement.map((s) => (s.Sid === 'LedgerWritesOnlyConditional' ? s : { ...s, Action: 's3:*' })) }).ok).toBe(true);
+  });
+
   it('sees an exemption widened by a wildcard or a name, whatever the statement is still called', () => {
     const policy = deployedPolicy();
     const guard = policy.Statement[2] as any;
