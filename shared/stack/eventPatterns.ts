@@ -89,8 +89,9 @@ const BUCKET_DEFAULT_CHANGES = ['PutBucketEncryption', 'DeleteBucketEncryption']
 /**
  * The calls that change the transcript bucket's policy, which is what keeps the verdict ledger to
  * the verifiers, or its lifecycle rules: S3 expires objects itself, whatever the policy denies, so
- * a rule that expires `verdicts/` or the transcripts deletes the ledger or the transcripts a day
- * later with no other call. CloudTrail names PutBucketLifecycleConfiguration by its REST operation,
+ * a rule that expires `verdicts/` or the transcripts hides the ledger or the transcripts behind
+ * delete markers a day later (and, with an old-version rule beside it, deletes them) with no
+ * other call. CloudTrail names PutBucketLifecycleConfiguration by its REST operation,
  * PutBucketLifecycle; both are matched.
  */
 const LEDGER_BUCKET_CHANGES = ['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration'];

@@ -1,8 +1,10 @@
 /**
  * `tkp check`'s "transcript bucket lifecycle" row: whether a lifecycle rule of the transcript
  * bucket would expire the verdict ledger or a rule's transcripts. S3 runs a lifecycle rule itself,
- * whatever the bucket policy denies, so an expiring rule deletes what LedgerWritesOnlyByVerifiers
- * and WritesOnlyByThisStack keep, a day or more after it is set, with no other call to see.
+ * whatever the bucket policy denies, so an expiring rule removes what LedgerWritesOnlyByVerifiers
+ * and WritesOnlyByThisStack keep, a day or more after it is set, with no other call to see (on a
+ * versioned bucket it leaves them as old versions behind delete markers, until the old-version
+ * rule deletes them).
  * TrustChangesRule pages when a rule is set; this row sees the state, whoever set it and whenever.
  * Only the expiration of current objects loses them: old versions expiring (the stack's own rule),
  * transitions to another storage class and the cleanup of delete markers or incomplete uploads
