@@ -10,7 +10,7 @@
  * fixed name (stackNames.ts, alertingNames) for that last rule to match.
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
-import { alertingChangePattern, keyLossPattern, outcomeEventPattern, pagingOutcomePattern, queueTriggerPattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
+import { alertingChangePattern, dataExposurePattern, keyLossPattern, outcomeEventPattern, pagingOutcomePattern, queueTriggerPattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
 import { alarmTopicName, alertingNames, functionLogicalId, inputBucketRef, resolvedLength, roleName, STACK_QUEUES, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
@@ -71,6 +71,10 @@ export const CHANGE_PAGE_WHAT_TO_DO = {
     'If a rule names that key, by ARN or through an alias (tkp check fails each such rule, naming the key), every job under the rule fails until the key is back, and once the key is deleted no transcript under it can ever be read again. ' +
     'If nobody planned it: put the key back, which a redeploy does not do: aws kms cancel-key-deletion --key-id ARN (which leaves it disabled), then aws kms enable-key --key-id ARN; tkp check then passes those rules. ' +
     'Then upload again what failed meanwhile (each Failed verdict says how) and run tkp audit --since the event\'s time. A key no rule names is the account\'s to judge. README: When an alarm fires; Putting back what changed outside a deploy.',
+  dataExposure:
+    'The recordings or the transcripts may be open to others or copied elsewhere: the input bucket\'s policy, or a replication rule, the public access block or an ACL of the input or transcript bucket, changed outside a deploy (or someone tried). event.detail says who (userIdentity), what (eventName, requestParameters: the new policy, the replication rules and their destination) and errorCode if the call was refused. ' +
+    'If nobody planned it: put the bucket back as the stack defines it, which a redeploy does not do (aws s3api delete-bucket-replication, put-public-access-block with all four settings on, put-bucket-policy with the packaged template\'s, put-bucket-acl --acl private), then find what was read or copied meanwhile (a replication rule\'s destination bucket; S3 server access logs or CloudTrail data events, where on). ' +
+    'Run tkp audit --since the event\'s time too: a policy that let others read may have let them write. README: When an alarm fires; Putting back what changed outside a deploy.',
 } as const;
 
 /**
@@ -253,6 +257,12 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     names.rules.keyLosses,
     'A KMS key of the account disabled or scheduled for deletion (a rule’s, by ARN or alias, or any other): CloudTrail events to the alarm topic',
     keyLossPattern(),
+  );
+  resources.DataExposureRule = alarmTopicRule(
+    ctx,
+    names.rules.dataExposure,
+    'The input bucket’s policy, or a replication rule, public access block or ACL of the input or transcript bucket, changed outside a deploy: CloudTrail events to the alarm topic',
+    dataExposurePattern({ inputBucket: inputBucketRef(ctx), transcriptBucket: transcriptBucketRef(ctx) }),
   );
   resources.OutcomeArchive = {
     Type: 'AWS::Events::Archive',

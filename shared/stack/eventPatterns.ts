@@ -130,6 +130,12 @@ const FUNCTION_CHANGES = [
  * response, which CloudTrail records, names the queue and the function.
  */
 const TRIGGER_CHANGES = [{ prefix: 'CreateEventSourceMapping' }, { prefix: 'UpdateEventSourceMapping' }, { prefix: 'DeleteEventSourceMapping' }];
+/**
+ * The calls that open a bucket's objects to others or copy them elsewhere: its policy (the
+ * transcript bucket's is TrustChangesRule's), a replication rule, its public access block, an ACL.
+ */
+const EXPOSURE_CHANGES = ['PutBucketReplication', 'PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock', 'PutBucketAcl'];
+const POLICY_CHANGES = ['PutBucketPolicy', 'DeleteBucketPolicy'];
 /** The calls that take a KMS key out of use or delete it. */
 const KEY_LOSSES = ['DisableKey', 'ScheduleKeyDeletion'];
 /** The calls that give a function its role. */
@@ -349,6 +355,28 @@ export function keyLossPattern() {
     source: ['aws.kms'],
     'detail-type': [CLOUDTRAIL_API_CALL],
     detail: { eventSource: ['kms.amazonaws.com'], eventName: KEY_LOSSES },
+  };
+}
+
+/**
+ * The recordings or the transcripts opened to others or copied elsewhere outside a deploy: the
+ * input bucket's policy changed, or either bucket given a replication rule, its public access
+ * block lifted or an ACL. The transcript bucket's policy pages through TrustChangesRule, which
+ * keeps the ledger; this one is about who may read. A rule's output bucket other than the
+ * transcript bucket is its owner's to watch: naming each would let the config overflow the
+ * pattern's size quota. A refused call matches too: someone tried.
+ */
+export function dataExposurePattern(buckets: { inputBucket: Cfn; transcriptBucket: Cfn }) {
+  return {
+    source: ['aws.s3'],
+    'detail-type': [CLOUDTRAIL_API_CALL],
+    detail: {
+      sourceIPAddress: [{ 'anything-but': CLOUDFORMATION }],
+      $or: [
+        { eventSource: ['s3.amazonaws.com'], eventName: [...POLICY_CHANGES, ...EXPOSURE_CHANGES], requestParameters: { bucketName: [buckets.inputBucket] } },
+        { eventSource: ['s3.amazonaws.com'], eventName: EXPOSURE_CHANGES, requestParameters: { bucketName: [buckets.transcriptBucket] } },
+      ],
+    },
   };
 }
 

@@ -164,6 +164,7 @@ export function alertingNames(ctx: Pick<StackContext, 'service' | 'stage'>) {
     alertingChanges: `${base}-alerting-changes`,
     queueTriggers: `${base}-queue-triggers`,
     keyLosses: `${base}-key-losses`,
+    dataExposure: `${base}-data-exposure`,
   };
   const longest = Object.values(rules).reduce((a, b) => (b.length > a.length ? b : a));
   if (longest.length > RULE_NAME_MAX_LENGTH) {
@@ -292,7 +293,7 @@ export type RuleTarget = { function: string } | { alarmTopic: true };
 /**
  * Each of the stack's EventBridge rules with its bus and where it sends, as serverless.yml and
  * alarmResources.ts deploy them: the verifier's three to the verify function and the sweeper's
- * schedule to the sweep function, unqualified; the six that page to the alarm topic. Every rule
+ * schedule to the sweep function, unqualified; the seven that page to the alarm topic. Every rule
  * but the schedule has a dead-letter queue for what cannot be delivered. `tkp check` compares the
  * deployed rules with this, and the local mode creates them from it.
  */
@@ -311,6 +312,7 @@ export function stackRules(ctx: Pick<StackContext, 'service' | 'stage'>): { name
     { name: rules.alertingChanges, ...page },
     { name: rules.queueTriggers, ...page },
     { name: rules.keyLosses, ...page },
+    { name: rules.dataExposure, ...page },
   ];
 }
 

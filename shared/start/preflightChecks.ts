@@ -206,7 +206,7 @@ function ruleProblem(rule: RuleFacts, alarmTopicArn: string | undefined): string
 /**
  * Whether the stack's EventBridge rules are all on and send where the stack sends them: the
  * verifier's (a rule turned off, or sending elsewhere, means its completions or deletions never
- * reach it), the sweeper's schedule, and the six that page. Each change pages through
+ * reach it), the sweeper's schedule, and the seven that page. Each change pages through
  * AlertingChangesRule or VerifierChangesRule, but not while both watchers are off (turned off
  * within the seconds CloudTrail takes, and perhaps back on since); this row sees the result.
  */

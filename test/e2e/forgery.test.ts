@@ -2,7 +2,7 @@ import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-
 import { EventBridgeClient, PutPermissionCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { CreateAliasCommand, DescribeKeyCommand, KMSClient, UpdateAliasCommand } from '@aws-sdk/client-kms';
-import { DeleteBucketLifecycleCommand, DeleteBucketPolicyCommand, PutBucketEncryptionCommand, PutBucketLifecycleConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteBucketLifecycleCommand, DeleteBucketPolicyCommand, PutBucketEncryptionCommand, PutBucketLifecycleConfigurationCommand, PutBucketPolicyCommand, PutObjectCommand, PutPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { TagResourceCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_PAGE_WHAT_TO_DO } from '../../shared/stack/alarmResources';
@@ -159,11 +159,12 @@ describe.runIf(motoAvailable('forgery tests'))('forgeries against the local pipe
   it("the transcript bucket's policy removed, which keeps the verdict ledger to the verifiers: the call pages at once", async () => {
     const s3 = new S3Client({ region: 'us-east-1', endpoint: pipeline.gateway.endpoint, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
     const before = pipeline.alarms.length;
+    // The input bucket's policy is about who may read the recordings (DataExposureRule), not the ledger.
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: pipeline.stack.names.inputBucket }));
-    expect(pipeline.alarms.slice(before)).toEqual([]);
+    expect(pipeline.alarms.slice(before).map((a) => a.page)).toEqual(['dataExposure']);
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: pipeline.stack.names.transcriptBucket }));
-    expect(pipeline.alarms.slice(before).map((a) => [a.detail.eventName, a.detail.requestParameters])).toEqual([
-      ['DeleteBucketPolicy', { bucketName: pipeline.stack.names.transcriptBucket }],
+    expect(pipeline.alarms.slice(before + 1).map((a) => [a.page, a.detail.eventName, a.detail.requestParameters])).toEqual([
+      ['trustChanges', 'DeleteBucketPolicy', { bucketName: pipeline.stack.names.transcriptBucket }],
     ]);
   });
 
@@ -179,6 +180,24 @@ describe.runIf(motoAvailable('forgery tests'))('forgeries against the local pipe
     // Removing a lifecycle loses nothing, and does not page.
     for (const Bucket of [pipeline.stack.names.inputBucket, bucket]) await s3.send(new DeleteBucketLifecycleCommand({ Bucket }));
     expect(pipeline.alarms.length).toBe(before + 1);
+  });
+
+  it("the input bucket's policy opened or its public access block lifted, which could expose the recordings: the call pages at once, and the transcript bucket's policy pages once, as a trust change", async () => {
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: pipeline.gateway.endpoint, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+    const before = pipeline.alarms.length;
+    const input = pipeline.stack.names.inputBucket;
+    const open = { BlockPublicAcls: false, IgnorePublicAcls: false, BlockPublicPolicy: false, RestrictPublicBuckets: false };
+    await s3.send(new PutPublicAccessBlockCommand({ Bucket: input, PublicAccessBlockConfiguration: open }));
+    const readable = { Version: '2012-10-17', Statement: [{ Sid: 'Partner', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${input}/*` }] };
+    await s3.send(new PutBucketPolicyCommand({ Bucket: input, Policy: JSON.stringify(readable) }));
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: input }));
+    await s3.send(new PutPublicAccessBlockCommand({ Bucket: input, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } }));
+    expect(pipeline.alarms.slice(before).map((a) => [a.page, a.detail.eventName, a.detail.requestParameters.bucketName])).toEqual([
+      ['dataExposure', 'PutBucketPublicAccessBlock', input],
+      ['dataExposure', 'PutBucketPolicy', input],
+      ['dataExposure', 'DeleteBucketPolicy', input],
+      ['dataExposure', 'PutBucketPublicAccessBlock', input],
+    ]);
   });
 
   it("the outcome bus's policy opened to another account, which could then put forged verdicts on it: the call pages at once", async () => {

@@ -99,10 +99,10 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         ok: true,
         detail: `${pipeline.stack.alarmTopicArn} delivers every alarm and page to sqs arn:aws:sqs:us-east-1:${MOTO_DEFAULT_ACCOUNT}:tkp-alarm-inbox`,
       });
-      expect(run.json.rows.find((r: any) => r.check === 'stack queues')).toMatchObject({ ok: true, detail: expect.stringMatching(/^S3 delivers uploads to the start queue, .* the verify DLQ takes what the 9 rules cannot deliver;/) });
+      expect(run.json.rows.find((r: any) => r.check === 'stack queues')).toMatchObject({ ok: true, detail: expect.stringMatching(/^S3 delivers uploads to the start queue, .* the verify DLQ takes what the 10 rules cannot deliver;/) });
       expect(run.json.rows.find((r: any) => r.check === 'alarm topic policy')).toMatchObject({
         ok: true,
-        detail: `${pipeline.stack.alarmTopicArn} lets EventBridge publish the pages of the 6 paging rules and CloudWatch the 4 alarms`,
+        detail: `${pipeline.stack.alarmTopicArn} lets EventBridge publish the pages of the 7 paging rules and CloudWatch the 4 alarms`,
       });
       expect(run.json.rows.find((r: any) => r.check === 'alarm topic key')).toMatchObject({
         ok: true,
@@ -121,7 +121,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
           { Sid: '__default_statement_ID', Effect: 'Allow', Principal: { AWS: '*' }, Action: ['SNS:Publish', 'SNS:Subscribe'], Resource: topic, Condition: { StringEquals: { 'AWS:SourceOwner': MOTO_DEFAULT_ACCOUNT } } },
         ],
       };
-      const rules = ['paging-verdicts', 'trust-changes', 'verifier-changes', 'alerting-changes', 'queue-triggers', 'key-losses'].map((rule) => `transcribe-kms-pipeline-local-${rule}`).join(', ');
+      const rules = ['paging-verdicts', 'trust-changes', 'verifier-changes', 'alerting-changes', 'queue-triggers', 'key-losses', 'data-exposure'].map((rule) => `transcribe-kms-pipeline-local-${rule}`).join(', ');
       await expectCheckFailsWhile(() => setPolicy(JSON.stringify(snsDefault)), () => setPolicy(Attributes?.Policy as string), [
         {
           check: 'alarm topic policy',
@@ -443,7 +443,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
     it('fails while one of the stack\'s rules is off, as after both watchers were turned off at once, naming the rule and the command', async () => {
       const events = new EventBridgeClient(atMoto());
       const passing = await tkp(['check', '--json']);
-      expect(passing.json.rows.find((r: any) => r.check === 'EventBridge rules')).toMatchObject({ ok: true, detail: expect.stringMatching(/^all 10 are enabled and send to their function or the alarm topic: transcribe-kms-pipeline-local-verify-rule-1, /) });
+      expect(passing.json.rows.find((r: any) => r.check === 'EventBridge rules')).toMatchObject({ ok: true, detail: expect.stringMatching(/^all 11 are enabled and send to their function or the alarm topic: transcribe-kms-pipeline-local-verify-rule-1, /) });
       const bus = 'transcribe-kms-pipeline-local-outcomes';
       const turned = (Command: typeof DisableRuleCommand | typeof EnableRuleCommand) => async () => {
         await events.send(new Command({ Name: 'transcribe-kms-pipeline-local-alerting-changes' }));

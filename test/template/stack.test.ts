@@ -587,6 +587,12 @@ describe('the CloudFormation that serverless package writes', () => {
     });
     expect(withoutPage(template.Resources.KeyLossesRule?.Properties.Targets)).toEqual(withoutPage(trust.Targets));
     expect(template.Resources.KeyLossesRule?.Properties.Targets[0].InputTransformer.InputTemplate).toMatch(/^\{"page": "transcribe-kms-pipeline-dev-key-losses", "whatToDo": "A KMS key of this account was disabled or scheduled for deletion/);
+    // The input bucket's policy, and either bucket's replication, public access block or ACL, by the names the stack gives them.
+    const exposure = template.Resources.DataExposureRule?.Properties;
+    expect(exposure.EventPattern.detail.$or.map((a: any) => a.requestParameters.bucketName)).toEqual([[template.Resources.InputBucket?.Properties.BucketName], [template.Resources.TranscriptBucket?.Properties.BucketName]]);
+    expect(exposure.EventPattern.detail.sourceIPAddress).toEqual([{ 'anything-but': 'cloudformation.amazonaws.com' }]);
+    expect(withoutPage(exposure.Targets)).toEqual(withoutPage(trust.Targets));
+    expect(exposure.Targets[0].InputTransformer.InputTemplate).toMatch(/^\{"page": "transcribe-kms-pipeline-dev-data-exposure", "whatToDo": "The recordings or the transcripts may be open to others/);
     expect(template.Resources.AlarmTopicPolicy?.Properties.PolicyDocument.Statement[0].Principal.Service).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
     expect(template.Resources.OutcomeArchive?.Properties).toMatchObject({ SourceArn: { 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, RetentionDays: 365 });
     expect(template.Outputs.AlarmTopicArn.Value).toEqual({ Ref: 'AlarmTopic' });
@@ -624,7 +630,7 @@ describe('the CloudFormation that serverless package writes', () => {
     };
     const rules = ofType(template, 'AWS::Events::Rule');
     const alarms = ofType(template, 'AWS::CloudWatch::Alarm');
-    expect(rules.map(([id]) => id)).toHaveLength(10);
+    expect(rules.map(([id]) => id)).toHaveLength(11);
     expect(alarms).toHaveLength(4);
     for (const [id, rule] of rules) {
       const name = rule.Properties.Name;

@@ -1,6 +1,6 @@
 /**
  * `tkp check`'s "alarm topic policy" row: whether the alarm topic's own policy lets the stack's
- * publishers in. They are services, EventBridge for the six paging rules and CloudWatch for the
+ * publishers in. They are services, EventBridge for the seven paging rules and CloudWatch for the
  * alarms, and SNS takes a service's message only where the topic's policy names it: the policy a
  * topic made by hand or in the console starts with lets the account's principals publish, not
  * EventBridge. A refused page goes to the verify DLQ, whose alarm then says "verify DLQ" instead of

@@ -222,10 +222,10 @@ function trailedBucketCall(request: GatewayRequest): TrailedRecord | undefined {
   if (request.method !== 'PUT' && request.method !== 'DELETE') return undefined;
   const url = new URL(request.path, 'http://gateway');
   const bucket = /^\/([^/]+)\/?$/.exec(url.pathname)?.[1];
-  const subresource = (['encryption', 'policy', 'notification', 'lifecycle'] as const).find((name) => url.searchParams.has(name));
+  const subresource = (['encryption', 'policy', 'notification', 'lifecycle', 'replication', 'publicAccessBlock', 'acl'] as const).find((name) => url.searchParams.has(name));
   if (!bucket || !subresource) return undefined;
   // The name of S3's REST operation; VerifierChangesRule and TrustChangesRule match the notification and lifecycle calls under their API names too.
-  const eventName = `${request.method === 'PUT' ? 'Put' : 'Delete'}Bucket${{ encryption: 'Encryption', policy: 'Policy', notification: 'Notification', lifecycle: 'Lifecycle' }[subresource]}`;
+  const eventName = `${request.method === 'PUT' ? 'Put' : 'Delete'}Bucket${{ encryption: 'Encryption', policy: 'Policy', notification: 'Notification', lifecycle: 'Lifecycle', replication: 'Replication', publicAccessBlock: 'PublicAccessBlock', acl: 'Acl' }[subresource]}`;
   return { eventSource: 's3.amazonaws.com', eventName, requestParameters: { bucketName: decodeURIComponent(bucket) } };
 }
 

@@ -23,7 +23,7 @@ import type { KeyReference } from '../../../shared/aws/keyReference';
 import type { PipelineConfig } from '../../../shared/config/rule';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { OUTPUT_OF, SERVICE_NAME, type NamedTarget } from '../../../shared/cli/cliAws';
-import { alertingChangePattern, keyLossPattern, pagingOutcomePattern, queueTriggerPattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
+import { alertingChangePattern, dataExposurePattern, keyLossPattern, pagingOutcomePattern, queueTriggerPattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
 import {
   alarmTopicName,
   alertingNames,
@@ -140,6 +140,7 @@ export function localRulePatterns(config: PipelineConfig, names: LocalNames) {
     }),
     queueTriggers: queueTriggerPattern(Object.values(LOCAL_QUEUES).map((queue) => queueArn(names.region, queue))),
     keyLosses: keyLossPattern(),
+    dataExposure: dataExposurePattern({ inputBucket: names.inputBucket, transcriptBucket: names.transcriptBucket }),
   };
 }
 
@@ -333,6 +334,7 @@ async function createStackRules(events: EventBridgeClient, config: PipelineConfi
     [rules.alertingChanges]: patterns.alertingChanges,
     [rules.queueTriggers]: patterns.queueTriggers,
     [rules.keyLosses]: patterns.keyLosses,
+    [rules.dataExposure]: patterns.dataExposure,
   };
   for (const { name, bus, target, deadLetter } of stackRules(names)) {
     const pattern = patternOf[name];

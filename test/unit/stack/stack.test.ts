@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import { alarmResources, CHANGE_PAGE_WHAT_TO_DO, changePageInputs } from '../../../shared/stack/alarmResources';
-import { alertingChangePattern, completionEventPattern, jobDeletionPattern, keyLossPattern, queueTriggerPattern, trustChangePattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
+import { alertingChangePattern, completionEventPattern, dataExposurePattern, jobDeletionPattern, keyLossPattern, queueTriggerPattern, trustChangePattern, verifierChangePattern } from '../../../shared/stack/eventPatterns';
 import { parseCompletionEvent } from '../../../shared/verify/completionEvent';
 import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 import { queueNotifications } from '../../../shared/stack/inputNotifications';
@@ -335,6 +335,21 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, call('cloudhsm.amazonaws.com', 'DisableKey', { keyId: arn }))).toBe(false);
   });
 
+  it('matches the input bucket opened or copied elsewhere, and the transcript bucket copied or made public, outside a deploy; not the transcript bucket\'s policy, which TrustChangesRule watches', () => {
+    const pattern = dataExposurePattern({ inputBucket: 'tkp-input', transcriptBucket: 'tkp-transcripts' }) as Record<string, unknown>;
+    const s3 = (eventName: string, bucketName: string, sourceIPAddress?: string) => call('s3.amazonaws.com', eventName, { bucketName }, sourceIPAddress);
+    for (const eventName of ['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketReplication', 'PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock', 'PutBucketAcl']) {
+      expect(matchesPattern(pattern, s3(eventName, 'tkp-input')), eventName).toBe(true);
+      expect(matchesPattern(pattern, s3(eventName, 'tkp-input', 'cloudformation.amazonaws.com')), `${eventName} by a deploy`).toBe(false);
+      expect(matchesPattern(pattern, s3(eventName, 'someone-elses')), `${eventName} elsewhere`).toBe(false);
+    }
+    for (const eventName of ['PutBucketReplication', 'PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock', 'PutBucketAcl']) expect(matchesPattern(pattern, s3(eventName, 'tkp-transcripts')), eventName).toBe(true);
+    // One change, one page: the transcript bucket's policy is TrustChangesRule's.
+    for (const eventName of ['PutBucketPolicy', 'DeleteBucketPolicy']) expect(matchesPattern(pattern, s3(eventName, 'tkp-transcripts')), eventName).toBe(false);
+    // Reading, or removing a replication rule, exposes nothing.
+    for (const eventName of ['GetBucketPolicy', 'DeleteBucketReplication', 'GetBucketAcl']) expect(matchesPattern(pattern, s3(eventName, 'tkp-input')), eventName).toBe(false);
+  });
+
   it('matches another function created with, or switched to, one of the stack\'s roles outside a deploy, and not another role', () => {
     const pattern = verifierChangePattern({ service: 'tkp', stage: 'dev', region: 'us-east-1' }, INTAKE) as Record<string, unknown>;
     const withRole = (eventName: string, role: string, sourceIPAddress?: string) => call('lambda.amazonaws.com', eventName, { functionName: 'anything-else', role }, sourceIPAddress);
@@ -443,7 +458,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
       const config = validatePipelineConfig({ rules: [{ prefix: 'a/', languageCode: 'en-US' }] }, { region: where.region });
       const ctx = { service: 'transcribe-kms-pipeline', jobNamePrefix: 'tkp.a.', config, ...where };
       const resources = alarmResources(ctx) as Record<string, any>;
-      for (const rule of ['TrustChangesRule', 'VerifierChangesRule', 'AlertingChangesRule', 'QueueTriggersRule', 'KeyLossesRule']) expect(resources[rule].Properties.EventPattern, rule).toBeDefined();
+      for (const rule of ['TrustChangesRule', 'VerifierChangesRule', 'AlertingChangesRule', 'QueueTriggersRule', 'KeyLossesRule', 'DataExposureRule']) expect(resources[rule].Properties.EventPattern, rule).toBeDefined();
     }
   });
 
@@ -503,7 +518,7 @@ describe('what a CloudTrail page says', () => {
 
   it('wraps the event of each CloudTrail rule with the rule and what to do, and leaves a verdict (which says it itself) unchanged', () => {
     const inputs = changePageInputs(ctx);
-    expect(Object.keys(inputs).sort()).toEqual([rules.alertingChanges, rules.trustChanges, rules.verifierChanges, rules.queueTriggers, rules.keyLosses].sort());
+    expect(Object.keys(inputs).sort()).toEqual([rules.alertingChanges, rules.trustChanges, rules.verifierChanges, rules.queueTriggers, rules.keyLosses, rules.dataExposure].sort());
     // Every rule that pages, but the verdicts' own, has one; no function's rule has one.
     expect(stackRules(ctx).filter((rule) => inputs[rule.name]).map((rule) => rule.name)).toEqual(stackRules(ctx).filter((rule) => 'alarmTopic' in rule.target && !rule.bus).map((rule) => rule.name));
     const event = trailEnvelope({ eventSource: 'kms.amazonaws.com', eventName: 'UpdateAlias', account: '123456789012', requestParameters: { aliasName: 'alias/a"b<c>' } }, 'c0ffee00-0000-4000-8000-000000000009', 'us-east-1');
@@ -528,6 +543,7 @@ describe('what a CloudTrail page says', () => {
     expect(resources.AlertingChangesRule.Properties.Targets[0].InputTransformer).toEqual(changePageInputs(ctx)[rules.alertingChanges]);
     expect(resources.QueueTriggersRule.Properties.Targets[0].InputTransformer).toEqual(changePageInputs(ctx)[rules.queueTriggers]);
     expect(resources.KeyLossesRule.Properties.Targets[0].InputTransformer).toEqual(changePageInputs(ctx)[rules.keyLosses]);
+    expect(resources.DataExposureRule.Properties.Targets[0].InputTransformer).toEqual(changePageInputs(ctx)[rules.dataExposure]);
     expect(resources.PagingVerdictsRule.Properties.Targets[0].InputTransformer).toBeUndefined();
   });
 });
