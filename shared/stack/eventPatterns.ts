@@ -86,6 +86,8 @@ export function pagingOutcomePattern(outcomeSource: string) {
 const ALIAS_CHANGES = ['CreateAlias', 'UpdateAlias', 'DeleteAlias'];
 /** The calls that change what a bucket encrypts new objects with. */
 const BUCKET_DEFAULT_CHANGES = ['PutBucketEncryption', 'DeleteBucketEncryption'];
+/** The calls that change a bucket's policy. */
+const BUCKET_POLICY_CHANGES = ['PutBucketPolicy', 'DeleteBucketPolicy'];
 /**
  * The calls that change the transcript bucket's policy, which is what keeps the verdict ledger to
  * the verifiers, or its lifecycle rules: S3 expires objects itself, whatever the policy denies, so
@@ -94,7 +96,7 @@ const BUCKET_DEFAULT_CHANGES = ['PutBucketEncryption', 'DeleteBucketEncryption']
  * other call. CloudTrail names PutBucketLifecycleConfiguration by its REST operation,
  * PutBucketLifecycle; both are matched.
  */
-const LEDGER_BUCKET_CHANGES = ['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration'];
+const LEDGER_BUCKET_CHANGES = [...BUCKET_POLICY_CHANGES, 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration'];
 /** The calls that change an event bus's policy, which is what keeps the outcome bus to the verifiers. */
 const BUS_POLICY_CHANGES = ['PutPermission', 'RemovePermission'];
 /**
@@ -131,11 +133,10 @@ const FUNCTION_CHANGES = [
  */
 const TRIGGER_CHANGES = [{ prefix: 'CreateEventSourceMapping' }, { prefix: 'UpdateEventSourceMapping' }, { prefix: 'DeleteEventSourceMapping' }];
 /**
- * The calls that open a bucket's objects to others or copy them elsewhere: its policy (the
- * transcript bucket's is TrustChangesRule's), a replication rule, its public access block, an ACL.
+ * The calls, besides its policy's, that open a bucket's objects to others or copy them elsewhere:
+ * a replication rule, its public access block, an ACL.
  */
 const EXPOSURE_CHANGES = ['PutBucketReplication', 'PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock', 'PutBucketAcl'];
-const POLICY_CHANGES = ['PutBucketPolicy', 'DeleteBucketPolicy'];
 /** The calls that take a KMS key out of use or delete it. */
 const KEY_LOSSES = ['DisableKey', 'ScheduleKeyDeletion'];
 /** The calls that give a function its role. */
@@ -373,7 +374,7 @@ export function dataExposurePattern(buckets: { inputBucket: Cfn; transcriptBucke
     detail: {
       sourceIPAddress: [{ 'anything-but': CLOUDFORMATION }],
       $or: [
-        { eventSource: ['s3.amazonaws.com'], eventName: [...POLICY_CHANGES, ...EXPOSURE_CHANGES], requestParameters: { bucketName: [buckets.inputBucket] } },
+        { eventSource: ['s3.amazonaws.com'], eventName: [...BUCKET_POLICY_CHANGES, ...EXPOSURE_CHANGES], requestParameters: { bucketName: [buckets.inputBucket] } },
         { eventSource: ['s3.amazonaws.com'], eventName: EXPOSURE_CHANGES, requestParameters: { bucketName: [buckets.transcriptBucket] } },
       ],
     },
