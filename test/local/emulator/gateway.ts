@@ -217,7 +217,11 @@ function trailedQueryCall(form: URLSearchParams): TrailedRecord | undefined {
   return { eventSource: 'sns.amazonaws.com', eventName: action, requestParameters: { ...topicOrSubscription, ...(attributeName && { attributeName }) } };
 }
 
-/** A bucket's default encryption, policy or notifications changed: path-style, as the local mode addresses S3 (/BUCKET?encryption, or /BUCKET/?encryption). */
+/**
+ * A bucket's default encryption, policy, notifications, lifecycle, replication, public access
+ * block or ACL changed: path-style, as the local mode addresses S3 (/BUCKET?encryption, or
+ * /BUCKET/?encryption).
+ */
 function trailedBucketCall(request: GatewayRequest): TrailedRecord | undefined {
   if (request.method !== 'PUT' && request.method !== 'DELETE') return undefined;
   const url = new URL(request.path, 'http://gateway');
@@ -225,11 +229,11 @@ function trailedBucketCall(request: GatewayRequest): TrailedRecord | undefined {
   const subresource = (['encryption', 'policy', 'notification', 'lifecycle', 'replication', 'publicAccessBlock', 'acl'] as const).find((name) => url.searchParams.has(name));
   if (!bucket || !subresource) return undefined;
   // The name of S3's REST operation; VerifierChangesRule and TrustChangesRule match the notification and lifecycle calls under their API names too.
-  const eventName = `${request.method === 'PUT' ? 'Put' : 'Delete'}Bucket${{ encryption: 'Encryption', policy: 'Policy', notification: 'Notification', lifecycle: 'Lifecycle', replication: 'Replication', publicAccessBlock: 'PublicAccessBlock', acl: 'Acl' }[subresource]}`;
+  const eventName = `${request.method === 'PUT' ? 'Put' : 'Delete'}Bucket${subresource.charAt(0).toUpperCase()}${subresource.slice(1)}`;
   return { eventSource: 's3.amazonaws.com', eventName, requestParameters: { bucketName: decodeURIComponent(bucket) } };
 }
 
-/** The alias, bucket, bus-policy, trail, Lambda, queue, topic, rule and alarm calls among the requests the gateway forwards, as a trail records them; undefined for any other. */
+/** The alias, key, bucket, bus-policy, trail, Lambda, queue, topic, rule and alarm calls among the requests the gateway forwards, as a trail records them; undefined for any other. */
 export function trailedCall(request: GatewayRequest, account: string, answer = ''): TrailedCall | undefined {
   const form = !request.target && request.method === 'POST' && /^Action=|&Action=/.test(request.body) ? new URLSearchParams(request.body) : undefined;
   const record = request.target ? trailedJsonCall(request.target, request.body, answer) : form ? trailedQueryCall(form) : (trailedLambdaCall(request, answer) ?? trailedBucketCall(request));
