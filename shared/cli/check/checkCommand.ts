@@ -108,6 +108,9 @@ type StackWhere = { service: string; stage: string; region: string };
 /** Where the stack's roles are: the caller's partition and account. */
 const rolesWhere = (caller: { arn: string; account: string }) => ({ partition: caller.arn.split(':')[1] ?? 'aws', account: caller.account });
 
+/** A principal of the account that is none of the stack's: how a policy's rows probe "anyone in the account". */
+const outsiderArn = (where: ReturnType<typeof rolesWhere>) => roleArn(where, 'tkp-check-outsider');
+
 /** Who the stack lets write into its transcript bucket, by the role names it gives them, and where its rules put transcripts there. */
 function bucketWriters(config: PipelineConfig, bucket: string, stack: StackWhere, caller: { arn: string; account: string }): BucketWriters {
   const where = rolesWhere(caller);
@@ -118,7 +121,7 @@ function bucketWriters(config: PipelineConfig, bucket: string, stack: StackWhere
     start: roleArn(where, roleName(stack, 'start')),
     ...(needsDataAccessRole(config) && { dataAccess: roleArn(where, roleName(stack, 'transcribe-data')) }),
     transcriptPrefixes: [...new Set(config.rules.filter((rule) => (rule.output.bucket ?? bucket) === bucket).map((rule) => rule.output.prefix))],
-    outsider: roleArn(where, 'tkp-check-outsider'),
+    outsider: outsiderArn(where),
   };
 }
 
@@ -144,13 +147,13 @@ function topicPublishers(topicArn: string, stack: StackWhere, caller: { arn: str
 
 /** What the stack's queues are deployed to take and keep. */
 function deployedQueues(inputBucket: string, stack: StackWhere, caller: { arn: string; account: string }): DeployedQueues {
-  const { partition } = rolesWhere(caller);
+  const where = rolesWhere(caller);
   return {
     account: caller.account,
-    startFunctionArn: `arn:${partition}:lambda:${stack.region}:${caller.account}:function:${functionName(stack, 'start')}`,
-    startRoleArn: roleArn(rolesWhere(caller), roleName(stack, 'start')),
-    outsider: roleArn(rolesWhere(caller), 'tkp-check-outsider'),
-    inputBucketArn: `arn:${partition}:s3:::${inputBucket}`,
+    startFunctionArn: `arn:${where.partition}:lambda:${stack.region}:${caller.account}:function:${functionName(stack, 'start')}`,
+    startRoleArn: roleArn(where, roleName(stack, 'start')),
+    outsider: outsiderArn(where),
+    inputBucketArn: `arn:${where.partition}:s3:::${inputBucket}`,
     deadLetterRules: stackRuleArns(stack, caller, (rule) => rule.deadLetter),
     maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount,
     retentionSeconds: { start: QUEUE_SETTINGS.retentionSeconds, deadLetters: QUEUE_SETTINGS.deadLetterRetentionSeconds },
@@ -166,7 +169,7 @@ function busPublishers(stack: StackWhere, caller: { arn: string; account: string
     busArn: `arn:${where.partition}:events:${stack.region}:${where.account}:event-bus/${busName}`,
     verifiers: VERIFIERS.map((fn) => roleArn(where, roleName(stack, fn))),
     others: [
-      { arn: roleArn(where, 'tkp-check-outsider'), who: 'anyone in the account' },
+      { arn: outsiderArn(where), who: 'anyone in the account' },
       { arn: roleArn(where, roleName(stack, 'start')), who: 'the start role' },
     ],
   };
