@@ -44,7 +44,7 @@ import {
   type RoleId,
 } from '../../../shared/stack/stackNames';
 import { outcomeBusPolicy, QUEUE_SENDERS, queueSenders, startQueueReceivers, transcriptBucketStatements } from '../../../shared/stack/stackResources';
-import { alarmResources, alarmTopicPublishers, changePageInputs } from '../../../shared/stack/alarmResources';
+import { alarmResources, alarmTopicPublishers, CHANGE_PAGE_WHAT_TO_DO, changePageInputs } from '../../../shared/stack/alarmResources';
 import { sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
 import { roleResources, type ManagedPolicyResource, type RoleResource } from '../../../shared/stack/roleResources';
 import type { DeclaredKey } from '../emulator/gateway';
@@ -329,12 +329,8 @@ async function createStackRules(events: EventBridgeClient, config: PipelineConfi
     [rules.verifyCallAnalytics]: patterns.verifier.callAnalytics,
     [rules.verifyDeletion]: patterns.verifier.deletion,
     [rules.pagingVerdicts]: patterns.pagingVerdicts,
-    [rules.trustChanges]: patterns.trustChanges,
-    [rules.verifierChanges]: patterns.verifierChanges,
-    [rules.alertingChanges]: patterns.alertingChanges,
-    [rules.queueTriggers]: patterns.queueTriggers,
-    [rules.keyLosses]: patterns.keyLosses,
-    [rules.dataExposure]: patterns.dataExposure,
+    // Each CloudTrail rule's pattern, under the key that names the rule and its page.
+    ...Object.fromEntries((Object.keys(CHANGE_PAGE_WHAT_TO_DO) as (keyof typeof CHANGE_PAGE_WHAT_TO_DO)[]).map((page) => [rules[page], patterns[page]])),
   };
   for (const { name, bus, target, deadLetter } of stackRules(names)) {
     const pattern = patternOf[name];
