@@ -5,9 +5,9 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, S
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { InvokeStore } from '@aws/lambda-invoke-store';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
+import { readConfigJson } from '../../../shared/cli/cliConfig';
 import type { PipelineConfig } from '../../../shared/config/rule';
 import { CHANGE_PAGE_WHAT_TO_DO } from '../../../shared/stack/alarmResources';
 import { outcomeEventPattern } from '../../../shared/stack/eventPatterns';
@@ -115,7 +115,7 @@ export class LocalPipeline {
     process.env.AWS_LAMBDA_MAX_CONCURRENCY = '64';
     const timeScale = options.timeScale ?? 20;
     const configPath = options.configPath ?? DEFAULT_CONFIG;
-    const rawConfig: unknown = JSON.parse(readFileSync(configPath, 'utf8'));
+    const { raw: rawConfig } = readConfigJson(configPath);
     const names = localNames(options.stage, options.region ?? regionNamedBy(rawConfig));
     const config = validatePipelineConfig(rawConfig, {
       region: names.region,
@@ -143,8 +143,8 @@ export class LocalPipeline {
       // The default bus's rules for the calls a trail records: to the alarm topic for what
       // TrustChangesRule watches (shared/stack/alarmResources.ts), what VerifierChangesRule
       // watches of the functions (Lambda's calls through the gateway), what AlertingChangesRule
-      // watches of the queues (SQS's calls through it) and QueueTriggersRule of their triggers
-      // (Lambda's), and to the verifier for a
+      // watches of the queues (SQS's calls through it), QueueTriggersRule of their triggers,
+      // KeyLossesRule of the keys and DataExposureRule of the buckets, and to the verifier for a
       // deleted job (serverless.yml). Only the emulator deletes jobs, after the stack exists.
       // The call also goes onto moto's default bus, whose rules page through the alarm topic as
       // deployed (to tkp-alarm-inbox, with what to do).
