@@ -72,8 +72,8 @@ export const CHANGE_PAGE_WHAT_TO_DO = {
     'If nobody planned it: put the key back, which a redeploy does not do: aws kms cancel-key-deletion --key-id ARN (which leaves it disabled), then aws kms enable-key --key-id ARN; tkp check then passes those rules. ' +
     'Then upload again what failed meanwhile (each Failed verdict says how) and run tkp audit --since the event\'s time. A key no rule names is the account\'s to judge. README: When an alarm fires; Putting back what changed outside a deploy.',
   dataExposure:
-    'The recordings or the transcripts may be open to others or copied elsewhere: the input bucket\'s policy, or a replication rule, the public access block or an ACL of the input or transcript bucket, changed outside a deploy (or someone tried). event.detail says who (userIdentity), what (eventName, requestParameters: the new policy, the replication rules and their destination) and errorCode if the call was refused. ' +
-    'If nobody planned it: put the bucket back as the stack defines it, which a redeploy does not do (aws s3api delete-bucket-replication, put-public-access-block with all four settings on, put-bucket-policy with the packaged template\'s, put-bucket-acl --acl private), then find what was read or copied meanwhile (a replication rule\'s destination bucket; S3 server access logs or CloudTrail data events, where on). ' +
+    'The recordings or the transcripts may be open to others or copied elsewhere: the input bucket\'s policy, or a replication rule, the public access block, an ACL or the ownership controls (ACLs turned back on) of the input or transcript bucket, changed outside a deploy (or someone tried). event.detail says who (userIdentity), what (eventName, requestParameters: the new policy, the replication rules and their destination) and errorCode if the call was refused. ' +
+    'If nobody planned it: put the bucket back as the stack defines it, which a redeploy does not do (tkp check names what is off, rows input bucket exposure and transcript bucket exposure, with the command for each: aws s3api delete-bucket-replication, put-public-access-block with all four settings on, put-bucket-ownership-controls BucketOwnerEnforced, put-bucket-policy with the packaged template\'s), then find what was read or copied meanwhile (a replication rule\'s destination bucket; S3 server access logs or CloudTrail data events, where on). ' +
     'Run tkp audit --since the event\'s time too: a policy that let others read may have let them write. README: When an alarm fires; Putting back what changed outside a deploy.',
 } as const;
 
@@ -261,7 +261,7 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
   resources.DataExposureRule = alarmTopicRule(
     ctx,
     names.rules.dataExposure,
-    'The input bucket’s policy, or a replication rule, public access block or ACL of the input or transcript bucket, changed outside a deploy: CloudTrail events to the alarm topic',
+    'The input bucket’s policy, or a replication rule, public access block, ACL or ownership controls of the input or transcript bucket, changed outside a deploy: CloudTrail events to the alarm topic',
     dataExposurePattern({ inputBucket: inputBucketRef(ctx), transcriptBucket: transcriptBucketRef(ctx) }),
   );
   resources.OutcomeArchive = {

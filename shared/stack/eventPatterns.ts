@@ -134,9 +134,10 @@ const FUNCTION_CHANGES = [
 const TRIGGER_CHANGES = [{ prefix: 'CreateEventSourceMapping' }, { prefix: 'UpdateEventSourceMapping' }, { prefix: 'DeleteEventSourceMapping' }];
 /**
  * The calls, besides its policy's, that open a bucket's objects to others or copy them elsewhere:
- * a replication rule, its public access block, an ACL.
+ * a replication rule, its public access block, an ACL, or ACLs turned back on (its ownership
+ * controls), after which any object's own ACL may grant read, which no later bucket call shows.
  */
-const EXPOSURE_CHANGES = ['PutBucketReplication', 'PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock', 'PutBucketAcl'];
+const EXPOSURE_CHANGES = ['PutBucketReplication', 'PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock', 'PutBucketAcl', 'PutBucketOwnershipControls', 'DeleteBucketOwnershipControls'];
 /** The calls that take a KMS key out of use or delete it. */
 const KEY_LOSSES = ['DisableKey', 'ScheduleKeyDeletion'];
 /** The calls that give a function its role. */

@@ -2,7 +2,7 @@ import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-
 import { EventBridgeClient, PutPermissionCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { CreateAliasCommand, DescribeKeyCommand, KMSClient, UpdateAliasCommand } from '@aws-sdk/client-kms';
-import { DeleteBucketLifecycleCommand, DeleteBucketPolicyCommand, PutBucketEncryptionCommand, PutBucketLifecycleConfigurationCommand, PutBucketPolicyCommand, PutObjectCommand, PutPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteBucketLifecycleCommand, DeleteBucketPolicyCommand, PutBucketEncryptionCommand, PutBucketLifecycleConfigurationCommand, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutObjectCommand, PutPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { TagResourceCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_PAGE_WHAT_TO_DO } from '../../shared/stack/alarmResources';
@@ -182,7 +182,7 @@ describe.runIf(motoAvailable('forgery tests'))('forgeries against the local pipe
     expect(pipeline.alarms.length).toBe(before + 1);
   });
 
-  it("the input bucket's policy opened or its public access block lifted, which could expose the recordings: the call pages at once, and the transcript bucket's policy pages once, as a trust change", async () => {
+  it("the input bucket's policy opened, its public access block lifted or the transcript bucket's ACLs turned back on, which could expose the recordings or the transcripts: the call pages at once", async () => {
     const s3 = new S3Client({ region: 'us-east-1', endpoint: pipeline.gateway.endpoint, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
     const before = pipeline.alarms.length;
     const input = pipeline.stack.names.inputBucket;
@@ -192,11 +192,17 @@ describe.runIf(motoAvailable('forgery tests'))('forgeries against the local pipe
     await s3.send(new PutBucketPolicyCommand({ Bucket: input, Policy: JSON.stringify(readable) }));
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: input }));
     await s3.send(new PutPublicAccessBlockCommand({ Bucket: input, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } }));
+    // ACLs back on: from then, any object's own ACL may grant read, which no bucket call shows.
+    const transcripts = pipeline.stack.names.transcriptBucket;
+    await s3.send(new PutBucketOwnershipControlsCommand({ Bucket: transcripts, OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } }));
+    await s3.send(new PutBucketOwnershipControlsCommand({ Bucket: transcripts, OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }));
     expect(pipeline.alarms.slice(before).map((a) => [a.page, a.detail.eventName, a.detail.requestParameters.bucketName])).toEqual([
       ['dataExposure', 'PutBucketPublicAccessBlock', input],
       ['dataExposure', 'PutBucketPolicy', input],
       ['dataExposure', 'DeleteBucketPolicy', input],
       ['dataExposure', 'PutBucketPublicAccessBlock', input],
+      ['dataExposure', 'PutBucketOwnershipControls', transcripts],
+      ['dataExposure', 'PutBucketOwnershipControls', transcripts],
     ]);
   });
 

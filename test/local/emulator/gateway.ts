@@ -219,14 +219,14 @@ function trailedQueryCall(form: URLSearchParams): TrailedRecord | undefined {
 
 /**
  * A bucket's default encryption, policy, notifications, lifecycle, replication, public access
- * block or ACL changed: path-style, as the local mode addresses S3 (/BUCKET?encryption, or
+ * block, ACL or ownership controls changed: path-style, as the local mode addresses S3 (/BUCKET?encryption, or
  * /BUCKET/?encryption).
  */
 function trailedBucketCall(request: GatewayRequest): TrailedRecord | undefined {
   if (request.method !== 'PUT' && request.method !== 'DELETE') return undefined;
   const url = new URL(request.path, 'http://gateway');
   const bucket = /^\/([^/]+)\/?$/.exec(url.pathname)?.[1];
-  const subresource = (['encryption', 'policy', 'notification', 'lifecycle', 'replication', 'publicAccessBlock', 'acl'] as const).find((name) => url.searchParams.has(name));
+  const subresource = (['encryption', 'policy', 'notification', 'lifecycle', 'replication', 'publicAccessBlock', 'acl', 'ownershipControls'] as const).find((name) => url.searchParams.has(name));
   if (!bucket || !subresource) return undefined;
   // The name of S3's REST operation; VerifierChangesRule and TrustChangesRule match the notification and lifecycle calls under their API names too.
   const eventName = `${request.method === 'PUT' ? 'Put' : 'Delete'}Bucket${subresource.charAt(0).toUpperCase()}${subresource.slice(1)}`;

@@ -150,11 +150,12 @@ describe('trailedCall: KMS calls through the local gateway, as a trail records t
 describe('trailedCall: S3 bucket configuration calls through the local gateway, as a trail records them', () => {
   const s3 = (method: string, path: string) => trailedCall({ method, path, target: undefined, body: '' }, ACCOUNT);
 
-  it('names the bucket of a policy, replication, public access block, ACL or lifecycle call by its REST operation, and reads no object call', () => {
+  it('names the bucket of a policy, replication, public access block, ACL, ownership-controls or lifecycle call by its REST operation, and reads no object call', () => {
     expect(s3('PUT', '/tkp-local-input?publicAccessBlock')).toEqual({ eventSource: 's3.amazonaws.com', eventName: 'PutBucketPublicAccessBlock', account: ACCOUNT, requestParameters: { bucketName: 'tkp-local-input' } });
     expect(s3('DELETE', '/tkp-local-input?publicAccessBlock')).toMatchObject({ eventName: 'DeleteBucketPublicAccessBlock' });
     expect(s3('PUT', '/tkp-local-transcripts?replication')).toMatchObject({ eventName: 'PutBucketReplication', requestParameters: { bucketName: 'tkp-local-transcripts' } });
     expect(s3('PUT', '/tkp-local-input?acl')).toMatchObject({ eventName: 'PutBucketAcl' });
+    expect(s3('DELETE', '/tkp-local-transcripts?ownershipControls')).toMatchObject({ eventName: 'DeleteBucketOwnershipControls', requestParameters: { bucketName: 'tkp-local-transcripts' } });
     expect(s3('PUT', '/tkp-local-transcripts?lifecycle')).toMatchObject({ eventName: 'PutBucketLifecycle' });
     expect(s3('PUT', '/tkp-local-input/calls/a.wav')).toBeUndefined();
     expect(s3('GET', '/tkp-local-input?policy')).toBeUndefined();

@@ -335,19 +335,20 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, call('cloudhsm.amazonaws.com', 'DisableKey', { keyId: arn }))).toBe(false);
   });
 
-  it('matches the input bucket opened or copied elsewhere, and the transcript bucket copied or made public, outside a deploy; not the transcript bucket\'s policy, which TrustChangesRule watches', () => {
+  it('matches the input bucket opened or copied elsewhere, and the transcript bucket copied, made public or given ACLs again, outside a deploy; not the transcript bucket\'s policy, which TrustChangesRule watches', () => {
     const pattern = dataExposurePattern({ inputBucket: 'tkp-input', transcriptBucket: 'tkp-transcripts' }) as Record<string, unknown>;
     const s3 = (eventName: string, bucketName: string, sourceIPAddress?: string) => call('s3.amazonaws.com', eventName, { bucketName }, sourceIPAddress);
-    for (const eventName of ['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketReplication', 'PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock', 'PutBucketAcl']) {
+    const exposures = ['PutBucketReplication', 'PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock', 'PutBucketAcl', 'PutBucketOwnershipControls', 'DeleteBucketOwnershipControls'];
+    for (const eventName of ['PutBucketPolicy', 'DeleteBucketPolicy', ...exposures]) {
       expect(matchesPattern(pattern, s3(eventName, 'tkp-input')), eventName).toBe(true);
       expect(matchesPattern(pattern, s3(eventName, 'tkp-input', 'cloudformation.amazonaws.com')), `${eventName} by a deploy`).toBe(false);
       expect(matchesPattern(pattern, s3(eventName, 'someone-elses')), `${eventName} elsewhere`).toBe(false);
     }
-    for (const eventName of ['PutBucketReplication', 'PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock', 'PutBucketAcl']) expect(matchesPattern(pattern, s3(eventName, 'tkp-transcripts')), eventName).toBe(true);
+    for (const eventName of exposures) expect(matchesPattern(pattern, s3(eventName, 'tkp-transcripts')), eventName).toBe(true);
     // One change, one page: the transcript bucket's policy is TrustChangesRule's.
     for (const eventName of ['PutBucketPolicy', 'DeleteBucketPolicy']) expect(matchesPattern(pattern, s3(eventName, 'tkp-transcripts')), eventName).toBe(false);
     // Reading, or removing a replication rule, exposes nothing.
-    for (const eventName of ['GetBucketPolicy', 'DeleteBucketReplication', 'GetBucketAcl']) expect(matchesPattern(pattern, s3(eventName, 'tkp-input')), eventName).toBe(false);
+    for (const eventName of ['GetBucketPolicy', 'DeleteBucketReplication', 'GetBucketAcl', 'GetBucketOwnershipControls']) expect(matchesPattern(pattern, s3(eventName, 'tkp-input')), eventName).toBe(false);
   });
 
   it('matches another function created with, or switched to, one of the stack\'s roles outside a deploy, and not another role', () => {
