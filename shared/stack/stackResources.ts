@@ -11,11 +11,19 @@ import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { alarmResources, alarmTopicRef } from './alarmResources';
 import { bucketArn, functionLogicalId, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type RoleId, type StackContext } from './stackNames';
 
-const BLOCK_PUBLIC = {
-  BlockPublicAcls: true,
-  BlockPublicPolicy: true,
-  IgnorePublicAcls: true,
-  RestrictPublicBuckets: true,
+/**
+ * Who may read the buckets the stack creates: nobody through a public policy or ACL, and no ACL
+ * at all (BucketOwnerEnforced), so the bucket policy and IAM alone decide. The local mode puts the
+ * same on its buckets; `tkp check` judges any bucket against it (bucketExposure.ts).
+ */
+export const BUCKET_ACCESS = {
+  PublicAccessBlockConfiguration: {
+    BlockPublicAcls: true,
+    BlockPublicPolicy: true,
+    IgnorePublicAcls: true,
+    RestrictPublicBuckets: true,
+  },
+  OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' as const }] },
 };
 
 function bucket(extra: Record<string, unknown>, dependsOn?: string) {
@@ -23,9 +31,9 @@ function bucket(extra: Record<string, unknown>, dependsOn?: string) {
     Type: 'AWS::S3::Bucket',
     ...(dependsOn && { DependsOn: dependsOn }),
     Properties: {
-      PublicAccessBlockConfiguration: BLOCK_PUBLIC,
+      PublicAccessBlockConfiguration: BUCKET_ACCESS.PublicAccessBlockConfiguration,
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      OwnershipControls: BUCKET_ACCESS.OwnershipControls,
       ...extra,
     },
   };

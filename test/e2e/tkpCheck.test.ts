@@ -2,12 +2,17 @@ import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import {
   DeleteBucketLifecycleCommand,
+  DeleteBucketPolicyCommand,
+  DeleteBucketReplicationCommand,
+  DeletePublicAccessBlockCommand,
   GetBucketNotificationConfigurationCommand,
   GetBucketPolicyCommand,
   PutBucketEncryptionCommand,
   PutBucketNotificationConfigurationCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketPolicyCommand,
+  PutBucketReplicationCommand,
+  PutPublicAccessBlockCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, SetTopicAttributesCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
@@ -572,6 +577,47 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       );
     });
 
+    it('fails while the recordings are open to others: the input bucket\'s public access block lifted, another account let read, a replication rule to another account', async () => {
+      const s3 = new S3Client({ ...atMoto(), forcePathStyle: true });
+      const bucket = pipeline.stack.names.inputBucket;
+      const passing = await tkp(['check', '--json']);
+      for (const [check, holds, name] of [['input bucket exposure', 'the recordings', bucket], ['transcript bucket exposure', 'the transcripts', pipeline.stack.names.transcriptBucket]]) {
+        expect(passing.json.rows.find((r: any) => r.check === check)).toEqual({
+          rule: '(stack)',
+          check,
+          ok: true,
+          detail: `s3://${name}: nobody outside account ${MOTO_DEFAULT_ACCOUNT} may read ${holds}: public access blocked (all four settings), ACLs disabled, and the policy lets no other account, service or the public read`,
+        });
+      }
+      const partner = { Sid: 'PartnerReads', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/partners/*` };
+      const replication = {
+        Role: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT}:role/replication`,
+        Rules: [{ ID: 'copy-hr', Priority: 1, Status: 'Enabled' as const, Filter: { Prefix: 'hr/' }, DeleteMarkerReplication: { Status: 'Disabled' as const }, Destination: { Bucket: 'arn:aws:s3:::elsewhere', Account: '999988887777' } }],
+      };
+      await expectCheckFailsWhile(
+        async () => {
+          await s3.send(new DeletePublicAccessBlockCommand({ Bucket: bucket }));
+          await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [partner] }) }));
+          await s3.send(new PutBucketReplicationCommand({ Bucket: bucket, ReplicationConfiguration: replication }));
+        },
+        async () => {
+          await s3.send(new DeleteBucketReplicationCommand({ Bucket: bucket }));
+          await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+          await s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } }));
+        },
+        [
+          {
+            check: 'input bucket exposure',
+            detail:
+              `s3://${bucket}: it has no public access block, so a public policy or ACL may open the recordings to anyone (aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true); ` +
+              'by the bucket policy, account 444455556666 (arn:aws:iam::444455556666:root) may read the recordings (s3:GetObject under "partners/"); ' +
+              `replication rule "copy-hr" copies the recordings to arn:aws:s3:::elsewhere in account 999988887777 (aws s3api delete-bucket-replication --bucket ${bucket}, or put-bucket-replication without that rule). ` +
+              'Put the bucket back as the stack defines it, which a redeploy does not do (README: "Putting back what changed outside a deploy"), then find what was read or copied meanwhile (a replication rule\'s destination; S3 server access logs or CloudTrail data events, where on)',
+          },
+        ],
+      );
+    });
+
     it('fails while the transcript bucket\'s policy lets others write transcripts or the ledger, judged by what it refuses, not by statement names', async () => {
       const s3 = new S3Client({ ...atMoto(), forcePathStyle: true });
       const bucket = pipeline.stack.names.transcriptBucket;
@@ -779,6 +825,8 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         'stack queues',
         'transcript bucket policy',
         'transcript bucket lifecycle',
+        'input bucket exposure',
+        'transcript bucket exposure',
       ]);
       expect(run.json.rows.find((r: any) => r.check === 'stack').detail).toMatch(/^stack transcribe-kms-pipeline-notyet is not deployed in us-east-1/);
       expect(run.json.rows.filter((r: any) => r.check === 'kms:Encrypt (DryRun)' && r.ok)).toHaveLength(8);

@@ -6,7 +6,17 @@
  */
 import { GetTemplateCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { GetBucketEncryptionCommand, GetBucketLifecycleConfigurationCommand, GetBucketPolicyCommand, type LifecycleRule, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetBucketAclCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetBucketReplicationCommand,
+  GetPublicAccessBlockCommand,
+  type LifecycleRule,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeEventBusCommand, DescribeRuleCommand, ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
@@ -30,6 +40,7 @@ import type { FunctionFacts } from './stackFunctions';
 import { deployedCodeOf, type DeployedCode } from './functionCode';
 import type { QueueConsumer, QueueFacts, StackQueueFacts } from './stackQueues';
 import type { LifecycleRuleFacts } from './transcriptBucketLifecycle';
+import { PUBLIC_ACCESS_SETTINGS, type BucketExposureFacts } from './bucketExposure';
 import { isVerifier, type FunctionId } from '../../stack/stackNames';
 import type { PolicyStatement } from './policyStatement';
 
@@ -150,6 +161,43 @@ function lifecycleRuleFacts(rule: LifecycleRule): LifecycleRuleFacts {
     prefix: rule.Prefix ?? filter?.Prefix ?? and?.Prefix ?? '',
     narrowed: Boolean(filter?.Tag || filter?.ObjectSizeGreaterThan !== undefined || filter?.ObjectSizeLessThan !== undefined || and?.Tags?.length || and?.ObjectSizeGreaterThan !== undefined || and?.ObjectSizeLessThan !== undefined),
     ...((expiration?.Days !== undefined || expiration?.Date !== undefined) && { expires: { ...(expiration.Days !== undefined && { days: expiration.Days }), ...(expiration.Date && { date: expiration.Date.toISOString().slice(0, 10) }) } }),
+  };
+}
+
+/** A read refused or failed, with the permission it needs named. */
+const needing = <T>(permission: string, read: Promise<T>): Promise<T> =>
+  read.catch((error: unknown) => {
+    throw new Error(`${describeError(error)} (${permission})`);
+  });
+
+/**
+ * Who may read a bucket: its public access block, object ownership, ACL grants to others (read
+ * only while ACLs are on), policy and replication rules. Each setting a bucket has not got is a
+ * fact (none); any other refusal throws, naming the permission it needs.
+ */
+export async function readBucketExposure(s3: S3Client, bucket: string, policy?: Promise<{ statements: PolicyStatement[] | null }>): Promise<BucketExposureFacts> {
+  const [block, ownership, statements, replication] = await Promise.all([
+    needing('s3:GetBucketPublicAccessBlock', unlessAbsent(s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })).then(({ PublicAccessBlockConfiguration: c }) => c ?? {}), null, named('NoSuchPublicAccessBlockConfiguration'))),
+    needing('s3:GetBucketOwnershipControls', unlessAbsent(s3.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket })).then(({ OwnershipControls }) => OwnershipControls?.Rules?.[0]?.ObjectOwnership), undefined, named('OwnershipControlsNotFoundError'))),
+    needing('s3:GetBucketPolicy', policy ?? readBucketPolicy(s3, bucket)),
+    needing('s3:GetReplicationConfiguration', unlessAbsent(s3.send(new GetBucketReplicationCommand({ Bucket: bucket })).then(({ ReplicationConfiguration }) => ReplicationConfiguration?.Rules ?? []), [], named('ReplicationConfigurationNotFoundError'))),
+  ]);
+  const aclsOn = ownership !== 'BucketOwnerEnforced';
+  const acl = aclsOn ? await needing('s3:GetBucketAcl', s3.send(new GetBucketAclCommand({ Bucket: bucket }))) : undefined;
+  const ownerId = acl?.Owner?.ID;
+  return {
+    publicAccessBlock: block && PUBLIC_ACCESS_SETTINGS.filter((setting) => block[setting] === true),
+    ...(ownership && { objectOwnership: ownership }),
+    aclGrants: (acl?.Grants ?? [])
+      .filter(({ Grantee }) => !(Grantee?.Type === 'CanonicalUser' && Grantee.ID === ownerId))
+      .map(({ Grantee, Permission }) => ({ grantee: Grantee?.URI ?? Grantee?.EmailAddress ?? Grantee?.ID ?? '(unknown)', permission: Permission ?? '(unknown)' })),
+    policy: statements.statements,
+    replication: replication.map((rule) => ({
+      ...(rule.ID && { id: rule.ID }),
+      enabled: rule.Status === 'Enabled',
+      destination: rule.Destination?.Bucket ?? '(no destination)',
+      ...(rule.Destination?.Account && { destinationAccount: rule.Destination.Account }),
+    })),
   };
 }
 

@@ -6,8 +6,9 @@
  * CloudWatch publish, that the stack's EventBridge rules are on and its alarms send to that topic,
  * that the verifiers' roles refuse forged verdicts, that the stack's functions run as deployed
  * (role, handler, environment, layers, concurrency, trigger, failure destination), that the
- * outcome bus refuses a verdict from anyone but the verifiers, and that the transcript bucket's
- * policy refuses a forged verdict record or a rewritten transcript.
+ * outcome bus refuses a verdict from anyone but the verifiers, that the transcript bucket's
+ * policy refuses a forged verdict record or a rewritten transcript and its lifecycle deletes
+ * neither, and that nobody outside the account may read the recordings or the transcripts.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetBucketNotificationConfigurationCommand, type NotificationConfiguration } from '@aws-sdk/client-s3';
@@ -27,10 +28,12 @@ import { notificationCountProblem, notificationIdPrefix, notificationRoomProblem
 import { changePageInputs } from '../../stack/alarmResources';
 import { QUEUE_SETTINGS } from '../../stack/queueSettings';
 import { alarmTopicKeyRow } from './alarmTopicKey';
+import { bucketExposureRow, type ExposureScope } from './bucketExposure';
+import type { PolicyStatement } from './policyStatement';
 import { alarmTopicPolicyRow, type TopicPublishers } from './alarmTopicPolicy';
 import { stackQueuesRow, type DeployedQueues } from './stackQueues';
 import { createDemandSources } from '../cliAdapters';
-import { readAlarms, readAlarmTopic, readBucketLifecycle, readBucketPolicy, readBusPolicy, readDeployedCode, readInputBucketDefault, readRules, readStackFunctions, readStackQueues, readSubscriptions, readTrails, readVerifierRoles } from './checkAdapters';
+import { readAlarms, readAlarmTopic, readBucketExposure, readBucketLifecycle, readBucketPolicy, readBusPolicy, readDeployedCode, readInputBucketDefault, readRules, readStackFunctions, readStackQueues, readSubscriptions, readTrails, readVerifierRoles } from './checkAdapters';
 import { outcomeBusPolicyRow, type BusPublishers } from './outcomeBusPolicy';
 import { stackFunctionsRow, type DeployedFunctions } from './stackFunctions';
 import { functionCodeRow } from './functionCode';
@@ -348,14 +351,28 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     );
   }
   // The roles' names are fixed, so an existing bucket's policy can be judged before the first deploy.
-  if (targets.transcriptBucket) {
+  const { partition } = rolesWhere(caller);
+  const exposure = (check: ExposureScope['check'], bucket: string, holds: string, policy?: Promise<{ statements: PolicyStatement[] | null }>) =>
+    orError(readBucketExposure(clients.s3, bucket, policy)).then((answer) => bucketExposureRow(answer, { check, bucket, holds, partition, account: caller.account }));
+  // Read once for the policy row and the exposure row.
+  const transcriptPolicy = targets.transcriptBucket ? readBucketPolicy(clients.s3, targets.transcriptBucket) : undefined;
+  if (targets.transcriptBucket && transcriptPolicy) {
     const writers = bucketWriters(config, targets.transcriptBucket, stack, caller);
-    rows.push(transcriptBucketPolicyRow(await orError(readBucketPolicy(clients.s3, writers.bucket)), writers));
+    rows.push(transcriptBucketPolicyRow(await orError(transcriptPolicy), writers));
     rows.push(transcriptBucketLifecycleRow(await orError(readBucketLifecycle(clients.s3, writers.bucket)), writers));
   } else {
     const notYet = 'the transcript bucket the stack creates does not exist yet (or pass --transcript-bucket)';
     rows.push({ rule: STACK_ROW, check: 'transcript bucket policy', ok: true, skipped: true, detail: notYet }, { rule: STACK_ROW, check: 'transcript bucket lifecycle', ok: true, skipped: true, detail: notYet });
   }
+  // Who may read the recordings and the transcripts: the buckets' own settings, whoever made the buckets.
+  rows.push(
+    targets.inputBucket
+      ? await exposure('input bucket exposure', targets.inputBucket, 'the recordings')
+      : { rule: STACK_ROW, check: 'input bucket exposure', ok: true, skipped: true, detail: 'the input bucket the stack creates does not exist yet (or pass --input-bucket)' },
+    targets.transcriptBucket
+      ? await exposure('transcript bucket exposure', targets.transcriptBucket, 'the transcripts', transcriptPolicy)
+      : { rule: STACK_ROW, check: 'transcript bucket exposure', ok: true, skipped: true, detail: 'the transcript bucket the stack creates does not exist yet (or pass --transcript-bucket)' },
+  );
 
   const failed = rows.filter((row) => !row.ok).length;
   const skipped = rows.filter((row) => row.skipped).length;

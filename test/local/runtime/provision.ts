@@ -9,7 +9,9 @@ import {
   PutBucketPolicyCommand,
   PutBucketEncryptionCommand,
   PutBucketNotificationConfigurationCommand,
+  PutBucketOwnershipControlsCommand,
   PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { AttachRolePolicyCommand, CreatePolicyCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
@@ -43,7 +45,7 @@ import {
   type RoleEnding,
   type RoleId,
 } from '../../../shared/stack/stackNames';
-import { outcomeBusPolicy, QUEUE_SENDERS, queueSenders, startQueueReceivers, transcriptBucketStatements } from '../../../shared/stack/stackResources';
+import { BUCKET_ACCESS, outcomeBusPolicy, QUEUE_SENDERS, queueSenders, startQueueReceivers, transcriptBucketStatements } from '../../../shared/stack/stackResources';
 import { alarmResources, alarmTopicPublishers, CHANGE_PAGE_WHAT_TO_DO, changePageInputs } from '../../../shared/stack/alarmResources';
 import { sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
 import { roleResources, type ManagedPolicyResource, type RoleResource } from '../../../shared/stack/roleResources';
@@ -225,6 +227,11 @@ export async function provision(
     );
   }
   await s3.send(new PutBucketVersioningCommand({ Bucket: names.inputBucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  // Who may read them, as the stack makes its buckets; a rule's other output bucket is its owner's.
+  for (const bucket of [names.inputBucket, names.transcriptBucket]) {
+    await s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: BUCKET_ACCESS.PublicAccessBlockConfiguration }));
+    await s3.send(new PutBucketOwnershipControlsCommand({ Bucket: bucket, OwnershipControls: BUCKET_ACCESS.OwnershipControls }));
+  }
   // S3 takes at most 100 (moto any number); then written as S3 requires (encoded filter values), translated for moto's raw comparison.
   const tooManyNotifications = notificationCountProblem(config.rules);
   if (tooManyNotifications) throw new Error(tooManyNotifications);
