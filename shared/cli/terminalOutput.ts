@@ -4,6 +4,7 @@
  */
 import { SingleBar } from 'cli-progress';
 import { createColors } from 'picocolors';
+import stringWidth from 'string-width';
 
 export interface Progress {
   increment(by?: number): void;
@@ -18,7 +19,7 @@ export interface TerminalOutput {
   line(text?: string): void;
   /** The JSON document of a --json run. */
   document(value: unknown): void;
-  /** A table with a header row; columns sized from the plain text. */
+  /** A table with a header row; columns sized from the plain text, as wide as a terminal shows it. */
   table(header: readonly string[], rows: readonly (readonly string[])[], paint?: (cell: string, column: number, row: number) => string): void;
   mark(ok: boolean): string;
   progress(label: string, total?: number): Progress;
@@ -27,6 +28,14 @@ export interface TerminalOutput {
 export interface OutputStreams {
   stdout: NodeJS.WriteStream | { write(text: string): unknown; isTTY?: boolean };
   stderr: NodeJS.WriteStream | { write(text: string): unknown; isTTY?: boolean };
+}
+
+/**
+ * A cell padded to the columns a terminal gives it: a CJK character takes two, a combining accent
+ * (an é written as e and U+0301, as macOS names files) none, so a table of odd file names lines up.
+ */
+export function padToWidth(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - stringWidth(text)));
 }
 
 export function createTerminalOutput(options: { json: boolean }, streams: OutputStreams = { stdout: process.stdout, stderr: process.stderr }): TerminalOutput {
@@ -42,11 +51,11 @@ export function createTerminalOutput(options: { json: boolean }, streams: Output
     document: (value) => write(JSON.stringify(value, null, 2)),
     table: (header, rows, paint = (cell) => cell) => {
       if (options.json) return;
-      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+      const widths = header.map((h, i) => Math.max(stringWidth(h), ...rows.map((r) => stringWidth(r[i] ?? ''))));
       const render = (cells: readonly string[], rowIndex: number) =>
         cells
           .map((cell, i) => {
-            const padded = i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0);
+            const padded = i === cells.length - 1 ? cell : padToWidth(cell, widths[i] ?? 0);
             return rowIndex < 0 ? colour.bold(padded) : paint(padded, i, rowIndex);
           })
           .join('  ')

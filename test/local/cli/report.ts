@@ -5,6 +5,8 @@ import { parseS3Uri } from '../../../shared/aws/s3Location';
 import type { PipelineConfig } from '../../../shared/config/rule';
 import type { DeadLetter, LocalPipeline } from '../runtime/localPipeline';
 import type { LogRecord } from '../runtime/logCapture';
+import stringWidth from 'string-width';
+import { padToWidth } from '../../../shared/cli/terminalOutput';
 
 export type Verdict = 'verified' | 'mismatch' | 'failed' | 'skipped' | 'ignored' | 'dead-lettered' | 'not uploaded' | 'unaccounted';
 
@@ -122,10 +124,21 @@ export function shortKeyArn(arn: string): string {
   return match ? `key/${(match[2] as string).slice(0, 8)}… @${match[1]}` : arn;
 }
 
-/** A long cell as its first `head` and last `tail` characters, joined by an ellipsis. */
+/** The longest run of `chars` from the start that a terminal shows in at most `width` columns. */
+function fitting(chars: readonly string[], width: number): string {
+  let text = '';
+  for (const char of chars) {
+    if (stringWidth(text + char) > width) break;
+    text += char;
+  }
+  return text;
+}
+
+/** A long cell as its first `head` and last `tail` columns, joined by an ellipsis: by what a terminal shows, so a CJK name is cut as wide as any other. */
 function shortened(value: string, head: number, tail: number): string {
+  if (stringWidth(value) <= head + 1 + tail) return value;
   const chars = [...value];
-  return chars.length <= head + 1 + tail ? value : `${chars.slice(0, head).join('')}…${chars.slice(-tail).join('')}`;
+  return `${fitting(chars, head)}…${[...fitting([...chars].reverse(), tail)].reverse().join('')}`;
 }
 
 export function formatTable(rows: readonly ObjectRow[]): string {
@@ -140,8 +153,8 @@ export function formatTable(rows: readonly ObjectRow[]): string {
     r.actualEncryption,
     r.verdict,
   ]);
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => [...(c[i] ?? '')].length)));
-  const line = (values: string[]) => values.map((v, i) => v + ' '.repeat((widths[i] ?? 0) - [...v].length)).join('  ').trimEnd();
+  const widths = headers.map((h, i) => Math.max(stringWidth(h), ...cells.map((c) => stringWidth(c[i] ?? ''))));
+  const line = (values: string[]) => values.map((v, i) => padToWidth(v, widths[i] ?? 0)).join('  ').trimEnd();
   const notes = rows.filter((r) => r.verdict !== 'verified' && r.detail).map((r) => `  ${shownKey(r.key)}: ${r.detail}`);
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line), ...(notes.length ? ['', ...notes] : [])].join('\n');
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTerminalOutput } from '../../../shared/cli/terminalOutput';
+import { createTerminalOutput, padToWidth } from '../../../shared/cli/terminalOutput';
 
 function streams(isTTY: boolean) {
   const written = { stdout: '', stderr: '' };
@@ -23,6 +23,14 @@ describe('createTerminalOutput', () => {
     expect(written.stdout).toBe('rule    result\ncalls/  ✔\nhr/     ✘\n');
     expect(written.stdout).not.toContain('\u001b[');
     expect(written.stderr).toBe('');
+  });
+
+  it('lines a table up by the columns a terminal shows: a CJK name takes two per character, a combining accent none', () => {
+    const { written, streams: s } = streams(false);
+    const out = createTerminalOutput({ json: false }, s);
+    out.table(['object', 'verdict'], [['会議.wav', 'verified'], ['e\u0301.wav', 'failed'], ['plain.wav', 'verified']]);
+    expect(written.stdout).toBe('object     verdict\n会議.wav   verified\ne\u0301.wav      failed\nplain.wav  verified\n');
+    expect(padToWidth('会議', 6)).toBe('会議  ');
   });
 
   it('colours a terminal', () => {
