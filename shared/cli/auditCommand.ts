@@ -7,7 +7,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { configFingerprint } from '../config/expectedEncryption';
 import type { CliEnvironment } from '../config/settings';
-import { firstTenOf } from '../start/preflightChecks';
+import { firstTenOf } from './terminalOutput';
 import { auditLocations, auditTranscripts, type AuditedObject } from '../verify/auditTranscripts';
 import { createAuditAdapters } from './cliAdapters';
 import { callerIdentity, openStack, type StackOptions } from './cliAws';

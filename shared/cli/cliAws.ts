@@ -231,3 +231,9 @@ export async function openStack(options: StackOptions, env: CliEnvironment, need
 }
 
 export type OpenStack = Awaited<ReturnType<typeof openStack>>;
+
+/** The start queue's ARN from its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or an emulator's). */
+export function queueArnFromUrl(url: string, region: string): string {
+  const [account, name] = new URL(url).pathname.split('/').filter(Boolean);
+  return `arn:aws:sqs:${region}:${account ?? ''}:${name ?? ''}`;
+}

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseS3Uri } from '../aws/s3Location';
 import { validatePipelineConfig } from '../config/pipelineConfig';
 import type { PipelineConfig } from '../config/rule';
-import { firstTenOf } from '../start/preflightChecks';
+import { firstTenOf } from './terminalOutput';
 import { CliError } from './cliErrors';
 
 export function loadCliConfig(path: string | undefined, context: { region: string; inputBucket?: string; transcriptBucket?: string }): { config: PipelineConfig; path: string } {

@@ -84,3 +84,9 @@ export function createTerminalOutput(options: { json: boolean }, streams: Output
     },
   };
 }
+
+/** How many filters or problems one line lists: a config of a hundred prefixes would otherwise fill the screen. */
+const LISTED = 10;
+/** The first ten items, and how many more there are. */
+export const firstTenOf = (items: readonly string[], separator: string) =>
+  items.length <= LISTED ? items.join(separator) : `${items.slice(0, LISTED).join(separator)}${separator}and ${items.length - LISTED} more`;

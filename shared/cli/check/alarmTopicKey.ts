@@ -8,7 +8,7 @@
  * its subscriptions look healthy, and no rule can say so, since its page would be refused too.
  * Key policy statements are read, not simulated: conditions are named, never evaluated.
  */
-import { STACK_ROW, type CheckRow } from '../../start/preflightChecks';
+import { STACK_ROW, type CheckRow } from './checkRow';
 import { namesPrincipalAndAction, unevaluatedNote, type PolicyStatement } from './policyStatement';
 
 /** The alarm topic's key, as GetTopicAttributes, DescribeKey and GetKeyPolicy tell it. */

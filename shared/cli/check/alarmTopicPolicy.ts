@@ -10,7 +10,7 @@
  * policy that names only some rules or alarms fails on the others.
  */
 import { ALARM_TOPIC_PUBLISHERS_SID } from '../../stack/alarmResources';
-import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../../start/preflightChecks';
+import { PUT_BACK_README, STACK_ROW, type CheckRow } from './checkRow';
 import { allowsRequest, unevaluatedNote, type PolicyStatement } from './policyStatement';
 
 /** The topic policy's statements, or why GetTopicAttributes could not be read. */

@@ -14,7 +14,7 @@
  *   bucket of the account is named in the row's detail, and that bucket is not read.
  * Access points and the objects' own ACLs on a bucket whose ACLs are disabled are not read.
  */
-import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../../start/preflightChecks';
+import { PUT_BACK_README, STACK_ROW, type CheckRow } from './checkRow';
 import { allowsRequest, list, namesPrincipalAndAction, principalContext, type PolicyStatement } from './policyStatement';
 
 /** The four settings of a public access block, as S3 names them. */

@@ -34,7 +34,9 @@ import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sd
 import { awsErrorName, isMissingQueue } from '../../aws/awsErrors';
 import { describeError } from '../../aws/errors';
 import { bucketDefaultOf } from '../../verify/bucketDefaultEncryption';
-import type { AlarmFacts, InputBucketDefault, RuleFacts, SubscriptionFacts, TrailFacts, VerifierRoleFacts } from '../../start/preflightChecks';
+import type { InputBucketDefault } from './inputBucketRows';
+import type { AlarmFacts, RuleFacts, SubscriptionFacts, TrailFacts } from './pagingRows';
+import type { VerifierRoleFacts } from './verifierRoles';
 import type { TopicKeyFacts } from './alarmTopicKey';
 import type { FunctionFacts } from './stackFunctions';
 import { deployedCodeOf, type DeployedCode } from './functionCode';

@@ -9,7 +9,7 @@
  * proves the code is what was deployed, not that what was deployed was reviewed.
  */
 import { functionLogicalId, type FunctionId } from '../../stack/stackNames';
-import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../../start/preflightChecks';
+import { PUT_BACK_README, STACK_ROW, type CheckRow } from './checkRow';
 import type { FunctionFacts } from './stackFunctions';
 
 /** The code hash the deployed stack's template records for each function it publishes. */

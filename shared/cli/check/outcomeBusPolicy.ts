@@ -6,7 +6,7 @@
  * the wrong key. Changing the policy pages through TrustChangesRule when it is done; this row sees
  * the result, including a change made while no trail logged.
  */
-import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../../start/preflightChecks';
+import { PUT_BACK_README, STACK_ROW, type CheckRow } from './checkRow';
 import { deniesRequest, principalContext, type PolicyStatement } from './policyStatement';
 
 /** The bus policy's statements; `null` when the bus has no policy. */

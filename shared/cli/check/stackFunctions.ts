@@ -14,7 +14,7 @@
  * is compared with what the last deploy published in functionCode.ts.
  */
 import { FUNCTION_ENVIRONMENT_NAMES, FUNCTION_SETTING_NAMES, isVerifier, STACK_FUNCTIONS, type FunctionId } from '../../stack/stackNames';
-import { PUT_BACK, STACK_ROW, type CheckRow } from '../../start/preflightChecks';
+import { PUT_BACK, STACK_ROW, type CheckRow } from './checkRow';
 import { allowsRequest, type PolicyStatement } from './policyStatement';
 
 /** One function as Lambda describes it; `found: false` when it does not exist. */

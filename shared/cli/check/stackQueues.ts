@@ -21,7 +21,7 @@
  * Policies are judged as the request each sender makes (policyStatement.ts), with the bucket's or
  * rule's ARN as aws:SourceArn, so a policy that names only some of them fails on the others.
  */
-import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../../start/preflightChecks';
+import { PUT_BACK_README, STACK_ROW, type CheckRow } from './checkRow';
 import { QUEUE_SENDERS, START_QUEUE_RECEIVE_ACTIONS, START_QUEUE_RECEIVER } from '../../stack/stackResources';
 import { allowsRequest, deniesRequest, principalContext, unevaluatedNote, type PolicyStatement } from './policyStatement';
 

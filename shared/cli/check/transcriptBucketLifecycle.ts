@@ -12,7 +12,7 @@
  * judged as if it matched: whoever may tag an object can bring it under such a rule.
  */
 import { VERDICT_PREFIX } from '../../config/reservedPrefixes';
-import { STACK_ROW, type CheckRow } from '../../start/preflightChecks';
+import { STACK_ROW, type CheckRow } from './checkRow';
 
 /** One lifecycle rule, as GetBucketLifecycleConfiguration tells it. */
 export interface LifecycleRuleFacts {

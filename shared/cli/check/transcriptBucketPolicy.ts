@@ -13,7 +13,7 @@
  * operator it does not evaluate makes the row say so rather than guess.
  */
 import { VERDICT_PREFIX } from '../../config/reservedPrefixes';
-import { PUT_BACK_README, STACK_ROW, type CheckRow } from '../../start/preflightChecks';
+import { PUT_BACK_README, STACK_ROW, type CheckRow } from './checkRow';
 import { deniesRequest, list, principalContext, type PolicyStatement } from './policyStatement';
 
 /** One PutObject as the policy sees it. */

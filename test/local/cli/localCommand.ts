@@ -14,7 +14,7 @@ import { basename, resolve } from 'node:path';
 import { CliError, EXIT } from '../../../shared/cli/cliErrors';
 import { readConfigJson } from '../../../shared/cli/cliConfig';
 import { buildRuleIndex, matchRule } from '../../../shared/config/ruleIndex';
-import { firstTenOf } from '../../../shared/start/preflightChecks';
+import { firstTenOf } from '../../../shared/cli/terminalOutput';
 import type { Rule } from '../../../shared/config/rule';
 import { functionName } from '../../../shared/stack/stackNames';
 import { CHANGE_PAGE_WHAT_TO_DO } from '../../../shared/stack/alarmResources';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { missingProfileProblem, resolveStackTargets } from '../../../shared/cli/cliAws';
+import { missingProfileProblem, queueArnFromUrl, resolveStackTargets } from '../../../shared/cli/cliAws';
 
 const OUTPUTS = { InputBucketName: 'in-from-stack', TranscriptBucketName: 'out-from-stack', StartQueueUrl: 'https://sqs/q', PreflightFunctionName: 'fn' };
 
@@ -48,5 +48,12 @@ describe('missingProfileProblem', () => {
         'the profiles there are "ci", "default", "work"',
     );
     expect(missingProfileProblem('x', {}, 'AWS_PROFILE')).toMatch(/^AWS_PROFILE "x" is in neither .*; there are no profiles there: run `aws configure --profile NAME` or `aws configure sso`$/);
+  });
+});
+
+describe('queueArnFromUrl', () => {
+  it('derives the queue ARN from its URL, in AWS and in an emulator', () => {
+    expect(queueArnFromUrl('https://sqs.eu-west-1.amazonaws.com/123456789012/tkp-start', 'eu-west-1')).toBe('arn:aws:sqs:eu-west-1:123456789012:tkp-start');
+    expect(queueArnFromUrl('http://127.0.0.1:4566/123456789012/tkp-start', 'us-east-1')).toBe('arn:aws:sqs:us-east-1:123456789012:tkp-start');
   });
 });
