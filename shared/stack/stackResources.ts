@@ -26,6 +26,16 @@ export const BUCKET_ACCESS = {
   OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' as const }] },
 };
 
+/**
+ * How long each bucket the stack creates keeps what was overwritten or deleted: versioned, old
+ * versions expire (uploads after 30 days, transcripts and verdicts after 90). The local mode puts
+ * the same on its buckets.
+ */
+export const BUCKET_HISTORY = {
+  input: { VersioningConfiguration: { Status: 'Enabled' as const }, LifecycleConfiguration: { Rules: [{ Id: 'expire-old-versions', Status: 'Enabled' as const, NoncurrentVersionExpiration: { NoncurrentDays: 30 } }] } },
+  transcripts: { VersioningConfiguration: { Status: 'Enabled' as const }, LifecycleConfiguration: { Rules: [{ Id: 'expire-old-versions', Status: 'Enabled' as const, NoncurrentVersionExpiration: { NoncurrentDays: 90 } }] } },
+};
+
 function bucket(extra: Record<string, unknown>, dependsOn?: string) {
   return {
     Type: 'AWS::S3::Bucket',
@@ -235,8 +245,7 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
     resources[INPUT_BUCKET] = bucket(
       {
         BucketName: inputBucketRef(ctx),
-        VersioningConfiguration: { Status: 'Enabled' },
-        LifecycleConfiguration: { Rules: [{ Id: 'expire-old-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 } }] },
+        ...BUCKET_HISTORY.input,
         NotificationConfiguration: { QueueConfigurations: queueNotifications(ctx.config.rules, { 'Fn::GetAtt': ['StartQueue', 'Arn'] }) },
       },
       'StartQueuePolicy',
@@ -260,8 +269,7 @@ export function derivedResources(ctx: StackContext): Record<string, unknown> {
     resources[TRANSCRIPT_BUCKET] = bucket({
       BucketName: transcriptBucketRef(ctx),
       // Versions keep every verdict and transcript that was overwritten, for the audit trail.
-      VersioningConfiguration: { Status: 'Enabled' },
-      LifecycleConfiguration: { Rules: [{ Id: 'expire-old-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } }] },
+      ...BUCKET_HISTORY.transcripts,
     });
     resources.TranscriptBucketPolicy = tlsOnlyPolicy(TRANSCRIPT_BUCKET, transcriptBucketStatements(ctx, TRANSCRIPT_BUCKET));
   }

@@ -9,6 +9,7 @@ import {
   PutBucketPolicyCommand,
   PutBucketEncryptionCommand,
   PutBucketNotificationConfigurationCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketOwnershipControlsCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
@@ -45,7 +46,7 @@ import {
   type RoleEnding,
   type RoleId,
 } from '../../../shared/stack/stackNames';
-import { BUCKET_ACCESS, outcomeBusPolicy, QUEUE_SENDERS, queueSenders, startQueueReceivers, transcriptBucketStatements } from '../../../shared/stack/stackResources';
+import { BUCKET_ACCESS, BUCKET_HISTORY, outcomeBusPolicy, QUEUE_SENDERS, queueSenders, startQueueReceivers, transcriptBucketStatements } from '../../../shared/stack/stackResources';
 import { alarmResources, alarmTopicPublishers, CHANGE_PAGE_WHAT_TO_DO, changePageInputs } from '../../../shared/stack/alarmResources';
 import { sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
 import { roleResources, type ManagedPolicyResource, type RoleResource } from '../../../shared/stack/roleResources';
@@ -226,11 +227,14 @@ export async function provision(
       }),
     );
   }
-  await s3.send(new PutBucketVersioningCommand({ Bucket: names.inputBucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  // Who may read them, as the stack makes its buckets; a rule's other output bucket is its owner's.
-  for (const bucket of [names.inputBucket, names.transcriptBucket]) {
+  // Who may read them and how long they keep what was overwritten, as the stack makes its buckets; a rule's other output bucket is its owner's.
+  for (const [bucket, history] of [[names.inputBucket, BUCKET_HISTORY.input], [names.transcriptBucket, BUCKET_HISTORY.transcripts]] as const) {
     await s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: BUCKET_ACCESS.PublicAccessBlockConfiguration }));
     await s3.send(new PutBucketOwnershipControlsCommand({ Bucket: bucket, OwnershipControls: BUCKET_ACCESS.OwnershipControls }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: history.VersioningConfiguration }));
+    // CloudFormation's rule (Id, no filter: the whole bucket) as S3's API takes it (ID, an empty prefix filter).
+    const rules = history.LifecycleConfiguration.Rules.map(({ Id, Status, NoncurrentVersionExpiration }) => ({ ID: Id, Status, Filter: { Prefix: '' }, NoncurrentVersionExpiration }));
+    await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: rules } }));
   }
   // S3 takes at most 100 (moto any number); then written as S3 requires (encoded filter values), translated for moto's raw comparison.
   const tooManyNotifications = notificationCountProblem(config.rules);
