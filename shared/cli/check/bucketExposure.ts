@@ -15,7 +15,7 @@
  * Access points and the objects' own ACLs on a bucket whose ACLs are disabled are not read.
  */
 import { PUT_BACK_README, STACK_ROW, type CheckRow } from './checkRow';
-import { allowsRequest, list, namesPrincipalAndAction, principalContext, type PolicyStatement } from './policyStatement';
+import { allowsRequest, list, namesPrincipalAndAction, principalContext, unevaluatedNote, type PolicyStatement } from './policyStatement';
 
 /** The four settings of a public access block, as S3 names them. */
 export const PUBLIC_ACCESS_SETTINGS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
@@ -151,12 +151,20 @@ function policyReaders(statements: readonly PolicyStatement[], scope: ExposureSc
       .map(([on, what]) => `may read ${scope.holds} (${what.join(', ')})${on ? ` where ${on}, which tkp check does not evaluate: check that statement by hand` : ''}`);
     if (parts.length > 0) findings.push(`by the bucket policy, ${reader.who} ${parts.join(', and ')}`);
   }
-  // A CloudFront origin access identity, or another account by its canonical ID: probed by statement, as no ARN stands for it.
+  // Principals no ARN stands for, probed by statement: a canonical user (a CloudFront origin
+  // access identity, or another account by its canonical ID) and a web identity (Federated).
+  const kinds = [
+    { field: 'CanonicalUser', who: (ids: string[]) => `the canonical user ${ids.join(', ')} (a CloudFront origin access identity, or another account)` },
+    { field: 'Federated', who: (ids: string[]) => `whoever signs in through ${ids.join(', ')} (web identity federation)` },
+  ] as const;
   for (const statement of statements) {
-    const canonical = statement.Effect === 'Allow' && typeof statement.Principal === 'object' && statement.Principal !== null ? list((statement.Principal as { CanonicalUser?: unknown }).CanonicalUser) : [];
-    if (canonical.length === 0) continue;
-    const reads = [...OBJECT_READS, ...LIST_READS].filter((action) => namesPrincipalAndAction({ ...statement, Principal: '*' }, 'any', action));
-    if (reads.length > 0) findings.push(`the bucket policy's ${statement.Sid ? `statement ${JSON.stringify(statement.Sid)}` : 'statement'} lets the canonical user ${canonical.join(', ')} (a CloudFront origin access identity, or another account) read ${scope.holds} (${reads.join(', ')})`);
+    const principal = statement.Effect === 'Allow' && typeof statement.Principal === 'object' && statement.Principal !== null ? (statement.Principal as Record<string, unknown>) : {};
+    for (const { field, who } of kinds) {
+      const ids = list(principal[field]);
+      if (ids.length === 0) continue;
+      const reads = [...OBJECT_READS, ...LIST_READS].filter((action) => namesPrincipalAndAction({ ...statement, Principal: '*' }, 'any', action));
+      if (reads.length > 0) findings.push(`the bucket policy's ${statement.Sid ? `statement ${JSON.stringify(statement.Sid)}` : 'statement'} lets ${who(ids)} read ${scope.holds} (${reads.join(', ')})${unevaluatedNote(Object.values(statement.Condition ?? {}).flatMap((entries) => Object.keys(entries)))}`);
+    }
   }
   return findings;
 }

@@ -88,9 +88,15 @@ describe('bucketExposureRow', () => {
     expect(row({ policy: [onlyTheAccount, everyone, allow({ Principal: { AWS: '444455556666' }, Action: 's3:*', Resource: '*' })] }).ok).toBe(true);
   });
 
-  it('fails a canonical user granted read (a CloudFront origin access identity, or another account)', () => {
+  it('fails a canonical user or a web identity granted read, which no ARN stands for, naming the conditions it does not evaluate', () => {
     const oai = allow({ Sid: 'Oai', Principal: { CanonicalUser: '79a59df900b949e55d96a1e698fbaced' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::tkp-dev-input/*' });
-    expect(row({ policy: [tlsOnly, oai] }).detail).toContain('the bucket policy\'s statement "Oai" lets the canonical user 79a59df900b949e55d96a1e698fbaced (a CloudFront origin access identity, or another account) read the recordings (s3:GetObject)');
+    expect(row({ policy: [tlsOnly, oai] }).detail).toContain('the bucket policy\'s statement "Oai" lets the canonical user 79a59df900b949e55d96a1e698fbaced (a CloudFront origin access identity, or another account) read the recordings (s3:GetObject). ');
+    const app = allow({ Principal: { Federated: 'cognito-identity.amazonaws.com' }, Action: ['s3:GetObject', 's3:ListBucket'], Resource: '*', Condition: { StringEquals: { 'cognito-identity.amazonaws.com:aud': 'us-east-1:pool' } } });
+    expect(row({ policy: [tlsOnly, app] }).detail).toContain(
+      'the bucket policy\'s statement lets whoever signs in through cognito-identity.amazonaws.com (web identity federation) read the recordings (s3:GetObject, s3:ListBucket) (on conditions this check does not evaluate: cognito-identity.amazonaws.com:aud). ',
+    );
+    // Writes alone expose nothing.
+    expect(row({ policy: [tlsOnly, { ...oai, Action: 's3:PutObject' }] }).ok).toBe(true);
   });
 
   it('fails replication to another account, and names replication within the account without failing', () => {
