@@ -1,6 +1,6 @@
 /**
- * The local stack the `tkp` end-to-end tests run the CLI against (tkpCheck.test.ts for
- * `tkp check`, tkpCommands.test.ts for the other commands), and the CLI as a user runs it: a
+ * The local stack the `tkp` end-to-end tests run the CLI against (tkpCheck.test.ts and
+ * tkpCheckDrift.test.ts for `tkp check`, tkpCommands.test.ts for the other commands), and the CLI as a user runs it: a
  * child process of `bin/tkp.mjs`, pointed at the stack with the environment `tkp local --keep`
  * prints, and nothing else.
  */
@@ -63,7 +63,8 @@ export function expectOneLineError(run: Run, pattern: RegExp): void {
 
 /**
  * Starts the stack before the calling describe block's tests and stops it after them. What it
- * returns reads the stack once started: the CLI, KMS in the stack's own account, clients for its
+ * returns reads the stack once started: the CLI (and `tkp check` expected to fail while the stack
+ * is broken), KMS in the stack's own account, clients for its
  * moto (through which the tests break and mend it behind the CLI's back), and an upload's jobs and
  * verdicts.
  */
@@ -80,9 +81,23 @@ export function useTkpStack() {
     return started;
   };
   const pipeline = () => stack().pipeline;
+  const tkp = (args: string[], env: Record<string, string> = {}) => runTkp(stack(), args, env);
+  /** `tkp check` while `breakIt` holds: it exits 1 with exactly these stack rows failing, and passes again once `restore` has run. */
+  const expectCheckFailsWhile = async (breakIt: () => Promise<unknown>, restore: () => Promise<unknown>, failed: { check: string; detail: string }[]) => {
+    await breakIt();
+    try {
+      const run = await tkp(['check', '--json']);
+      expect(run.code).toBe(1);
+      expect(run.json.rows.filter((r: any) => !r.ok)).toEqual(failed.map((row) => ({ rule: '(stack)', ok: false, ...row })));
+    } finally {
+      await restore();
+    }
+    expect((await tkp(['check', '--json'])).code).toBe(0);
+  };
   return {
     stack,
-    tkp: (args: string[], env: Record<string, string> = {}) => runTkp(stack(), args, env),
+    tkp,
+    expectCheckFailsWhile,
     kms: () => kmsClientFor(pipeline().moto.endpoint, 'us-east-1', MOTO_DEFAULT_ACCOUNT),
     atMoto: () => ({ region: 'us-east-1', endpoint: pipeline().moto.endpoint, credentials: LOCAL_CREDENTIALS }),
     jobsFor: (key: string) => pipeline().emulator.jobs().filter((j) => j.mediaUri === `s3://${pipeline().stack.names.inputBucket}/${key}`),
