@@ -17,7 +17,7 @@ import type { AuditDependencies, ListedObject } from '../verify/auditTranscripts
 import { demandForRule } from '../verify/ruleDemand';
 import type { BackfillDependencies, InputObject } from '../start/backfillUploads';
 import type { MediaEncryption } from '../start/explainUpload';
-import { CliError, EXIT, queueCallError } from './cliErrors';
+import { CliError, queueCallError } from './cliErrors';
 
 function listingError(bucket: string, prefix: string, error: unknown): unknown {
   if (isAccessDenied(error)) {

@@ -11,39 +11,38 @@
  * neither, and that nobody outside the account may read the recordings or the transcripts.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { GetBucketNotificationConfigurationCommand, type NotificationConfiguration } from '@aws-sdk/client-s3';
+import { GetBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { awsErrorName } from '../../aws/awsErrors';
 import { describeError } from '../../aws/errors';
 import { configFingerprint } from '../../config/expectedEncryption';
 import { needsDataAccessRole } from '../../config/pipelineConfig';
-import type { PipelineConfig } from '../../config/rule';
 import type { CliEnvironment } from '../../config/settings';
 import { notificationPrefixes } from '../../config/notificationPrefixes';
 import { probeRuleKey, type KeyProbe } from '../../start/keyProbe';
 import { createKeyProbeAdapters } from '../../start/keyProbeAdapters';
 import { STACK_ROW, type CheckRow } from './checkRow';
-import { inputBucketRow, notificationRow } from './inputBucketRows';
+import { bucketWriters, busPublishers, deployedFunctions, deployedQueues, rolesWhere, topicPublishers, type CheckTargets } from './expectedStack';
+import { inputBucketRow, notificationRoomRow, notificationRow } from './inputBucketRows';
 import { alarmsRow, alarmTopicRow, alertingRulesRow, trailRow } from './pagingRows';
 import { keyRows, outputBucketRow, type BucketDefaultAnswer } from './ruleRows';
 import { verifierRolesRow } from './verifierRoles';
-import { alarmTopicName, alertingNames, functionName, stackName, outcomeBusName, roleArn, roleName, STACK_FUNCTIONS, stackRules, VERIFIERS, type FunctionId } from '../../stack/stackNames';
+import { alertingNames, functionName, stackName, roleArn, roleName, STACK_FUNCTIONS, stackRules, VERIFIERS, type FunctionId } from '../../stack/stackNames';
 import { VERDICT_GUARD_SIDS } from '../../stack/iamStatements';
-import { notificationCountProblem, notificationIdPrefix, notificationRoomProblem } from '../../stack/inputNotifications';
+import { notificationCountProblem } from '../../stack/inputNotifications';
 import { changePageInputs } from '../../stack/alarmResources';
-import { QUEUE_SETTINGS } from '../../stack/queueSettings';
 import { alarmTopicKeyRow } from './alarmTopicKey';
 import { bucketExposureRow, type ExposureScope } from './bucketExposure';
 import type { PolicyStatement } from './policyStatement';
-import { alarmTopicPolicyRow, type TopicPublishers } from './alarmTopicPolicy';
-import { stackQueuesRow, type DeployedQueues } from './stackQueues';
+import { alarmTopicPolicyRow } from './alarmTopicPolicy';
+import { stackQueuesRow } from './stackQueues';
 import { createDemandSources } from '../cliAdapters';
 import { readAlarms, readAlarmTopic, readBucketExposure, readBucketLifecycle, readBucketPolicy, readBusPolicy, readDeployedCode, readInputBucketDefault, readRules, readStackFunctions, readStackQueues, readSubscriptions, readTrails, readVerifierRoles } from './checkAdapters';
-import { outcomeBusPolicyRow, type BusPublishers } from './outcomeBusPolicy';
-import { stackFunctionsRow, type DeployedFunctions } from './stackFunctions';
+import { outcomeBusPolicyRow } from './outcomeBusPolicy';
+import { stackFunctionsRow } from './stackFunctions';
 import { functionCodeRow } from './functionCode';
 import { transcriptBucketLifecycleRow } from './transcriptBucketLifecycle';
-import { transcriptBucketPolicyRow, type BucketWriters } from './transcriptBucketPolicy';
-import { callerIdentity, createCliClients, namedTargets, openStack, queueArnFromUrl, SERVICE_NAME, type CliClients, type StackOptions, type TargetFlags } from '../cliAws';
+import { transcriptBucketPolicyRow } from './transcriptBucketPolicy';
+import { callerIdentity, createCliClients, namedTargets, openStack, queueArnFromUrl, SERVICE_NAME, type CliClients, type StackOptions } from '../cliAws';
 import { loadCliConfig } from '../cliConfig';
 import { CliError, EXIT, StackNotDeployedError } from '../cliErrors';
 import type { TerminalOutput } from '../terminalOutput';
@@ -92,9 +91,6 @@ async function invokePreflight(clients: CliClients, targets: CheckTargets, ident
 /** A stack row's facts, or the reason they could not be read, which the row then says. */
 const orError = <T>(read: Promise<T>): Promise<T | { error: string }> => read.catch((error: unknown) => ({ error: describeError(error) }));
 
-/** What check works on: the whole stack, or before the first deploy only what the flags name. */
-type CheckTargets = TargetFlags & { stage: string };
-
 async function openForCheck(options: CheckOptions, env: CliEnvironment) {
   try {
     const stack = await openStack(options, env, ['startQueueUrl', 'startDeadLetterQueueUrl', 'verifyDeadLetterQueueUrl', 'alarmTopicArn', ...(options.deployed ? (['preflightFunction'] as const) : [])]);
@@ -109,127 +105,6 @@ async function openForCheck(options: CheckOptions, env: CliEnvironment) {
   }
 }
 
-/** Which stack: its name's parts and its region. */
-type StackWhere = { service: string; stage: string; region: string };
-
-/** Where the stack's roles are: the caller's partition and account. */
-const rolesWhere = (caller: { arn: string; account: string }) => ({ partition: caller.arn.split(':')[1] ?? 'aws', account: caller.account });
-
-/** A principal of the account that is none of the stack's: how a policy's rows probe "anyone in the account". */
-const outsiderArn = (where: ReturnType<typeof rolesWhere>) => roleArn(where, 'tkp-check-outsider');
-
-/** Who the stack lets write into its transcript bucket, by the role names it gives them, and where its rules put transcripts there. */
-function bucketWriters(config: PipelineConfig, bucket: string, stack: StackWhere, caller: { arn: string; account: string }): BucketWriters {
-  const where = rolesWhere(caller);
-  return {
-    bucket,
-    partition: where.partition,
-    verifiers: VERIFIERS.map((fn) => roleArn(where, roleName(stack, fn))),
-    start: roleArn(where, roleName(stack, 'start')),
-    ...(needsDataAccessRole(config) && { dataAccess: roleArn(where, roleName(stack, 'transcribe-data')) }),
-    transcriptPrefixes: [...new Set(config.rules.filter((rule) => (rule.output.bucket ?? bucket) === bucket).map((rule) => rule.output.prefix))],
-    outsider: outsiderArn(where),
-  };
-}
-
-/** The stack's EventBridge rules that `keep` picks, by name and ARN (a rule on the outcome bus has the bus in its ARN). */
-function stackRuleArns(stack: StackWhere, caller: { arn: string; account: string }, keep: (rule: ReturnType<typeof stackRules>[number]) => boolean) {
-  const { partition, account } = rolesWhere(caller);
-  return stackRules(stack)
-    .filter(keep)
-    .map(({ name, bus }) => ({ name, arn: `arn:${partition}:events:${stack.region}:${account}:rule/${bus ? `${bus}/` : ''}${name}` }));
-}
-
-/** Who publishes to the alarm topic: the paging rules (EventBridge) and the alarms (CloudWatch), by the names the stack gives them. */
-function topicPublishers(topicArn: string, stack: StackWhere, caller: { arn: string; account: string }): TopicPublishers {
-  const { partition, account } = rolesWhere(caller);
-  return {
-    topicArn,
-    account,
-    rules: stackRuleArns(stack, caller, (rule) => 'alarmTopic' in rule.target),
-    alarms: Object.values(alertingNames(stack).alarms).map((name) => ({ name, arn: `arn:${partition}:cloudwatch:${stack.region}:${account}:alarm:${name}` })),
-    createdByStack: topicArn.endsWith(`:${alarmTopicName(stack)}`),
-  };
-}
-
-/** What the stack's queues are deployed to take and keep. */
-function deployedQueues(inputBucket: string, stack: StackWhere, caller: { arn: string; account: string }): DeployedQueues {
-  const where = rolesWhere(caller);
-  return {
-    account: caller.account,
-    startFunctionArn: `arn:${where.partition}:lambda:${stack.region}:${caller.account}:function:${functionName(stack, 'start')}`,
-    startRoleArn: roleArn(where, roleName(stack, 'start')),
-    outsider: outsiderArn(where),
-    inputBucketArn: `arn:${where.partition}:s3:::${inputBucket}`,
-    deadLetterRules: stackRuleArns(stack, caller, (rule) => rule.deadLetter),
-    maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount,
-    retentionSeconds: { start: QUEUE_SETTINGS.retentionSeconds, deadLetters: QUEUE_SETTINGS.deadLetterRetentionSeconds },
-  };
-}
-
-/** Who may publish on the outcome bus (the verifiers) and who must not (anyone else in the account, the start role). */
-function busPublishers(stack: StackWhere, caller: { arn: string; account: string }): BusPublishers {
-  const where = rolesWhere(caller);
-  const busName = outcomeBusName(stack);
-  return {
-    busName,
-    busArn: `arn:${where.partition}:events:${stack.region}:${where.account}:event-bus/${busName}`,
-    verifiers: VERIFIERS.map((fn) => roleArn(where, roleName(stack, fn))),
-    others: [
-      { arn: outsiderArn(where), who: 'anyone in the account' },
-      { arn: roleArn(where, roleName(stack, 'start')), who: 'the start role' },
-    ],
-  };
-}
-
-/**
- * What the stack gave its functions, as far as the check knows it: the roles by their fixed names,
- * the queues from the stack's outputs, and the variables whose values say where verdicts and jobs go.
- */
-function deployedFunctions(targets: CheckTargets, stack: StackWhere, caller: { arn: string; account: string }): DeployedFunctions {
-  const where = rolesWhere(caller);
-  const arnOf = (url: string) => queueArnFromUrl(url, stack.region);
-  return {
-    roleArn: (role) => roleArn(where, roleName(stack, role)),
-    ...(targets.verifyDeadLetterQueueUrl && { verifyDeadLetterQueueArn: arnOf(targets.verifyDeadLetterQueueUrl) }),
-    ...(targets.startQueueUrl && { startQueueArn: arnOf(targets.startQueueUrl) }),
-    environment: {
-      STAGE: targets.stage,
-      JOB_NAME_PREFIX: `tkp.${targets.stage}.`,
-      OUTCOME_BUS_NAME: outcomeBusName(stack),
-      OUTCOME_EVENT_SOURCE: SERVICE_NAME,
-      ...(targets.inputBucket && { INPUT_BUCKET: targets.inputBucket }),
-      ...(targets.transcriptBucket && { TRANSCRIPT_BUCKET: targets.transcriptBucket }),
-      ...(targets.startQueueUrl && { START_QUEUE_URL: targets.startQueueUrl }),
-    },
-    // The rules that invoke each verifier: the completion and deletion rules the verify function, the schedule the sweeper.
-    invokedBy: {
-      account: caller.account,
-      rules: Object.fromEntries(VERIFIERS.map((fn) => [fn, stackRuleArns(stack, caller, (rule) => 'function' in rule.target && rule.target.function === functionName(stack, fn))])),
-    },
-    // A queue's URL names its host, which differs by endpoint (a VPC endpoint, the local gateway); its ARN does not.
-    sameValue: (name, actual, expected) => {
-      if (!name.endsWith('_URL')) return actual === expected;
-      try {
-        return arnOf(actual) === arnOf(expected);
-      } catch {
-        return false;
-      }
-    },
-  };
-}
-
-/**
- * An existing input bucket before this stage's first deploy: the custom resource will add the
- * stage's notifications beside the bucket's own, and fails the deploy if S3's 100 would not hold
- * them all, so the check says so first.
- */
-function notificationRoomRow(current: NotificationConfiguration, stage: string, prefixes: readonly string[], check: string): CheckRow {
-  const row = { rule: STACK_ROW, check };
-  const noRoom = notificationRoomProblem(current, notificationIdPrefix(stage), prefixes.length);
-  if (noRoom) return { ...row, ok: false, detail: `${noRoom}; the deploy would fail at the custom resource that sets them` };
-  return { ...row, ok: true, skipped: true, detail: `the start queue does not exist until the stack is deployed; the bucket has room for this stage's ${prefixes.length} notification(s)` };
-}
 
 export async function runCheck(options: CheckOptions, env: CliEnvironment, out: TerminalOutput): Promise<number> {
   const { clients, targets, config, configPath, notDeployed } = await openForCheck(options, env);
@@ -354,12 +229,12 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
         : { rule: STACK_ROW, check: 'stack queues', ok: true, skipped: true, detail: 'the queues are not known (pass --start-queue-url, --start-dlq-url, --verify-dlq-url and --input-bucket)' },
     );
   }
-  // The roles' names are fixed, so an existing bucket's policy can be judged before the first deploy.
   const { partition } = rolesWhere(caller);
   const exposure = (check: ExposureScope['check'], bucket: string, holds: string, policy?: Promise<{ statements: PolicyStatement[] | null }>) =>
     orError(readBucketExposure(clients.s3, bucket, policy)).then((answer) => bucketExposureRow(answer, { check, bucket, holds, partition, account: caller.account }));
   // Read once for the policy row and the exposure row.
   const transcriptPolicy = targets.transcriptBucket ? readBucketPolicy(clients.s3, targets.transcriptBucket) : undefined;
+  // The roles' names are fixed, so an existing bucket's policy can be judged before the first deploy.
   if (targets.transcriptBucket && transcriptPolicy) {
     const writers = bucketWriters(config, targets.transcriptBucket, stack, caller);
     rows.push(transcriptBucketPolicyRow(await orError(transcriptPolicy), writers));

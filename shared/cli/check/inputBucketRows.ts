@@ -1,10 +1,12 @@
 /**
- * `tkp check`'s rows for the input bucket: what an upload gets when it names no key, and whether
+ * `tkp check`'s rows for the input bucket: what an upload gets when it names no key, whether
  * the bucket notifies the start queue of exactly the prefixes the config derives, written as S3
- * encodes keys (by the same function the stack uses).
+ * encodes keys (by the same function the stack uses), and, before the first deploy into an
+ * existing bucket, whether it has room for them.
  */
 import type { NotificationConfiguration } from '@aws-sdk/client-s3';
 import { encodeS3EventKey } from '../../aws/s3Location';
+import { notificationIdPrefix, notificationRoomProblem } from '../../stack/inputNotifications';
 import { firstTenOf } from '../terminalOutput';
 import { PUT_BACK, STACK_ROW, type CheckRow } from './checkRow';
 
@@ -59,4 +61,16 @@ export function notificationRow(current: NotificationConfiguration, queueArn: st
     ok: false,
     detail: `${firstTenOf(problems, '; ')}; if the config changed since the last deploy, serverless deploy applies it; if the notifications were changed by hand, ${PUT_BACK.replace('them', 'them, encoded as S3 encodes keys,')}`,
   };
+}
+
+/**
+ * An existing input bucket before this stage's first deploy: the custom resource will add the
+ * stage's notifications beside the bucket's own, and fails the deploy if S3's 100 would not hold
+ * them all, so the check says so first.
+ */
+export function notificationRoomRow(current: NotificationConfiguration, stage: string, prefixes: readonly string[], check: string): CheckRow {
+  const row = { rule: STACK_ROW, check };
+  const noRoom = notificationRoomProblem(current, notificationIdPrefix(stage), prefixes.length);
+  if (noRoom) return { ...row, ok: false, detail: `${noRoom}; the deploy would fail at the custom resource that sets them` };
+  return { ...row, ok: true, skipped: true, detail: `the start queue does not exist until the stack is deployed; the bucket has room for this stage's ${prefixes.length} notification(s)` };
 }

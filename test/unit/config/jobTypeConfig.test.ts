@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../shared/aws/errors';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import type { ValidationContext } from '../../../shared/config/rule';
 import { configProblems } from '../../support/fixtures';

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../shared/aws/errors';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 import type { ValidationContext } from '../../../shared/config/rule';
 import { configProblems, repoPath } from '../../support/fixtures';
