@@ -42,6 +42,7 @@ withStackOptions(program.command('check').description('prove before deploying th
   .option('--preflight-function <name>', 'the preflight function (default: TKP_PREFLIGHT_FUNCTION, else the stack\'s output)')
   .option('--start-queue-url <url>', 'the start queue (default: TKP_START_QUEUE_URL, else the stack\'s output)')
   .option('--alarm-topic-arn <arn>', 'the alarm topic (default: TKP_ALARM_TOPIC_ARN, else the stack\'s output)')
+  .option('--permissions', 'print the IAM policy that running tkp check needs, and check nothing')
   .action((options) => later(async (out) => (await import('../shared/cli/check/checkCommand')).runCheck(options, env, out)));
 
 withStackOptions(program.command('audit').description('judge every stored transcript against what its rule demands today'))

@@ -225,6 +225,15 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       expect(failed.detail).toContain(`the policy refuses ${role('start')} writes under `);
     });
 
+    it('prints the IAM policy it needs with --permissions, and makes no AWS call', async () => {
+      // An endpoint nothing listens on: any call would fail.
+      const run = await tkp(['check', '--permissions'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', TKP_STAGE: 'nowhere' });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.json.Statement).toHaveLength(1);
+      expect(run.json.Statement[0].Action).toEqual(expect.arrayContaining(['kms:GenerateDataKey', 's3:GetBucketPolicy', 's3:GetReplicationConfiguration', 'lambda:InvokeFunction']));
+    });
+
     it('says in one line when the preflight function is not deployed', async () => {
       expectOneLineError(await tkp(['check', '--deployed', '--preflight-function', 'transcribe-kms-pipeline-gone-preflight']), /--deployed: the preflight function transcribe-kms-pipeline-gone-preflight is not deployed in us-east-1/);
     });
