@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { describeCliError, EXIT, exitCodeOf } from '../shared/cli/cliErrors';
+import type { CliCommand } from '../shared/cli/cliPermissions';
 import { createTerminalOutput } from '../shared/cli/terminalOutput';
 import { loadCliEnvironment } from '../shared/config/settings';
 
@@ -23,7 +24,8 @@ function withStackOptions(command: Command): Command {
     .option('--config <file>', 'the pipeline config (default: PIPELINE_CONFIG_PATH, else ./pipeline.config.json)')
     .option('--input-bucket <name>', 'the input bucket (default: TKP_INPUT_BUCKET, else the stack\'s output)')
     .option('--transcript-bucket <name>', 'the transcript bucket (default: TKP_TRANSCRIPT_BUCKET, else the stack\'s output)')
-    .option('--json', 'print one JSON document, for machines');
+    .option('--json', 'print one JSON document, for machines')
+    .option('--permissions', 'print the IAM policy this command needs of whoever runs it, and do nothing else');
 }
 
 type Runner = (out: ReturnType<typeof createTerminalOutput>) => Promise<number>;
@@ -42,7 +44,6 @@ withStackOptions(program.command('check').description('prove before deploying th
   .option('--preflight-function <name>', 'the preflight function (default: TKP_PREFLIGHT_FUNCTION, else the stack\'s output)')
   .option('--start-queue-url <url>', 'the start queue (default: TKP_START_QUEUE_URL, else the stack\'s output)')
   .option('--alarm-topic-arn <arn>', 'the alarm topic (default: TKP_ALARM_TOPIC_ARN, else the stack\'s output)')
-  .option('--permissions', 'print the IAM policy that running tkp check needs, and check nothing')
   .action((options) => later(async (out) => (await import('../shared/cli/check/checkCommand')).runCheck(options, env, out)));
 
 withStackOptions(program.command('audit').description('judge every stored transcript against what its rule demands today'))
@@ -101,8 +102,13 @@ async function main(argv: string[]): Promise<number> {
     program.outputHelp();
     return EXIT.usage;
   }
-  const json = Boolean(program.commands.find((c) => c.name() === program.args[0])?.opts().json);
-  return pending(createTerminalOutput({ json }));
+  const chosen = program.commands.find((c) => c.name() === program.args[0]);
+  if (chosen?.opts().permissions) {
+    const { policyFor } = await import('../shared/cli/cliPermissions');
+    createTerminalOutput({ json: true }).document(policyFor(chosen.name() as CliCommand));
+    return EXIT.ok;
+  }
+  return pending(createTerminalOutput({ json: Boolean(chosen?.opts().json) }));
 }
 
 main(process.argv.slice(2)).then(

@@ -31,7 +31,6 @@ import { VERDICT_GUARD_SIDS } from '../../stack/iamStatements';
 import { notificationCountProblem } from '../../stack/inputNotifications';
 import { changePageInputs } from '../../stack/alarmResources';
 import { alarmTopicKeyRow } from './alarmTopicKey';
-import { checkPolicy } from './checkPermissions';
 import { bucketExposureRow, type ExposureScope } from './bucketExposure';
 import type { PolicyStatement } from './policyStatement';
 import { alarmTopicPolicyRow } from './alarmTopicPolicy';
@@ -50,8 +49,6 @@ import type { TerminalOutput } from '../terminalOutput';
 
 export interface CheckOptions extends StackOptions {
   deployed?: boolean;
-  /** Print the IAM policy the check needs, and check nothing. */
-  permissions?: boolean;
 }
 
 /** The preflight function's answer (functions/preflight.ts). */
@@ -110,10 +107,6 @@ async function openForCheck(options: CheckOptions, env: CliEnvironment) {
 
 
 export async function runCheck(options: CheckOptions, env: CliEnvironment, out: TerminalOutput): Promise<number> {
-  if (options.permissions) {
-    out.document(checkPolicy());
-    return EXIT.ok;
-  }
   const { clients, targets, config, configPath, notDeployed } = await openForCheck(options, env);
   const caller = await callerIdentity(clients);
   const fingerprint = configFingerprint(config.rules);
