@@ -15,7 +15,7 @@
  * Access points and the objects' own ACLs on a bucket whose ACLs are disabled are not read.
  */
 import { PUT_BACK_README, STACK_ROW, type CheckRow } from './checkRow';
-import { allowsRequest, list, namesPrincipalAndAction, principalContext, unevaluatedNote, type PolicyStatement } from './policyStatement';
+import { allowsRequest, list, namesAction, namesEveryone, principalContext, unevaluatedNote, type PolicyStatement } from './policyStatement';
 
 /** The four settings of a public access block, as S3 names them. */
 export const PUBLIC_ACCESS_SETTINGS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
@@ -113,9 +113,6 @@ function probeKeys(statements: readonly PolicyStatement[], scope: ExposureScope)
   return [...keys].map(([key, where]) => ({ key, where }));
 }
 
-/** Whether a statement's Principal is everyone: the public's probe stands for it. */
-const forEveryone = (statement: PolicyStatement) => statement.Principal === '*' || list((statement.Principal as { AWS?: unknown } | undefined)?.AWS).includes('*');
-
 /**
  * What each reader may read, by the policy alone: findings, each naming who and what, and the
  * condition a read turns on where this does not evaluate it. Each Allow is asked alone (with every
@@ -134,7 +131,7 @@ function policyReaders(statements: readonly PolicyStatement[], scope: ExposureSc
   for (const [index, reader] of readersOf(statements, scope).entries()) {
     // Keyed by the condition a read turns on, '' where it turns on none.
     const reads = new Map<string, string[]>();
-    for (const allow of allows.filter((statement) => index === 0 || !forEveryone(statement))) {
+    for (const allow of allows.filter((statement) => index === 0 || !namesEveryone(statement.Principal))) {
       for (const { action, resource, what } of requests) {
         const allowed = allowsRequest([...denies, allow], { principal: reader.principal, action, resource, context: reader.context });
         if (allowed === false) continue;
@@ -162,7 +159,7 @@ function policyReaders(statements: readonly PolicyStatement[], scope: ExposureSc
     for (const { field, who } of kinds) {
       const ids = list(principal[field]);
       if (ids.length === 0) continue;
-      const reads = [...OBJECT_READS, ...LIST_READS].filter((action) => namesPrincipalAndAction({ ...statement, Principal: '*' }, 'any', action));
+      const reads = [...OBJECT_READS, ...LIST_READS].filter((action) => namesAction(statement, action));
       if (reads.length > 0) findings.push(`the bucket policy's ${statement.Sid ? `statement ${JSON.stringify(statement.Sid)}` : 'statement'} lets ${who(ids)} read ${scope.holds} (${reads.join(', ')})${unevaluatedNote(Object.values(statement.Condition ?? {}).flatMap((entries) => Object.keys(entries)))}`);
     }
   }

@@ -34,14 +34,16 @@ export function unevaluatedNote(conditions: Iterable<string>): string {
 /** An AWS service principal (`events.amazonaws.com`), as against an IAM principal's ARN. */
 const isService = (principal: string) => !principal.startsWith('arn:');
 
+/** Whether a Principal names everyone: `*`, or `"AWS": "*"`. */
+export const namesEveryone = (principal: unknown): boolean => principal === '*' || list((principal as { AWS?: unknown } | undefined)?.AWS).includes('*');
+
 /**
- * Whether a statement's Principal (or NotPrincipal) names the caller: `*` (which `"AWS": "*"` is
- * too), an IAM principal's ARN under `AWS`, or a service under `Service`.
+ * Whether a statement's Principal (or NotPrincipal) names the caller: everyone, an IAM principal's
+ * ARN under `AWS`, or a service under `Service`.
  */
 function principalMatches(principal: unknown, caller: string): boolean {
-  if (principal === '*') return true;
+  if (namesEveryone(principal)) return true;
   const { AWS, Service } = (principal ?? {}) as { AWS?: unknown; Service?: unknown };
-  if (list(AWS).includes('*')) return true;
   return isService(caller) ? list(Service).includes(caller) : list(AWS).includes(caller);
 }
 
@@ -90,13 +92,18 @@ export interface PolicyRequest {
   context: Record<string, string | undefined>;
 }
 
+/** Whether a statement's Action (or NotAction) names the action, whoever makes it. */
+export function namesAction(statement: PolicyStatement, action: string): boolean {
+  if (statement.Action !== undefined && !list(statement.Action).some((pattern) => glob(pattern, action, true))) return false;
+  if (statement.NotAction !== undefined && list(statement.NotAction).some((pattern) => glob(pattern, action, true))) return false;
+  return true;
+}
+
 /** Whether a statement's Principal and Action (or their Not forms) name the principal and the action, its Resource and Condition aside. */
 export function namesPrincipalAndAction(statement: PolicyStatement, principal: string, action: string): boolean {
   if (statement.Principal !== undefined && !principalMatches(statement.Principal, principal)) return false;
   if (statement.NotPrincipal !== undefined && principalMatches(statement.NotPrincipal, principal)) return false;
-  if (statement.Action !== undefined && !list(statement.Action).some((pattern) => glob(pattern, action, true))) return false;
-  if (statement.NotAction !== undefined && list(statement.NotAction).some((pattern) => glob(pattern, action, true))) return false;
-  return true;
+  return namesAction(statement, action);
 }
 
 /** Whether the statement speaks of the request: true, false, or a string naming a condition it uses and this does not evaluate. */
