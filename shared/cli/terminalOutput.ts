@@ -38,6 +38,11 @@ export function padToWidth(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - stringWidth(text)));
 }
 
+/** Each column's width in a table: its widest cell, the header's included, as a terminal shows it. */
+export function columnWidths(header: readonly string[], rows: readonly (readonly string[])[]): number[] {
+  return header.map((h, i) => Math.max(stringWidth(h), ...rows.map((r) => stringWidth(r[i] ?? ''))));
+}
+
 export function createTerminalOutput(options: { json: boolean }, streams: OutputStreams = { stdout: process.stdout, stderr: process.stderr }): TerminalOutput {
   const tty = Boolean(streams.stdout.isTTY) && !options.json;
   const colour = createColors(tty);
@@ -51,7 +56,7 @@ export function createTerminalOutput(options: { json: boolean }, streams: Output
     document: (value) => write(JSON.stringify(value, null, 2)),
     table: (header, rows, paint = (cell) => cell) => {
       if (options.json) return;
-      const widths = header.map((h, i) => Math.max(stringWidth(h), ...rows.map((r) => stringWidth(r[i] ?? ''))));
+      const widths = columnWidths(header, rows);
       const render = (cells: readonly string[], rowIndex: number) =>
         cells
           .map((cell, i) => {

@@ -6,7 +6,7 @@ import type { PipelineConfig } from '../../../shared/config/rule';
 import type { DeadLetter, LocalPipeline } from '../runtime/localPipeline';
 import type { LogRecord } from '../runtime/logCapture';
 import stringWidth from 'string-width';
-import { padToWidth } from '../../../shared/cli/terminalOutput';
+import { columnWidths, padToWidth } from '../../../shared/cli/terminalOutput';
 
 export type Verdict = 'verified' | 'mismatch' | 'failed' | 'skipped' | 'ignored' | 'dead-lettered' | 'not uploaded' | 'unaccounted';
 
@@ -153,7 +153,7 @@ export function formatTable(rows: readonly ObjectRow[]): string {
     r.actualEncryption,
     r.verdict,
   ]);
-  const widths = headers.map((h, i) => Math.max(stringWidth(h), ...cells.map((c) => stringWidth(c[i] ?? ''))));
+  const widths = columnWidths(headers, cells);
   const line = (values: string[]) => values.map((v, i) => padToWidth(v, widths[i] ?? 0)).join('  ').trimEnd();
   const notes = rows.filter((r) => r.verdict !== 'verified' && r.detail).map((r) => `  ${shownKey(r.key)}: ${r.detail}`);
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line), ...(notes.length ? ['', ...notes] : [])].join('\n');
