@@ -88,6 +88,12 @@ async function invokePreflight(clients: CliClients, targets: CheckTargets, ident
   return JSON.parse(text) as PreflightAnswer;
 }
 
+/** Why a row of a bucket the stack creates is not checked yet: the bucket does not exist before the first deploy. */
+const NOT_CREATED = {
+  inputBucket: 'the input bucket the stack creates does not exist yet (or pass --input-bucket)',
+  transcriptBucket: 'the transcript bucket the stack creates does not exist yet (or pass --transcript-bucket)',
+};
+
 /** A stack row's facts, or the reason they could not be read, which the row then says. */
 const orError = <T>(read: Promise<T>): Promise<T | { error: string }> => read.catch((error: unknown) => ({ error: describeError(error) }));
 
@@ -147,7 +153,7 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     rows.push(
       bucket
         ? outputBucketRow(rule, bucket, await bucketAnswer(bucket))
-        : { rule: rule.prefix, check: 'output bucket', ok: true, skipped: true, detail: 'the transcript bucket the stack creates does not exist yet (or pass --transcript-bucket)' },
+        : { rule: rule.prefix, check: 'output bucket', ok: true, skipped: true, detail: NOT_CREATED.transcriptBucket },
     );
   }
 
@@ -157,7 +163,7 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     const readers = [roleArn(where, roleName(stack, 'start')), ...(needsDataAccessRole(config) ? [roleArn(where, roleName(stack, 'transcribe-data'))] : [])];
     rows.push(inputBucketRow(targets.inputBucket, await orError(readInputBucketDefault(clients.s3, targets.inputBucket)), readers));
   } else {
-    rows.push({ rule: STACK_ROW, check: 'input bucket', ok: true, skipped: true, detail: 'the input bucket the stack creates does not exist yet (or pass --input-bucket)' });
+    rows.push({ rule: STACK_ROW, check: 'input bucket', ok: true, skipped: true, detail: NOT_CREATED.inputBucket });
   }
 
   const notifications = `notifications of s3://${targets.inputBucket ?? '(input bucket)'}`;
@@ -240,17 +246,17 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     rows.push(transcriptBucketPolicyRow(await orError(transcriptPolicy), writers));
     rows.push(transcriptBucketLifecycleRow(await orError(readBucketLifecycle(clients.s3, writers.bucket)), writers));
   } else {
-    const notYet = 'the transcript bucket the stack creates does not exist yet (or pass --transcript-bucket)';
-    rows.push({ rule: STACK_ROW, check: 'transcript bucket policy', ok: true, skipped: true, detail: notYet }, { rule: STACK_ROW, check: 'transcript bucket lifecycle', ok: true, skipped: true, detail: notYet });
+    const notYet = { rule: STACK_ROW, ok: true, skipped: true, detail: NOT_CREATED.transcriptBucket } as const;
+    rows.push({ ...notYet, check: 'transcript bucket policy' }, { ...notYet, check: 'transcript bucket lifecycle' });
   }
   // Who may read the recordings and the transcripts: the buckets' own settings, whoever made the buckets.
   rows.push(
     targets.inputBucket
       ? await exposure('input bucket exposure', targets.inputBucket, 'the recordings')
-      : { rule: STACK_ROW, check: 'input bucket exposure', ok: true, skipped: true, detail: 'the input bucket the stack creates does not exist yet (or pass --input-bucket)' },
+      : { rule: STACK_ROW, check: 'input bucket exposure', ok: true, skipped: true, detail: NOT_CREATED.inputBucket },
     targets.transcriptBucket
       ? await exposure('transcript bucket exposure', targets.transcriptBucket, 'the transcripts', transcriptPolicy)
-      : { rule: STACK_ROW, check: 'transcript bucket exposure', ok: true, skipped: true, detail: 'the transcript bucket the stack creates does not exist yet (or pass --transcript-bucket)' },
+      : { rule: STACK_ROW, check: 'transcript bucket exposure', ok: true, skipped: true, detail: NOT_CREATED.transcriptBucket },
   );
 
   const failed = rows.filter((row) => !row.ok).length;
