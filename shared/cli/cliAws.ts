@@ -155,9 +155,26 @@ const FLAG_OF: Record<keyof typeof OUTPUT_OF, string> = {
   alarmTopicArn: '--alarm-topic-arn',
 };
 
+/**
+ * Why a stage cannot be one that `serverless deploy` made, or null: serverless takes only ASCII
+ * letters, digits and - in a stage name, so anything else is a typo, which would otherwise name
+ * every resource wrongly and fail every row of tkp check for a reason that is not there.
+ */
+export function stageProblem(stage: string): string | null {
+  if (stage === '') return 'is empty';
+  if (!/^[A-Za-z0-9-]+$/.test(stage)) return 'is not a stage serverless deploys: a stage name takes only ASCII letters, digits and -';
+  return null;
+}
+
 /** The stage and the resources named on the command line or, failing that, in the environment. */
 export function namedTargets(flags: TargetFlags, env: CliEnvironment): TargetFlags & { stage: string } {
-  const named: TargetFlags & { stage: string } = { stage: flags.stage ?? env.stage ?? 'dev' };
+  const stage = flags.stage ?? env.stage ?? 'dev';
+  const problem = stageProblem(stage);
+  if (problem) {
+    const from = flags.stage !== undefined ? '--stage' : 'TKP_STAGE';
+    throw new CliError(`${from} ${JSON.stringify(stage)} ${problem}; pass the stage you deployed (serverless deploy --stage NAME, default dev) with --stage NAME or TKP_STAGE`);
+  }
+  const named: TargetFlags & { stage: string } = { stage };
   for (const name of Object.keys(OUTPUT_OF) as (keyof typeof OUTPUT_OF)[]) {
     const value = flags[name] ?? env[name];
     if (value) named[name] = value;

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { missingProfileProblem, queueArnFromUrl, resolveStackTargets } from '../../../shared/cli/cliAws';
+import { missingProfileProblem, namedTargets, queueArnFromUrl, resolveStackTargets } from '../../../shared/cli/cliAws';
 
 const OUTPUTS = { InputBucketName: 'in-from-stack', TranscriptBucketName: 'out-from-stack', StartQueueUrl: 'https://sqs/q', PreflightFunctionName: 'fn' };
 
@@ -25,6 +25,19 @@ describe('resolveStackTargets', () => {
     await expect(resolveStackTargets({}, {}, ['verifyDeadLetterQueueUrl'], async () => OUTPUTS)).rejects.toThrow(
       'stack transcribe-kms-pipeline-dev has no output VerifyDeadLetterQueueUrl; redeploy it with this version, or pass --verify-dlq-url',
     );
+  });
+
+  it('refuses a stage no deploy could have made, naming where it came from, before any AWS call', async () => {
+    const outputs = vi.fn(async () => OUTPUTS);
+    await expect(resolveStackTargets({ stage: '' }, { stage: 'prod' }, [], outputs)).rejects.toThrow(
+      '--stage "" is empty; pass the stage you deployed (serverless deploy --stage NAME, default dev) with --stage NAME or TKP_STAGE',
+    );
+    expect(() => namedTargets({}, { stage: 'team/a' })).toThrow(
+      'TKP_STAGE "team/a" is not a stage serverless deploys: a stage name takes only ASCII letters, digits and -; pass the stage you deployed',
+    );
+    expect(() => namedTargets({ stage: 'qa_1' }, { stage: 'prod' })).toThrow('--stage "qa_1" is not a stage serverless deploys');
+    expect(namedTargets({ stage: 'Prod-2' }, {}).stage).toBe('Prod-2');
+    expect(outputs).not.toHaveBeenCalled();
   });
 
   it('names the flag to pass when the stack lacks an output (an older deploy)', async () => {
