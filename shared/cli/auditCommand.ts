@@ -53,7 +53,10 @@ export async function runAudit(options: AuditOptions, env: CliEnvironment, out: 
   let csv: WriteStream | undefined;
   if (options.csv) {
     csv = createWriteStream(options.csv);
-    await Promise.race([once(csv, 'open'), once(csv, 'error').then(([error]) => Promise.reject(new CliError(`cannot write --csv ${options.csv}: ${(error as Error).message}`)))]);
+    // once() rejects with the stream's error when it fails to open, before any other listener hears of it.
+    await once(csv, 'open').catch((error: Error) => {
+      throw new CliError(`cannot write --csv ${options.csv} (${error.message}); pass a file in a folder that exists and that you may write to`);
+    });
     csv.write(`# tkp audit; run at ${runAt}; account ${caller.account}; region ${clients.region}; stage ${targets.stage}; config fingerprint ${fingerprint}\n`);
     csv.write(`${CSV_COLUMNS.join(',')}\n`);
   }

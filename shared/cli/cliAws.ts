@@ -46,6 +46,15 @@ export interface CliClients {
   iam: IAMClient;
 }
 
+/** A region name as AWS spells them (us-east-1, eu-central-2, us-gov-west-1, cn-north-1); an emulator (--endpoint-url) may take any. */
+const AWS_REGION_NAME = /^[a-z]+(-[a-z]+)+-\d+$/;
+
+/** Why an endpoint URL cannot be one, or null: the SDK would send every call to a host of that name. */
+export function endpointUrlProblem(value: string): string | null {
+  const protocol = URL.canParse(value) ? new URL(value).protocol : undefined;
+  return protocol === 'http:' || protocol === 'https:' ? null : 'is not an http:// or https:// URL; pass one such as http://127.0.0.1:4566';
+}
+
 /**
  * Clients with the SDK's standard retry (exponential backoff with jitter on throttling and
  * transient errors), given more attempts than the default because an audit or a backfill makes
@@ -53,6 +62,10 @@ export interface CliClients {
  */
 export async function createCliClients(flags: AwsOptions, env: Pick<CliEnvironment, 'endpointUrl'> = {}): Promise<CliClients> {
   const options = { ...flags, ...(!flags.endpointUrl && env.endpointUrl && { endpointUrl: env.endpointUrl }) };
+  if (options.endpointUrl) {
+    const problem = endpointUrlProblem(options.endpointUrl);
+    if (problem) throw new CliError(`${flags.endpointUrl ? '--endpoint-url' : 'AWS_ENDPOINT_URL'} ${JSON.stringify(options.endpointUrl)} ${problem}`);
+  }
   const profile = options.profile ?? process.env.AWS_PROFILE;
   if (profile) {
     const problem = missingProfileProblem(profile, await loadSharedConfigFiles({ ignoreCache: true }), options.profile ? '--profile' : 'AWS_PROFILE');
@@ -67,10 +80,18 @@ export async function createCliClients(flags: AwsOptions, env: Pick<CliEnvironme
   };
   const s3 = new S3Client({ ...common, forcePathStyle: Boolean(options.endpointUrl) });
   let region: string;
+  let refused = false;
   try {
     region = await s3.config.region();
   } catch {
-    throw new CliError('no AWS region; pass --region or set AWS_REGION (or a region in your profile)');
+    refused = true;
+    // The SDK refuses a region that cannot be part of a host name ("us east") as if none were set.
+    region = options.region ?? process.env.AWS_REGION ?? '';
+    if (region === '') throw new CliError('no AWS region; pass --region or set AWS_REGION (or a region in your profile)');
+  }
+  if (refused || (!options.endpointUrl && !AWS_REGION_NAME.test(region))) {
+    const from = options.region ? '--region' : process.env.AWS_REGION ? 'AWS_REGION' : `the region of profile ${JSON.stringify(profile ?? 'default')}`;
+    throw new CliError(`${from} ${JSON.stringify(region)} is not an AWS region name; pass one such as us-east-1 or eu-west-1`);
   }
   const withRegion = { ...common, region };
   return {

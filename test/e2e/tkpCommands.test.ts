@@ -330,6 +330,14 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
     expectOneLineError(await tkp(['audit', '--config', join(work, 'missing.json')]), /^tkp: cannot read the config .*missing\.json \(ENOENT\); pass --config FILE/);
     // As the AWS CLI does, a profile that no shared file holds is named, not reported as missing credentials.
     expectOneLineError(await tkp(['audit', '--profile', 'nope']), /^tkp: --profile "nope" is in neither the AWS config file nor the credentials file .*; there are no profiles there/);
+    // What a typo makes of a flag is named, with what to pass, before any AWS call: not an empty
+    // DLQ, not a stack that is not there, not a JavaScript error.
+    expectOneLineError(await tkp(['check', '--stage', '']), /^tkp: --stage "" is empty; pass the stage you deployed/);
+    expectOneLineError(await tkp(['audit'], { TKP_STAGE: 'qa_1' }), /^tkp: TKP_STAGE "qa_1" is not a stage serverless deploys: a stage name takes only ASCII letters, digits and -/);
+    expectOneLineError(await tkp(['audit', '--region', 'us east']), /^tkp: --region "us east" is not an AWS region name; pass one such as us-east-1/);
+    expectOneLineError(await tkp(['audit', '--endpoint-url', 'localhost:4566']), /^tkp: --endpoint-url "localhost:4566" is not an http:\/\/ or https:\/\/ URL; pass one such as http:\/\/127\.0\.0\.1:4566/);
+    expectOneLineError(await tkp(['audit', '--csv', join(work, 'no-such-folder', 'audit.csv')]), /^tkp: cannot write --csv .*no-such-folder\/audit\.csv \(ENOENT: .*\); pass a file in a folder that exists/);
+    expectOneLineError(await tkp(['redrive', '--discard', '']), /^tkp: --discard is empty; pass an error name from the DLQ's list \(tkp redrive --dry-run counts/);
     for (const command of ['check', 'audit', 'explain', 'backfill', 'local']) {
       const help = await tkp([command, '--help']);
       expect(help.code).toBe(0);

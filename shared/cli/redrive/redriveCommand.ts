@@ -8,7 +8,7 @@ import type { CliEnvironment } from '../../config/settings';
 import { functionName } from '../../stack/stackNames';
 import { createStartRedriveAdapters, createVerifyRedriveAdapters, REDRIVE_VISIBILITY_SECONDS } from './redriveAdapters';
 import { openStack, SERVICE_NAME, type StackOptions } from '../cliAws';
-import { EXIT } from '../cliErrors';
+import { CliError, EXIT } from '../cliErrors';
 import { redriveDeadLetters, type RedriveReport } from './redriveDeadLetters';
 import type { TerminalOutput } from '../terminalOutput';
 
@@ -23,6 +23,9 @@ export interface RedriveOptions extends StackOptions {
 const SHOWN = 50;
 
 export async function runRedrive(options: RedriveOptions, env: CliEnvironment, out: TerminalOutput): Promise<number> {
+  for (const [flag, value] of [['--error-name', options.errorName], ['--discard', options.discard]] as const) {
+    if (value !== undefined && value.trim() === '') throw new CliError(`${flag} is empty; pass an error name from the DLQ's list (tkp redrive${options.verify ? ' --verify' : ''} --dry-run counts its messages by error name)`);
+  }
   const stack = await openStack(options, env, options.verify ? ['verifyDeadLetterQueueUrl'] : ['startQueueUrl', 'startDeadLetterQueueUrl']);
   const { clients, targets } = stack;
   const stackNamed = { service: SERVICE_NAME, stage: targets.stage };

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { missingProfileProblem, namedTargets, queueArnFromUrl, resolveStackTargets } from '../../../shared/cli/cliAws';
+import { createCliClients, endpointUrlProblem, missingProfileProblem, namedTargets, queueArnFromUrl, resolveStackTargets } from '../../../shared/cli/cliAws';
 
 const OUTPUTS = { InputBucketName: 'in-from-stack', TranscriptBucketName: 'out-from-stack', StartQueueUrl: 'https://sqs/q', PreflightFunctionName: 'fn' };
 
@@ -44,6 +44,20 @@ describe('resolveStackTargets', () => {
     await expect(resolveStackTargets({}, {}, ['preflightFunction'], async () => ({ InputBucketName: 'a', TranscriptBucketName: 'b' }))).rejects.toThrow(
       'stack transcribe-kms-pipeline-dev has no output PreflightFunctionName; redeploy it with this version, or pass --preflight-function',
     );
+  });
+});
+
+describe('createCliClients', () => {
+  it('names a region no AWS service has, and an endpoint that is no http(s) URL, before any call', async () => {
+    await expect(createCliClients({ region: 'us east' })).rejects.toThrow('--region "us east" is not an AWS region name; pass one such as us-east-1 or eu-west-1');
+    await expect(createCliClients({ region: 'useast1' })).rejects.toThrow('--region "useast1" is not an AWS region name');
+    await expect(createCliClients({ region: 'eu-west-1', endpointUrl: 'notaurl' })).rejects.toThrow('--endpoint-url "notaurl" is not an http:// or https:// URL; pass one such as http://127.0.0.1:4566');
+    await expect(createCliClients({ region: 'eu-west-1' }, { endpointUrl: 'ftp://x' })).rejects.toThrow('AWS_ENDPOINT_URL "ftp://x" is not an http:// or https:// URL');
+    expect((await createCliClients({ region: 'us-gov-west-1' })).region).toBe('us-gov-west-1');
+    expect((await createCliClients({ region: 'eusc-de-east-1' })).region).toBe('eusc-de-east-1');
+    // An emulator may go by any region name a host name can carry.
+    expect((await createCliClients({ region: 'local', endpointUrl: 'http://127.0.0.1:4566' })).region).toBe('local');
+    expect(endpointUrlProblem('https://s3.eu-west-1.amazonaws.com')).toBeNull();
   });
 });
 
