@@ -34,12 +34,28 @@ export function readConfigJson(path: string): { raw: unknown; file: string } {
   return { raw, file };
 }
 
-/** A date for --since: ISO 8601 (a date alone is midnight UTC). */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/**
+ * A date for --since: ISO 8601, a date alone being midnight UTC and a time needing its zone (Z,
+ * as CloudTrail's eventTime has it, or an offset). JavaScript's own parsing would take a time
+ * without a zone as the machine's local time, "2026-02-30" as 2 March and "1" as the year 2001,
+ * each a window other than the one meant.
+ */
 export function parseSince(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
-  const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new CliError(`--since ${JSON.stringify(value)} is not a date; use ISO 8601, e.g. 2026-01-31 or 2026-01-31T12:00:00Z`);
-  return at;
+  const usage = 'use ISO 8601, e.g. 2026-01-31 (midnight UTC) or 2026-01-31T12:00:00Z';
+  const parts = ISO_8601.exec(value);
+  if (!parts) throw new CliError(`--since ${JSON.stringify(value)} is not a date; ${usage}`);
+  const [, year, month, day, hour, minute, second, zone] = parts;
+  const midnight = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  if (midnight.getUTCMonth() !== Number(month) - 1 || midnight.getUTCDate() !== Number(day) || Number(hour ?? 0) > 23 || Number(minute ?? 0) > 59 || Number(second ?? 0) > 59) {
+    throw new CliError(`--since ${JSON.stringify(value)} is no day or time of the calendar; ${usage}`);
+  }
+  if (hour !== undefined && zone === undefined) {
+    throw new CliError(`--since ${JSON.stringify(value)} has a time but no time zone; add Z for UTC (${value}Z, as CloudTrail's eventTime has it) or an offset such as +01:00`);
+  }
+  return new Date(value);
 }
 
 /**

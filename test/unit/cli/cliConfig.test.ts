@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPrefixOption } from '../../../shared/cli/cliConfig';
+import { checkPrefixOption, parseSince } from '../../../shared/cli/cliConfig';
 
 describe('checkPrefixOption (tkp audit and backfill --prefix)', () => {
   const listed = { what: "the rules' input prefixes", items: ['"calls/"', '"legal/"'], verb: 'sent' };
@@ -22,5 +22,28 @@ describe('checkPrefixOption (tkp audit and backfill --prefix)', () => {
   it('lists ten of many, and counts the rest', () => {
     const many = { ...listed, items: Array.from({ length: 14 }, (_, i) => `"team-${i}/"`) };
     expect(() => checkPrefixOption('x/', [], many)).toThrow(/"team-9\/", and 4 more\), so nothing would be sent/);
+  });
+});
+
+describe('parseSince (tkp audit and backfill --since)', () => {
+  it('takes a date as midnight UTC, and a time with its zone as that instant', () => {
+    expect(parseSince(undefined)).toBeUndefined();
+    expect(parseSince('2026-01-31')?.toISOString()).toBe('2026-01-31T00:00:00.000Z');
+    expect(parseSince('2026-11-30T12:00:00Z')?.toISOString()).toBe('2026-11-30T12:00:00.000Z');
+    expect(parseSince('2026-11-30T12:00Z')?.toISOString()).toBe('2026-11-30T12:00:00.000Z');
+    expect(parseSince('2026-11-30T12:00:00.5+01:00')?.toISOString()).toBe('2026-11-30T11:00:00.500Z');
+    expect(parseSince('2028-02-29')?.toISOString()).toBe('2028-02-29T00:00:00.000Z');
+  });
+
+  it('refuses what JavaScript would read as another window than the one meant', () => {
+    // new Date() reads these as 2 March, the year 2001, 3 November 2001, and local time.
+    expect(() => parseSince('2026-02-30')).toThrow('--since "2026-02-30" is no day or time of the calendar; use ISO 8601');
+    expect(() => parseSince('2026-11-30T24:00:00Z')).toThrow('is no day or time of the calendar');
+    expect(() => parseSince('1')).toThrow('--since "1" is not a date; use ISO 8601, e.g. 2026-01-31 (midnight UTC) or 2026-01-31T12:00:00Z');
+    expect(() => parseSince('Nov 3')).toThrow('is not a date');
+    expect(() => parseSince('yesterday')).toThrow('is not a date');
+    expect(() => parseSince('2026-11-30T12:00')).toThrow(
+      '--since "2026-11-30T12:00" has a time but no time zone; add Z for UTC (2026-11-30T12:00Z, as CloudTrail\'s eventTime has it) or an offset such as +01:00',
+    );
   });
 });
