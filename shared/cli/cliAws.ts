@@ -47,7 +47,9 @@ export interface CliClients {
 }
 
 /** A region name as AWS spells them (us-east-1, eu-central-2, us-gov-west-1, cn-north-1); an emulator (--endpoint-url) may take any. */
-const AWS_REGION_NAME = /^[a-z]+(-[a-z]+)+-\d+$/;
+export function isAwsRegionName(value: string): boolean {
+  return /^[a-z]+(-[a-z]+)+-\d+$/.test(value);
+}
 
 /** Why an endpoint URL cannot be one, or null: the SDK would send every call to a host of that name. */
 export function endpointUrlProblem(value: string): string | null {
@@ -89,7 +91,7 @@ export async function createCliClients(flags: AwsOptions, env: Pick<CliEnvironme
     region = options.region ?? process.env.AWS_REGION ?? '';
     if (region === '') throw new CliError('no AWS region; pass --region or set AWS_REGION (or a region in your profile)');
   }
-  if (refused || (!options.endpointUrl && !AWS_REGION_NAME.test(region))) {
+  if (refused || (!options.endpointUrl && !isAwsRegionName(region))) {
     const from = options.region ? '--region' : process.env.AWS_REGION ? 'AWS_REGION' : `the region of profile ${JSON.stringify(profile ?? 'default')}`;
     throw new CliError(`${from} ${JSON.stringify(region)} is not an AWS region name; pass one such as us-east-1 or eu-west-1`);
   }

@@ -13,6 +13,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, resolve } from 'node:path';
 import { CliError, EXIT } from '../../../shared/cli/cliErrors';
 import { readConfigJson } from '../../../shared/cli/cliConfig';
+import { isAwsRegionName } from '../../../shared/cli/cliAws';
 import { buildRuleIndex, matchRule } from '../../../shared/config/ruleIndex';
 import { firstTenOf } from '../../../shared/cli/terminalOutput';
 import type { Rule } from '../../../shared/config/rule';
@@ -90,7 +91,7 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
   if (options.watch && files.length > 0) throw new CliError('use either --watch or a list of files, not both');
   const timeScale = Number(options.timeScale ?? 20);
   if (!(timeScale > 0)) throw new CliError('--time-scale must be a positive number');
-  if (options.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(options.region)) {
+  if (options.region !== undefined && !isAwsRegionName(options.region)) {
     throw new CliError(`--region ${JSON.stringify(options.region)} is not an AWS region; pass one such as eu-west-1`);
   }
   const uploadsFromFiles = files.length > 0 ? readUploads(files, options.prefix as string) : undefined;
