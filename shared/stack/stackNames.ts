@@ -31,6 +31,9 @@ export interface StackContext {
   alarmEmail?: string;
 }
 
+/** The stack output that records which config (its fingerprint) the functions were built with. */
+export const CONFIG_FINGERPRINT_OUTPUT = 'ConfigFingerprint';
+
 export const INPUT_BUCKET = 'InputBucket';
 export const TRANSCRIPT_BUCKET = 'TranscriptBucket';
 const BUCKET_NAME_MAX_LENGTH = 63;

@@ -3,13 +3,14 @@
  * reads them through serverlessVariables.cjs; the local mode provisions from the same functions.
  */
 import { needsDataAccessRole } from '../config/pipelineConfig';
+import { configFingerprint } from '../config/expectedEncryption';
 import { bucketNotificationsRoleStatements, dataAccessRoleStatements, startRoleStatements, sweepRoleStatements, verifyRoleStatements } from './iamStatements';
 import { roleTemplateResources } from './roleResources';
 import { notificationCountProblem, notificationIdPrefix, queueNotifications } from './inputNotifications';
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { alarmResources, alarmTopicRef } from './alarmResources';
-import { bucketArn, functionLogicalId, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type RoleId, type StackContext } from './stackNames';
+import { bucketArn, CONFIG_FINGERPRINT_OUTPUT, functionLogicalId, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type RoleId, type StackContext } from './stackNames';
 
 /**
  * Who may read the buckets the stack creates: nobody through a public policy or ACL, and no ACL
@@ -306,5 +307,8 @@ export function derivedOutputs(ctx: StackContext): Record<string, unknown> {
     StartQueueArn: { Value: { 'Fn::GetAtt': ['StartQueue', 'Arn'] } },
     VerifyDeadLetterQueueUrl: { Value: { Ref: 'VerifyDeadLetterQueue' } },
     AlarmTopicArn: { Value: alarmTopicRef(ctx) },
+    // Which config the functions were built with, as tkp check and audit print it: tkp check says
+    // when the config it is given is another, whose differences a deploy would make.
+    [CONFIG_FINGERPRINT_OUTPUT]: { Value: configFingerprint(ctx.config.rules) },
   };
 }

@@ -52,6 +52,12 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
         ok: true,
         detail: `${pipeline.stack.alarmTopicArn} is not encrypted with a KMS key, so EventBridge and CloudWatch publish to it without one`,
       });
+      expect(run.json.rows.find((r: any) => r.check === 'deployed config')).toEqual({
+        rule: '(stack)',
+        check: 'deployed config',
+        ok: true,
+        detail: `transcribe-kms-pipeline-local was deployed with this config (fingerprint ${run.json.configFingerprint})`,
+      });
     });
 
     it('finds a disabled key and a cross-account key whose DryRun is refused, as the caller and inside the preflight function', async () => {
@@ -126,6 +132,11 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
           detail: expect.stringMatching(/^the config's 101 rules need 101 S3 notifications on the input bucket, .* over S3's 100 per bucket; put the prefixes under fewer parents/),
         },
       ]);
+      // The stack was deployed with another config: the row that failed may be the deploy's to change, and the check says so.
+      expect(run.json.rows.find((r: any) => r.check === 'deployed config')).toMatchObject({
+        ok: true,
+        detail: expect.stringMatching(new RegExp(`^transcribe-kms-pipeline-local was deployed with another config \\(fingerprint [0-9a-f]{32}, not ${run.json.configFingerprint}\\): where a row below fails`)),
+      });
     });
 
     it('before the first deploy into an existing bucket, fails when the bucket\'s own notifications leave too little room for this stage\'s', async () => {

@@ -11,6 +11,8 @@ import { invokeBundle } from '../support/invokeBundle';
 import { matchesPattern, trailEnvelope } from '../local/runtime/eventBus';
 import { FUNCTION_ENVIRONMENT_NAMES, STACK_FUNCTIONS, STACK_ROLES, stackRules, type FunctionId } from '../../shared/stack/stackNames';
 import { deployedCodeOf } from '../../shared/cli/check/functionCode';
+import { loadCliConfig } from '../../shared/cli/cliConfig';
+import { configFingerprint } from '../../shared/config/expectedEncryption';
 
 const run = promisify(execFile);
 type Template = { Resources: Record<string, { Type: string; Properties: any; DependsOn?: unknown }>; Outputs: Record<string, any> };
@@ -76,6 +78,13 @@ describe('the CloudFormation that serverless package writes', () => {
     // Lambda's CodeSha256: the SHA-256 of the zip as uploaded, base64.
     const zipHash = (id: FunctionId) => createHash('sha256').update(readFileSync(join(dir, `${id}.zip`))).digest('base64');
     expect(codeSha256).toEqual(Object.fromEntries(ids.map((id) => [id, zipHash(id)])));
+  });
+
+  it('records the fingerprint of the config bundled into the functions, which tkp check compares with the config it is given', () => {
+    const { configFingerprint: recorded } = deployedCodeOf('transcribe-kms-pipeline-dev', JSON.stringify(template), []);
+    const { config } = loadCliConfig(repoPath('pipeline.config.json'), { region: 'us-east-1' });
+    expect(recorded).toMatch(/^[0-9a-f]{32}$/);
+    expect(recorded).toBe(configFingerprint(config.rules));
   });
 
   it('runs the preflight function with the start function\'s own role, and gives the CLI what it looks up as outputs', () => {

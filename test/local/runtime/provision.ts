@@ -24,12 +24,14 @@ import { notificationPrefixes } from '../../../shared/config/notificationPrefixe
 import { forMoto } from '../emulator/s3FilterMatching';
 import type { KeyReference } from '../../../shared/aws/keyReference';
 import type { PipelineConfig } from '../../../shared/config/rule';
+import { configFingerprint } from '../../../shared/config/expectedEncryption';
 import { QUEUE_SETTINGS } from '../../../shared/stack/queueSettings';
 import { OUTPUT_OF, SERVICE_NAME, type NamedTarget } from '../../../shared/cli/cliAws';
 import { alertingChangePattern, dataExposurePattern, keyLossPattern, pagingOutcomePattern, queueTriggerPattern, trustChangePattern, verifierChangePattern, verifierEventPatterns } from '../../../shared/stack/eventPatterns';
 import {
   alarmTopicName,
   alertingNames,
+  CONFIG_FINGERPRINT_OUTPUT,
   FUNCTION_ENVIRONMENT_NAMES,
   functionLogicalId,
   functionName,
@@ -293,7 +295,10 @@ export async function provision(
     preflightFunction: functionName(names, 'preflight'),
     alarmTopicArn: alarmTopicArn as string,
   };
-  const outputs = Object.fromEntries((Object.entries(OUTPUT_OF) as [NamedTarget, string][]).map(([target, output]) => [output, located[target]]));
+  const outputs = {
+    ...Object.fromEntries((Object.entries(OUTPUT_OF) as [NamedTarget, string][]).map(([target, output]) => [output, located[target]])),
+    [CONFIG_FINGERPRINT_OUTPUT]: configFingerprint(config.rules),
+  };
   await recordStack(new CloudFormationClient({ region: names.region, endpoint: clients.motoEndpoint, credentials: LOCAL_CREDENTIALS }), names, published, outputs);
 
   const keys = new Map<string, { account: string; arn: string }>();
