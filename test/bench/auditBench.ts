@@ -28,6 +28,7 @@ import { startGateway } from '../local/emulator/gateway';
 import { startMoto } from '../local/emulator/moto';
 import { LOCAL_CREDENTIALS, localNames, provision } from '../local/runtime/provision';
 import { median, medianRatio } from './alternate';
+import { fileURLToPath } from 'node:url';
 
 interface Setup {
   endpoint: string;
@@ -53,7 +54,7 @@ export interface AuditBenchResult {
   peakRssMb: { audit: number; bareLoop: number };
 }
 
-const CONFIG = new URL('../../pipeline.config.json', import.meta.url).pathname;
+const CONFIG = fileURLToPath(new URL('../../pipeline.config.json', import.meta.url));
 
 function clients(endpoint: string) {
   const common = { region: 'us-east-1', endpoint, credentials: LOCAL_CREDENTIALS };

@@ -34,6 +34,7 @@ import { runBurstProcess, scaledQuotas, UNLIMITED } from './burst';
 import { buildFloors, FUNCTIONS, type FunctionName } from './floors';
 import { buildHttpFloor, buildReplayFloor, requestSignature } from './replayFloors';
 import { seededRandom } from './random';
+import { fileURLToPath } from 'node:url';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({
@@ -48,7 +49,7 @@ const { values } = parseArgs({
     'skip-audit': { type: 'boolean', default: false },
   },
 });
-const root = resolve(new URL('../..', import.meta.url).pathname);
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const TARGETS = { loadOverFloor: 1.1, coldOverLoad: 1.25, lookupSpeedup: 100, zipOverFloor: 1.25, quotaFraction: 0.95, auditOverBareLoop: 0.8, auditPeakRssMb: 200 };
 const benchBegan = Date.now();
 

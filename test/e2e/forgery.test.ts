@@ -11,8 +11,9 @@ import { makeWav } from '../local/emulator/mediaProbe';
 import { LocalPipeline } from '../local/runtime/localPipeline';
 import { LOCAL_CREDENTIALS } from '../local/runtime/provision';
 import { motoAvailable } from '../support/moto';
+import { fileURLToPath } from 'node:url';
 
-const CONFIG = new URL('./e2e.config.json', import.meta.url).pathname;
+const CONFIG = fileURLToPath(new URL('./e2e.config.json', import.meta.url));
 
 /**
  * An insider who would like a transcript under the wrong key to pass as verified. Each forgery

@@ -1,12 +1,13 @@
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { motoAvailable } from '../support/moto';
 import { runNode, startNode, type NodeRun, type RunningNode } from '../support/runNode';
 import { SAMPLE_AUDIO } from '../local/cli/samples';
+import { fileURLToPath } from 'node:url';
 
-const BIN = new URL('../../bin/tkp.mjs', import.meta.url).pathname;
+const BIN = fileURLToPath(new URL('../../bin/tkp.mjs', import.meta.url));
 
 /**
  * `tkp local` (what `npm start` runs) as a user runs it: a child process in a folder of their
@@ -39,6 +40,19 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
     expect(run.stdout).toContain('All transcripts verified.');
     expect(run.code).toBe(0);
   }, 120_000);
+
+  it('runs `npm start` as it is, with its own config and samples, from a checkout whose path has a space and an accent', async () => {
+    // A file URL spells the folder "my%20checkout"; a path taken from one as it stands names no file.
+    const repo = fileURLToPath(new URL('../..', import.meta.url));
+    const checkout = join(work, 'my checkout é');
+    for (const entry of ['bin', 'shared', 'functions', 'test', 'events', 'pipeline.config.json', 'package.json', 'tsconfig.json']) cpSync(join(repo, entry), join(checkout, entry), { recursive: true });
+    symlinkSync(join(repo, 'node_modules'), join(checkout, 'node_modules'));
+    const run = await runNode([join(checkout, 'bin', 'tkp.mjs'), 'local', '--time-scale', '50'], asUser(checkout));
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^calls\/sample-call\.wav +calls\/ +transcription .* verified$/m);
+    expect(run.stdout).toContain('All transcripts verified.');
+    expect(run.code).toBe(0);
+  }, 180_000);
 
   it('runs a config written for another region in that region, which its key ARNs name; --region that disagrees is refused naming the rule', async () => {
     const euConfig = writeConfig(work, 'eu.config.json', [

@@ -10,8 +10,9 @@ import { LOCAL_CREDENTIALS } from '../local/runtime/provision';
 import { roleName } from '../../shared/stack/stackNames';
 import { motoAvailable } from '../support/moto';
 import { runNode } from '../support/runNode';
+import { fileURLToPath } from 'node:url';
 
-const BIN = new URL('../../bin/tkp.mjs', import.meta.url).pathname;
+const BIN = fileURLToPath(new URL('../../bin/tkp.mjs', import.meta.url));
 /** More keys than the verifiers' inline policies hold (their DescribeKey statements list each). */
 const KEYS = 90;
 const keyId = (i: number) => `${String(i).padStart(8, '0')}-1111-4222-8333-444455556666`;

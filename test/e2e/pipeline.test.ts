@@ -9,8 +9,9 @@ import { LocalPipeline, type OutcomeEvent } from '../local/runtime/localPipeline
 import { kmsClientFor } from '../local/runtime/provision';
 import { parseS3Uri, type S3Location } from '../../shared/aws/s3Location';
 import { motoAvailable } from '../support/moto';
+import { fileURLToPath } from 'node:url';
 
-const CONFIG = new URL('./e2e.config.json', import.meta.url).pathname;
+const CONFIG = fileURLToPath(new URL('./e2e.config.json', import.meta.url));
 const OTHER_ACCOUNT = '222233334444';
 const audio = makeWav(1.5);
 

@@ -12,6 +12,7 @@ import { LocalPipeline } from '../local/runtime/localPipeline';
 import { motoAvailable } from '../support/moto';
 import { runNode } from '../support/runNode';
 import { CONFIG, expectOneLineError, useTkpStack, ZURICH } from '../support/tkpStack';
+import { fileURLToPath } from 'node:url';
 
 /**
  * `tkp explain`, `tkp audit`, `tkp backfill` and `tkp redrive` as a user runs them against the
@@ -317,7 +318,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       '})().catch((e) => { console.error(e.name, e.message); process.exit(1); });',
     ].join('\n');
     const child = await runNode(['-e', script], {
-      cwd: new URL('../..', import.meta.url).pathname,
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
       env: { PATH: process.env.PATH ?? '', HOME: work, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...localEnvironmentExports(pipeline) },
     });
     expect(child.stderr).toBe('');

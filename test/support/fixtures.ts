@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { ConfigError } from '../../shared/aws/errors';
 import { validatePipelineConfig } from '../../shared/config/pipelineConfig';
 import type { ValidationContext } from '../../shared/config/rule';
+import { fileURLToPath } from 'node:url';
 
 const root = new URL('../../', import.meta.url);
 
@@ -12,7 +13,7 @@ export function loadEvent<T = any>(name: string): T {
 }
 
 export function repoPath(relative: string): string {
-  return new URL(relative, root).pathname;
+  return fileURLToPath(new URL(relative, root));
 }
 
 export const lambdaContext: Context = {

@@ -14,9 +14,10 @@ import { MOTO_DEFAULT_ACCOUNT } from '../local/emulator/moto';
 import { LocalPipeline } from '../local/runtime/localPipeline';
 import { kmsClientFor, LOCAL_CREDENTIALS } from '../local/runtime/provision';
 import { runNode, type NodeRun } from './runNode';
+import { fileURLToPath } from 'node:url';
 
-export const CONFIG = new URL('../e2e/e2e.config.json', import.meta.url).pathname;
-const BIN = new URL('../../bin/tkp.mjs', import.meta.url).pathname;
+export const CONFIG = fileURLToPath(new URL('../e2e/e2e.config.json', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/tkp.mjs', import.meta.url));
 /** The other account whose key the config's partners/acme/ rule names. */
 export const ACME = '222233334444';
 /** A rule prefix with a space, a non-ASCII letter and the characters S3 events encode. */

@@ -1,12 +1,13 @@
 import { CliError } from '../../../shared/cli/cliErrors';
 import type { JobType } from '../../../shared/aws/jobTypes';
 import { OUTPUT_KINDS, type OutputKind, type TamperMode } from '../emulator/emulatorModel';
+import { fileURLToPath } from 'node:url';
 
 /** The bundled sample: three seconds of a 440 Hz tone, a real 8 kHz PCM WAV file. */
-export const SAMPLE_AUDIO = new URL('../../../events/media/sample-call.wav', import.meta.url).pathname;
+export const SAMPLE_AUDIO = fileURLToPath(new URL('../../../events/media/sample-call.wav', import.meta.url));
 
 /** A two-channel call (agent and customer tones, 8 kHz PCM WAV): Call Analytics takes stereo only. */
-export const STEREO_SAMPLE_AUDIO = new URL('../../../events/media/sample-call-stereo.wav', import.meta.url).pathname;
+export const STEREO_SAMPLE_AUDIO = fileURLToPath(new URL('../../../events/media/sample-call-stereo.wav', import.meta.url));
 
 /** The sample the demo uploads under a rule of this job type. */
 export function sampleFor(jobType: JobType): string {

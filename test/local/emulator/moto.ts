@@ -1,11 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './loopback';
+import { fileURLToPath } from 'node:url';
 
 export const MOTO_DEFAULT_ACCOUNT = '123456789012';
 
 /** moto's own server module, with the queue-count patch described in the file. */
-const MOTO_SERVER = new URL('./moto_server.py', import.meta.url).pathname;
+const MOTO_SERVER = fileURLToPath(new URL('./moto_server.py', import.meta.url));
 
 export class MotoUnavailableError extends Error {
   constructor(detail: string) {

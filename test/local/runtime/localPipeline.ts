@@ -23,6 +23,7 @@ import { parseTamper } from '../cli/samples';
 import { LOCAL_CREDENTIALS, localNames, localRoleArn, localRulePatterns, onOrigin, provision, regionNamedBy, type ProvisionedStack } from './provision';
 import { DEFAULT_QUOTAS, type EmulatorFaults, type Quotas, type Timing, type TranscribeEmulator } from '../emulator/emulatorModel';
 import { startTranscribeEmulator } from '../emulator/transcribeEmulator';
+import { fileURLToPath } from 'node:url';
 
 export interface LocalPipelineOptions {
   /** Defaults to the repository's pipeline.config.json. */
@@ -69,7 +70,7 @@ function tamperFromEnvironment(): EmulatorFaults {
   return value ? { tamper: parseTamper(value) } : {};
 }
 
-const DEFAULT_CONFIG = new URL('../../../pipeline.config.json', import.meta.url).pathname;
+const DEFAULT_CONFIG = fileURLToPath(new URL('../../../pipeline.config.json', import.meta.url));
 
 /**
  * The whole pipeline on one machine: moto for S3, SQS, KMS and EventBridge, the gateway for
