@@ -10,7 +10,7 @@ import type { CliEnvironment } from '../config/settings';
 import { firstTenOf } from './terminalOutput';
 import { auditLocations, auditTranscripts, type AuditedObject } from '../verify/auditTranscripts';
 import { createAuditAdapters } from './cliAdapters';
-import { callerIdentity, openStack, type StackOptions } from './cliAws';
+import { callerIdentity, deployedConfigFingerprint, openStack, type StackOptions } from './cliAws';
 import { checkPrefixOption, parseSince } from './cliConfig';
 import { CliError, EXIT } from './cliErrors';
 import type { TerminalOutput } from './terminalOutput';
@@ -49,6 +49,13 @@ export async function runAudit(options: AuditOptions, env: CliEnvironment, out: 
   const caller = await callerIdentity(clients);
   const runAt = new Date().toISOString();
   const fingerprint = configFingerprint(config.rules);
+  const deployed = await deployedConfigFingerprint(clients, targets.stackName);
+  const deployedNote =
+    'unknown' in deployed
+      ? `whether ${stack.configPath} is the deployed config is not known (${deployed.unknown})`
+      : deployed.fingerprint === fingerprint
+        ? undefined
+        : `${targets.stackName} was deployed with another config (fingerprint ${deployed.fingerprint}): this audit judges the transcripts against the rules of ${stack.configPath}, not the deployed ones`;
 
   let csv: WriteStream | undefined;
   if (options.csv) {
@@ -57,7 +64,7 @@ export async function runAudit(options: AuditOptions, env: CliEnvironment, out: 
     await once(csv, 'open').catch((error: Error) => {
       throw new CliError(`cannot write --csv ${options.csv} (${error.message}); pass a file in a folder that exists and that you may write to`);
     });
-    csv.write(`# tkp audit; run at ${runAt}; account ${caller.account}; region ${clients.region}; stage ${targets.stage}; config fingerprint ${fingerprint}\n`);
+    csv.write(`# tkp audit; run at ${runAt}; account ${caller.account}; region ${clients.region}; stage ${targets.stage}; config fingerprint ${fingerprint}; deployed config fingerprint ${'fingerprint' in deployed ? deployed.fingerprint : 'unknown'}\n`);
     csv.write(`${CSV_COLUMNS.join(',')}\n`);
   }
   const progress = out.progress('auditing');
@@ -84,6 +91,8 @@ export async function runAudit(options: AuditOptions, env: CliEnvironment, out: 
       region: clients.region,
       stage: targets.stage,
       configFingerprint: fingerprint,
+      deployedConfigFingerprint: 'fingerprint' in deployed ? deployed.fingerprint : null,
+      ...(deployedNote && { deployedConfigNote: deployedNote }),
       scope: { prefix: options.prefix ?? null, since: since?.toISOString() ?? null },
       totals: report.totals,
       summary: report.summary,
@@ -91,7 +100,8 @@ export async function runAudit(options: AuditOptions, env: CliEnvironment, out: 
       ledgerRecordsRead: report.recordsRead,
     });
   } else {
-    out.line(`tkp audit: stage ${targets.stage}, region ${clients.region}, account ${caller.account}, config fingerprint ${fingerprint}, run at ${runAt}`);
+    out.line(`tkp audit: stage ${targets.stage}, region ${clients.region}, account ${caller.account}, config fingerprint ${fingerprint}${deployedNote ? '' : ' (the deployed config)'}, run at ${runAt}`);
+    if (deployedNote) out.line(`note: ${deployedNote}`);
     out.line();
     out.table(
       ['rule', 'objects', 'compliant', 'wrong key', 'no KMS', 'unreadable', 'deleted'],

@@ -20,8 +20,8 @@ import { awsErrorName } from '../aws/awsErrors';
 import type { CliEnvironment } from '../config/settings';
 import { buildRuleIndex } from '../config/ruleIndex';
 import { loadCliConfig } from './cliConfig';
-import { CliError, StackNotDeployedError } from './cliErrors';
-import { stackName as stackNameOf } from '../stack/stackNames';
+import { CliError, describeCliError, StackNotDeployedError } from './cliErrors';
+import { CONFIG_FINGERPRINT_OUTPUT, stackName as stackNameOf } from '../stack/stackNames';
 
 export const SERVICE_NAME = 'transcribe-kms-pipeline';
 
@@ -250,6 +250,21 @@ export function stackOutputsReader(clients: Pick<CliClients, 'cloudFormation' | 
       throw error;
     }
   };
+}
+
+/**
+ * The fingerprint of the config the stack's functions were built with (its ConfigFingerprint
+ * output), or why it is not known: no stack (the resources were named), a stack deployed before
+ * the output existed, or a refused read. Asked so that a command run with another config file
+ * than the deployed one says so; it never stops the command.
+ */
+export async function deployedConfigFingerprint(clients: Pick<CliClients, 'cloudFormation' | 'region'>, stackName: string): Promise<{ fingerprint: string } | { unknown: string }> {
+  try {
+    const fingerprint = (await stackOutputsReader(clients)(stackName))[CONFIG_FINGERPRINT_OUTPUT];
+    return fingerprint ? { fingerprint } : { unknown: `stack ${stackName} records no config fingerprint (deployed by an earlier version)` };
+  } catch (error) {
+    return { unknown: error instanceof StackNotDeployedError ? `stack ${stackName} is not deployed in ${clients.region}` : describeCliError(error) };
+  }
 }
 
 export interface StackOptions extends AwsOptions, TargetFlags {

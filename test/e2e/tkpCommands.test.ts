@@ -103,6 +103,10 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       expect(today.code).toBe(1);
       expect(today.json.findings.map((f: any) => [f.status, f.jobName, f.rulePrefix])).toEqual([['wrong-key', tampered, 'hr/']]);
       expect(today.json).toMatchObject({ account: MOTO_DEFAULT_ACCOUNT, region: 'us-east-1', configFingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      // The config given is the one the stack was deployed with, and the audit says so.
+      expect(today.json.deployedConfigFingerprint).toBe(today.json.configFingerprint);
+      expect(today.json).not.toHaveProperty('deployedConfigNote');
+      expect((await tkp(['audit'])).stdout).toMatch(/^tkp audit: .*, config fingerprint [0-9a-f]{32} \(the deployed config\), run at /m);
       expect(today.json.ledgerRecordsRead).toBe(1);
 
       // The config changes calls/ to another key: the transcript written before is now under the wrong key.
@@ -118,7 +122,13 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       const calls = after.json.findings.find((f: any) => f.jobName === jobsFor('calls/a.wav')[0]?.name);
       expect(calls).toMatchObject({ status: 'wrong-key', rulePrefix: 'calls/', source: `s3://${pipeline.stack.names.inputBucket}/calls/a.wav`, expected: `aws:kms ${KeyMetadata?.Arn}` });
       const evidence = readFileSync(csv, 'utf8').split('\n');
-      expect(evidence[0]).toMatch(/^# tkp audit; run at .*; account 123456789012; region us-east-1; stage local; config fingerprint [0-9a-f]{32}$/);
+      expect(evidence[0]).toMatch(
+        new RegExp(`^# tkp audit; run at .*; account 123456789012; region us-east-1; stage local; config fingerprint ${after.json.configFingerprint}; deployed config fingerprint ${today.json.configFingerprint}$`),
+      );
+      // Another config than the deployed one: the audit judges against it, and says so.
+      expect(after.json.deployedConfigNote).toBe(
+        `transcribe-kms-pipeline-local was deployed with another config (fingerprint ${today.json.configFingerprint}): this audit judges the transcripts against the rules of ${changedPath}, not the deployed ones`,
+      );
       expect(evidence[1]).toBe('uri,status,rulePrefix,jobName,source,serverSideEncryption,kmsKeyArn,expected,lastModified,problem');
       expect(evidence.filter((line) => line.includes(',wrong-key,'))).toHaveLength(after.json.totals.wrongKey);
       expect(evidence.length - 3).toBe(after.json.totals.objects);

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createCliClients, endpointUrlProblem, missingProfileProblem, namedTargets, queueArnFromUrl, resolveStackTargets } from '../../../shared/cli/cliAws';
+import { createCliClients, deployedConfigFingerprint, endpointUrlProblem, missingProfileProblem, namedTargets, queueArnFromUrl, resolveStackTargets } from '../../../shared/cli/cliAws';
 
 const OUTPUTS = { InputBucketName: 'in-from-stack', TranscriptBucketName: 'out-from-stack', StartQueueUrl: 'https://sqs/q', PreflightFunctionName: 'fn' };
 
@@ -58,6 +58,22 @@ describe('createCliClients', () => {
     // An emulator may go by any region name a host name can carry.
     expect((await createCliClients({ region: 'local', endpointUrl: 'http://127.0.0.1:4566' })).region).toBe('local');
     expect(endpointUrlProblem('https://s3.eu-west-1.amazonaws.com')).toBeNull();
+  });
+});
+
+describe('deployedConfigFingerprint', () => {
+  const answering = (answer: () => unknown) => ({ region: 'eu-west-1', cloudFormation: { send: vi.fn(async () => answer()) } }) as any;
+  const refusing = (name: string, message: string) => answering(() => { throw Object.assign(new Error(message), { name }); });
+
+  it('reads the stack\'s ConfigFingerprint output, and says why it is not known instead of stopping the command', async () => {
+    expect(await deployedConfigFingerprint(answering(() => ({ Stacks: [{ Outputs: [{ OutputKey: 'ConfigFingerprint', OutputValue: 'f'.repeat(32) }] }] })), 'tkp-prod')).toEqual({ fingerprint: 'f'.repeat(32) });
+    expect(await deployedConfigFingerprint(answering(() => ({ Stacks: [{ Outputs: [{ OutputKey: 'InputBucketName', OutputValue: 'in' }] }] })), 'tkp-prod')).toEqual({
+      unknown: 'stack tkp-prod records no config fingerprint (deployed by an earlier version)',
+    });
+    expect(await deployedConfigFingerprint(refusing('ValidationError', 'Stack with id tkp-prod does not exist'), 'tkp-prod')).toEqual({ unknown: 'stack tkp-prod is not deployed in eu-west-1' });
+    expect(await deployedConfigFingerprint(refusing('AccessDenied', 'not authorized to perform: cloudformation:DescribeStacks'), 'tkp-prod')).toEqual({
+      unknown: 'access denied: not authorized to perform: cloudformation:DescribeStacks',
+    });
   });
 });
 
