@@ -8,11 +8,12 @@ import { isMissingObject } from '../aws/awsErrors';
 import { describeError } from '../aws/errors';
 import { eventETag, parseS3Uri } from '../aws/s3Location';
 import { buildRuleIndex } from '../config/ruleIndex';
+import { configFingerprint } from '../config/expectedEncryption';
 import type { CliEnvironment } from '../config/settings';
 import { explainUpload, unreadableMediaReason, type ExplainLookups, type MediaEncryption } from '../start/explainUpload';
 import { decodeS3Key } from '../start/s3Notification';
 import { createDemandSources, describeMediaEncryption } from './cliAdapters';
-import { callerIdentity, createCliClients, resolveStackTargets, stackOutputsReader, type StackOptions } from './cliAws';
+import { callerIdentity, createCliClients, deployedConfigFingerprint, resolveStackTargets, stackOutputsReader, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
 import { CliError, describeCliError, EXIT } from './cliErrors';
 import type { TerminalOutput } from './terminalOutput';
@@ -77,6 +78,10 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
   let media: MediaEncryption | undefined;
   if (online) {
     lookups = createDemandSources(clients, targets.transcriptBucket);
+    const deployed = await deployedConfigFingerprint(clients, targets.stackName);
+    if ('fingerprint' in deployed && deployed.fingerprint !== configFingerprint(config.rules)) {
+      notes.push(`${targets.stackName} was deployed with another config (fingerprint ${deployed.fingerprint}): this is what it will do once ${path} is deployed, not what it does today`);
+    }
     try {
       const head = await clients.s3.send(new HeadObjectCommand({ Bucket: targets.inputBucket, Key: key, ...(options.versionId && { VersionId: options.versionId }) }));
       object = {

@@ -88,6 +88,19 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       const run = await tkp(['explain', 'partners/acme/x.wav', '--size', '10']);
       expect(run.stdout).toMatch(/rule\s+"partners\/acme\/"/);
       expect(run.stdout).toContain('lost: "partners/": matches, but "partners/acme/" is longer (the longest prefix wins)');
+      expect(run.stdout).not.toContain('deployed with another config');
+    });
+
+    it('says when the config it is given is not the one deployed, so its answer is what a deploy would do', async () => {
+      const changed = JSON.parse(readFileSync(CONFIG, 'utf8'));
+      changed.rules = changed.rules.filter((rule: { prefix: string }) => rule.prefix !== 'partners/acme/');
+      const changedPath = join(work, 'without-acme.config.json');
+      writeFileSync(changedPath, JSON.stringify(changed));
+      const run = await tkp(['explain', 'partners/acme/x.wav', '--size', '10', '--config', changedPath, '--json']);
+      expect(run.json.notes).toContainEqual(
+        expect.stringMatching(new RegExp(`^transcribe-kms-pipeline-local was deployed with another config \\(fingerprint [0-9a-f]{32}\\): this is what it will do once ${changedPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is deployed, not what it does today$`)),
+      );
+      expect(run.json.winner).toBe('partners/');
     });
   });
 
