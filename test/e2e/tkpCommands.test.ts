@@ -210,6 +210,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       const jobsBefore = pipeline.emulator.jobs().length;
       const dry = await tkp(['backfill', '--dry-run', '--json']);
       expect(dry.json).toMatchObject({ dryRun: true, sent: 0 });
+      expect(dry.json).not.toHaveProperty('deployedConfigNote');
       const first = await tkp(['backfill', '--json']);
       expect(first.code).toBe(0);
       expect(first.json).toMatchObject({ listed: dry.json.listed, sent: dry.json.listed, failed: [] });
@@ -224,6 +225,18 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       }
       // Everything uploaded live earlier was already transcribed: the backfill started only the three.
       expect(pipeline.emulator.jobs().length).toBe(jobsBefore + before.length);
+    });
+
+    it('says, before it sends, that the deployed start function judges by its own rules when the config given is another', async () => {
+      const changed = JSON.parse(readFileSync(CONFIG, 'utf8'));
+      changed.rules.push({ prefix: 'new-team/' });
+      const changedPath = join(work, 'new-team.config.json');
+      writeFileSync(changedPath, JSON.stringify(changed));
+      const run = await tkp(['backfill', '--dry-run', '--config', changedPath]);
+      expect(run.code).toBe(0);
+      const note = run.stdout.split('\n')[1] ?? '';
+      expect(note).toMatch(/^note: transcribe-kms-pipeline-local was deployed with another config \(fingerprint [0-9a-f]{32}\): /);
+      expect(note).toContain(`the start function judges what is sent by the deployed rules, not those of ${changedPath}, so an object under a prefix only ${changedPath} has is skipped there; deploy it, then backfill`);
     });
 
     it('refuses a --prefix that overlaps no rule prefix, naming the rules\' prefixes, before sending anything', async () => {
