@@ -39,10 +39,11 @@ import { createDemandSources } from '../cliAdapters';
 import { readAlarms, readAlarmTopic, readBucketExposure, readBucketLifecycle, readBucketPolicy, readBusPolicy, readDeployedCode, readInputBucketDefault, readRules, readStackFunctions, readStackQueues, readSubscriptions, readTrails, readVerifierRoles } from './checkAdapters';
 import { outcomeBusPolicyRow } from './outcomeBusPolicy';
 import { stackFunctionsRow } from './stackFunctions';
-import { deployedConfigRow, functionCodeRow } from './functionCode';
+import { deployedConfigRow } from './deployedConfig';
+import { functionCodeRow } from './functionCode';
 import { transcriptBucketLifecycleRow } from './transcriptBucketLifecycle';
 import { transcriptBucketPolicyRow } from './transcriptBucketPolicy';
-import { callerIdentity, createCliClients, namedTargets, openStack, queueArnFromUrl, SERVICE_NAME, type CliClients, type StackOptions } from '../cliAws';
+import { callerIdentity, createCliClients, deployedConfigFingerprint, namedTargets, openStack, queueArnFromUrl, SERVICE_NAME, type CliClients, type StackOptions } from '../cliAws';
 import { loadCliConfig } from '../cliConfig';
 import { CliError, EXIT, StackNotDeployedError } from '../cliErrors';
 import type { TerminalOutput } from '../terminalOutput';
@@ -118,10 +119,9 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
   const fingerprint = configFingerprint(config.rules);
   const rows: CheckRow[] = [{ rule: STACK_ROW, check: 'config', ok: true, detail: `${configPath}: ${config.rules.length} rule(s), fingerprint ${fingerprint}` }];
   if (notDeployed) rows.push({ rule: STACK_ROW, check: 'stack', ok: true, skipped: true, detail: `${notDeployed.split(';')[0]}: what it creates is not checked until it is` });
-  const functions = (Object.keys(STACK_FUNCTIONS) as FunctionId[]).map((id) => ({ id, name: functionName({ service: SERVICE_NAME, stage: targets.stage }, id) }));
-  const deployedCode = notDeployed ? null : await orError(readDeployedCode(clients.cloudFormation, stackName({ service: SERVICE_NAME, stage: targets.stage }), functions));
-  const deployedConfig = options.deployed ? undefined : deployedConfigRow(configPath, fingerprint, deployedCode);
-  if (deployedConfig) rows.push(deployedConfig);
+  const deployedStack = stackName({ service: SERVICE_NAME, stage: targets.stage });
+  // --deployed compares the preflight function's own config below, which is what runs.
+  if (!notDeployed && !options.deployed) rows.push(deployedConfigRow(deployedStack, configPath, fingerprint, await deployedConfigFingerprint(clients, deployedStack)));
 
   let probes: KeyProbe[];
   let dryRunAs: string;
@@ -226,9 +226,10 @@ export async function runCheck(options: CheckOptions, env: CliEnvironment, out: 
     );
     const verifierRoles = VERIFIERS.map((fn) => ({ name: roleName(stack, fn), policy: fn }));
     rows.push(verifierRolesRow(await orError(readVerifierRoles(clients.iam, verifierRoles)), VERDICT_GUARD_SIDS));
+    const functions = (Object.keys(STACK_FUNCTIONS) as FunctionId[]).map((id) => ({ id, name: functionName(stack, id) }));
     const functionFacts = await orError(readStackFunctions(clients.lambda, functions));
     rows.push(stackFunctionsRow(functionFacts, deployedFunctions(targets, stack, caller)));
-    rows.push(functionCodeRow(functionFacts, deployedCode, targets.stage));
+    rows.push(functionCodeRow(functionFacts, await orError(readDeployedCode(clients.cloudFormation, deployedStack, functions)), targets.stage));
     const publishers = busPublishers(stack, caller);
     rows.push(outcomeBusPolicyRow(await orError(readBusPolicy(clients.events, publishers.busName)), publishers));
     const { startQueueUrl: start, startDeadLetterQueueUrl: startDeadLetters, verifyDeadLetterQueueUrl: verifyDeadLetters, inputBucket } = targets;

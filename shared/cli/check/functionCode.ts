@@ -8,16 +8,14 @@
  * a deploy of unchanged files looks at a function's code. This row compares the two hashes. It
  * proves the code is what was deployed, not that what was deployed was reviewed.
  */
-import { CONFIG_FINGERPRINT_OUTPUT, functionLogicalId, type FunctionId } from '../../stack/stackNames';
+import { functionLogicalId, type FunctionId } from '../../stack/stackNames';
 import { PUT_BACK_README, STACK_ROW, type CheckRow } from './checkRow';
 import type { FunctionFacts } from './stackFunctions';
 
-/** The code hash the deployed stack's template records for each function it publishes, and the config it was built with. */
+/** The code hash the deployed stack's template records for each function it publishes. */
 export interface DeployedCode {
   stackName: string;
   codeSha256: Partial<Record<FunctionId, string>>;
-  /** The fingerprint of the config bundled into the functions (output ConfigFingerprint); absent from a stack deployed before it was recorded. */
-  configFingerprint?: string;
 }
 
 type TemplateResource = { Type?: unknown; Properties?: { FunctionName?: unknown; CodeSha256?: unknown } };
@@ -27,7 +25,7 @@ type TemplateResource = { Type?: unknown; Properties?: { FunctionName?: unknown;
  * function named by a `Ref` to its logical ID, as `serverless deploy` writes it, or by its name.
  */
 export function deployedCodeOf(stackName: string, templateBody: string, functions: readonly { id: FunctionId; name: string }[]): DeployedCode {
-  let template: { Resources?: Record<string, TemplateResource>; Outputs?: Record<string, { Value?: unknown }> };
+  let template: { Resources?: Record<string, TemplateResource> };
   try {
     template = JSON.parse(templateBody) as typeof template;
   } catch {
@@ -41,30 +39,7 @@ export function deployedCodeOf(stackName: string, templateBody: string, function
     const fn = functions.find(({ id, name }) => target === name || ref === functionLogicalId(id));
     if (fn) codeSha256[fn.id] = resource.Properties.CodeSha256;
   }
-  const configFingerprint = template.Outputs?.[CONFIG_FINGERPRINT_OUTPUT]?.Value;
-  return { stackName, codeSha256, ...(typeof configFingerprint === 'string' && { configFingerprint }) };
-}
-
-/**
- * Whether the stack was deployed with the config being checked. Before a deploy it is not, and
- * the rows that compare the stack with the config (the input bucket's notifications, the
- * transcript bucket's policy, the rules' and roles' statements) then show what the deploy will
- * change rather than drift; this row says which case the reader is in. It passes either way: a
- * config checked before its deploy is what tkp check is for.
- */
-export function deployedConfigRow(configPath: string, fingerprint: string, deployed: DeployedCode | null | { error: string }): CheckRow | undefined {
-  if (deployed === null || 'error' in deployed) return undefined;
-  const row = { rule: STACK_ROW, check: 'deployed config', ok: true };
-  if (deployed.configFingerprint === undefined) {
-    return { ...row, skipped: true, detail: `${deployed.stackName} records no config fingerprint (deployed by an earlier version), so whether it runs ${configPath} is not known` };
-  }
-  if (deployed.configFingerprint === fingerprint) return { ...row, detail: `${deployed.stackName} was deployed with this config (fingerprint ${fingerprint})` };
-  return {
-    ...row,
-    detail:
-      `${deployed.stackName} was deployed with another config (fingerprint ${deployed.configFingerprint}, not ${fingerprint}): where a row below fails on what the stack derives from the config ` +
-      '(the input bucket\'s notifications, the transcript bucket\'s policy, the stack\'s rules, roles or functions), that may be what serverless deploy of this config changes; check again after the deploy',
-  };
+  return { stackName, codeSha256 };
 }
 
 /** What a swapped function can do until its code is put back. */

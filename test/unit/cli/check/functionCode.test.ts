@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deployedCodeOf, deployedConfigRow, functionCodeRow } from '../../../../shared/cli/check/functionCode';
+import { deployedCodeOf, functionCodeRow } from '../../../../shared/cli/check/functionCode';
 import type { FunctionFacts } from '../../../../shared/cli/check/stackFunctions';
 import type { FunctionId } from '../../../../shared/stack/stackNames';
 
@@ -38,35 +38,6 @@ describe('deployedCodeOf', () => {
 
   it('refuses a template that is not JSON, which serverless never writes', () => {
     expect(() => deployedCodeOf(STACK, 'Resources:\n  V: {}', functions)).toThrow(`the template of stack ${STACK} is not JSON, so it is not one that serverless deploy wrote`);
-  });
-});
-
-describe('deployedConfigRow', () => {
-  const withFingerprint = (value: unknown) => deployedCodeOf(STACK, JSON.stringify({ Resources: {}, Outputs: { ConfigFingerprint: { Value: value } } }), functions);
-
-  it('reads the fingerprint of the config the stack was deployed with from its output', () => {
-    expect(withFingerprint('a'.repeat(32)).configFingerprint).toBe('a'.repeat(32));
-    expect(withFingerprint({ Ref: 'x' })).not.toHaveProperty('configFingerprint');
-    expect(deployedCodeOf(STACK, serverlessTemplate, functions)).not.toHaveProperty('configFingerprint');
-  });
-
-  it('says whether the config checked is the deployed one, and passes either way: checking a config before its deploy is what tkp check is for', () => {
-    expect(deployedConfigRow('./pipeline.config.json', 'f1', withFingerprint('f1'))).toEqual({
-      rule: '(stack)',
-      check: 'deployed config',
-      ok: true,
-      detail: `${STACK} was deployed with this config (fingerprint f1)`,
-    });
-    const other = deployedConfigRow('./pipeline.config.json', 'f2', withFingerprint('f1'));
-    expect(other?.ok).toBe(true);
-    expect(other?.detail).toBe(
-      `${STACK} was deployed with another config (fingerprint f1, not f2): where a row below fails on what the stack derives from the config ` +
-        "(the input bucket's notifications, the transcript bucket's policy, the stack's rules, roles or functions), that may be what serverless deploy of this config changes; check again after the deploy",
-    );
-    expect(deployedConfigRow('cfg.json', 'f1', deployedCodeOf(STACK, serverlessTemplate, functions))).toMatchObject({ ok: true, skipped: true, detail: expect.stringContaining('records no config fingerprint (deployed by an earlier version), so whether it runs cfg.json is not known') });
-    // No stack, or a template that cannot be read (the function code row says why): no row.
-    expect(deployedConfigRow('cfg.json', 'f1', null)).toBeUndefined();
-    expect(deployedConfigRow('cfg.json', 'f1', { error: 'AccessDenied' })).toBeUndefined();
   });
 });
 
