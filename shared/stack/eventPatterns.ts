@@ -138,8 +138,8 @@ const TRIGGER_CHANGES = [{ prefix: 'CreateEventSourceMapping' }, { prefix: 'Upda
  * controls), after which any object's own ACL may grant read, which no later bucket call shows.
  */
 const EXPOSURE_CHANGES = ['PutBucketReplication', 'PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock', 'PutBucketAcl', 'PutBucketOwnershipControls', 'DeleteBucketOwnershipControls'];
-/** The calls that take a KMS key out of use or delete it. */
-const KEY_LOSSES = ['DisableKey', 'ScheduleKeyDeletion'];
+/** The calls that take a KMS key out of use or delete it, or delete the key material imported into it (the key is then unusable until the same material is imported again). */
+const KEY_LOSSES = ['DisableKey', 'ScheduleKeyDeletion', 'DeleteImportedKeyMaterial'];
 /** The calls that give a function its role. */
 const ROLE_GRANTS = [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunctionConfiguration' }];
 const CLOUDFORMATION = 'cloudformation.amazonaws.com';
@@ -343,8 +343,9 @@ export function queueTriggerPattern(queueArns: Cfn[]) {
 }
 
 /**
- * The calls that make a KMS key unusable (DisableKey) or, at the end of its waiting period, gone
- * with everything encrypted under it (ScheduleKeyDeletion), for any key of the account in this
+ * The calls that make a KMS key unusable (DisableKey; DeleteImportedKeyMaterial, for a key whose
+ * material was imported, until the same material is imported again) or, at the end of its waiting
+ * period, gone with everything encrypted under it (ScheduleKeyDeletion), for any key of the account in this
  * region: a rule may name a key by alias, whose key is not known at deploy time, and the calls
  * name a key by ID or ARN alone. A job under a rule whose key it is fails until the key is back;
  * once the key is deleted, no transcript under it can ever be read. Alerting on both calls for

@@ -330,7 +330,7 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
           'console.log(KeyMetadata.KeyId);',
       );
       await keep.waitFor(
-        new RegExp(`^  alarm +ScheduleKeyDeletion \\{"keyId":"${doomed.trim()}","pendingWindowInDays":7\\} by arn:aws:iam::\\d{12}:user/local\\. A KMS key of this account was disabled or scheduled for deletion, .* aws kms cancel-key-deletion --key-id ARN .* README: When an alarm fires; Putting back what changed outside a deploy\\.$`, 'm'),
+        new RegExp(`^  alarm +ScheduleKeyDeletion \\{"keyId":"${doomed.trim()}","pendingWindowInDays":7\\} by arn:aws:iam::\\d{12}:user/local\\. A KMS key of this account was disabled, scheduled for deletion or had its imported key material deleted, .* aws kms cancel-key-deletion --key-id ARN .* README: When an alarm fires; Putting back what changed outside a deploy\\.$`, 'm'),
         10_000,
       );
 

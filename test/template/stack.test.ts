@@ -591,10 +591,10 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(template.Resources.KeyLossesRule?.Properties).toMatchObject({
       Name: 'transcribe-kms-pipeline-dev-key-losses',
       State: 'ENABLED',
-      EventPattern: { source: ['aws.kms'], 'detail-type': ['AWS API Call via CloudTrail'], detail: { eventSource: ['kms.amazonaws.com'], eventName: ['DisableKey', 'ScheduleKeyDeletion'] } },
+      EventPattern: { source: ['aws.kms'], 'detail-type': ['AWS API Call via CloudTrail'], detail: { eventSource: ['kms.amazonaws.com'], eventName: ['DisableKey', 'ScheduleKeyDeletion', 'DeleteImportedKeyMaterial'] } },
     });
     expect(withoutPage(template.Resources.KeyLossesRule?.Properties.Targets)).toEqual(withoutPage(trust.Targets));
-    expect(template.Resources.KeyLossesRule?.Properties.Targets[0].InputTransformer.InputTemplate).toMatch(/^\{"page": "transcribe-kms-pipeline-dev-key-losses", "whatToDo": "A KMS key of this account was disabled or scheduled for deletion/);
+    expect(template.Resources.KeyLossesRule?.Properties.Targets[0].InputTransformer.InputTemplate).toMatch(/^\{"page": "transcribe-kms-pipeline-dev-key-losses", "whatToDo": "A KMS key of this account was disabled, scheduled for deletion or had its imported key material deleted/);
     // The input bucket's policy, and either bucket's replication, public access block or ACL, by the names the stack gives them.
     const exposure = template.Resources.DataExposureRule?.Properties;
     expect(exposure.EventPattern.detail.$or.map((a: any) => a.requestParameters.bucketName)).toEqual([[template.Resources.InputBucket?.Properties.BucketName], [template.Resources.TranscriptBucket?.Properties.BucketName]]);

@@ -77,7 +77,7 @@ export interface TrailedCall {
 
 const TRAILED_ALIAS_CALLS = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
 /** KMS's calls that take a key out of use or delete it (its `keyId`, as the caller named it; KMS's answer names its ARN). */
-const TRAILED_KEY_CALLS = new Set(['DisableKey', 'ScheduleKeyDeletion']);
+const TRAILED_KEY_CALLS = new Set(['DisableKey', 'ScheduleKeyDeletion']); // DeleteImportedKeyMaterial too is paged, but moto imports no key material
 /** SQS's calls that change who may send to a queue, what it keeps, or empty or delete it. */
 const TRAILED_QUEUE_CALLS = new Set(['SetQueueAttributes', 'AddPermission', 'RemovePermission', 'PurgeQueue', 'DeleteQueue']);
 /** EventBridge's calls that turn a rule off, delete or rewrite it (its `name`), or change its targets (its `rule`). */

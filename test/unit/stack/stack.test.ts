@@ -316,7 +316,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'ListEventSourceMappings20150331', { eventSourceArn: queues[0] }))).toBe(false);
   });
 
-  it('matches any key of the account disabled or scheduled for deletion, by whomever, refused or not, and not a key enabled, its deletion cancelled or a key read', () => {
+  it('matches any key of the account disabled, scheduled for deletion or its imported material deleted, by whomever, refused or not, and not a key enabled, its deletion cancelled or a key read', () => {
     const pattern = keyLossPattern() as Record<string, unknown>;
     const arn = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     // As KMS's CloudTrail entries record them: the key as the caller named it, and its ARN in the answer.
@@ -324,11 +324,13 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     const withAnswer = { ...scheduled, detail: { ...scheduled.detail, responseElements: { keyId: arn, keyState: 'PendingDeletion', deletionDate: 'Dec 7, 2026 19:00:00 PM' } } };
     expect(matchesPattern(pattern, withAnswer)).toBe(true);
     expect(matchesPattern(pattern, call('kms.amazonaws.com', 'DisableKey', { keyId: arn }))).toBe(true);
+    // A key whose material was imported is unusable once that material is deleted, until it is imported again.
+    expect(matchesPattern(pattern, call('kms.amazonaws.com', 'DeleteImportedKeyMaterial', { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', keyMaterialId: 'a'.repeat(64) }))).toBe(true);
     // A deploy of another stack can delete a key a rule names: CloudFormation's calls page too.
     expect(matchesPattern(pattern, call('kms.amazonaws.com', 'ScheduleKeyDeletion', { keyId: arn, pendingWindowInDays: 30 }, 'cloudformation.amazonaws.com'))).toBe(true);
     const refused = call('kms.amazonaws.com', 'DisableKey', { keyId: arn });
     expect(matchesPattern(pattern, { ...refused, detail: { ...refused.detail, errorCode: 'AccessDeniedException' } })).toBe(true);
-    for (const eventName of ['EnableKey', 'CancelKeyDeletion', 'DescribeKey', 'CreateKey', 'DisableKeyRotation']) {
+    for (const eventName of ['EnableKey', 'CancelKeyDeletion', 'DescribeKey', 'CreateKey', 'DisableKeyRotation', 'ImportKeyMaterial']) {
       expect(matchesPattern(pattern, call('kms.amazonaws.com', eventName, { keyId: arn })), eventName).toBe(false);
     }
     // The same name from another service is not KMS's.
