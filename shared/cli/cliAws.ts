@@ -234,22 +234,33 @@ export async function resolveStackTargets(
   return { stage, stackName, jobNamePrefix: `tkp.${stage}.`, inputBucket: inputBucket as string, transcriptBucket: transcriptBucket as string, ...others };
 }
 
-/** A stack's outputs by key; a stack that does not exist is a one-line error that says what to pass instead. */
+/** Each client's answers by stack name: a command finds the stack's resources and the deployed config's fingerprint in one DescribeStacks. */
+const outputsRead = new WeakMap<object, Map<string, Promise<Record<string, string>>>>();
+
+/** A stack's outputs by key, read once per client; a stack that does not exist is a one-line error that says what to pass instead. */
 export function stackOutputsReader(clients: Pick<CliClients, 'cloudFormation' | 'region'>) {
-  return async (stackName: string): Promise<Record<string, string>> => {
-    try {
-      const { Stacks } = await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-      return Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
-    } catch (error) {
-      if (awsErrorName(error) === 'ValidationError') {
-        throw new StackNotDeployedError(
-          `stack ${stackName} is not deployed in ${clients.region}; deploy it (serverless deploy --stage STAGE), pick it with --stage and --region, ` +
-            `or name the resources with --input-bucket and --transcript-bucket`,
-        );
-      }
-      throw error;
-    }
+  return (stackName: string): Promise<Record<string, string>> => {
+    const read = outputsRead.get(clients.cloudFormation) ?? new Map<string, Promise<Record<string, string>>>();
+    outputsRead.set(clients.cloudFormation, read);
+    const outputs = read.get(stackName) ?? describeStackOutputs(clients, stackName);
+    read.set(stackName, outputs);
+    return outputs;
   };
+}
+
+async function describeStackOutputs(clients: Pick<CliClients, 'cloudFormation' | 'region'>, stackName: string): Promise<Record<string, string>> {
+  try {
+    const { Stacks } = await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    return Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  } catch (error) {
+    if (awsErrorName(error) === 'ValidationError') {
+      throw new StackNotDeployedError(
+        `stack ${stackName} is not deployed in ${clients.region}; deploy it (serverless deploy --stage STAGE), pick it with --stage and --region, ` +
+          `or name the resources with --input-bucket and --transcript-bucket`,
+      );
+    }
+    throw error;
+  }
 }
 
 /**

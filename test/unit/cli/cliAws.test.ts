@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createCliClients, deployedConfigFingerprint, endpointUrlProblem, missingProfileProblem, namedTargets, queueArnFromUrl, resolveStackTargets } from '../../../shared/cli/cliAws';
+import { createCliClients, deployedConfigFingerprint, endpointUrlProblem, missingProfileProblem, namedTargets, queueArnFromUrl, resolveStackTargets, stackOutputsReader } from '../../../shared/cli/cliAws';
 
 const OUTPUTS = { InputBucketName: 'in-from-stack', TranscriptBucketName: 'out-from-stack', StartQueueUrl: 'https://sqs/q', PreflightFunctionName: 'fn' };
 
@@ -74,6 +74,14 @@ describe('deployedConfigFingerprint', () => {
     expect(await deployedConfigFingerprint(refusing('AccessDenied', 'not authorized to perform: cloudformation:DescribeStacks'), 'tkp-prod')).toEqual({
       unknown: 'access denied: not authorized to perform: cloudformation:DescribeStacks',
     });
+  });
+
+  it('finds the resources and the fingerprint in one DescribeStacks', async () => {
+    const clients = answering(() => ({ Stacks: [{ Outputs: [{ OutputKey: 'InputBucketName', OutputValue: 'in' }, { OutputKey: 'TranscriptBucketName', OutputValue: 'out' }, { OutputKey: 'ConfigFingerprint', OutputValue: 'f1' }] }] }));
+    const targets = await resolveStackTargets({ stage: 'prod' }, {}, [], stackOutputsReader(clients));
+    expect(targets).toMatchObject({ inputBucket: 'in', transcriptBucket: 'out' });
+    expect(await deployedConfigFingerprint(clients, targets.stackName)).toEqual({ fingerprint: 'f1' });
+    expect(clients.cloudFormation.send).toHaveBeenCalledTimes(1);
   });
 });
 
