@@ -17,14 +17,17 @@ import { bucketArn, CONFIG_FINGERPRINT_OUTPUT, functionLogicalId, inputBucketRef
  * at all (BucketOwnerEnforced), so the bucket policy and IAM alone decide. The local mode puts the
  * same on its buckets; `tkp check` judges any bucket against it (bucketExposure.ts).
  */
+/** The object ownership that turns a bucket's ACLs off. */
+export const ACLS_DISABLED = 'BucketOwnerEnforced' as const;
+
 export const BUCKET_ACCESS = {
   PublicAccessBlockConfiguration: {
     BlockPublicAcls: true,
-    BlockPublicPolicy: true,
     IgnorePublicAcls: true,
+    BlockPublicPolicy: true,
     RestrictPublicBuckets: true,
   },
-  OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' as const }] },
+  OwnershipControls: { Rules: [{ ObjectOwnership: ACLS_DISABLED }] },
 };
 
 /**

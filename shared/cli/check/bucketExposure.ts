@@ -14,11 +14,13 @@
  *   bucket of the account is named in the row's detail, and that bucket is not read.
  * Access points and the objects' own ACLs on a bucket whose ACLs are disabled are not read.
  */
+import { ACLS_DISABLED, BUCKET_ACCESS } from '../../stack/stackResources';
 import { PUT_BACK_README, STACK_ROW, type CheckRow } from './checkRow';
 import { allowsRequest, list, namesAction, namesEveryone, principalContext, unevaluatedNote, type PolicyStatement } from './policyStatement';
 
 /** The four settings of a public access block, as S3 names them. */
-export const PUBLIC_ACCESS_SETTINGS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
+/** The four settings of a public access block, all of which the stack turns on (BUCKET_ACCESS). */
+export const PUBLIC_ACCESS_SETTINGS = Object.keys(BUCKET_ACCESS.PublicAccessBlockConfiguration) as (keyof typeof BUCKET_ACCESS.PublicAccessBlockConfiguration)[];
 
 /** One replication rule, as GetBucketReplication tells it. */
 export interface ReplicationRuleFacts {
@@ -186,10 +188,10 @@ export function bucketExposureRow(answer: BucketExposureAnswer, scope: ExposureS
         `(aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration ${PUBLIC_ACCESS_SETTINGS.map((s) => `${s}=true`).join(',')})`,
     );
   }
-  if (answer.objectOwnership !== 'BucketOwnerEnforced') {
+  if (answer.objectOwnership !== ACLS_DISABLED) {
     problems.push(
       `its ACLs are on (object ownership ${answer.objectOwnership ?? 'not set'}), so any object's own ACL may grant another account read, which no bucket setting shows ` +
-        `(aws s3api put-bucket-ownership-controls --bucket ${bucket} --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]')`,
+        `(aws s3api put-bucket-ownership-controls --bucket ${bucket} --ownership-controls 'Rules=[{ObjectOwnership=${ACLS_DISABLED}}]')`,
     );
     if (answer.aclGrants.length > 0) problems.push(`its ACL grants ${answer.aclGrants.map((g) => `${g.permission} to ${g.grantee}`).join(', ')} (aws s3api put-bucket-acl --bucket ${bucket} --acl private)`);
   }

@@ -43,6 +43,7 @@ import { deployedCodeOf, type DeployedCode } from './functionCode';
 import type { QueueConsumer, QueueFacts, StackQueueFacts } from './stackQueues';
 import type { LifecycleRuleFacts } from './transcriptBucketLifecycle';
 import { PUBLIC_ACCESS_SETTINGS, type BucketExposureFacts } from './bucketExposure';
+import { ACLS_DISABLED } from '../../stack/stackResources';
 import { isVerifier, type FunctionId } from '../../stack/stackNames';
 import type { PolicyStatement } from './policyStatement';
 
@@ -184,7 +185,7 @@ export async function readBucketExposure(s3: S3Client, bucket: string, policy?: 
     needing('s3:GetBucketPolicy', policy ?? readBucketPolicy(s3, bucket)),
     needing('s3:GetReplicationConfiguration', unlessAbsent(s3.send(new GetBucketReplicationCommand({ Bucket: bucket })).then(({ ReplicationConfiguration }) => ReplicationConfiguration?.Rules ?? []), [], named('ReplicationConfigurationNotFoundError'))),
   ]);
-  const aclsOn = ownership !== 'BucketOwnerEnforced';
+  const aclsOn = ownership !== ACLS_DISABLED;
   const acl = aclsOn ? await needing('s3:GetBucketAcl', s3.send(new GetBucketAclCommand({ Bucket: bucket }))) : undefined;
   const ownerId = acl?.Owner?.ID;
   return {
