@@ -67,9 +67,9 @@ export const CHANGE_PAGE_WHAT_TO_DO = {
     'If nobody planned it: delete another function\'s trigger (aws lambda delete-event-source-mapping --uuid UUID) or put the start function\'s back as the stack defines it, which a redeploy does not do (tkp check names each trigger, row stack queues); ' +
     'then tkp backfill --since the event\'s time transcribes the uploads taken meanwhile, once each; after a dead-letter queue was read, tkp backfill --since 14 days before the event starts the start DLQ\'s uploads and tkp audit --since 14 days before it judges the transcripts of the verify DLQ\'s. README: When an alarm fires; Putting back what changed outside a deploy.',
   keyLosses:
-    'A KMS key of this account was disabled, scheduled for deletion or had its imported key material deleted, or someone tried: event.detail says who (userIdentity), which key (requestParameters.keyId; responseElements.keyId is its ARN), when it goes (responseElements.deletionDate) and errorCode if the call was refused. ' +
+    'A KMS key of this account was disabled, scheduled for deletion, had its imported key material deleted or its policy rewritten outside a deploy, or someone tried: event.detail says who (userIdentity), which key (requestParameters.keyId; responseElements.keyId is its ARN, where KMS answers with one), when it goes (responseElements.deletionDate), the new policy (requestParameters.policy) and errorCode if the call was refused. ' +
     'If a rule names that key, by ARN or through an alias (tkp check fails each such rule, naming the key), every job under the rule fails until the key is back, and once the key is deleted no transcript under it can ever be read again. ' +
-    'If nobody planned it: put the key back, which a redeploy does not do: aws kms cancel-key-deletion --key-id ARN (which leaves it disabled), then aws kms enable-key --key-id ARN; for deleted key material, aws kms import-key-material with the same material, from wherever your team keeps it; tkp check then passes those rules. ' +
+    'If nobody planned it: put the key back, which a redeploy does not do: aws kms cancel-key-deletion --key-id ARN (which leaves it disabled), then aws kms enable-key --key-id ARN; for deleted key material, aws kms import-key-material with the same material, from wherever your team keeps it; for a rewritten policy, aws kms put-key-policy --key-id ARN --policy-name default with the policy before it (the key\'s stack, or the previous PutKeyPolicy in CloudTrail), since one that lets others decrypt opens every transcript under the key to whoever may also read it from S3; tkp check then passes those rules (its DryRun rows use the key as the start role). ' +
     'Then upload again what failed meanwhile (each Failed verdict says how) and run tkp audit --since the event\'s time. A key no rule names is the account\'s to judge. README: When an alarm fires; Putting back what changed outside a deploy.',
   dataExposure:
     'The recordings or the transcripts may be open to others or copied elsewhere: the input bucket\'s policy, or a replication rule, the public access block, an ACL or the ownership controls (ACLs turned back on) of the input or transcript bucket, changed outside a deploy (or someone tried). event.detail says who (userIdentity), what (eventName, requestParameters: the new policy, the replication rules and their destination) and errorCode if the call was refused. ' +
@@ -255,7 +255,7 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
   resources.KeyLossesRule = alarmTopicRule(
     ctx,
     names.rules.keyLosses,
-    'A KMS key of the account disabled, scheduled for deletion or its imported material deleted (a rule’s, by ARN or alias, or any other): CloudTrail events to the alarm topic',
+    'A KMS key of the account disabled, scheduled for deletion, its imported material deleted or its policy rewritten outside a deploy (a rule’s, by ARN or alias, or any other): CloudTrail events to the alarm topic',
     keyLossPattern(),
   );
   resources.DataExposureRule = alarmTopicRule(

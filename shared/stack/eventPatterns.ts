@@ -140,6 +140,8 @@ const TRIGGER_CHANGES = [{ prefix: 'CreateEventSourceMapping' }, { prefix: 'Upda
 const EXPOSURE_CHANGES = ['PutBucketReplication', 'PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock', 'PutBucketAcl', 'PutBucketOwnershipControls', 'DeleteBucketOwnershipControls'];
 /** The calls that take a KMS key out of use or delete it, or delete the key material imported into it (the key is then unusable until the same material is imported again). */
 const KEY_LOSSES = ['DisableKey', 'ScheduleKeyDeletion', 'DeleteImportedKeyMaterial'];
+/** The call that rewrites a key's policy: who may use the key, the stack's roles and Transcribe among them, or others. */
+const KEY_POLICY_CHANGES = ['PutKeyPolicy'];
 /** The calls that give a function its role. */
 const ROLE_GRANTS = [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunctionConfiguration' }];
 const CLOUDFORMATION = 'cloudformation.amazonaws.com';
@@ -352,12 +354,21 @@ export function queueTriggerPattern(queueArns: Cfn[]) {
  * every key is what the CIS AWS Foundations Benchmark asks of an account, so a page for a key no
  * rule names is one the account should have anyway. CloudFormation's calls page too: another
  * stack's deletion can take a key a rule names. A refused call matches as well.
+ *
+ * A key's policy rewritten outside a deploy (PutKeyPolicy) pages through the same rule: a policy
+ * that leaves out the start role or Transcribe takes the key from the pipeline as surely as
+ * disabling it, and one that lets others decrypt opens every transcript under the key to whoever
+ * may also read them from S3. A deploy's rewrite (CloudFormation's, of a key some stack manages)
+ * is a reviewed change and does not page, as the stack's other "outside a deploy" rules do not.
  */
 export function keyLossPattern() {
   return {
     source: ['aws.kms'],
     'detail-type': [CLOUDTRAIL_API_CALL],
-    detail: { eventSource: ['kms.amazonaws.com'], eventName: KEY_LOSSES },
+    detail: {
+      eventSource: ['kms.amazonaws.com'],
+      $or: [{ eventName: KEY_LOSSES }, { eventName: KEY_POLICY_CHANGES, sourceIPAddress: [{ 'anything-but': CLOUDFORMATION }] }],
+    },
   };
 }
 

@@ -322,15 +322,21 @@ describe.runIf(motoAvailable('tkp local --keep end-to-end test'))('tkp local --k
         10_000,
       );
 
-      // Another shell schedules a key of the account for deletion (one no rule names) and cancels it: KeyLossesRule's page, with the key.
+      // Another shell schedules a key of the account for deletion (one no rule names) and cancels it, then rewrites its policy (with the one it has): KeyLossesRule's pages, with the key.
       const doomed = await fromAnotherShell(
-        "import { KMSClient, CreateKeyCommand, ScheduleKeyDeletionCommand, CancelKeyDeletionCommand } from '@aws-sdk/client-kms'; const kms = new KMSClient({}); " +
+        "import { KMSClient, CreateKeyCommand, ScheduleKeyDeletionCommand, CancelKeyDeletionCommand, GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms'; const kms = new KMSClient({}); " +
           "const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: 'scratch' })); " +
           'await kms.send(new ScheduleKeyDeletionCommand({ KeyId: KeyMetadata.KeyId, PendingWindowInDays: 7 })); await kms.send(new CancelKeyDeletionCommand({ KeyId: KeyMetadata.KeyId })); ' +
+          "const { Policy } = await kms.send(new GetKeyPolicyCommand({ KeyId: KeyMetadata.KeyId, PolicyName: 'default' })); " +
+          "await kms.send(new PutKeyPolicyCommand({ KeyId: KeyMetadata.KeyId, PolicyName: 'default', Policy })); " +
           'console.log(KeyMetadata.KeyId);',
       );
       await keep.waitFor(
-        new RegExp(`^  alarm +ScheduleKeyDeletion \\{"keyId":"${doomed.trim()}","pendingWindowInDays":7\\} by arn:aws:iam::\\d{12}:user/local\\. A KMS key of this account was disabled, scheduled for deletion or had its imported key material deleted, .* aws kms cancel-key-deletion --key-id ARN .* README: When an alarm fires; Putting back what changed outside a deploy\\.$`, 'm'),
+        new RegExp(`^  alarm +ScheduleKeyDeletion \\{"keyId":"${doomed.trim()}","pendingWindowInDays":7\\} by arn:aws:iam::\\d{12}:user/local\\. A KMS key of this account was disabled, scheduled for deletion, had its imported key material deleted or its policy rewritten outside a deploy, .* aws kms cancel-key-deletion --key-id ARN .* README: When an alarm fires; Putting back what changed outside a deploy\\.$`, 'm'),
+        10_000,
+      );
+      await keep.waitFor(
+        new RegExp(`^  alarm +PutKeyPolicy \\{"keyId":"${doomed.trim()}","policyName":"default","policy":".*kms:\\*.*"\\} by arn:aws:iam::\\d{12}:user/local\\. A KMS key of this account .* aws kms put-key-policy --key-id ARN --policy-name default with the policy before it .* README: When an alarm fires; Putting back what changed outside a deploy\\.$`, 'm'),
         10_000,
       );
 

@@ -587,14 +587,21 @@ describe('the CloudFormation that serverless package writes', () => {
     expect(template.Resources.QueueTriggersRule?.Properties.EventPattern.detail.$or[0].requestParameters.eventSourceArn.map((arn: any) => arn['Fn::GetAtt'][0]).sort()).toEqual(
       ofType(template, 'AWS::SQS::Queue').map(([id]) => id).sort(),
     );
-    // Any key of the account disabled or scheduled for deletion, a deploy's included: a rule may name its key by alias.
+    // Any key of the account disabled or scheduled for deletion, a deploy's included: a rule may name its key by alias. Its policy rewritten outside a deploy.
     expect(template.Resources.KeyLossesRule?.Properties).toMatchObject({
       Name: 'transcribe-kms-pipeline-dev-key-losses',
       State: 'ENABLED',
-      EventPattern: { source: ['aws.kms'], 'detail-type': ['AWS API Call via CloudTrail'], detail: { eventSource: ['kms.amazonaws.com'], eventName: ['DisableKey', 'ScheduleKeyDeletion', 'DeleteImportedKeyMaterial'] } },
+      EventPattern: {
+        source: ['aws.kms'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['kms.amazonaws.com'],
+          $or: [{ eventName: ['DisableKey', 'ScheduleKeyDeletion', 'DeleteImportedKeyMaterial'] }, { eventName: ['PutKeyPolicy'], sourceIPAddress: [{ 'anything-but': 'cloudformation.amazonaws.com' }] }],
+        },
+      },
     });
     expect(withoutPage(template.Resources.KeyLossesRule?.Properties.Targets)).toEqual(withoutPage(trust.Targets));
-    expect(template.Resources.KeyLossesRule?.Properties.Targets[0].InputTransformer.InputTemplate).toMatch(/^\{"page": "transcribe-kms-pipeline-dev-key-losses", "whatToDo": "A KMS key of this account was disabled, scheduled for deletion or had its imported key material deleted/);
+    expect(template.Resources.KeyLossesRule?.Properties.Targets[0].InputTransformer.InputTemplate).toMatch(/^\{"page": "transcribe-kms-pipeline-dev-key-losses", "whatToDo": "A KMS key of this account was disabled, scheduled for deletion, had its imported key material deleted or its policy rewritten outside a deploy/);
     // The input bucket's policy, and either bucket's replication, public access block or ACL, by the names the stack gives them.
     const exposure = template.Resources.DataExposureRule?.Properties;
     expect(exposure.EventPattern.detail.$or.map((a: any) => a.requestParameters.bucketName)).toEqual([[template.Resources.InputBucket?.Properties.BucketName], [template.Resources.TranscriptBucket?.Properties.BucketName]]);

@@ -77,7 +77,7 @@ export interface TrailedCall {
 
 const TRAILED_ALIAS_CALLS = new Set(['CreateAlias', 'UpdateAlias', 'DeleteAlias']);
 /** KMS's calls that take a key out of use or delete it (its `keyId`, as the caller named it; KMS's answer names its ARN). */
-const TRAILED_KEY_CALLS = new Set(['DisableKey', 'ScheduleKeyDeletion']); // DeleteImportedKeyMaterial too is paged, but moto imports no key material
+const TRAILED_KEY_CALLS = new Set(['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy']); // DeleteImportedKeyMaterial too is paged, but moto imports no key material
 /** SQS's calls that change who may send to a queue, what it keeps, or empty or delete it. */
 const TRAILED_QUEUE_CALLS = new Set(['SetQueueAttributes', 'AddPermission', 'RemovePermission', 'PurgeQueue', 'DeleteQueue']);
 /** EventBridge's calls that turn a rule off, delete or rewrite it (its `name`), or change its targets (its `rule`). */
@@ -183,12 +183,17 @@ function trailedJsonCall(target: string, body: string, answer: string): TrailedR
   }
   if (service === 'AmazonSQS') return queueCall(operation, (JSON.parse(body) as { QueueUrl?: string }).QueueUrl);
   if (service === 'TrentService' && TRAILED_KEY_CALLS.has(operation)) {
-    const input = JSON.parse(body) as { KeyId?: string; PendingWindowInDays?: number };
-    const { KeyId, KeyState, DeletionDate } = JSON.parse(answer || '{}') as { KeyId?: string; KeyState?: string; DeletionDate?: number };
+    const input = JSON.parse(body) as { KeyId?: string; PendingWindowInDays?: number; PolicyName?: string; Policy?: string };
+    // moto answers some calls (PutKeyPolicy) with the body null.
+    const { KeyId, KeyState, DeletionDate } = (JSON.parse(answer || '{}') ?? {}) as { KeyId?: string; KeyState?: string; DeletionDate?: number };
     return {
       eventSource: 'kms.amazonaws.com',
       eventName: operation,
-      requestParameters: { keyId: input.KeyId, ...(input.PendingWindowInDays !== undefined && { pendingWindowInDays: input.PendingWindowInDays }) },
+      requestParameters: {
+        keyId: input.KeyId,
+        ...(input.PendingWindowInDays !== undefined && { pendingWindowInDays: input.PendingWindowInDays }),
+        ...(input.Policy !== undefined && { policyName: input.PolicyName ?? 'default', policy: input.Policy }),
+      },
       ...(KeyId && { responseElements: { keyId: KeyId, keyState: KeyState, ...(DeletionDate !== undefined && { deletionDate: new Date(DeletionDate * 1000).toUTCString() }) } }),
     };
   }

@@ -126,7 +126,7 @@ describe('trailedCall: KMS calls through the local gateway, as a trail records t
   const paged = (call: ReturnType<typeof kms>) => call !== undefined && matchesPattern(losses, trailEnvelope(call, 'e-3', 'us-east-1'));
   const arn = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
-  it('names the key a deletion or disable names, and its ARN from KMS\'s answer, so KeyLossesRule pages', () => {
+  it('names the key a deletion, disable or policy rewrite names, its ARN from KMS\'s answer and the new policy, so KeyLossesRule pages', () => {
     const scheduled = kms('ScheduleKeyDeletion', '{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab","PendingWindowInDays":7}', `{"KeyId":"${arn}","KeyState":"PendingDeletion","DeletionDate":1796670000,"PendingWindowInDays":7}`);
     expect(scheduled).toEqual({
       eventSource: 'kms.amazonaws.com',
@@ -140,10 +140,16 @@ describe('trailedCall: KMS calls through the local gateway, as a trail records t
     const disabled = kms('DisableKey', `{"KeyId":"${arn}"}`);
     expect(disabled).toEqual({ eventSource: 'kms.amazonaws.com', eventName: 'DisableKey', account: ACCOUNT, requestParameters: { keyId: arn } });
     expect(paged(disabled)).toBe(true);
+    // A rewritten policy: the key as the caller named it, and the new policy. moto answers null.
+    const policy = '{"Version":"2012-10-17","Statement":[]}';
+    const rewritten = kms('PutKeyPolicy', JSON.stringify({ KeyId: arn, PolicyName: 'default', Policy: policy }), 'null');
+    expect(rewritten).toEqual({ eventSource: 'kms.amazonaws.com', eventName: 'PutKeyPolicy', account: ACCOUNT, requestParameters: { keyId: arn, policyName: 'default', policy } });
+    expect(paged(rewritten)).toBe(true);
     // Putting a key back, or using it, is not a loss.
     expect(kms('EnableKey', `{"KeyId":"${arn}"}`)).toBeUndefined();
     expect(kms('CancelKeyDeletion', `{"KeyId":"${arn}"}`)).toBeUndefined();
     expect(kms('DescribeKey', `{"KeyId":"${arn}"}`)).toBeUndefined();
+    expect(kms('GetKeyPolicy', `{"KeyId":"${arn}","PolicyName":"default"}`)).toBeUndefined();
   });
 });
 

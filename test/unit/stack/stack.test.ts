@@ -316,7 +316,7 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     expect(matchesPattern(pattern, call('lambda.amazonaws.com', 'ListEventSourceMappings20150331', { eventSourceArn: queues[0] }))).toBe(false);
   });
 
-  it('matches any key of the account disabled, scheduled for deletion or its imported material deleted, by whomever, refused or not, and not a key enabled, its deletion cancelled or a key read', () => {
+  it('matches any key of the account disabled, scheduled for deletion or its imported material deleted, by whomever, refused or not, or its policy rewritten outside a deploy, and not a key enabled, its deletion cancelled or a key read', () => {
     const pattern = keyLossPattern() as Record<string, unknown>;
     const arn = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     // As KMS's CloudTrail entries record them: the key as the caller named it, and its ARN in the answer.
@@ -335,6 +335,14 @@ describe('the rule that pages when what verdicts rest on changes without a deplo
     }
     // The same name from another service is not KMS's.
     expect(matchesPattern(pattern, call('cloudhsm.amazonaws.com', 'DisableKey', { keyId: arn }))).toBe(false);
+    // A rewritten key policy, as KMS's CloudTrail entry records it: it may leave the start role out or let others decrypt.
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999988887777:root' }, Action: 'kms:Decrypt', Resource: '*' }] });
+    const rewritten = call('kms.amazonaws.com', 'PutKeyPolicy', { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', policyName: 'default', policy, bypassPolicyLockoutSafetyCheck: false });
+    expect(matchesPattern(pattern, rewritten)).toBe(true);
+    expect(matchesPattern(pattern, { ...rewritten, detail: { ...rewritten.detail, errorCode: 'AccessDeniedException' } }), 'refused').toBe(true);
+    // A deploy's rewrite of a key its stack manages is a reviewed change.
+    expect(matchesPattern(pattern, call('kms.amazonaws.com', 'PutKeyPolicy', { keyId: arn, policyName: 'default', policy }, 'cloudformation.amazonaws.com'))).toBe(false);
+    for (const eventName of ['GetKeyPolicy', 'CreateGrant', 'TagResource']) expect(matchesPattern(pattern, call('kms.amazonaws.com', eventName, { keyId: arn })), eventName).toBe(false);
   });
 
   it('matches the input bucket opened or copied elsewhere, and the transcript bucket copied, made public or given ACLs again, outside a deploy; not the transcript bucket\'s policy, which TrustChangesRule watches', () => {
