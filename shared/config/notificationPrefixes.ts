@@ -9,9 +9,19 @@ import type { Rule } from './rule';
  * The fewest S3 notification prefixes that cover every rule. S3 rejects two notifications for
  * the same event type whose prefixes overlap, and a prefix already covers everything under it;
  * an empty prefix covers the whole bucket.
+ *
+ * A prefix with accented letters is listed in both of Unicode's spellings, composed (NFC) and
+ * decomposed (NFD, as a Mac may name a file), because S3 compares a key's bytes: rules match keys
+ * composed (ruleIndex.ts), so an upload spelled either way is the rule's, and S3 must notify it
+ * and the start role must be allowed to read it.
  */
 export function notificationPrefixes(rules: readonly Pick<Rule, 'prefix'>[]): string[] {
-  return coveringPrefixes(rules.map((rule) => rule.prefix));
+  return coveringPrefixes(rules.flatMap((rule) => unicodeSpellings(rule.prefix)));
+}
+
+/** A prefix in each Unicode spelling an uploader's system may give it: as written, composed and decomposed. */
+export function unicodeSpellings(prefix: string): string[] {
+  return [...new Set([prefix, prefix.normalize('NFC'), prefix.normalize('NFD')])];
 }
 
 /** The fewest of these prefixes that cover all of them: none lies under another. */

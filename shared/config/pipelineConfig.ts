@@ -34,11 +34,13 @@ export function validatePipelineConfig(raw: unknown, context: ValidationContext)
   const seen = new Map<string, number>();
   const rules: Rule[] = config.rules.map((rawRule, index) => {
     const where = describeRule({ index, prefix: rawRule.prefix });
-    const earlier = seen.get(rawRule.prefix);
+    // Composed (NFC), as rules match keys: two spellings of one accented prefix are one prefix.
+    const composed = rawRule.prefix.normalize('NFC');
+    const earlier = seen.get(composed);
     if (earlier !== undefined) {
       problems.push(`${where}: prefix duplicates rules[${earlier}]; merge the two rules or change one prefix`);
     } else {
-      seen.set(rawRule.prefix, index);
+      seen.set(composed, index);
     }
     if (encodeTagValue(rawRule.prefix) === undefined) {
       problems.push(`${where}: prefix is too long to record in a job tag (256 characters once encoded); shorten it`);

@@ -5,7 +5,7 @@
 import type { NotificationConfiguration, QueueConfiguration } from '@aws-sdk/client-s3';
 import type { Rule } from '../config/rule';
 import { encodeS3EventKey } from '../aws/s3Location';
-import { notificationPrefixes } from '../config/notificationPrefixes';
+import { coveringPrefixes, notificationPrefixes } from '../config/notificationPrefixes';
 import type { Cfn } from './stackNames';
 
 /** S3's limit on a bucket's event notification configurations, all destinations together (a hard limit). */
@@ -13,14 +13,18 @@ export const S3_NOTIFICATIONS_PER_BUCKET = 100;
 
 /**
  * Why the rules need more notifications than S3 gives one bucket, or undefined. Each input prefix
- * not under another rule's is one notification, so `serverless package` refuses such a config
- * rather than the deploy failing at S3.
+ * not under another rule's is one notification (two for a prefix with accented letters, one per
+ * Unicode spelling), so `serverless package` refuses such a config rather than the deploy failing
+ * at S3.
  */
 export function notificationCountProblem(rules: readonly Pick<Rule, 'prefix'>[]): string | undefined {
   const count = notificationPrefixes(rules).length;
   if (count <= S3_NOTIFICATIONS_PER_BUCKET) return undefined;
+  const respelled = count - coveringPrefixes(rules.map((rule) => rule.prefix)).length;
   return (
-    `the config's ${rules.length} rules need ${count} S3 notifications on the input bucket, one per input prefix not under another rule's, ` +
+    `the config's ${rules.length} rules need ${count} S3 notifications on the input bucket, one per input prefix not under another rule's` +
+    (respelled > 0 ? ` (${respelled} of them a second Unicode spelling of a prefix with accented letters, which S3 tells apart and a Mac may give a file)` : '') +
+    ', ' +
     `over S3's ${S3_NOTIFICATIONS_PER_BUCKET} per bucket; put the prefixes under fewer parents, each with a rule of its own ` +
     '(e.g. a rule for "teams/" beside "teams/a/" and "teams/b/": the longest prefix still decides the key, and the parent\'s rule takes what no team rule matches)'
   );

@@ -8,7 +8,7 @@
  */
 import { encodeS3EventKey, eventETag } from '../aws/s3Location';
 import type { Rule } from '../config/rule';
-import { narrowPrefixes, notificationPrefixes } from '../config/notificationPrefixes';
+import { coveringPrefixes, narrowPrefixes, notificationPrefixes, unicodeSpellings } from '../config/notificationPrefixes';
 
 export interface InputObject {
   key: string;
@@ -45,9 +45,14 @@ export interface BackfillReport {
 export const SQS_BATCH_SIZE = 10;
 const SEND_ATTEMPTS = 3;
 
-/** The prefixes to list: the rules' notification prefixes, narrowed by --prefix. */
+/**
+ * The prefixes to list: the rules' notification prefixes, narrowed by --prefix. A --prefix with
+ * accented letters narrows in both Unicode spellings, as the rules take keys in either.
+ */
 export function backfillPrefixes(rules: readonly Pick<Rule, 'prefix'>[], prefix: string | undefined): string[] {
-  return narrowPrefixes(notificationPrefixes(rules), prefix);
+  const covering = notificationPrefixes(rules);
+  if (prefix === undefined) return covering;
+  return coveringPrefixes(unicodeSpellings(prefix).flatMap((spelling) => narrowPrefixes(covering, spelling)));
 }
 
 /** The S3 event notification S3 sends for one created object (event structure version 2.1). */

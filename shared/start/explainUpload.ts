@@ -73,9 +73,12 @@ export async function explainUpload(input: ExplainInput, lookups: ExplainLookups
   const winner = matchRule(input.ruleIndex, key);
   const considered: RuleConsidered[] = [];
   let unrelatedRules = 0;
+  const composedKey = key.normalize('NFC');
   for (const rule of input.rules) {
-    if (rule === winner) considered.push({ prefix: rule.prefix, wins: true, reason: 'the longest prefix of the key among the rules' });
-    else if (key.startsWith(rule.prefix)) considered.push({ prefix: rule.prefix, wins: false, reason: `matches, but ${JSON.stringify(winner?.prefix)} is longer (the longest prefix wins)` });
+    // Rules match keys composed (ruleIndex.ts): a key and a prefix may spell an accented letter differently.
+    const spelledApart = !key.startsWith(rule.prefix) ? SPELLED_APART : '';
+    if (rule === winner) considered.push({ prefix: rule.prefix, wins: true, reason: `the longest prefix of the key among the rules${spelledApart}` });
+    else if (composedKey.startsWith(rule.prefix.normalize('NFC'))) considered.push({ prefix: rule.prefix, wins: false, reason: `matches${spelledApart}, but ${JSON.stringify(winner?.prefix)} is longer (the longest prefix wins)` });
     else {
       const nearMiss = nearMissReason(key, rule.prefix);
       if (nearMiss) considered.push({ prefix: rule.prefix, wins: false, reason: nearMiss });
@@ -170,15 +173,17 @@ export function unreadableMediaReason(media: MediaEncryption): string | undefine
   return `the media is stored under the KMS key ${named}, which ${why}: Transcribe cannot read it, so its job would fail (Transcription Failed); enable the key, or upload the media again under a usable key`;
 }
 
+/** Why a rule matches a key that does not start with its prefix byte for byte. */
+const SPELLED_APART =
+  ', once both are composed: the key and the prefix spell an accented letter differently (one composed, NFC, the other decomposed, NFD, as a Mac may name a file); ' +
+  'the rule takes either spelling, and the stack\'s notifications and the start role\'s permissions name both';
+
 /**
  * Why a rule that looks right does not match: the mistakes uploaders and config writers make.
  * Undefined for a rule that is simply unrelated.
  */
 export function nearMissReason(key: string, prefix: string): string | undefined {
   if (prefix === '') return undefined;
-  if (key.normalize('NFC').startsWith(prefix.normalize('NFC'))) {
-    return 'matches only after Unicode normalization: the key and the prefix compose accented letters differently (NFC and NFD), and S3 compares bytes';
-  }
   if (key.toLowerCase().startsWith(prefix.toLowerCase())) return 'matches only when case is ignored; S3 keys are case-sensitive';
   if (key.startsWith('/') && key.slice(1).startsWith(prefix)) return 'matches without the key\'s leading "/"; S3 keys have no leading slash, so this key is another key';
   const decoded = tryDecodeEventKey(key);

@@ -93,6 +93,17 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
     expect(run.code).toBe(0);
   }, 120_000);
 
+  it('a file whose folder a Mac spells decomposed (NFD, "E" and a combining accent) under a rule typed composed: notified, given that rule\'s key, verified', async () => {
+    copyFileSync(SAMPLE_AUDIO, join(work, 'mac.wav'));
+    const run = await tkpLocal(['--prefix', 'E\u0301quipe A/', 'mac.wav']);
+    expect(run.stderr).toBe('');
+    // Both spellings are notified, as the stack's notifications are.
+    expect(run.stdout).toContain('S3 notifications on "E\u0301quipe A/", "managed/", "open/", "Équipe A/"');
+    expect(run.stdout).toMatch(/^  started +E\u0301quipe A\/mac\.wav -> /m);
+    expect(run.stdout).toMatch(/^E\u0301quipe A\/mac\.wav +Équipe A\/ +transcription +alias\/equipe-a .* verified$/m);
+    expect(run.code).toBe(0);
+  }, 120_000);
+
   it('a --prefix missing its "/" is refused before anything is uploaded, naming the prefix it meant (exit 2)', async () => {
     copyFileSync(SAMPLE_AUDIO, join(work, 'a.wav'));
     const run = await tkpLocal(['--prefix', 'open', 'a.wav']);

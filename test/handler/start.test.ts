@@ -71,6 +71,24 @@ async function start() {
   return (await loadHandler(() => import('../../functions/start'))).handler;
 }
 
+/** A config of the test's own, where PIPELINE_CONFIG_PATH names it, validated, and the start handler built from it. */
+function withConfig(raw: unknown, name: string) {
+  const path = join(mkdtempSync(join(tmpdir(), `tkp-${name}-`)), 'config.json');
+  writeFileSync(path, JSON.stringify(raw));
+  return {
+    config: validatePipelineConfig(raw, { region: 'us-east-1' }),
+    start: async () => (await loadHandler(() => import('../../functions/start'), { PIPELINE_CONFIG_PATH: path })).handler,
+  };
+}
+
+/** Every client's mocks cleared, and DescribeKey answering for the keys of KEYS. */
+function resetClients(): void {
+  transcribe.reset();
+  kms.reset();
+  sqs.reset();
+  kms.on(DescribeKeyCommand).callsFake(({ KeyId }: { KeyId: string }) => ({ KeyMetadata: KEYS[KeyId] }));
+}
+
 describe('start handler: what Transcribe receives', () => {
   beforeEach(() => {
     transcribe.reset();
@@ -274,17 +292,11 @@ describe('start handler: Call Analytics and medical requests, for every key form
       },
     ]),
   };
-  const path = join(mkdtempSync(join(tmpdir(), 'tkp-jobtypes-')), 'config.json');
-  writeFileSync(path, JSON.stringify(raw));
-  const config = validatePipelineConfig(raw, { region: 'us-east-1' });
-  const startTyped = async () => (await loadHandler(() => import('../../functions/start'), { PIPELINE_CONFIG_PATH: path })).handler;
+  const { config, start: startTyped } = withConfig(raw, 'jobtypes');
   const recorded = (prefix: string, key: string, arn: string | undefined) => tags(arn ? 'aws:kms' : 'AES256', arn, prefix, key, config);
 
   beforeEach(() => {
-    transcribe.reset();
-    kms.reset();
-    sqs.reset();
-    kms.on(DescribeKeyCommand).callsFake(({ KeyId }: { KeyId: string }) => ({ KeyMetadata: KEYS[KeyId] }));
+    resetClients();
     transcribe.on(StartCallAnalyticsJobCommand).resolves({});
     transcribe.on(StartMedicalTranscriptionJobCommand).resolves({});
   });
@@ -356,5 +368,43 @@ describe('start handler: Call Analytics and medical requests, for every key form
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-0' }] });
     expect(transcribe.commandCalls(StartCallAnalyticsJobCommand)).toHaveLength(1);
     expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(1);
+  });
+});
+
+describe('start handler: a key that spells an accented letter otherwise than its rule', () => {
+  // The rules' prefixes composed (NFC), as typed; a Mac may name an upload decomposed (NFD): "U" and a combining diaeresis.
+  const raw = {
+    defaults: { languageCode: 'de-DE' },
+    rules: [
+      { prefix: '' },
+      { prefix: 'Überweisungen/', kmsKey: 'alias/legal-transcripts' },
+    ],
+  };
+  const { config, start: startNfd } = withConfig(raw, 'nfd');
+
+  beforeEach(() => {
+    resetClients();
+    transcribe.on(StartTranscriptionJobCommand).resolves({});
+  });
+
+  it.each([
+    ['decomposed (NFD)', 'U\u0308berweisungen/Ma\u0308rz/anruf.wav'],
+    ['composed (NFC)', 'Überweisungen/März/anruf.wav'],
+  ])('gives a key spelled %s the rule whose prefix looks the same, with its key, not the catch-all rule; the media URI keeps the key as stored', async (_label, key) => {
+    expect(await (await startNfd())(sqsEvent(key), lambdaContext)).toEqual({ batchItemFailures: [] });
+    const arn = KEYS['alias/legal-transcripts']?.Arn as string;
+    const jobName = jobNameFor('tkp.test.', { bucket: BUCKET, key, versionId: VERSION });
+    expect(transcribe.commandCalls(StartTranscriptionJobCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        TranscriptionJobName: jobName,
+        Media: { MediaFileUri: `s3://${BUCKET}/${key}` },
+        MediaFormat: 'wav',
+        LanguageCode: 'de-DE',
+        OutputBucketName: 'tkp-test-transcripts',
+        OutputKey: `transcripts/${jobName}.json`,
+        OutputEncryptionKMSKeyId: arn,
+        Tags: expect.arrayContaining(tags('aws:kms', arn, 'Überweisungen/', key, config).filter((tag) => tag.Key !== 'tkp:source-key')),
+      },
+    ]);
   });
 });

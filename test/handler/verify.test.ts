@@ -3,6 +3,9 @@ import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallAnalyticsJobCommand, GetMedicalTranscriptionJobCommand, GetTranscriptionJobCommand, TranscribeClient, type CallAnalyticsJob, type TranscriptionJob } from '@aws-sdk/client-transcribe';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext, loadEvent } from '../support/fixtures';
 import { loadHandler } from '../support/handlerEnv';
@@ -425,5 +428,41 @@ describe('verify handler: Call Analytics completions', () => {
     (running.detail as Record<string, unknown>).JobStatus = 'IN_PROGRESS';
     await expect((await verify())(running, lambdaContext)).rejects.toThrow('detail.JobStatus must be "COMPLETED" or "FAILED", not "IN_PROGRESS"');
     expect(transcribe.commandCalls(GetCallAnalyticsJobCommand)).toHaveLength(0);
+  });
+});
+
+describe('verify handler: a media key that spells an accented letter otherwise than its rule', () => {
+  // The rule's prefix composed (NFC), as typed; the upload named decomposed (NFD), as a Mac may. A catch-all rule without a key beside it.
+  const path = join(mkdtempSync(join(tmpdir(), 'tkp-nfd-')), 'config.json');
+  writeFileSync(path, JSON.stringify({ defaults: { languageCode: 'de-DE' }, rules: [{ prefix: '' }, { prefix: 'Überweisungen/', kmsKey: '1234abcd-12ab-34cd-56ef-1234567890ab' }] }));
+  const key = 'U\u0308berweisungen/Ma\u0308rz/anruf.wav';
+  const media = `s3://tkp-dev-input-123456789012-us-east-1/${key}`;
+
+  beforeEach(() => {
+    resetAws();
+    transcribe.on(GetTranscriptionJobCommand).resolves({
+      TranscriptionJob: completed({ Media: { MediaFileUri: media }, Tags: completed().Tags?.map((tag) => (tag.Key === 'tkp:rule-prefix' ? { ...tag, Value: 'Überweisungen/' } : tag)) }),
+    });
+    kms.on(DescribeKeyCommand, { KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab' }).resolves({
+      KeyMetadata: { KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab', Arn: ARN, AWSAccountId: '123456789012', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' },
+    });
+    s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } });
+  });
+  const verifyNfd = async () => (await loadHandler(() => import('../../functions/verify'), { PIPELINE_CONFIG_PATH: path })).handler;
+
+  it('judges it by the rule whose prefix looks the same: its key verifies', async () => {
+    s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: ARN });
+    await (await verifyNfd())(completionEvent(), lambdaContext);
+    const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry?.DetailType).toBe('Transcript Encryption Verified');
+    expect(JSON.parse(entry?.Detail as string)).toMatchObject({ rulePrefix: 'Überweisungen/', mediaUri: media, expected: { serverSideEncryption: 'aws:kms', kmsKeyArn: ARN, source: 'rule' } });
+  });
+
+  it('and the catch-all rule\'s SSE-S3 is a mismatch, never a pass', async () => {
+    s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'AES256' });
+    await expect((await verifyNfd())(completionEvent(), lambdaContext)).rejects.toMatchObject({ name: 'EncryptionMismatchError' });
+    const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry?.DetailType).toBe('Transcript Encryption Mismatch');
+    expect(JSON.parse(entry?.Detail as string)).toMatchObject({ rulePrefix: 'Überweisungen/', expected: { kmsKeyArn: ARN } });
   });
 });

@@ -116,6 +116,12 @@ describe('validatePipelineConfig', () => {
     ]);
   });
 
+  it('rejects two prefixes that are one once composed: rules match keys composed, so the second could never match', () => {
+    expect(problemsOf(config({ prefix: 'Zürich/' }, { prefix: 'Zu\u0308rich/', kmsKey: KEY }))).toEqual([
+      'rules[1] (prefix "Zu\u0308rich/"): prefix duplicates rules[0]; merge the two rules or change one prefix',
+    ]);
+  });
+
   it('rejects an output location under an input prefix of the same bucket', () => {
     const [problem] = problemsOf(config({ prefix: 'audio/' }, { prefix: 'x/', output: { bucket: 'in-bucket', prefix: 'audio/transcripts/' } }));
     expect(problem).toContain('rules[1] (prefix "x/"): output s3://in-bucket/audio/transcripts/ overlaps input prefix "audio/" of rules[0]');

@@ -33,6 +33,18 @@ describe('matchRule', () => {
     expect(matchRule(unicode, 'Uberprufung/x.wav')).toBeUndefined();
   });
 
+  it('matches a key and a prefix that spell an accented letter differently (composed NFC, decomposed NFD as a Mac may), and nothing else', () => {
+    const composed = buildRuleIndex([{ prefix: '' }, { prefix: 'Überprüfung/' }]);
+    expect(matchRule(composed, 'U\u0308berpru\u0308fung/café.wav')?.prefix).toBe('Überprüfung/');
+    // Partly decomposed, as some tools write.
+    expect(matchRule(composed, 'Überpru\u0308fung/x.wav')?.prefix).toBe('Überprüfung/');
+    const decomposed = buildRuleIndex([{ prefix: '' }, { prefix: 'U\u0308berpru\u0308fung/' }]);
+    expect(matchRule(decomposed, 'Überprüfung/café.wav')?.prefix).toBe('U\u0308berpru\u0308fung/');
+    // Compatibility forms are other letters: "ﬁ" is not "fi", and a letter without its accent is another letter.
+    expect(matchRule(buildRuleIndex([{ prefix: '' }, { prefix: 'fi/' }]), '\uFB01/x.wav')?.prefix).toBe('');
+    expect(matchRule(composed, 'Uberprufung/x.wav')?.prefix).toBe('');
+  });
+
   it('agrees with a linear scan over many rules', () => {
     const many = Array.from({ length: 2000 }, (_, i) => ({ prefix: `tenant-${(i % 500).toString().padStart(4, '0')}/${i >= 500 ? `team-${i}/` : ''}` }));
     const unique = [...new Map(many.map((r) => [r.prefix, r])).values()];

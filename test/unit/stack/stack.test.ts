@@ -26,6 +26,16 @@ describe('notificationPrefixes', () => {
     expect(queueNotifications([{ prefix: '' }], 'arn')).toEqual([{ Event: 's3:ObjectCreated:*', Queue: 'arn' }]);
   });
 
+  it('names a prefix with accented letters in both Unicode spellings, composed (NFC) and decomposed (NFD), still without overlaps, so S3 notifies and the start role may read either', () => {
+    const nfd = 'U\u0308berweisung/';
+    expect(notificationPrefixes([{ prefix: 'Überweisung/' }, { prefix: 'calls/' }])).toEqual(['Überweisung/', 'calls/', nfd].sort());
+    expect(notificationPrefixes([{ prefix: nfd }])).toEqual([nfd, 'Überweisung/'].sort());
+    // A rule whose prefix is a shorter spelling of the other's start covers it: "U" covers "U\u0308...".
+    expect(notificationPrefixes([{ prefix: 'U' }, { prefix: 'Überweisung/' }])).toEqual(['U', 'Überweisung/']);
+    expect(notificationPrefixes([{ prefix: 'ascii/' }, { prefix: '日本/' }])).toEqual(['ascii/', '日本/']);
+    expect(queueNotifications([{ prefix: 'Überweisung/' }], 'arn').map((n) => n.Filter?.S3Key.Rules[0]?.Value).sort()).toEqual(['%C3%9Cberweisung/', 'U%CC%88berweisung/']);
+  });
+
   it('never yields two overlapping prefixes', () => {
     const prefixes = notificationPrefixes(['x/', 'x/y/', 'x/y/z/', 'xy/', 'w/', 'w'].map((prefix) => ({ prefix })));
     for (const a of prefixes) for (const b of prefixes) if (a !== b) expect(b.startsWith(a)).toBe(false);

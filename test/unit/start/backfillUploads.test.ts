@@ -28,6 +28,14 @@ describe('backfillPrefixes', () => {
     expect(backfillPrefixes(RULES, 'c')).toEqual(['calls/']);
     expect(backfillPrefixes(RULES, 'other/')).toEqual([]);
   });
+
+  it('lists an accented prefix in both Unicode spellings, composed and decomposed (as a Mac may name a file), and --prefix in either spelling narrows to both', () => {
+    const nfd = 'E\u0301quipe/';
+    expect(backfillPrefixes([{ prefix: 'Équipe/' }], undefined)).toEqual([nfd, 'Équipe/']);
+    expect(backfillPrefixes([{ prefix: 'Équipe/' }], 'Équipe/2026/')).toEqual(['E\u0301quipe/2026/', 'Équipe/2026/']);
+    expect(backfillPrefixes([{ prefix: 'Équipe/' }], `${nfd}2026/`)).toEqual(['E\u0301quipe/2026/', 'Équipe/2026/']);
+    expect(backfillPrefixes([{ prefix: '' }], 'Équipe/')).toEqual([nfd, 'Équipe/']);
+  });
 });
 
 function deps(objects: Record<string, InputObject[]>, failures: (entries: { id: string }[], call: number) => { id: string; reason: string; retryable: boolean }[] = () => []) {
