@@ -11,6 +11,7 @@ import type { KeyMetadata } from '@aws-sdk/client-kms';
 import { awsErrorName, isTransientAwsError } from '../aws/awsErrors';
 import { describeError } from '../aws/errors';
 import { keyLookupError, usableKeyArn } from '../config/keyResolution';
+import { describeRule } from '../config/describeRule';
 import type { Rule } from '../config/rule';
 
 /** The KMS operations S3 performs with the writer's credentials for an SSE-KMS PutObject. Both support DryRun. */
@@ -39,6 +40,18 @@ export interface KeyProbe {
   dryRuns: Partial<Record<DryRunOperation, ProbeCheck>>;
 }
 
+/**
+ * A key whose material was imported, and then deleted or expired: KMS calls it PendingImport, and
+ * no call enables it; only importing the same material again does. (The start function's own
+ * message, from usableKeyArn, says "enable it" for every state it does not name.)
+ */
+function pendingImport(rule: Rule, key: string, arn: string): Error {
+  return new Error(
+    `${describeRule(rule)}: kmsKey ${key} (${arn}) is PendingImport: it has no key material, deleted or expired, so every job under the rule fails; ` +
+      `import the same material again (aws kms get-parameters-for-import --key-id ${arn}, then aws kms import-key-material with the material your team keeps; the transcripts under the key stay unreadable until that material is back)`,
+  );
+}
+
 /** Probes one rule's key as `identity` (an ARN or a description, used in the fixes). */
 export async function probeRuleKey(deps: KeyProbeDependencies, rule: Rule, identity: { arn: string; account: string }): Promise<KeyProbe> {
   if (!rule.kmsKey) return { rulePrefix: rule.prefix, dryRuns: {} };
@@ -54,7 +67,7 @@ export async function probeRuleKey(deps: KeyProbeDependencies, rule: Rule, ident
   try {
     ({ arn, account } = usableKeyArn(rule, rule.kmsKey, metadata));
   } catch (error) {
-    return refused(error);
+    return refused(metadata?.KeyState === 'PendingImport' && metadata.Arn ? pendingImport(rule, rule.kmsKey.value, metadata.Arn) : error);
   }
   const dryRuns: KeyProbe['dryRuns'] = {};
   for (const operation of DRY_RUN_OPERATIONS) {

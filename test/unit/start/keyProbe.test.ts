@@ -63,6 +63,19 @@ describe('probeRuleKey', () => {
     expect(d.dryRun).not.toHaveBeenCalled();
   });
 
+  it('stops at a key whose imported material is gone (PendingImport) with the fix that applies, importing it again, not enabling it', async () => {
+    const d = deps({ describeKey: vi.fn(async () => metadata(keyArn('calls-key'), ACCOUNT, { KeyState: 'PendingImport' })) });
+    const probe = await probeRuleKey(d, calls, START_ROLE);
+    expect(probe.key).toEqual({
+      ok: false,
+      detail:
+        `rules[0] (prefix "calls/"): kmsKey alias/calls (${keyArn('calls-key')}) is PendingImport: it has no key material, deleted or expired, so every job under the rule fails; ` +
+        `import the same material again (aws kms get-parameters-for-import --key-id ${keyArn('calls-key')}, then aws kms import-key-material with the material your team keeps; the transcripts under the key stay unreadable until that material is back)`,
+    });
+    expect(probe.key?.detail).not.toContain('enable');
+    expect(d.dryRun).not.toHaveBeenCalled();
+  });
+
   it('reports a key DescribeKey cannot find, naming the rule', async () => {
     const probe = await probeRuleKey(deps({ describeKey: vi.fn(async () => Promise.reject(awsError('NotFoundException'))) }), calls, START_ROLE);
     expect(probe.key).toEqual({ ok: false, detail: expect.stringMatching(/prefix "calls\/".*was not found/) });
