@@ -113,6 +113,9 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
   out.line(`${colour.bold('key')}            ${JSON.stringify(explanation.key)}`);
   out.line(`${colour.bold('in S3 events')}   ${explanation.eventKey}`);
   out.line(`${colour.bold('rule')}           ${explanation.winner === null ? colour.red('none') : colour.green(JSON.stringify(explanation.winner))}`);
+  // Said only when the rule won although the key does not start with its prefix byte for byte (an accented letter spelled otherwise).
+  const won = explanation.considered.find((r) => r.wins);
+  if (won && !explanation.key.startsWith(won.prefix)) out.line(`  won: ${won.reason}`);
   for (const rule of explanation.considered.filter((r) => !r.wins)) out.line(`  lost: ${JSON.stringify(rule.prefix)}: ${rule.reason}`);
   if (explanation.unrelatedRules > 0) out.line(`  ${explanation.unrelatedRules} other rule(s): their prefix does not match`);
   if (explanation.decision) {
