@@ -45,7 +45,7 @@ export interface KeyProbe {
  * no call enables it; only importing the same material again does. (The start function's own
  * message, from usableKeyArn, says "enable it" for every state it does not name.)
  */
-function pendingImport(rule: Rule, key: string, arn: string): Error {
+function pendingImportError(rule: Rule, key: string, arn: string): Error {
   return new Error(
     `${describeRule(rule)}: kmsKey ${key} (${arn}) is PendingImport: it has no key material, deleted or expired, so every job under the rule fails; ` +
       `import the same material again (aws kms get-parameters-for-import --key-id ${arn}, then aws kms import-key-material with the material your team keeps; the transcripts under the key stay unreadable until that material is back)`,
@@ -67,7 +67,7 @@ export async function probeRuleKey(deps: KeyProbeDependencies, rule: Rule, ident
   try {
     ({ arn, account } = usableKeyArn(rule, rule.kmsKey, metadata));
   } catch (error) {
-    return refused(metadata?.KeyState === 'PendingImport' && metadata.Arn ? pendingImport(rule, rule.kmsKey.value, metadata.Arn) : error);
+    return refused(metadata?.KeyState === 'PendingImport' && metadata.Arn ? pendingImportError(rule, rule.kmsKey.value, metadata.Arn) : error);
   }
   const dryRuns: KeyProbe['dryRuns'] = {};
   for (const operation of DRY_RUN_OPERATIONS) {
