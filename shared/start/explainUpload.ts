@@ -186,6 +186,9 @@ export function nearMissReason(key: string, prefix: string): string | undefined 
   if (prefix === '') return undefined;
   if (key.toLowerCase().startsWith(prefix.toLowerCase())) return 'matches only when case is ignored; S3 keys are case-sensitive';
   if (key.startsWith('/') && key.slice(1).startsWith(prefix)) return 'matches without the key\'s leading "/"; S3 keys have no leading slash, so this key is another key';
+  if (key.includes('\\') && key.replace(/\\/g, '/').startsWith(prefix)) {
+    return 'matches if its "\\" were "/": a Windows tool wrote its path separator into the key, which S3 keeps as a character, so this key is in no folder; upload it again with "/"';
+  }
   const decoded = tryDecodeEventKey(key);
   if (decoded !== undefined && decoded !== key && decoded.startsWith(prefix)) {
     return 'matches the key decoded as S3 encodes event keys; if you copied the key from an event or a log, pass --from-event';

@@ -132,6 +132,10 @@ describe('explainUpload', () => {
 describe('nearMissReason', () => {
   it('spots the mistakes that make a key miss its rule', () => {
     expect(nearMissReason('/calls/a.wav', 'calls/')).toContain('leading "/"');
+    expect(nearMissReason('calls\\2026\\a.wav', 'calls/')).toBe(
+      'matches if its "\\" were "/": a Windows tool wrote its path separator into the key, which S3 keeps as a character, so this key is in no folder; upload it again with "/"',
+    );
+    expect(nearMissReason('calls\\a.wav', 'legal/')).toBeUndefined();
     expect(nearMissReason('calls%2FZ%C3%BCrich+%2B1%2Fa.wav', 'calls/Zürich +1/')).toContain('--from-event');
     expect(nearMissReason('legal/a.wav', 'calls/')).toBeUndefined();
   });
