@@ -12,14 +12,14 @@ import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { alarmResources, alarmTopicRef } from './alarmResources';
 import { bucketArn, CONFIG_FINGERPRINT_OUTPUT, functionLogicalId, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type RoleId, type StackContext } from './stackNames';
 
+/** The object ownership that turns a bucket's ACLs off. */
+export const ACLS_DISABLED = 'BucketOwnerEnforced' as const;
+
 /**
  * Who may read the buckets the stack creates: nobody through a public policy or ACL, and no ACL
  * at all (BucketOwnerEnforced), so the bucket policy and IAM alone decide. The local mode puts the
  * same on its buckets; `tkp check` judges any bucket against it (bucketExposure.ts).
  */
-/** The object ownership that turns a bucket's ACLs off. */
-export const ACLS_DISABLED = 'BucketOwnerEnforced' as const;
-
 export const BUCKET_ACCESS = {
   PublicAccessBlockConfiguration: {
     BlockPublicAcls: true,

@@ -18,7 +18,6 @@ import { ACLS_DISABLED, BUCKET_ACCESS } from '../../stack/stackResources';
 import { PUT_BACK_README, STACK_ROW, type CheckRow } from './checkRow';
 import { allowsRequest, list, namesAction, namesEveryone, principalContext, unevaluatedNote, type PolicyStatement } from './policyStatement';
 
-/** The four settings of a public access block, as S3 names them. */
 /** The four settings of a public access block, all of which the stack turns on (BUCKET_ACCESS). */
 export const PUBLIC_ACCESS_SETTINGS = Object.keys(BUCKET_ACCESS.PublicAccessBlockConfiguration) as (keyof typeof BUCKET_ACCESS.PublicAccessBlockConfiguration)[];
 
