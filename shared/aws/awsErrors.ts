@@ -8,8 +8,7 @@ import type { SdkError } from '@smithy/types';
 
 /** The AWS error code (`name`) of an SDK error, or undefined for anything else. */
 export function awsErrorName(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const name = (error as { name?: unknown }).name;
+  const name = (error as { name?: unknown } | null | undefined)?.name;
   return typeof name === 'string' ? name : undefined;
 }
 

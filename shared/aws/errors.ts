@@ -11,9 +11,6 @@ export abstract class PipelineError extends Error {
    * operators filter dead letters and logs on these names (README, "Errors").
    */
   abstract override readonly name: string;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** One line per problem, each naming the rule and the field. */

@@ -48,7 +48,7 @@ export const START_OUTCOME_METRIC: Record<ObjectOutcome['outcome'], string> = {
 export async function startTranscriptionFor(deps: StartDependencies, object: S3ObjectRef): Promise<ObjectOutcome> {
   if (object.bucket !== deps.settings.inputBucket) {
     throw new ForeignBucketError(
-      `the record is for s3://${object.bucket}/${object.key}, but this stack only transcribes its input bucket ${deps.settings.inputBucket}; ` +
+      `the record is for ${s3Uri(object)}, but this stack only transcribes its input bucket ${deps.settings.inputBucket}; ` +
         `remove the other bucket's notification to this stack's start queue`,
     );
   }
@@ -56,7 +56,7 @@ export async function startTranscriptionFor(deps: StartDependencies, object: S3O
   if (!rule) return { outcome: 'skipped', reason: 'no rule matches the key' };
   const decision = classifyObject(object);
   if (decision.action === 'skip') return { outcome: 'skipped', reason: decision.reason, rulePrefix: rule.prefix };
-  if (decision.action === 'dead-letter') throw new UnsupportedRecordingError(`s3://${object.bucket}/${object.key} (${describeRule(rule)}): ${decision.reason}`);
+  if (decision.action === 'dead-letter') throw new UnsupportedRecordingError(`${s3Uri(object)} (${describeRule(rule)}): ${decision.reason}`);
 
   const key = rule.kmsKey ? await deps.resolveKey({ ...rule, kmsKey: rule.kmsKey }) : undefined;
   const jobType = rule.job.jobType;
