@@ -181,6 +181,15 @@ describe.runIf(motoAvailable('end-to-end pipeline tests'))('the local pipeline e
     expect(letter?.reason).toMatch(/^UnsupportedRecordingError: s3:\/\/\S+\/public\/Interview \(take 2\)\.aiff \(rules\[\d+\] \(prefix "public\/"\)\): \.aiff is a recording format Transcribe does not take \(it takes amr, flac, m4a, mp3, mp4, ogg, wav, webm\): convert the recording to one of them and upload that$/);
   });
 
+  it('dead-letters with its reason a recording whose name holds control characters, which SQS refuses in a message', async () => {
+    // An ingestion script that colours its output (ESC [31m) or writes a form feed into a name.
+    const key = 'public/Interview \u001b[31mred\u001b[0m \f.aiff';
+    await uploadAndSettle(key, 'FORM....AIFF');
+    const letter = pipeline.deadLetters.find((d) => d.queue === 'start' && d.body.includes('Interview+%1B'));
+    expect(letter?.reason).toMatch(/^UnsupportedRecordingError: s3:\/\/\S+\/public\/Interview %1B\[31mred%1B\[0m %0C\.aiff \(rules\[\d+\] \(prefix "public\/"\)\): \.aiff is a recording format/);
+    expect(pipeline.emulator.jobs().some((j) => j.mediaUri.includes('Interview \u001b'))).toBe(false);
+  });
+
   it('reports a job whose key was disabled after it started as a failed transcription', async () => {
     const arn = keyArnOf('alias/paused-key');
     await expectVerifiedUnder('paused/before.wav', arn);

@@ -208,6 +208,22 @@ describe('start handler: what Transcribe receives', () => {
     expect(transcribe.commandCalls(StartTranscriptionJobCommand)).toHaveLength(0);
   });
 
+  it('dead-letters a recording whose name holds characters SQS refuses with its reason, each written as escape() writes it', async () => {
+    const key = 'public/\u0001call\ttab \uffff 🎧 \u007f.aiff';
+    expect(await (await start())(sqsEvent(key), lambdaContext)).toEqual({ batchItemFailures: [] });
+    const letter = sqsEvent(key).Records[0];
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining({
+        QueueUrl: HANDLER_ENV.START_DLQ_URL,
+        MessageBody: letter?.body,
+        MessageAttributes: expect.objectContaining({
+          reason: { DataType: 'String', StringValue: expect.stringMatching(/^UnsupportedRecordingError: s3:\/\/\S+\/public\/%01call\ttab %uFFFF 🎧 \u007f\.aiff \(rules\[\d+\] \(prefix "public\/"\)\): \.aiff is a recording format/) },
+        }),
+      }),
+    ]);
+    expect(transcribe.commandCalls(StartTranscriptionJobCommand)).toHaveLength(0);
+  });
+
   it('dead-letters a non-JSON body and a non-ObjectCreated record, each with its reason', async () => {
     const event = sqsEvent('public/a.wav', 'public/b.wav');
     (event.Records[0] as { body: string }).body = 'not json';

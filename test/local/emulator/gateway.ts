@@ -22,6 +22,8 @@ import { translateNotificationXml } from './s3FilterMatching';
  *   records and the stack's TrustChangesRule watches are shown to the local mode too, once they
  *   succeed (the Transcribe emulator does the same for its Delete*Job calls).
  * - Clock: with a time scale above 1, SQS visibility delays are shortened by the same factor.
+ * - SQS's characters: a SendMessage whose body or String attribute holds a character XML does
+ *   not is refused, as SQS refuses it (moto stores it).
  */
 export interface DeclaredKey {
   account: string;
@@ -254,6 +256,23 @@ interface UpstreamAnswer {
   body: Buffer;
 }
 
+/** What SQS takes in a message's text (its body and String attributes): XML's characters. */
+const SQS_CHARACTERS = /^[\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u;
+
+/** SQS's answer to a SendMessage whose text holds another character, naming the part and the character; undefined for any other request. */
+export function sqsContentFault(target: string | undefined, body: string): FaultResponse | undefined {
+  if (target !== 'AmazonSQS.SendMessage') return undefined;
+  const input = JSON.parse(body) as { MessageBody?: string; MessageAttributes?: Record<string, { StringValue?: string }> };
+  const parts: [string, string | undefined][] = [['message body', input.MessageBody], ...Object.entries(input.MessageAttributes ?? {}).map(([name, value]) => [`message attribute ${name}`, value.StringValue] as [string, string | undefined])];
+  for (const [part, text] of parts) {
+    if (text === undefined || SQS_CHARACTERS.test(text)) continue;
+    const bad = [...text].find((c) => !SQS_CHARACTERS.test(c)) as string;
+    const code = `#x${(bad.codePointAt(0) as number).toString(16).toUpperCase()}`;
+    return { status: 400, code: 'InvalidMessageContents', message: `Invalid binary character '${code}' was found in the ${part}, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF`, json: true };
+  }
+  return undefined;
+}
+
 const DRY_RUN_TARGETS = new Set(['TrentService.GenerateDataKey', 'TrentService.Encrypt']);
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations/;
 
@@ -317,6 +336,8 @@ export async function startGateway(
       const answer = fault(request);
       if (answer) return sendFault(res, answer, method === 'HEAD');
     }
+    const refused = sqsContentFault(target, request.body);
+    if (refused) return sendFault(res, refused, false);
     const invoked = INVOKE_PATH.exec(path);
     if (invoked && method === 'POST') {
       // Lambda takes a function's name or ARN (a qualifier after it is ignored here).
