@@ -159,18 +159,20 @@ export function formatTable(rows: readonly ObjectRow[]): string {
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line), ...(notes.length ? ['', ...notes] : [])].join('\n');
 }
 
+/** A live line per handler log record; keys and reasons shown as one line of a terminal (shownKey), since an uploader's names may hold escapes. */
 export function describeProgress(record: LogRecord): string | undefined {
+  const shown = (value: unknown) => shownKey(String(value));
   switch (record.message) {
     case 'job started':
-      return `  started   ${String(record.key)} -> ${String(record.jobName)}`;
+      return `  started   ${shown(record.key)} -> ${String(record.jobName)}`;
     case 'job already started':
-      return `  duplicate ${String(record.key)}: ${String(record.jobName)} already exists, no second job`;
+      return `  duplicate ${shown(record.key)}: ${String(record.jobName)} already exists, no second job`;
     case 'object skipped':
-      return `  skipped   ${String(record.key)}: ${String(record.reason)}`;
+      return `  skipped   ${shown(record.key)}: ${shown(record.reason)}`;
     case 'record sent to dead-letter queue':
-      return `  DLQ       ${String(record.reason)}`;
+      return `  DLQ       ${shown(record.reason)}`;
     case 'verdict published':
-      return `  verdict   ${String(record.jobName ?? '')}: ${String(record.outcome)}${record.outcome === 'failed' ? ` (${String(record.failureReason)})` : ''}`;
+      return `  verdict   ${String(record.jobName ?? '')}: ${String(record.outcome)}${record.outcome === 'failed' ? ` (${shown(record.failureReason)})` : ''}`;
     default:
       return undefined;
   }

@@ -1,6 +1,6 @@
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
-import { formatTable, type ObjectRow } from '../../local/cli/report';
+import { describeProgress, formatTable, type ObjectRow } from '../../local/cli/report';
 
 const row = (key: string, verdict: ObjectRow['verdict'] = 'verified'): ObjectRow => ({
   key,
@@ -33,5 +33,14 @@ describe('formatTable (the local demo\'s table)', () => {
     expect(stringWidth(object(cjk).trimEnd())).toBeGreaterThanOrEqual(58);
     expect(stringWidth(object(latin))).toBe(60);
     expect(object(cjk)).toMatch(/^calls\/録+…録+\.wav *$/);
+  });
+});
+
+describe('describeProgress (the local demo\'s live lines)', () => {
+  it('writes the escapes an uploader\'s name may hold as text, so a name cannot recolour or rewrite the terminal', () => {
+    const key = 'public/esc\u001b[1mbold\rover.wav';
+    expect(describeProgress({ level: 'INFO', message: 'job started', key, jobName: 'tkp.local.esc_1mbold' })).toBe('  started   public/esc\\u001b[1mbold\\rover.wav -> tkp.local.esc_1mbold');
+    expect(describeProgress({ level: 'INFO', message: 'object skipped', key, reason: 'hidden file' })).toBe('  skipped   public/esc\\u001b[1mbold\\rover.wav: hidden file');
+    expect(describeProgress({ level: 'INFO', message: 'record sent to dead-letter queue', reason: `UnsupportedRecordingError: s3://b/${key}` })).toBe('  DLQ       UnsupportedRecordingError: s3://b/public/esc\\u001b[1mbold\\rover.wav');
   });
 });
