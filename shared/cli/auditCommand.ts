@@ -7,13 +7,12 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { configFingerprint } from '../config/expectedEncryption';
 import type { CliEnvironment } from '../config/settings';
-import { firstTenOf } from './terminalOutput';
 import { auditLocations, auditTranscripts, type AuditedObject } from '../verify/auditTranscripts';
 import { createAuditAdapters } from './cliAdapters';
 import { callerIdentity, deployedConfigFingerprint, openStack, type StackOptions } from './cliAws';
 import { checkPrefixOption, parseSince } from './cliConfig';
 import { CliError, EXIT } from './cliErrors';
-import type { TerminalOutput } from './terminalOutput';
+import { firstTenOf, terminalText, type TerminalOutput } from './terminalOutput';
 
 export interface AuditOptions extends StackOptions {
   prefix?: string;
@@ -113,8 +112,8 @@ export async function runAudit(options: AuditOptions, env: CliEnvironment, out: 
       out.line();
       out.line(out.colour.red(`Not compliant (${listed.length}):`));
       for (const finding of listed.slice(0, FINDINGS_SHOWN)) {
-        out.line(`  ${out.colour.red('✘')} ${finding.uri}  ${finding.status}  rule ${finding.rulePrefix ?? '(unmapped)'}${finding.source ? `  source ${finding.source}` : ''}`);
-        out.line(`      ${finding.problem ?? ''}`);
+        out.line(`  ${out.colour.red('✘')} ${terminalText(`${finding.uri}  ${finding.status}  rule ${finding.rulePrefix ?? '(unmapped)'}${finding.source ? `  source ${finding.source}` : ''}`)}`);
+        out.line(`      ${terminalText(finding.problem ?? '')}`);
       }
       if (listed.length > FINDINGS_SHOWN) out.line(`  ... and ${listed.length - FINDINGS_SHOWN} more (all are in --csv and --json)`);
     }

@@ -9,7 +9,7 @@ import { createBackfillAdapters } from './cliAdapters';
 import { deployedConfigFingerprint, openStack, type StackOptions } from './cliAws';
 import { checkPrefixOption, parseSince } from './cliConfig';
 import { EXIT } from './cliErrors';
-import type { TerminalOutput } from './terminalOutput';
+import { terminalText, type TerminalOutput } from './terminalOutput';
 
 export interface BackfillOptions extends StackOptions {
   prefix?: string;
@@ -45,7 +45,7 @@ export async function runBackfill(options: BackfillOptions, env: CliEnvironment,
     out.document({ command: 'backfill', stage: targets.stage, inputBucket: targets.inputBucket, startQueueUrl: targets.startQueueUrl, dryRun: Boolean(options.dryRun), prefixes, ...(deployedConfigNote && { deployedConfigNote }), ...report });
   } else {
     out.line(options.dryRun ? `${report.listed} object(s) would be sent to the start queue.` : `${report.listed} object(s) listed, ${report.sent} sent to the start queue, ${report.failed.length} failed.`);
-    for (const failure of report.failed.slice(0, 50)) out.line(out.colour.red(`  ✘ ${failure.key}: ${failure.reason}`));
+    for (const failure of report.failed.slice(0, 50)) out.line(out.colour.red(`  ✘ ${terminalText(`${failure.key}: ${failure.reason}`)}`));
     if (!options.dryRun && report.sent > 0) out.line('The start function picks them up with its usual pacing; objects already transcribed are not started again (their job names are taken).');
   }
   return report.failed.length === 0 ? EXIT.ok : EXIT.findings;

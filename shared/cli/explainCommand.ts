@@ -16,7 +16,7 @@ import { createDemandSources, describeMediaEncryption } from './cliAdapters';
 import { callerIdentity, createCliClients, deployedConfigFingerprint, resolveStackTargets, stackOutputsReader, type StackOptions } from './cliAws';
 import { loadCliConfig } from './cliConfig';
 import { CliError, describeCliError, EXIT } from './cliErrors';
-import type { TerminalOutput } from './terminalOutput';
+import { terminalText, type TerminalOutput } from './terminalOutput';
 
 export interface ExplainOptions extends StackOptions {
   fromEvent?: boolean;
@@ -110,13 +110,13 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
     return EXIT.ok;
   }
   const { colour } = out;
-  out.line(`${colour.bold('key')}            ${JSON.stringify(explanation.key)}`);
+  out.line(`${colour.bold('key')}            ${terminalText(JSON.stringify(explanation.key))}`);
   out.line(`${colour.bold('in S3 events')}   ${explanation.eventKey}`);
   out.line(`${colour.bold('rule')}           ${explanation.winner === null ? colour.red('none') : colour.green(JSON.stringify(explanation.winner))}`);
   // Said only when the rule won although the key does not start with its prefix byte for byte (an accented letter spelled otherwise).
   const won = explanation.considered.find((r) => r.wins);
-  if (won && !explanation.key.startsWith(won.prefix)) out.line(`  won: ${won.reason}`);
-  for (const rule of explanation.considered.filter((r) => !r.wins)) out.line(`  lost: ${JSON.stringify(rule.prefix)}: ${rule.reason}`);
+  if (won && !explanation.key.startsWith(won.prefix)) out.line(`  won: ${terminalText(won.reason)}`);
+  for (const rule of explanation.considered.filter((r) => !r.wins)) out.line(`  lost: ${terminalText(`${JSON.stringify(rule.prefix)}: ${rule.reason}`)}`);
   if (explanation.unrelatedRules > 0) out.line(`  ${explanation.unrelatedRules} other rule(s): their prefix does not match`);
   if (explanation.decision) {
     const { decision } = explanation;
@@ -140,6 +140,6 @@ export async function runExplain(rawKey: string, options: ExplainOptions, env: C
     out.line(colour.bold(`${explanation.operation ?? 'StartTranscriptionJob'} input`));
     out.line(JSON.stringify(explanation.request, null, 2));
   }
-  for (const note of explanation.notes) out.line(colour.dim(`note: ${note}`));
+  for (const note of explanation.notes) out.line(colour.dim(`note: ${terminalText(note)}`));
   return EXIT.ok;
 }

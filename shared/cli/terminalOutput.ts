@@ -19,7 +19,7 @@ export interface TerminalOutput {
   line(text?: string): void;
   /** The JSON document of a --json run. */
   document(value: unknown): void;
-  /** A table with a header row; columns sized from the plain text, as wide as a terminal shows it. */
+  /** A table with a header row; columns sized from the plain text, as wide as a terminal shows it, each cell shown as terminalText. */
   table(header: readonly string[], rows: readonly (readonly string[])[], paint?: (cell: string, column: number, row: number) => string): void;
   mark(ok: boolean): string;
   progress(label: string, total?: number): Progress;
@@ -38,6 +38,21 @@ export function padToWidth(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - stringWidth(text)));
 }
 
+/** Control characters (C0, DEL, C1) and the bidirectional overrides and isolates. */
+const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * Text from outside (an uploader's key, a dead letter's reason, a listing's error) as one line
+ * of a terminal: tabs, line breaks, control characters and bidirectional overrides written as
+ * escapes (`\u001b`). S3 takes any character in a key, so a name could otherwise restyle, move
+ * or erase what the terminal shows (ESC and CSI sequences), break a line, or show itself
+ * reversed (U+202E) to an operator reading a report.
+ */
+export function terminalText(text: string): string {
+  return text.replace(UNSHOWABLE, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Each column's width in a table: its widest cell, the header's included, as a terminal shows it. */
 export function columnWidths(header: readonly string[], rows: readonly (readonly string[])[]): number[] {
   return header.map((h, i) => Math.max(stringWidth(h), ...rows.map((r) => stringWidth(r[i] ?? ''))));
@@ -54,8 +69,9 @@ export function createTerminalOutput(options: { json: boolean }, streams: Output
       if (!options.json) write(text);
     },
     document: (value) => write(JSON.stringify(value, null, 2)),
-    table: (header, rows, paint = (cell) => cell) => {
+    table: (header, given, paint = (cell) => cell) => {
       if (options.json) return;
+      const rows = given.map((row) => row.map(terminalText));
       const widths = columnWidths(header, rows);
       const render = (cells: readonly string[], rowIndex: number) =>
         cells

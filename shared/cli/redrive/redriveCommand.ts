@@ -10,7 +10,7 @@ import { createStartRedriveAdapters, createVerifyRedriveAdapters, REDRIVE_VISIBI
 import { openStack, SERVICE_NAME, type StackOptions } from '../cliAws';
 import { CliError, EXIT } from '../cliErrors';
 import { redriveDeadLetters, type RedriveReport } from './redriveDeadLetters';
-import type { TerminalOutput } from '../terminalOutput';
+import { terminalText, type TerminalOutput } from '../terminalOutput';
 
 export interface RedriveOptions extends StackOptions {
   verify?: boolean;
@@ -56,9 +56,9 @@ function printReport(report: RedriveReport, out: TerminalOutput, run: { queue: '
   for (const { errorName, count } of report.byErrorName) out.line(`  ${String(count).padStart(6)}  ${errorName}`);
   for (const m of report.messages.slice(0, SHOWN)) {
     const mark = { moved: out.colour.green('→'), discarded: '-', failed: out.colour.red('✘'), kept: '·' }[m.action];
-    out.line(`  ${mark} ${m.objects.join(', ')}${m.note ? ` [${m.note}]` : ''}`);
-    out.line(`      ${m.reason.split('\n')[0]}`);
-    if (m.content !== undefined) out.line(`      ${m.content.length > 600 ? `${m.content.slice(0, 600)}... (--json has all of it)` : m.content}`);
+    out.line(`  ${mark} ${terminalText(`${m.objects.join(', ')}${m.note ? ` [${m.note}]` : ''}`)}`);
+    out.line(`      ${terminalText(m.reason.split('\n')[0] ?? '')}`);
+    if (m.content !== undefined) out.line(`      ${terminalText(m.content.length > 600 ? `${m.content.slice(0, 600)}... (--json has all of it)` : m.content)}`);
   }
   if (report.messages.length > SHOWN) out.line(`  ... and ${report.messages.length - SHOWN} more (--json lists them all)`);
   out.line(

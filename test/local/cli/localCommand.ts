@@ -15,12 +15,12 @@ import { CliError, EXIT } from '../../../shared/cli/cliErrors';
 import { readConfigJson } from '../../../shared/cli/cliConfig';
 import { isAwsRegionName } from '../../../shared/cli/cliAws';
 import { buildRuleIndex, matchRule } from '../../../shared/config/ruleIndex';
-import { firstTenOf } from '../../../shared/cli/terminalOutput';
+import { firstTenOf, terminalText } from '../../../shared/cli/terminalOutput';
 import type { Rule } from '../../../shared/config/rule';
 import { functionName } from '../../../shared/stack/stackNames';
 import { CHANGE_PAGE_WHAT_TO_DO } from '../../../shared/stack/alarmResources';
 import { LocalPipeline } from '../runtime/localPipeline';
-import { configSummary, describeProgress, formatTable, notUploadedRow, objectRows, shownKey, type ObjectRow } from './report';
+import { configSummary, describeProgress, formatTable, notUploadedRow, objectRows, type ObjectRow } from './report';
 import { parseTamper, SAMPLE_AUDIO, sampleFor } from './samples';
 import { watchFolder } from './watch';
 import type { OutputKind } from '../emulator/emulatorModel';
@@ -141,9 +141,9 @@ export async function runLocal(files: string[], options: LocalOptions): Promise<
     for (const upload of uploads) {
       try {
         await pipeline.upload(upload.key, upload.body);
-        console.log(`  uploaded  s3://${names.inputBucket}/${shownKey(upload.key)}`);
+        console.log(`  uploaded  s3://${names.inputBucket}/${terminalText(upload.key)}`);
       } catch (error) {
-        console.log(`  not uploaded  ${shownKey(upload.key)}: ${(error as Error).message}`);
+        console.log(`  not uploaded  ${terminalText(upload.key)}: ${(error as Error).message}`);
         notUploaded.set(upload.key, notUploadedRow(upload.key, (error as Error).message));
       }
     }

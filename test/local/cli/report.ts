@@ -6,7 +6,7 @@ import type { PipelineConfig } from '../../../shared/config/rule';
 import type { DeadLetter, LocalPipeline } from '../runtime/localPipeline';
 import type { LogRecord } from '../runtime/logCapture';
 import stringWidth from 'string-width';
-import { columnWidths, padToWidth } from '../../../shared/cli/terminalOutput';
+import { columnWidths, padToWidth, terminalText } from '../../../shared/cli/terminalOutput';
 
 export type Verdict = 'verified' | 'mismatch' | 'failed' | 'skipped' | 'ignored' | 'dead-lettered' | 'not uploaded' | 'unaccounted';
 
@@ -74,12 +74,6 @@ export function notUploadedRow(key: string, reason: string): ObjectRow {
   return { key, rule: '-', jobType: '-', keyAskedFor: '-', jobName: '-', jobStatus: '-', actualEncryption: '-', verdict: 'not uploaded', detail: reason, outcomeEvents: 0 };
 }
 
-/** A key as one line of a terminal: tabs, line breaks and other control characters written as escapes. */
-export function shownKey(key: string): string {
-  const named: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-  return key.replace(/[\u0000-\u001f\u007f]/g, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
 /** The object keys a dead letter is about, read from the S3 event or the failed invocation. */
 export function deadLetterKeys(letter: DeadLetter): string[] {
   try {
@@ -144,7 +138,7 @@ function shortened(value: string, head: number, tail: number): string {
 export function formatTable(rows: readonly ObjectRow[]): string {
   const headers = ['object', 'rule', 'job type', 'key asked for', 'job', 'status', 'output encryption', 'verdict'];
   const cells = rows.map((r) => [
-    shortened(shownKey(r.key), 28, 31),
+    shortened(terminalText(r.key), 28, 31),
     r.rule,
     r.jobType,
     shortened(r.keyAskedFor, 20, 23),
@@ -155,13 +149,13 @@ export function formatTable(rows: readonly ObjectRow[]): string {
   ]);
   const widths = columnWidths(headers, cells);
   const line = (values: string[]) => values.map((v, i) => padToWidth(v, widths[i] ?? 0)).join('  ').trimEnd();
-  const notes = rows.filter((r) => r.verdict !== 'verified' && r.detail).map((r) => `  ${shownKey(r.key)}: ${r.detail}`);
+  const notes = rows.filter((r) => r.verdict !== 'verified' && r.detail).map((r) => `  ${terminalText(r.key)}: ${r.detail}`);
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line), ...(notes.length ? ['', ...notes] : [])].join('\n');
 }
 
-/** A live line per handler log record; keys and reasons shown as one line of a terminal (shownKey), since an uploader's names may hold escapes. */
+/** A live line per handler log record; keys and reasons shown as one line of a terminal (terminalText), since an uploader's names may hold escapes. */
 export function describeProgress(record: LogRecord): string | undefined {
-  const shown = (value: unknown) => shownKey(String(value));
+  const shown = (value: unknown) => terminalText(String(value));
   switch (record.message) {
     case 'job started':
       return `  started   ${shown(record.key)} -> ${String(record.jobName)}`;

@@ -2,7 +2,8 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalPipeline } from '../runtime/localPipeline';
-import { formatTable, notUploadedRow, objectRows, shownKey, type ObjectRow } from './report';
+import { terminalText } from '../../../shared/cli/terminalOutput';
+import { formatTable, notUploadedRow, objectRows, type ObjectRow } from './report';
 
 /**
  * Treats a folder tree as the input bucket: `<dir>/calls/a.wav` is uploaded as `calls/a.wav`.
@@ -54,9 +55,9 @@ export async function watchFolder(pipeline: LocalPipeline, dir: string, options:
       if (!keys.includes(key)) keys.push(key);
       try {
         await pipeline.upload(key, readFileSync(file));
-        console.log(`  uploaded  ${shownKey(key)}`);
+        console.log(`  uploaded  ${terminalText(key)}`);
       } catch (error) {
-        console.log(`  could not upload ${shownKey(key)}: ${(error as Error).message}`);
+        console.log(`  could not upload ${terminalText(key)}: ${(error as Error).message}`);
         reported.add(key);
         finished.push(notUploadedRow(key, (error as Error).message));
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTerminalOutput, padToWidth } from '../../../shared/cli/terminalOutput';
+import { createTerminalOutput, padToWidth, terminalText } from '../../../shared/cli/terminalOutput';
 
 function streams(isTTY: boolean) {
   const written = { stdout: '', stderr: '' };
@@ -48,5 +48,23 @@ describe('createTerminalOutput', () => {
     out.document({ failed: 0 });
     expect(JSON.parse(written.stdout)).toEqual({ failed: 0 });
     expect(written.stderr).toBe('');
+  });
+});
+
+describe('terminalText: an uploader\'s name as one line of a terminal', () => {
+  it('writes control characters, C1 controls and bidirectional overrides as escapes, and keeps every other character', () => {
+    expect(terminalText('calls/\u001b]0;owned\u0007x\u001b[2K\ry\tz\n.wav')).toBe('calls/\\u001b]0;owned\\u0007x\\u001b[2K\\ry\\tz\\n.wav');
+    expect(terminalText('invoice\u202ewav.exe \u009b31m \u2066x\u2069')).toBe('invoice\\u202ewav.exe \\u009b31m \\u2066x\\u2069');
+    expect(terminalText('会議 é e\u0301 🎧 ~%41+')).toBe('会議 é e\u0301 🎧 ~%41+');
+  });
+
+  it('is how a table shows every cell, before it is padded and painted, so a name holding ESC neither restyles the row nor breaks the columns', () => {
+    const { written, streams: s } = streams(true);
+    const out = createTerminalOutput({ json: false }, s);
+    out.table(['object', 'verdict'], [['a\u001b[8mhidden.wav', 'verified'], ['b.wav', 'failed']]);
+    const [, first = '', second = ''] = written.stdout.split('\n');
+    expect(first).toContain('a\\u001b[8mhidden.wav');
+    expect(first).not.toContain('\u001b[8m');
+    expect(first.indexOf('verified')).toBe(second.indexOf('failed'));
   });
 });
