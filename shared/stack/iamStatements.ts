@@ -13,6 +13,7 @@ import {
   bucketArn,
   distinctCfn,
   functionName,
+  iamLiteral,
   inputBucketRef,
   jobArn,
   sub,
@@ -47,7 +48,7 @@ function mediaReadStatement(ctx: StackContext): Statement {
   return {
     Effect: 'Allow',
     Action: ['s3:GetObject'],
-    Resource: notificationPrefixes(ctx.config.rules).map((prefix) => bucketArn(inputBucketRef(ctx), `/${prefix}*`)),
+    Resource: notificationPrefixes(ctx.config.rules).map((prefix) => bucketArn(inputBucketRef(ctx), `/${iamLiteral(prefix)}*`)),
   };
 }
 
@@ -98,7 +99,7 @@ function transcriptWriteStatement(ctx: StackContext): Statement {
   return {
     Effect: 'Allow',
     Action: ['s3:PutObject'],
-    Resource: transcriptDestinations(ctx.config, transcriptBucketRef(ctx)).map(({ bucket, prefix }) => bucketArn(bucket, `/${prefix}*`)),
+    Resource: transcriptDestinations(ctx.config, transcriptBucketRef(ctx)).map(({ bucket, prefix }) => bucketArn(bucket, `/${iamLiteral(prefix)}*`)),
   };
 }
 
@@ -106,13 +107,13 @@ function transcriptReadStatements(ctx: StackContext): Statement[] {
   const locations = transcriptDestinations(ctx.config, transcriptBucketRef(ctx));
   const buckets = distinctCfn([...locations.map((l) => l.bucket), transcriptBucketRef(ctx)]);
   return [
-    { Effect: 'Allow', Action: ['s3:GetObject'], Resource: locations.map(({ bucket, prefix }) => bucketArn(bucket, `/${prefix}*`)) },
+    { Effect: 'Allow', Action: ['s3:GetObject'], Resource: locations.map(({ bucket, prefix }) => bucketArn(bucket, `/${iamLiteral(prefix)}*`)) },
     {
       // Without ListBucket, S3 answers 403 instead of 404 for a missing object.
       Effect: 'Allow',
       Action: ['s3:ListBucket'],
       Resource: buckets.map((bucket) => bucketArn(bucket)),
-      Condition: { StringLike: { 's3:prefix': [...new Set([...locations.map((l) => `${l.prefix}*`), `${VERDICT_PREFIX}*`])] } },
+      Condition: { StringLike: { 's3:prefix': [...new Set([...locations.map((l) => `${iamLiteral(l.prefix)}*`), `${VERDICT_PREFIX}*`])] } },
     },
   ];
 }
@@ -155,7 +156,7 @@ function startJobStatements(ctx: StackContext): Statement[] {
         ? {
             StringLike: {
               'transcribe:OutputLocation': transcriptDestinations({ ...ctx.config, rules }, transcriptBucketRef(ctx)).map(({ bucket, prefix }) => ({
-                'Fn::Join': ['', ['s3://', bucket, `/${prefix}`]],
+                'Fn::Join': ['', ['s3://', bucket, `/${iamLiteral(prefix)}`]],
               })),
             },
           }

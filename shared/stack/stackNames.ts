@@ -113,10 +113,18 @@ export function transcriptBucketRef(ctx: StackContext): Cfn {
   return ctx.existingTranscriptBucket ?? sub(createdBucketName(ctx, 'transcripts'));
 }
 
+/**
+ * A key prefix as IAM reads it literally. In a Resource, and in a StringLike condition, `*` and `?`
+ * are wildcards and `${...}` is a policy variable, while an S3 key may hold all three: a rule
+ * `rec*` would otherwise grant `recordings/` too, and `in${x}` name nothing (and, inside
+ * Fn::Sub, break the deploy). IAM writes them as `${*}`, `${?}` and `${$}`.
+ */
+export const iamLiteral = (text: string): string => text.replace(/[$*?]/g, (c) => `\${${c}}`);
 
+/** An S3 ARN; `path` may hold `${`, which Fn::Sub is told to keep (`${!`). */
 export function bucketArn(bucket: Cfn, path = ''): Cfn {
   return typeof bucket === 'string'
-    ? sub(`arn:\${AWS::Partition}:s3:::${bucket}${path}`)
+    ? sub(`arn:\${AWS::Partition}:s3:::${bucket}${path.replaceAll('${', '${!')}`)
     : { 'Fn::Join': ['', [sub('arn:${AWS::Partition}:s3:::'), bucket, path]] };
 }
 

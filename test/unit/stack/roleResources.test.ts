@@ -164,3 +164,29 @@ describe('splitStatement', () => {
     expect(packRolePolicies(Array.from({ length: 2 }, () => huge))).toBeUndefined();
   });
 });
+
+describe('prefixes IAM would read as wildcards or policy variables', () => {
+  const rules = [
+    { prefix: 'rec*/', kmsKey: 'alias/a', languageCode: 'en-US' },
+    { prefix: 'q?/', languageCode: 'en-US' },
+    { prefix: 'in${x}/', languageCode: 'en-US', output: { prefix: 'out*/' } },
+  ];
+  const resources = (statements: Statement[], action: string) => statements.filter((s) => s.Action.includes(action)).flatMap((s) => [s.Resource].flat());
+
+  it('are written as IAM literals (${*}, ${?}, ${$}), so rec* grants no other folder and in${x} is no variable', () => {
+    const statements = startRoleStatements(stackCtx(rules));
+    const media = JSON.stringify(resources(statements, 's3:GetObject'));
+    expect(media).toContain('"/rec${*}/*"');
+    expect(media).toContain('"/q${?}/*"');
+    expect(media).toContain('"/in${$}{x}/*"');
+    expect(media).not.toMatch(/"\/rec\*\/\*"|"\/q\?\/\*"|"\/in\$\{x\}\/\*"/);
+    expect(JSON.stringify(resources(statements, 's3:PutObject'))).toContain('"/out${*}/*"');
+    expect(JSON.stringify(verifyRoleStatements(stackCtx(rules)).find((s) => s.Action.includes('s3:ListBucket'))?.Condition)).toContain('"out${*}/*"');
+  });
+
+  it('keep their ${ literal in the Fn::Sub of an existing bucket\'s ARN, which CloudFormation would otherwise read as a reference', () => {
+    const media = resources(startRoleStatements({ ...stackCtx(rules), existingInputBucket: 'their-input' }), 's3:GetObject');
+    expect(media).toContainEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::their-input/in${!$}{x}/*' });
+    expect(media).toContainEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::their-input/rec${!*}/*' });
+  });
+});
