@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseS3Uri } from '../aws/s3Location';
+import { ConfigError } from '../aws/errors';
+import { duplicateMemberProblems } from '../config/duplicateMembers';
 import { validatePipelineConfig } from '../config/pipelineConfig';
 import type { PipelineConfig } from '../config/rule';
 import { firstTenOf } from './terminalOutput';
@@ -16,7 +18,7 @@ export function loadCliConfig(path: string | undefined, context: { region: strin
   return { config: validatePipelineConfig(raw, { ...context, source: file }), path: file };
 }
 
-/** A config file's JSON, before validation: a file that cannot be read or parsed is a one-line error naming it. */
+/** A config file's JSON, before validation: a file that cannot be read or parsed, or that names a member twice, is a one-line error naming it. */
 export function readConfigJson(path: string): { raw: unknown; file: string } {
   const file = resolve(path);
   let text: string;
@@ -31,6 +33,8 @@ export function readConfigJson(path: string): { raw: unknown; file: string } {
   } catch (error) {
     throw new CliError(`${file} is not valid JSON: ${(error as Error).message}`);
   }
+  const duplicates = duplicateMemberProblems(text);
+  if (duplicates.length > 0) throw new ConfigError(file, duplicates);
   return { raw, file };
 }
 

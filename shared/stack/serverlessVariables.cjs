@@ -1,5 +1,7 @@
 // Bridges serverless.yml to the deploy-time modules beside this file: `${file(./shared/stack/serverlessVariables.cjs)}`.
 // The config is validated here too, so `serverless package` fails on a bad config.
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
 const { require: requireTs } = require('tsx/cjs/api');
 
 const { derivedOutputs, derivedResources, functionEnvironment } = requireTs('./stackResources.ts', __filename);
@@ -7,6 +9,8 @@ const { verifierEventPatterns } = requireTs('./eventPatterns.ts', __filename);
 const { QUEUE_SETTINGS, startRatePerSecond } = requireTs('./queueSettings.ts', __filename);
 const { validatePipelineConfig } = requireTs('../config/pipelineConfig.ts', __filename);
 const { readRawConfig } = requireTs('../config/settings.ts', __filename);
+const { duplicateMemberProblems } = requireTs('../config/duplicateMembers.ts', __filename);
+const { ConfigError } = requireTs('../aws/errors.ts', __filename);
 const { jobNamePrefixProblem } = requireTs('../aws/jobName.ts', __filename);
 const { alertingNames, outcomeBusName, stackParamProblems } = requireTs('./stackNames.ts', __filename);
 
@@ -46,6 +50,9 @@ async function derive({ resolveVariable }) {
   const problem = jobNamePrefixProblem(jobNamePrefix);
   if (problem) throw new Error(`custom.jobNamePrefix ${JSON.stringify(jobNamePrefix)} ${problem}`);
   const { raw, source } = readRawConfig(process.env);
+  // The file's text, which the bundles embed too: a member it names twice reads one way and parses another.
+  const duplicates = duplicateMemberProblems(readFileSync(process.env.PIPELINE_CONFIG_PATH || join(__dirname, '../../pipeline.config.json'), 'utf8'));
+  if (duplicates.length > 0) throw new ConfigError(source, duplicates);
   const createdName = (role) => new RegExp(`^tkp-${stage}-${role}-\\d{12}-${region}$`);
   const config = validatePipelineConfig(raw, {
     region,

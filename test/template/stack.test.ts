@@ -38,10 +38,10 @@ async function slsPackage(args: string[] = [], env: Record<string, string> = {})
   return { dir, template: JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) };
 }
 
-/** `serverless package` of a config written to a file of its own: what it printed when it refused, or 'packaged'. */
+/** `serverless package` of a config (an object, or a file's text) written to a file of its own: what it printed when it refused, or 'packaged'. */
 async function packageRefusal(config: unknown): Promise<string> {
   const path = join(mkdtempSync(join(tmpdir(), 'tkp-config-')), 'config.json');
-  writeFileSync(path, JSON.stringify(config));
+  writeFileSync(path, typeof config === 'string' ? config : JSON.stringify(config));
   return slsPackage([], { PIPELINE_CONFIG_PATH: path }).then(
     () => 'packaged',
     (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
@@ -821,7 +821,11 @@ describe('serverless package with other inputs', () => {
     const failure = await packageRefusal({ defaults: { languageCode: 'en-US' }, rules: [{ prefix: 'x/', kmsKey: 'arn:aws:kms:eu-west-1:123456789012:alias/x' }] });
     expect(failure).toContain('rules[0] (prefix "x/"): kmsKey is in region eu-west-1 but the stack deploys to us-east-1');
     expect(failure).not.toMatch(/\n\s+at \S/);
-  }, 120_000);
+    // A second kmsKey below the first: a reviewer reads alias/hr, JSON.parse keeps alias/public.
+    const twice = await packageRefusal('{ "defaults": { "languageCode": "en-US" },\n  "rules": [\n    { "prefix": "hr/", "kmsKey": "alias/hr",\n      "kmsKey": "alias/public" }\n  ]\n}\n');
+    expect(twice).toContain('rules[0].kmsKey appears 2 times (lines 3, 4); JSON keeps only the last, while a reader sees the first: keep one and delete the others');
+    expect(twice).not.toMatch(/\n\s+at \S/);
+  }, 240_000);
 
   it('gives a role whose statements pass its inline policy managed policies it attaches, and passes cfn-lint', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'tkp-many-')), 'many.json');

@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPrefixOption, parseSince } from '../../../shared/cli/cliConfig';
+import { ConfigError } from '../../../shared/aws/errors';
+import { checkPrefixOption, parseSince, readConfigJson } from '../../../shared/cli/cliConfig';
 
 describe('checkPrefixOption (tkp audit and backfill --prefix)', () => {
   const listed = { what: "the rules' input prefixes", items: ['"calls/"', '"legal/"'], verb: 'sent' };
@@ -45,5 +49,16 @@ describe('parseSince (tkp audit and backfill --since)', () => {
     expect(() => parseSince('2026-11-30T12:00')).toThrow(
       '--since "2026-11-30T12:00" has a time but no time zone; add Z for UTC (2026-11-30T12:00Z, as CloudTrail\'s eventTime has it) or an offset such as +01:00',
     );
+  });
+});
+
+describe('readConfigJson (every tkp command, and the local mode)', () => {
+  it('refuses a config that names a member twice, naming the member and its lines, as serverless package does', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tkp-dup-')), 'pipeline.config.json');
+    writeFileSync(path, '{ "rules": [\n  { "prefix": "hr/", "kmsKey": "alias/hr",\n    "kmsKey": "alias/public" } ] }');
+    expect(() => readConfigJson(path)).toThrow(ConfigError);
+    expect(() => readConfigJson(path)).toThrow('rules[0].kmsKey appears 2 times (lines 2, 3)');
+    writeFileSync(path, '{ "rules": [ { "prefix": "hr/", "kmsKey": "alias/hr" } ] }');
+    expect(readConfigJson(path).raw).toEqual({ rules: [{ prefix: 'hr/', kmsKey: 'alias/hr' }] });
   });
 });
