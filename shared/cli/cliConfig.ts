@@ -29,7 +29,8 @@ export function readConfigJson(path: string): { raw: unknown; file: string } {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // A byte order mark, which Windows PowerShell writes into UTF-8 files, is no part of the JSON.
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new CliError(`${file} is not valid JSON: ${(error as Error).message}`);
   }

@@ -100,7 +100,8 @@ export function readRawConfig(env: Env): { raw: unknown; source: string } {
     throw new EnvironmentError(`PIPELINE_CONFIG_PATH ${path} cannot be read: ${(error as Error).message}`);
   }
   try {
-    return { raw: JSON.parse(text), source: path };
+    // Less a byte order mark, which Windows PowerShell writes into UTF-8 files.
+    return { raw: JSON.parse(text.replace(/^\uFEFF/, '')), source: path };
   } catch (error) {
     throw new EnvironmentError(`${path} is not valid JSON: ${(error as Error).message}`);
   }

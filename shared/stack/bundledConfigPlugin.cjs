@@ -29,7 +29,8 @@ function bundledConfigPlugin(configPath) {
       }));
       // Read as JSON whatever the file's extension.
       build.onLoad({ filter: /.*/, namespace: 'tkp-config' }, (args) => ({
-        contents: JSON.stringify(withoutComments(JSON.parse(readFileSync(args.path, 'utf8')))),
+        // Less a byte order mark, which Windows PowerShell writes into UTF-8 files.
+        contents: JSON.stringify(withoutComments(JSON.parse(readFileSync(args.path, 'utf8').replace(/^\uFEFF/, '')))),
         loader: 'json',
       }));
     },

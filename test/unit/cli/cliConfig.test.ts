@@ -61,4 +61,10 @@ describe('readConfigJson (every tkp command, and the local mode)', () => {
     writeFileSync(path, '{ "rules": [ { "prefix": "hr/", "kmsKey": "alias/hr" } ] }');
     expect(readConfigJson(path).raw).toEqual({ rules: [{ prefix: 'hr/', kmsKey: 'alias/hr' }] });
   });
+
+  it('reads a config saved with a byte order mark, as Windows PowerShell writes UTF-8', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tkp-bom-')), 'pipeline.config.json');
+    writeFileSync(path, '\uFEFF{ "rules": [ { "prefix": "hr/", "kmsKey": "alias/hr" } ] }');
+    expect(readConfigJson(path).raw).toEqual({ rules: [{ prefix: 'hr/', kmsKey: 'alias/hr' }] });
+  });
 });

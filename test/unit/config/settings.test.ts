@@ -51,6 +51,12 @@ describe('settings', () => {
     expect(() => loadSweepSettings({ ...base, PIPELINE_CONFIG_PATH: path })).toThrow(`${path} is invalid`);
   });
 
+  it('reads a config file saved with a byte order mark, as Windows PowerShell writes UTF-8', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tkp-config-')), 'c.json');
+    writeFileSync(path, `\uFEFF${JSON.stringify({ rules: [{ prefix: 'win/', languageCode: 'en-US' }] })}`);
+    expect(loadSweepSettings({ ...base, PIPELINE_CONFIG_PATH: path }).config.rules.map((rule) => rule.prefix)).toEqual(['win/']);
+  });
+
   it('names an unreadable or non-JSON config file', () => {
     expect(() => loadStartSettings({ ...base, PIPELINE_CONFIG_PATH: '/nonexistent.json' })).toThrow('PIPELINE_CONFIG_PATH /nonexistent.json cannot be read');
   });

@@ -29,6 +29,12 @@ describe('bundledConfigPlugin', () => {
     expect(await embedded(theirs)).toEqual({ rules: [{ prefix: "Zoë's calls/", kmsKey: 'alias/zoe' }] });
   });
 
+  it('embeds a file saved with a byte order mark, as Windows PowerShell writes UTF-8', async () => {
+    const theirs = join(mkdtempSync(join(tmpdir(), 'tkp-bom-')), 'theirs.json');
+    writeFileSync(theirs, `\uFEFF${JSON.stringify({ rules: [{ prefix: 'win/', kmsKey: 'alias/win' }] })}`);
+    expect(await embedded(theirs)).toEqual({ rules: [{ prefix: 'win/', kmsKey: 'alias/win' }] });
+  });
+
   it('embeds the repository file without PIPELINE_CONFIG_PATH, less its $comment notes', async () => {
     expect(await embedded(undefined)).toEqual({ rules: [{ prefix: 'repo/' }] });
   });
