@@ -27,7 +27,7 @@ export function usableKeyArn(rule: Rule, ref: KeyReference, metadata: KeyMetadat
     problems.push(
       metadata.KeyState === 'PendingDeletion'
         ? 'is pending deletion (cancel the deletion to use it)'
-        : `is ${metadata.KeyState ?? 'in an unknown state'} (enable it)`,
+        : `is ${metadata.KeyState ?? 'in an unknown state'} (${metadata.KeyState === 'PendingImport' ? 'import its key material again' : 'enable it'})`,
     );
   }
   const spec = metadata.KeySpec ?? metadata.CustomerMasterKeySpec;

@@ -42,8 +42,8 @@ export interface KeyProbe {
 
 /**
  * A key whose material was imported, and then deleted or expired: KMS calls it PendingImport, and
- * no call enables it; only importing the same material again does. (The start function's own
- * message, from usableKeyArn, says "enable it" for every state it does not name.)
+ * no call enables it; only importing the same material again does. The start function's dead
+ * letter (usableKeyArn) says so in a few words; check names the commands.
  */
 function pendingImportError(rule: Rule, key: string, arn: string): Error {
   return new Error(

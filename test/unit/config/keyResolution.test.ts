@@ -36,6 +36,8 @@ describe('createKeyResolver', () => {
   it.each([
     ['disabled', { KeyState: 'Disabled' }, /is Disabled \(enable it\)/],
     ['pending deletion', { KeyState: 'PendingDeletion' }, /is pending deletion/],
+    // No call enables a key whose imported material was deleted or expired: only importing it again does.
+    ['pending import', { KeyState: 'PendingImport' }, /is PendingImport \(import its key material again\)$/],
     ['asymmetric', { KeySpec: 'RSA_2048' }, /is a RSA_2048 key; Transcribe and S3 need a symmetric/],
     ['for signing', { KeyUsage: 'SIGN_VERIFY' }, /has usage SIGN_VERIFY; it must be ENCRYPT_DECRYPT/],
   ])('rejects a %s key, naming the rule and key', async (_label, change, message) => {
