@@ -159,6 +159,12 @@ export async function explainUpload(input: ExplainInput, lookups: ExplainLookups
   return base;
 }
 
+/** What makes the media's key usable again, where enabling it does not. */
+const MEDIA_KEY_FIXES: Record<string, string> = {
+  PendingDeletion: "cancel the key's deletion and enable it",
+  PendingImport: "import the key's material again",
+};
+
 /**
  * Why Transcribe cannot read an upload stored under a KMS key, as far as the key's own state
  * tells: S3 decrypts nothing under a key that is not Enabled. Undefined when the key is usable or
@@ -170,7 +176,8 @@ export function unreadableMediaReason(media: MediaEncryption): string | undefine
   if (!key || key.state === 'Enabled') return undefined;
   const named = key.arn ?? key.id;
   const why = key.state ? `is ${key.state}` : `cannot be described (${key.error ?? 'no answer'})`;
-  return `the media is stored under the KMS key ${named}, which ${why}: Transcribe cannot read it, so its job would fail (Transcription Failed); enable the key, or upload the media again under a usable key`;
+  const fix = key.state ? (MEDIA_KEY_FIXES[key.state] ?? 'enable the key') : 'make the key usable';
+  return `the media is stored under the KMS key ${named}, which ${why}: Transcribe cannot read it, so its job would fail (Transcription Failed); ${fix}, or upload the media again under a usable key`;
 }
 
 /** Why a rule matches a key that does not start with its prefix byte for byte. */

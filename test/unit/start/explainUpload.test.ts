@@ -149,8 +149,10 @@ describe('unreadableMediaReason', () => {
 
   it('names the key and its state, the failed job, and what to do', () => {
     expect(unreadableMediaReason({ serverSideEncryption: 'aws:kms', kmsKey: { id: 'k', arn: keyArn('m'), state: 'PendingDeletion' } })).toBe(
-      `the media is stored under the KMS key ${keyArn('m')}, which is PendingDeletion: Transcribe cannot read it, so its job would fail (Transcription Failed); enable the key, or upload the media again under a usable key`,
+      `the media is stored under the KMS key ${keyArn('m')}, which is PendingDeletion: Transcribe cannot read it, so its job would fail (Transcription Failed); cancel the key's deletion and enable it, or upload the media again under a usable key`,
     );
+    expect(unreadableMediaReason({ serverSideEncryption: 'aws:kms', kmsKey: { id: 'k', arn: keyArn('m'), state: 'Disabled' } })).toMatch(/which is Disabled: .*; enable the key, or upload/);
+    expect(unreadableMediaReason({ serverSideEncryption: 'aws:kms', kmsKey: { id: 'k', arn: keyArn('m'), state: 'PendingImport' } })).toMatch(/which is PendingImport: .*; import the key's material again, or upload/);
     expect(unreadableMediaReason({ serverSideEncryption: 'aws:kms', kmsKey: { id: 'alias/gone', error: 'NotFoundException: no such key' } })).toMatch(/^the media is stored under the KMS key alias\/gone, which cannot be described \(NotFoundException: no such key\): /);
   });
 
