@@ -57,8 +57,10 @@ export function parseS3Notification(body: string): S3Notification {
 }
 
 function parseRecord(record: unknown, index: number): S3ObjectRef {
+  // S3 names the event ObjectCreated:Put; a hand-written test event often takes the notification
+  // configuration's name for it, s3:ObjectCreated:Put. Either is an upload.
   const eventName = (record as { eventName?: unknown } | null)?.eventName;
-  if (typeof eventName === 'string' && !eventName.startsWith('ObjectCreated:')) {
+  if (typeof eventName === 'string' && !/^(s3:)?ObjectCreated:/.test(eventName)) {
     throw new EventShapeError(
       `Records[${index}] is ${eventName}, not ObjectCreated; limit the bucket notification to s3:ObjectCreated:* events`,
     );

@@ -72,6 +72,14 @@ describe('parseS3Notification', () => {
     const event = loadEvent('s3-put.json');
     event.Records[0].eventName = 'ObjectRemoved:Delete';
     expect(() => parseS3Notification(JSON.stringify(event))).toThrow('Records[0] is ObjectRemoved:Delete, not ObjectCreated');
+    event.Records[0].eventName = 's3:ObjectRemoved:Delete';
+    expect(() => parseS3Notification(JSON.stringify(event))).toThrow('Records[0] is s3:ObjectRemoved:Delete, not ObjectCreated');
+  });
+
+  it('takes an event named as the notification configuration names it (s3:ObjectCreated:Put), as hand-written test events often are', () => {
+    const event = loadEvent('s3-put.json');
+    event.Records[0].eventName = 's3:ObjectCreated:Put';
+    expect(parseS3Notification(JSON.stringify(event))).toMatchObject({ kind: 'objects', objects: [{ key: expect.any(String) }] });
   });
 
   it('names the missing field of a malformed record', () => {
