@@ -10,18 +10,29 @@ import type { Rule } from './rule';
  * the same event type whose prefixes overlap, and a prefix already covers everything under it;
  * an empty prefix covers the whole bucket.
  *
- * A prefix with accented letters is listed in both of Unicode's spellings, composed (NFC) and
- * decomposed (NFD, as a Mac may name a file), because S3 compares a key's bytes: rules match keys
- * composed (ruleIndex.ts), so an upload spelled either way is the rule's, and S3 must notify it
- * and the start role must be allowed to read it.
+ * A prefix with accented letters is listed in each of Unicode's spellings, composed (NFC) and
+ * decomposed (NFD, as a Mac may name a file), folder by folder, because S3 compares a key's
+ * bytes: rules match keys composed (ruleIndex.ts), so an upload spelled any of these ways is the
+ * rule's, and S3 must notify it and the start role must be allowed to read it.
  */
 export function notificationPrefixes(rules: readonly Pick<Rule, 'prefix'>[]): string[] {
   return coveringPrefixes(rules.flatMap((rule) => unicodeSpellings(rule.prefix)));
 }
 
-/** A prefix in each Unicode spelling an uploader's system may give it: as written, composed and decomposed. */
+/**
+ * A prefix in each Unicode spelling an uploader's tools may give it: each folder name as written,
+ * composed or decomposed. A key is assembled from folder names that need not share a spelling: a
+ * sync tool uploads a folder the Mac names decomposed into a bucket folder typed composed, and
+ * writes `Équipe/U\u0308berweisung/...`, which neither whole-prefix spelling matches byte for byte.
+ * A prefix with k accented folder names has 2^k spellings; each is one S3 notification.
+ */
 export function unicodeSpellings(prefix: string): string[] {
-  return [...new Set([prefix, prefix.normalize('NFC'), prefix.normalize('NFD')])];
+  let spellings = [''];
+  for (const folder of prefix.split(/(?<=\/)/)) {
+    const forms = [...new Set([folder, folder.normalize('NFC'), folder.normalize('NFD')])];
+    spellings = spellings.flatMap((start) => forms.map((form) => start + form));
+  }
+  return [...new Set(spellings)];
 }
 
 /** The fewest of these prefixes that cover all of them: none lies under another. */

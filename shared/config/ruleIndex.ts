@@ -14,7 +14,7 @@ export interface RuleIndex<T> {
  * Prefixes and keys are compared in Unicode's composed form (NFC): an upload named on a Mac may
  * spell "Ü" as "U" and a combining diaeresis (NFD), and it belongs under the rule whose prefix
  * looks the same, not under a parent rule with another key. The config refuses two prefixes that
- * are the same once composed, and the stack's notifications and permissions name both spellings
+ * are the same once composed, and the stack's notifications and permissions name every spelling
  * (notificationPrefixes.ts).
  */
 export function buildRuleIndex<T extends { prefix: string }>(rules: readonly T[]): RuleIndex<T> {

@@ -13,9 +13,9 @@ export const S3_NOTIFICATIONS_PER_BUCKET = 100;
 
 /**
  * Why the rules need more notifications than S3 gives one bucket, or undefined. Each input prefix
- * not under another rule's is one notification (two for a prefix with accented letters, one per
- * Unicode spelling), so `serverless package` refuses such a config rather than the deploy failing
- * at S3.
+ * not under another rule's is one notification per Unicode spelling (two for one accented folder
+ * name, four for two: notificationPrefixes.ts), so `serverless package` refuses such a config
+ * rather than the deploy failing at S3.
  */
 export function notificationCountProblem(rules: readonly Pick<Rule, 'prefix'>[]): string | undefined {
   const count = notificationPrefixes(rules).length;
@@ -23,7 +23,7 @@ export function notificationCountProblem(rules: readonly Pick<Rule, 'prefix'>[])
   const respelled = count - coveringPrefixes(rules.map((rule) => rule.prefix)).length;
   return (
     `the config's ${rules.length} rules need ${count} S3 notifications on the input bucket, one per input prefix not under another rule's` +
-    (respelled > 0 ? ` (${respelled} of them a second Unicode spelling of a prefix with accented letters, which S3 tells apart and a Mac may give a file)` : '') +
+    (respelled > 0 ? ` (${respelled} of them another Unicode spelling of a prefix with accented letters, folder by folder, which S3 tells apart and a Mac may give a file)` : '') +
     ', ' +
     `over S3's ${S3_NOTIFICATIONS_PER_BUCKET} per bucket; put the prefixes under fewer parents, each with a rule of its own ` +
     '(e.g. a rule for "teams/" beside "teams/a/" and "teams/b/": the longest prefix still decides the key, and the parent\'s rule takes what no team rule matches)'

@@ -47,7 +47,7 @@ const SEND_ATTEMPTS = 3;
 
 /**
  * The prefixes to list: the rules' notification prefixes, narrowed by --prefix. A --prefix with
- * accented letters narrows in both Unicode spellings, as the rules take keys in either.
+ * accented letters narrows in every Unicode spelling, folder by folder, as the rules take keys in any.
  */
 export function backfillPrefixes(rules: readonly Pick<Rule, 'prefix'>[], prefix: string | undefined): string[] {
   const covering = notificationPrefixes(rules);

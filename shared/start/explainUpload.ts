@@ -183,7 +183,7 @@ export function unreadableMediaReason(media: MediaEncryption): string | undefine
 /** Why a rule matches a key that does not start with its prefix byte for byte. */
 const SPELLED_APART =
   ', once both are composed: the key and the prefix spell an accented letter differently (one composed, NFC, the other decomposed, NFD, as a Mac may name a file); ' +
-  'the rule takes either spelling, and the stack\'s notifications and the start role\'s permissions name both';
+  'the rule takes any spelling, and the stack\'s notifications and the start role\'s permissions name every one, folder by folder';
 
 /**
  * Why a rule that looks right does not match: the mistakes uploaders and config writers make.

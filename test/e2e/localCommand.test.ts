@@ -104,6 +104,19 @@ describe.runIf(motoAvailable('tkp local end-to-end tests'))('tkp local', () => {
     expect(run.code).toBe(0);
   }, 120_000);
 
+  it('a file a sync tool puts in a bucket folder typed composed from a folder the Mac spells decomposed: notified under the rule of both folders, given its key, verified', async () => {
+    // No parent rule: only the notifications of Größe/Übung/ itself can see the upload.
+    const nested = writeConfig(work, 'nested.config.json', [{ prefix: 'Größe/Übung/', kmsKey: 'alias/uebung' }, { prefix: 'open/' }]);
+    copyFileSync(SAMPLE_AUDIO, join(work, 'synced.wav'));
+    const mixed = 'Größe/U\u0308bung/';
+    const run = await runNode([BIN, 'local', '--config', nested, '--time-scale', '50', '--prefix', mixed, 'synced.wav'], asUser(work));
+    expect(run.stderr).toBe('');
+    // Four spellings: each folder composed or decomposed.
+    expect(run.stdout).toContain(`S3 notifications on ${['Größe/Übung/', 'Größe/U\u0308bung/', 'Gro\u0308ße/Übung/', 'Gro\u0308ße/U\u0308bung/', 'open/'].sort().map((p) => JSON.stringify(p)).join(', ')}`);
+    expect(run.stdout).toMatch(new RegExp(`^${mixed}synced\\.wav +Größe/Übung/ +transcription +alias/uebung .* verified$`, 'm'));
+    expect(run.code).toBe(0);
+  }, 120_000);
+
   it('a --prefix missing its "/" is refused before anything is uploaded, naming the prefix it meant (exit 2)', async () => {
     copyFileSync(SAMPLE_AUDIO, join(work, 'a.wav'));
     const run = await tkpLocal(['--prefix', 'open', 'a.wav']);

@@ -91,7 +91,7 @@ describe("S3's 100 notifications per bucket", () => {
     // A prefix with accented letters takes two: S3 compares bytes, and a Mac may spell them decomposed.
     const accented = [...prefixes(90), ...Array.from({ length: 6 }, (_, i) => ({ prefix: `équipe-${i}/` }))];
     expect(notificationCountProblem(accented)).toMatch(
-      /^the config's 96 rules need 102 S3 notifications on the input bucket, one per input prefix not under another rule's \(6 of them a second Unicode spelling of a prefix with accented letters, which S3 tells apart and a Mac may give a file\), over S3's 100 per bucket; /,
+      /^the config's 96 rules need 102 S3 notifications on the input bucket, one per input prefix not under another rule's \(6 of them another Unicode spelling of a prefix with accented letters, folder by folder, which S3 tells apart and a Mac may give a file\), over S3's 100 per bucket; /,
     );
   });
 

@@ -5,7 +5,7 @@ import { alertingChangePattern, completionEventPattern, dataExposurePattern, job
 import { parseCompletionEvent } from '../../../shared/verify/completionEvent';
 import { matchesPattern, trailEnvelope } from '../../local/runtime/eventBus';
 import { queueNotifications } from '../../../shared/stack/inputNotifications';
-import { notificationPrefixes } from '../../../shared/config/notificationPrefixes';
+import { notificationPrefixes, unicodeSpellings } from '../../../shared/config/notificationPrefixes';
 import { kmsStatements } from '../../../shared/stack/kmsStatements';
 import { alertingNames, createdBucketName, roleName, stackParamProblems, stackRules } from '../../../shared/stack/stackNames';
 
@@ -34,6 +34,17 @@ describe('notificationPrefixes', () => {
     expect(notificationPrefixes([{ prefix: 'U' }, { prefix: 'Überweisung/' }])).toEqual(['U', 'Überweisung/']);
     expect(notificationPrefixes([{ prefix: 'ascii/' }, { prefix: '日本/' }])).toEqual(['ascii/', '日本/']);
     expect(queueNotifications([{ prefix: 'Überweisung/' }], 'arn').map((n) => n.Filter?.S3Key.Rules[0]?.Value).sort()).toEqual(['%C3%9Cberweisung/', 'U%CC%88berweisung/']);
+  });
+
+  it('spells a prefix folder by folder, so a key a sync tool assembles from a composed and a decomposed folder name is notified too', () => {
+    const spellings = ['Größe/Übung/', 'Größe/U\u0308bung/', 'Gro\u0308ße/Übung/', 'Gro\u0308ße/U\u0308bung/'];
+    expect(unicodeSpellings('Größe/Übung/').sort()).toEqual(spellings.sort());
+    expect(unicodeSpellings('Gro\u0308ße/U\u0308bung/').sort()).toEqual(spellings.sort());
+    expect(unicodeSpellings('calls/2026/')).toEqual(['calls/2026/']);
+    expect(unicodeSpellings('Über')).toEqual(['Über', 'U\u0308ber']);
+    // Under a parent rule, the parent's notifications already see every spelling below it.
+    expect(notificationPrefixes([{ prefix: 'Größe/' }, { prefix: 'Größe/Übung/' }]).sort()).toEqual(['Größe/', 'Gro\u0308ße/'].sort());
+    expect(notificationPrefixes([{ prefix: 'Größe/Übung/' }])).toHaveLength(4);
   });
 
   it('never yields two overlapping prefixes', () => {
