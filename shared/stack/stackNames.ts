@@ -219,7 +219,8 @@ const FILLED_LENGTH: Record<string, number> = { 'AWS::Partition': 10, 'AWS::Regi
 function atMostResolved(value: unknown): unknown {
   if (!isDeployTimeValue(value)) return value;
   const filled = (name: string) => 'x'.repeat(FILLED_LENGTH[name] ?? FILLED_LENGTH[name.slice(name.lastIndexOf('.') + 1)] ?? DEPLOY_TIME_VALUE_LENGTH);
-  if (typeof value['Fn::Sub'] === 'string') return value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => filled(name));
+  // `${!x}` is no reference: CloudFormation writes it as the literal `${x}` (bucketArn's IAM literals).
+  if (typeof value['Fn::Sub'] === 'string') return value['Fn::Sub'].replace(/\$\{(!?)([^}]*)\}/g, (_, literal: string, name: string) => (literal ? `\${${name}}` : filled(name)));
   if (Array.isArray(value['Fn::Join'])) {
     const [separator, parts] = value['Fn::Join'] as [string, unknown[]];
     return parts.map((part) => String(atMostResolved(part))).join(separator);

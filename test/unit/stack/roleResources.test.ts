@@ -188,5 +188,7 @@ describe('prefixes IAM would read as wildcards or policy variables', () => {
     const media = resources(startRoleStatements({ ...stackCtx(rules), existingInputBucket: 'their-input' }), 's3:GetObject');
     expect(media).toContainEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::their-input/in${!$}{x}/*' });
     expect(media).toContainEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::their-input/rec${!*}/*' });
+    // Sized as what CloudFormation writes: ${!*} becomes the three characters ${*}, not a filled-in value.
+    expect(resolvedLength({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::their-input/rec${!*}/*' })).toBe(JSON.stringify('arn:aws-us-gov:s3:::their-input/rec${*}/*').length);
   });
 });
