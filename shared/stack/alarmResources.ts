@@ -11,7 +11,8 @@
  */
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
 import { alertingChangePattern, dataExposurePattern, keyLossPattern, outcomeEventPattern, pagingOutcomePattern, queueTriggerPattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
-import { alarmTopicName, alertingNames, functionLogicalId, inputBucketRef, resolvedLength, roleName, STACK_QUEUES, transcriptBucketRef, type Cfn, type StackContext } from './stackNames';
+import { resolvedLength, type Cfn } from './cfnValues';
+import { alarmTopicName, alertingNames, functionLogicalId, inputBucketRef, roleName, STACK_QUEUES, transcriptBucketRef, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
 /** A start backlog older than this has been retrying (a full quota, a broken key) for too long. */

@@ -7,7 +7,8 @@ import { aliasesByAccount } from '../aws/keyReference';
 import type { PipelineConfig } from '../config/rule';
 import { CALL_ANALYTICS_STATE_CHANGE, CLOUDTRAIL_API_CALL, COMPLETION_DETAIL_FIELDS, JOB_DELETIONS, JOB_STATE_CHANGE, TRANSCRIBE_SOURCE } from '../verify/completionEvent';
 import { OUTCOME_DETAIL_TYPE, UNPAGED_CAUSES } from '../verify/outcomeEvent';
-import { alertingNames, distinctCfn, functionNamePrefix, roleNamePrefix, type Cfn, type StackContext } from './stackNames';
+import { distinctCfn, type Cfn } from './cfnValues';
+import { alertingNames, functionNamePrefix, roleNamePrefix, type StackContext } from './stackNames';
 
 /** The EventBridge pattern that sends this stack's finished transcription jobs, and only those, to the verifier. */
 export function completionEventPattern(jobNamePrefix: string) {

@@ -9,21 +9,8 @@ import { TAG } from '../aws/jobTags';
 import { JOB_TYPE_FACTS, JOB_TYPES, type JobType } from '../aws/jobTypes';
 import type { Rule } from '../config/rule';
 import { allowedOutputKeyArns, kmsStatements } from './kmsStatements';
-import {
-  bucketArn,
-  distinctCfn,
-  functionName,
-  iamLiteral,
-  inputBucketRef,
-  jobArn,
-  sub,
-  transcriptBucketRef,
-  transcriptDestinations,
-  type Cfn,
-  type StackContext,
-  type Statement,
-  type Verifier,
-} from './stackNames';
+import { bucketArn, distinctCfn, iamLiteral, sub, type Cfn, type Statement } from './cfnValues';
+import { functionName, inputBucketRef, jobArn, transcriptBucketRef, transcriptDestinations, type StackContext, type Verifier } from './stackNames';
 
 function logStatement(ctx: StackContext, fn: Parameters<typeof functionName>[1]): Statement {
   return {

@@ -6,7 +6,7 @@ import type { NotificationConfiguration, QueueConfiguration } from '@aws-sdk/cli
 import type { Rule } from '../config/rule';
 import { encodeS3EventKey } from '../aws/s3Location';
 import { coveringPrefixes, notificationPrefixes } from '../config/notificationPrefixes';
-import type { Cfn } from './stackNames';
+import type { Cfn } from './cfnValues';
 
 /** S3's limit on a bucket's event notification configurations, all destinations together (a hard limit). */
 export const S3_NOTIFICATIONS_PER_BUCKET = 100;

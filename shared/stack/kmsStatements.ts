@@ -3,7 +3,7 @@
  */
 import { aliasesByAccount, type KeyReference } from '../aws/keyReference';
 import type { PipelineConfig } from '../config/rule';
-import { distinctCfn, sub, type Cfn, type Statement } from './stackNames';
+import { distinctCfn, sub, type Cfn, type Statement } from './cfnValues';
 
 function keyArnResource(ref: KeyReference): Cfn {
   if (ref.form === 'key-arn') return ref.value;

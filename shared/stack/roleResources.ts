@@ -8,17 +8,8 @@
  * deploy half-way.
  */
 import { notificationPrefixes } from '../config/notificationPrefixes';
-import {
-  resolvedLength,
-  roleName,
-  STACK_ROLES,
-  sub,
-  transcriptBucketRef,
-  transcriptDestinations,
-  type RoleId,
-  type StackContext,
-  type Statement,
-} from './stackNames';
+import { resolvedLength, sub, type Statement } from './cfnValues';
+import { roleName, STACK_ROLES, transcriptBucketRef, transcriptDestinations, type RoleId, type StackContext } from './stackNames';
 
 /** IAM's limit on the inline policies of one role, in characters, whitespace not counted. */
 export const ROLE_POLICY_MAX_LENGTH = 10_240;

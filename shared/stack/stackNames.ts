@@ -5,16 +5,7 @@
 import { JOB_TYPE_FACTS, type JobType } from '../aws/jobTypes';
 import { OUTPUT_BUCKET_PATTERN } from '../aws/transcribeModel';
 import type { PipelineConfig } from '../config/rule';
-
-export type Cfn = string | Record<string, unknown>;
-export type Statement = { Effect: 'Allow' | 'Deny'; Action: string[]; Resource: Cfn | Cfn[]; Condition?: Record<string, unknown>; Sid?: string; Principal?: unknown; NotPrincipal?: unknown };
-
-export const sub = (template: string): Cfn => ({ 'Fn::Sub': template });
-
-/** The distinct values of a list of CloudFormation values (names or intrinsic functions), in first-seen order. */
-export function distinctCfn(values: readonly Cfn[]): Cfn[] {
-  return [...new Map(values.map((value) => [JSON.stringify(value), value])).values()];
-}
+import { sub, type Cfn } from './cfnValues';
 
 export interface StackContext {
   service: string;
@@ -113,21 +104,6 @@ export function transcriptBucketRef(ctx: StackContext): Cfn {
   return ctx.existingTranscriptBucket ?? sub(createdBucketName(ctx, 'transcripts'));
 }
 
-/**
- * A key prefix as IAM reads it literally. In a Resource, and in a StringLike condition, `*` and `?`
- * are wildcards and `${...}` is a policy variable, while an S3 key may hold all three: a rule
- * `rec*` would otherwise grant `recordings/` too, and `in${x}` name nothing (and, inside
- * Fn::Sub, break the deploy). IAM writes them as `${*}`, `${?}` and `${$}`.
- */
-export const iamLiteral = (text: string): string => text.replace(/[$*?]/g, (c) => `\${${c}}`);
-
-/** An S3 ARN; `path` may hold `${`, which Fn::Sub is told to keep (`${!`). */
-export function bucketArn(bucket: Cfn, path = ''): Cfn {
-  return typeof bucket === 'string'
-    ? sub(`arn:\${AWS::Partition}:s3:::${bucket}${path.replaceAll('${', '${!')}`)
-    : { 'Fn::Join': ['', [sub('arn:${AWS::Partition}:s3:::'), bucket, path]] };
-}
-
 /** This stack's jobs of one type: every name starts with the stage's job-name prefix. */
 export function jobArn(ctx: StackContext, jobType: JobType = 'transcription'): Cfn {
   return sub(`arn:\${AWS::Partition}:transcribe:\${AWS::Region}:\${AWS::AccountId}:${JOB_TYPE_FACTS[jobType].arnResourceType}/${ctx.jobNamePrefix}*`);
@@ -200,37 +176,6 @@ export function alertingNames(ctx: Pick<StackContext, 'service' | 'stage'>) {
 export const VERIFIERS = ['verify', 'sweep'] as const;
 export type Verifier = (typeof VERIFIERS)[number];
 export const isVerifier = (fn: string): fn is Verifier => (VERIFIERS as readonly string[]).includes(fn);
-
-/** Room for a value CloudFormation fills in at deploy time (a bucket name, an ARN), when sizing what it will be. */
-export const DEPLOY_TIME_VALUE_LENGTH = 128;
-
-/** A value CloudFormation fills in at deploy time (`Ref`, `Fn::Sub`, ...). */
-export function isDeployTimeValue(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).some((key) => key === 'Ref' || key.startsWith('Fn::'));
-}
-
-/**
- * The longest each pseudo parameter becomes (aws-us-gov, ap-southeast-2, an account ID), and each
- * attribute a `Fn::Sub` names whose length AWS bounds (an SQS queue name).
- */
-const FILLED_LENGTH: Record<string, number> = { 'AWS::Partition': 10, 'AWS::Region': 14, 'AWS::AccountId': 12, QueueName: 80 };
-
-/** A CloudFormation value as a string at least as long as what CloudFormation will make of it. */
-function atMostResolved(value: unknown): unknown {
-  if (!isDeployTimeValue(value)) return value;
-  const filled = (name: string) => 'x'.repeat(FILLED_LENGTH[name] ?? FILLED_LENGTH[name.slice(name.lastIndexOf('.') + 1)] ?? DEPLOY_TIME_VALUE_LENGTH);
-  // `${!x}` is no reference: CloudFormation writes it as the literal `${x}` (bucketArn's IAM literals).
-  if (typeof value['Fn::Sub'] === 'string') return value['Fn::Sub'].replace(/\$\{(!?)([^}]*)\}/g, (_, literal: string, name: string) => (literal ? `\${${name}}` : filled(name)));
-  if (Array.isArray(value['Fn::Join'])) {
-    const [separator, parts] = value['Fn::Join'] as [string, unknown[]];
-    return parts.map((part) => String(atMostResolved(part))).join(separator);
-  }
-  // A Ref to a pseudo parameter is as long as it; anything else (GetAtt, another Ref) gets the room for any value.
-  return filled(typeof value.Ref === 'string' ? value.Ref : '');
-}
-
-/** How long a value will be once deployed, at most, as AWS counts it (JSON without whitespace). */
-export const resolvedLength = (value: unknown) => JSON.stringify(value, (_, inner) => atMostResolved(inner)).length;
 
 /**
  * The stack's functions, each with the role it runs as (serverless.yml; the template test holds

@@ -10,7 +10,8 @@ import { notificationCountProblem, notificationIdPrefix, queueNotifications } fr
 import { notificationPrefixes } from '../config/notificationPrefixes';
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import { alarmResources, alarmTopicRef } from './alarmResources';
-import { bucketArn, CONFIG_FINGERPRINT_OUTPUT, functionLogicalId, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type Cfn, type RoleId, type StackContext } from './stackNames';
+import { bucketArn, type Cfn } from './cfnValues';
+import { CONFIG_FINGERPRINT_OUTPUT, functionLogicalId, inputBucketRef, INPUT_BUCKET, TRANSCRIPT_BUCKET, transcriptBucketRef, type RoleId, type StackContext } from './stackNames';
 
 /** The object ownership that turns a bucket's ACLs off. */
 export const ACLS_DISABLED = 'BucketOwnerEnforced' as const;

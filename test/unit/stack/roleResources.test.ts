@@ -10,7 +10,7 @@ import {
   splitStatement,
   type RoleResources,
 } from '../../../shared/stack/roleResources';
-import { resolvedLength, type Statement } from '../../../shared/stack/stackNames';
+import { resolvedLength, type Statement } from '../../../shared/stack/cfnValues';
 
 const stackCtx = (rules: unknown[]) => ({
   service: 'transcribe-kms-pipeline',
