@@ -262,7 +262,12 @@ const SQS_CHARACTERS = /^[\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*
 /** SQS's answer to a SendMessage whose text holds another character, naming the part and the character; undefined for any other request. */
 export function sqsContentFault(target: string | undefined, body: string): FaultResponse | undefined {
   if (target !== 'AmazonSQS.SendMessage') return undefined;
-  const input = JSON.parse(body) as { MessageBody?: string; MessageAttributes?: Record<string, { StringValue?: string }> };
+  let input: { MessageBody?: string; MessageAttributes?: Record<string, { StringValue?: string }> };
+  try {
+    input = JSON.parse(body) as typeof input;
+  } catch {
+    return undefined; // not JSON: leave it to moto to answer
+  }
   const parts: [string, string | undefined][] = [['message body', input.MessageBody], ...Object.entries(input.MessageAttributes ?? {}).map(([name, value]) => [`message attribute ${name}`, value.StringValue] as [string, string | undefined])];
   for (const [part, text] of parts) {
     if (text === undefined || SQS_CHARACTERS.test(text)) continue;
