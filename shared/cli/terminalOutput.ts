@@ -19,7 +19,7 @@ export interface TerminalOutput {
   line(text?: string): void;
   /** The JSON document of a --json run. */
   document(value: unknown): void;
-  /** A table with a header row; columns sized from the plain text, as wide as a terminal shows it, each cell shown as terminalText. */
+  /** A table with a header row; columns sized as wide as a terminal shows them. Cells are plain text, each shown as terminalText; colour goes in `paint`. */
   table(header: readonly string[], rows: readonly (readonly string[])[], paint?: (cell: string, column: number, row: number) => string): void;
   mark(ok: boolean): string;
   progress(label: string, total?: number): Progress;
