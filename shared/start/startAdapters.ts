@@ -105,7 +105,7 @@ export function createStartAdapters(settings: StartSettings, hooks: Hooks): Star
             // tab, LF and CR, or U+FFFE, U+FFFF), and an S3 key may hold any: a reason naming such a
             // key would never be sent, and the record would come back until the queue's redrive
             // moved it here without its reason. escape() writes each one as %1B or %uFFFE. (The
-            // body, the notification as S3 encoded it, is valid already.)
+            // body is the message SQS delivered, with the key as S3 encoded it, or JSON.)
             reason: { DataType: 'String', StringValue: letter.reason.replace(/[^\t\n\r -\ufffd]/g, escape) },
             errorName: { DataType: 'String', StringValue: letter.errorName },
             sourceMessageId: { DataType: 'String', StringValue: letter.sourceMessageId },
