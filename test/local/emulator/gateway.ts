@@ -268,8 +268,8 @@ export function sqsContentFault(target: string | undefined, body: string): Fault
   } catch {
     return undefined; // not JSON: leave it to moto to answer
   }
-  const parts: [string, string | undefined][] = [['message body', input.MessageBody], ...Object.entries(input.MessageAttributes ?? {}).map(([name, value]) => [`message attribute ${name}`, value.StringValue] as [string, string | undefined])];
-  for (const [part, text] of parts) {
+  const attributes = Object.entries(input.MessageAttributes ?? {}).map(([name, value]): [string, string | undefined] => [`message attribute ${name}`, value.StringValue]);
+  for (const [part, text] of [['message body', input.MessageBody] as [string, string | undefined], ...attributes]) {
     if (text === undefined || SQS_CHARACTERS.test(text)) continue;
     const bad = [...text].find((c) => !SQS_CHARACTERS.test(c)) as string;
     const code = `#x${(bad.codePointAt(0) as number).toString(16).toUpperCase()}`;
