@@ -129,14 +129,20 @@ async function handleNotification(
   } catch (error) {
     const exhausted = receiveCount >= deps.maxReceiveCount;
     if (!isRetryable(error) || exhausted) {
-      await deadLetter(deps, {
-        body,
-        reason: exhausted && isRetryable(error) ? `gave up after ${receiveCount} attempts: ${describeError(error)}` : describeError(error),
-        errorName: error instanceof Error ? error.name : 'Error',
-        sourceMessageId,
-        receiveCount,
-      });
-      return undefined;
+      try {
+        await deadLetter(deps, {
+          body,
+          reason: exhausted && isRetryable(error) ? `gave up after ${receiveCount} attempts: ${describeError(error)}` : describeError(error),
+          errorName: error instanceof Error ? error.name : 'Error',
+          sourceMessageId,
+          receiveCount,
+        });
+        return undefined;
+      } catch (refusal) {
+        // The DLQ refused the letter (its policy, or the queue gone): the record comes back as
+        // after a fault, and its retry is logged with the refusal, which names the grant.
+        error = refusal;
+      }
     }
     return { error, delaySeconds: retryDelaySeconds(receiveCount, error instanceof TransientAwsError && error.quotaExceeded, deps.random) };
   }

@@ -269,6 +269,8 @@ describe('start handler: what Transcribe receives', () => {
     const event = sqsEvent('public/a.wav');
     (event.Records[0] as { body: string }).body = 'not json';
     expect(await (await start())(event, lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-0' }] });
+    // It waits like a record after a fault, rather than coming straight back to a DLQ that refuses it.
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand).map((c) => c.args[0].input)).toEqual([expect.objectContaining({ ReceiptHandle: 'r-0', VisibilityTimeout: expect.any(Number) })]);
   });
 
   it('fails the cold start with the name of a missing variable', async () => {

@@ -47,6 +47,16 @@ function s3Put(key: string, size = 100) {
 }
 
 describe('processStartRecord', () => {
+  it('hands a record whose dead letter the DLQ refuses back to the queue as after a fault, logging the refusal, which names the grant', async () => {
+    const refusal = awsError('AccessDenied', 403);
+    const deps = setup({ sendToDeadLetterQueue: vi.fn(async () => Promise.reject(refusal)) });
+    await expect(processStartRecord(deps, record('not json'))).rejects.toBe(refusal);
+    expect(deps.sendToDeadLetterQueue).toHaveBeenCalledWith(expect.objectContaining({ errorName: 'EventShapeError', body: 'not json' }));
+    expect(deps.onDeadLetter).not.toHaveBeenCalled();
+    expect(deps.onRetry).toHaveBeenCalledWith(refusal, expect.any(Number), 1);
+    expect(deps.delayRedelivery).toHaveBeenCalledTimes(1);
+  });
+
   it('dead-letters a record from a bucket other than the input bucket, with the reason, and starts nothing', async () => {
     const deps = setup();
     const event = s3Put('calls/a.wav');
