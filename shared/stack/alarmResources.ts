@@ -12,7 +12,7 @@
 import { OUTCOME_METRIC } from '../verify/outcomeEvent';
 import { alertingChangePattern, dataExposurePattern, keyLossPattern, outcomeEventPattern, pagingOutcomePattern, queueTriggerPattern, trustChangePattern, verifierChangePattern } from './eventPatterns';
 import { resolvedLength, type Cfn } from './cfnValues';
-import { alarmTopicName, alertingNames, functionLogicalId, inputBucketRef, roleName, STACK_QUEUES, transcriptBucketRef, type StackContext } from './stackNames';
+import { alarmTopicName, alertingNames, functionLogicalId, functionName, inputBucketRef, roleName, STACK_QUEUES, transcriptBucketRef, type StackContext } from './stackNames';
 
 export const METRICS_NAMESPACE = 'TranscribeKmsPipeline';
 /** A start backlog older than this has been retrying (a full quota, a broken key) for too long. */
@@ -25,6 +25,10 @@ export function alarmTopicRef(ctx: StackContext): Cfn {
   return ctx.existingAlarmTopicArn ?? { Ref: 'AlarmTopic' };
 }
 
+/** Every alarm's period: a metric's five minutes. */
+const ALARM_PERIOD_SECONDS = 300;
+
+/** An alarm on one metric, or on metric math (`Metrics`, each with its own period). */
 function alarm(ctx: StackContext, name: string, description: string, metric: Record<string, unknown>, threshold = 0) {
   return {
     Type: 'AWS::CloudWatch::Alarm',
@@ -32,7 +36,7 @@ function alarm(ctx: StackContext, name: string, description: string, metric: Rec
       AlarmName: name,
       AlarmDescription: description,
       ...metric,
-      Period: 300,
+      ...(!('Metrics' in metric) && { Period: ALARM_PERIOD_SECONDS }),
       EvaluationPeriods: 1,
       Threshold: threshold,
       ComparisonOperator: 'GreaterThanThreshold',
@@ -202,6 +206,25 @@ export function alarmResources(ctx: StackContext): Record<string, unknown> {
     ],
     Statistic: 'Sum',
   });
+  // A verification that failed reaches the verify DLQ only if Lambda can put it there, with the
+  // function's own role: one that lost sqs:SendMessage on the queue (an IAM change, which no rule
+  // of the stack's region can see: IAM's events reach EventBridge in us-east-1 alone) drops every
+  // failed verification, and the DLQ's alarm never hears of it.
+  resources.VerifierDeadLettersLostAlarm = alarm(
+    ctx,
+    names.alarms.verifierDeadLettersLost,
+    'A failed verification or sweep could not be put into the verify DLQ and is lost: give the verify and sweep roles sqs:SendMessage on the verify DLQ back (a redeploy does), then run tkp audit --since the alarm\'s time (README: "When an alarm fires")',
+    {
+      Metrics: [
+        ...(['verify', 'sweep'] as const).map((fn) => ({
+          Id: fn,
+          MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'DestinationDeliveryFailures', Dimensions: [{ Name: 'FunctionName', Value: functionName(ctx, fn) }] }, Period: ALARM_PERIOD_SECONDS, Stat: 'Sum' },
+          ReturnData: false,
+        })),
+        { Id: 'lost', Expression: 'FILL(verify, 0) + FILL(sweep, 0)', Label: 'failed verifications not delivered to the verify DLQ', ReturnData: true },
+      ],
+    },
+  );
   resources.PagingVerdictsRule = alarmTopicRule(
     ctx,
     names.rules.pagingVerdicts,

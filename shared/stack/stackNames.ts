@@ -168,6 +168,7 @@ export function alertingNames(ctx: Pick<StackContext, 'service' | 'stage'>) {
     verifyDeadLetters: `${base}-verify-dead-letters`,
     startBacklog: `${base}-start-backlog`,
     encryptionMismatch: `${base}-encryption-mismatch`,
+    verifierDeadLettersLost: `${base}-verifier-dead-letters-lost`,
   };
   return { prefix: `${base}-`, rules, alarms };
 }

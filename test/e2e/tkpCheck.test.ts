@@ -46,7 +46,7 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       expect(run.json.rows.find((r: any) => r.check === 'stack queues')).toMatchObject({ ok: true, detail: expect.stringMatching(/^S3 delivers uploads to the start queue, .* the verify DLQ takes what the 10 rules cannot deliver;/) });
       expect(run.json.rows.find((r: any) => r.check === 'alarm topic policy')).toMatchObject({
         ok: true,
-        detail: `${pipeline.stack.alarmTopicArn} lets EventBridge publish the pages of the 7 paging rules and CloudWatch the 4 alarms`,
+        detail: `${pipeline.stack.alarmTopicArn} lets EventBridge publish the pages of the 7 paging rules and CloudWatch the 5 alarms`,
       });
       expect(run.json.rows.find((r: any) => r.check === 'alarm topic key')).toMatchObject({
         ok: true,

@@ -368,8 +368,8 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp check against a s
         check: 'CloudWatch alarms',
         ok: true,
         detail:
-          'all 4 send their alarm to the alarm topic: transcribe-kms-pipeline-local-start-dead-letters, transcribe-kms-pipeline-local-verify-dead-letters, ' +
-          'transcribe-kms-pipeline-local-start-backlog, transcribe-kms-pipeline-local-encryption-mismatch',
+          'all 5 send their alarm to the alarm topic: transcribe-kms-pipeline-local-start-dead-letters, transcribe-kms-pipeline-local-verify-dead-letters, ' +
+          'transcribe-kms-pipeline-local-start-backlog, transcribe-kms-pipeline-local-encryption-mismatch, transcribe-kms-pipeline-local-verifier-dead-letters-lost',
       });
       const alarm = 'transcribe-kms-pipeline-local-verify-dead-letters';
       // Rewritten with its actions off (moto 5.2.1 has no DisableAlarmActions), as PutMetricAlarm can.

@@ -365,7 +365,18 @@ describe('the CloudFormation that serverless package writes', () => {
       expect(props.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
     }
     expect(template.Resources.OutcomeBus?.Properties.Name).toBe('transcribe-kms-pipeline-dev-outcomes');
-    expect(ofType(template, 'AWS::CloudWatch::Alarm').map(([n]) => n).sort()).toEqual(['EncryptionMismatchAlarm', 'StartDeadLetterAlarm', 'StartQueueAgeAlarm', 'VerifyDeadLetterAlarm']);
+    expect(ofType(template, 'AWS::CloudWatch::Alarm').map(([n]) => n).sort()).toEqual(['EncryptionMismatchAlarm', 'StartDeadLetterAlarm', 'StartQueueAgeAlarm', 'VerifierDeadLettersLostAlarm', 'VerifyDeadLetterAlarm']);
+    // A failed verification Lambda cannot put into the verify DLQ (its role lost sqs:SendMessage there) pages, from either verifier.
+    const lost = template.Resources.VerifierDeadLettersLostAlarm?.Properties;
+    expect(lost.Metrics.filter((m: any) => m.MetricStat).map((m: any) => [m.MetricStat.Metric.Namespace, m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Dimensions[0].Value])).toEqual([
+      ['AWS/Lambda', 'DestinationDeliveryFailures', template.Resources.VerifyLambdaFunction?.Properties.FunctionName],
+      ['AWS/Lambda', 'DestinationDeliveryFailures', template.Resources.SweepLambdaFunction?.Properties.FunctionName],
+    ]);
+    expect(lost).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [{ Ref: 'AlarmTopic' }] });
+    expect(lost.Period).toBeUndefined();
+    for (const destination of ['VerifyLambdaEvConf', 'SweepLambdaEvConf']) {
+      expect(template.Resources[destination]?.Properties.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': ['VerifyDeadLetterQueue', 'Arn'] });
+    }
   });
 
   it('lets the verifiers resolve the configured keys and read each output bucket’s default encryption', () => {
@@ -646,7 +657,7 @@ describe('the CloudFormation that serverless package writes', () => {
     const rules = ofType(template, 'AWS::Events::Rule');
     const alarms = ofType(template, 'AWS::CloudWatch::Alarm');
     expect(rules.map(([id]) => id)).toHaveLength(11);
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(5);
     for (const [id, rule] of rules) {
       const name = rule.Properties.Name;
       expect(typeof name, `${id} has a fixed name`).toBe('string');
