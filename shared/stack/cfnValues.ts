@@ -23,6 +23,12 @@ export function distinctCfn(values: readonly Cfn[]): Cfn[] {
  */
 export const iamLiteral = (text: string): string => text.replace(/[$*?]/g, (c) => `\${${c}}`);
 
+/** The keys under a prefix, as an IAM pattern (an `s3:prefix` StringLike value): the prefix literally, then any key. */
+export const keysUnder = (prefix: string): string => `${iamLiteral(prefix)}*`;
+
+/** The objects under a prefix of a bucket, as an IAM resource: every statement that names a prefix names it through these two. */
+export const objectsUnder = (bucket: Cfn, prefix: string): Cfn => bucketArn(bucket, `/${keysUnder(prefix)}`);
+
 /** An S3 ARN; `path` may hold `${`, which Fn::Sub is told to keep (`${!`). */
 export function bucketArn(bucket: Cfn, path = ''): Cfn {
   return typeof bucket === 'string'

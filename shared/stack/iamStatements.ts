@@ -9,7 +9,7 @@ import { TAG } from '../aws/jobTags';
 import { JOB_TYPE_FACTS, JOB_TYPES, type JobType } from '../aws/jobTypes';
 import type { Rule } from '../config/rule';
 import { allowedOutputKeyArns, kmsStatements } from './kmsStatements';
-import { bucketArn, distinctCfn, iamLiteral, sub, type Cfn, type Statement } from './cfnValues';
+import { bucketArn, distinctCfn, iamLiteral, keysUnder, objectsUnder, sub, type Cfn, type Statement } from './cfnValues';
 import { functionName, inputBucketRef, jobArn, transcriptBucketRef, transcriptDestinations, type StackContext, type Verifier } from './stackNames';
 
 function logStatement(ctx: StackContext, fn: Parameters<typeof functionName>[1]): Statement {
@@ -35,7 +35,7 @@ function mediaReadStatement(ctx: StackContext): Statement {
   return {
     Effect: 'Allow',
     Action: ['s3:GetObject'],
-    Resource: notificationPrefixes(ctx.config.rules).map((prefix) => bucketArn(inputBucketRef(ctx), `/${iamLiteral(prefix)}*`)),
+    Resource: notificationPrefixes(ctx.config.rules).map((prefix) => objectsUnder(inputBucketRef(ctx), prefix)),
   };
 }
 
@@ -86,7 +86,7 @@ function transcriptWriteStatement(ctx: StackContext): Statement {
   return {
     Effect: 'Allow',
     Action: ['s3:PutObject'],
-    Resource: transcriptDestinations(ctx.config, transcriptBucketRef(ctx)).map(({ bucket, prefix }) => bucketArn(bucket, `/${iamLiteral(prefix)}*`)),
+    Resource: transcriptDestinations(ctx.config, transcriptBucketRef(ctx)).map(({ bucket, prefix }) => objectsUnder(bucket, prefix)),
   };
 }
 
@@ -94,13 +94,13 @@ function transcriptReadStatements(ctx: StackContext): Statement[] {
   const locations = transcriptDestinations(ctx.config, transcriptBucketRef(ctx));
   const buckets = distinctCfn([...locations.map((l) => l.bucket), transcriptBucketRef(ctx)]);
   return [
-    { Effect: 'Allow', Action: ['s3:GetObject'], Resource: locations.map(({ bucket, prefix }) => bucketArn(bucket, `/${iamLiteral(prefix)}*`)) },
+    { Effect: 'Allow', Action: ['s3:GetObject'], Resource: locations.map(({ bucket, prefix }) => objectsUnder(bucket, prefix)) },
     {
       // Without ListBucket, S3 answers 403 instead of 404 for a missing object.
       Effect: 'Allow',
       Action: ['s3:ListBucket'],
       Resource: buckets.map((bucket) => bucketArn(bucket)),
-      Condition: { StringLike: { 's3:prefix': [...new Set([...locations.map((l) => `${iamLiteral(l.prefix)}*`), `${VERDICT_PREFIX}*`])] } },
+      Condition: { StringLike: { 's3:prefix': [...new Set([...locations.map((l) => keysUnder(l.prefix)), keysUnder(VERDICT_PREFIX)])] } },
     },
   ];
 }
@@ -220,12 +220,12 @@ export function startRoleStatements(ctx: StackContext): Statement[] {
 function verdictLedgerStatements(ctx: StackContext): Statement[] {
   const bucket = transcriptBucketRef(ctx);
   return [
-    { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: bucketArn(bucket, `/${VERDICT_PREFIX}*`) },
+    { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objectsUnder(bucket, VERDICT_PREFIX) },
     {
       Effect: 'Allow',
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
       Resource: '*',
-      Condition: throughS3For([bucketArn(bucket), bucketArn(bucket, `/${VERDICT_PREFIX}*`)]),
+      Condition: throughS3For([bucketArn(bucket), objectsUnder(bucket, VERDICT_PREFIX)]),
     },
   ];
 }
@@ -261,7 +261,7 @@ function verdictWriteGuard(ctx: StackContext, fn: Verifier): Statement[] {
   const guarded = {
     Effect: 'Deny' as const,
     Action: ['events:PutEvents', 's3:PutObject'],
-    Resource: [{ 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, bucketArn(transcriptBucketRef(ctx), `/${VERDICT_PREFIX}*`)],
+    Resource: [{ 'Fn::GetAtt': ['OutcomeBus', 'Arn'] }, objectsUnder(transcriptBucketRef(ctx), VERDICT_PREFIX)],
   };
   return [
     { Sid: VERDICT_GUARD_SIDS[0], ...guarded, Condition: { ArnNotLike: { 'lambda:SourceFunctionArn': [sub(arn), sub(`${arn}:*`)] } } },
