@@ -155,6 +155,7 @@ export interface StackTargets {
 
 export type NamedTarget = 'inputBucket' | 'transcriptBucket' | 'startQueueUrl' | 'startDeadLetterQueueUrl' | 'verifyDeadLetterQueueUrl' | 'preflightFunction' | 'alarmTopicArn';
 
+/** The stage and resources named on the command line (each also as commander keeps its flag: see flagAttribute). */
 export type TargetFlags = Partial<Pick<StackTargets, NamedTarget>> & { stage?: string };
 
 /** The stack output (serverless.yml) that names each resource the CLI finds by it. */
@@ -199,10 +200,16 @@ export function namedTargets(flags: TargetFlags, env: CliEnvironment): TargetFla
   }
   const named: TargetFlags & { stage: string } = { stage };
   for (const name of Object.keys(OUTPUT_OF) as (keyof typeof OUTPUT_OF)[]) {
-    const value = flags[name] ?? env[name];
+    const flag = (flags as Record<string, unknown>)[flagAttribute(name)];
+    const value = flags[name] ?? (typeof flag === 'string' ? flag : undefined) ?? env[name];
     if (value) named[name] = value;
   }
   return named;
+}
+
+/** Where commander keeps a target's flag: its name in camel case (`--start-dlq-url` is `startDlqUrl`, not `startDeadLetterQueueUrl`). */
+export function flagAttribute(name: NamedTarget): string {
+  return FLAG_OF[name].slice(2).replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
 /**

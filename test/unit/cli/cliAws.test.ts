@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createCliClients, deployedConfigFingerprint, endpointUrlProblem, missingProfileProblem, namedTargets, queueArnFromUrl, resolveStackTargets, stackOutputsReader } from '../../../shared/cli/cliAws';
+import { createCliClients, deployedConfigFingerprint, endpointUrlProblem, flagAttribute, missingProfileProblem, namedTargets, queueArnFromUrl, resolveStackTargets, stackOutputsReader } from '../../../shared/cli/cliAws';
 
 const OUTPUTS = { InputBucketName: 'in-from-stack', TranscriptBucketName: 'out-from-stack', StartQueueUrl: 'https://sqs/q', PreflightFunctionName: 'fn' };
 
@@ -38,6 +38,19 @@ describe('resolveStackTargets', () => {
     expect(() => namedTargets({ stage: 'qa_1' }, { stage: 'prod' })).toThrow('--stage "qa_1" is not a stage serverless deploys');
     expect(namedTargets({ stage: 'Prod-2' }, {}).stage).toBe('Prod-2');
     expect(outputs).not.toHaveBeenCalled();
+  });
+
+  it('takes each resource from its flag as commander keeps it (--start-dlq-url and --verify-dlq-url too), before the environment', async () => {
+    // `tkp redrive --start-dlq-url URL` arrives as { startDlqUrl: URL }: it was ignored, and the stack's output asked for.
+    const flags = { startDlqUrl: 'https://sqs/flag-dlq', verifyDlqUrl: 'https://sqs/flag-verify-dlq', startQueueUrl: 'https://sqs/flag-q', inputBucket: 'in', transcriptBucket: 'out' };
+    const env = { startDeadLetterQueueUrl: 'https://sqs/env-dlq', verifyDeadLetterQueueUrl: 'https://sqs/env-verify-dlq' };
+    expect(namedTargets(flags, env)).toMatchObject({ startDeadLetterQueueUrl: 'https://sqs/flag-dlq', verifyDeadLetterQueueUrl: 'https://sqs/flag-verify-dlq', startQueueUrl: 'https://sqs/flag-q' });
+    const outputs = vi.fn(async () => OUTPUTS);
+    const targets = await resolveStackTargets(flags, {}, ['startQueueUrl', 'startDeadLetterQueueUrl', 'verifyDeadLetterQueueUrl'], outputs);
+    expect(targets).toMatchObject({ startDeadLetterQueueUrl: 'https://sqs/flag-dlq', verifyDeadLetterQueueUrl: 'https://sqs/flag-verify-dlq' });
+    expect(outputs).not.toHaveBeenCalled();
+    expect(flagAttribute('startDeadLetterQueueUrl')).toBe('startDlqUrl');
+    expect(flagAttribute('preflightFunction')).toBe('preflightFunction');
   });
 
   it('names the flag to pass when the stack lacks an output (an older deploy)', async () => {
