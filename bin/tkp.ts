@@ -104,8 +104,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const chosen = program.commands.find((c) => c.name() === program.args[0]);
   if (chosen?.opts().permissions) {
-    const { policyFor } = await import('../shared/cli/cliPermissions');
-    createTerminalOutput({ json: true }).document(policyFor(chosen.name() as CliCommand));
+    const [{ policyFor }, { permissionScope }] = await Promise.all([import('../shared/cli/cliPermissions'), import('../shared/cli/cliAws')]);
+    createTerminalOutput({ json: true }).document(policyFor(chosen.name() as CliCommand, permissionScope(chosen.opts(), env)));
     return EXIT.ok;
   }
   return pending(createTerminalOutput({ json: Boolean(chosen?.opts().json) }));

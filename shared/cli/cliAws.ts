@@ -19,7 +19,9 @@ import { loadSharedConfigFiles } from '@smithy/core/config';
 import { awsErrorName } from '../aws/awsErrors';
 import type { CliEnvironment } from '../config/settings';
 import { buildRuleIndex } from '../config/ruleIndex';
-import { loadCliConfig } from './cliConfig';
+import { loadCliConfig, readConfigJson, regionNamedBy } from './cliConfig';
+import type { PermissionScope } from './cliPermissions';
+import { validatePipelineConfig } from '../config/pipelineConfig';
 import { CliError, describeCliError, StackNotDeployedError } from './cliErrors';
 import { CONFIG_FINGERPRINT_OUTPUT, stackName as stackNameOf } from '../stack/stackNames';
 
@@ -309,4 +311,18 @@ export type OpenStack = Awaited<ReturnType<typeof openStack>>;
 export function queueArnFromUrl(url: string, region: string): string {
   const [account, name] = new URL(url).pathname.split('/').filter(Boolean);
   return `arn:aws:sqs:${region}:${account ?? ''}:${name ?? ''}`;
+}
+
+/**
+ * What `--permissions` names the stack's resources from, with no AWS call: the stage and the
+ * resources named on the command line or in the environment, the region (`--region`, else
+ * AWS_REGION, else the one the config's key ARNs name, else any), and the validated config.
+ */
+export function permissionScope(options: StackOptions, env: CliEnvironment): PermissionScope {
+  const { stage, ...named } = namedTargets(options, env);
+  const { raw, file } = readConfigJson(options.config ?? env.configPath ?? 'pipeline.config.json');
+  const region = options.region ?? process.env.AWS_REGION ?? regionNamedBy(raw);
+  // Without a region, one that no key ARN can disagree with stands in for validation alone.
+  const config = validatePipelineConfig(raw, { region: region ?? 'us-east-1', source: file, inputBucket: named.inputBucket, transcriptBucket: named.transcriptBucket });
+  return { config, stage, service: SERVICE_NAME, ...(region && { region }), ...named };
 }

@@ -18,6 +18,23 @@ export function loadCliConfig(path: string | undefined, context: { region: strin
   return { config: validatePipelineConfig(raw, { ...context, source: file }), path: file };
 }
 
+/**
+ * The region a config's key ARNs name, where it names one: a config written for eu-west-1 runs
+ * locally in eu-west-1, as `serverless deploy --region eu-west-1` would deploy it, and its
+ * `--permissions` policies name eu-west-1's resources. The first ARN decides; one naming another
+ * region is then refused by validation, as it would be at package.
+ */
+export function regionNamedBy(rawConfig: unknown): string | undefined {
+  const rules = (rawConfig as { rules?: unknown } | null)?.rules;
+  if (!Array.isArray(rules)) return undefined;
+  for (const rule of rules) {
+    const kmsKey = (rule as { kmsKey?: unknown } | null)?.kmsKey;
+    const match = typeof kmsKey === 'string' ? /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(kmsKey) : null;
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
 /** A config file's JSON, before validation: a file that cannot be read or parsed, or that names a member twice, is a one-line error naming it. */
 export function readConfigJson(path: string): { raw: unknown; file: string } {
   const file = resolve(path);

@@ -3,7 +3,18 @@
  * makes, by the SDK command that makes it, the calls of each command, and those as a policy to
  * attach (`tkp COMMAND --permissions`). A unit test reads the commands each command's code
  * constructs, so a new call cannot be added without naming what it needs here.
+ *
+ * The policy reads settings and metadata anywhere (`Resource: *`), but reaches data only in the
+ * stack's own resources: the objects, queues, functions and keys a command touches are named from
+ * the config, the stage and the region, as the stack names them, so the policy of `tkp audit` does
+ * not let its holder read every bucket of the account.
  */
+import { VERDICT_PREFIX } from '../config/reservedPrefixes';
+import type { PipelineConfig } from '../config/rule';
+import type { TargetFlags } from './cliAws';
+import { filledIn, objectsUnder, bucketArn, type Cfn, type Statement } from '../stack/cfnValues';
+import { kmsStatements } from '../stack/kmsStatements';
+import { functionName, inputBucketRef, stackName, transcriptBucketRef, transcriptDestinations, type FunctionId, type StackContext } from '../stack/stackNames';
 
 /** The IAM action each of the CLI's AWS calls needs; null where no permission is needed. */
 export const CALL_ACTIONS: Readonly<Record<string, string | null>> = {
@@ -105,11 +116,117 @@ export const COMMAND_CALLS: Readonly<Record<CliCommand, readonly string[]>> = {
 };
 
 /**
- * The policy that lets an operator run one command. Resource is `*` because the command reads
- * resources whose names come from the config and the stage; narrow it to the stack's resources
- * and the rules' keys where the account asks for that.
+ * The actions that reach data (objects and their names, messages, an invocation, a key's use),
+ * which each command's policy grants on the stack's resources alone (dataStatements); every other
+ * action reads a setting or metadata and is granted on `*`.
  */
-export function policyFor(command: CliCommand) {
+export const DATA_ACTIONS: ReadonlySet<string> = new Set([
+  's3:GetObject',
+  's3:GetObjectVersion',
+  's3:ListBucket',
+  's3:ListBucketVersions',
+  'sqs:SendMessage',
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+  'lambda:InvokeFunction',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+]);
+
+/** What names the stack's resources in a policy printed offline: the config, the stage, the region, and what was named on the command line. */
+export interface PermissionScope extends Omit<TargetFlags, 'stage'> {
+  config: PipelineConfig;
+  stage: string;
+  /** Undefined: any region (`*`). */
+  region?: string;
+  service: string;
+}
+
+/** The partition of a region's ARNs (China and GovCloud have their own). */
+export function partitionOf(region: string | undefined): string {
+  if (region?.startsWith('cn-')) return 'aws-cn';
+  if (region?.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/**
+ * The statements that grant a command's data actions on the stack's resources. The account is
+ * `*` (a policy only ever grants within its own account, unless another account's resource
+ * policy lets it in, as a cross-account key's policy must anyway). Queues CloudFormation names
+ * (`STACK-StartQueue-RANDOM`) are matched by the stack's name; a queue named on the command line
+ * is named exactly.
+ */
+export function dataStatements(command: CliCommand, scope: PermissionScope): Statement[] {
+  const region = scope.region ?? '*';
+  const partition = partitionOf(scope.region);
+  const fill = (value: Cfn) => filledIn(value, { 'AWS::Partition': partition, 'AWS::Region': region, 'AWS::AccountId': '*' });
+  const ctx: StackContext = {
+    service: scope.service,
+    stage: scope.stage,
+    region,
+    jobNamePrefix: `tkp.${scope.stage}.`,
+    config: scope.config,
+    ...(scope.inputBucket && { existingInputBucket: scope.inputBucket }),
+    ...(scope.transcriptBucket && { existingTranscriptBucket: scope.transcriptBucket }),
+  };
+  const stack = stackName(ctx);
+  const queue = (url: string | undefined, logicalId: string) => {
+    if (!url) return `arn:${partition}:sqs:${region}:*:${stack}-${logicalId}-*`;
+    const [account, name] = new URL(url).pathname.split('/').filter(Boolean);
+    return `arn:${partition}:sqs:${region}:${account ?? '*'}:${name ?? '*'}`;
+  };
+  // A function named by ARN is that function (less any version or alias); by name, the stack's region's.
+  const lambda = (nameOrArn: string) => (nameOrArn.startsWith('arn:') ? nameOrArn.split(':').slice(0, 7).join(':') : `arn:${partition}:lambda:${region}:*:function:${nameOrArn}`);
+  const stackFunction = (fn: FunctionId) => lambda(functionName(ctx, fn));
+  const input = inputBucketRef(ctx);
+  const transcripts = transcriptBucketRef(ctx);
+  const allow = (sid: string, actions: string[], resources: Cfn[]): Statement => ({ Sid: sid, Effect: 'Allow', Action: actions, Resource: [...new Set(resources.map(fill))] });
+  switch (command) {
+    case 'check':
+      return [
+        // The key rows' DryRuns, on the rules' keys as the stack grants them to the start role.
+        ...kmsStatements(scope.config, ['kms:Encrypt', 'kms:GenerateDataKey']).map((statement, i) => ({
+          ...statement,
+          Sid: `TkpCheckKeyProbes${i + 1}`,
+          Resource: [statement.Resource].flat().map(fill),
+        })),
+        allow('TkpCheckPreflight', ['lambda:InvokeFunction'], [scope.preflightFunction ? lambda(scope.preflightFunction) : stackFunction('preflight')]),
+      ];
+    case 'audit': {
+      const destinations = transcriptDestinations(scope.config, transcripts);
+      return [
+        allow('TkpAuditList', ['s3:ListBucket'], [...destinations.map(({ bucket }) => bucketArn(bucket)), bucketArn(transcripts)]),
+        allow('TkpAuditRead', ['s3:GetObject'], [...destinations.map(({ bucket, prefix }) => objectsUnder(bucket, prefix)), objectsUnder(transcripts, VERDICT_PREFIX)]),
+      ];
+    }
+    case 'explain':
+      // The upload named, whatever its key (a key under no rule is what explain is asked about most).
+      return [allow('TkpExplainUpload', ['s3:GetObject', 's3:GetObjectVersion'], [bucketArn(input, '/*')])];
+    case 'backfill':
+      return [
+        allow('TkpBackfillList', ['s3:ListBucket', 's3:ListBucketVersions'], [bucketArn(input)]),
+        allow('TkpBackfillSend', ['sqs:SendMessage'], [queue(scope.startQueueUrl, 'StartQueue')]),
+      ];
+    case 'redrive':
+      return [
+        allow('TkpRedriveRead', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'], [
+          queue(scope.startDeadLetterQueueUrl, 'StartDeadLetterQueue'),
+          queue(scope.verifyDeadLetterQueueUrl, 'VerifyDeadLetterQueue'),
+        ]),
+        allow('TkpRedriveSend', ['sqs:SendMessage'], [queue(scope.startQueueUrl, 'StartQueue')]),
+        allow('TkpRedriveVerify', ['lambda:InvokeFunction'], [stackFunction('verify'), stackFunction('sweep')]),
+      ];
+  }
+}
+
+/**
+ * The policy that lets an operator run one command: its metadata reads on `*`, its data actions
+ * on the stack's resources (dataStatements).
+ */
+export function policyFor(command: CliCommand, scope: PermissionScope) {
   const actions = [...new Set(COMMAND_CALLS[command].map((call) => CALL_ACTIONS[call]).filter((action): action is string => typeof action === 'string'))].sort();
-  return { Version: '2012-10-17', Statement: [{ Sid: `Tkp${command.charAt(0).toUpperCase()}${command.slice(1)}`, Effect: 'Allow', Action: actions, Resource: '*' }] };
+  const reads = actions.filter((action) => !DATA_ACTIONS.has(action));
+  const name = `Tkp${command.charAt(0).toUpperCase()}${command.slice(1)}`;
+  return { Version: '2012-10-17', Statement: [{ Sid: `${name}Metadata`, Effect: 'Allow', Action: reads, Resource: '*' } as Statement, ...dataStatements(command, scope)] };
 }

@@ -66,3 +66,24 @@ function atMostResolved(value: unknown): unknown {
 
 /** How long a value will be once deployed, at most, as AWS counts it (JSON without whitespace). */
 export const resolvedLength = (value: unknown) => JSON.stringify(value, (_, inner) => atMostResolved(inner)).length;
+
+/**
+ * A CloudFormation value as a plain string, its pseudo parameters filled in from `pseudo` (a
+ * policy printed before or outside a deploy, such as `tkp COMMAND --permissions`: the account
+ * may be `*`). `${!x}` becomes the literal `${x}`, as CloudFormation writes it.
+ */
+export function filledIn(value: Cfn, pseudo: Record<'AWS::Partition' | 'AWS::Region' | 'AWS::AccountId', string>): string {
+  if (typeof value === 'string') return value;
+  if (typeof value['Fn::Sub'] === 'string') {
+    return value['Fn::Sub'].replace(/\$\{(!?)([^}]*)\}/g, (whole, literal: string, name: string) => {
+      if (literal) return `\${${name}}`;
+      if (name in pseudo) return pseudo[name as keyof typeof pseudo];
+      throw new Error(`${whole} cannot be filled in outside a deploy`);
+    });
+  }
+  if (Array.isArray(value['Fn::Join'])) {
+    const [separator, parts] = value['Fn::Join'] as [string, Cfn[]];
+    return parts.map((part) => filledIn(part, pseudo)).join(separator);
+  }
+  throw new Error(`${JSON.stringify(value)} cannot be filled in outside a deploy`);
+}

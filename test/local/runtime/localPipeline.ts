@@ -7,7 +7,7 @@ import { InvokeStore } from '@aws/lambda-invoke-store';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
-import { readConfigJson } from '../../../shared/cli/cliConfig';
+import { readConfigJson, regionNamedBy } from '../../../shared/cli/cliConfig';
 import type { PipelineConfig } from '../../../shared/config/rule';
 import { CHANGE_PAGE_WHAT_TO_DO } from '../../../shared/stack/alarmResources';
 import { outcomeEventPattern } from '../../../shared/stack/eventPatterns';
@@ -20,7 +20,7 @@ import { asyncFailureRecord, deleteBatch, invoke, lambdaContext, runAsyncSource,
 import { captureLambdaLogs, type LogRecord } from './logCapture';
 import { MOTO_DEFAULT_ACCOUNT, motoKeyProblem, startMoto, type Moto } from '../emulator/moto';
 import { parseTamper } from '../cli/samples';
-import { LOCAL_CREDENTIALS, localNames, localRoleArn, localRulePatterns, onOrigin, provision, regionNamedBy, type ProvisionedStack } from './provision';
+import { LOCAL_CREDENTIALS, localNames, localRoleArn, localRulePatterns, onOrigin, provision, type ProvisionedStack } from './provision';
 import { DEFAULT_QUOTAS, type EmulatorFaults, type Quotas, type Timing, type TranscribeEmulator } from '../emulator/emulatorModel';
 import { startTranscribeEmulator } from '../emulator/transcribeEmulator';
 import { fileURLToPath } from 'node:url';

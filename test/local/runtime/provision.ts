@@ -91,22 +91,6 @@ export interface ProvisionedStack {
   alarmTopicArn: string;
 }
 
-/**
- * The region a config's key ARNs name, where it names one: a config written for eu-west-1 runs
- * locally in eu-west-1, as `serverless deploy --region eu-west-1` would deploy it. The first ARN
- * decides; one naming another region is then refused by validation, as it would be at package.
- */
-export function regionNamedBy(rawConfig: unknown): string | undefined {
-  const rules = (rawConfig as { rules?: unknown } | null)?.rules;
-  if (!Array.isArray(rules)) return undefined;
-  for (const rule of rules) {
-    const kmsKey = (rule as { kmsKey?: unknown } | null)?.kmsKey;
-    const match = typeof kmsKey === 'string' ? /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(kmsKey) : null;
-    if (match) return match[1];
-  }
-  return undefined;
-}
-
 export function localNames(stage = 'local', region = 'us-east-1'): LocalNames {
   return {
     service: SERVICE_NAME,

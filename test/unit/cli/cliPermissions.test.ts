@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CALL_ACTIONS, COMMAND_CALLS, policyFor, type CliCommand } from '../../../shared/cli/cliPermissions';
+import { CALL_ACTIONS, COMMAND_CALLS, DATA_ACTIONS, partitionOf, policyFor, type CliCommand, type PermissionScope } from '../../../shared/cli/cliPermissions';
+import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 
 const source = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
 const folder = (path: string) =>
@@ -47,13 +48,117 @@ describe('the permissions each tkp command needs', () => {
 
   it('print as one policy per command with each action once, sorted, that README names', () => {
     const readme = source('README.md');
-    const check = policyFor('check').Statement[0];
-    expect(check).toMatchObject({ Sid: 'TkpCheck', Effect: 'Allow', Resource: '*' });
-    expect(check?.Action).toHaveLength(31);
+    const check = policyFor('check', scope()).Statement[0];
+    expect(check).toMatchObject({ Sid: 'TkpCheckMetadata', Effect: 'Allow', Resource: '*' });
+    expect(check?.Action).toHaveLength(28);
     expect(check?.Action).toEqual([...(check?.Action ?? [])].sort());
-    expect(policyFor('backfill').Statement[0]?.Action).toEqual(['cloudformation:DescribeStacks', 's3:GetBucketVersioning', 's3:ListBucket', 's3:ListBucketVersions', 'sqs:SendMessage']);
+    expect(policyFor('backfill', scope()).Statement[0]?.Action).toEqual(['cloudformation:DescribeStacks', 's3:GetBucketVersioning']);
     for (const command of Object.keys(COMMAND_CALLS) as CliCommand[]) {
-      expect(policyFor(command).Statement[0]?.Action.filter((action) => !readme.includes(`\`${action}\``)), command).toEqual([]);
+      const actions = policyFor(command, scope()).Statement.flatMap((statement) => statement.Action);
+      expect(actions.filter((action) => !readme.includes(`\`${action}\``)), command).toEqual([]);
     }
+  });
+});
+
+const DEMO = JSON.parse(source('pipeline.config.json'));
+/** The demo config, in us-east-1, stage prod, nothing named. */
+function scope(overrides: Partial<PermissionScope> = {}, raw: unknown = DEMO): PermissionScope {
+  return { config: validatePipelineConfig(raw, { region: overrides.region ?? 'us-east-1' }), stage: 'prod', region: 'us-east-1', service: 'transcribe-kms-pipeline', ...overrides };
+}
+const statementsOf = (command: CliCommand, s: PermissionScope) => policyFor(command, s).Statement;
+const resourcesOf = (command: CliCommand, s: PermissionScope, action: string) =>
+  statementsOf(command, s)
+    .filter((statement) => statement.Action.includes(action))
+    .flatMap((statement) => [statement.Resource].flat());
+
+describe('the data each tkp command reaches, in its printed policy', () => {
+  for (const command of Object.keys(COMMAND_CALLS) as CliCommand[]) {
+    it(`${command}: grants every action its calls need, data actions on named resources only, each Sid once`, () => {
+      const statements = statementsOf(command, scope());
+      const needed = COMMAND_CALLS[command].map((call) => CALL_ACTIONS[call]).filter((action): action is string => typeof action === 'string');
+      const granted = new Set(statements.flatMap((statement) => statement.Action));
+      expect(needed.filter((action) => !granted.has(action))).toEqual([]);
+      for (const statement of statements) {
+        const data = statement.Action.filter((action) => DATA_ACTIONS.has(action));
+        if (statement.Resource === '*') expect(data, statement.Sid).toEqual([]);
+        else expect([statement.Resource].flat().every((resource) => typeof resource === 'string' && resource !== '*' && resource.startsWith('arn:aws:')), statement.Sid).toBe(true);
+      }
+      const sids = statements.map((statement) => statement.Sid);
+      expect(new Set(sids).size).toBe(sids.length);
+    });
+  }
+
+  it('audit reads the transcripts under the rules\' output prefixes and the verdict ledger, in the stack\'s transcript bucket, not every object', () => {
+    expect(resourcesOf('audit', scope(), 's3:GetObject')).toEqual([
+      'arn:aws:s3:::tkp-prod-transcripts-*-us-east-1/transcripts/*',
+      'arn:aws:s3:::tkp-prod-transcripts-*-us-east-1/transcripts/legal/*',
+      'arn:aws:s3:::tkp-prod-transcripts-*-us-east-1/transcripts/contact-centre/*',
+      'arn:aws:s3:::tkp-prod-transcripts-*-us-east-1/verdicts/*',
+    ]);
+    expect(resourcesOf('audit', scope(), 's3:ListBucket')).toEqual(['arn:aws:s3:::tkp-prod-transcripts-*-us-east-1']);
+    // A named bucket, a rule writing to a bucket of its own, and a prefix IAM would read as a wildcard.
+    const raw = { ...DEMO, rules: [...DEMO.rules, { prefix: 'ext/', output: { bucket: 'archive-bucket', prefix: 'rec*/' } }] };
+    const named = scope({ transcriptBucket: 'my-transcripts' }, raw);
+    expect(resourcesOf('audit', named, 's3:GetObject')).toContain('arn:aws:s3:::archive-bucket/rec${*}/*');
+    expect(resourcesOf('audit', named, 's3:GetObject')).toContain('arn:aws:s3:::my-transcripts/verdicts/*');
+    expect(resourcesOf('audit', named, 's3:ListBucket')).toEqual(['arn:aws:s3:::my-transcripts', 'arn:aws:s3:::archive-bucket']);
+  });
+
+  it('explain reads any upload of the input bucket (a key under no rule is asked about too), its versions included, and nothing else', () => {
+    expect(statementsOf('explain', scope()).slice(1)).toEqual([
+      { Sid: 'TkpExplainUpload', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: ['arn:aws:s3:::tkp-prod-input-*-us-east-1/*'] },
+    ]);
+    expect(resourcesOf('explain', scope({ inputBucket: 'uploads' }), 's3:GetObjectVersion')).toEqual(['arn:aws:s3:::uploads/*']);
+  });
+
+  it('backfill lists the input bucket and sends to the start queue; redrive takes from the two DLQs, sends to the start queue and invokes the verifiers', () => {
+    expect(resourcesOf('backfill', scope(), 's3:ListBucketVersions')).toEqual(['arn:aws:s3:::tkp-prod-input-*-us-east-1']);
+    expect(resourcesOf('backfill', scope(), 'sqs:SendMessage')).toEqual(['arn:aws:sqs:us-east-1:*:transcribe-kms-pipeline-prod-StartQueue-*']);
+    expect(resourcesOf('redrive', scope(), 'sqs:ReceiveMessage')).toEqual([
+      'arn:aws:sqs:us-east-1:*:transcribe-kms-pipeline-prod-StartDeadLetterQueue-*',
+      'arn:aws:sqs:us-east-1:*:transcribe-kms-pipeline-prod-VerifyDeadLetterQueue-*',
+    ]);
+    expect(resourcesOf('redrive', scope(), 'lambda:InvokeFunction')).toEqual([
+      'arn:aws:lambda:us-east-1:*:function:transcribe-kms-pipeline-prod-verify',
+      'arn:aws:lambda:us-east-1:*:function:transcribe-kms-pipeline-prod-sweep',
+    ]);
+    // Queues named on the command line (or by tkp local --keep) are named exactly.
+    const named = scope({ startQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q-start', startDeadLetterQueueUrl: 'http://127.0.0.1:4566/123456789012/q-dlq' });
+    expect(resourcesOf('redrive', named, 'sqs:SendMessage')).toEqual(['arn:aws:sqs:us-east-1:123456789012:q-start']);
+    expect(resourcesOf('redrive', named, 'sqs:DeleteMessage')[0]).toBe('arn:aws:sqs:us-east-1:123456789012:q-dlq');
+  });
+
+  it('check probes the rules\' keys as the stack grants them to the start role, and invokes the preflight function alone', () => {
+    const statements = statementsOf('check', scope());
+    const probes = statements.filter((statement) => statement.Action.includes('kms:Encrypt'));
+    expect(probes.map((statement) => [statement.Resource, statement.Condition])).toEqual([
+      [
+        [
+          'arn:aws:kms:us-east-1:*:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+          'arn:aws:kms:us-east-1:123456789012:key/0987dcba-09fe-87dc-65ba-ab0987654321',
+          'arn:aws:kms:us-east-1:123456789012:key/7c1d1c5e-2f4a-4b6e-9a3d-5e8f0c2b1a47',
+        ],
+        undefined,
+      ],
+      [['arn:aws:kms:us-east-1:*:key/*'], { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/contact-centre-transcripts', 'alias/legal-transcripts'] } }],
+      [['arn:aws:kms:us-east-1:123456789012:key/*'], { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/partner-intake'] } }],
+      [['arn:aws:kms:us-east-1:222233334444:key/*'], { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/acme-transcripts'] } }],
+    ]);
+    expect(resourcesOf('check', scope(), 'lambda:InvokeFunction')).toEqual(['arn:aws:lambda:us-east-1:*:function:transcribe-kms-pipeline-prod-preflight']);
+    expect(resourcesOf('check', scope({ preflightFunction: 'arn:aws:lambda:us-east-1:123456789012:function:pf:live' }), 'lambda:InvokeFunction')).toEqual([
+      'arn:aws:lambda:us-east-1:123456789012:function:pf',
+    ]);
+    // A config without keys probes none, so it grants no key's use.
+    const keyless = scope({}, { defaults: { languageCode: 'en-US' }, rules: [{ prefix: 'a/' }] });
+    expect(statementsOf('check', keyless).flatMap((statement) => statement.Action)).not.toContain('kms:Encrypt');
+  });
+
+  it('names the partition and region the stack is in, or any region when none is known', () => {
+    expect(partitionOf('cn-north-1')).toBe('aws-cn');
+    expect(partitionOf('us-gov-west-1')).toBe('aws-us-gov');
+    expect(partitionOf(undefined)).toBe('aws');
+    const keyless = { defaults: { languageCode: 'en-US' }, rules: [{ prefix: 'a/' }] };
+    expect(resourcesOf('backfill', scope({ region: 'cn-north-1' }, keyless), 'sqs:SendMessage')).toEqual(['arn:aws-cn:sqs:cn-north-1:*:transcribe-kms-pipeline-prod-StartQueue-*']);
+    expect(resourcesOf('backfill', scope({ region: undefined }, keyless), 's3:ListBucket')).toEqual(['arn:aws:s3:::tkp-prod-input-*-*']);
   });
 });
