@@ -241,8 +241,13 @@ describe.runIf(motoAvailable('tkp CLI end-to-end tests'))('tkp against the local
       const run = await tkp(['check', '--permissions'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', TKP_STAGE: 'nowhere' });
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
-      expect(run.json.Statement).toHaveLength(1);
-      expect(run.json.Statement[0].Action).toEqual(expect.arrayContaining(['kms:GenerateDataKey', 's3:GetBucketPolicy', 's3:GetReplicationConfiguration', 'lambda:InvokeFunction']));
+      const [metadata, ...data] = run.json.Statement;
+      expect(metadata).toMatchObject({ Sid: 'TkpCheckMetadata', Resource: '*' });
+      expect(metadata.Action).toEqual(expect.arrayContaining(['s3:GetBucketPolicy', 's3:GetReplicationConfiguration', 'kms:DescribeKey']));
+      // The key probes and the preflight invocation reach the stack's keys and function alone (the function as TKP_PREFLIGHT_FUNCTION names it).
+      expect(data.filter((s: any) => s.Action.includes('kms:GenerateDataKey')).length).toBeGreaterThan(0);
+      expect(data.every((s: any) => s.Resource !== '*')).toBe(true);
+      expect(data.find((s: any) => s.Action.includes('lambda:InvokeFunction')).Resource).toEqual(['arn:aws:lambda:us-east-1:*:function:transcribe-kms-pipeline-local-preflight']);
     });
 
     it('says in one line when the preflight function is not deployed', async () => {
