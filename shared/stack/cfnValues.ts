@@ -68,22 +68,23 @@ function atMostResolved(value: unknown): unknown {
 export const resolvedLength = (value: unknown) => JSON.stringify(value, (_, inner) => atMostResolved(inner)).length;
 
 /**
- * A CloudFormation value as a plain string, its pseudo parameters filled in from `pseudo` (a
- * policy printed before or outside a deploy, such as `tkp COMMAND --permissions`: the account
- * may be `*`). `${!x}` becomes the literal `${x}`, as CloudFormation writes it.
+ * A CloudFormation value as a plain string, what it names filled in from `values`: the pseudo
+ * parameters, and any attribute the caller knows (`TranscriptBucket.Arn`). For a stack's values
+ * outside a deploy: a policy `tkp COMMAND --permissions` prints (the account may be `*`), or the
+ * local mode's moto. `${!x}` becomes the literal `${x}`, as CloudFormation writes it.
  */
-export function filledIn(value: Cfn, pseudo: Record<'AWS::Partition' | 'AWS::Region' | 'AWS::AccountId', string>): string {
+export function filledIn(value: Cfn, values: Record<'AWS::Partition' | 'AWS::Region' | 'AWS::AccountId', string> & Record<string, string>): string {
   if (typeof value === 'string') return value;
   if (typeof value['Fn::Sub'] === 'string') {
     return value['Fn::Sub'].replace(/\$\{(!?)([^}]*)\}/g, (whole, literal: string, name: string) => {
       if (literal) return `\${${name}}`;
-      if (name in pseudo) return pseudo[name as keyof typeof pseudo];
+      if (name in values) return values[name] as string;
       throw new Error(`${whole} cannot be filled in outside a deploy`);
     });
   }
   if (Array.isArray(value['Fn::Join'])) {
     const [separator, parts] = value['Fn::Join'] as [string, Cfn[]];
-    return parts.map((part) => filledIn(part, pseudo)).join(separator);
+    return parts.map((part) => filledIn(part, values)).join(separator);
   }
   throw new Error(`${JSON.stringify(value)} cannot be filled in outside a deploy`);
 }

@@ -52,6 +52,7 @@ import { BUCKET_ACCESS, BUCKET_HISTORY, outcomeBusPolicy, QUEUE_SENDERS, queueSe
 import { alarmResources, alarmTopicPublishers, CHANGE_PAGE_WHAT_TO_DO, changePageInputs } from '../../../shared/stack/alarmResources';
 import { sweepRoleStatements, verifyRoleStatements } from '../../../shared/stack/iamStatements';
 import { roleResources, type ManagedPolicyResource, type RoleResource } from '../../../shared/stack/roleResources';
+import { filledIn, type Cfn } from '../../../shared/stack/cfnValues';
 import type { DeclaredKey } from '../emulator/gateway';
 import { MOTO_DEFAULT_ACCOUNT } from '../emulator/moto';
 
@@ -368,11 +369,12 @@ function resolveLocally(value: unknown, names: LocalNames): unknown {
   if (value === null || typeof value !== 'object') return value;
   const object = value as Record<string, unknown>;
   if ('Fn::Sub' in object) {
-    return (object['Fn::Sub'] as string)
-      .replaceAll('${AWS::Partition}', 'aws')
-      .replaceAll('${AWS::Region}', names.region)
-      .replaceAll('${AWS::AccountId}', MOTO_DEFAULT_ACCOUNT)
-      .replaceAll(`\${${TRANSCRIPT_BUCKET}.Arn}`, `arn:aws:s3:::${names.transcriptBucket}`);
+    return filledIn(object as Cfn, {
+      'AWS::Partition': 'aws',
+      'AWS::Region': names.region,
+      'AWS::AccountId': MOTO_DEFAULT_ACCOUNT,
+      [`${TRANSCRIPT_BUCKET}.Arn`]: `arn:aws:s3:::${names.transcriptBucket}`,
+    });
   }
   if ('Fn::Join' in object) {
     const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
