@@ -310,7 +310,14 @@ export type OpenStack = Awaited<ReturnType<typeof openStack>>;
 /** The start queue's ARN from its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or an emulator's). */
 export function queueArnFromUrl(url: string, region: string): string {
   const [account, name] = new URL(url).pathname.split('/').filter(Boolean);
-  return `arn:aws:sqs:${region}:${account ?? ''}:${name ?? ''}`;
+  return `arn:${partitionOf(region)}:sqs:${region}:${account ?? ''}:${name ?? ''}`;
+}
+
+/** The partition of a region's ARNs (China and GovCloud have their own); `aws` for any region (`*`). */
+export function partitionOf(region: string | undefined): string {
+  if (region?.startsWith('cn-')) return 'aws-cn';
+  if (region?.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
 }
 
 /**

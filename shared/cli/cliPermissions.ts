@@ -11,7 +11,7 @@
  */
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import type { PipelineConfig } from '../config/rule';
-import type { TargetFlags } from './cliAws';
+import { partitionOf, queueArnFromUrl, type TargetFlags } from './cliAws';
 import { filledIn, objectsUnder, bucketArn, type Cfn, type Statement } from '../stack/cfnValues';
 import { kmsStatements } from '../stack/kmsStatements';
 import { functionName, inputBucketRef, stackName, transcriptBucketRef, transcriptDestinations, type FunctionId, type StackContext } from '../stack/stackNames';
@@ -143,13 +143,6 @@ export interface PermissionScope extends Omit<TargetFlags, 'stage'> {
   service: string;
 }
 
-/** The partition of a region's ARNs (China and GovCloud have their own). */
-export function partitionOf(region: string | undefined): string {
-  if (region?.startsWith('cn-')) return 'aws-cn';
-  if (region?.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
-
 /**
  * The statements that grant a command's data actions on the stack's resources. The account is
  * `*` (a policy only ever grants within its own account, unless another account's resource
@@ -171,11 +164,7 @@ export function dataStatements(command: CliCommand, scope: PermissionScope): Sta
     ...(scope.transcriptBucket && { existingTranscriptBucket: scope.transcriptBucket }),
   };
   const stack = stackName(ctx);
-  const queue = (url: string | undefined, logicalId: string) => {
-    if (!url) return `arn:${partition}:sqs:${region}:*:${stack}-${logicalId}-*`;
-    const [account, name] = new URL(url).pathname.split('/').filter(Boolean);
-    return `arn:${partition}:sqs:${region}:${account ?? '*'}:${name ?? '*'}`;
-  };
+  const queue = (url: string | undefined, logicalId: string) => (url ? queueArnFromUrl(url, region) : `arn:${partition}:sqs:${region}:*:${stack}-${logicalId}-*`);
   // A function named by ARN is that function (less any version or alias); by name, the stack's region's.
   const lambda = (nameOrArn: string) => (nameOrArn.startsWith('arn:') ? nameOrArn.split(':').slice(0, 7).join(':') : `arn:${partition}:lambda:${region}:*:function:${nameOrArn}`);
   const stackFunction = (fn: FunctionId) => lambda(functionName(ctx, fn));

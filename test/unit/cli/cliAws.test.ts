@@ -119,5 +119,6 @@ describe('queueArnFromUrl', () => {
   it('derives the queue ARN from its URL, in AWS and in an emulator', () => {
     expect(queueArnFromUrl('https://sqs.eu-west-1.amazonaws.com/123456789012/tkp-start', 'eu-west-1')).toBe('arn:aws:sqs:eu-west-1:123456789012:tkp-start');
     expect(queueArnFromUrl('http://127.0.0.1:4566/123456789012/tkp-start', 'us-east-1')).toBe('arn:aws:sqs:us-east-1:123456789012:tkp-start');
+    expect(queueArnFromUrl('https://sqs.cn-north-1.amazonaws.com.cn/123456789012/tkp-start', 'cn-north-1')).toBe('arn:aws-cn:sqs:cn-north-1:123456789012:tkp-start');
   });
 });

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CALL_ACTIONS, COMMAND_CALLS, DATA_ACTIONS, partitionOf, policyFor, type CliCommand, type PermissionScope } from '../../../shared/cli/cliPermissions';
+import { CALL_ACTIONS, COMMAND_CALLS, DATA_ACTIONS, policyFor, type CliCommand, type PermissionScope } from '../../../shared/cli/cliPermissions';
+import { partitionOf } from '../../../shared/cli/cliAws';
 import { validatePipelineConfig } from '../../../shared/config/pipelineConfig';
 
 const source = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
