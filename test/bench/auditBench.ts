@@ -6,13 +6,15 @@
  *   seeding (bench.ts):  runAuditBench(root, objects, runs)
  *   one side (a child):  tsx test/bench/auditBench.ts audit|bare SETUP_JSON
  *
- * The transcripts are written as the pipeline writes them: under each rule's output location,
+ * The transcripts are stored as the pipeline leaves them: under each rule's output location,
  * under the key the rule demands, named after their job, with the verifier's rule marker in the
- * ledger. The demo config has five rules sharing `transcripts/`, so the audit maps each of those
- * transcripts through its marker.
+ * ledger. They go straight into moto's S3 backend (moto_seeding_server.py), not through 20,000
+ * PutObject requests, which took a tenth of the whole bench and measured nothing. The demo config
+ * has five rules sharing `transcripts/`, so the audit maps each of those transcripts through its
+ * marker.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { spawn } from 'node:child_process';
@@ -25,7 +27,7 @@ import { auditTranscripts } from '../../shared/verify/auditTranscripts';
 import { demandForRule } from '../../shared/verify/ruleDemand';
 import { ruleMarkerKey } from '../../shared/verify/verdictLedger';
 import { startGateway } from '../local/emulator/gateway';
-import { startMoto } from '../local/emulator/moto';
+import { MOTO_DEFAULT_ACCOUNT, startMoto } from '../local/emulator/moto';
 import { LOCAL_CREDENTIALS, localNames, provision } from '../local/runtime/provision';
 import { median, medianRatio } from './alternate';
 import { fileURLToPath } from 'node:url';
@@ -92,35 +94,56 @@ async function runSide(mode: 'audit' | 'bare', setup: Setup): Promise<SideResult
   return { objects, ms, peakRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
-/** Writes `objects` transcripts and their rule markers, spread over the rules as uploads would be. */
-async function seed(endpoint: string, transcriptBucket: string, jobNamePrefix: string, objects: number): Promise<void> {
-  const { s3, kms } = clients(endpoint);
+/** One object as PutObject would store it, for the seeding route (moto_seeding_server.py). */
+export interface SeedObject {
+  bucket: string;
+  key: string;
+  body: string;
+  encryption: 'aws:kms' | 'AES256' | null;
+  kmsKeyId: string | null;
+}
+
+export const MOTO_SEEDING_SERVER = fileURLToPath(new URL('./moto_seeding_server.py', import.meta.url));
+
+/** Stores objects straight in moto's S3 backend (moto started with MOTO_SEEDING_SERVER), a thousand per request. */
+export async function putObjectsInMoto(motoEndpoint: string, objects: readonly SeedObject[]): Promise<void> {
+  for (let at = 0; at < objects.length; at += 1000) {
+    const batch = objects.slice(at, at + 1000);
+    const response = await fetch(`${motoEndpoint}/tkp-bench/put-objects`, { method: 'POST', body: JSON.stringify({ account: MOTO_DEFAULT_ACCOUNT, objects: batch }) });
+    const answer = await response.text();
+    if (!response.ok || (JSON.parse(answer) as { stored?: number }).stored !== batch.length) throw new Error(`moto's seeding route refused a batch (HTTP ${response.status}): ${answer.slice(0, 500)}`);
+  }
+}
+
+/**
+ * Writes `objects` transcripts and their rule markers, spread over the rules as uploads would be:
+ * each transcript under its rule's output location, encrypted as the rule demands (under the ARN
+ * its key resolves to), each marker in the ledger.
+ */
+async function seed(gatewayEndpoint: string, motoEndpoint: string, transcriptBucket: string, jobNamePrefix: string, objects: number): Promise<void> {
+  const { s3, kms } = clients(gatewayEndpoint);
   const config = validatePipelineConfig(JSON.parse(readFileSync(CONFIG, 'utf8')), { region: 'us-east-1', transcriptBucket });
   const sources = createDemandSources({ s3, kms }, transcriptBucket);
   const demands = await Promise.all(config.rules.map(async (rule) => ({ rule, ...(await demandForRule(sources, rule)) })));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < objects) {
-        const i = next++;
-        const { rule, expected, output } = demands[i % demands.length] as (typeof demands)[number];
-        const jobName = `${jobNamePrefix}bench-${String(i).padStart(6, '0')}-${'0'.repeat(40)}`;
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: output.bucket,
-            Key: `${output.key}${jobName}.json`,
-            Body: JSON.stringify({ jobName, results: { transcripts: [{ transcript: 'a bench transcript' }] } }),
-            ...(expected.serverSideEncryption === 'aws:kms' ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: expected.kmsKeyArn } : { ServerSideEncryption: 'AES256' }),
-          }),
-        );
-        await s3.send(new PutObjectCommand({ Bucket: transcriptBucket, Key: ruleMarkerKey(ruleFingerprint(rule), jobName), Body: '', ContentLength: 0, IfNoneMatch: '*' }));
-      }
-    }),
-  );
+  const stored: SeedObject[] = [];
+  for (let i = 0; i < objects; i++) {
+    const { rule, expected, output } = demands[i % demands.length] as (typeof demands)[number];
+    const jobName = `${jobNamePrefix}bench-${String(i).padStart(6, '0')}-${'0'.repeat(40)}`;
+    const kmsEncrypted = expected.serverSideEncryption === 'aws:kms';
+    stored.push({
+      bucket: output.bucket,
+      key: `${output.key}${jobName}.json`,
+      body: JSON.stringify({ jobName, results: { transcripts: [{ transcript: 'a bench transcript' }] } }),
+      encryption: kmsEncrypted ? 'aws:kms' : 'AES256',
+      kmsKeyId: expected.serverSideEncryption === 'aws:kms' ? expected.kmsKeyArn : null,
+    });
+    stored.push({ bucket: transcriptBucket, key: ruleMarkerKey(ruleFingerprint(rule), jobName), body: '', encryption: null, kmsKeyId: null });
+  }
+  await putObjectsInMoto(motoEndpoint, stored);
 }
 
 export async function runAuditBench(root: string, objects: number, runsWanted: number, log: (line: string) => void): Promise<AuditBenchResult> {
-  const moto = await startMoto();
+  const moto = await startMoto({ server: MOTO_SEEDING_SERVER });
   try {
     const gateway = await startGateway(moto.endpoint);
     const names = localNames('bench');
@@ -129,7 +152,7 @@ export async function runAuditBench(root: string, objects: number, runsWanted: n
     await provision({ s3: new S3Client({ ...direct, forcePathStyle: true }), sqs: new SQSClient(direct), events: new EventBridgeClient(direct), motoEndpoint: moto.endpoint, gatewayEndpoint: gateway.endpoint }, config, names, gateway.declareKey);
     log(`  seeding ${objects} transcripts and their rule markers...`);
     const seedBegan = Date.now();
-    await seed(gateway.endpoint, names.transcriptBucket, names.jobNamePrefix, objects);
+    await seed(gateway.endpoint, moto.endpoint, names.transcriptBucket, names.jobNamePrefix, objects);
     const seedSeconds = Math.round((Date.now() - seedBegan) / 1000);
     const setup: Setup = { endpoint: gateway.endpoint, configPath: CONFIG, transcriptBucket: names.transcriptBucket, jobNamePrefix: names.jobNamePrefix, concurrency: 16 };
     // Asynchronous: the gateway the children talk to runs in this process.

@@ -32,13 +32,14 @@ export function motoInstalled(): { ok: true } | { ok: false; detail: string } {
 
 /**
  * Starts moto's server on a free loopback port and waits until it answers. The caller stops it
- * by PID with stop(); an exit handler also kills it if the caller forgets.
+ * by PID with stop(); an exit handler also kills it if the caller forgets. `server` runs another
+ * launcher that imports this one's patches (the audit bench's seeding route).
  */
-export async function startMoto(options: { quiet?: boolean } = {}): Promise<Moto> {
+export async function startMoto(options: { quiet?: boolean; server?: string } = {}): Promise<Moto> {
   const installed = motoInstalled();
   if (!installed.ok) throw new MotoUnavailableError(installed.detail);
   const port = await freePort();
-  const child: ChildProcess = spawn('python3', [MOTO_SERVER, '-H', '127.0.0.1', '-p', String(port)], {
+  const child: ChildProcess = spawn('python3', [options.server ?? MOTO_SERVER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', options.quiet === false ? 'inherit' : 'pipe'],
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
   });
