@@ -52,6 +52,13 @@ const { values } = parseArgs({
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const TARGETS = { loadOverFloor: 1.1, coldOverLoad: 1.25, lookupSpeedup: 100, zipOverFloor: 1.25, quotaFraction: 0.95, auditOverBareLoop: 0.8, auditPeakRssMb: 200 };
 const benchBegan = Date.now();
+/** Seconds per section, shown on the whole bench's line so that a slow run says where it went. */
+const sectionSeconds: Record<string, number> = {};
+let sectionBegan = benchBegan;
+const endSection = (name: string) => {
+  sectionSeconds[name] = Math.round((Date.now() - sectionBegan) / 1000);
+  sectionBegan = Date.now();
+};
 
 const rows: [string, string, string, string][] = [];
 const record = (figure: string, value: string, target: string, met: boolean | undefined) => {
@@ -93,6 +100,7 @@ for (const fn of FUNCTIONS) {
   (results.zip as Record<string, unknown>)[fn] = { zippedKb: Number(own.toFixed(1)), floorZippedKb: Number(floor.toFixed(1)), shippedZipKb: Number(shipped.toFixed(1)) };
   record(`${fn}: zip over its floor's (${own.toFixed(1)} / ${floor.toFixed(1)} KB)`, x(own / floor), `<= ${TARGETS.zipOverFloor}x`, own / floor <= TARGETS.zipOverFloor);
 }
+endSection('packaging');
 
 // 2. Load: a fresh process that requires the bundle, against one that requires the floor, and
 // both against bare node, in alternating rounds.
@@ -116,6 +124,7 @@ for (const fn of FUNCTIONS) {
   (results.load as Record<string, unknown>)[fn] = { overFloor: overFloor.ratio, overBare, floorOverBare, medianMs: { bare: median(withBare.bare), floor: median(times.floor), handler: median(times.handler) } };
   record(`${fn}: load over its floor (both over bare node: ${x(overBare)}, ${x(floorOverBare)})`, overFloor.shown, `<= ${TARGETS.loadOverFloor}x`, overFloor.ratio <= TARGETS.loadOverFloor);
 }
+endSection('load');
 
 // 3. Cold invocation: load and handle one real-shaped event, AWS answered by a canned responder
 // on loopback, against the same process that only loads the bundle.
@@ -181,6 +190,7 @@ for (const fn of FUNCTIONS) {
   results.nodeFirstHttpRequest = { overLoad: node.ratio, medianMs: { load: median(times.load), invoke: median(times.invoke), added: node.addedMs } };
   record("Node's first HTTP request alone (node:http, no SDK, same responder), over the start floor's load", `${node.shown}; adds ${node.addedMs.toFixed(0)} ms`, '', undefined);
 }
+endSection('cold');
 
 // 4. CPU per record over the same records parsed with JSON.parse alone (AWS answered in-process).
 const cpuFile = join(packageDir, 'cpu.json');
@@ -190,6 +200,7 @@ const cpu = JSON.parse(readFileSync(cpuFile, 'utf8')) as Record<'start' | 'verif
 record(`start: CPU per record over JSON.parse (${cpu.start.handlerMs.toFixed(3)} / ${cpu.start.jsonParseMs.toFixed(4)} ms)`, x(cpu.start.ratio), '', undefined);
 record(`verify: CPU per completion event over JSON.parse (${cpu.verify.handlerMs.toFixed(3)} / ${cpu.verify.jsonParseMs.toFixed(4)} ms)`, x(cpu.verify.ratio), '', undefined);
 results.cpu = cpu;
+endSection('cpu');
 
 // 5. Longest-prefix lookup with 10,000 rules: the index against a linear startsWith scan.
 const random = seededRandom(7);
@@ -215,6 +226,7 @@ const lookups = alternate(rounds, { index: perLookupNs((key) => matchRule(index,
 const speedup = medianRatio(lookups.scan, lookups.index);
 results.ruleLookups = { speedup, medianNsPerLookup: { index: median(lookups.index), scan: median(lookups.scan) }, sink };
 record(`rule lookups, 10,000 rules: index over a linear scan (${median(lookups.index).toFixed(0)} vs ${(median(lookups.scan) / 1000).toFixed(1)}k ns)`, `${speedup.toFixed(0)}x faster`, `>= ${TARGETS.lookupSpeedup}x`, speedup >= TARGETS.lookupSpeedup);
+endSection('lookups');
 
 // 6. The audit over stored transcripts, against a bare loop of the same calls (auditBench.ts).
 if (!values['skip-audit']) {
@@ -228,6 +240,7 @@ if (!values['skip-audit']) {
     audit.ratio >= TARGETS.auditOverBareLoop,
   );
   record(`audit: peak RSS (bare loop: ${audit.peakRssMb.bareLoop} MB)`, `${audit.peakRssMb.audit} MB`, `< ${TARGETS.auditPeakRssMb} MB`, audit.peakRssMb.audit < TARGETS.auditPeakRssMb);
+  endSection('audit');
 }
 
 // 7. Burst: the pacing measured against a quota the local pipeline can carry. First what it
@@ -253,10 +266,13 @@ if (!values['skip-burst']) {
   record('burst: time to drain after the uploads', `${burst.drainSeconds} s`, '', undefined);
   record('burst: duplicates (capacity run + burst)', String(capacity.duplicates + burst.duplicates), '0', capacity.duplicates + burst.duplicates === 0);
   record('burst: losses (capacity run + burst)', String(capacity.losses + burst.losses), '0', capacity.losses + burst.losses === 0);
+  endSection('burst');
 }
 
 const seconds = (Date.now() - benchBegan) / 1000;
-record('whole bench', `${(seconds / 60).toFixed(1)} min`, values['skip-burst'] ? '' : '<= 15 min', values['skip-burst'] ? undefined : seconds <= 15 * 60);
+results.sectionSeconds = sectionSeconds;
+const bySection = Object.entries(sectionSeconds).map(([name, s]) => `${name} ${s} s`).join(', ');
+record(`whole bench (${bySection})`, `${(seconds / 60).toFixed(1)} min`, values['skip-burst'] ? '' : '<= 15 min', values['skip-burst'] ? undefined : seconds <= 15 * 60);
 const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]?.length ?? 0), ['figure', 'value', 'target', ''][i]?.length ?? 0));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
 console.log(`\n${line(['figure', 'value', 'target', ''])}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}`);
