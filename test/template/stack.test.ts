@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEvent, repoPath } from '../support/fixtures';
 import { HANDLER_ENV } from '../support/functionEnvironment';
 import { invokeBundle } from '../support/invokeBundle';
@@ -63,13 +63,22 @@ const actionsOf = (t: Template, role: string) => statements(t, role).flatMap((s)
 describe('the CloudFormation that serverless package writes', () => {
   let dir: string;
   let template: Template;
+  /** The packaging run's OS temp directory, a fresh one, to see what it leaves there. */
+  const packagingTemp = mkdtempSync(join(tmpdir(), 'tkp-packaging-temp-'));
 
   beforeAll(async () => {
-    ({ dir, template } = await slsPackage());
+    ({ dir, template } = await slsPackage([], { TMPDIR: packagingTemp }));
   }, 120_000);
+  afterAll(() => rmSync(packagingTemp, { recursive: true, force: true }));
 
   it('bundles each function into its own zip', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.zip')).sort()).toEqual(['bucketNotifications.zip', 'preflight.zip', 'start.zip', 'sweep.zip', 'verify.zip']);
+  });
+
+  it("leaves none of serverless-esbuild's zip staging directories in the OS temp directory (removeZipStaging.cjs)", () => {
+    // serverless-esbuild names them <function>-<pid>-<ms>-<8 hex> and does not remove them itself.
+    const staging = readdirSync(packagingTemp).filter((name) => /^(start|verify|sweep|preflight|bucketNotifications)-\d+-\d+-[0-9a-f]{8}$/.test(name));
+    expect(staging).toEqual([]);
   });
 
   it('records the hash of each function\'s zip in its version, which tkp check compares with the code each function runs', () => {
