@@ -6,6 +6,8 @@ export default defineConfig({
     root: fileURLToPath(new URL('..', import.meta.url)),
     include: ['test/**/*.test.ts'],
     environment: 'node',
+    // One temporary directory for the run, removed at its end (testRunTemp.ts).
+    globalSetup: ['test/support/testRunTemp.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration and end-to-end files each start their own moto; two cores run two at a time.
