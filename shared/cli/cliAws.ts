@@ -171,7 +171,7 @@ export const OUTPUT_OF: Record<NamedTarget, string> = {
   alarmTopicArn: 'AlarmTopicArn',
 };
 
-const FLAG_OF: Record<keyof typeof OUTPUT_OF, string> = {
+export const FLAG_OF: Record<keyof typeof OUTPUT_OF, string> = {
   inputBucket: '--input-bucket',
   transcriptBucket: '--transcript-bucket',
   startQueueUrl: '--start-queue-url',

@@ -11,7 +11,8 @@
  */
 import { VERDICT_PREFIX } from '../config/reservedPrefixes';
 import type { PipelineConfig } from '../config/rule';
-import { partitionOf, queueArnFromUrl, type TargetFlags } from './cliAws';
+import { FLAG_OF, OUTPUT_OF, partitionOf, queueArnFromUrl, type TargetFlags } from './cliAws';
+import { CliError } from './cliErrors';
 import { filledIn, objectsUnder, bucketArn, type Cfn, type Statement } from '../stack/cfnValues';
 import { kmsStatements } from '../stack/kmsStatements';
 import { functionName, inputBucketRef, stackName, transcriptBucketRef, transcriptDestinations, type FunctionId, type StackContext } from '../stack/stackNames';
@@ -134,6 +135,13 @@ export const DATA_ACTIONS: ReadonlySet<string> = new Set([
   'kms:GenerateDataKey',
 ]);
 
+type QueueTarget = 'startQueueUrl' | 'startDeadLetterQueueUrl' | 'verifyDeadLetterQueueUrl';
+
+/** SQS's longest queue name. */
+const QUEUE_NAME_MAX_LENGTH = 80;
+/** The random part CloudFormation ends a name it generates with (`STACK-LogicalId-1A2B3C4D5E6F`): 12 characters or more. */
+const GENERATED_SUFFIX_MIN_LENGTH = 12;
+
 /** What names the stack's resources in a policy printed offline: the config, the stage, the region, and what was named on the command line. */
 export interface PermissionScope extends Omit<TargetFlags, 'stage'> {
   config: PipelineConfig;
@@ -148,7 +156,8 @@ export interface PermissionScope extends Omit<TargetFlags, 'stage'> {
  * `*` (a policy only ever grants within its own account, unless another account's resource
  * policy lets it in, as a cross-account key's policy must anyway). Queues CloudFormation names
  * (`STACK-StartQueue-RANDOM`) are matched by the stack's name; a queue named on the command line
- * is named exactly.
+ * is named exactly. Where the generated name would run past SQS's 80 characters (the DLQs' at a
+ * stage of 22 characters or more), CloudFormation shortens it unpredictably: the queue must be named.
  */
 export function dataStatements(command: CliCommand, scope: PermissionScope): Statement[] {
   const region = scope.region ?? '*';
@@ -164,49 +173,69 @@ export function dataStatements(command: CliCommand, scope: PermissionScope): Sta
     ...(scope.transcriptBucket && { existingTranscriptBucket: scope.transcriptBucket }),
   };
   const stack = stackName(ctx);
-  const queue = (url: string | undefined, logicalId: string) => (url ? queueArnFromUrl(url, region) : `arn:${partition}:sqs:${region}:*:${stack}-${logicalId}-*`);
+  const unpredictable: { logicalId: string; target: QueueTarget }[] = [];
+  const queue = (target: QueueTarget, logicalId: string) => {
+    const url = scope[target];
+    if (url) return queueArnFromUrl(url, region);
+    const generated = `${stack}-${logicalId}-`;
+    if (generated.length + GENERATED_SUFFIX_MIN_LENGTH > QUEUE_NAME_MAX_LENGTH) unpredictable.push({ logicalId, target });
+    return `arn:${partition}:sqs:${region}:*:${generated}*`;
+  };
   // A function named by ARN is that function (less any version or alias); by name, the stack's region's.
   const lambda = (nameOrArn: string) => (nameOrArn.startsWith('arn:') ? nameOrArn.split(':').slice(0, 7).join(':') : `arn:${partition}:lambda:${region}:*:function:${nameOrArn}`);
   const stackFunction = (fn: FunctionId) => lambda(functionName(ctx, fn));
   const input = inputBucketRef(ctx);
   const transcripts = transcriptBucketRef(ctx);
   const allow = (sid: string, actions: string[], resources: Cfn[]): Statement => ({ Sid: sid, Effect: 'Allow', Action: actions, Resource: [...new Set(resources.map(fill))] });
-  switch (command) {
-    case 'check':
-      return [
-        // The key rows' DryRuns, on the rules' keys as the stack grants them to the start role.
-        ...kmsStatements(scope.config, ['kms:Encrypt', 'kms:GenerateDataKey']).map((statement, i) => ({
-          ...statement,
-          Sid: `TkpCheckKeyProbes${i + 1}`,
-          Resource: [statement.Resource].flat().map(fill),
-        })),
-        allow('TkpCheckPreflight', ['lambda:InvokeFunction'], [scope.preflightFunction ? lambda(scope.preflightFunction) : stackFunction('preflight')]),
-      ];
-    case 'audit': {
-      const destinations = transcriptDestinations(scope.config, transcripts);
-      return [
-        allow('TkpAuditList', ['s3:ListBucket'], [...destinations.map(({ bucket }) => bucketArn(bucket)), bucketArn(transcripts)]),
-        allow('TkpAuditRead', ['s3:GetObject'], [...destinations.map(({ bucket, prefix }) => objectsUnder(bucket, prefix)), objectsUnder(transcripts, VERDICT_PREFIX)]),
-      ];
+  // Each command's statements; `queue` notes any queue whose name CloudFormation would shorten.
+  const commandStatements = (): Statement[] => {
+    switch (command) {
+      case 'check':
+        return [
+          // The key rows' DryRuns, on the rules' keys as the stack grants them to the start role.
+          ...kmsStatements(scope.config, ['kms:Encrypt', 'kms:GenerateDataKey']).map((statement, i) => ({
+            ...statement,
+            Sid: `TkpCheckKeyProbes${i + 1}`,
+            Resource: [statement.Resource].flat().map(fill),
+          })),
+          allow('TkpCheckPreflight', ['lambda:InvokeFunction'], [scope.preflightFunction ? lambda(scope.preflightFunction) : stackFunction('preflight')]),
+        ];
+      case 'audit': {
+        const destinations = transcriptDestinations(scope.config, transcripts);
+        return [
+          allow('TkpAuditList', ['s3:ListBucket'], [...destinations.map(({ bucket }) => bucketArn(bucket)), bucketArn(transcripts)]),
+          allow('TkpAuditRead', ['s3:GetObject'], [...destinations.map(({ bucket, prefix }) => objectsUnder(bucket, prefix)), objectsUnder(transcripts, VERDICT_PREFIX)]),
+        ];
+      }
+      case 'explain':
+        // The upload named, whatever its key (a key under no rule is what explain is asked about most).
+        return [allow('TkpExplainUpload', ['s3:GetObject', 's3:GetObjectVersion'], [bucketArn(input, '/*')])];
+      case 'backfill':
+        return [
+          allow('TkpBackfillList', ['s3:ListBucket', 's3:ListBucketVersions'], [bucketArn(input)]),
+          allow('TkpBackfillSend', ['sqs:SendMessage'], [queue('startQueueUrl', 'StartQueue')]),
+        ];
+      case 'redrive':
+        return [
+          allow('TkpRedriveRead', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'], [
+            queue('startDeadLetterQueueUrl', 'StartDeadLetterQueue'),
+            queue('verifyDeadLetterQueueUrl', 'VerifyDeadLetterQueue'),
+          ]),
+          allow('TkpRedriveSend', ['sqs:SendMessage'], [queue('startQueueUrl', 'StartQueue')]),
+          allow('TkpRedriveVerify', ['lambda:InvokeFunction'], [stackFunction('verify'), stackFunction('sweep')]),
+        ];
     }
-    case 'explain':
-      // The upload named, whatever its key (a key under no rule is what explain is asked about most).
-      return [allow('TkpExplainUpload', ['s3:GetObject', 's3:GetObjectVersion'], [bucketArn(input, '/*')])];
-    case 'backfill':
-      return [
-        allow('TkpBackfillList', ['s3:ListBucket', 's3:ListBucketVersions'], [bucketArn(input)]),
-        allow('TkpBackfillSend', ['sqs:SendMessage'], [queue(scope.startQueueUrl, 'StartQueue')]),
-      ];
-    case 'redrive':
-      return [
-        allow('TkpRedriveRead', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'], [
-          queue(scope.startDeadLetterQueueUrl, 'StartDeadLetterQueue'),
-          queue(scope.verifyDeadLetterQueueUrl, 'VerifyDeadLetterQueue'),
-        ]),
-        allow('TkpRedriveSend', ['sqs:SendMessage'], [queue(scope.startQueueUrl, 'StartQueue')]),
-        allow('TkpRedriveVerify', ['lambda:InvokeFunction'], [stackFunction('verify'), stackFunction('sweep')]),
-      ];
+  };
+  const statements = commandStatements();
+  if (unpredictable.length > 0) {
+    const one = unpredictable.length === 1;
+    throw new CliError(
+      `at stage ${JSON.stringify(scope.stage)} the ${one ? 'name' : 'names'} CloudFormation gives ${unpredictable.map(({ logicalId }) => `the ${logicalId} (${stack}-${logicalId}-…)`).join(' and ')} ` +
+        `${one ? 'runs' : 'run'} past SQS's ${QUEUE_NAME_MAX_LENGTH} characters, which CloudFormation shortens in a way this policy cannot predict; name ${one ? 'it' : 'them'} with ` +
+        unpredictable.map(({ target }) => `${FLAG_OF[target]} URL (the stack's output ${OUTPUT_OF[target]})`).join(' and '),
+    );
   }
+  return statements;
 }
 
 /**

@@ -129,6 +129,23 @@ describe('the data each tkp command reaches, in its printed policy', () => {
     expect(resourcesOf('redrive', named, 'sqs:DeleteMessage')[0]).toBe('arn:aws:sqs:us-east-1:123456789012:q-dlq');
   });
 
+  it("refuses to guess a DLQ's name where CloudFormation would shorten it, naming the flag that names it", () => {
+    // transcribe-kms-pipeline-<stage>-VerifyDeadLetterQueue-<12+ random> fits SQS's 80 characters up to a 21-character stage.
+    const fits = 'a'.repeat(21);
+    expect(resourcesOf('redrive', scope({ stage: fits }), 'sqs:ReceiveMessage')[1]).toBe(`arn:aws:sqs:us-east-1:*:transcribe-kms-pipeline-${fits}-VerifyDeadLetterQueue-*`);
+    const long = 'a'.repeat(22);
+    expect(() => policyFor('redrive', scope({ stage: long }))).toThrow(
+      `at stage "${long}" the name CloudFormation gives the VerifyDeadLetterQueue (transcribe-kms-pipeline-${long}-VerifyDeadLetterQueue-…) runs past SQS's 80 characters, ` +
+        "which CloudFormation shortens in a way this policy cannot predict; name it with --verify-dlq-url URL (the stack's output VerifyDeadLetterQueueUrl)",
+    );
+    // One character more and both DLQs' names are too long: one error names both flags.
+    expect(() => policyFor('redrive', scope({ stage: `${long}a` }))).toThrow(/the names CloudFormation gives the StartDeadLetterQueue .* and the VerifyDeadLetterQueue .* run past .* name them with --start-dlq-url URL \(the stack's output StartDeadLetterQueueUrl\) and --verify-dlq-url URL/);
+    // With the DLQs named, the policy names them; the start queue's generated name still fits and stays a pattern.
+    const named = scope({ stage: long, startDeadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/s-dlq', verifyDeadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/v-dlq' });
+    expect(resourcesOf('redrive', named, 'sqs:ReceiveMessage')).toEqual(['arn:aws:sqs:us-east-1:123456789012:s-dlq', 'arn:aws:sqs:us-east-1:123456789012:v-dlq']);
+    expect(resourcesOf('backfill', scope({ stage: long }), 'sqs:SendMessage')).toEqual([`arn:aws:sqs:us-east-1:*:transcribe-kms-pipeline-${long}-StartQueue-*`]);
+  });
+
   it('check probes the rules\' keys as the stack grants them to the start role, and invokes the preflight function alone', () => {
     const statements = statementsOf('check', scope());
     const probes = statements.filter((statement) => statement.Action.includes('kms:Encrypt'));
