@@ -129,13 +129,11 @@ async function seed(gatewayEndpoint: string, motoEndpoint: string, transcriptBuc
   for (let i = 0; i < objects; i++) {
     const { rule, expected, output } = demands[i % demands.length] as (typeof demands)[number];
     const jobName = `${jobNamePrefix}bench-${String(i).padStart(6, '0')}-${'0'.repeat(40)}`;
-    const kmsEncrypted = expected.serverSideEncryption === 'aws:kms';
     stored.push({
       bucket: output.bucket,
       key: `${output.key}${jobName}.json`,
       body: JSON.stringify({ jobName, results: { transcripts: [{ transcript: 'a bench transcript' }] } }),
-      encryption: kmsEncrypted ? 'aws:kms' : 'AES256',
-      kmsKeyId: expected.serverSideEncryption === 'aws:kms' ? expected.kmsKeyArn : null,
+      ...(expected.serverSideEncryption === 'aws:kms' ? { encryption: 'aws:kms', kmsKeyId: expected.kmsKeyArn } : { encryption: 'AES256', kmsKeyId: null }),
     });
     stored.push({ bucket: transcriptBucket, key: ruleMarkerKey(ruleFingerprint(rule), jobName), body: '', encryption: null, kmsKeyId: null });
   }
