@@ -20,12 +20,13 @@
  *                    [--audit-objects 10000] [--audit-runs 3] [--skip-audit]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildRuleIndex, matchRule } from '../../shared/config/ruleIndex';
 import { loadEvent } from '../support/fixtures';
+import { useRunTemp } from '../support/testRunTemp';
 import { HANDLER_ENV } from '../support/functionEnvironment';
 import { invokeBundle, RUN_BUNDLE } from '../support/invokeBundle';
 import { alternate, median, medianDifference, medianRatio, processMs, ratioSpread } from './alternate';
@@ -52,9 +53,7 @@ const { values } = parseArgs({
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 // Every temporary file of the run (the package, the floors, the burst's config, what serverless
 // and its children write) goes under one directory, through TMPDIR, removed when the run exits.
-const runTemp = mkdtempSync(join(tmpdir(), 'tkp-bench-run-'));
-process.env.TMPDIR = runTemp;
-process.once('exit', () => rmSync(runTemp, { recursive: true, force: true }));
+process.once('exit', useRunTemp('tkp-bench-run-'));
 const TARGETS = { loadOverFloor: 1.1, coldOverLoad: 1.25, lookupSpeedup: 100, zipOverFloor: 1.25, quotaFraction: 0.95, auditOverBareLoop: 0.8, auditPeakRssMb: 200 };
 const benchBegan = Date.now();
 /** Seconds per section, shown on the whole bench's line so that a slow run says where it went. */
